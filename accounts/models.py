@@ -1,0 +1,63 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A staff account: one role, one scope (a region, or a unit for liaisons)."""
+
+    class Role(models.TextChoices):
+        TOWNSHIP = "township", _("乡镇双联办")
+        UNIT = "unit", _("单位联络员")
+        COUNTY = "county", _("县双联办")
+        CITY = "city", _("市双联办")
+        PROVINCE = "province", _("省双联办")
+
+    REGION_ROLES = (Role.TOWNSHIP, Role.COUNTY, Role.CITY, Role.PROVINCE)
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        "households.Region",
+        verbose_name=_("管辖区域"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "pairing.Unit",
+        verbose_name=_("所在单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="liaisons",
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                name="user_scope_matches_role",
+                condition=(
+                    Q(role="")
+                    | Q(role="unit", unit__isnull=False, region__isnull=True)
+                    | Q(
+                        role__in=["township", "county", "city", "province"],
+                        region__isnull=False,
+                        unit__isnull=True,
+                    )
+                ),
+            )
+        ]
+
+    @property
+    def scope_label(self) -> str:
+        if self.is_superuser:
+            return _("全省（系统管理员）")
+        if self.role == self.Role.UNIT and self.unit_id:
+            return self.unit.name
+        if self.region_id:
+            return self.region.name
+        return _("未分配")

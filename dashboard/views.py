@@ -1,0 +1,42 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, FilteredRelation, Q
+from django.shortcuts import render
+
+from households.choices import POOR_CATEGORIES
+from households.models import Household, Region
+from pairing.models import Cadre, Pairing
+
+
+@login_required
+def home(request):
+    """The user's scope at a glance, with the way into each list."""
+    user = request.user
+    # One pass: a LEFT JOIN on the (unique) open responsible pairing counts the unpaired.
+    households = (
+        Household.objects.visible_to(user)
+        .annotate(
+            responsible=FilteredRelation(
+                "pairings", condition=Q(pairings__ended_on__isnull=True, pairings__role=Pairing.Role.RESPONSIBLE)
+            )
+        )
+        .aggregate(
+            total=Count("pk"),
+            poor=Count("pk", filter=Q(category__in=POOR_CATEGORIES)),
+            unpaired_poor=Count(
+                "pk", filter=Q(category__in=POOR_CATEGORIES, status="在册", responsible__isnull=True)
+            ),
+        )
+    )
+    villages = Region.objects.visible_to(user).villages()
+    linked_villages = None
+    if user.role == "unit":
+        linked_villages = villages.annotate(household_count=Count("households")).order_by("code")
+    context = {
+        "households": households,
+        "unpaired_poor": households["unpaired_poor"],
+        "cadres": Cadre.objects.visible_to(user).active().count(),
+        "villages": villages.aggregate(total=Count("code"), poor=Count("code", filter=Q(is_poor=True))),
+        "linked_villages": linked_villages,
+        "scope_region": user.region,
+    }
+    return render(request, "home.html", context)

@@ -1,0 +1,187 @@
+"""Province-scale synthetic data for benchmarks: the real region tree, invented people.
+
+Deterministic for a given seed and scale. 58 rural counties are flagged poor and
+8,790 of their villages (at scale 1.0) poor; units link the poor villages of
+their area, every unit at least one; households live in poor villages and each
+poor household is paired with a cadre of a unit linking its village.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from households.choices import Category, PovertyCause
+from households.models import Household, Region
+from pairing.models import Cadre, Pairing, Unit, VillageLink
+from shuanglian.lib import idcard
+
+BATCH = 5000
+START = datetime.date(2024, 3, 1)
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "建国明华伟强军平文红志刚玉兰海燕秀英德福有才春生学忠永胜桂花金山宝霞俊杰晓东"
+
+
+@dataclass(frozen=True)
+class Scale:
+    households: int = 400_000
+    cadres: int = 400_000
+    units: int = 15_000
+    poor_villages: int = 8_790
+    poor_counties: int = 58
+
+    def times(self, factor: float) -> "Scale":
+        return Scale(*(max(1, round(value * factor)) for value in (
+            self.households, self.cadres, self.units, self.poor_villages, self.poor_counties
+        )))
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _rural(region: Region) -> bool:
+    return not any(word in region.name for word in ("社区", "居委会", "居民委员会", "区"))
+
+
+@transaction.atomic
+def generate(scale: Scale, *, seed: int = 2012, log=print) -> dict:
+    rng = random.Random(seed)
+    counties = [c for c in Region.objects.filter(level="county").order_by("code") if not c.name.endswith("区")]
+    poor_counties = sorted(rng.sample(counties, min(scale.poor_counties, len(counties))), key=lambda c: c.code)
+    Region.objects.filter(code__in=[c.code for c in poor_counties]).update(is_poor=True)
+    candidates = [
+        v for v in Region.objects.villages().order_by("code")
+        if v.code[:6] in {c.code[:6] for c in poor_counties} and _rural(v)
+    ]
+    poor_villages = sorted(rng.sample(candidates, min(scale.poor_villages, len(candidates))), key=lambda v: v.code)
+    Region.objects.filter(code__in=[v.code for v in poor_villages]).update(is_poor=True)
+    log(f"贫困县 {len(poor_counties)}，贫困村 {len(poor_villages)}")
+
+    units = _units(rng, scale, poor_counties)
+    log(f"单位 {len(units)}")
+    links = _links(rng, units, poor_villages)
+    log(f"联村 {len(links)}")
+    cadres = _cadres(rng, scale, units)
+    log(f"干部 {len(cadres)}")
+    households = _households(rng, scale, poor_villages)
+    log(f"农户 {len(households)}")
+    pairings = _pairings(households, links, cadres)
+    log(f"联户 {pairings}")
+    return {"units": len(units), "cadres": len(cadres), "households": len(households), "pairings": pairings}
+
+
+def _units(rng, scale, poor_counties):
+    # A tenth at province level, a tenth at city level, the rest in the poor counties and their townships.
+    province = Region.objects.get(code="620000000000")
+    cities = list(Region.objects.filter(level="city").order_by("code"))
+    townships = list(Region.objects.filter(level="township", code__regex=r"^(%s)" % "|".join(
+        c.code[:6] for c in poor_counties)).order_by("code"))
+    units = []
+    for index in range(scale.units):
+        bucket = index % 10
+        if bucket == 0:
+            seat, level = province, Unit.Level.PROVINCE
+        elif bucket == 1:
+            seat, level = cities[index % len(cities)], Unit.Level.CITY
+        elif bucket < 6:
+            seat, level = poor_counties[index % len(poor_counties)], Unit.Level.COUNTY
+        else:
+            seat, level = townships[index % len(townships)], Unit.Level.TOWNSHIP
+        units.append(Unit(name=f"{seat.name}第{index + 1}单位", level=level, kind=Unit.Kind.PARTY_GOVERNMENT, region=seat))
+    return Unit.objects.bulk_create(units, batch_size=BATCH)
+
+
+def _links(rng, units, poor_villages):
+    """Every poor village gets a unit; every unit links a village of its area where it can."""
+    by_prefix = {}
+    for village in poor_villages:
+        for digits in (2, 4, 6, 9):
+            by_prefix.setdefault(village.code[:digits], []).append(village)
+    links = {}
+    for index, village in enumerate(poor_villages):
+        unit = units[index % len(units)]
+        links[(unit.pk, village.code)] = VillageLink(unit=unit, village=village, started_on=START)
+    for unit in units:
+        area = by_prefix.get(unit.region.prefix) or poor_villages
+        village = area[unit.pk % len(area)]
+        links.setdefault((unit.pk, village.code), VillageLink(unit=unit, village=village, started_on=START))
+    return VillageLink.objects.bulk_create(list(links.values()), batch_size=BATCH)
+
+
+def _cadres(rng, scale, units):
+    categories = [Cadre.Category.CIVIL_SERVANT] * 6 + [Cadre.Category.REFERENCE, Cadre.Category.INSTITUTION,
+                                                        Cadre.Category.TEACHER, Cadre.Category.MEDICAL]
+    cadres = []
+    for index in range(scale.cadres):
+        roll = rng.random()
+        rank = Cadre.Rank.COUNTY_LEADER if roll < 0.02 else Cadre.Rank.SECTION if roll < 0.22 else Cadre.Rank.STAFF
+        cadres.append(
+            Cadre(
+                unit=units[index % len(units)],
+                name=_name(rng),
+                phone=f"13{rng.randrange(10**9):09d}",
+                rank=rank,
+                category=categories[index % len(categories)],
+            )
+        )
+    return Cadre.objects.bulk_create(cadres, batch_size=BATCH)
+
+
+def _households(rng, scale, poor_villages):
+    poor_categories = [Category.GENERAL_POOR] * 6 + [Category.DIBAO, Category.DIBAO_POOR, Category.WUBAO]
+    causes = list(PovertyCause.values)
+    households = []
+    per_county = {}
+    for index in range(scale.households):
+        village = poor_villages[index % len(poor_villages)]
+        county = village.code[:6]
+        serial = per_county.get(county, 0)
+        per_county[county] = serial + 1
+        born = datetime.date(1940, 1, 1) + datetime.timedelta(days=serial // 500)
+        category = Category.ORDINARY if index % 10 == 9 else poor_categories[index % len(poor_categories)]
+        households.append(
+            Household(
+                village=village,
+                group=f"{index % 9 + 1}社",
+                head_name=_name(rng),
+                head_id_number=idcard.make(county, born, (serial % 500) * 2 + 1),
+                category=category,
+                main_cause="" if category == Category.ORDINARY else causes[index % len(causes)],
+                income_per_head=rng.randrange(1500, 6000),
+            )
+        )
+    return Household.objects.bulk_create(households, batch_size=BATCH)
+
+
+def _pairings(households, links, cadres) -> int:
+    """Round-robin over the eligible cadres of the units linking each village, within the default limits."""
+    units_by_village = {}
+    for link in links:
+        units_by_village.setdefault(link.village_id, []).append(link.unit_id)
+    cadres_by_unit = {}
+    for cadre in cadres:
+        if cadre.category not in Cadre.EXEMPT_CATEGORIES:
+            cadres_by_unit.setdefault(cadre.unit_id, []).append(cadre)
+    limits = {Cadre.Rank.COUNTY_LEADER: 5, Cadre.Rank.SECTION: 3, Cadre.Rank.STAFF: 2}
+    load = {}
+    cursor = {}
+    rows = []
+    for household in households:
+        if household.category == Category.ORDINARY:
+            continue
+        pool = [c for unit in units_by_village.get(household.village_id, []) for c in cadres_by_unit.get(unit, [])]
+        start = cursor.get(household.village_id, 0)
+        for step in range(len(pool)):
+            cadre = pool[(start + step) % len(pool)]
+            if load.get(cadre.pk, 0) < limits[cadre.rank]:
+                load[cadre.pk] = load.get(cadre.pk, 0) + 1
+                cursor[household.village_id] = start + step + 1
+                rows.append(Pairing(cadre=cadre, household=household, started_on=START))
+                break
+        if len(rows) >= BATCH:
+            Pairing.objects.bulk_create(rows)
+            rows = []
+    Pairing.objects.bulk_create(rows)
+    return sum(load.values())

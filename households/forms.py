@@ -1,0 +1,93 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shuanglian.lib import idcard
+from shuanglian.lib.widgets import with_all_option
+
+from .choices import Category, HouseholdStatus, PovertyCause
+from .models import Household, Region
+
+
+class HouseholdFilterForm(forms.Form):
+    q = forms.CharField(label=_("姓名或身份证号后几位"), required=False)
+    village = forms.ModelChoiceField(label=_("村"), queryset=Region.objects.none(), required=False)
+    region = forms.CharField(required=False, widget=forms.HiddenInput)
+    category = forms.ChoiceField(label=_("户属性"), choices=with_all_option(Category.choices, _("全部户属性")), required=False)
+    cause = forms.ChoiceField(label=_("致贫原因"), choices=with_all_option(PovertyCause.choices, _("全部致贫原因")), required=False)
+    status = forms.ChoiceField(label=_("状态"), choices=with_all_option(HouseholdStatus.choices, _("全部状态")), required=False)
+
+    # Above this many villages a drop-down is useless; the region drill-down narrows instead.
+    MAX_VILLAGE_CHOICES = 400
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        villages = Region.objects.visible_to(user).villages()
+        region = self.data.get("region")
+        if region:
+            villages = villages.within(region)
+        self.fields["village"].queryset = villages
+        self.show_villages = villages[: self.MAX_VILLAGE_CHOICES + 1].count() <= self.MAX_VILLAGE_CHOICES
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            queryset = queryset.search(data["q"])
+        if data["village"]:
+            queryset = queryset.filter(village=data["village"])
+        if data["region"] and data["region"].isdigit():
+            queryset = queryset.filter(village__code__startswith=data["region"])
+        if data["category"]:
+            queryset = queryset.filter(category=data["category"])
+        if data["cause"]:
+            queryset = queryset.filter(main_cause=data["cause"])
+        if data["status"]:
+            queryset = queryset.filter(status=data["status"])
+        return queryset
+
+
+class HouseholdForm(forms.ModelForm):
+    """The household's profile; members are edited one by one, the head's ID identifies it."""
+
+    other_causes = forms.MultipleChoiceField(
+        label=_("其他致贫原因"),
+        choices=PovertyCause.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    # Optimistic lock: the form remembers the version it was opened on.
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Household
+        fields = [
+            "village",
+            "group",
+            "category",
+            "main_cause",
+            "other_causes",
+            "income_per_head",
+            "housing",
+            "phone",
+            "status",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = Region.objects.visible_to(user).villages()
+        if not self.is_bound and self.instance.pk:
+            self.initial["version"] = self.instance.updated_at.isoformat()
+
+    def clean_phone(self):
+        phone = idcard.normalize(self.cleaned_data["phone"])
+        if phone and not phone.isdigit():
+            raise forms.ValidationError(_("联系电话只能包含数字"))
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("version")
+        if self.instance.pk and version and version != self.instance.updated_at:
+            raise forms.ValidationError(_("该户信息已被他人修改，请刷新页面后重新编辑。"), code="stale")
+        return cleaned

@@ -1,0 +1,235 @@
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q
+from shuanglian.lib import idcard
+
+from .choices import (
+    ETHNICITY_CHOICES,
+    POOR_CATEGORIES,
+    Category,
+    Disability,
+    Education,
+    Health,
+    HouseholdStatus,
+    Housing,
+    Labour,
+    PovertyCause,
+    Relation,
+    Schooling,
+    Sex,
+)
+
+
+class RegionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Regions inside the user's scope; a unit liaison sees the villages its unit links."""
+        if is_unit_liaison(user):
+            return self.linked_to_unit(user.unit_id)
+        return self.filter(region_q(user, "code"))
+
+    def linked_to_unit(self, unit_id):
+        """Villages the unit links now (pairing.VillageLink, reached by its reverse name
+        so that this lower layer does not import pairing)."""
+        return self.filter(
+            code__in=Region.objects.filter(
+                village_links__unit_id=unit_id, village_links__ended_on__isnull=True
+            ).values("code")
+        )
+
+    def within(self, code_prefix: str):
+        return self.filter(code__startswith=code_prefix)
+
+    def villages(self):
+        return self.filter(level=Region.Level.VILLAGE)
+
+
+class Region(models.Model):
+    """A division of the official tree, keyed by its 12-digit statistical code.
+
+    Using the code as the primary key lets every row that points at a village
+    be scoped to a township, county or city by a prefix of its own foreign key,
+    with no join and no recursion.
+    """
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
+        CITY = "city", _("市（州）")
+        COUNTY = "county", _("县（市、区）")
+        TOWNSHIP = "township", _("乡（镇、街道）")
+        VILLAGE = "village", _("村（社区）")
+
+    code = models.CharField(_("统计用区划代码"), max_length=12, primary_key=True)
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    is_poor = models.BooleanField(
+        _("贫困县/贫困村"),
+        default=False,
+        help_text=_("县级：国家或省列贫困县；村级：建档立卡贫困村。"),
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["level", "code"], name="region_level_code")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        return self.code[: LEVEL_DIGITS[self.level]]
+
+    @property
+    def child_level(self) -> str | None:
+        levels = list(LEVEL_DIGITS)
+        index = levels.index(self.level)
+        return levels[index + 1] if index + 1 < len(levels) else None
+
+    def ancestors(self):
+        """Province down to the parent, in one query."""
+        codes = [
+            self.code[:digits].ljust(12, "0")
+            for level, digits in LEVEL_DIGITS.items()
+            if digits < LEVEL_DIGITS[self.level]
+        ]
+        return list(Region.objects.filter(code__in=codes).order_by("code"))
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Households in the user's region; for a unit liaison, those in its linked
+        villages or paired with its cadres."""
+        if is_unit_liaison(user):
+            linked_villages = Region.objects.linked_to_unit(user.unit_id).values("code")
+            paired = Household.objects.filter(
+                pairings__cadre__unit_id=user.unit_id, pairings__ended_on__isnull=True
+            ).values("pk")
+            return self.filter(Q(village_id__in=linked_villages) | Q(pk__in=paired))
+        return self.filter(region_q(user, "village__code"))
+
+    def poor(self):
+        return self.filter(category__in=POOR_CATEGORIES)
+
+    def search(self, text: str):
+        """By head or member name, or by the trailing digits of any member's ID."""
+        text = idcard.normalize(text)
+        if not text:
+            return self
+        if text[:-1].isdigit() or text.isdigit():
+            members = Member.objects.filter(household_id=OuterRef("pk"), id_number__endswith=text)
+            return self.filter(Q(head_id_number__endswith=text) | Exists(members))
+        members = Member.objects.filter(household_id=OuterRef("pk"), name__contains=text)
+        return self.filter(Q(head_name__contains=text) | Exists(members))
+
+
+class Household(models.Model):
+    """A household on the register, identified by its head's resident ID."""
+
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("所在村"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        limit_choices_to={"level": Region.Level.VILLAGE},
+    )
+    group = models.CharField(_("社（组）"), max_length=32, blank=True)
+    head_name = models.CharField(_("户主姓名"), max_length=32)
+    head_id_number = models.CharField(_("户主身份证号码"), max_length=18, unique=True)
+    category = models.CharField(_("户属性"), max_length=8, choices=Category.choices)
+    main_cause = models.CharField(_("主要致贫原因"), max_length=12, choices=PovertyCause.choices, blank=True)
+    other_causes = models.JSONField(_("其他致贫原因"), default=list, blank=True)
+    income_per_head = models.DecimalField(
+        _("人均纯收入（元）"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    housing = models.CharField(_("住房情况"), max_length=8, choices=Housing.choices, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=4, choices=HouseholdStatus.choices, default=HouseholdStatus.REGISTERED
+    )
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("农户")
+        verbose_name_plural = _("农户")
+        ordering = ["village_id", "group", "head_name", "id"]
+        indexes = [
+            models.Index(fields=["village", "category"], name="household_village_category"),
+            models.Index(fields=["village", "status"], name="household_village_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.head_name}户"
+
+    @property
+    def is_poor(self) -> bool:
+        return self.category in POOR_CATEGORIES
+
+    @property
+    def township_code(self) -> str:
+        return self.village_id[:9].ljust(12, "0")
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(household__in=Household.objects.visible_to(user))
+
+
+class Member(models.Model):
+    """A person in a household; the head is a member too, so size = member count."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("所属农户"), on_delete=models.CASCADE, related_name="members"
+    )
+    name = models.CharField(_("姓名"), max_length=32)
+    id_number = models.CharField(_("身份证号码"), max_length=18, unique=True)
+    relation = models.CharField(_("与户主关系"), max_length=8, choices=Relation.choices)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
+    birth_date = models.DateField(_("出生日期"), editable=False)
+    ethnicity = models.CharField(_("民族"), max_length=8, choices=ETHNICITY_CHOICES, default="汉族")
+    education = models.CharField(_("文化程度"), max_length=8, choices=Education.choices, blank=True)
+    schooling = models.CharField(
+        _("在校生状况"), max_length=8, choices=Schooling.choices, default=Schooling.NOT_ENROLLED
+    )
+    health = models.CharField(_("健康状况"), max_length=8, choices=Health.choices, default=Health.HEALTHY)
+    disability = models.CharField(_("残疾类别"), max_length=8, choices=Disability.choices, blank=True)
+    labour = models.CharField(_("劳动能力"), max_length=8, choices=Labour.choices, blank=True)
+    has_medical_insurance = models.BooleanField(_("参加新农合"), default=True)
+    has_pension_insurance = models.BooleanField(_("参加养老保险"), default=False)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        ordering = ["household_id", "birth_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"], condition=Q(relation="户主"), name="member_one_head_per_household"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def set_id_number(self, raw: str) -> None:
+        """Store a normalised ID with the sex and birth date it encodes (raises ValidationError)."""
+        parsed = idcard.parse(raw)
+        self.id_number = parsed.number
+        self.sex = parsed.sex
+        self.birth_date = parsed.birth_date

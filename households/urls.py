@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "households"
+urlpatterns = [
+    path("households/", views.household_list, name="list"),
+    path("households/<int:pk>/", views.household_detail, name="detail"),
+    path("households/<int:pk>/edit/", views.household_edit, name="edit"),
+    path("regions/", views.region_browse, name="regions"),
+    path("regions/<str:code>/", views.region_browse, name="region"),
+]

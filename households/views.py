@@ -1,0 +1,114 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from shuanglian.access import LEVEL_DIGITS, can_write, require_roles, require_write
+
+from .choices import POOR_CATEGORIES
+from .forms import HouseholdFilterForm, HouseholdForm
+from .models import Household, Region
+
+REGION_ROLES = ("township", "county", "city", "province")
+
+
+def get_household_for_user(user, pk) -> Household:
+    """The household if the user may see it, else 404 (never tell outsiders it exists)."""
+    return get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=pk)
+
+
+@login_required
+def household_list(request):
+    form = HouseholdFilterForm(request.GET or None, user=request.user)
+    households = form.filter(Household.objects.visible_to(request.user))
+    households = (
+        households.select_related("village")
+        .annotate(size=Count("members"))
+        # Aggregating queries drop Meta.ordering; pages need a stable order.
+        .order_by("village_id", "group", "head_name", "pk")
+    )
+    page = Paginator(households, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "households/household_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "can_add": can_write(request.user, Household)},
+    )
+
+
+@login_required
+def household_detail(request, pk):
+    household = get_household_for_user(request.user, pk)
+    pairings = household.pairings.select_related("cadre__unit").order_by("ended_on", "-started_on")
+    context = {
+        "household": household,
+        "members": household.members.all(),
+        "current_pairings": [p for p in pairings if p.is_open],
+        "past_pairings": [p for p in pairings if not p.is_open],
+        "ancestors": household.village.ancestors(),
+        "can_edit": can_write(request.user, Household),
+        "can_pair": can_write(request.user, household.pairings.model),
+    }
+    return render(request, "households/household_detail.html", context)
+
+
+@require_write(Household)
+def household_edit(request, pk):
+    household = get_household_for_user(request.user, pk)
+    form = HouseholdForm(request.POST or None, instance=household, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("已保存 %(name)s 的信息") % {"name": household})
+        return redirect("households:detail", pk=household.pk)
+    return render(request, "households/household_form.html", {"form": form, "household": household})
+
+
+@require_roles(*REGION_ROLES)
+def region_browse(request, code=None):
+    """Drill down from the user's scope to villages, with counts aggregated in the database."""
+    user = request.user
+    if code is None:
+        code = "620000000000" if user.is_superuser else user.region_id
+    region = get_object_or_404(Region.objects.visible_to(user), code=code)
+    children = list(region.children.order_by("code"))
+    rows = _child_counts(region, children)
+    return render(
+        request,
+        "households/region_browse.html",
+        {"region": region, "ancestors": region.ancestors(), "rows": rows},
+    )
+
+
+def _child_counts(region: Region, children: list[Region]) -> list[dict]:
+    """Villages, poor villages, households and poor households per child, in two GROUP BY queries.
+
+    Pairing coverage per region is the pairing app's coverage page.
+    """
+    if not children:
+        return []
+    digits = LEVEL_DIGITS[children[0].level]
+    households = (
+        Household.objects.filter(village__code__startswith=region.prefix)
+        .annotate(child=Substr("village_id", 1, digits))
+        .values("child")
+        .annotate(households=Count("pk"), poor=Count("pk", filter=Q(category__in=POOR_CATEGORIES)))
+    )
+    villages = (
+        Region.objects.villages()
+        .within(region.prefix)
+        .annotate(child=Substr("code", 1, digits))
+        .values("child")
+        .annotate(villages=Count("code"), poor_villages=Count("code", filter=Q(is_poor=True)))
+    )
+    rows = {child.prefix: {"region": child, "households": 0, "poor": 0, "villages": 0, "poor_villages": 0}
+            for child in children}
+    for counts in (households, villages):
+        for row in counts:
+            if row["child"] in rows:
+                rows[row.pop("child")].update(row)
+    return list(rows.values())

@@ -1,0 +1,811 @@
+"""Household rosters: the two layouts, validation, the plan and the bulk write.
+
+Layout 1: a household sheet (one row per household) and, optionally, a member
+sheet keyed by the head's ID. Layout 2: one row per person, grouped by 户编号,
+household fields on the head's row. Both are recognised from their headers.
+
+`import_households` reads the whole file, checks every row, compares it with
+the database and, unless it is a dry run or anything was wrong, writes the
+whole file in one transaction. Nothing is ever deleted: members the database
+has and the file lacks are reported.
+"""
+
+import datetime
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.choices import (
+    ETHNICITY_CHOICES,
+    Category,
+    Disability,
+    Education,
+    Health,
+    HouseholdStatus,
+    Housing,
+    Labour,
+    PovertyCause,
+    Relation,
+    Schooling,
+)
+from households.models import Household, Member, Region
+from shuanglian.lib import idcard
+
+from .headers import ALIASES, LABELS, find_header
+from .reader import FileRefused, open_sheets
+
+MAX_ERRORS = 500
+CHUNK = 2000  # rows per IN (…) lookup and per bulk statement
+
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"\s+")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
+
+VOCABULARIES = {
+    "category": [c.value for c in Category],
+    "main_cause": [c.value for c in PovertyCause],
+    "housing": [c.value for c in Housing],
+    "status": [c.value for c in HouseholdStatus],
+    "relation": [c.value for c in Relation],
+    "ethnicity": [value for value, _label in ETHNICITY_CHOICES],
+    "education": [c.value for c in Education],
+    "schooling": [c.value for c in Schooling],
+    "health": [c.value for c in Health],
+    "disability": [c.value for c in Disability],
+    "labour": [c.value for c in Labour],
+}
+_YES = {"是", "有", "√", "✓", "Y", "YES", "1", "参加", "已参加"}
+_NO = {"否", "无", "×", "N", "NO", "0", "未参加", "不参加"}
+
+# Model field ← roster field, for what the file may change.
+HOUSEHOLD_FIELDS = {
+    "group": "group", "head_name": "head_name", "category": "category", "main_cause": "main_cause",
+    "other_causes": "other_causes", "income": "income_per_head", "housing": "housing",
+    "phone": "phone", "status": "status",
+}
+MEMBER_FIELDS = {
+    "name": "name", "relation": "relation", "ethnicity": "ethnicity", "education": "education",
+    "schooling": "schooling", "health": "health", "disability": "disability", "labour": "labour",
+    "medical": "has_medical_insurance", "pension": "has_pension_insurance",
+}
+LOCATION = ("county", "township", "village")
+
+REQUIRED = {
+    "households": ("county", "township", "village", "head_name", "id_number", "category"),
+    "members": ("head_id", "name", "id_number", "relation"),
+    "persons": ("household_no", "county", "township", "village", "name", "id_number", "relation", "category"),
+}
+SHEET_KIND_LABELS = {"households": "户表", "members": "成员表", "persons": "人员表"}
+
+
+@dataclass
+class RowError:
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self):
+        where = _("工作表“%(sheet)s”第%(row)d行") % {"sheet": self.sheet, "row": self.row}
+        if self.column:
+            where += _("“%(column)s”列") % {"column": self.column}
+        if self.value not in ("", None):
+            where += _("（%(value)s）") % {"value": self.value}
+        return f"{where}：{self.message}"
+
+    def as_dict(self):
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+                "message": self.message, "text": str(self)}
+
+
+@dataclass
+class PersonRow:
+    sheet: str
+    row: int
+    id_number: str
+    birth_date: datetime.date
+    sex: str
+    values: dict  # model field → value, only for columns the file has
+
+
+@dataclass
+class HouseholdRow:
+    sheet: str
+    row: int
+    head_id: str
+    location: tuple  # (county, township, village) names
+    values: dict  # model field → value
+    members: list = field(default_factory=list)
+    members_listed: bool = False  # whether the file lists the members (missing ones are reported)
+    declared_size: int | None = None
+    size_cell: tuple | None = None
+    village_id: str | None = None
+
+
+@dataclass
+class ImportResult:
+    counts: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    error_count: int = 0
+    changes: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+    rows: int = 0
+    applied: bool = False
+    created_household_ids: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def summary(self) -> str:
+        c = self.counts
+        return _(
+            "农户：新增 %(hh_new)d，变更 %(hh_changed)d，未变 %(hh_same)d；"
+            "成员：新增 %(m_new)d，变更 %(m_changed)d，未变 %(m_same)d；文件中缺少的已有成员 %(missing)d 人"
+        ) % {
+            "hh_new": c.get("households_new", 0), "hh_changed": c.get("households_changed", 0),
+            "hh_same": c.get("households_unchanged", 0), "m_new": c.get("members_new", 0),
+            "m_changed": c.get("members_changed", 0), "m_same": c.get("members_unchanged", 0),
+            "missing": len(self.missing),
+        }
+
+    def as_report(self) -> dict:
+        return {
+            "counts": self.counts, "error_count": self.error_count,
+            "errors": [e.as_dict() for e in self.errors], "changes": self.changes[:MAX_ERRORS],
+            "change_count": len(self.changes), "missing": self.missing[:MAX_ERRORS],
+            "missing_count": len(self.missing), "rows": self.rows, "applied": self.applied,
+        }
+
+
+class Refused(Exception):
+    """Raised inside the transaction to roll everything back."""
+
+
+# ---------------------------------------------------------------- cleaning
+
+
+def clean_text(value, *, compact: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _INVISIBLE.sub("", text)
+    if text[:1] == "'" and text[1:2] in _FORMULA_STARTS:
+        text = text[1:]  # our exports escape formula-like cells with a quote
+    return _SPACES.sub("", text) if compact else _SPACES.sub(" ", text).strip()
+
+
+class Collector:
+    def __init__(self):
+        self.errors: list[RowError] = []
+        self.count = 0
+
+    def add(self, sheet, row, column, value, message):
+        self.count += 1
+        if len(self.errors) < MAX_ERRORS:
+            shown = "" if value is None else clean_text(value)
+            self.errors.append(RowError(sheet, row, LABELS.get(column, column), shown[:60], message))
+
+
+def parse_id(value, errors: Collector, sheet, row, column):
+    """A resident ID, or None after recording why not. Numbers are refused, never repaired."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _SCIENTIFIC.match(value.strip())):
+        shown = f"{value:.8e}" if isinstance(value, float) else str(value)
+        errors.add(sheet, row, column, shown, _(
+            "身份证号码被 Excel 存成了数字，末几位可能已经丢失。请把该列设置为“文本”格式，"
+            "按原始证件重新填写后再导入（系统不会自动修复）"))
+        return None
+    try:
+        return idcard.parse(clean_text(value))
+    except ValidationError as error:
+        errors.add(sheet, row, column, value, error.messages[0])
+        return None
+
+
+def parse_vocab(key, value, errors, sheet, row, *, required=False):
+    text = clean_text(value, compact=True)
+    if not text:
+        if required:
+            errors.add(sheet, row, key, "", _("不能为空"))
+        return ""
+    allowed = VOCABULARIES[key]
+    if text not in allowed:
+        errors.add(sheet, row, key, text, _("不是允许的值，可填：%(allowed)s") % {"allowed": "、".join(allowed)})
+        return None
+    return text
+
+
+def parse_causes(value, errors, sheet, row):
+    text = clean_text(value)
+    if not text:
+        return []
+    causes = [c for c in _LIST_SPLIT.split(text) if c]
+    bad = [c for c in causes if c not in VOCABULARIES["main_cause"]]
+    if bad:
+        errors.add(sheet, row, "other_causes", text, _("“%(bad)s”不是允许的致贫原因，可填：%(allowed)s（多个用顿号分隔）")
+                   % {"bad": "、".join(bad), "allowed": "、".join(VOCABULARIES["main_cause"])})
+        return None
+    return causes
+
+
+def parse_decimal(value, errors, sheet, row, key):
+    if value is None or clean_text(value) == "":
+        return None
+    try:
+        number = Decimal(str(value).replace(",", "").strip()) if not isinstance(value, float) else Decimal(repr(value))
+    except InvalidOperation:
+        errors.add(sheet, row, key, value, _("应为数字"))
+        return None
+    if number < 0 or number >= Decimal("1e8"):
+        errors.add(sheet, row, key, value, _("数值超出范围"))
+        return None
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_int(value, errors, sheet, row, key):
+    text = clean_text(value, compact=True)
+    if not text:
+        return None
+    try:
+        number = int(float(text))
+    except ValueError:
+        errors.add(sheet, row, key, value, _("应为整数"))
+        return None
+    return number
+
+
+def parse_bool(value, errors, sheet, row, key):
+    text = clean_text(value, compact=True).upper()
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    errors.add(sheet, row, key, value, _("应填“是”或“否”"))
+    return None
+
+
+def cell(cells, mapping, key):
+    index = mapping.get(key)
+    if index is None or index >= len(cells):
+        return None
+    return cells[index]
+
+
+def limited(text, length, errors, sheet, row, key):
+    """Text that fits its column; longer text is an error, never silently cut."""
+    if len(text) > length:
+        errors.add(sheet, row, key, text, _("超过 %(n)d 个字") % {"n": length})
+    return text[:length]
+
+
+def person_values(cells, mapping, errors, sheet, row) -> dict:
+    """Member fields present in the file, cleaned (a None value means an error was recorded)."""
+    values = {}
+    if "name" in mapping:
+        name = clean_text(cell(cells, mapping, "name"), compact=True)
+        if not name:
+            errors.add(sheet, row, "name", "", _("姓名不能为空"))
+        values["name"] = limited(name, 32, errors, sheet, row, "name")
+    for key in ("relation", "ethnicity", "education", "schooling", "health", "disability", "labour"):
+        if key in mapping:
+            value = parse_vocab(key, cell(cells, mapping, key), errors, sheet, row, required=key == "relation")
+            if value == "" and key in ("ethnicity", "schooling", "health"):
+                continue  # blank: the model's default on create, unchanged on update
+            values[MEMBER_FIELDS[key]] = value
+    for key in ("medical", "pension"):
+        if key in mapping:
+            value = parse_bool(cell(cells, mapping, key), errors, sheet, row, key)
+            if value is not None:
+                values[MEMBER_FIELDS[key]] = value
+    return values
+
+
+def household_values(cells, mapping, errors, sheet, row) -> dict:
+    values = {}
+    if "head_name" in mapping:
+        values["head_name"] = limited(clean_text(cell(cells, mapping, "head_name"), compact=True), 32, errors, sheet, row, "head_name")
+    if "group" in mapping:
+        values["group"] = limited(clean_text(cell(cells, mapping, "group"), compact=True), 32, errors, sheet, row, "group")
+    for key in ("category", "main_cause", "housing", "status"):
+        if key in mapping:
+            value = parse_vocab(key, cell(cells, mapping, key), errors, sheet, row, required=key == "category")
+            if key == "status" and value == "":
+                continue
+            values[HOUSEHOLD_FIELDS[key]] = value
+    if "other_causes" in mapping:
+        values["other_causes"] = parse_causes(cell(cells, mapping, "other_causes"), errors, sheet, row)
+    if "income" in mapping:
+        values["income_per_head"] = parse_decimal(cell(cells, mapping, "income"), errors, sheet, row, "income")
+    if "phone" in mapping:
+        values["phone"] = limited(clean_text(cell(cells, mapping, "phone"), compact=True), 20, errors, sheet, row, "phone")
+    return values
+
+
+# ---------------------------------------------------------------- reading the layouts
+
+
+def _blank(cells) -> bool:
+    """An empty line, or the template's example row (its first cell reads 示例)."""
+    first = next((c for c in cells if c is not None and not (isinstance(c, str) and not c.strip())), None)
+    return first is None or first == "示例"
+
+
+def classify(mapping: dict) -> str | None:
+    if "household_no" in mapping:
+        return "persons"
+    if "head_id" in mapping:
+        return "members"
+    if "head_name" in mapping or ({"id_number", "village"} <= set(mapping)):
+        return "households"
+    return None
+
+
+def _missing_columns(kind, mapping, sheet, errors):
+    missing = [key for key in REQUIRED[kind] if key not in mapping]
+    for key in missing:
+        errors.add(sheet, 0, key, "", _("缺少必填列“%(label)s”（可用的列名：%(aliases)s）")
+                   % {"label": LABELS[key], "aliases": "、".join(ALIASES[key])})
+    return bool(missing)
+
+
+def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="openpyxl"):
+    """Parse the file into HouseholdRows (no database access)."""
+    sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)
+    found = {}
+    for sheet in sheets:
+        header = find_header(sheet.rows, anchors={"id_number", "head_id"})
+        if header is None:
+            continue
+        header_row, mapping = header
+        kind = classify(mapping)
+        if kind and kind not in found:
+            found[kind] = (sheet, header_row, mapping)
+    if not found:
+        if not sheets:
+            raise FileRefused(_("工作簿中没有可见的工作表"))
+        raise FileRefused(_("在工作表“%(names)s”的前 30 行中没有找到名册表头（至少应有 身份证号码、姓名、村 等列）")
+                          % {"names": "、".join(s.name for s in sheets)})
+    counter = {"rows": 0}
+
+    def tick():
+        counter["rows"] += 1
+        if progress and counter["rows"] % 2000 == 0:
+            progress(counter["rows"])
+
+    households: dict[str, HouseholdRow] = {}
+    if "persons" in found:
+        sheet, _header, mapping = found["persons"]
+        if _missing_columns("persons", mapping, sheet.name, errors):
+            return [], counter["rows"]
+        _read_persons(sheet, mapping, errors, households, tick)
+    else:
+        if "households" not in found:
+            sheet = found["members"][0]
+            raise FileRefused(_("只找到成员表“%(name)s”，缺少户表（一户一行，含 户主姓名、身份证号码、村 等列）")
+                              % {"name": sheet.name})
+        sheet, _header, mapping = found["households"]
+        if _missing_columns("households", mapping, sheet.name, errors):
+            return [], counter["rows"]
+        _read_household_sheet(sheet, mapping, errors, households, tick)
+        if "members" in found:
+            msheet, _header, mmapping = found["members"]
+            if not _missing_columns("members", mmapping, msheet.name, errors):
+                _read_member_sheet(msheet, mmapping, errors, households, tick)
+    if progress:
+        progress(counter["rows"])
+    rows = list(households.values())
+    if not rows and not errors.count:
+        raise FileRefused(_("工作表“%(name)s”在表头下面没有数据") % {"name": found.get("persons", found.get("households"))[0].name})
+    _check_people(rows, errors)
+    return rows, counter["rows"]
+
+
+def _read_household_sheet(sheet, mapping, errors, households, tick):
+    carried = {key: None for key in LOCATION + ("group",)}
+    for number, cells in sheet.rows:
+        if _blank(cells):
+            continue
+        tick()
+        # Merged cells (a township spanning many rows) come through as blanks below their first row.
+        for key in carried:
+            value = cell(cells, mapping, key)
+            if value not in (None, ""):
+                carried[key] = value
+            elif key in mapping and carried[key] is not None:
+                cells = list(cells) + [None] * (mapping[key] + 1 - len(cells))
+                cells[mapping[key]] = carried[key]
+        head = parse_id(cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
+        values = household_values(cells, mapping, errors, sheet.name, number)
+        if not values.get("head_name"):
+            errors.add(sheet.name, number, "head_name", "", _("户主姓名不能为空"))
+        location = tuple(clean_text(cell(cells, mapping, key), compact=True) for key in LOCATION)
+        if not all(location):
+            errors.add(sheet.name, number, "village", "", _("县、乡(镇)、村都不能为空"))
+        size = parse_int(cell(cells, mapping, "size"), errors, sheet.name, number, "size") if "size" in mapping else None
+        if head is None:
+            continue
+        if head.number in households:
+            first = households[head.number]
+            errors.add(sheet.name, number, "id_number", head.number,
+                       _("同一户主在第%(row)d行已出现过") % {"row": first.row})
+            continue
+        hh = HouseholdRow(sheet.name, number, head.number, location, values, declared_size=size,
+                          size_cell=(sheet.name, number))
+        hh.members.append(PersonRow(sheet.name, number, head.number, head.birth_date, head.sex,
+                                    {"name": values.get("head_name", ""), "relation": Relation.HEAD.value}))
+        households[head.number] = hh
+
+
+def _read_member_sheet(sheet, mapping, errors, households, tick):
+    for hh in households.values():
+        hh.members_listed = True
+    for number, cells in sheet.rows:
+        if _blank(cells):
+            continue
+        tick()
+        head_value = cell(cells, mapping, "head_id")
+        head = parse_id(head_value, errors, sheet.name, number, "head_id")
+        person = parse_id(cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
+        values = person_values(cells, mapping, errors, sheet.name, number)
+        if head is None or person is None:
+            continue
+        hh = households.get(head.number)
+        if hh is None:
+            errors.add(sheet.name, number, "head_id", head.number, _("户表中没有这个户主身份证号"))
+            continue
+        row = PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, values)
+        if person.number == head.number:
+            if values.get("relation") not in (None, Relation.HEAD.value):
+                errors.add(sheet.name, number, "relation", values.get("relation"), _("户主本人的与户主关系应为“户主”"))
+            hh.members[0] = row  # the head's own row carries the member details
+        else:
+            if values.get("relation") == Relation.HEAD.value:
+                errors.add(sheet.name, number, "relation", "户主", _("该户户主是身份证号 %(id)s 的人，不能再有第二个户主")
+                           % {"id": idcard.mask(head.number)})
+            hh.members.append(row)
+
+
+def _read_persons(sheet, mapping, errors, households, tick):
+    groups: dict[str, list] = {}
+    current = None
+    previous_blank = True
+    for number, cells in sheet.rows:
+        if _blank(cells):
+            previous_blank = True
+            continue
+        tick()
+        key = clean_text(cell(cells, mapping, "household_no"), compact=True)
+        if not key:
+            if current is None or previous_blank:
+                errors.add(sheet.name, number, "household_no", "", _("户编号不能为空"))
+                previous_blank = False
+                continue
+            key = current  # a merged 户编号 cell spans the household's rows
+        current = key
+        previous_blank = False
+        groups.setdefault(key, []).append((number, cells))
+    for key, rows in groups.items():
+        heads = [(n, c) for n, c in rows if clean_text(cell(c, mapping, "relation"), compact=True) == Relation.HEAD.value]
+        first_row = rows[0][0]
+        if len(heads) != 1:
+            errors.add(sheet.name, first_row, "relation", key,
+                       _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
+            continue
+        head_row, head_cells = heads[0]
+        head = parse_id(cell(head_cells, mapping, "id_number"), errors, sheet.name, head_row, "id_number")
+        values = household_values(head_cells, mapping, errors, sheet.name, head_row)
+        values["head_name"] = clean_text(cell(head_cells, mapping, "name"), compact=True)[:32]
+        location = []
+        for loc in LOCATION:
+            found_value = next((clean_text(cell(c, mapping, loc), compact=True) for n, c in [heads[0]] + rows
+                                if clean_text(cell(c, mapping, loc), compact=True)), "")
+            location.append(found_value)
+        if not all(location):
+            errors.add(sheet.name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
+        size = parse_int(cell(head_cells, mapping, "size"), errors, sheet.name, head_row, "size") if "size" in mapping else None
+        hh = HouseholdRow(sheet.name, head_row, head.number if head else "", tuple(location), values,
+                          members_listed=True, declared_size=size, size_cell=(sheet.name, head_row))
+        for number, cells in rows:
+            person = head if number == head_row else parse_id(
+                cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
+            person_fields = person_values(cells, mapping, errors, sheet.name, number)
+            if person is not None:
+                hh.members.append(PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, person_fields))
+        if head is None:
+            continue
+        if head.number in households:
+            errors.add(sheet.name, head_row, "id_number", head.number,
+                       _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
+            continue
+        households[head.number] = hh
+
+
+def _check_people(rows: list[HouseholdRow], errors: Collector):
+    """The same person twice in the file; a declared size that disagrees with the members listed."""
+    seen = {}
+    for hh in rows:
+        for person in hh.members:
+            earlier = seen.get(person.id_number)
+            if earlier is not None and earlier is not person:
+                errors.add(person.sheet, person.row, "id_number", person.id_number,
+                           _("同一人在文件中出现了两次（另见工作表“%(sheet)s”第%(row)d行）")
+                           % {"sheet": earlier.sheet, "row": earlier.row})
+            else:
+                seen[person.id_number] = person
+        if hh.members_listed and hh.declared_size is not None and hh.declared_size != len(hh.members):
+            errors.add(hh.size_cell[0], hh.size_cell[1], "size", hh.declared_size,
+                       _("家庭人口填的是 %(size)d 人，但名册中列出了 %(n)d 人") % {"size": hh.declared_size, "n": len(hh.members)})
+
+
+# ---------------------------------------------------------------- villages
+
+
+def _short_names(name: str) -> list[str]:
+    names = [name]
+    for official, short in (("村民委员会", "村"), ("居民委员会", "社区"), ("社区居委会", "社区"), ("村委会", "村")):
+        if name.endswith(official):
+            names.append(name[: -len(official)] + short)
+    return names
+
+
+def resolve_villages(rows: list[HouseholdRow], user, errors: Collector):
+    """Set village_id on every row from its 县/乡/村 names, within the user's scope."""
+    by_location: dict[tuple, list[HouseholdRow]] = {}
+    for hh in rows:
+        if all(hh.location):
+            by_location.setdefault(hh.location, []).append(hh)
+    if not by_location:
+        return
+    counties = {}
+    for region in Region.objects.filter(level=Region.Level.COUNTY).only("code", "name"):
+        for name in _short_names(region.name):
+            counties.setdefault(name, []).append(region)
+    county_names = {loc[0] for loc in by_location}
+    county_codes = {r.code[:6] for name in county_names for r in counties.get(name, [])}
+    townships, villages = {}, {}
+    if county_codes:
+        below = Region.objects.filter(level__in=[Region.Level.TOWNSHIP, Region.Level.VILLAGE])
+        prefix_q = None
+        from django.db.models import Q
+
+        for code in county_codes:
+            q = Q(code__startswith=code)
+            prefix_q = q if prefix_q is None else prefix_q | q
+        for region in below.filter(prefix_q).only("code", "name", "level"):
+            if region.level == Region.Level.TOWNSHIP:
+                target = townships.setdefault(region.code[:6], {})
+            else:
+                target = villages.setdefault(region.code[:9], {})
+            for name in _short_names(region.name):
+                target.setdefault(name, []).append(region)
+    visible = set(
+        Region.objects.visible_to(user).filter(
+            code__in=[r.code for names in villages.values() for regions in names.values() for r in regions]
+        ).values_list("code", flat=True)
+    ) if villages else set()
+
+    def fail(rows_here, key, value, message):
+        first = rows_here[0]
+        more = len(rows_here) - 1
+        if more:
+            message += _("（共 %(n)d 户）") % {"n": len(rows_here)}
+        errors.add(first.sheet, first.row, key, value, message)
+
+    def suggest(name, candidates):
+        close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.4)
+        return _("，是否是：%(names)s？") % {"names": "、".join(close)} if close else ""
+
+    for (county, township, village), rows_here in by_location.items():
+        found = counties.get(county, [])
+        if len(found) != 1:
+            fail(rows_here, "county", county, (_("找不到县“%(name)s”") if not found else _("县名“%(name)s”不唯一"))
+                 % {"name": county} + suggest(county, counties))
+            continue
+        county_code = found[0].code[:6]
+        found = townships.get(county_code, {}).get(township, [])
+        if len(found) != 1:
+            fail(rows_here, "township", township, _("%(county)s没有乡(镇)“%(name)s”") % {"county": county, "name": township}
+                 + suggest(township, townships.get(county_code, {})))
+            continue
+        town_code = found[0].code[:9]
+        found = villages.get(town_code, {}).get(village, [])
+        if len(found) > 1:
+            fail(rows_here, "village", village, _("%(town)s有多个村叫“%(name)s”：%(codes)s，请写全称")
+                 % {"town": township, "name": village, "codes": "、".join(f"{r.name}（{r.code}）" for r in found)})
+            continue
+        if not found:
+            fail(rows_here, "village", village, _("%(county)s%(town)s没有村“%(name)s”") % {
+                "county": county, "town": township, "name": village} + suggest(village, villages.get(town_code, {})))
+            continue
+        if found[0].code not in visible:
+            fail(rows_here, "village", village, _("%(town)s%(name)s不在您的管辖范围内，不能导入")
+                 % {"town": township, "name": village})
+            continue
+        for hh in rows_here:
+            hh.village_id = found[0].code
+
+
+# ---------------------------------------------------------------- comparing and writing
+
+
+def _chunks(items, size=CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _same(old, new):
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return (old is None and new is None) or (old is not None and new is not None and Decimal(old) == Decimal(new))
+    return old == new
+
+
+def _describe(value):
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, list):
+        return "、".join(value) or "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+HOUSEHOLD_COMPARE = ["village_id", *HOUSEHOLD_FIELDS.values()]
+MEMBER_COMPARE = list(MEMBER_FIELDS.values())
+_VERBOSE = {f.attname: str(f.verbose_name) for f in Household._meta.concrete_fields}
+_VERBOSE.update({f"m.{f.attname}": str(f.verbose_name) for f in Member._meta.concrete_fields})
+_VERBOSE["village_id"] = "所在村"
+
+
+def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
+    """Compare with the database; write in bulk unless dry_run or any error. Call inside atomic()."""
+    heads = [hh.head_id for hh in rows]
+    existing, outside = {}, set()
+    visible = Household.objects.visible_to(user)
+    for chunk in _chunks(heads):
+        for household in visible.filter(head_id_number__in=chunk).only("pk", "head_id_number", *HOUSEHOLD_COMPARE):
+            existing[household.head_id_number] = household
+        missing_here = set(chunk) - set(existing)
+        if missing_here:
+            outside |= set(Household.objects.filter(head_id_number__in=missing_here).values_list("head_id_number", flat=True))
+    for hh in rows:
+        if hh.head_id in outside:
+            errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
+
+    people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
+    known_members = {}
+    for chunk in _chunks(people):
+        for member in Member.objects.filter(id_number__in=chunk).select_related("household").only(
+                "pk", "id_number", "household_id", "household__head_id_number", "household__head_name",
+                "household__village_id", *MEMBER_COMPARE):
+            known_members[member.id_number] = member
+    elsewhere = {n: m for n, m in known_members.items() if m.household.head_id_number != people[n][0].head_id}
+    visible_ids = set(visible.filter(pk__in={m.household_id for m in elsewhere.values()}).values_list("pk", flat=True))
+    for id_number, member in elsewhere.items():
+        hh, person = people[id_number]
+        if member.household_id in visible_ids:
+            message = _("此人已是%(head)s户的成员（户主身份证号 %(id)s），一人只能属于一户") % {
+                "head": member.household.head_name, "id": idcard.mask(member.household.head_id_number)}
+        else:
+            message = _("此人已登记在其他农户中（可能在您管辖范围以外），一人只能属于一户")
+        errors.add(person.sheet, person.row, "id_number", id_number, message)
+
+    if errors.count:
+        result.error_count = errors.count
+        result.errors = errors.errors
+        return
+
+    counts = dict.fromkeys(["households_new", "households_changed", "households_unchanged",
+                            "members_new", "members_changed", "members_unchanged"], 0)
+    now = timezone.now()
+    new_households, changed_households, changed_hh_fields = [], [], set()
+    for hh in rows:
+        values = {"village_id": hh.village_id, **hh.values}
+        old = existing.get(hh.head_id)
+        if old is None:
+            counts["households_new"] += 1
+            new_households.append(Household(head_id_number=hh.head_id, **values))
+            continue
+        diffs = [(name, getattr(old, name), value) for name, value in values.items() if not _same(getattr(old, name), value)]
+        if not diffs:
+            counts["households_unchanged"] += 1
+            continue
+        counts["households_changed"] += 1
+        for name, before, after in diffs:
+            setattr(old, name, after)
+            changed_hh_fields.add(name)
+            result.changes.append(_("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
+                "head": hh.values.get("head_name") or old.head_name, "sheet": hh.sheet, "row": hh.row,
+                "field": _VERBOSE.get(name, name), "old": _describe(before), "new": _describe(after)})
+        old.updated_at = now
+        changed_households.append(old)
+
+    new_members, changed_members, changed_m_fields = [], [], set()
+    for hh in rows:
+        for person in hh.members:
+            old = known_members.get(person.id_number)
+            if old is None:
+                counts["members_new"] += 1
+                new_members.append((hh.head_id, person))
+                continue
+            diffs = [(n, getattr(old, n), v) for n, v in person.values.items() if not _same(getattr(old, n), v)]
+            if not diffs:
+                counts["members_unchanged"] += 1
+                continue
+            counts["members_changed"] += 1
+            for name, before, after in diffs:
+                setattr(old, name, after)
+                changed_m_fields.add(name)
+                result.changes.append(_("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
+                    "name": person.values.get("name") or old.name, "sheet": person.sheet, "row": person.row,
+                    "field": _VERBOSE.get(f"m.{name}", name), "old": _describe(before), "new": _describe(after)})
+            changed_members.append(old)
+
+    # People the database has in these households and the file does not list: reported, never deleted.
+    listed = {hh.head_id: hh for hh in rows if hh.members_listed}
+    matched = {existing[h].pk: h for h in listed if h in existing}
+    for chunk in _chunks(matched):
+        for member in Member.objects.filter(household_id__in=chunk).only("id_number", "name", "household_id"):
+            if member.id_number not in people:
+                hh = listed[matched[member.household_id]]
+                result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
+                                      % {"head": hh.values.get("head_name", ""), "name": member.name,
+                                         "id": idcard.mask(member.id_number)})
+    result.counts = counts
+    if dry_run:
+        return
+
+    Household.objects.bulk_create(new_households, batch_size=CHUNK)
+    ids = {h.head_id_number: h.pk for h in new_households}
+    ids.update({head: h.pk for head, h in existing.items()})
+    result.created_household_ids = [h.pk for h in new_households]
+    Member.objects.bulk_create(
+        [Member(household_id=ids[head], id_number=p.id_number, sex=p.sex, birth_date=p.birth_date, **p.values)
+         for head, p in new_members],
+        batch_size=CHUNK,
+    )
+    if changed_households:
+        Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
+    if changed_members:
+        Member.objects.bulk_update(changed_members, sorted(changed_m_fields), batch_size=500)
+    result.applied = True
+
+
+def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
+                      xlsx_engine: str = "openpyxl") -> ImportResult:
+    """Check a household roster and, if every row is valid and not dry_run, write it all.
+
+    Raises FileRefused when the file as a whole cannot be read; row problems are
+    returned in the result (and then nothing is written).
+    """
+    errors = Collector()
+    result = ImportResult()
+    rows, result.rows = read_roster(data, filename=filename, errors=errors, progress=progress, xlsx_engine=xlsx_engine)
+    try:
+        with transaction.atomic():
+            resolve_villages(rows, user, errors)
+            plan_and_write(rows, user, errors, result, dry_run=dry_run)
+            if errors.count:
+                raise Refused
+    except Refused:
+        pass
+    result.error_count = errors.count
+    result.errors = errors.errors
+    if errors.count:
+        result.applied = False
+        result.created_household_ids = []
+    return result

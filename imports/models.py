@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shuanglian.access import region_q
+
+
+class ImportBatchQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Batches made within the user's region scope (the scope recorded at upload)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(region_q(user, "scope_code")).exclude(scope_code="")
+
+
+class ImportBatch(models.Model):
+    """One roster file brought in: who, when, which file, what it found and what it wrote."""
+
+    class Kind(models.TextChoices):
+        HOUSEHOLDS = "households", _("农户及成员")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        CHECKING = "checking", _("检查中")
+        CHECKED = "checked", _("待确认")
+        REFUSED = "refused", _("有错误")
+        APPLYING = "applying", _("导入中")
+        DONE = "done", _("已导入")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    filename = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveIntegerField(_("文件大小（字节）"))
+    sha256 = models.CharField(_("文件摘要"), max_length=64)
+    # The file is kept in the database so that any worker on any host can read it.
+    content = models.BinaryField(_("文件内容"), editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The uploader's region prefix ('' for a superuser), which decides who may see the batch.
+    scope_code = models.CharField(_("范围代码"), max_length=12, blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_read = models.PositiveIntegerField(_("已读行数"), default=0)
+    message = models.TextField(_("说明"), blank=True)
+    report = models.JSONField(_("检查结果"), default=dict, blank=True)
+    checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    created_households = models.JSONField(_("新建农户ID"), default=list, blank=True)
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.filename}（{self.get_status_display()}）"

@@ -1,0 +1,164 @@
+"""Reading roster files: .xlsx, legacy .xls and .csv, told apart by their content.
+
+Township offices rename files freely (a .xls that is really .xlsx, a .csv
+saved as .xls by WPS), so the extension is never trusted. Every reader yields
+the same thing: visible sheets, each an iterator of (row number, cells) with
+the row number as Excel shows it, so messages can point at the right line.
+
+A workbook is a zip archive; its central directory declares every member's
+uncompressed size, so a zip bomb or an oversized sheet is refused from those
+numbers before a single byte is inflated.
+"""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from django.utils.translation import gettext as _
+
+# Limits for what a township roster can reasonably be. A county's 200,000-person
+# roster is ~40 MB of sheet XML; a quarter of a gigabyte leaves ample room.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+# Sheet XML compresses 10-30×; a ratio past this is a bomb, not a roster.
+MAX_RATIO = 200
+
+_ZIP = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class FileRefused(Exception):
+    """The file as a whole cannot be read; the message is for the user."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: Iterator[tuple[int, list]] = field(repr=False)
+
+
+def check_zip(data: bytes) -> None:
+    """Refuse an archive whose declared sizes are too large, before inflating anything."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise FileRefused(_("文件已损坏，无法作为 Excel 工作簿打开")) from None
+    with archive:
+        total = 0
+        for info in archive.infolist():
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > 1024 * 1024 and ratio > MAX_RATIO:
+                raise FileRefused(
+                    _("文件中的“%(name)s”解压后约 %(mb)d MB，压缩比异常（%(ratio)d 倍），疑似压缩炸弹，已拒绝")
+                    % {"name": info.filename, "mb": info.file_size // 2**20, "ratio": ratio}
+                )
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise FileRefused(
+                _("工作簿解压后约 %(mb)d MB，超过 %(limit)d MB 的上限，请按乡镇或村拆分后分别导入")
+                % {"mb": total // 2**20, "limit": MAX_UNCOMPRESSED_BYTES // 2**20}
+            )
+        names = set(archive.namelist())
+    if "xl/workbook.xml" not in names:
+        raise FileRefused(_("文件不是 Excel 工作簿（.xlsx），也不是 .xls 或 .csv 表格"))
+
+
+def sniff(data: bytes) -> str:
+    """'xlsx', 'xls' or 'csv', judged from the bytes; refuses anything else."""
+    if not data:
+        raise FileRefused(_("文件是空的"))
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRefused(
+            _("文件大小 %(mb)d MB，超过 %(limit)d MB 的上限")
+            % {"mb": len(data) // 2**20, "limit": MAX_FILE_BYTES // 2**20}
+        )
+    if data.startswith(_ZIP):
+        check_zip(data)
+        return "xlsx"
+    if data.startswith(_OLE):
+        # Password-protected .xlsx files are OLE containers holding an EncryptedPackage stream.
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise FileRefused(_("工作簿设置了密码（已加密），请在 Excel 中取消密码后再导入"))
+        return "xls"
+    head = data[:4096]
+    if b"\x00" in head:
+        raise FileRefused(_("文件不是电子表格（.xlsx、.xls 或 .csv），无法导入"))
+    return "csv"
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileRefused(_("无法识别 CSV 文件的文字编码（应为 UTF-8 或 GBK/GB18030）")) from None
+
+
+def _xlsx_sheets(data: bytes) -> list[Sheet]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on malformed parts
+        raise FileRefused(_("文件已损坏，无法作为 Excel 工作簿打开")) from None
+
+    def rows(ws):
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield number, list(values)
+
+    return [Sheet(ws.title, rows(ws)) for ws in book.worksheets if ws.sheet_state == "visible"]
+
+
+def _calamine_sheets(data: bytes) -> list[Sheet]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception:
+        raise FileRefused(_("文件已损坏或已加密，无法作为 Excel 工作簿打开")) from None
+
+    def rows(name):
+        sheet = book.get_sheet_by_name(name)
+        start = sheet.start or (0, 0)
+        pad = [None] * start[1]
+        for offset, values in enumerate(sheet.iter_rows()):
+            yield start[0] + offset + 1, pad + [None if v == "" else v for v in values]
+
+    return [
+        Sheet(meta.name, rows(meta.name))
+        for meta in book.sheets_metadata
+        if str(meta.visible).endswith("Visible") and "WorkSheet" in str(meta.typ)
+    ]
+
+
+def _csv_sheets(data: bytes, name: str) -> list[Sheet]:
+    text = decode_text(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+
+    def rows():
+        for number, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+            yield number, [v if v != "" else None for v in values]
+
+    return [Sheet(name, rows())]
+
+
+def open_sheets(data: bytes, *, filename: str = "", xlsx_engine: str = "openpyxl") -> list[Sheet]:
+    """The visible sheets of a roster file; raises FileRefused for what cannot be read."""
+    kind = sniff(data)
+    if kind == "xlsx":
+        return _calamine_sheets(data) if xlsx_engine == "calamine" else _xlsx_sheets(data)
+    if kind == "xls":
+        return _calamine_sheets(data)
+    stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
+    return _csv_sheets(data, stem)

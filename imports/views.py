@@ -1,0 +1,114 @@
+"""Upload → background check with progress → preview → confirm → done."""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from households.forms import HouseholdFilterForm
+from households.models import Household
+from shuanglian.access import require_write
+from shuanglian.lib.excel import XLSX
+
+from . import services, tasks, workbooks
+from .forms import UploadForm
+from .models import ImportBatch
+from .reader import FileRefused
+
+RUNNING = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.APPLYING)
+
+
+def get_batch_for_user(user, pk) -> ImportBatch:
+    """The batch if it was made within the user's scope, else 404."""
+    return get_object_or_404(ImportBatch.objects.visible_to(user).select_related("created_by"), pk=pk)
+
+
+def _xlsx(filename: str, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@require_write(Household)
+def batch_list(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        batch = services.create_batch(
+            data=upload.read(), filename=upload.name, kind=form.cleaned_data["kind"], user=request.user
+        )
+        tasks.check_batch.enqueue(batch.pk)
+        return redirect("imports:detail", pk=batch.pk)
+    batches = ImportBatch.objects.visible_to(request.user).select_related("created_by").defer("content")[:30]
+    return render(request, "imports/batch_list.html", {"form": form, "batches": batches})
+
+
+@require_write(Household)
+def batch_detail(request, pk):
+    batch = get_batch_for_user(request.user, pk)
+    report = batch.report or {}
+    return render(
+        request,
+        "imports/batch_detail.html",
+        {
+            "batch": batch,
+            "report": report,
+            "counts": report.get("counts", {}),
+            "running": batch.status in RUNNING,
+            "errors": report.get("errors", [])[:50],
+        },
+    )
+
+
+@require_write(Household)
+def batch_status(request, pk):
+    batch = get_batch_for_user(request.user, pk)
+    return JsonResponse(
+        {"status": batch.status, "label": batch.get_status_display(), "rows": batch.rows_read,
+         "running": batch.status in RUNNING}
+    )
+
+
+@require_write(Household)
+@require_POST
+def batch_confirm(request, pk):
+    batch = get_batch_for_user(request.user, pk)
+    if batch.status != ImportBatch.Status.CHECKED:
+        messages.error(request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
+        return redirect("imports:detail", pk=batch.pk)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.APPLYING, confirmed_by=request.user)
+    tasks.apply_batch.enqueue(batch.pk, request.user.pk)
+    return redirect("imports:detail", pk=batch.pk)
+
+
+@require_write(Household)
+def batch_errors(request, pk):
+    batch = get_batch_for_user(request.user, pk)
+    errors = (batch.report or {}).get("errors") or []
+    if not errors:
+        raise Http404
+    try:
+        content = workbooks.error_workbook_bytes(bytes(batch.content), batch.filename, errors)
+    except FileRefused:
+        raise Http404 from None
+    stem = batch.filename.rsplit(".", 1)[0]
+    return _xlsx(f"{stem}-错误.xlsx", content)
+
+
+@login_required
+def template(request, kind):
+    if kind not in ImportBatch.Kind.values:
+        raise Http404
+    return _xlsx(f"{ImportBatch.Kind(kind).label}导入模板.xlsx", workbooks.template_bytes(kind))
+
+
+@login_required
+def export_households(request):
+    """The household list as filtered on its page, as a roster that imports back unchanged."""
+    form = HouseholdFilterForm(request.GET or None, user=request.user)
+    households = form.filter(Household.objects.visible_to(request.user))
+    return _xlsx("农户名册.xlsx", workbooks.export_households_bytes(households))

@@ -1,0 +1,198 @@
+"""Workbooks the import hands out: the blank template, the error workbook, the export.
+
+The export writes the layout-1 roster (户表 + 成员表) with the importer's own
+column names, so an exported file imports back unchanged.
+"""
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from households.models import Member, Region
+from shuanglian.lib.excel import safe_cell_value
+
+from .headers import LABELS, find_header
+from .households import VOCABULARIES
+from .reader import open_sheets
+
+HOUSEHOLD_COLUMNS = ["county", "township", "village", "group", "head_name", "id_number", "size", "phone",
+                     "category", "main_cause", "other_causes", "income", "housing", "status"]
+MEMBER_COLUMNS = ["head_id", "name", "id_number", "relation", "ethnicity", "education", "schooling", "health",
+                  "disability", "labour", "medical", "pension"]
+ID_COLUMNS = {"id_number", "head_id", "phone"}
+NOTES = {
+    "county": "县（市、区）的全称，如 通渭县",
+    "township": "乡（镇）的全称，如 马营镇",
+    "village": "村名，可写 XX村 或 XX村民委员会",
+    "group": "社（组），如 3社",
+    "head_name": "户主姓名",
+    "head_id": "户主的18位身份证号码（本列已设为文本格式）",
+    "id_number": "18位身份证号码；本列已设为文本格式，请勿改成数字，否则末几位会丢失",
+    "size": "家庭人口数，应等于成员表中该户的人数",
+    "phone": "手机或固定电话",
+    "other_causes": "可填多个，用顿号分隔，如 因病、缺资金",
+    "income": "人均纯收入（元），填数字",
+    "medical": "填 是 或 否",
+    "pension": "填 是 或 否",
+}
+EXAMPLE_HOUSEHOLD = {
+    "county": "通渭县", "township": "马营镇", "village": "东关村", "group": "3社", "head_name": "张三",
+    "id_number": "621121197001010011", "size": 2, "phone": "13809310001", "category": "一般贫困户",
+    "main_cause": "因病", "other_causes": "缺资金", "income": 3200, "housing": "安全住房", "status": "在册",
+}
+EXAMPLE_MEMBER = {
+    "head_id": "621121197001010011", "name": "张三", "id_number": "621121197001010011", "relation": "户主",
+    "ethnicity": "汉族", "education": "初中", "schooling": "非在校生", "health": "健康", "labour": "普通劳动力",
+    "medical": "是", "pension": "否",
+}
+BOLD = Font(bold=True)
+GREY = Font(italic=True, color="808080")
+BAD = PatternFill("solid", fgColor="FFC7CE")
+
+
+def _bytes(book) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def template_bytes(kind: str) -> bytes:
+    """A blank roster: text-formatted ID columns, drop-downs for the vocabularies, a note per column, an example row."""
+    book = Workbook()
+    options = book.create_sheet("选项")
+    options.sheet_state = "hidden"  # the importer ignores hidden sheets
+    ranges = {}
+    for column, (key, values) in enumerate(VOCABULARIES.items(), start=1):
+        letter = get_column_letter(column)
+        options.cell(1, column, LABELS[key])
+        for row, value in enumerate(values, start=2):
+            options.cell(row, column, value)
+        ranges[key] = f"选项!${letter}$2:${letter}${len(values) + 1}"
+    ranges["medical"] = ranges["pension"] = '"是,否"'
+    for sheet, columns, example in ((book.active, HOUSEHOLD_COLUMNS, EXAMPLE_HOUSEHOLD),
+                                    (book.create_sheet("家庭成员", 1), MEMBER_COLUMNS, EXAMPLE_MEMBER)):
+        if sheet is book.active:
+            sheet.title = "农户"
+        sheet.append(["序号"] + [LABELS[key] for key in columns])
+        sheet.append(["示例"] + [example.get(key) for key in columns])
+        for index, key in enumerate(columns, start=2):
+            letter = get_column_letter(index)
+            header = sheet.cell(1, index)
+            header.font = BOLD
+            header.comment = Comment(NOTES.get(key, f"从下拉列表中选择{LABELS[key]}"), "双联系统")
+            sheet.cell(2, index).font = GREY
+            sheet.column_dimensions[letter].width = 20 if key in ID_COLUMNS else 12
+            if key in ID_COLUMNS:
+                for row in range(2, 1002):
+                    sheet.cell(row, index).number_format = "@"
+            if key in ranges:
+                validation = DataValidation(type="list", formula1=ranges[key], allow_blank=True)
+                validation.error = f"请从下拉列表中选择{LABELS[key]}"
+                validation.showErrorMessage = True
+                sheet.add_data_validation(validation)
+                validation.add(f"{letter}2:{letter}1001")
+        sheet.cell(1, 1).comment = Comment("“示例”行导入时会被跳过，可以删除", "双联系统")
+        sheet.freeze_panes = "A2"
+    return _bytes(book)
+
+
+def error_workbook_bytes(data: bytes, filename: str, errors: list[dict]) -> bytes:
+    """The original rows of each sheet with errors, an error column, and the bad cells filled red."""
+    by_sheet = {}
+    for error in errors:
+        by_sheet.setdefault(error["sheet"], {}).setdefault(error["row"], []).append(error)
+    book = Workbook(write_only=True)
+    for sheet in open_sheets(data, filename=filename):
+        if sheet.name not in by_sheet:
+            continue
+        rows_errors = by_sheet[sheet.name]
+        out = book.create_sheet(sheet.name[:31])
+        header = find_header(sheet.rows, anchors={"id_number", "head_id"})
+        if header is None:
+            continue
+        header_row, mapping = header
+        label_to_index = {LABELS[key]: index for key, index in mapping.items()}
+        width = max(mapping.values()) + 1
+        out.append([f"{filename} 中有错误的行；红色为有问题的单元格。改正原文件后重新上传。"])
+        title = [WriteOnlyCell(out, value="原行号")]
+        title[0].font = BOLD
+        title.append(WriteOnlyCell(out, value="错误说明"))
+        title[1].font = BOLD
+        out.append(title + [None] * width)
+        if 0 in rows_errors:
+            out.append([header_row, "；".join(e["message"] for e in rows_errors[0])])
+        for number, cells in sheet.rows:
+            if number not in rows_errors:
+                continue
+            found = rows_errors[number]
+            bad_columns = {label_to_index.get(e["column"]) for e in found}
+            row = [WriteOnlyCell(out, value=number), WriteOnlyCell(out, value="；".join(e["message"] for e in found))]
+            for index, value in enumerate(list(cells) + [None] * (width - len(cells))):
+                cell = WriteOnlyCell(out, value=safe_cell_value(value))
+                if isinstance(value, str):
+                    cell.number_format = "@"
+                if index in bad_columns:
+                    cell.fill = BAD
+                row.append(cell)
+            out.append(row)
+    if not book.worksheets:
+        book.create_sheet("错误").append(["没有错误"])
+    return _bytes(book)
+
+
+def _cell(sheet, value):
+    cell = WriteOnlyCell(sheet, value=safe_cell_value(value))
+    if isinstance(value, str):
+        cell.number_format = "@"  # IDs and phones stay text
+    return cell
+
+
+def export_households_bytes(households) -> bytes:
+    """Households (a scoped queryset) with their members, as a roster the importer reads back unchanged."""
+    households = households.order_by("village_id", "group", "head_name", "pk")
+    codes = set(households.values_list("village_id", flat=True))
+    wanted = codes | {c[:9] + "000" for c in codes} | {c[:6] + "000000" for c in codes}
+    names = dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
+    sizes = {}
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("农户")
+    sheet.append([_header(sheet, LABELS[key]) for key in HOUSEHOLD_COLUMNS])
+    members_sheet = book.create_sheet("家庭成员")
+    members_sheet.append([_header(members_sheet, LABELS[key]) for key in MEMBER_COLUMNS])
+    from django.db.models import Count
+
+    for household in households.annotate(member_count=Count("members")).iterator(chunk_size=2000):
+        code = household.village_id
+        sizes[household.pk] = household.head_id_number
+        values = {
+            "county": names.get(code[:6] + "000000", ""), "township": names.get(code[:9] + "000", ""),
+            "village": names.get(code, ""), "group": household.group, "head_name": household.head_name,
+            "id_number": household.head_id_number, "size": household.member_count, "phone": household.phone,
+            "category": household.category, "main_cause": household.main_cause,
+            "other_causes": "、".join(household.other_causes or []),
+            "income": float(household.income_per_head) if household.income_per_head is not None else None,
+            "housing": household.housing, "status": household.status,
+        }
+        sheet.append([_cell(sheet, values[key]) for key in HOUSEHOLD_COLUMNS])
+    members = Member.objects.filter(household__in=households.values("pk")).order_by("household_id", "birth_date", "pk")
+    for member in members.iterator(chunk_size=5000):
+        values = {
+            "head_id": sizes.get(member.household_id, ""), "name": member.name, "id_number": member.id_number,
+            "relation": member.relation, "ethnicity": member.ethnicity, "education": member.education,
+            "schooling": member.schooling, "health": member.health, "disability": member.disability,
+            "labour": member.labour, "medical": "是" if member.has_medical_insurance else "否",
+            "pension": "是" if member.has_pension_insurance else "否",
+        }
+        members_sheet.append([_cell(members_sheet, values[key]) for key in MEMBER_COLUMNS])
+    return _bytes(book)
+
+
+def _header(sheet, text):
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = BOLD
+    return cell

@@ -1,0 +1,84 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from households.models import Household, Region
+from shuanglian.lib import idcard
+from shuanglian.lib.widgets import HtmlDateInput, with_all_option
+
+from .models import Cadre, Pairing
+
+
+class CadreFilterForm(forms.Form):
+    q = forms.CharField(label=_("姓名、手机或单位"), required=False)
+    rank = forms.ChoiceField(label=_("职级"), choices=with_all_option(Cadre.Rank.choices, _("全部职级")), required=False)
+    category = forms.ChoiceField(label=_("人员类别"), choices=with_all_option(Cadre.Category.choices, _("全部类别")), required=False)
+    status = forms.ChoiceField(label=_("状态"), choices=with_all_option(Cadre.Status.choices, _("全部状态")), required=False)
+
+    def filter(self, queryset):
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        text = idcard.normalize(data["q"])
+        if text:
+            if text.isdigit():
+                queryset = queryset.filter(phone__endswith=text)
+            else:
+                queryset = queryset.filter(name__contains=text) | queryset.filter(unit__name__contains=text)
+        for field in ("rank", "category", "status"):
+            if data[field]:
+                queryset = queryset.filter(**{field: data[field]})
+        return queryset
+
+
+class PairForm(forms.Form):
+    cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
+    role = forms.ChoiceField(label=_("联系类型"), choices=Pairing.Role.choices)
+    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput)
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cadre"].queryset = Cadre.objects.filter(pk__in=[c.pk for c in candidates])
+        self.fields["cadre"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
+        self.fields["started_on"].initial = timezone.localdate()
+
+
+class ProposalForm(forms.Form):
+    region = forms.ModelChoiceField(label=_("范围（乡镇或村）"), queryset=Region.objects.none())
+    started_on = forms.DateField(label=_("结对日期"), widget=HtmlDateInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        levels = ["township", "village"] if user.role == "township" else ["township"]
+        self.fields["region"].queryset = Region.objects.visible_to(user).filter(level__in=levels)
+        self.fields["started_on"].initial = timezone.localdate()
+
+
+class HandoverForm(forms.Form):
+    new_status = forms.ChoiceField(
+        label=_("离岗原因"), choices=[(Cadre.Status.TRANSFERRED, _("调离")), (Cadre.Status.RETIRED, _("退休"))]
+    )
+    effective_on = forms.DateField(label=_("交接日期"), widget=HtmlDateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_on"].initial = timezone.localdate()
+
+
+class PairHouseholdsForm(forms.Form):
+    """One cadre, one or more households (from the cadre page, or ticked in bulk)."""
+
+    households = forms.ModelMultipleChoiceField(
+        label=_("农户"), queryset=Household.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
+    role = forms.ChoiceField(label=_("联系类型"), choices=Pairing.Role.choices)
+    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput)
+
+    def __init__(self, *args, households, cadres, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["households"].queryset = households
+        self.fields["households"].label_from_instance = lambda h: f"{h.head_name}（{h.village.name} {h.group}，{h.category}）"
+        self.fields["cadre"].queryset = cadres
+        self.fields["cadre"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
+        self.fields["started_on"].initial = timezone.localdate()

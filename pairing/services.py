@@ -1,0 +1,251 @@
+"""Operations that open and end links and pairings, propose them and hand them over.
+
+Each is one transaction and checks the county's rules (pairing/rules.py) at the
+moment it writes, so a page that was opened earlier cannot slip a stale choice in.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import Household
+
+from . import matching
+from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
+from .rules import CadreFacts, RuleBooks
+
+
+class RuleBroken(ValidationError):
+    """One or more pairing rules refused the operation; the messages name rule, cadre and numbers."""
+
+
+def _already_paired_message(household: Household) -> str | None:
+    current = household.pairings.open().responsible().select_related("cadre").first()
+    if current:
+        return _("%(household)s 已有帮扶责任人 %(cadre)s") % {"household": household, "cadre": current.cadre.name}
+    return None
+
+
+def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]:
+    """The hard rules a new pairing would break now, as messages (empty when it may open)."""
+    problems = []
+    if role == Pairing.Role.RESPONSIBLE:
+        message = _already_paired_message(household)
+        if message:
+            problems.append(message)
+    if household.pairings.open().filter(cadre=cadre).exists():
+        problems.append(_("%(cadre)s 已联系 %(household)s") % {"cadre": cadre.name, "household": household})
+    book = RuleBooks().for_village(household.village_id)
+    facts = CadreFacts.load([cadre])
+    problems += [str(v) for v in book.check(cadre=cadre, household=household, role=role, facts=facts)]
+    return problems
+
+
+@transaction.atomic
+def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
+    """Open a pairing if every rule allows it; the database refuses a second responsible cadre."""
+    # Lock the cadre so that two clerks cannot both hand out their last free place.
+    Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
+    problems = check_pairing(cadre=cadre, household=household, role=role)
+    if problems:
+        raise RuleBroken(problems)
+    return Pairing.objects.create(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
+
+
+@transaction.atomic
+def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
+    """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
+    Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
+    facts = CadreFacts.load([cadre])
+    books = RuleBooks()
+    problems = []
+    for household in households:
+        if role == Pairing.Role.RESPONSIBLE:
+            message = _already_paired_message(household)
+            if message:
+                problems.append(message)
+        broken = books.for_village(household.village_id).check(cadre=cadre, household=household, role=role, facts=facts)
+        problems += [f"{household}：{violation}" for violation in broken]
+        facts.add(cadre.pk, role)
+    if problems:
+        raise RuleBroken(problems)
+    return Pairing.objects.bulk_create(
+        Pairing(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
+        for household in households
+    )
+
+
+@transaction.atomic
+def link_village(*, unit, village, started_on: datetime.date, by=None) -> VillageLink:
+    return VillageLink.objects.create(unit=unit, village=village, started_on=started_on, created_by=by)
+
+
+def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: str) -> None:
+    """End a link or pairing; nothing is deleted, so the history stays."""
+    if ended_on < relation.started_on:
+        raise ValidationError(_("结束日期不能早于开始日期（%(start)s）"), params={"start": relation.started_on})
+    relation.ended_on = ended_on
+    relation.end_reason = reason
+    relation.save(update_fields=["ended_on", "end_reason"])
+
+
+# --- Proposals ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
+    """Suggest a responsible cadre for every unpaired poor household in a township or village."""
+    households = list(matching.unpaired_poor_households(region.prefix))
+    proposal = Proposal.objects.create(region=region, started_on=started_on, proposed_by=by)
+    ProposalLine.objects.bulk_create(
+        ProposalLine(
+            proposal=proposal,
+            household=placement.household,
+            suggested_cadre=placement.cadre,
+            cadre=placement.cadre,
+            unplaced_reason=placement.reason,
+        )
+        for placement in matching.place(households)
+    )
+    return proposal
+
+
+def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:
+    if line.proposal.status != Proposal.Status.DRAFT:
+        raise ValidationError(_("方案已%(status)s，不能再修改") % {"status": line.proposal.status})
+    line.cadre = cadre
+    line.removed = removed
+    line.changed_by = by
+    line.save(update_fields=["cadre", "removed", "changed_by"])
+
+
+@transaction.atomic
+def apply_proposal(*, proposal: Proposal, by) -> int:
+    """Open every kept line's pairing in one transaction, re-checking every rule now.
+
+    All or nothing: if any line breaks a rule (say a colleague paired the household
+    meanwhile), nothing is written and the messages say which lines to fix.
+    """
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != Proposal.Status.DRAFT:
+        raise ValidationError(_("方案已%(status)s，不能重复实施") % {"status": proposal.status})
+    lines = list(
+        proposal.lines.filter(removed=False, cadre__isnull=False).select_related("household__village", "cadre__unit")
+    )
+    cadres = {line.cadre_id: line.cadre for line in lines}
+    Cadre.objects.select_for_update().filter(pk__in=cadres).exists()
+    facts = CadreFacts.load(list(cadres.values()))
+    paired_now = dict(
+        Pairing.objects.open()
+        .responsible()
+        .filter(household_id__in=[line.household_id for line in lines])
+        .values_list("household_id", "cadre__name")
+    )
+    books = RuleBooks()
+    problems = []
+    for line in lines:
+        household = line.household
+        if household.pk in paired_now:
+            problems.append(
+                _("%(household)s 已有帮扶责任人 %(cadre)s") % {"household": household, "cadre": paired_now[household.pk]}
+            )
+            continue
+        broken = books.for_village(household.village_id).check(cadre=line.cadre, household=household, role=Pairing.Role.RESPONSIBLE, facts=facts)
+        problems += [f"{household}：{violation}" for violation in broken]
+        facts.add(line.cadre_id, Pairing.Role.RESPONSIBLE)
+    if problems:
+        raise RuleBroken(problems)
+    try:
+        Pairing.objects.bulk_create(
+            Pairing(cadre_id=line.cadre_id, household=line.household, started_on=proposal.started_on, created_by=by)
+            for line in lines
+        )
+    except IntegrityError:
+        raise RuleBroken([_("有农户刚刚被他人安排了帮扶责任人，请重新打开方案核对")]) from None
+    proposal.status = Proposal.Status.APPLIED
+    proposal.reviewed_by = by
+    proposal.applied_at = timezone.now()
+    proposal.save(update_fields=["status", "reviewed_by", "applied_at"])
+    return len(lines)
+
+
+# --- Handovers ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date, by) -> Handover:
+    """List the leaving cadre's households with a successor proposed for each by the same rules."""
+    handover = Handover.objects.create(cadre=cadre, new_status=new_status, effective_on=effective_on, created_by=by)
+    pairings = list(cadre.pairings.open().select_related("household__village").order_by("household__village_id"))
+    placements = {
+        placement.household.pk: placement
+        for placement in matching.place([p.household for p in pairings], excluding={cadre.pk})
+    }
+    HandoverLine.objects.bulk_create(
+        HandoverLine(
+            handover=handover,
+            pairing=pairing,
+            successor=placements[pairing.household_id].cadre,
+            unplaced_reason=placements[pairing.household_id].reason,
+        )
+        for pairing in pairings
+    )
+    return handover
+
+
+@transaction.atomic
+def apply_handover(*, handover: Handover, by) -> None:
+    """End the old pairings on the handover date with the reason and open the successors' the same day."""
+    handover = Handover.objects.select_for_update().select_related("cadre").get(pk=handover.pk)
+    if handover.status != Handover.Status.DRAFT:
+        raise ValidationError(_("交接已实施"))
+    lines = list(handover.lines.select_related("pairing__household__village", "successor__unit"))
+    missing = [line for line in lines if line.successor_id is None]
+    if missing:
+        raise RuleBroken(
+            [_("%(household)s 尚未确定接任干部") % {"household": line.pairing.household} for line in missing]
+        )
+    reason = Pairing.EndReason.RETIREMENT if handover.new_status == Cadre.Status.RETIRED else Pairing.EndReason.TRANSFER
+    for line in lines:
+        end_relation(relation=line.pairing, ended_on=handover.effective_on, reason=reason)
+    successors = [line.successor for line in lines]
+    facts = CadreFacts.load(successors)
+    problems = []
+    books = RuleBooks()
+    for line in lines:
+        household = line.pairing.household
+        broken = books.for_village(household.village_id).check(cadre=line.successor, household=household, role=line.pairing.role, facts=facts)
+        problems += [f"{household}：{violation}" for violation in broken]
+        facts.add(line.successor_id, line.pairing.role)
+    if problems:
+        raise RuleBroken(problems)
+    Pairing.objects.bulk_create(
+        Pairing(
+            cadre=line.successor,
+            household=line.pairing.household,
+            role=line.pairing.role,
+            started_on=handover.effective_on,
+            created_by=by,
+        )
+        for line in lines
+    )
+    cadre = handover.cadre
+    cadre.status = handover.new_status
+    cadre.save(update_fields=["status", "updated_at"])
+    handover.status = Handover.Status.APPLIED
+    handover.applied_by = by
+    handover.applied_at = timezone.now()
+    handover.save(update_fields=["status", "applied_by", "applied_at"])
+
+
+def set_cadre_status(*, cadre: Cadre, status: str) -> None:
+    """A cadre with open pairings leaves only through a handover, so no household is dropped."""
+    if status != Cadre.Status.ACTIVE and cadre.pairings.open().exists():
+        raise ValidationError(
+            _("%(cadre)s 还有 %(count)d 户联系户，请先办理交接") % {"cadre": cadre.name, "count": cadre.pairings.open().count()}
+        )
+    cadre.status = status
+    cadre.save(update_fields=["status", "updated_at"])

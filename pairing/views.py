@@ -1,0 +1,350 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from households.models import Household, Region
+from households.views import REGION_ROLES, get_household_for_user
+from shuanglian.access import can_approve, can_write, require_approve, require_roles, require_write
+from shuanglian.lib import idcard
+from shuanglian.lib.excel import xlsx_response
+
+from . import coverage as coverage_counts
+from . import matching, services
+from .forms import CadreFilterForm, HandoverForm, PairForm, PairHouseholdsForm, ProposalForm
+from .models import Cadre, Handover, Pairing, Proposal
+from .rules import CadreFacts
+
+
+def get_cadre_for_user(user, pk) -> Cadre:
+    return get_object_or_404(Cadre.objects.visible_to(user).select_related("unit__region"), pk=pk)
+
+
+@login_required
+def cadre_list(request):
+    form = CadreFilterForm(request.GET or None)
+    cadres = form.filter(Cadre.objects.visible_to(request.user)).select_related("unit")
+    cadres = cadres.annotate(
+        households=Count("pairings", filter=Q(pairings__ended_on__isnull=True)),
+        responsible=Count(
+            "pairings", filter=Q(pairings__ended_on__isnull=True, pairings__role=Pairing.Role.RESPONSIBLE)
+        ),
+    )
+    # Aggregating queries drop Meta.ordering; pages need a stable order.
+    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def cadre_detail(request, pk):
+    cadre = get_cadre_for_user(request.user, pk)
+    pairings = cadre.pairings.select_related("household__village").order_by("ended_on", "-started_on")
+    current = [p for p in pairings if p.is_open]
+    context = {
+        "cadre": cadre,
+        "current_pairings": current,
+        "past_pairings": [p for p in pairings if not p.is_open],
+        "handover_form": HandoverForm() if current and can_write(request.user, Handover) else None,
+        "can_pair": can_write(request.user, Pairing) and cadre.status == Cadre.Status.ACTIVE,
+        "handovers": cadre.handovers.order_by("-created_at")[:5],
+    }
+    return render(request, "pairing/cadre_detail.html", context)
+
+
+# --- Pairing a household, proposals and handovers -------------------------------------------------
+
+
+def _rule_errors(request, error):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@require_write(Pairing)
+def pair_household(request, household_pk):
+    household = get_household_for_user(request.user, household_pk)
+    candidates = matching.candidate_cadres({household.village_id})[0][household.village_id]
+    form = PairForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pair(household=household, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _rule_errors(request, error)
+        else:
+            messages.success(request, _("已安排 %(cadre)s 联系本户") % {"cadre": form.cleaned_data["cadre"].name})
+            return redirect("households:detail", pk=household.pk)
+    current = household.pairings.open().select_related("cadre__unit")
+    context = {"household": household, "form": form, "current": current, "candidates": candidates}
+    return render(request, "pairing/pair_household.html", context)
+
+
+@login_required
+def proposal_list(request):
+    proposals = Proposal.objects.visible_to(request.user).select_related("region", "proposed_by", "reviewed_by")
+    proposals = proposals.annotate(
+        households=Count("lines"), placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False))
+    )
+    form = ProposalForm(user=request.user) if can_write(request.user, Proposal) else None
+    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "form": form, "can_bulk": can_write(request.user, Pairing)}
+    return render(request, "pairing/proposal_list.html", context)
+
+
+@require_write(Proposal)
+@require_POST
+def proposal_create(request):
+    form = ProposalForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, _("请选择本辖区内的乡镇或村"))
+        return redirect("pairing:proposal_list")
+    proposal = services.create_proposal(
+        region=form.cleaned_data["region"], started_on=form.cleaned_data["started_on"], by=request.user
+    )
+    return redirect("pairing:proposal_detail", pk=proposal.pk)
+
+
+@login_required
+def proposal_detail(request, pk):
+    proposal = get_object_or_404(Proposal.objects.visible_to(request.user).select_related("region"), pk=pk)
+    lines = list(
+        proposal.lines.select_related("household__village", "suggested_cadre__unit", "cadre__unit", "changed_by")
+    )
+    editable = proposal.status == Proposal.Status.DRAFT and can_write(request.user, Proposal)
+    candidates = matching.candidate_cadres({line.household.village_id for line in lines})[0] if editable else {}
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        _save_line_changes(request, lines, candidates)
+        return redirect("pairing:proposal_detail", pk=proposal.pk)
+    for line in lines:
+        line.choices = candidates.get(line.household.village_id, [])
+    context = {
+        "proposal": proposal,
+        "lines": lines,
+        "editable": editable,
+        "can_apply": proposal.status == Proposal.Status.DRAFT and can_approve(request.user, Proposal),
+        "placed": sum(1 for line in lines if line.cadre_id and not line.removed),
+    }
+    return render(request, "pairing/proposal_detail.html", context)
+
+
+def _save_line_changes(request, lines, candidates):
+    changed = 0
+    for line in lines:
+        allowed = {c.pk: c for c in candidates.get(line.household.village_id, [])}
+        raw = request.POST.get(f"cadre-{line.pk}", "")
+        cadre = allowed.get(int(raw)) if raw.isdigit() else None
+        removed = request.POST.get(f"removed-{line.pk}") == "on"
+        if (cadre.pk if cadre else None) != line.cadre_id or removed != line.removed:
+            services.change_line(line=line, cadre=cadre, removed=removed, by=request.user)
+            changed += 1
+    messages.success(request, _("已保存 %(count)d 处修改") % {"count": changed})
+
+
+@require_approve(Proposal)
+@require_POST
+def proposal_apply(request, pk):
+    proposal = get_object_or_404(Proposal.objects.visible_to(request.user), pk=pk)
+    try:
+        created = services.apply_proposal(proposal=proposal, by=request.user)
+        messages.success(request, _("方案已实施，新建帮扶关系 %(count)d 条") % {"count": created})
+    except ValidationError as error:
+        _rule_errors(request, error)
+    return redirect("pairing:proposal_detail", pk=proposal.pk)
+
+
+@require_write(Handover)
+@require_POST
+def handover_start(request, cadre_pk):
+    cadre = get_cadre_for_user(request.user, cadre_pk)
+    form = HandoverForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写离岗原因和交接日期"))
+        return redirect("pairing:cadre_detail", pk=cadre.pk)
+    handover = services.start_handover(cadre=cadre, by=request.user, **form.cleaned_data)
+    return redirect("pairing:handover_detail", pk=handover.pk)
+
+
+@login_required
+def handover_detail(request, pk):
+    handover = get_object_or_404(Handover.objects.visible_to(request.user).select_related("cadre__unit"), pk=pk)
+    lines = list(handover.lines.select_related("pairing__household__village", "successor__unit"))
+    editable = handover.status == Handover.Status.DRAFT and can_write(request.user, Handover)
+    villages = {line.pairing.household.village_id for line in lines}
+    candidates = matching.candidate_cadres(villages, excluding={handover.cadre_id})[0] if editable else {}
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        for line in lines:
+            allowed = {c.pk: c for c in candidates.get(line.pairing.household.village_id, [])}
+            raw = request.POST.get(f"successor-{line.pk}", "")
+            successor = allowed.get(int(raw)) if raw.isdigit() else None
+            if (successor.pk if successor else None) != line.successor_id:
+                line.successor = successor
+                line.save(update_fields=["successor"])
+        messages.success(request, _("已保存接任安排"))
+        return redirect("pairing:handover_detail", pk=handover.pk)
+    for line in lines:
+        line.choices = candidates.get(line.pairing.household.village_id, [])
+    context = {
+        "handover": handover,
+        "lines": lines,
+        "editable": editable,
+        "can_apply": handover.status == Handover.Status.DRAFT and can_approve(request.user, Handover),
+    }
+    return render(request, "pairing/handover_detail.html", context)
+
+
+@require_approve(Handover)
+@require_POST
+def handover_apply(request, pk):
+    handover = get_object_or_404(Handover.objects.visible_to(request.user), pk=pk)
+    try:
+        services.apply_handover(handover=handover, by=request.user)
+        messages.success(request, _("交接已实施"))
+    except ValidationError as error:
+        _rule_errors(request, error)
+    return redirect("pairing:handover_detail", pk=handover.pk)
+
+
+# --- Coverage -----------------------------------------------------------------------------------
+
+COVERAGE_LISTS = {
+    "unpaired": _("未落实帮扶责任人的贫困户"),
+    "villages_without_unit": _("无联系单位的贫困村"),
+    "cadres_over": _("超过联户上限的干部"),
+    "cadres_under": _("低于帮扶下限的干部"),
+    "units_without_village": _("未联系村的单位"),
+}
+
+
+def _coverage_region(user, code):
+    if code is None:
+        code = "620000000000" if user.is_superuser else user.region_id
+    return get_object_or_404(Region.objects.visible_to(user), code=code)
+
+
+@require_roles(*REGION_ROLES)
+def coverage(request, code=None):
+    region = _coverage_region(request.user, code)
+    children = list(region.children.order_by("code"))
+    rows, totals = coverage_counts.per_child(region, children)
+    context = {"region": region, "ancestors": region.ancestors(), "rows": rows, "totals": totals, "lists": COVERAGE_LISTS}
+    return render(request, "pairing/coverage.html", context)
+
+
+@require_roles(*REGION_ROLES)
+def coverage_list(request, code, kind):
+    if kind not in COVERAGE_LISTS:
+        raise Http404
+    region = _coverage_region(request.user, code)
+    export = request.GET.get("format") == "xlsx"
+    headers, rows = _coverage_rows(kind, region.prefix, full_ids=export)
+    title = f"{region.name}{COVERAGE_LISTS[kind]}"
+    if export:
+        return xlsx_response(f"{title}.xlsx", str(COVERAGE_LISTS[kind]), headers, (row[1:] for row in rows))
+    page = Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"region": region, "kind": kind, "title": title, "headers": headers, "page": page}
+    return render(request, "pairing/coverage_list.html", context)
+
+
+def _coverage_rows(kind: str, prefix: str, *, full_ids: bool):
+    """Headers and rows (each led by the URL of its object, or None) for one coverage list.
+
+    Pages mask resident IDs; the export keeps them whole so that it can be worked on and re-imported.
+    """
+    if kind == "unpaired":
+        households = coverage_counts.unpaired_poor(prefix).select_related("village").order_by("village_id", "group", "pk")
+        headers = [_("户主"), _("身份证号码"), _("村"), _("社"), _("户属性"), _("主要致贫原因")]
+        rows = [
+            (reverse("households:detail", args=[h.pk]), h.head_name,
+             h.head_id_number if full_ids else idcard.mask(h.head_id_number), h.village.name, h.group,
+             h.category, h.main_cause)
+            for h in households
+        ]
+    elif kind == "villages_without_unit":
+        villages = coverage_counts.poor_villages_without_unit(prefix).select_related("parent").order_by("code")
+        headers = [_("村"), _("统计用区划代码"), _("乡镇")]
+        rows = [(None, v.name, v.code, v.parent.name if v.parent else "") for v in villages]
+    elif kind in ("cadres_over", "cadres_under"):
+        condition = coverage_counts.OVER_LIMIT if kind == "cadres_over" else coverage_counts.UNDER_LIMIT
+        cadres = coverage_counts.cadres_by_limit(prefix, condition)
+        headers = [_("姓名"), _("单位"), _("职级"), _("联系户"), _("联系户上限"), _("帮扶贫困户"), _("帮扶上限"), _("帮扶下限")]
+        rows = [
+            (reverse("pairing:cadre_detail", args=[c.pk]), c.name, c.unit.name, c.get_rank_display(), c.total_load,
+             c.max_households, c.poor_load, c.max_poor, c.min_poor)
+            for c in cadres
+        ]
+    else:
+        units = coverage_counts.units_without_village(prefix).select_related("region").order_by("region_id", "name")
+        headers = [_("单位"), _("层级"), _("所在地")]
+        rows = [(None, u.name, u.get_level_display(), u.region.name) for u in units]
+    return headers, rows
+
+
+def _pair_households(request, form):
+    """Pair the ticked households with the chosen cadre; True when written."""
+    try:
+        created = services.pair_many(
+            cadre=form.cleaned_data["cadre"],
+            households=list(form.cleaned_data["households"].select_related("village")),
+            role=form.cleaned_data["role"],
+            started_on=form.cleaned_data["started_on"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        _rule_errors(request, error)
+        return False
+    messages.success(
+        request, _("已安排 %(cadre)s 联系 %(count)d 户") % {"cadre": form.cleaned_data["cadre"].name, "count": len(created)}
+    )
+    return True
+
+
+@require_write(Pairing)
+def pair_cadre(request, cadre_pk):
+    """From a cadre's page: households in the villages the cadre's unit links (or excepted ones)."""
+    cadre = get_cadre_for_user(request.user, cadre_pk)
+    facts = CadreFacts.load([cadre])
+    villages = facts.linked_villages[cadre.unit_id] | facts.exceptions[cadre.pk]
+    already = Pairing.objects.open().filter(cadre=cadre, household_id=OuterRef("pk"))
+    households = (
+        Household.objects.visible_to(request.user)
+        .filter(village_id__in=villages, status="在册")
+        .exclude(Exists(already))
+        .select_related("village")
+        .order_by("village_id", "group", "head_name")
+    )
+    cadres = Cadre.objects.filter(pk=cadre.pk).select_related("unit")
+    form = PairHouseholdsForm(request.POST or None, households=households, cadres=cadres, initial={"cadre": cadre})
+    if request.method == "POST" and form.is_valid() and _pair_households(request, form):
+        return redirect("pairing:cadre_detail", pk=cadre.pk)
+    return render(request, "pairing/pair_households.html", {"form": form, "cadre": cadre})
+
+
+@require_write(Pairing)
+def bulk_pair(request):
+    """Tick unpaired poor households of one village and give them to one cadre."""
+    villages = Region.objects.visible_to(request.user).villages()
+    village = get_object_or_404(villages, code=request.GET.get("village")) if request.GET.get("village") else None
+    context = {"villages": villages.filter(is_poor=True).order_by("code"), "village": village}
+    if village:
+        households = matching.unpaired_poor_households(village.code).filter(
+            pk__in=Household.objects.visible_to(request.user).values("pk")
+        )
+        cadres = Cadre.objects.filter(
+            pk__in=[c.pk for c in matching.candidate_cadres({village.code})[0][village.code]]
+        ).select_related("unit")
+        form = PairHouseholdsForm(request.POST or None, households=households, cadres=cadres)
+        if request.method == "POST" and form.is_valid() and _pair_households(request, form):
+            return redirect(f"{reverse('pairing:bulk_pair')}?village={village.code}")
+        context["form"] = form
+    return render(request, "pairing/pair_households.html", context)

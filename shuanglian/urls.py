@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+admin.site.site_header = "联村联户、为民富民 管理后台"
+admin.site.site_title = "双联系统"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("", include("dashboard.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("households.urls")),
+    path("", include("pairing.urls")),
+    path("", include("visits.urls")),
+    path("", include("imports.urls")),
+    path("admin/", admin.site.urls),
+]

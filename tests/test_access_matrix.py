@@ -1,0 +1,220 @@
+"""Every URL × every role: allowed 200, wrong role 403, another township 404.
+
+The list of URLs comes from the URLconf itself, so a new page without an
+entry here fails `test_every_url_has_a_matrix_entry`.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import START
+
+# Pages anyone may open, signed in or not.
+PUBLIC = {"login", "logout"}
+# The admin has its own scoping tests (tests/test_admin.py).
+SKIPPED_NAMESPACES = {"admin"}
+
+SIDE_A = ("admin", "province", "city_a", "county_a", "town_a", "unit_a")
+OTHER_SIDE = ("city_b", "county_b", "town_b", "unit_b")
+REGION_READERS_A = ("admin", "province", "city_a", "county_a", "town_a")
+
+
+@dataclass(frozen=True)
+class Case:
+    kwargs: object = None  # world -> URL kwargs
+    allowed: tuple = SIDE_A + OTHER_SIDE
+    forbidden: tuple = ()
+    outsiders: tuple = ()
+    method: str = "get"
+    ok: int = 200  # what an allowed user gets (a POST that succeeds redirects)
+    extra: dict = field(default_factory=dict)
+
+
+def _proposal(w):
+    from pairing import services
+
+    return {"pk": services.create_proposal(region=w.town_a, started_on=START, by=w.users.town_a).pk}
+
+
+def _handover(w):
+    from pairing import services
+
+    handover = services.start_handover(cadre=w.cadre_a, new_status="调离", effective_on=START, by=w.users.town_a)
+    return {"pk": handover.pk}
+
+
+IMPORT_FORBIDDEN = ("province", "city_a", "county_a", "unit_a")
+
+
+def _batch(w):
+    """A checked batch with one bad row (so its error workbook exists), uploaded by town_a."""
+    from imports import services
+
+    data = "县,乡镇,村,户主姓名,身份证号码,户属性\n通渭县,马营镇,东关村,张三,123,一般贫困户\n".encode()
+    batch = services.create_batch(data=data, filename="a.csv", kind="households", user=w.users.town_a)
+    services.check_batch(batch=batch)
+    return {"pk": batch.pk}
+
+
+MATRIX = {
+    "home": Case(),
+    "households:list": Case(),
+    "households:detail": Case(kwargs=lambda w: {"pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "households:edit": Case(
+        kwargs=lambda w: {"pk": w.household_a.pk},
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
+    "households:regions": Case(allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")),
+    "households:region": Case(
+        kwargs=lambda w: {"code": w.town_a.code},
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a",),
+        outsiders=("town_b", "county_b", "city_b"),
+    ),
+    "pairing:cadre_list": Case(),
+    "pairing:cadre_detail": Case(kwargs=lambda w: {"pk": w.cadre_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "pairing:pair_household": Case(
+        kwargs=lambda w: {"household_pk": w.household_a.pk},
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
+    "pairing:pair_cadre": Case(
+        kwargs=lambda w: {"cadre_pk": w.cadre_a.pk},
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
+    "pairing:bulk_pair": Case(
+        allowed=("admin", "town_a", "town_b"),
+        forbidden=("province", "city_a", "county_a", "unit_a", "unit_b"),
+    ),
+    "pairing:proposal_list": Case(),
+    "pairing:proposal_create": Case(
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a", "county_a"),
+        forbidden=("province", "city_a", "unit_a"),
+    ),
+    "pairing:proposal_detail": Case(
+        kwargs=_proposal,
+        allowed=REGION_READERS_A,
+        outsiders=("town_b", "county_b", "city_b", "unit_a"),
+    ),
+    "pairing:proposal_apply": Case(
+        kwargs=_proposal,
+        method="post",
+        ok=302,
+        allowed=("admin", "county_a"),
+        forbidden=("town_a", "city_a", "province", "unit_a"),
+        outsiders=("county_b",),
+    ),
+    "pairing:handover_start": Case(
+        kwargs=lambda w: {"cadre_pk": w.cadre_a.pk},
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a", "unit_a", "county_a"),
+        forbidden=("city_a", "province"),
+        outsiders=("town_b", "unit_b", "county_b"),
+        extra={"data": {"new_status": "调离", "effective_on": "2025-09-01"}},
+    ),
+    "pairing:coverage": Case(allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")),
+    "pairing:coverage_region": Case(
+        kwargs=lambda w: {"code": w.county_a.code},
+        allowed=("admin", "province", "city_a", "county_a"),
+        forbidden=("unit_a",),
+        outsiders=("town_a", "town_b", "county_b", "city_b"),
+    ),
+    "pairing:coverage_list": Case(
+        kwargs=lambda w: {"code": w.town_a.code, "kind": "unpaired"},
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a",),
+        outsiders=("town_b", "county_b", "city_b"),
+    ),
+    "visits:list": Case(),
+    "visits:new": Case(allowed=("admin", "town_a"), forbidden=("province", "city_a", "county_a", "unit_a")),
+    "visits:household": Case(kwargs=lambda w: {"household_pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "pairing:handover_detail": Case(kwargs=_handover, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "pairing:handover_apply": Case(
+        kwargs=_handover,
+        method="post",
+        ok=302,
+        allowed=("admin", "county_a"),
+        forbidden=("town_a", "city_a", "province", "unit_a"),
+        outsiders=("county_b",),
+    ),
+    "imports:list": Case(
+        allowed=("admin", "town_a", "town_b"),
+        forbidden=("province", "city_a", "county_a", "unit_a", "city_b", "county_b", "unit_b"),
+    ),
+    "imports:detail": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=("town_b",)),
+    "imports:status": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=("town_b",)),
+    "imports:errors": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=("town_b",)),
+    "imports:confirm": Case(
+        kwargs=_batch,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a"),
+        forbidden=IMPORT_FORBIDDEN,
+        outsiders=("town_b",),
+    ),
+    "imports:template": Case(kwargs=lambda w: {"kind": "households"}),
+    "imports:export_households": Case(),
+}
+
+
+def url_names(patterns=None, namespace=""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in SKIPPED_NAMESPACES:
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_url_has_a_matrix_entry():
+    missing = set(url_names()) - PUBLIC - set(MATRIX)
+    assert not missing, f"add these URLs to MATRIX: {sorted(missing)}"
+    assert not set(MATRIX) - set(url_names()), "MATRIX names a URL that no longer exists"
+
+
+def _cases():
+    for name, case in MATRIX.items():
+        for username in case.allowed:
+            yield name, username, case.ok
+        for username in case.forbidden:
+            yield name, username, 403
+        for username in case.outsiders:
+            yield name, username, 404
+
+
+@pytest.mark.parametrize(("name", "username", "status"), list(_cases()))
+def test_url_by_role(client, world, name, username, status):
+    case = MATRIX[name]
+    url = reverse(name, kwargs=case.kwargs(world) if case.kwargs else None)
+    client.force_login(getattr(world.users, username))
+    response = getattr(client, case.method)(url, **case.extra)
+    assert response.status_code == status, f"{username} {url}"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_is_sent_to_login(client, world, name):
+    case = MATRIX[name]
+    url = reverse(name, kwargs=case.kwargs(world) if case.kwargs else None)
+    response = getattr(client, case.method)(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_outsider_cannot_post_an_edit(client, world):
+    client.force_login(world.users.town_b)
+    response = client.post(reverse("households:edit", args=[world.household_a.pk]), {"group": "9社"})
+    assert response.status_code == 404
+    world.household_a.refresh_from_db()
+    assert world.household_a.group == ""

@@ -1,0 +1,35 @@
+"""Month-end entry on the keyboard, on a desktop and on a phone."""
+
+import pytest
+
+from tests import factories as f
+from tests.browser import DESKTOP, PHONE, log_in
+from visits.models import Visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize(("viewport", "count"), [(DESKTOP, 5), (PHONE, 1)], ids=["desktop", "phone"])
+def test_township_staff_enter_visits_with_the_keyboard(chromium, live_server, world, viewport, count):
+    # One cadre's paper diary, copied in page by page.
+    names = [f"东关户{index}" for index in range(count)]
+    diarist = f.cadre(world.unit_a, "周记")
+    for name in names:
+        f.pairing(diarist, f.household(world.village_a, name, members=1))
+    context = chromium.new_context(viewport=viewport)
+    page = context.new_page()
+    log_in(page, live_server, "town_a")
+    page.goto(f"{live_server.url}/visits/new/")
+    for name in names:
+        page.keyboard.type(name)  # the household filter has the focus
+        page.keyboard.press("Enter")  # picks the match, moves to the list
+        page.locator("#id_diary").focus()
+        page.keyboard.type(f"走访{name}，了解生产情况")
+        page.keyboard.press("Control+Enter")  # save and next
+        page.wait_for_selector(".flash")
+        assert "已保存" in page.inner_text(".flash")
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "筛选农户"
+    assert sorted(Visit.objects.values_list("household__head_name", flat=True)) == sorted(names)
+    assert set(Visit.objects.values_list("cadre__name", flat=True)) == {"周记"}
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    context.close()

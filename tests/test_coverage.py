@@ -1,0 +1,111 @@
+"""Coverage counts against an independent count, the lists behind them, and exports."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from households.models import Household, Region
+from pairing import coverage
+from pairing.models import Cadre, Pairing, RankLimit, Unit, VillageLink
+from tests import factories as f
+from tests.queries import count_queries
+
+
+@pytest.fixture
+def gaps(world):
+    """Township A gets two unpaired poor households, a poor village with no unit, an idle unit,
+    a cadre over a lowered limit and an idle cadre under the minimum."""
+    orphan_village = f.region("621121101209", "孤村", "village")
+    orphan_village.is_poor = True
+    orphan_village.save(update_fields=["is_poor"])
+    f.household(world.village_a, "未配甲", members=1)
+    f.household(orphan_village, "未配乙", members=1)
+    f.unit(world.town_a, "马营镇卫生院", level="township")
+    busy = f.cadre(world.unit_a, "忙碌者")
+    for index in range(2):
+        f.pairing(busy, f.household(world.village_a, f"忙{index}", members=1))
+    RankLimit.objects.create(county=world.county_a, rank=Cadre.Rank.STAFF, max_households=5, max_poor=1, min_poor=1)
+    f.cadre(world.unit_a, "空闲者")
+    return world
+
+
+def independent_counts(prefix):
+    households = [h for h in Household.objects.all() if h.village_id.startswith(prefix)]
+    poor = [h for h in households if h.is_poor and h.status == "在册"]
+    unpaired = [h for h in poor if not Pairing.objects.filter(household=h, ended_on=None, role="帮扶责任人").exists()]
+    villages = [v for v in Region.objects.filter(level="village") if v.code.startswith(prefix) and v.is_poor]
+    unlinked = [v for v in villages if not VillageLink.objects.filter(village=v, ended_on=None).exists()]
+    units = [u for u in Unit.objects.all() if u.region_id.startswith(prefix)]
+    idle_units = [u for u in units if not VillageLink.objects.filter(unit=u, ended_on=None).exists()]
+    cadres = [c for c in Cadre.objects.filter(status="在岗").exclude(category__in=Cadre.EXEMPT_CATEGORIES)
+              if c.unit.region_id.startswith(prefix)]
+    over, under = 0, 0
+    for cadre in cadres:
+        limit = RankLimit.objects.filter(county_id=cadre.unit.region_id[:6] + "000000", rank=cadre.rank).first()
+        max_poor, min_poor = (limit.max_poor, limit.min_poor) if limit else (RankLimit.DEFAULTS[cadre.rank][1], 1)
+        poor_load = Pairing.objects.filter(cadre=cadre, ended_on=None, role="帮扶责任人").count()
+        over += poor_load > max_poor
+        under += poor_load < min_poor
+    return {
+        "poor": len(poor), "unpaired": len(unpaired), "poor_villages_without_unit": len(unlinked),
+        "units_without_village": len(idle_units), "cadres": len(cadres), "cadres_over": over, "cadres_under": under,
+    }
+
+
+def test_county_rows_match_an_independent_count(gaps):
+    rows = {row["region"].code: row for row in coverage.per_child(gaps.county_a, [gaps.town_a, gaps.town_a2])[0]}
+    # Units and cadres seated at the county are located at the county, not in a township.
+    town = rows[gaps.town_a.code]
+    expected = independent_counts(gaps.town_a.prefix)
+    for key in ("poor", "unpaired", "poor_villages_without_unit", "units_without_village"):
+        assert town[key] == expected[key], key
+    assert (town["unpaired"], town["poor_villages_without_unit"], town["units_without_village"]) == (2, 1, 1)
+    province_rows, _totals = coverage.per_child(gaps.province, [gaps.city_a, gaps.city_b])
+    city = next(row for row in province_rows if row["region"] == gaps.city_a)
+    expected = independent_counts(gaps.city_a.prefix)
+    for key, value in expected.items():
+        assert city[key] == value, key
+    assert (city["cadres_over"], city["cadres_under"]) == (1, 1)
+
+
+def test_totals_include_what_is_seated_at_the_regions_own_level(client, gaps):
+    client.force_login(gaps.users.county_a)
+    totals = client.get(reverse("pairing:coverage_region", args=[gaps.county_a.code])).context["totals"]
+    expected = independent_counts(gaps.county_a.prefix)
+    for key, value in expected.items():
+        assert totals[key] == value, key
+
+
+def test_page_query_count_is_fixed(client, gaps):
+    client.force_login(gaps.users.province)
+    url = reverse("pairing:coverage_region", args=[gaps.province.code])
+    few = count_queries(client, url)
+    for index in range(10):
+        f.household(gaps.village_b, f"新户{index}", members=1)
+        f.cadre(gaps.unit_b, f"新干部{index}")
+    assert count_queries(client, url) == few
+
+
+def test_each_count_links_to_its_list_and_exports(client, gaps):
+    client.force_login(gaps.users.county_a)
+    page = client.get(reverse("pairing:coverage_list", args=[gaps.town_a.code, "unpaired"]))
+    names = [row[1] for row in page.context["page"]]
+    assert sorted(names) == ["未配乙", "未配甲"]
+    assert "**********" in page.content.decode()
+    export = client.get(reverse("pairing:coverage_list", args=[gaps.town_a.code, "unpaired"]), {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("户主", "身份证号码")
+    exported_ids = sorted(row[1] for row in rows[1:])
+    assert exported_ids == sorted(Household.objects.filter(head_name__startswith="未配").values_list("head_id_number", flat=True))
+    over = client.get(reverse("pairing:coverage_list", args=[gaps.county_a.code, "cadres_over"]))
+    assert [row[1] for row in over.context["page"]] == ["忙碌者"]
+
+
+def test_export_escapes_formulas():
+    from shuanglian.lib.excel import workbook_bytes
+
+    sheet = load_workbook(io.BytesIO(workbook_bytes("t", ["a"], [["=1+1"], ["@SUM(A1)"], ["正常"]]))).active
+    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["'=1+1", "'@SUM(A1)", "正常"]

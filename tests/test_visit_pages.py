@@ -1,0 +1,78 @@
+"""Entering visits through the page, the list and a household's timeline."""
+
+import datetime
+import uuid
+
+from django.urls import reverse
+
+from tests import factories as f
+from tests.queries import count_queries
+from visits.models import Visit
+from visits.services import record_visit
+
+
+def entry(world, **overrides):
+    data = {"household": world.household_a.pk, "cadre": "", "visited_on": "2025-05-12", "mode": "入户走访",
+            "task_policy": "on", "task_development": "on", "diary": "看了新建的羊圈", "help_cash": "0",
+            "help_goods": "", "help_goods_value": "0", "help_project": "", "next_steps": "",
+            "submission_key": str(uuid.uuid4())}
+    data.update(overrides)
+    return data
+
+
+def test_entry_takes_the_responsible_cadre_and_records_the_clerk(client, world):
+    client.force_login(world.users.town_a)
+    response = client.post(reverse("visits:new"), entry(world))
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert (visit.cadre, visit.recorded_by) == (world.cadre_a, world.users.town_a)
+    assert visit.tasks == ["宣传政策", "促进发展"]
+    timeline = client.get(reverse("visits:household", args=[world.household_a.pk])).content.decode()
+    assert "看了新建的羊圈" in timeline and "由 town_a" in timeline
+
+
+def test_save_and_next_keeps_village_and_cadre(client, world):
+    client.force_login(world.users.town_a)
+    response = client.post(reverse("visits:new"), entry(world, next="1"))
+    assert response.url == f"{reverse('visits:new')}?village={world.village_a.code}&cadre={world.cadre_a.pk}"
+    page = client.get(response.url)
+    assert [h.pk for h in page.context["form"].fields["household"].queryset] == [world.household_a.pk]
+    assert page.context["form"].initial["cadre"] == str(world.cadre_a.pk)
+
+
+def test_a_refusal_is_shown_on_the_form(client, world):
+    client.force_login(world.users.town_a)
+    other = f.cadre(world.unit_a, "周新来")
+    response = client.post(reverse("visits:new"), entry(world, cadre=other.pk))
+    assert response.status_code == 200
+    assert "未联系" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_double_submit_saves_once(client, world):
+    client.force_login(world.users.town_a)
+    data = entry(world)
+    client.post(reverse("visits:new"), data)
+    client.post(reverse("visits:new"), data)
+    assert Visit.objects.count() == 1
+
+
+def test_another_townships_household_cannot_be_chosen(client, world):
+    client.force_login(world.users.town_a)
+    response = client.post(reverse("visits:new"), entry(world, household=world.household_b.pk))
+    assert response.status_code == 200 and "household" in response.context["form"].errors
+    assert not Visit.objects.exists()
+
+
+def test_list_query_count_is_fixed(client, world):
+    client.force_login(world.users.county_a)
+    url = reverse("visits:list")
+    record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 4, 30),
+                 by=world.users.town_a)
+    few = count_queries(client, url)
+    for day in range(1, 21):
+        record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 5, day),
+                     by=world.users.town_a)
+    assert count_queries(client, url) == few
+    response = client.get(url, {"month": "2025-05", "mode": "入户走访"})
+    assert response.context["page"].paginator.count == 20

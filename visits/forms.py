@@ -1,0 +1,50 @@
+import uuid
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from households.models import Household
+from pairing.models import Cadre
+from shuanglian.lib.widgets import HtmlDateInput
+
+from .models import Visit
+
+
+class VisitForm(forms.ModelForm):
+    """The diary page as township staff copy it from paper: household first, the rest by keyboard."""
+
+    household = forms.ModelChoiceField(label=_("农户"), queryset=Household.objects.none())
+    cadre = forms.ModelChoiceField(
+        label=_("走访干部"), queryset=Cadre.objects.none(), required=False,
+        help_text=_("不选则为该日的帮扶责任人"),
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "household", "cadre", "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
+            "help_goods_value", "help_project", "next_steps",
+        ]
+        widgets = {
+            "visited_on": HtmlDateInput,
+            "diary": forms.Textarea(attrs={"rows": 4}),
+            "next_steps": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, households, cadres, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["household"].queryset = households
+        self.fields["household"].label_from_instance = (
+            lambda h: f"{h.head_name}（{h.village.name} {h.group}，尾号{h.head_id_number[-4:]}）"
+        )
+        self.fields["cadre"].queryset = cadres
+        self.fields["cadre"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
+        if not self.is_bound:
+            self.initial.setdefault("visited_on", timezone.localdate())
+            self.initial["submission_key"] = uuid.uuid4()
+
+    @property
+    def task_fields(self):
+        return [self[name] for name in Visit.TASK_FIELDS]

@@ -1,0 +1,118 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from households.models import Household
+from pairing.models import Cadre
+from shuanglian.access import is_unit_liaison, region_q
+
+
+class VisitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if is_unit_liaison(user):
+            return self.filter(cadre__unit_id=user.unit_id)
+        return self.filter(region_q(user, "household__village__code"))
+
+    def in_month(self, year: int, month: int):
+        return self.filter(visited_on__year=year, visited_on__month=month)
+
+    def home_visits(self):
+        return self.filter(mode__in=Visit.HOME_MODES)
+
+    def contacts(self):
+        """Phone, SMS, letter and contact-card contacts: counted apart from home visits."""
+        return self.exclude(mode__in=Visit.HOME_MODES)
+
+
+class Visit(models.Model):
+    """A page of the 民情日记: who visited which household, when, how, and what was done."""
+
+    class Mode(models.TextChoices):
+        HOME = "入户走访", _("入户走访")
+        PHONE = "电话", _("电话")
+        SMS = "短信", _("短信")
+        LETTER = "书信", _("书信")
+        CONTACT_CARD = "联系卡", _("联系卡")
+        MEETING = "座谈", _("座谈")
+        EVENT = "集中活动", _("集中活动")
+
+    # Face-to-face visits; the rest are contacts with households working away.
+    HOME_MODES = (Mode.HOME, Mode.MEETING, Mode.EVENT)
+
+    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="visits")
+    cadre = models.ForeignKey(Cadre, verbose_name=_("走访干部"), on_delete=models.PROTECT, related_name="visits")
+    visited_on = models.DateField(_("走访日期"))
+    mode = models.CharField(_("方式"), max_length=4, choices=Mode.choices, default=Mode.HOME)
+    # The six tasks (六项任务), one column each so that reports count them with GROUP BY.
+    task_policy = models.BooleanField(_("宣传政策"), default=False)
+    task_opinion = models.BooleanField(_("反映民意"), default=False)
+    task_development = models.BooleanField(_("促进发展"), default=False)
+    task_emotion = models.BooleanField(_("疏导情绪"), default=False)
+    task_grassroots = models.BooleanField(_("强基固本"), default=False)
+    task_model = models.BooleanField(_("推广典型"), default=False)
+    diary = models.TextField(_("民情日记"), blank=True)
+    help_cash = models.DecimalField(_("帮扶资金（元）"), max_digits=10, decimal_places=2, default=0)
+    help_goods = models.CharField(_("帮扶物资"), max_length=200, blank=True)
+    help_goods_value = models.DecimalField(_("物资折价（元）"), max_digits=10, decimal_places=2, default=0)
+    help_project = models.CharField(_("帮扶项目"), max_length=200, blank=True)
+    next_steps = models.TextField(_("下一步打算"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    # Set by the form when it is opened: a double-clicked submit carries the same key twice.
+    submission_key = models.UUIDField(_("提交标识"), unique=True, null=True, blank=True, editable=False)
+
+    objects = VisitQuerySet.as_manager()
+
+    TASK_FIELDS = ("task_policy", "task_opinion", "task_development", "task_emotion", "task_grassroots", "task_model")
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cadre", "household", "visited_on", "mode"], name="visit_once_per_cadre_household_day_mode"
+            ),
+            models.CheckConstraint(
+                name="visit_help_not_negative", condition=Q(help_cash__gte=0, help_goods_value__gte=0)
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["household", "-visited_on"], name="visit_household_date"),
+            models.Index(fields=["cadre", "-visited_on"], name="visit_cadre_date"),
+            models.Index(fields=["visited_on"], name="visit_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.cadre} → {self.household}（{self.visited_on}）"
+
+    @property
+    def tasks(self) -> list[str]:
+        return [str(self._meta.get_field(name).verbose_name) for name in self.TASK_FIELDS if getattr(self, name)]
+
+
+class LockedMonthQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(region_q(user, "region__code"))
+
+
+class LockedMonth(models.Model):
+    """A month whose approved report has counted the visits in a region: they can no longer change.
+
+    Reports (a later issue) create these rows when a month is approved.
+    """
+
+    region = models.ForeignKey("households.Region", verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    locked_at = models.DateTimeField(_("锁定时间"), auto_now_add=True)
+
+    objects = LockedMonthQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("已锁定月份")
+        verbose_name_plural = _("已锁定月份")
+        constraints = [models.UniqueConstraint(fields=["region", "month"], name="lockedmonth_one_per_region_month")]
+        constraints += [models.CheckConstraint(name="lockedmonth_first_day", condition=Q(month__day=1))]

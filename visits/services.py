@@ -1,0 +1,58 @@
+"""Recording visits: the refusals that keep the diary honest live here, in one place."""
+
+import datetime
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pairing.models import Pairing
+from shuanglian.access import LEVEL_DIGITS
+
+from .models import LockedMonth, Visit
+
+
+def is_month_locked(village_code: str, day: datetime.date) -> bool:
+    """Whether an approved report for the village's township, county, city or province counted this month."""
+    regions = [village_code[:digits].ljust(12, "0") for digits in LEVEL_DIGITS.values()]
+    return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions).exists()
+
+
+@transaction.atomic
+def record_visit(*, household, cadre, visited_on: datetime.date, by, submission_key: uuid.UUID | None = None,
+                 **fields) -> Visit:
+    """Save a visit, or refuse it with a message that says why.
+
+    The same submission key twice (a double-clicked button) returns the first visit.
+    """
+    if submission_key:
+        earlier = Visit.objects.filter(submission_key=submission_key).first()
+        if earlier:
+            return earlier
+    if visited_on > timezone.localdate():
+        raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
+    if not Pairing.objects.on(visited_on).filter(cadre=cadre, household=household).exists():
+        raise ValidationError(
+            _("%(day)s %(cadre)s 未联系 %(household)s，不能登记其走访")
+            % {"day": visited_on, "cadre": cadre.name, "household": household},
+            code="not_paired",
+        )
+    if is_month_locked(household.village_id, visited_on):
+        raise ValidationError(
+            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定") % {"year": visited_on.year, "month": visited_on.month},
+            code="locked",
+        )
+    visit = Visit(household=household, cadre=cadre, visited_on=visited_on, recorded_by=by,
+                  submission_key=submission_key, **fields)
+    try:
+        with transaction.atomic():
+            visit.save()
+    except IntegrityError:
+        raise ValidationError(
+            _("%(cadre)s 已登记过 %(day)s 对 %(household)s 的%(mode)s")
+            % {"cadre": cadre.name, "day": visited_on, "household": household, "mode": visit.mode},
+            code="duplicate",
+        ) from None
+    return visit
