@@ -123,8 +123,9 @@ class HouseholdQuerySet(models.QuerySet):
     def poor(self):
         return self.filter(category__in=POOR_CATEGORIES)
 
-    def search(self, text: str):
-        """By head or member name, or by the trailing digits of any member's ID."""
+    def search(self, text: str, *, villages: bool = False):
+        """By head or member name, or by the trailing digits of any member's ID
+        (and by village name when `villages`, as the visit chooser wants)."""
         text = idcard.normalize(text)
         if not text:
             return self
@@ -132,7 +133,8 @@ class HouseholdQuerySet(models.QuerySet):
             members = Member.objects.filter(household_id=OuterRef("pk"), id_number__endswith=text)
             return self.filter(Q(head_id_number__endswith=text) | Exists(members))
         members = Member.objects.filter(household_id=OuterRef("pk"), name__contains=text)
-        return self.filter(Q(head_name__contains=text) | Exists(members))
+        by_name = Q(head_name__contains=text) | Exists(members)
+        return self.filter(by_name | Q(village__name__contains=text) if villages else by_name)
 
 
 class Household(models.Model):
@@ -175,6 +177,11 @@ class Household(models.Model):
 
     def __str__(self):
         return f"{self.head_name}户"
+
+    @property
+    def choice_label(self) -> str:
+        """How choosers name a household: people share names, so the village and ID tail tell them apart."""
+        return f"{self.head_name}（{self.village.name} {self.group}，尾号{self.head_id_number[-4:]}）"
 
     @property
     def is_poor(self) -> bool:

@@ -5,6 +5,7 @@ from . import views
 app_name = "households"
 urlpatterns = [
     path("households/", views.household_list, name="list"),
+    path("households/lookup/", views.household_lookup, name="lookup"),
     path("households/<int:pk>/", views.household_detail, name="detail"),
     path("households/<int:pk>/edit/", views.household_edit, name="edit"),
     path("regions/", views.region_browse, name="regions"),

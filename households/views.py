@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from shuanglian.access import LEVEL_DIGITS, can_write, require_roles, require_write
+from shuanglian.lib.widgets import lookup_response
 
 from .choices import POOR_CATEGORIES
 from .forms import HouseholdFilterForm, HouseholdForm
@@ -39,6 +40,20 @@ def household_list(request):
         "households/household_list.html",
         {"form": form, "page": page, "query": query.urlencode(), "can_add": can_write(request.user, Household)},
     )
+
+
+@login_required
+def household_lookup(request):
+    """The household chooser's answers (name, member name, ID tail or village), within scope."""
+    households = Household.objects.visible_to(request.user)
+    if request.GET.get("village", "").isdigit():
+        households = households.filter(village_id=request.GET["village"])
+    households = (
+        households.search(request.GET.get("q", ""), villages=True)
+        .select_related("village")
+        .order_by("village_id", "group", "head_name", "pk")
+    )
+    return lookup_response(households if request.GET.get("q", "").strip() else households.none())
 
 
 @login_required

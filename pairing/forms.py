@@ -3,7 +3,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
-from shuanglian.lib import idcard
 from shuanglian.lib.widgets import HtmlDateInput, with_all_option
 
 from .models import Cadre, Pairing
@@ -19,12 +18,7 @@ class CadreFilterForm(forms.Form):
         if not self.is_valid():
             return queryset
         data = self.cleaned_data
-        text = idcard.normalize(data["q"])
-        if text:
-            if text.isdigit():
-                queryset = queryset.filter(phone__endswith=text)
-            else:
-                queryset = queryset.filter(name__contains=text) | queryset.filter(unit__name__contains=text)
+        queryset = queryset.search(data["q"])
         for field in ("rank", "category", "status"):
             if data[field]:
                 queryset = queryset.filter(**{field: data[field]})

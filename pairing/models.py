@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
 from shuanglian.access import is_unit_liaison, region_q
+from shuanglian.lib import idcard
 
 
 class UnitQuerySet(models.QuerySet):
@@ -64,6 +65,15 @@ class CadreQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Cadre.Status.ACTIVE)
 
+    def search(self, text: str):
+        """By the trailing digits of the phone, else by cadre or unit name."""
+        text = idcard.normalize(text)
+        if not text:
+            return self
+        if text.isdigit():
+            return self.filter(phone__endswith=text)
+        return self.filter(Q(name__contains=text) | Q(unit__name__contains=text))
+
 
 class Cadre(models.Model):
     class Rank(models.TextChoices):
@@ -106,6 +116,10 @@ class Cadre(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def choice_label(self) -> str:
+        return f"{self.name}（{self.unit.name}）"
 
     @property
     def is_exempt(self) -> bool:

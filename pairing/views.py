@@ -15,12 +15,21 @@ from households.views import REGION_ROLES, get_household_for_user
 from shuanglian.access import can_approve, can_write, require_approve, require_roles, require_write
 from shuanglian.lib import idcard
 from shuanglian.lib.excel import xlsx_response
+from shuanglian.lib.widgets import lookup_response
 
 from . import coverage as coverage_counts
 from . import matching, services
 from .forms import CadreFilterForm, HandoverForm, PairForm, PairHouseholdsForm, ProposalForm
 from .models import Cadre, Handover, Pairing, Proposal
 from .rules import CadreFacts
+
+
+@login_required
+def cadre_lookup(request):
+    """The cadre chooser's answers: active cadres within scope, by name, unit or phone tail."""
+    text = request.GET.get("q", "")
+    cadres = Cadre.objects.visible_to(request.user).active().search(text).select_related("unit")
+    return lookup_response(cadres.order_by("unit_id", "name", "pk") if text.strip() else cadres.none())
 
 
 def get_cadre_for_user(user, pk) -> Cadre:

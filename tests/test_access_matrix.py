@@ -61,6 +61,7 @@ def _batch(w):
 MATRIX = {
     "home": Case(),
     "households:list": Case(),
+    "households:lookup": Case(extra={"data": {"q": "户"}}),
     "households:detail": Case(kwargs=lambda w: {"pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "households:edit": Case(
         kwargs=lambda w: {"pk": w.household_a.pk},
@@ -76,6 +77,7 @@ MATRIX = {
         outsiders=("town_b", "county_b", "city_b"),
     ),
     "pairing:cadre_list": Case(),
+    "pairing:cadre_lookup": Case(extra={"data": {"q": "干部"}}),
     "pairing:cadre_detail": Case(kwargs=lambda w: {"pk": w.cadre_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "pairing:pair_household": Case(
         kwargs=lambda w: {"household_pk": w.household_a.pk},

@@ -21,14 +21,18 @@ def test_township_staff_enter_visits_with_the_keyboard(chromium, live_server, wo
     log_in(page, live_server, "town_a")
     page.goto(f"{live_server.url}/visits/new/")
     for name in names:
-        page.keyboard.type(name)  # the household filter has the focus
-        page.keyboard.press("Enter")  # picks the match, moves to the list
+        page.keyboard.type(name)  # the household chooser's search box has the focus
+        page.keyboard.press("Enter")  # asks the server, moves to the list
+        # The answer arrives and its first match is chosen.
+        page.wait_for_function(
+            "name => document.getElementById('id_household').selectedOptions[0].text.startsWith(name)", arg=name
+        )
         page.locator("#id_diary").focus()
         page.keyboard.type(f"走访{name}，了解生产情况")
         page.keyboard.press("Control+Enter")  # save and next
         page.wait_for_selector(".flash")
         assert "已保存" in page.inner_text(".flash")
-        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "筛选农户"
+        assert page.evaluate("document.activeElement.dataset.lookupFor") == "id_household"
     assert sorted(Visit.objects.values_list("household__head_name", flat=True)) == sorted(names)
     assert set(Visit.objects.values_list("cadre__name", flat=True)) == {"周记"}
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Household
 from pairing.models import Cadre
-from shuanglian.lib.widgets import HtmlDateInput
+from shuanglian.lib.widgets import HtmlDateInput, LookupSelect
 
 from .models import Visit
 
@@ -14,10 +14,14 @@ from .models import Visit
 class VisitForm(forms.ModelForm):
     """The diary page as township staff copy it from paper: household first, the rest by keyboard."""
 
-    household = forms.ModelChoiceField(label=_("农户"), queryset=Household.objects.none())
+    household = forms.ModelChoiceField(
+        label=_("农户"), queryset=Household.objects.none(),
+        widget=LookupSelect("households:lookup", _("输入户主姓名、村名或身份证尾号"), attrs={"autofocus": True}),
+    )
     cadre = forms.ModelChoiceField(
         label=_("走访干部"), queryset=Cadre.objects.none(), required=False,
         help_text=_("不选则为该日的帮扶责任人"),
+        widget=LookupSelect("pairing:cadre_lookup", _("输入干部姓名、单位或手机尾号")),
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -33,14 +37,14 @@ class VisitForm(forms.ModelForm):
             "next_steps": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, households, cadres, **kwargs):
+    def __init__(self, *args, households, cadres, village=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["household"].queryset = households
-        self.fields["household"].label_from_instance = (
-            lambda h: f"{h.head_name}（{h.village.name} {h.group}，尾号{h.head_id_number[-4:]}）"
-        )
+        self.fields["household"].label_from_instance = lambda household: household.choice_label
+        if village:
+            self.fields["household"].widget.params = {"village": village}
         self.fields["cadre"].queryset = cadres
-        self.fields["cadre"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
+        self.fields["cadre"].label_from_instance = lambda cadre: cadre.choice_label
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())
             self.initial["submission_key"] = uuid.uuid4()

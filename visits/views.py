@@ -21,16 +21,13 @@ from .models import Visit
 def visit_new(request):
     """Keyboard-first entry; "save and next" keeps the village and cadre for the next page of the diary."""
     village = request.GET.get("village", "")
-    households = Household.objects.visible_to(request.user).select_related("village").order_by(
-        "village_id", "group", "head_name"
-    )
-    if village.isdigit():
-        households = households.filter(village_id=village)
-    elif request.user.is_superuser:
-        households = households.none()  # the whole province is no drop-down: pick a village first
-    cadres = Cadre.objects.visible_to(request.user).active().select_related("unit").order_by("unit_id", "name")
+    households = Household.objects.visible_to(request.user).select_related("village")
+    cadres = Cadre.objects.visible_to(request.user).active().select_related("unit")
     initial = {"cadre": request.GET.get("cadre")} if request.GET.get("cadre", "").isdigit() else {}
-    form = VisitForm(request.POST or None, households=households, cadres=cadres, initial=initial)
+    form = VisitForm(
+        request.POST or None, households=households, cadres=cadres, initial=initial,
+        village=village if village.isdigit() else None,
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         household = data.pop("household")
