@@ -57,7 +57,8 @@ def main(scale: float):
     print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households")
     print(f"{'page':<34}{'median ms':>10}{'worst ms':>10}{'queries':>9}")
     for label, username, url in [
-        ("province coverage", "province", "/coverage/620000000000/"),
+        ("province coverage, counted", "province", "/coverage/620000000000/?refresh=1"),
+        ("province coverage, cached", "province", "/coverage/620000000000/"),
         (f"county coverage ({county.name})", "county", f"/coverage/{county.code}/"),
         (f"township coverage ({township.name})", "township", f"/coverage/{township.code}/"),
         ("township unpaired list", "township", f"/coverage/{township.code}/unpaired/"),

@@ -245,8 +245,11 @@ def _coverage_region(user, code):
 def coverage(request, code=None):
     region = _coverage_region(request.user, code)
     children = list(region.children.order_by("code"))
-    rows, totals = coverage_counts.per_child(region, children)
-    context = {"region": region, "ancestors": region.ancestors(), "rows": rows, "totals": totals, "lists": COVERAGE_LISTS}
+    rows, totals, counted_at = coverage_counts.per_child_cached(region, children, refresh="refresh" in request.GET)
+    context = {
+        "region": region, "ancestors": region.ancestors(), "rows": rows, "totals": totals, "lists": COVERAGE_LISTS,
+        "counted_at": counted_at, "cache_minutes": max(1, settings.COVERAGE_CACHE_SECONDS // 60),
+    }
     return render(request, "pairing/coverage.html", context)
 
 

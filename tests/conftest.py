@@ -24,6 +24,16 @@ def _plain_http():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached counts must not leak from one test's database into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def world(db):
     """Two counties in two cities; in each, a township with a village, a unit linking

@@ -80,12 +80,28 @@ def test_totals_include_what_is_seated_at_the_regions_own_level(client, gaps):
 
 def test_page_query_count_is_fixed(client, gaps):
     client.force_login(gaps.users.province)
-    url = reverse("pairing:coverage_region", args=[gaps.province.code])
+    url = reverse("pairing:coverage_region", args=[gaps.province.code]) + "?refresh=1"
     few = count_queries(client, url)
     for index in range(10):
         f.household(gaps.village_b, f"新户{index}", members=1)
         f.cadre(gaps.unit_b, f"新干部{index}")
     assert count_queries(client, url) == few
+
+
+def test_province_and_city_counts_are_cached_and_counties_are_live(client, gaps):
+    client.force_login(gaps.users.province)
+    province = reverse("pairing:coverage_region", args=[gaps.province.code])
+    county = reverse("pairing:coverage_region", args=[gaps.county_a.code])
+    before = {url: client.get(url).context["totals"]["unpaired"] for url in (province, county)}
+    f.household(gaps.village_a, "新增未配", members=1)
+
+    cached = client.get(province)
+    assert cached.context["totals"]["unpaired"] == before[province]
+    assert "立即重新统计" in cached.content.decode()
+    assert count_queries(client, province) < count_queries(client, province + "?refresh=1")
+    assert client.get(county).context["totals"]["unpaired"] == before[county] + 1
+    assert client.get(province + "?refresh=1").context["totals"]["unpaired"] == before[province] + 1
+    assert client.get(province).context["totals"]["unpaired"] == before[province] + 1  # the refresh is kept
 
 
 def test_each_count_links_to_its_list_and_exports(client, gaps):
