@@ -175,3 +175,5 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 # How many rows a list page shows.
 PAGE_SIZE = envint("SHUANGLIAN_PAGE_SIZE", 50)
+# Worklists: a paired household with no visit or contact in this many days is listed.
+VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
