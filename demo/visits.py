@@ -13,7 +13,7 @@ reached by phone or contact card.
 import datetime
 import random
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from accounts.models import User
@@ -134,4 +134,10 @@ def load(say=print) -> None:
         [Through(unitvisit_id=visit.pk, cadre_id=cadre) for visit, (_, cadres) in zip(saved, planned) for cadre in cadres],
         batch_size=BATCH,
     )
+    if connection.vendor == "postgresql":
+        # Fresh statistics for the tables just filled: without them the planner guesses a handful of rows
+        # and the worklists' anti-joins can take minutes (inside load_demo's transaction, before autovacuum).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE households_household, pairing_pairing, pairing_villagelink, pairing_cadre, "
+                           f"{Visit._meta.db_table}, {UnitVisit._meta.db_table}")
     say(f"  走访记录 {len(visits)} 条（{YEAR}年），单位联村走访 {len(saved)} 次")

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.models import User
 from pairing.models import Pairing, VillageLink
@@ -23,11 +23,12 @@ def test_demo_visits_follow_the_rules_and_load_once():
     assert sorted(Visit.objects.values_list("household__head_id_number", "cadre__name", "visited_on", "mode")) == first
 
     # Every visit by a cadre paired with the household that day; every unit visit in a linked village.
-    for visit in Visit.objects.all().iterator():
-        assert Pairing.objects.on(visit.visited_on).filter(cadre=visit.cadre_id, household=visit.household_id).exists()
-    for visit in UnitVisit.objects.annotate(n=Count("cadres")):
-        assert visit.n >= 1
-        assert VillageLink.objects.on(visit.visited_on).filter(unit=visit.unit_id, village=visit.village_id).exists()
+    in_force = Q(started_on__lte=OuterRef("visited_on")) & (Q(ended_on=None) | Q(ended_on__gt=OuterRef("visited_on")))
+    paired = Pairing.objects.filter(in_force, cadre=OuterRef("cadre_id"), household=OuterRef("household_id"))
+    assert not Visit.objects.filter(~Exists(paired)).exists()
+    linked = VillageLink.objects.filter(in_force, unit=OuterRef("unit_id"), village=OuterRef("village_id"))
+    assert not UnitVisit.objects.filter(~Exists(linked)).exists()
+    assert not UnitVisit.objects.annotate(n=Count("cadres")).filter(n=0).exists()
     assert Visit.objects.contacts().exists() and Visit.objects.home_visits().exists()
     town = User.objects.get(username="tongwei_town")
     assert Visit.objects.filter(recorded_by=town).exists()  # entered by township staff on the cadres' behalf
