@@ -10,11 +10,12 @@ import datetime
 import random
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from households.choices import Category, PovertyCause
 from households.models import Household, Region
 from pairing.models import Cadre, Pairing, Unit, VillageLink
+from visits.models import UnitVisit, Visit
 from shuanglian.lib import idcard
 
 BATCH = 5000
@@ -69,7 +70,9 @@ def generate(scale: Scale, *, seed: int = 2012, log=print) -> dict:
     log(f"农户 {len(households)}")
     pairings = _pairings(households, links, cadres)
     log(f"联户 {pairings}")
-    return {"units": len(units), "cadres": len(cadres), "households": len(households), "pairings": pairings}
+    visits = generate_visits(log=log)
+    return {"units": len(units), "cadres": len(cadres), "households": len(households), "pairings": pairings,
+            "visits": visits}
 
 
 def _units(rng, scale, poor_counties):
@@ -185,3 +188,62 @@ def _pairings(households, links, cadres) -> int:
             rows = []
     Pairing.objects.bulk_create(rows)
     return sum(load.values())
+
+
+VISIT_YEAR = 2025
+
+
+def _date_sql(month: str, day: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"make_date({VISIT_YEAR}, ({month})::int, ({day})::int)"
+    return f"printf('%04d-%02d-%02d', {VISIT_YEAR}, {month}, {day})"
+
+
+@transaction.atomic
+def generate_visits(*, log=print) -> int:
+    """A year of visits, one per open pairing per month, and the units' visits to their linked villages.
+
+    Written by INSERT ... SELECT in the database (a few minutes for ~4 million rows on PostgreSQL): the
+    months come from a recursive CTE (PostgreSQL and SQLite both have one). A tenth of the pairings
+    stop after September (not visited in 90 days by 31 December) and a tenth have only three visits
+    (behind the quota); a fifth of the village links have three unit visits, the rest eight.
+    """
+    from accounts.models import User
+
+    def sql(text: str) -> str:  # the driver reads % as a placeholder: double the modulo signs
+        return text.replace("%", "%%").replace("%%s", "%s")
+
+    clerk, _ = User.objects.get_or_create(username="province_generator", defaults={"is_active": False})
+    months = "WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12) "
+    tasks = ", ".join(Visit.TASK_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql(
+            f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
+            " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
+            + months +
+            f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 7 + m * 13) % 28')}, "
+            "CASE WHEN (p.id + m) % 10 = 0 THEN '电话' WHEN (p.id + m) % 10 = 5 THEN '联系卡' ELSE '入户走访' END, "
+            "(p.id + m) % 2 = 0, (p.id + m) % 3 = 0, (p.id + m) % 4 = 1, (p.id + m) % 5 = 2, (p.id + m) % 6 = 3, "
+            "(p.id + m) % 7 = 4, '了解家庭生产生活情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
+            f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
+            "WHERE p.ended_on IS NULL AND NOT (p.id % 10 = 3 AND m > 9) AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"),
+            [clerk.pk],
+        )
+        visits = cursor.rowcount
+        log(f"走访 {visits}")
+        cursor.execute(sql(
+            f"INSERT INTO {UnitVisit._meta.db_table} (unit_id, village_id, visited_on, activities, recorded_by_id,"
+            " recorded_at) " + months +
+            f"SELECT l.unit_id, l.village_id, {_date_sql('m', '1 + (l.id + m) % 28')}, '驻村走访', %s, CURRENT_TIMESTAMP "
+            f"FROM {VillageLink._meta.db_table} l CROSS JOIN months WHERE l.ended_on IS NULL "
+            "AND ((l.id % 5 = 0 AND m IN (1, 5, 9)) OR (l.id % 5 <> 0 AND m % 3 <> 0))"),
+            [clerk.pk],
+        )
+        unit_visits = cursor.rowcount
+        through = UnitVisit.cadres.through._meta.db_table
+        cursor.execute(
+            f"INSERT INTO {through} (unitvisit_id, cadre_id) SELECT v.id, c.id FROM {UnitVisit._meta.db_table} v "
+            f"JOIN (SELECT unit_id, MIN(id) AS id FROM {Cadre._meta.db_table} GROUP BY unit_id) c ON c.unit_id = v.unit_id"
+        )
+        log(f"联村走访 {unit_visits}")
+    return visits

@@ -31,6 +31,8 @@ WRITE_ROLES = {
     "pairing.ranklimit": {"county"},
     "pairing.pairingexception": {"county"},
     "visits.visit": {"township"},
+    "visits.unitvisit": {"township", "unit"},
+    "visits.visitquota": {"county"},
 }
 
 # Who reviews and applies what others prepared (superusers may too).

@@ -178,3 +178,5 @@ PAGE_SIZE = envint("SHUANGLIAN_PAGE_SIZE", 50)
 # Province- and city-wide coverage counts aggregate every household and cadre (about a
 # second at province scale); they are kept this long. Counties and below are always live.
 COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)
+# Worklists: a paired household with no visit or contact in this many days is listed.
+VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)

@@ -149,6 +149,13 @@ MATRIX = {
         forbidden=("town_a", "city_a", "province", "unit_a"),
         outsiders=("county_b",),
     ),
+    # Quotas and worklists (issue 6): worklists are scoped by the user, never by a URL id.
+    "visits:worklists": Case(),
+    "visits:worklist": Case(kwargs=lambda w: {"kind": "cadres"}),
+    "visits:unit_visit_list": Case(),
+    "visits:unit_visit_new": Case(
+        allowed=("admin", "town_a", "town_b", "unit_a", "unit_b"), forbidden=("province", "city_a", "county_a")
+    ),
     "imports:list": Case(
         allowed=("admin", "town_a", "town_b"),
         forbidden=("province", "city_a", "county_a", "unit_a", "city_b", "county_b", "unit_b"),

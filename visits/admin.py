@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from shuanglian.admin_scope import ScopedAdmin
 
-from .models import LockedMonth, Visit
+from .models import LockedMonth, UnitVisit, Visit, VisitQuota
 
 
 @admin.register(Visit)
@@ -35,3 +35,29 @@ class LockedMonthAdmin(ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(UnitVisit)
+class UnitVisitAdmin(ScopedAdmin):
+    """Read-only here, like household visits: entered on the page, where the link date is checked."""
+
+    deletable = False
+    list_display = ["visited_on", "unit", "village", "recorded_by", "recorded_at"]
+    list_filter = ["visited_on"]
+    search_fields = ["unit__name", "village__name"]
+    list_select_related = ["unit", "village", "recorded_by"]
+    date_hierarchy = "visited_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(VisitQuota)
+class VisitQuotaAdmin(ScopedAdmin):
+    """The county office sets its own quotas; counties without a row use the defaults (4 and 6)."""
+
+    list_display = ["county", "household_visits_per_year", "village_visits_per_year", "updated_at"]
+    list_select_related = ["county"]

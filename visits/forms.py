@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household
-from pairing.models import Cadre
+from pairing.models import Cadre, VillageLink
 from shuanglian.lib.widgets import HtmlDateInput, LookupSelect
 
 from .models import Visit
@@ -52,3 +52,26 @@ class VisitForm(forms.ModelForm):
     @property
     def task_fields(self):
         return [self[name] for name in Visit.TASK_FIELDS]
+
+
+class UnitVisitForm(forms.Form):
+    """A unit's day in a linked village: which link, when, who went, what was done."""
+
+    link = forms.ModelChoiceField(label=_("联系村"), queryset=VillageLink.objects.none())
+    visited_on = forms.DateField(label=_("走访日期"), widget=HtmlDateInput)
+    cadres = forms.ModelMultipleChoiceField(
+        label=_("参加干部"), queryset=Cadre.objects.none(), widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("按住 Ctrl 可多选"),
+    )
+    activities = forms.CharField(label=_("工作内容"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, links, cadres, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["link"].queryset = links
+        self.fields["link"].label_from_instance = lambda link: (
+            f"{link.unit.name} → {link.village.name}" + ("" if link.is_open else f"（{link.ended_on}止）")
+        )
+        self.fields["cadres"].queryset = cadres
+        self.fields["cadres"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
+        if not self.is_bound:
+            self.initial.setdefault("visited_on", timezone.localdate())

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household
-from pairing.models import Cadre
+from pairing.models import Cadre, VillageLink
 from shuanglian.access import is_unit_liaison, region_q
 
 
@@ -40,8 +40,14 @@ class Visit(models.Model):
     # Face-to-face visits; the rest are contacts with households working away.
     HOME_MODES = (Mode.HOME, Mode.MEETING, Mode.EVENT)
 
-    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="visits")
-    cadre = models.ForeignKey(Cadre, verbose_name=_("走访干部"), on_delete=models.PROTECT, related_name="visits")
+    # No single-column indexes on these two: visit_household_date and visit_cadre_date (and the unique
+    # constraint) lead with them, and at province scale the planner never used the plain ones (bench/visits.py).
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("走访干部"), on_delete=models.PROTECT, related_name="visits", db_index=False
+    )
     visited_on = models.DateField(_("走访日期"))
     mode = models.CharField(_("方式"), max_length=4, choices=Mode.choices, default=Mode.HOME)
     # The six tasks (六项任务), one column each so that reports count them with GROUP BY.
@@ -116,3 +122,88 @@ class LockedMonth(models.Model):
         verbose_name_plural = _("已锁定月份")
         constraints = [models.UniqueConstraint(fields=["region", "month"], name="lockedmonth_one_per_region_month")]
         constraints += [models.CheckConstraint(name="lockedmonth_first_day", condition=Q(month__day=1))]
+
+
+def village_links_in_scope(user):
+    """A unit liaison's own links; for everyone else the links to villages in their region."""
+    links = VillageLink.objects.visible_to(user)
+    if is_unit_liaison(user):
+        return links
+    return links.filter(region_q(user, "village__code"))
+
+
+class UnitVisitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if is_unit_liaison(user):
+            return self.filter(unit_id=user.unit_id)
+        return self.filter(region_q(user, "village__code"))
+
+
+class UnitVisit(models.Model):
+    """单位驻村/联村走访: a unit's cadres spending a day in a village the unit is linked with.
+
+    Its own kind, apart from household visits: it counts toward the unit's village-visit quota.
+    """
+
+    unit = models.ForeignKey("pairing.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="village_visits")
+    village = models.ForeignKey(
+        "households.Region", verbose_name=_("联系村"), on_delete=models.PROTECT, related_name="unit_visits",
+        limit_choices_to={"level": "village"},
+    )
+    visited_on = models.DateField(_("走访日期"))
+    cadres = models.ManyToManyField(Cadre, verbose_name=_("参加干部"), related_name="village_visits")
+    activities = models.TextField(_("工作内容"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    objects = UnitVisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("单位联村走访")
+        verbose_name_plural = _("单位联村走访")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "village", "visited_on"], name="unitvisit_once_per_unit_village_day")
+        ]
+        indexes = [models.Index(fields=["village", "-visited_on"], name="unitvisit_village_date")]
+
+    def __str__(self):
+        return f"{self.unit} → {self.village}（{self.visited_on}）"
+
+
+class VisitQuotaQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(region_q(user, "county__code"))
+
+
+class VisitQuota(models.Model):
+    """How often a county expects visits (data its office edits; absent rows mean the defaults)."""
+
+    HOUSEHOLD_DEFAULT = 4
+    VILLAGE_DEFAULT = 6
+
+    county = models.OneToOneField(
+        "households.Region", verbose_name=_("县（市、区）"), on_delete=models.PROTECT, primary_key=True,
+        related_name="visit_quota", limit_choices_to={"level": "county"},
+    )
+    household_visits_per_year = models.PositiveSmallIntegerField(
+        _("每户每年走访次数下限"), default=HOUSEHOLD_DEFAULT,
+        help_text=_("干部对每个联系户每年至少走访（含电话等联系）的次数"),
+    )
+    village_visits_per_year = models.PositiveSmallIntegerField(
+        _("每村每年驻村走访次数下限"), default=VILLAGE_DEFAULT,
+        help_text=_("单位干部到每个联系村每年至少走访的次数"),
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = VisitQuotaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("走访任务标准")
+        verbose_name_plural = _("走访任务标准")
+        ordering = ["county_id"]
+
+    def __str__(self):
+        return f"{self.county}走访任务标准"

@@ -8,10 +8,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pairing.models import Pairing
+from pairing.models import Pairing, VillageLink
 from shuanglian.access import LEVEL_DIGITS
 
-from .models import LockedMonth, Visit
+from .models import LockedMonth, UnitVisit, Visit
 
 
 def is_month_locked(village_code: str, day: datetime.date) -> bool:
@@ -55,4 +55,44 @@ def record_visit(*, household, cadre, visited_on: datetime.date, by, submission_
             % {"cadre": cadre.name, "day": visited_on, "household": household, "mode": visit.mode},
             code="duplicate",
         ) from None
+    return visit
+
+
+@transaction.atomic
+def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by) -> UnitVisit:
+    """Save a unit's day in one of its linked villages (单位联村走访), or refuse it with the reason."""
+    cadres = list(cadres)
+    if visited_on > timezone.localdate():
+        raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
+    if not VillageLink.objects.on(visited_on).filter(unit=unit, village=village).exists():
+        raise ValidationError(
+            _("%(day)s %(unit)s 未联系 %(village)s，不能登记联村走访")
+            % {"day": visited_on, "unit": unit.name, "village": village.name},
+            code="not_linked",
+        )
+    if not cadres:
+        raise ValidationError(_("请至少选择一名参加走访的干部"), code="no_cadres")
+    strangers = [cadre.name for cadre in cadres if cadre.unit_id != unit.pk]
+    if strangers:
+        raise ValidationError(
+            _("%(names)s 不是 %(unit)s 的干部") % {"names": "、".join(strangers), "unit": unit.name}, code="other_unit"
+        )
+    if not activities.strip():
+        raise ValidationError(_("请填写工作内容"), code="no_activities")
+    if is_month_locked(village.code, visited_on):
+        raise ValidationError(
+            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定") % {"year": visited_on.year, "month": visited_on.month},
+            code="locked",
+        )
+    visit = UnitVisit(unit=unit, village=village, visited_on=visited_on, activities=activities.strip(), recorded_by=by)
+    try:
+        with transaction.atomic():
+            visit.save()
+    except IntegrityError:
+        raise ValidationError(
+            _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
+            % {"unit": unit.name, "day": visited_on, "village": village.name},
+            code="duplicate",
+        ) from None
+    visit.cadres.set(cadres)
     return visit

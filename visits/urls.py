@@ -6,5 +6,9 @@ app_name = "visits"
 urlpatterns = [
     path("visits/", views.visit_list, name="list"),
     path("visits/new/", views.visit_new, name="new"),
+    path("visits/unit-visits/", views.unit_visit_list, name="unit_visit_list"),
+    path("visits/unit-visits/new/", views.unit_visit_new, name="unit_visit_new"),
+    path("visits/worklists/", views.worklist_summary, name="worklists"),
+    path("visits/worklists/<slug:kind>/", views.worklist, name="worklist"),
     path("households/<int:household_pk>/visits/", views.household_visits, name="household"),
 ]

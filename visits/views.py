@@ -1,10 +1,14 @@
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household
@@ -12,9 +16,9 @@ from households.views import get_household_for_user
 from pairing.models import Cadre, Pairing
 from shuanglian.access import can_write, require_write
 
-from . import services
-from .forms import VisitForm
-from .models import Visit
+from . import services, worklists
+from .forms import UnitVisitForm, VisitForm
+from .models import UnitVisit, Visit, village_links_in_scope
 
 
 @require_write(Visit)
@@ -51,6 +55,14 @@ def _responsible_cadre(household, day):
     return pairing.cadre if pairing else None
 
 
+def _page(request, queryset):
+    """A page of `queryset` and the query string to keep in the pagination links."""
+    page = Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
 @login_required
 def visit_list(request):
     visits = Visit.objects.visible_to(request.user).select_related(
@@ -61,11 +73,9 @@ def visit_list(request):
         visits = visits.in_month(int(month[:4]), int(month[5:]))
     if request.GET.get("mode") in Visit.Mode.values:
         visits = visits.filter(mode=request.GET["mode"])
-    page = Paginator(visits.order_by("-visited_on", "-pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = _page(request, visits.order_by("-visited_on", "-pk"))
     context = {
-        "page": page, "query": query.urlencode(), "modes": Visit.Mode.choices, "month": month,
+        "page": page, "query": query, "modes": Visit.Mode.choices, "month": month,
         "can_add": can_write(request.user, Visit),
     }
     return render(request, "visits/visit_list.html", context)
@@ -76,3 +86,75 @@ def household_visits(request, household_pk):
     household = get_household_for_user(request.user, household_pk)
     visits = household.visits.select_related("cadre__unit", "recorded_by").order_by("-visited_on", "-pk")
     return render(request, "visits/household_visits.html", {"household": household, "visits": visits})
+
+
+@require_write(UnitVisit)
+def unit_visit_new(request):
+    """Unit liaisons enter their unit's village visits; township staff those of units linked to their villages."""
+    links = village_links_in_scope(request.user).select_related("unit", "village").order_by(
+        "ended_on", "unit__name", "village_id"
+    )
+    cadres = Cadre.objects.visible_to(request.user).active().select_related("unit").order_by("unit_id", "name")
+    form = UnitVisitForm(request.POST or None, links=links, cadres=cadres)
+    if request.method == "POST" and form.is_valid():
+        link = form.cleaned_data["link"]
+        try:
+            services.record_unit_visit(
+                unit=link.unit, village=link.village, visited_on=form.cleaned_data["visited_on"],
+                cadres=form.cleaned_data["cadres"], activities=form.cleaned_data["activities"], by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
+                "unit": link.unit.name, "village": link.village.name})
+            return redirect("visits:unit_visit_list")
+    return render(request, "visits/unit_visit_form.html", {"form": form})
+
+
+@login_required
+def unit_visit_list(request):
+    visits = UnitVisit.objects.visible_to(request.user).select_related("unit", "village", "recorded_by")
+    month = request.GET.get("month", "")
+    if len(month) == 7 and month[:4].isdigit() and month[5:].isdigit():
+        visits = visits.filter(visited_on__year=int(month[:4]), visited_on__month=int(month[5:]))
+    page, query = _page(request, visits.prefetch_related("cadres").order_by("-visited_on", "-pk"))
+    context = {"page": page, "query": query, "month": month, "can_add": can_write(request.user, UnitVisit)}
+    return render(request, "visits/unit_visit_list.html", context)
+
+
+def _as_of(request) -> datetime.date:
+    """The worklists' date: ?on=YYYY-MM-DD (never in the future), else today."""
+    today = timezone.localdate()
+    try:
+        day = datetime.date.fromisoformat(request.GET.get("on", ""))
+    except ValueError:
+        return today
+    return min(day, today)
+
+
+@login_required
+def worklist_summary(request):
+    on = _as_of(request)
+    counts = worklists.counts(request.user, on, worklists.Quotas.load())
+    context = {"on": on, "counts": counts, "stale_days": settings.VISIT_STALE_DAYS,
+               "quarter_start": worklists.quarter_start(on), "explicit_date": "on" in request.GET}
+    return render(request, "visits/worklists.html", context)
+
+
+@login_required
+def worklist(request, kind):
+    if kind not in worklists.KINDS:
+        raise Http404
+    on = _as_of(request)
+    quotas = worklists.Quotas.load()
+    rows = {
+        "stale": lambda: worklists.stale_households(request.user, on),
+        "quarter": lambda: worklists.uncontacted_this_quarter(request.user, on),
+        "cadres": lambda: worklists.cadres_behind(request.user, on, quotas),
+        "units": lambda: worklists.links_behind(request.user, on, quotas),
+    }[kind]()
+    page, query = _page(request, rows)
+    context = {"kind": kind, "on": on, "page": page, "query": query, "stale_days": settings.VISIT_STALE_DAYS,
+               "quarter_start": worklists.quarter_start(on)}
+    return render(request, "visits/worklist.html", context)

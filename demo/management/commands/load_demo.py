@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from demo import build, store
+from demo import visits as demo_visits
 from households.choices import POOR_CATEGORIES, HouseholdStatus
 from pairing.models import Cadre, Pairing, Unit
 
@@ -65,6 +66,7 @@ class Command(BaseCommand):
             created = [a.login.username for a in accounts if a.created]
             if created:
                 say(f"补建了缺少的演示账号：{'、'.join(created)}")
+        demo_visits.load(say)  # a year of visits and unit village visits (issue 6), idempotent
         self.summary(plan, say)
         self.logins(accounts, say, first_load=differences is None)
         if verbosity >= 2:

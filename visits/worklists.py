@@ -1,0 +1,179 @@
+"""Worklists (工作清单): who has not been visited lately and who is behind the county's quota.
+
+Every list is one aggregated query (Exists / Subquery / Case), whatever the data size, and scoped
+through the usual `visible_to(user)` querysets: a unit liaison's lists are their unit's cadres and
+households, everyone else's the households and villages of their region.
+
+Quotas are pro rata: a relation (pairing or village link) that has run `e` days of this year — from
+1 January or its start, whichever is later, to the as-of date inclusive — owes
+floor(per_year × e / days_in_year) visits by then. All visit modes count toward the household quota.
+"""
+
+import calendar
+import datetime
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from households.models import Household
+from pairing.models import Pairing
+
+from .models import UnitVisit, Visit, VisitQuota, village_links_in_scope
+
+KINDS = ("stale", "quarter", "cadres", "units")
+
+
+def quarter_start(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def owed_by(on: datetime.date, per_year: int, started: datetime.date) -> int:
+    """The pro-rata figure for one relation, in plain Python (the definition the SQL must match)."""
+    days_in_year = 366 if calendar.isleap(on.year) else 365
+    elapsed = (on - max(started, datetime.date(on.year, 1, 1))).days + 1
+    return max(0, per_year * elapsed // days_in_year)
+
+
+def _owed(on: datetime.date, per_year: int, start_field: str):
+    """owed_by() as a database expression: owing k visits needs ceil(k × days / per_year) days of
+    running, i.e. a start on or before a fixed date, so a CASE over start dates does it."""
+    year_start = datetime.date(on.year, 1, 1)
+    days_in_year = 366 if calendar.isleap(on.year) else 365
+    whens = []
+    for owed in range(per_year, 0, -1):
+        latest_start = on - datetime.timedelta(days=math.ceil(owed * days_in_year / per_year) - 1)
+        if latest_start >= year_start:  # otherwise not even a relation running since 1 January owes this many
+            whens.append(When(**{f"{start_field}__lte": latest_start}, then=Value(owed)))
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """The quotas of every county that set its own, and the defaults for the rest."""
+
+    households: dict[str, int]  # county prefix (6 digits) → visits per household per year
+    villages: dict[str, int]
+
+    @classmethod
+    def load(cls) -> "Quotas":
+        rows = VisitQuota.objects.values_list("county_id", "household_visits_per_year", "village_visits_per_year")
+        return cls({c[:6]: h for c, h, _ in rows}, {c[:6]: v for c, _, v in rows})
+
+    def household(self, code: str) -> int:
+        return self.households.get(code[:6], VisitQuota.HOUSEHOLD_DEFAULT)
+
+    def village(self, code: str) -> int:
+        return self.villages.get(code[:6], VisitQuota.VILLAGE_DEFAULT)
+
+    @staticmethod
+    def expression(per_county: dict[str, int], default: int, on, start_field: str, code_field: str):
+        """Visits owed by `on`, each county with its own quota (one CASE branch per distinct quota)."""
+        prefixes_by_quota = {}
+        for prefix, per_year in per_county.items():
+            if per_year != default:
+                prefixes_by_quota.setdefault(per_year, []).append(prefix)
+        whens = []
+        for per_year, prefixes in sorted(prefixes_by_quota.items()):
+            in_counties = Q()
+            for prefix in prefixes:
+                in_counties |= Q(**{f"{code_field}__startswith": prefix})
+            whens.append(When(in_counties, then=_owed(on, per_year, start_field)))
+        return Case(*whens, default=_owed(on, default, start_field), output_field=IntegerField())
+
+
+def paired_households(user, on):
+    """Households the user looks after (unit liaison: paired with the unit's cadres) with a pairing on `on`."""
+    return Household.objects.filter(pk__in=Pairing.objects.visible_to(user).on(on).values("household_id"))
+
+
+def _not_contacted_since(user, on, since: datetime.date):
+    contacted = Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=since, visited_on__lte=on)
+    last_visit = Visit.objects.filter(household=OuterRef("pk"), visited_on__lte=on).order_by("-visited_on")
+    responsible = Pairing.objects.on(on).responsible().filter(household=OuterRef("pk"))
+    return (
+        paired_households(user, on)
+        .filter(~Exists(contacted))
+        .annotate(
+            last_visit=Subquery(last_visit.values("visited_on")[:1]),
+            cadre_name=Subquery(responsible.values("cadre__name")[:1]),
+        )
+        .select_related("village")
+        .order_by(F("last_visit").asc(nulls_first=True), "village_id", "pk")
+    )
+
+
+def stale_households(user, on):
+    """Paired households with no visit or contact in the last VISIT_STALE_DAYS days up to `on`."""
+    return _not_contacted_since(user, on, on - datetime.timedelta(days=settings.VISIT_STALE_DAYS - 1))
+
+
+def uncontacted_this_quarter(user, on):
+    """Paired households with no visit or contact since the quarter of `on` began."""
+    return _not_contacted_since(user, on, quarter_start(on))
+
+
+def pairings_behind(user, on, quotas: Quotas):
+    """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
+    done = (
+        Visit.objects.filter(
+            cadre=OuterRef("cadre_id"), household=OuterRef("household_id"),
+            visited_on__gte=datetime.date(on.year, 1, 1), visited_on__lte=on,
+        )
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    owed = Quotas.expression(quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code")
+    return (
+        Pairing.objects.visible_to(user)
+        .on(on)
+        .annotate(done=Coalesce(Subquery(done), 0), owed=owed)
+        .filter(done__lt=F("owed"))
+    )
+
+
+def cadres_behind(user, on, quotas: Quotas):
+    """One row per cadre behind quota: how many of their households are behind."""
+    return (
+        pairings_behind(user, on, quotas)
+        .values("cadre_id", "cadre__name", "cadre__unit__name")
+        .annotate(households_behind=Count("pk"))
+        .order_by("-households_behind", "cadre__unit__name", "cadre__name", "cadre_id")
+    )
+
+
+def links_behind(user, on, quotas: Quotas):
+    """Village links in force on `on` whose unit has made fewer village visits there this year than owed."""
+    done = (
+        UnitVisit.objects.filter(
+            unit=OuterRef("unit_id"), village=OuterRef("village_id"),
+            visited_on__gte=datetime.date(on.year, 1, 1), visited_on__lte=on,
+        )
+        .order_by()
+        .values("village")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    owed = Quotas.expression(quotas.villages, VisitQuota.VILLAGE_DEFAULT, on, "started_on", "village__code")
+    return (
+        village_links_in_scope(user)
+        .on(on)
+        .annotate(done=Coalesce(Subquery(done), 0), owed=owed)
+        .filter(done__lt=F("owed"))
+        .select_related("unit", "village")
+        .order_by("unit__name", "unit_id", "village_id")
+    )
+
+
+def counts(user, on, quotas: Quotas) -> dict[str, int]:
+    """The figure on each worklist card: four queries."""
+    return {
+        "stale": stale_households(user, on).order_by().count(),
+        "quarter": uncontacted_this_quarter(user, on).order_by().count(),
+        "cadres": pairings_behind(user, on, quotas).values("cadre_id").distinct().count(),
+        "units": links_behind(user, on, quotas).order_by().values("unit_id").distinct().count(),
+    }
