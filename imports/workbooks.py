@@ -4,6 +4,7 @@ The export writes the layout-1 roster (户表 + 成员表) with the importer's o
 column names, so an exported file imports back unchanged.
 """
 
+import datetime
 import io
 
 from openpyxl import Workbook
@@ -65,9 +66,9 @@ NOTES.update({
 EXAMPLE_CADRE = {"unit": "通渭县农业农村局", "name": "李文华", "phone": "13809310002", "post": "副局长",
                  "rank": "科级", "cadre_category": "公务员", "cadre_status": "在岗"}
 EXAMPLE_LINK = {"unit": "通渭县农业农村局", "county": "通渭县", "township": "马营镇", "village": "东关村",
-                "started_on": "2026-03-01"}
+                "started_on": datetime.date(2026, 3, 1)}
 EXAMPLE_PAIRING = {"unit": "通渭县农业农村局", "cadre_name": "李文华", "cadre_phone": "13809310002",
-                   "head_id": "621121197001010011", "head_name": "张三", "role": "帮扶责任人", "started_on": "2026-03-01"}
+                   "head_id": "621121197001010011", "head_name": "张三", "role": "帮扶责任人", "started_on": datetime.date(2026, 3, 1)}
 # Kind → its sheets: (title, columns, example row).
 TEMPLATE_SHEETS = {
     "households": [("农户", HOUSEHOLD_COLUMNS, EXAMPLE_HOUSEHOLD), ("家庭成员", MEMBER_COLUMNS, EXAMPLE_MEMBER)],
@@ -75,7 +76,7 @@ TEMPLATE_SHEETS = {
     "links": [("联村关系", LINK_COLUMNS, EXAMPLE_LINK)],
     "pairings": [("结对关系", PAIRING_COLUMNS, EXAMPLE_PAIRING)],
 }
-ID_COLUMNS |= {"cadre_phone", "started_on"}
+ID_COLUMNS |= {"cadre_phone"}
 # The columns that find a kind's header row (the error workbook reads the file again).
 ANCHORS = {"households": {"id_number", "head_id"}, "cadres": {"unit"}, "links": {"unit"},
            "pairings": {"cadre_name", "head_id"}}
@@ -127,6 +128,15 @@ def template_bytes(kind: str) -> bytes:
                 validation.showErrorMessage = True
                 sheet.add_data_validation(validation)
                 validation.add(f"{letter}2:{letter}1001")
+            if key == "started_on":
+                validation = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)",
+                                            formula2="DATE(2100,12,31)", allow_blank=True)
+                validation.error = "请填写日期，如 2026-03-01"
+                validation.showErrorMessage = True
+                sheet.add_data_validation(validation)
+                validation.add(f"{letter}2:{letter}1001")
+                for row in range(2, 1002):
+                    sheet.cell(row, index).number_format = "yyyy-mm-dd"
         sheet.cell(1, 1).comment = Comment("“示例”行导入时会被跳过，可以删除", "双联系统")
         sheet.freeze_panes = "A2"
     return _bytes(book)
