@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.choices import (
@@ -138,6 +139,7 @@ class Collector:
     def __init__(self):
         self.errors: list[RowError] = []
         self.count = 0
+        self.today = timezone.localdate()  # once per file, not once per ID
 
     def add(self, sheet, row, column, value, message):
         self.count += 1
@@ -155,7 +157,7 @@ def parse_id(value, errors: Collector, sheet, row, column):
             "按原始证件重新填写后再导入（系统不会自动修复）"))
         return None
     try:
-        return idcard.parse(clean_text(value))
+        return idcard.parse(clean_text(value), today=errors.today)
     except ValidationError as error:
         errors.add(sheet, row, column, value, error.messages[0])
         return None

@@ -22,14 +22,12 @@ from households.choices import Relation
 from households.models import Household, Member
 from shuanglian.lib import idcard
 
-from .common import (  # noqa: F401  (RowError, Refused: part of this module's interface)
+from .common import (
     CHUNK,
-    MAX_ERRORS,
     VOCABULARIES,
     Collector,
     ImportResult,
     Refused,
-    RowError,
     blank,
     cell,
     chunks,
@@ -44,6 +42,7 @@ from .common import (  # noqa: F401  (RowError, Refused: part of this module's i
     parse_vocab,
     same,
 )
+from .bulk import insert_all
 from .headers import find_header
 from .reader import FileRefused, open_sheets
 from .villages import resolve_villages
@@ -395,19 +394,19 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
+    # Plain rows, not model instances: a county re-import compares 200,000 members.
     known_members = {}
     for chunk in chunks(people):
-        for member in Member.objects.filter(id_number__in=chunk).select_related("household").only(
-                "pk", "id_number", "household_id", "household__head_id_number", "household__head_name",
-                "household__village_id", *MEMBER_COMPARE):
-            known_members[member.id_number] = member
-    elsewhere = {n: m for n, m in known_members.items() if m.household.head_id_number != people[n][0].head_id}
-    visible_ids = set(visible.filter(pk__in={m.household_id for m in elsewhere.values()}).values_list("pk", flat=True))
+        for member in Member.objects.filter(id_number__in=chunk).values(
+                "pk", "id_number", "household_id", "household__head_id_number", "household__head_name", *MEMBER_COMPARE):
+            known_members[member["id_number"]] = member
+    elsewhere = {n: m for n, m in known_members.items() if m["household__head_id_number"] != people[n][0].head_id}
+    visible_ids = set(visible.filter(pk__in={m["household_id"] for m in elsewhere.values()}).values_list("pk", flat=True))
     for id_number, member in elsewhere.items():
         hh, person = people[id_number]
-        if member.household_id in visible_ids:
+        if member["household_id"] in visible_ids:
             message = _("此人已是%(head)s户的成员（户主身份证号 %(id)s），一人只能属于一户") % {
-                "head": member.household.head_name, "id": idcard.mask(member.household.head_id_number)}
+                "head": member["household__head_name"], "id": idcard.mask(member["household__head_id_number"])}
         else:
             message = _("此人已登记在其他农户中（可能在您管辖范围以外），一人只能属于一户")
         errors.add(person.sheet, person.row, "id_number", id_number, message)
@@ -450,18 +449,20 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
                 counts["members_new"] += 1
                 new_members.append((hh.head_id, person))
                 continue
-            diffs = [(n, getattr(old, n), v) for n, v in person.values.items() if not same(getattr(old, n), v)]
+            diffs = [(n, old[n], v) for n, v in person.values.items() if not same(old[n], v)]
             if not diffs:
                 counts["members_unchanged"] += 1
                 continue
             counts["members_changed"] += 1
+            # Every compared field set, so bulk_update's shared field list writes no stale default.
+            changed = Member(pk=old["pk"], **{name: old[name] for name in MEMBER_COMPARE})
             for name, before, after in diffs:
-                setattr(old, name, after)
+                setattr(changed, name, after)
                 changed_m_fields.add(name)
                 result.changes.append(_("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                    "name": person.values.get("name") or old.name, "sheet": person.sheet, "row": person.row,
+                    "name": person.values.get("name") or old["name"], "sheet": person.sheet, "row": person.row,
                     "field": _VERBOSE.get(f"m.{name}", name), "old": describe(before), "new": describe(after)})
-            changed_members.append(old)
+            changed_members.append(changed)
 
     # People the database has in these households and the file does not list: reported, never deleted.
     listed = {hh.head_id: hh for hh in rows if hh.members_listed}
@@ -481,11 +482,8 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     ids = {h.head_id_number: h.pk for h in new_households}
     ids.update({head: h.pk for head, h in existing.items()})
     result.created_household_ids = [h.pk for h in new_households]
-    Member.objects.bulk_create(
-        [Member(household_id=ids[head], id_number=p.id_number, sex=p.sex, birth_date=p.birth_date, **p.values)
-         for head, p in new_members],
-        batch_size=CHUNK,
-    )
+    insert_all(Member, [Member(household_id=ids[head], id_number=p.id_number, sex=p.sex, birth_date=p.birth_date, **p.values)
+                        for head, p in new_members])
     if changed_households:
         Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
     if changed_members:

@@ -3,6 +3,7 @@ preview → confirm → the worker writes. Plus the template, the error workbook
 export that imports back unchanged."""
 
 import io
+from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -16,8 +17,13 @@ from tests.test_import_households import family, household_workbook, snapshot
 
 
 def work():
-    """Run every queued job, as `manage.py db_worker` does, then stop."""
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    """Run every queued job, as `manage.py db_worker` does, then stop.
+
+    Between jobs the worker closes connections it judges unusable, and inside a test's
+    transaction (autocommit off) PostgreSQL's would be judged so: keep it open.
+    """
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
 
 
 def upload(client, data, name="马营镇花名册.xlsx"):
