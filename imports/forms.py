@@ -9,6 +9,11 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("导入内容"), choices=ImportBatch.Kind.choices, initial=ImportBatch.Kind.HOUSEHOLDS)
     file = forms.FileField(label=_("花名册文件（.xlsx、.xls 或 .csv）"))
 
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k, label) for k, label in ImportBatch.Kind.choices if k in kinds]
+        self.fields["kind"].initial = kinds[0] if kinds else None
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:

@@ -21,7 +21,7 @@ ALIASES = {
     "id_number": ["身份证号", "身份证号码", "证件号码", "公民身份号码", "身份证"],
     "relation": ["与户主关系", "与户主的关系"],
     "size": ["家庭人口", "家庭人口数", "人口数", "家庭成员数"],
-    "phone": ["联系电话", "电话", "手机号码", "联系方式"],
+    "phone": ["联系电话", "电话", "手机号码", "手机", "联系方式"],
     "category": ["贫困户属性", "户属性", "农户属性"],
     "main_cause": ["主要致贫原因", "致贫原因"],
     "other_causes": ["其他致贫原因"],
@@ -37,6 +37,16 @@ ALIASES = {
     "labour": ["劳动能力", "劳动技能"],
     "medical": ["参加新农合", "是否参加新农合", "参加大病医疗", "新农合"],
     "pension": ["参加养老保险", "是否参加养老保险", "养老保险"],
+    # Cadres, links and pairings.
+    "unit": ["单位", "单位名称", "所在单位", "工作单位", "帮扶单位", "联系单位", "联村单位"],
+    "post": ["职务"],
+    "rank": ["职级", "干部职级"],
+    "cadre_category": ["类别", "人员类别", "干部类别", "身份类别"],
+    "cadre_status": ["在岗状态", "干部状态"],
+    "cadre_name": ["干部姓名", "帮扶干部", "帮扶责任人", "帮扶责任人姓名", "联系干部"],
+    "cadre_phone": ["干部手机", "干部手机号码", "干部联系电话", "帮扶责任人电话"],
+    "role": ["联系类型", "帮扶类型", "结对类型"],
+    "started_on": ["开始日期", "联系日期", "结对日期", "联村日期", "帮扶日期", "起始日期"],
 }
 
 # The Chinese name shown in messages and written in templates and exports.
@@ -48,6 +58,8 @@ LABELS = {
     "housing": "住房情况", "status": "状态", "sex": "性别", "ethnicity": "民族", "education": "文化程度",
     "schooling": "在校生状况", "health": "健康状况", "disability": "残疾类别", "labour": "劳动能力",
     "medical": "参加新农合", "pension": "参加养老保险",
+    "unit": "单位", "post": "职务", "rank": "职级", "cadre_category": "人员类别", "cadre_status": "在岗状态",
+    "cadre_name": "干部姓名", "cadre_phone": "干部手机", "role": "联系类型", "started_on": "开始日期",
 }
 
 _BRACKETED_TAIL = re.compile(r"\((元|人|位|18位|户|个)\)$")

@@ -11,60 +11,43 @@ has and the file lacks are reported.
 """
 
 import datetime
-import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.choices import (
-    ETHNICITY_CHOICES,
-    Category,
-    Disability,
-    Education,
-    Health,
-    HouseholdStatus,
-    Housing,
-    Labour,
-    PovertyCause,
-    Relation,
-    Schooling,
-)
-from households.models import Household, Member, Region
+from households.choices import Relation
+from households.models import Household, Member
 from shuanglian.lib import idcard
 
-from .headers import ALIASES, LABELS, find_header
+from .common import (
+    CHUNK,
+    VOCABULARIES,
+    Collector,
+    ImportResult,
+    Refused,
+    blank,
+    cell,
+    chunks,
+    clean_text,
+    describe,
+    limited,
+    missing_columns,
+    parse_bool,
+    parse_decimal,
+    parse_id,
+    parse_int,
+    parse_vocab,
+    same,
+)
+from .bulk import insert_all
+from .headers import find_header
 from .reader import FileRefused, open_sheets
+from .villages import resolve_villages
 
-MAX_ERRORS = 500
-CHUNK = 2000  # rows per IN (…) lookup and per bulk statement
-
-_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES = re.compile(r"\s+")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
-
-VOCABULARIES = {
-    "category": [c.value for c in Category],
-    "main_cause": [c.value for c in PovertyCause],
-    "housing": [c.value for c in Housing],
-    "status": [c.value for c in HouseholdStatus],
-    "relation": [c.value for c in Relation],
-    "ethnicity": [value for value, _label in ETHNICITY_CHOICES],
-    "education": [c.value for c in Education],
-    "schooling": [c.value for c in Schooling],
-    "health": [c.value for c in Health],
-    "disability": [c.value for c in Disability],
-    "labour": [c.value for c in Labour],
-}
-_YES = {"是", "有", "√", "✓", "Y", "YES", "1", "参加", "已参加"}
-_NO = {"否", "无", "×", "N", "NO", "0", "未参加", "不参加"}
 
 # Model field ← roster field, for what the file may change.
 HOUSEHOLD_FIELDS = {
@@ -85,28 +68,6 @@ REQUIRED = {
     "persons": ("household_no", "county", "township", "village", "name", "id_number", "relation", "category"),
 }
 SHEET_KIND_LABELS = {"households": "户表", "members": "成员表", "persons": "人员表"}
-
-
-@dataclass
-class RowError:
-    sheet: str
-    row: int
-    column: str
-    value: str
-    message: str
-
-    def __str__(self):
-        where = _("工作表“%(sheet)s”第%(row)d行") % {"sheet": self.sheet, "row": self.row}
-        if self.column:
-            where += _("“%(column)s”列") % {"column": self.column}
-        if self.value not in ("", None):
-            where += _("（%(value)s）") % {"value": self.value}
-        return f"{where}：{self.message}"
-
-    def as_dict(self):
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
-                "message": self.message, "text": str(self)}
-
 
 @dataclass
 class PersonRow:
@@ -132,21 +93,7 @@ class HouseholdRow:
     village_id: str | None = None
 
 
-@dataclass
-class ImportResult:
-    counts: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)
-    error_count: int = 0
-    changes: list = field(default_factory=list)
-    missing: list = field(default_factory=list)
-    rows: int = 0
-    applied: bool = False
-    created_household_ids: list = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
+class HouseholdResult(ImportResult):
     def summary(self) -> str:
         c = self.counts
         return _(
@@ -159,72 +106,8 @@ class ImportResult:
             "missing": len(self.missing),
         }
 
-    def as_report(self) -> dict:
-        return {
-            "counts": self.counts, "error_count": self.error_count,
-            "errors": [e.as_dict() for e in self.errors], "changes": self.changes[:MAX_ERRORS],
-            "change_count": len(self.changes), "missing": self.missing[:MAX_ERRORS],
-            "missing_count": len(self.missing), "rows": self.rows, "applied": self.applied,
-        }
-
-
-class Refused(Exception):
-    """Raised inside the transaction to roll everything back."""
-
 
 # ---------------------------------------------------------------- cleaning
-
-
-def clean_text(value, *, compact: bool = False) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
-    text = _INVISIBLE.sub("", text)
-    if text[:1] == "'" and text[1:2] in _FORMULA_STARTS:
-        text = text[1:]  # our exports escape formula-like cells with a quote
-    return _SPACES.sub("", text) if compact else _SPACES.sub(" ", text).strip()
-
-
-class Collector:
-    def __init__(self):
-        self.errors: list[RowError] = []
-        self.count = 0
-
-    def add(self, sheet, row, column, value, message):
-        self.count += 1
-        if len(self.errors) < MAX_ERRORS:
-            shown = "" if value is None else clean_text(value)
-            self.errors.append(RowError(sheet, row, LABELS.get(column, column), shown[:60], message))
-
-
-def parse_id(value, errors: Collector, sheet, row, column):
-    """A resident ID, or None after recording why not. Numbers are refused, never repaired."""
-    if isinstance(value, (int, float)) or (isinstance(value, str) and _SCIENTIFIC.match(value.strip())):
-        shown = f"{value:.8e}" if isinstance(value, float) else str(value)
-        errors.add(sheet, row, column, shown, _(
-            "身份证号码被 Excel 存成了数字，末几位可能已经丢失。请把该列设置为“文本”格式，"
-            "按原始证件重新填写后再导入（系统不会自动修复）"))
-        return None
-    try:
-        return idcard.parse(clean_text(value))
-    except ValidationError as error:
-        errors.add(sheet, row, column, value, error.messages[0])
-        return None
-
-
-def parse_vocab(key, value, errors, sheet, row, *, required=False):
-    text = clean_text(value, compact=True)
-    if not text:
-        if required:
-            errors.add(sheet, row, key, "", _("不能为空"))
-        return ""
-    allowed = VOCABULARIES[key]
-    if text not in allowed:
-        errors.add(sheet, row, key, text, _("不是允许的值，可填：%(allowed)s") % {"allowed": "、".join(allowed)})
-        return None
-    return text
 
 
 def parse_causes(value, errors, sheet, row):
@@ -239,57 +122,6 @@ def parse_causes(value, errors, sheet, row):
         return None
     return causes
 
-
-def parse_decimal(value, errors, sheet, row, key):
-    if value is None or clean_text(value) == "":
-        return None
-    try:
-        number = Decimal(str(value).replace(",", "").strip()) if not isinstance(value, float) else Decimal(repr(value))
-    except InvalidOperation:
-        errors.add(sheet, row, key, value, _("应为数字"))
-        return None
-    if number < 0 or number >= Decimal("1e8"):
-        errors.add(sheet, row, key, value, _("数值超出范围"))
-        return None
-    return number.quantize(Decimal("0.01"))
-
-
-def parse_int(value, errors, sheet, row, key):
-    text = clean_text(value, compact=True)
-    if not text:
-        return None
-    try:
-        number = int(float(text))
-    except ValueError:
-        errors.add(sheet, row, key, value, _("应为整数"))
-        return None
-    return number
-
-
-def parse_bool(value, errors, sheet, row, key):
-    text = clean_text(value, compact=True).upper()
-    if not text:
-        return None
-    if text in _YES:
-        return True
-    if text in _NO:
-        return False
-    errors.add(sheet, row, key, value, _("应填“是”或“否”"))
-    return None
-
-
-def cell(cells, mapping, key):
-    index = mapping.get(key)
-    if index is None or index >= len(cells):
-        return None
-    return cells[index]
-
-
-def limited(text, length, errors, sheet, row, key):
-    """Text that fits its column; longer text is an error, never silently cut."""
-    if len(text) > length:
-        errors.add(sheet, row, key, text, _("超过 %(n)d 个字") % {"n": length})
-    return text[:length]
 
 
 def person_values(cells, mapping, errors, sheet, row) -> dict:
@@ -335,14 +167,6 @@ def household_values(cells, mapping, errors, sheet, row) -> dict:
     return values
 
 
-# ---------------------------------------------------------------- reading the layouts
-
-
-def _blank(cells) -> bool:
-    """An empty line, or the template's example row (its first cell reads 示例)."""
-    first = next((c for c in cells if c is not None and not (isinstance(c, str) and not c.strip())), None)
-    return first is None or first == "示例"
-
 
 def classify(mapping: dict) -> str | None:
     if "household_no" in mapping:
@@ -353,13 +177,6 @@ def classify(mapping: dict) -> str | None:
         return "households"
     return None
 
-
-def _missing_columns(kind, mapping, sheet, errors):
-    missing = [key for key in REQUIRED[kind] if key not in mapping]
-    for key in missing:
-        errors.add(sheet, 0, key, "", _("缺少必填列“%(label)s”（可用的列名：%(aliases)s）")
-                   % {"label": LABELS[key], "aliases": "、".join(ALIASES[key])})
-    return bool(missing)
 
 
 def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="openpyxl"):
@@ -389,7 +206,7 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
     households: dict[str, HouseholdRow] = {}
     if "persons" in found:
         sheet, _header, mapping = found["persons"]
-        if _missing_columns("persons", mapping, sheet.name, errors):
+        if missing_columns(REQUIRED["persons"], mapping, sheet.name, errors):
             return [], counter["rows"]
         _read_persons(sheet, mapping, errors, households, tick)
     else:
@@ -398,12 +215,12 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
             raise FileRefused(_("只找到成员表“%(name)s”，缺少户表（一户一行，含 户主姓名、身份证号码、村 等列）")
                               % {"name": sheet.name})
         sheet, _header, mapping = found["households"]
-        if _missing_columns("households", mapping, sheet.name, errors):
+        if missing_columns(REQUIRED["households"], mapping, sheet.name, errors):
             return [], counter["rows"]
         _read_household_sheet(sheet, mapping, errors, households, tick)
         if "members" in found:
             msheet, _header, mmapping = found["members"]
-            if not _missing_columns("members", mmapping, msheet.name, errors):
+            if not missing_columns(REQUIRED["members"], mmapping, msheet.name, errors):
                 _read_member_sheet(msheet, mmapping, errors, households, tick)
     if progress:
         progress(counter["rows"])
@@ -417,7 +234,7 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
 def _read_household_sheet(sheet, mapping, errors, households, tick):
     carried = {key: None for key in LOCATION + ("group",)}
     for number, cells in sheet.rows:
-        if _blank(cells):
+        if blank(cells):
             continue
         tick()
         # Merged cells (a township spanning many rows) come through as blanks below their first row.
@@ -454,7 +271,7 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
     for hh in households.values():
         hh.members_listed = True
     for number, cells in sheet.rows:
-        if _blank(cells):
+        if blank(cells):
             continue
         tick()
         head_value = cell(cells, mapping, "head_id")
@@ -484,7 +301,7 @@ def _read_persons(sheet, mapping, errors, households, tick):
     current = None
     previous_blank = True
     for number, cells in sheet.rows:
-        if _blank(cells):
+        if blank(cells):
             previous_blank = True
             continue
         tick()
@@ -551,117 +368,7 @@ def _check_people(rows: list[HouseholdRow], errors: Collector):
                        _("家庭人口填的是 %(size)d 人，但名册中列出了 %(n)d 人") % {"size": hh.declared_size, "n": len(hh.members)})
 
 
-# ---------------------------------------------------------------- villages
 
-
-def _short_names(name: str) -> list[str]:
-    names = [name]
-    for official, short in (("村民委员会", "村"), ("居民委员会", "社区"), ("社区居委会", "社区"), ("村委会", "村")):
-        if name.endswith(official):
-            names.append(name[: -len(official)] + short)
-    return names
-
-
-def resolve_villages(rows: list[HouseholdRow], user, errors: Collector):
-    """Set village_id on every row from its 县/乡/村 names, within the user's scope."""
-    by_location: dict[tuple, list[HouseholdRow]] = {}
-    for hh in rows:
-        if all(hh.location):
-            by_location.setdefault(hh.location, []).append(hh)
-    if not by_location:
-        return
-    counties = {}
-    for region in Region.objects.filter(level=Region.Level.COUNTY).only("code", "name"):
-        for name in _short_names(region.name):
-            counties.setdefault(name, []).append(region)
-    county_names = {loc[0] for loc in by_location}
-    county_codes = {r.code[:6] for name in county_names for r in counties.get(name, [])}
-    townships, villages = {}, {}
-    if county_codes:
-        below = Region.objects.filter(level__in=[Region.Level.TOWNSHIP, Region.Level.VILLAGE])
-        prefix_q = None
-        from django.db.models import Q
-
-        for code in county_codes:
-            q = Q(code__startswith=code)
-            prefix_q = q if prefix_q is None else prefix_q | q
-        for region in below.filter(prefix_q).only("code", "name", "level"):
-            if region.level == Region.Level.TOWNSHIP:
-                target = townships.setdefault(region.code[:6], {})
-            else:
-                target = villages.setdefault(region.code[:9], {})
-            for name in _short_names(region.name):
-                target.setdefault(name, []).append(region)
-    visible = set(
-        Region.objects.visible_to(user).filter(
-            code__in=[r.code for names in villages.values() for regions in names.values() for r in regions]
-        ).values_list("code", flat=True)
-    ) if villages else set()
-
-    def fail(rows_here, key, value, message):
-        first = rows_here[0]
-        more = len(rows_here) - 1
-        if more:
-            message += _("（共 %(n)d 户）") % {"n": len(rows_here)}
-        errors.add(first.sheet, first.row, key, value, message)
-
-    def suggest(name, candidates):
-        close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.4)
-        return _("，是否是：%(names)s？") % {"names": "、".join(close)} if close else ""
-
-    for (county, township, village), rows_here in by_location.items():
-        found = counties.get(county, [])
-        if len(found) != 1:
-            fail(rows_here, "county", county, (_("找不到县“%(name)s”") if not found else _("县名“%(name)s”不唯一"))
-                 % {"name": county} + suggest(county, counties))
-            continue
-        county_code = found[0].code[:6]
-        found = townships.get(county_code, {}).get(township, [])
-        if len(found) != 1:
-            fail(rows_here, "township", township, _("%(county)s没有乡(镇)“%(name)s”") % {"county": county, "name": township}
-                 + suggest(township, townships.get(county_code, {})))
-            continue
-        town_code = found[0].code[:9]
-        found = villages.get(town_code, {}).get(village, [])
-        if len(found) > 1:
-            fail(rows_here, "village", village, _("%(town)s有多个村叫“%(name)s”：%(codes)s，请写全称")
-                 % {"town": township, "name": village, "codes": "、".join(f"{r.name}（{r.code}）" for r in found)})
-            continue
-        if not found:
-            fail(rows_here, "village", village, _("%(county)s%(town)s没有村“%(name)s”") % {
-                "county": county, "town": township, "name": village} + suggest(village, villages.get(town_code, {})))
-            continue
-        if found[0].code not in visible:
-            fail(rows_here, "village", village, _("%(town)s%(name)s不在您的管辖范围内，不能导入")
-                 % {"town": township, "name": village})
-            continue
-        for hh in rows_here:
-            hh.village_id = found[0].code
-
-
-# ---------------------------------------------------------------- comparing and writing
-
-
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _same(old, new):
-    if isinstance(old, Decimal) or isinstance(new, Decimal):
-        return (old is None and new is None) or (old is not None and new is not None and Decimal(old) == Decimal(new))
-    return old == new
-
-
-def _describe(value):
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, list):
-        return "、".join(value) or "（空）"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
 
 
 HOUSEHOLD_COMPARE = ["village_id", *HOUSEHOLD_FIELDS.values()]
@@ -676,7 +383,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     heads = [hh.head_id for hh in rows]
     existing, outside = {}, set()
     visible = Household.objects.visible_to(user)
-    for chunk in _chunks(heads):
+    for chunk in chunks(heads):
         for household in visible.filter(head_id_number__in=chunk).only("pk", "head_id_number", *HOUSEHOLD_COMPARE):
             existing[household.head_id_number] = household
         missing_here = set(chunk) - set(existing)
@@ -687,19 +394,19 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
+    # Plain rows, not model instances: a county re-import compares 200,000 members.
     known_members = {}
-    for chunk in _chunks(people):
-        for member in Member.objects.filter(id_number__in=chunk).select_related("household").only(
-                "pk", "id_number", "household_id", "household__head_id_number", "household__head_name",
-                "household__village_id", *MEMBER_COMPARE):
-            known_members[member.id_number] = member
-    elsewhere = {n: m for n, m in known_members.items() if m.household.head_id_number != people[n][0].head_id}
-    visible_ids = set(visible.filter(pk__in={m.household_id for m in elsewhere.values()}).values_list("pk", flat=True))
+    for chunk in chunks(people):
+        for member in Member.objects.filter(id_number__in=chunk).values(
+                "pk", "id_number", "household_id", "household__head_id_number", "household__head_name", *MEMBER_COMPARE):
+            known_members[member["id_number"]] = member
+    elsewhere = {n: m for n, m in known_members.items() if m["household__head_id_number"] != people[n][0].head_id}
+    visible_ids = set(visible.filter(pk__in={m["household_id"] for m in elsewhere.values()}).values_list("pk", flat=True))
     for id_number, member in elsewhere.items():
         hh, person = people[id_number]
-        if member.household_id in visible_ids:
+        if member["household_id"] in visible_ids:
             message = _("此人已是%(head)s户的成员（户主身份证号 %(id)s），一人只能属于一户") % {
-                "head": member.household.head_name, "id": idcard.mask(member.household.head_id_number)}
+                "head": member["household__head_name"], "id": idcard.mask(member["household__head_id_number"])}
         else:
             message = _("此人已登记在其他农户中（可能在您管辖范围以外），一人只能属于一户")
         errors.add(person.sheet, person.row, "id_number", id_number, message)
@@ -720,7 +427,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             counts["households_new"] += 1
             new_households.append(Household(head_id_number=hh.head_id, **values))
             continue
-        diffs = [(name, getattr(old, name), value) for name, value in values.items() if not _same(getattr(old, name), value)]
+        diffs = [(name, getattr(old, name), value) for name, value in values.items() if not same(getattr(old, name), value)]
         if not diffs:
             counts["households_unchanged"] += 1
             continue
@@ -730,7 +437,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             changed_hh_fields.add(name)
             result.changes.append(_("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
                 "head": hh.values.get("head_name") or old.head_name, "sheet": hh.sheet, "row": hh.row,
-                "field": _VERBOSE.get(name, name), "old": _describe(before), "new": _describe(after)})
+                "field": _VERBOSE.get(name, name), "old": describe(before), "new": describe(after)})
         old.updated_at = now
         changed_households.append(old)
 
@@ -742,23 +449,25 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
                 counts["members_new"] += 1
                 new_members.append((hh.head_id, person))
                 continue
-            diffs = [(n, getattr(old, n), v) for n, v in person.values.items() if not _same(getattr(old, n), v)]
+            diffs = [(n, old[n], v) for n, v in person.values.items() if not same(old[n], v)]
             if not diffs:
                 counts["members_unchanged"] += 1
                 continue
             counts["members_changed"] += 1
+            # Every compared field set, so bulk_update's shared field list writes no stale default.
+            changed = Member(pk=old["pk"], **{name: old[name] for name in MEMBER_COMPARE})
             for name, before, after in diffs:
-                setattr(old, name, after)
+                setattr(changed, name, after)
                 changed_m_fields.add(name)
                 result.changes.append(_("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                    "name": person.values.get("name") or old.name, "sheet": person.sheet, "row": person.row,
-                    "field": _VERBOSE.get(f"m.{name}", name), "old": _describe(before), "new": _describe(after)})
-            changed_members.append(old)
+                    "name": person.values.get("name") or old["name"], "sheet": person.sheet, "row": person.row,
+                    "field": _VERBOSE.get(f"m.{name}", name), "old": describe(before), "new": describe(after)})
+            changed_members.append(changed)
 
     # People the database has in these households and the file does not list: reported, never deleted.
     listed = {hh.head_id: hh for hh in rows if hh.members_listed}
     matched = {existing[h].pk: h for h in listed if h in existing}
-    for chunk in _chunks(matched):
+    for chunk in chunks(matched):
         for member in Member.objects.filter(household_id__in=chunk).only("id_number", "name", "household_id"):
             if member.id_number not in people:
                 hh = listed[matched[member.household_id]]
@@ -773,11 +482,8 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     ids = {h.head_id_number: h.pk for h in new_households}
     ids.update({head: h.pk for head, h in existing.items()})
     result.created_household_ids = [h.pk for h in new_households]
-    Member.objects.bulk_create(
-        [Member(household_id=ids[head], id_number=p.id_number, sex=p.sex, birth_date=p.birth_date, **p.values)
-         for head, p in new_members],
-        batch_size=CHUNK,
-    )
+    insert_all(Member, [Member(household_id=ids[head], id_number=p.id_number, sex=p.sex, birth_date=p.birth_date, **p.values)
+                        for head, p in new_members])
     if changed_households:
         Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
     if changed_members:
@@ -786,14 +492,14 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
 
 
 def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
-                      xlsx_engine: str = "openpyxl") -> ImportResult:
+                      xlsx_engine: str = "openpyxl") -> HouseholdResult:
     """Check a household roster and, if every row is valid and not dry_run, write it all.
 
     Raises FileRefused when the file as a whole cannot be read; row problems are
     returned in the result (and then nothing is written).
     """
     errors = Collector()
-    result = ImportResult()
+    result = HouseholdResult()
     rows, result.rows = read_roster(data, filename=filename, errors=errors, progress=progress, xlsx_engine=xlsx_engine)
     try:
         with transaction.atomic():

@@ -1,18 +1,21 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.access import region_q
+from shuanglian.access import region_q, scope_prefix
 
 
 class ImportBatchQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Batches made within the user's region scope (the scope recorded at upload)."""
+        """Batches made within the user's region scope (the scope recorded at upload), and
+        the user's own (a unit liaison has no region scope: it sees the batches it made)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(region_q(user, "scope_code")).exclude(scope_code="")
+        in_scope = region_q(user, "scope_code") & ~Q(scope_code="") if scope_prefix(user) else Q(pk__in=[])
+        return self.filter(in_scope | Q(created_by=user))
 
 
 class ImportBatch(models.Model):
@@ -20,6 +23,9 @@ class ImportBatch(models.Model):
 
     class Kind(models.TextChoices):
         HOUSEHOLDS = "households", _("农户及成员")
+        CADRES = "cadres", _("干部名册")
+        LINKS = "links", _("联村关系")
+        PAIRINGS = "pairings", _("结对关系")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")

@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household
-from shuanglian.access import can_write, scope_prefix
+from pairing.models import Cadre, Pairing, VillageLink
+from shuanglian.access import can_write, is_unit_liaison, scope_prefix
 
-from . import households
+from . import cadres, households, links, pairings
 from .models import ImportBatch
 from .reader import FileRefused
 
@@ -18,12 +19,27 @@ class NotAllowed(Exception):
     pass
 
 
-IMPORTERS = {ImportBatch.Kind.HOUSEHOLDS: (households.import_households, Household)}
+# Kind → (importer, the model whose write permission it needs: the same as on the pages).
+IMPORTERS = {
+    ImportBatch.Kind.HOUSEHOLDS: (households.import_households, Household),
+    ImportBatch.Kind.CADRES: (cadres.import_cadres, Cadre),
+    ImportBatch.Kind.LINKS: (links.import_links, VillageLink),
+    ImportBatch.Kind.PAIRINGS: (pairings.import_pairings, Pairing),
+}
+
+
+def may_import(user, kind) -> bool:
+    _importer, model = IMPORTERS[kind]
+    has_scope = scope_prefix(user) is not None or is_unit_liaison(user)
+    return can_write(user, model) and has_scope
+
+
+def importable_kinds(user) -> list[str]:
+    return [kind for kind in IMPORTERS if may_import(user, kind)]
 
 
 def _require(user, kind):
-    _importer, model = IMPORTERS[kind]
-    if not can_write(user, model) or scope_prefix(user) is None:
+    if not may_import(user, kind):
         raise NotAllowed(_("用户 %(user)s 无权导入%(kind)s") % {"user": user.username, "kind": ImportBatch.Kind(kind).label})
 
 

@@ -1,9 +1,11 @@
 """Upload → background check with progress → preview → confirm → done."""
 
+from functools import wraps
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from households.forms import HouseholdFilterForm
 from households.models import Household
-from shuanglian.access import require_write
 from shuanglian.lib.excel import XLSX
 
 from . import services, tasks, workbooks
@@ -22,9 +23,25 @@ from .reader import FileRefused
 RUNNING = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.APPLYING)
 
 
+def require_importer(view):
+    """A signed-in user who may import no kind at all gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not services.importable_kinds(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def get_batch_for_user(user, pk) -> ImportBatch:
-    """The batch if it was made within the user's scope, else 404."""
-    return get_object_or_404(ImportBatch.objects.visible_to(user).select_related("created_by"), pk=pk)
+    """The batch if it was made within the user's scope (else 404) and of a kind the user may import (else 403)."""
+    batch = get_object_or_404(ImportBatch.objects.visible_to(user).select_related("created_by"), pk=pk)
+    if not services.may_import(user, batch.kind):
+        raise PermissionDenied
+    return batch
 
 
 def _xlsx(filename: str, content: bytes) -> HttpResponse:
@@ -33,9 +50,9 @@ def _xlsx(filename: str, content: bytes) -> HttpResponse:
     return response
 
 
-@require_write(Household)
+@require_importer
 def batch_list(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None, kinds=services.importable_kinds(request.user))
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         batch = services.create_batch(
@@ -43,11 +60,14 @@ def batch_list(request):
         )
         tasks.check_batch.enqueue(batch.pk)
         return redirect("imports:detail", pk=batch.pk)
-    batches = ImportBatch.objects.visible_to(request.user).select_related("created_by").defer("content")[:30]
-    return render(request, "imports/batch_list.html", {"form": form, "batches": batches})
+    kinds = services.importable_kinds(request.user)
+    batches = (ImportBatch.objects.visible_to(request.user).filter(kind__in=kinds)
+               .select_related("created_by").defer("content")[:30])
+    templates = [(kind, ImportBatch.Kind(kind).label) for kind in kinds]
+    return render(request, "imports/batch_list.html", {"form": form, "batches": batches, "templates": templates})
 
 
-@require_write(Household)
+@require_importer
 def batch_detail(request, pk):
     batch = get_batch_for_user(request.user, pk)
     report = batch.report or {}
@@ -60,11 +80,12 @@ def batch_detail(request, pk):
             "counts": report.get("counts", {}),
             "running": batch.status in RUNNING,
             "errors": report.get("errors", [])[:50],
+            "noun": {"cadres": _("干部"), "links": _("联村关系"), "pairings": _("结对关系")}.get(batch.kind, ""),
         },
     )
 
 
-@require_write(Household)
+@require_importer
 def batch_status(request, pk):
     batch = get_batch_for_user(request.user, pk)
     return JsonResponse(
@@ -73,7 +94,7 @@ def batch_status(request, pk):
     )
 
 
-@require_write(Household)
+@require_importer
 @require_POST
 def batch_confirm(request, pk):
     batch = get_batch_for_user(request.user, pk)
@@ -85,14 +106,14 @@ def batch_confirm(request, pk):
     return redirect("imports:detail", pk=batch.pk)
 
 
-@require_write(Household)
+@require_importer
 def batch_errors(request, pk):
     batch = get_batch_for_user(request.user, pk)
     errors = (batch.report or {}).get("errors") or []
     if not errors:
         raise Http404
     try:
-        content = workbooks.error_workbook_bytes(bytes(batch.content), batch.filename, errors)
+        content = workbooks.error_workbook_bytes(bytes(batch.content), batch.filename, errors, batch.kind)
     except FileRefused:
         raise Http404 from None
     stem = batch.filename.rsplit(".", 1)[0]

@@ -4,6 +4,7 @@ The export writes the layout-1 roster (户表 + 成员表) with the importer's o
 column names, so an exported file imports back unchanged.
 """
 
+import datetime
 import io
 
 from openpyxl import Workbook
@@ -17,7 +18,7 @@ from households.models import Member, Region
 from shuanglian.lib.excel import safe_cell_value
 
 from .headers import LABELS, find_header
-from .households import VOCABULARIES
+from .common import VOCABULARIES
 from .reader import open_sheets
 
 HOUSEHOLD_COLUMNS = ["county", "township", "village", "group", "head_name", "id_number", "size", "phone",
@@ -50,6 +51,35 @@ EXAMPLE_MEMBER = {
     "ethnicity": "汉族", "education": "初中", "schooling": "非在校生", "health": "健康", "labour": "普通劳动力",
     "medical": "是", "pension": "否",
 }
+CADRE_COLUMNS = ["unit", "name", "phone", "post", "rank", "cadre_category", "cadre_status"]
+LINK_COLUMNS = ["unit", "county", "township", "village", "started_on"]
+PAIRING_COLUMNS = ["unit", "cadre_name", "cadre_phone", "head_id", "head_name", "role", "started_on"]
+NOTES.update({
+    "unit": "单位全称，须已在系统中登记，如 通渭县农业农村局",
+    "name": "姓名",
+    "post": "职务，如 副局长",
+    "cadre_name": "干部姓名，须已在该单位的干部名册中",
+    "cadre_phone": "同一单位有重名干部时必填，用于区分",
+    "started_on": "日期，如 2026-03-01（可填日期格式或文本）",
+    "cadre_status": "在岗、调离或退休；有联系户的干部须先办理交接",
+})
+EXAMPLE_CADRE = {"unit": "通渭县农业农村局", "name": "李文华", "phone": "13809310002", "post": "副局长",
+                 "rank": "科级", "cadre_category": "公务员", "cadre_status": "在岗"}
+EXAMPLE_LINK = {"unit": "通渭县农业农村局", "county": "通渭县", "township": "马营镇", "village": "东关村",
+                "started_on": datetime.date(2026, 3, 1)}
+EXAMPLE_PAIRING = {"unit": "通渭县农业农村局", "cadre_name": "李文华", "cadre_phone": "13809310002",
+                   "head_id": "621121197001010011", "head_name": "张三", "role": "帮扶责任人", "started_on": datetime.date(2026, 3, 1)}
+# Kind → its sheets: (title, columns, example row).
+TEMPLATE_SHEETS = {
+    "households": [("农户", HOUSEHOLD_COLUMNS, EXAMPLE_HOUSEHOLD), ("家庭成员", MEMBER_COLUMNS, EXAMPLE_MEMBER)],
+    "cadres": [("干部名册", CADRE_COLUMNS, EXAMPLE_CADRE)],
+    "links": [("联村关系", LINK_COLUMNS, EXAMPLE_LINK)],
+    "pairings": [("结对关系", PAIRING_COLUMNS, EXAMPLE_PAIRING)],
+}
+ID_COLUMNS |= {"cadre_phone"}
+# The columns that find a kind's header row (the error workbook reads the file again).
+ANCHORS = {"households": {"id_number", "head_id"}, "cadres": {"unit"}, "links": {"unit"},
+           "pairings": {"cadre_name", "head_id"}}
 BOLD = Font(bold=True)
 GREY = Font(italic=True, color="808080")
 BAD = PatternFill("solid", fgColor="FFC7CE")
@@ -74,10 +104,12 @@ def template_bytes(kind: str) -> bytes:
             options.cell(row, column, value)
         ranges[key] = f"选项!${letter}$2:${letter}${len(values) + 1}"
     ranges["medical"] = ranges["pension"] = '"是,否"'
-    for sheet, columns, example in ((book.active, HOUSEHOLD_COLUMNS, EXAMPLE_HOUSEHOLD),
-                                    (book.create_sheet("家庭成员", 1), MEMBER_COLUMNS, EXAMPLE_MEMBER)):
-        if sheet is book.active:
-            sheet.title = "农户"
+    for position, (title, columns, example) in enumerate(TEMPLATE_SHEETS[kind]):
+        if position == 0:
+            sheet = book.active
+            sheet.title = title
+        else:
+            sheet = book.create_sheet(title, position)
         sheet.append(["序号"] + [LABELS[key] for key in columns])
         sheet.append(["示例"] + [example.get(key) for key in columns])
         for index, key in enumerate(columns, start=2):
@@ -96,12 +128,21 @@ def template_bytes(kind: str) -> bytes:
                 validation.showErrorMessage = True
                 sheet.add_data_validation(validation)
                 validation.add(f"{letter}2:{letter}1001")
+            if key == "started_on":
+                validation = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)",
+                                            formula2="DATE(2100,12,31)", allow_blank=True)
+                validation.error = "请填写日期，如 2026-03-01"
+                validation.showErrorMessage = True
+                sheet.add_data_validation(validation)
+                validation.add(f"{letter}2:{letter}1001")
+                for row in range(2, 1002):
+                    sheet.cell(row, index).number_format = "yyyy-mm-dd"
         sheet.cell(1, 1).comment = Comment("“示例”行导入时会被跳过，可以删除", "双联系统")
         sheet.freeze_panes = "A2"
     return _bytes(book)
 
 
-def error_workbook_bytes(data: bytes, filename: str, errors: list[dict]) -> bytes:
+def error_workbook_bytes(data: bytes, filename: str, errors: list[dict], kind: str = "households") -> bytes:
     """The original rows of each sheet with errors, an error column, and the bad cells filled red."""
     by_sheet = {}
     for error in errors:
@@ -112,7 +153,7 @@ def error_workbook_bytes(data: bytes, filename: str, errors: list[dict]) -> byte
             continue
         rows_errors = by_sheet[sheet.name]
         out = book.create_sheet(sheet.name[:31])
-        header = find_header(sheet.rows, anchors={"id_number", "head_id"})
+        header = find_header(sheet.rows, anchors=ANCHORS[kind])
         if header is None:
             continue
         header_row, mapping = header

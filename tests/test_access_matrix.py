@@ -45,7 +45,9 @@ def _handover(w):
     return {"pk": handover.pk}
 
 
-IMPORT_FORBIDDEN = ("province", "city_a", "county_a", "unit_a")
+# Roles that import other kinds (links, cadres) and see town_a's households batch, but may not open it.
+IMPORT_FORBIDDEN = ("province", "city_a", "county_a")
+IMPORT_OUTSIDERS = ("town_b", "unit_a")  # unit liaisons see only their own batches
 
 
 def _batch(w):
@@ -156,20 +158,20 @@ MATRIX = {
     "visits:unit_visit_new": Case(
         allowed=("admin", "town_a", "town_b", "unit_a", "unit_b"), forbidden=("province", "city_a", "county_a")
     ),
+    # Every role imports some kind (townships households and pairings, units cadres, counties and up links).
     "imports:list": Case(
-        allowed=("admin", "town_a", "town_b"),
-        forbidden=("province", "city_a", "county_a", "unit_a", "city_b", "county_b", "unit_b"),
+        allowed=("admin", "town_a", "town_b", "province", "city_a", "county_a", "unit_a", "city_b", "county_b", "unit_b"),
     ),
-    "imports:detail": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=("town_b",)),
-    "imports:status": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=("town_b",)),
-    "imports:errors": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=("town_b",)),
+    "imports:detail": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
+    "imports:status": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
+    "imports:errors": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
     "imports:confirm": Case(
         kwargs=_batch,
         method="post",
         ok=302,
         allowed=("admin", "town_a"),
         forbidden=IMPORT_FORBIDDEN,
-        outsiders=("town_b",),
+        outsiders=IMPORT_OUTSIDERS,
     ),
     "imports:template": Case(kwargs=lambda w: {"kind": "households"}),
     "imports:export_households": Case(),

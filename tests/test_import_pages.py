@@ -19,8 +19,8 @@ from tests.test_import_households import family, household_workbook, snapshot
 def work():
     """Run every queued job, as `manage.py db_worker` does, then stop.
 
-    The worker closes "old" connections between jobs, as a request does; inside a test's
-    transaction PostgreSQL's connection counts as unusable and would be closed under the test.
+    Between jobs the worker closes connections it judges unusable, and inside a test's
+    transaction (autocommit off) PostgreSQL's would be judged so: keep it open.
     """
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
         call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from imports import services
+from imports.models import ImportBatch
 from imports.reader import FileRefused
 
 
@@ -17,7 +18,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the roster file")
-        parser.add_argument("--kind", choices=["households"], default="households")
+        parser.add_argument("--kind", choices=ImportBatch.Kind.values, default=ImportBatch.Kind.HOUSEHOLDS,
+                            help="households（农户及成员）、cadres（干部）、links（联村）或 pairings（结对）")
         parser.add_argument("--dry-run", action="store_true", help="check and compare only; write nothing")
         parser.add_argument("--user", help="import within this user's scope (default: an administrator's)")
 

@@ -1,0 +1,319 @@
+"""The row and error machinery every roster kind shares.
+
+Each kind (households, cadres, links, pairings) reads its sheet into rows,
+cleans every cell with these parsers, records problems in one Collector (so a
+message always names sheet, row, column and value) and returns an ImportResult.
+"""
+
+import datetime
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.choices import (
+    ETHNICITY_CHOICES,
+    Category,
+    Disability,
+    Education,
+    Health,
+    HouseholdStatus,
+    Housing,
+    Labour,
+    PovertyCause,
+    Relation,
+    Schooling,
+)
+from pairing.models import Cadre, Pairing
+from shuanglian.lib import idcard
+
+from .headers import ALIASES, LABELS, find_header
+from .reader import FileRefused, open_sheets
+
+MAX_ERRORS = 500
+CHUNK = 2000  # rows per IN (…) lookup and per bulk statement
+
+_SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"\s+")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+VOCABULARIES = {
+    "category": [c.value for c in Category],
+    "main_cause": [c.value for c in PovertyCause],
+    "housing": [c.value for c in Housing],
+    "status": [c.value for c in HouseholdStatus],
+    "relation": [c.value for c in Relation],
+    "ethnicity": [value for value, _label in ETHNICITY_CHOICES],
+    "education": [c.value for c in Education],
+    "schooling": [c.value for c in Schooling],
+    "health": [c.value for c in Health],
+    "disability": [c.value for c in Disability],
+    "labour": [c.value for c in Labour],
+    "rank": [c.value for c in Cadre.Rank],
+    "cadre_category": [c.value for c in Cadre.Category],
+    "cadre_status": [c.value for c in Cadre.Status],
+    "role": [c.value for c in Pairing.Role],
+}
+_YES = {"是", "有", "√", "✓", "Y", "YES", "1", "参加", "已参加"}
+_NO = {"否", "无", "×", "N", "NO", "0", "未参加", "不参加"}
+
+
+@dataclass
+class RowError:
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self):
+        where = _("工作表“%(sheet)s”第%(row)d行") % {"sheet": self.sheet, "row": self.row}
+        if self.column:
+            where += _("“%(column)s”列") % {"column": self.column}
+        if self.value not in ("", None):
+            where += _("（%(value)s）") % {"value": self.value}
+        return f"{where}：{self.message}"
+
+    def as_dict(self):
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
+                "message": self.message, "text": str(self)}
+
+
+
+@dataclass
+class ImportResult:
+    """What a check or an import found; counts use the keys new / changed / unchanged
+    (households split them into households_* and members_*)."""
+
+    counts: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    error_count: int = 0
+    changes: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+    rows: int = 0
+    applied: bool = False
+    created_household_ids: list = field(default_factory=list)
+    noun: str = ""  # what one row is, for the summary: 干部, 联村关系, 结对关系
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def summary(self) -> str:
+        c = self.counts
+        return _("%(noun)s：新增 %(new)d，变更 %(changed)d，未变 %(same)d") % {
+            "noun": self.noun, "new": c.get("new", 0), "changed": c.get("changed", 0), "same": c.get("unchanged", 0)}
+
+    def as_report(self) -> dict:
+        return {
+            "counts": self.counts, "error_count": self.error_count,
+            "errors": [e.as_dict() for e in self.errors], "changes": self.changes[:MAX_ERRORS],
+            "change_count": len(self.changes), "missing": self.missing[:MAX_ERRORS],
+            "missing_count": len(self.missing), "rows": self.rows, "applied": self.applied,
+        }
+
+
+class Refused(Exception):
+    """Raised inside the transaction to roll everything back."""
+
+
+
+def clean_text(value, *, compact: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value))
+    text = _INVISIBLE.sub("", text)
+    if text[:1] == "'" and text[1:2] in _FORMULA_STARTS:
+        text = text[1:]  # our exports escape formula-like cells with a quote
+    return _SPACES.sub("", text) if compact else _SPACES.sub(" ", text).strip()
+
+
+class Collector:
+    def __init__(self):
+        self.errors: list[RowError] = []
+        self.count = 0
+        self.today = timezone.localdate()  # once per file, not once per ID
+
+    def add(self, sheet, row, column, value, message):
+        self.count += 1
+        if len(self.errors) < MAX_ERRORS:
+            shown = "" if value is None else clean_text(value)
+            self.errors.append(RowError(sheet, row, LABELS.get(column, column), shown[:60], message))
+
+
+def parse_id(value, errors: Collector, sheet, row, column):
+    """A resident ID, or None after recording why not. Numbers are refused, never repaired."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _SCIENTIFIC.match(value.strip())):
+        shown = f"{value:.8e}" if isinstance(value, float) else str(value)
+        errors.add(sheet, row, column, shown, _(
+            "身份证号码被 Excel 存成了数字，末几位可能已经丢失。请把该列设置为“文本”格式，"
+            "按原始证件重新填写后再导入（系统不会自动修复）"))
+        return None
+    try:
+        return idcard.parse(clean_text(value), today=errors.today)
+    except ValidationError as error:
+        errors.add(sheet, row, column, value, error.messages[0])
+        return None
+
+
+def parse_vocab(key, value, errors, sheet, row, *, required=False):
+    text = clean_text(value, compact=True)
+    if not text:
+        if required:
+            errors.add(sheet, row, key, "", _("不能为空"))
+        return ""
+    allowed = VOCABULARIES[key]
+    if text not in allowed:
+        errors.add(sheet, row, key, text, _("不是允许的值，可填：%(allowed)s") % {"allowed": "、".join(allowed)})
+        return None
+    return text
+
+
+
+def parse_decimal(value, errors, sheet, row, key):
+    if value is None or clean_text(value) == "":
+        return None
+    try:
+        number = Decimal(str(value).replace(",", "").strip()) if not isinstance(value, float) else Decimal(repr(value))
+    except InvalidOperation:
+        errors.add(sheet, row, key, value, _("应为数字"))
+        return None
+    if number < 0 or number >= Decimal("1e8"):
+        errors.add(sheet, row, key, value, _("数值超出范围"))
+        return None
+    return number.quantize(Decimal("0.01"))
+
+
+def parse_int(value, errors, sheet, row, key):
+    text = clean_text(value, compact=True)
+    if not text:
+        return None
+    try:
+        number = int(float(text))
+    except ValueError:
+        errors.add(sheet, row, key, value, _("应为整数"))
+        return None
+    return number
+
+
+def parse_bool(value, errors, sheet, row, key):
+    text = clean_text(value, compact=True).upper()
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    errors.add(sheet, row, key, value, _("应填“是”或“否”"))
+    return None
+
+
+def cell(cells, mapping, key):
+    index = mapping.get(key)
+    if index is None or index >= len(cells):
+        return None
+    return cells[index]
+
+
+def limited(text, length, errors, sheet, row, key):
+    """Text that fits its column; longer text is an error, never silently cut."""
+    if len(text) > length:
+        errors.add(sheet, row, key, text, _("超过 %(n)d 个字") % {"n": length})
+    return text[:length]
+
+
+
+def parse_date(value, errors, sheet, row, key, *, required=True):
+    """A date from a date cell or from text such as 2026-03-01, 2026/3/1, 2026.3.1 or 2026年3月1日."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = clean_text(value, compact=True)
+    if not text:
+        if required:
+            errors.add(sheet, row, key, "", _("不能为空"))
+        return None
+    match = _DATE.match(text)
+    if match:
+        try:
+            return datetime.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    errors.add(sheet, row, key, text, _("不是有效的日期，请写成 2026-03-01 的形式"))
+    return None
+
+
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+def blank(cells) -> bool:
+    """An empty line, or the template's example row (its first cell reads 示例)."""
+    first = next((c for c in cells if c is not None and not (isinstance(c, str) and not c.strip())), None)
+    return first is None or first == "示例"
+
+
+def missing_columns(required, mapping, sheet, errors) -> bool:
+    missing = [key for key in required if key not in mapping]
+    for key in missing:
+        errors.add(sheet, 0, key, "", _("缺少必填列“%(label)s”（可用的列名：%(aliases)s）")
+                   % {"label": LABELS[key], "aliases": "、".join(ALIASES[key])})
+    return bool(missing)
+
+
+def chunks(items, size=CHUNK):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def same(old, new):
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return (old is None and new is None) or (old is not None and new is not None and Decimal(old) == Decimal(new))
+    return old == new
+
+
+def describe(value):
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, list):
+        return "、".join(value) or "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def read_table(data: bytes, *, filename: str, anchors: set, required: tuple, errors: Collector, what: str,
+               progress=None, xlsx_engine="openpyxl"):
+    """The data rows (sheet name, row number, cells, mapping) of the first visible sheet whose
+    header names an anchor column; for the one-sheet kinds (cadres, links, pairings)."""
+    sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)
+    for sheet in sheets:
+        header = find_header(sheet.rows, anchors=anchors)
+        if header is None:
+            continue
+        _number, mapping = header
+        if missing_columns(required, mapping, sheet.name, errors):
+            return []
+        rows = []
+        for number, cells in sheet.rows:
+            if blank(cells):
+                continue
+            rows.append((sheet.name, number, cells, mapping))
+            if progress and len(rows) % 2000 == 0:
+                progress(len(rows))
+        if not rows:
+            raise FileRefused(_("工作表“%(name)s”在表头下面没有数据") % {"name": sheet.name})
+        return rows
+    if not sheets:
+        raise FileRefused(_("工作簿中没有可见的工作表"))
+    raise FileRefused(_("在工作表“%(names)s”的前 30 行中没有找到%(what)s的表头（应有 %(columns)s 等列）")
+                      % {"names": "、".join(s.name for s in sheets), "what": what,
+                         "columns": "、".join(LABELS[key] for key in required)})
