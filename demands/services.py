@@ -82,6 +82,8 @@ def _locked_for(user, demand: Demand, kind: str) -> Demand:
         raise ValidationError(
             _("该诉求现由%(level)s办理，您不能在此层级办理") % {"level": demand.get_level_display()}, code="level"
         )
+    if kind == Kind.ESCALATE and not next_level(demand.level):
+        raise ValidationError(_("诉求已在省双联办（领导小组办公室），不能再上报"), code="top")
     if kind not in allowed_actions(user, demand):
         raise ValidationError(
             _("诉求状态为“%(status)s”，不能%(action)s") % {"status": demand.status, "action": Kind(kind).label},
