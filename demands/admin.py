@@ -47,7 +47,9 @@ class DemandDeadlinesAdmin(ScopedAdmin):
     """Each county's office sets how long each level has to answer."""
 
     deletable = False
-    list_display = ["county", "cadre_days", "unit_days", "township_days", "county_days", "city_days", "province_days"]
+    list_display = [
+        "county", "cadre_days", "unit_days", "township_days", "county_days", "city_days", "province_days"
+    ]
     list_select_related = ["county"]
 
     def _may_set(self, user) -> bool:

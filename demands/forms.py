@@ -8,7 +8,9 @@ class DemandFilterForm(forms.Form):
     """The ledger's filters; every field optional, bad values are ignored by is_valid()."""
 
     level = forms.ChoiceField(label=_("层级"), choices=[("", _("全部层级")), *Level.choices], required=False)
-    status = forms.ChoiceField(label=_("状态"), choices=[("", _("全部状态")), *Demand.Status.choices], required=False)
+    status = forms.ChoiceField(
+        label=_("状态"), choices=[("", _("全部状态")), *Demand.Status.choices], required=False
+    )
     category = forms.ChoiceField(
         label=_("类别"), choices=[("", _("全部类别")), *Demand.Category.choices], required=False
     )
@@ -35,7 +37,9 @@ class DemandFilterForm(forms.Form):
 class DemandRowForm(forms.Form):
     """One demand raised during a visit: a category and what the household asked for."""
 
-    category = forms.ChoiceField(label=_("诉求类别"), choices=[("", "—"), *Demand.Category.choices], required=False)
+    category = forms.ChoiceField(
+        label=_("诉求类别"), choices=[("", "—"), *Demand.Category.choices], required=False
+    )
     text = forms.CharField(label=_("诉求内容"), required=False, max_length=2000,
                            widget=forms.TextInput(attrs={"placeholder": _("农户反映的问题或要求")}))
 

@@ -31,7 +31,9 @@ class Level(models.TextChoices):
 # Bottom to top: escalation moves one step along this list.
 LEVEL_ORDER = list(Level)
 # The office level each region role answers at.
-ROLE_LEVEL = {"township": Level.TOWNSHIP, "county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE}
+ROLE_LEVEL = {
+    "township": Level.TOWNSHIP, "county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE
+}
 
 
 def next_level(level: str) -> str | None:
@@ -62,10 +64,14 @@ class DemandQuerySet(models.QuerySet):
             return self
         if is_unit_liaison(user):
             responsible_here = Exists(
-                _open_pairing(OuterRef("household"), role=Pairing.Role.RESPONSIBLE, cadre__unit_id=user.unit_id)
+                _open_pairing(
+                    OuterRef("household"), role=Pairing.Role.RESPONSIBLE, cadre__unit_id=user.unit_id
+                )
             )
             any_cadre_here = Exists(_open_pairing(OuterRef("household"), cadre__unit_id=user.unit_id))
-            return self.filter((Q(level=Level.CADRE) & responsible_here) | (Q(level=Level.UNIT) & any_cadre_here))
+            return self.filter(
+                (Q(level=Level.CADRE) & responsible_here) | (Q(level=Level.UNIT) & any_cadre_here)
+            )
         level = ROLE_LEVEL.get(user.role)
         if level is None:
             return self.none()
@@ -112,7 +118,9 @@ class Demand(models.Model):
     OPEN_STATUSES = (Status.PENDING, Status.IN_PROGRESS)
     Level = Level
 
-    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="demands")
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="demands"
+    )
     visit = models.ForeignKey(
         "visits.Visit", verbose_name=_("提出时的走访"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="demands",
@@ -137,7 +145,9 @@ class Demand(models.Model):
         ordering = ["-raised_on", "-id"]
         indexes = [
             # escalate_overdue and the overdue worklists read open demands by due date.
-            models.Index(fields=["due_on", "level"], condition=Q(status__in=["待办", "办理中"]), name="demand_open_due"),
+            models.Index(
+                fields=["due_on", "level"], condition=Q(status__in=["待办", "办理中"]), name="demand_open_due"
+            ),
             models.Index(fields=["household", "-raised_on"], name="demand_household_date"),
         ]
 
@@ -204,7 +214,9 @@ def _days_field(label, default):
 class DemandDeadlines(models.Model):
     """How many days each level has to answer a demand, set by a county's office."""
 
-    DEFAULTS = {Level.CADRE: 7, Level.UNIT: 10, Level.TOWNSHIP: 15, Level.COUNTY: 20, Level.CITY: 30, Level.PROVINCE: 30}
+    DEFAULTS = {
+        Level.CADRE: 7, Level.UNIT: 10, Level.TOWNSHIP: 15, Level.COUNTY: 20, Level.CITY: 30, Level.PROVINCE: 30
+    }
 
     county = models.OneToOneField(
         Region, verbose_name=_("县（市、区）"), on_delete=models.PROTECT, primary_key=True,

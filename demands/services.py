@@ -200,7 +200,9 @@ def escalate_overdue(*, today: datetime.date | None = None, dry_run: bool = Fals
                 level=upper, status=Demand.Status.PENDING, due_on=due_on, updated_at=now
             )
         actions += [
-            DemandAction(demand_id=pk, kind=Kind.ESCALATE, text=OVERDUE_REASON, from_level=level, to_level=upper, at=now)
+            DemandAction(
+                demand_id=pk, kind=Kind.ESCALATE, text=OVERDUE_REASON, from_level=level, to_level=upper, at=now
+            )
             for pk in ids
         ]
     DemandAction.objects.bulk_create(actions, batch_size=CHUNK)

@@ -33,7 +33,9 @@ def _status_counts(demands):
     }
     aggregates["overdue"] = Count("pk", filter=Q(status__in=Demand.OPEN_STATUSES, due_on__lt=today))
     figures = demands.order_by().aggregate(**aggregates)
-    statuses = [(value, label, figures[f"s{index}"]) for index, (value, label) in enumerate(Demand.Status.choices)]
+    statuses = [
+        (value, label, figures[f"s{index}"]) for index, (value, label) in enumerate(Demand.Status.choices)
+    ]
     return statuses, figures["overdue"]
 
 

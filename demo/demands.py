@@ -124,17 +124,22 @@ def _write_county(county: str, township: str, users: dict) -> int:
             day += datetime.timedelta(days=2)
             path.append((Kind.ACCEPT, "", lower, "", actors[lower], day))
             day += datetime.timedelta(days=4)
-            path.append((Kind.ESCALATE, REASONS[lower], lower, LEVEL_ORDER[LEVEL_ORDER.index(lower) + 1], actors[lower], day))
+            upper = LEVEL_ORDER[LEVEL_ORDER.index(lower) + 1]
+            path.append((Kind.ESCALATE, REASONS[lower], lower, upper, actors[lower], day))
         if status != Status.PENDING:
             day += datetime.timedelta(days=1)
             path.append((Kind.ACCEPT, "", level, "", actors[level], day))
-            path.append((Kind.REPLY, "正在协调相关部门办理", level, "", actors[level], day + datetime.timedelta(days=1)))
+            replied = day + datetime.timedelta(days=1)
+            path.append((Kind.REPLY, "正在协调相关部门办理", level, "", actors[level], replied))
         if status in CLOSINGS:
             closing, told = CLOSINGS[status]
             kind = Kind.RESOLVE if status == Status.RESOLVED else Kind.EXPLAIN
             path.append((kind, closing, level, "", actors[level], day + datetime.timedelta(days=2)))
             path.append((Kind.FEEDBACK, told, level, "", actors[level], day + datetime.timedelta(days=3)))
-        due_on = today - datetime.timedelta(days=3) if overdue else max(day, today) + datetime.timedelta(days=deadlines[level])
+        if overdue:
+            due_on = today - datetime.timedelta(days=3)
+        else:
+            due_on = max(day, today) + datetime.timedelta(days=deadlines[level])
         demands.append(Demand(
             household=household, raised_on=raised_on, category=category, text=text, level=level, status=status,
             due_on=due_on, raised_by=actors[Level.CADRE],
