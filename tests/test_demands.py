@@ -210,3 +210,29 @@ def test_escalation_runs_a_fixed_number_of_queries(world, django_assert_num_quer
     with django_assert_num_queries(7):
         moved = services.escalate_overdue()
     assert sum(moved.values()) == 11
+
+
+# --- Admin ---------------------------------------------------------------------------------------
+
+
+def test_admin_lists_demands_in_scope_and_lets_the_county_set_deadlines(client, world):
+    from django.urls import reverse
+
+    raise_for(world, text="东关的诉求")
+    raise_for(world, household=world.household_b, by=world.users.town_b, text="达板的诉求")
+    for username in ("admin", "province", "city_a", "county_a", "town_a", "unit_a"):
+        client.force_login(getattr(world.users, username))
+        assert client.get(reverse("admin:demands_demand_changelist")).status_code == 200
+        assert client.get(reverse("admin:demands_demanddeadlines_changelist")).status_code == 200
+    client.force_login(world.users.town_a)
+    listing = client.get(reverse("admin:demands_demand_changelist")).content.decode()
+    assert "王建国" in listing and "妥有福" not in listing
+    assert client.get(reverse("admin:demands_demanddeadlines_add")).status_code == 403
+
+    client.force_login(world.users.county_a)
+    fields = {"county": world.county_a.pk, "cadre_days": 5, "unit_days": 8, "township_days": 10,
+              "county_days": 15, "city_days": 20, "province_days": 30}
+    assert client.post(reverse("admin:demands_demanddeadlines_add"), fields).status_code == 302
+    other_county = {**fields, "county": world.county_b.pk}  # not in the chooser: the form refuses it
+    assert client.post(reverse("admin:demands_demanddeadlines_add"), other_county).status_code == 200
+    assert list(DemandDeadlines.objects.values_list("county", "cadre_days")) == [(world.county_a.pk, 5)]
