@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "households",
     "pairing",
     "visits",
+    "demands",
     "dashboard",
     "demo",
     "django_tasks",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("households.urls")),
     path("", include("pairing.urls")),
     path("", include("visits.urls")),
+    path("", include("demands.urls")),
     path("", include("imports.urls")),
     path("admin/", admin.site.urls),
 ]

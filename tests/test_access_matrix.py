@@ -60,6 +60,13 @@ def _batch(w):
     return {"pk": batch.pk}
 
 
+def _demand(w):
+    from demands import services
+
+    demand = services.raise_demand(household=w.household_a, category="住房", text="危房改造", by=w.users.town_a)
+    return {"pk": demand.pk}
+
+
 MATRIX = {
     "home": Case(),
     "households:list": Case(),
@@ -175,6 +182,19 @@ MATRIX = {
     ),
     "imports:template": Case(kwargs=lambda w: {"kind": "households"}),
     "imports:export_households": Case(),
+    # --- demand ledger: side A's household has a demand at its cadre's level ---
+    "demands:list": Case(),
+    "demands:export": Case(),
+    "demands:detail": Case(kwargs=_demand, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "demands:act": Case(
+        kwargs=_demand,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a", "unit_a"),
+        forbidden=("province", "city_a", "county_a"),
+        outsiders=OTHER_SIDE,
+        extra={"data": {"kind": "受理"}},
+    ),
 }
 
 

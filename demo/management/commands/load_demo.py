@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from demo import build, store
 from demo import visits as demo_visits
+from demo import demands as demo_demands
 from households.choices import POOR_CATEGORIES, HouseholdStatus
 from pairing.models import Cadre, Pairing, Unit
 
@@ -68,6 +69,7 @@ class Command(BaseCommand):
                 say(f"补建了缺少的演示账号：{'、'.join(created)}")
         demo_visits.load(say)  # a year of visits and unit village visits (issue 6), idempotent
         self.summary(plan, say)
+        demo_demands.load(say)
         self.logins(accounts, say, first_load=differences is None)
         if verbosity >= 2:
             say(f"共用时 {time.monotonic() - started:.1f} 秒")

@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shuanglian.lib.excel import xlsx_response
+
+from . import services
+from .forms import ACTION_PROMPTS, ActionForm, DemandFilterForm
+from .models import Demand
+
+
+def get_demand_for_user(user, pk) -> Demand:
+    """The demand if the user may see it, else 404."""
+    return get_object_or_404(
+        Demand.objects.visible_to(user).select_related("household__village", "visit", "raised_by")
+        .with_responsible_cadre(),
+        pk=pk,
+    )
+
+
+def _status_counts(demands):
+    """Counts per status (and overdue) in one query, for the ledger's summary."""
+    today = timezone.localdate()
+    aggregates = {
+        f"s{index}": Count("pk", filter=Q(status=value)) for index, value in enumerate(Demand.Status.values)
+    }
+    aggregates["overdue"] = Count("pk", filter=Q(status__in=Demand.OPEN_STATUSES, due_on__lt=today))
+    figures = demands.order_by().aggregate(**aggregates)
+    statuses = [
+        (value, label, figures[f"s{index}"]) for index, (value, label) in enumerate(Demand.Status.choices)
+    ]
+    return statuses, figures["overdue"]
+
+
+@login_required
+def demand_list(request):
+    """The ledger for the user's scope; `?mine=1&overdue=1` is the "overdue at my level" worklist."""
+    form = DemandFilterForm(request.GET or None)
+    scoped = Demand.objects.visible_to(request.user)
+    statuses, overdue_count = _status_counts(form.filter(scoped, request.user, skip_status=True))
+    demands = (
+        form.filter(scoped, request.user).select_related("household__village").with_responsible_cadre()
+        .order_by("-raised_on", "-pk")
+    )
+    page = Paginator(demands, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form, "page": page, "query": query.urlencode(), "statuses": statuses,
+        "overdue_count": overdue_count, "today": timezone.localdate(),
+    }
+    return render(request, "demands/demand_list.html", context)
+
+
+@login_required
+def demand_export(request):
+    """The filtered ledger as .xlsx, streamed from one query."""
+    form = DemandFilterForm(request.GET or None)
+    demands = (
+        form.filter(Demand.objects.visible_to(request.user), request.user).with_responsible_cadre()
+        .order_by("-raised_on", "-pk")
+    )
+    today = timezone.localdate()
+    labels = {"level": dict(Demand.Level.choices), "category": dict(Demand.Category.choices)}
+    rows = (
+        (
+            row["raised_on"], row["household__village__name"], row["household__head_name"],
+            str(labels["category"][row["category"]]), row["text"], str(labels["level"][row["level"]]),
+            row["status"], row["due_on"],
+            _("是") if row["status"] in Demand.OPEN_STATUSES and row["due_on"] < today else "",
+            row["responsible_cadre_name"] or "",
+        )
+        for row in demands.values(
+            "raised_on", "household__village__name", "household__head_name", "category", "text", "level",
+            "status", "due_on", "responsible_cadre_name",
+        ).iterator(chunk_size=2000)
+    )
+    headers = ["提出日期", "村", "户主", "类别", "诉求内容", "当前层级", "状态", "办理期限", "逾期", "帮扶责任人"]
+    return xlsx_response(f"诉求台账_{today:%Y%m%d}.xlsx", "诉求台账", headers, rows)
+
+
+@login_required
+def demand_detail(request, pk):
+    """The demand and its whole path, with a form for each step the user may take now."""
+    demand = get_demand_for_user(request.user, pk)
+    forms = [
+        (kind, ACTION_PROMPTS[kind], ActionForm(initial={"kind": kind}, auto_id=f"id_{index}_%s"))
+        for index, kind in enumerate(services.allowed_actions(request.user, demand))
+    ]
+    context = {
+        "demand": demand, "actions": demand.actions.select_related("by"), "forms": forms,
+        "today": timezone.localdate(),
+    }
+    return render(request, "demands/demand_detail.html", context)
+
+
+@require_POST
+@login_required
+def demand_act(request, pk):
+    demand = get_demand_for_user(request.user, pk)
+    if not services.may_act(request.user, demand):
+        raise PermissionDenied  # may read the demand, but it is not at this user's level
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("无效的办理环节"))
+        return redirect("demands:detail", pk=demand.pk)
+    kind = form.cleaned_data["kind"]
+    try:
+        services.ACTIONS[kind](demand=demand, by=request.user, text=form.cleaned_data["text"])
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, _("已%(action)s") % {"action": kind})
+    return redirect("demands:detail", pk=demand.pk)
