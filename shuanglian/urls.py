@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("pairing.urls")),
     path("", include("visits.urls")),
     path("", include("imports.urls")),
+    path("", include("plans.urls")),
     path("admin/", admin.site.urls),
 ]
