@@ -117,7 +117,7 @@ def _income_line_expression():
     if not by_county:
         return default
     whens = [
-        When(village_id__startswith=county, then=Value(Decimal(str(line))))
+        When(village__code__startswith=county, then=Value(Decimal(str(line))))
         for county, line in sorted(by_county.items())
     ]
     return Case(*whens, default=default, output_field=DecimalField(max_digits=10, decimal_places=2))
