@@ -5,6 +5,8 @@ plan as it was saved, the fields that changed, who saved it and when.
 A household plan belongs to the household, not to a cadre, so it survives a handover.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -44,12 +46,15 @@ class PlanBase(models.Model):
     TRACKED_FIELDS: tuple = ()
 
     def snapshot(self) -> dict:
-        return {name: _jsonable(getattr(self, name)) for name in self.TRACKED_FIELDS}
+        return {name: _jsonable(self._meta.get_field(name), getattr(self, name)) for name in self.TRACKED_FIELDS}
 
 
-def _jsonable(value):
+def _jsonable(field, value):
+    """A JSON value that compares equal whether it came from a form or from the database."""
     if value is None or isinstance(value, (str, int, bool, list, dict)):
         return value
+    if isinstance(field, models.DecimalField):
+        value = Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
     return str(value)
 
 
@@ -86,8 +91,6 @@ class VillagePlan(PlanBase):
 
     @property
     def total_funds(self):
-        from decimal import Decimal
-
         return sum((Decimal(project["funds"]) for project in self.projects), Decimal(0))
 
 

@@ -21,7 +21,7 @@ def check_plannable_village(village: Region) -> None:
 def _save(*, plan, version_model, data: dict, expected_version: int | None, by):
     if plan.pk and expected_version is not None and expected_version != plan.version:
         raise ValidationError(_("该计划已被他人修改，请刷新页面后重新编辑。"), code="stale")
-    before = plan.snapshot() if plan.pk else {}
+    before = (plan if plan.pk else type(plan)()).snapshot()
     for name, value in data.items():
         setattr(plan, name, value)
     after = plan.snapshot()
