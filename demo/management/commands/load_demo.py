@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from demo import build, store
+from demo import plans as demo_plans
 from households.choices import POOR_CATEGORIES, HouseholdStatus
 from pairing.models import Cadre, Pairing, Unit
 
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             if created:
                 say(f"补建了缺少的演示账号：{'、'.join(created)}")
         self.summary(plan, say)
+        demo_plans.load(say)
         self.logins(accounts, say, first_load=differences is None)
         if verbosity >= 2:
             say(f"共用时 {time.monotonic() - started:.1f} 秒")
