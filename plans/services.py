@@ -1,7 +1,7 @@
 """Saving plans: each save updates the plan and writes its version row, in one transaction."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from households.models import Household, Region
@@ -30,7 +30,11 @@ def _save(*, plan, version_model, data: dict, expected_version: int | None, by):
         return plan, None
     plan.version += 1
     plan.updated_by = by
-    plan.save()
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError:  # someone created this year's plan in the meantime
+        raise ValidationError(_("该计划已被他人修改，请刷新页面后重新编辑。"), code="stale") from None
     version = version_model.objects.create(
         plan=plan, number=plan.version, data=after, changed_fields=changed, changed_by=by
     )
