@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from shuanglian.lib import idcard
 from shuanglian.lib.widgets import with_all_option
 
+from . import floors
 from .choices import Category, HouseholdStatus, PovertyCause
 from .models import Household, Region
 
@@ -15,6 +16,8 @@ class HouseholdFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("户属性"), choices=with_all_option(Category.choices, _("全部户属性")), required=False)
     cause = forms.ChoiceField(label=_("致贫原因"), choices=with_all_option(PovertyCause.choices, _("全部致贫原因")), required=False)
     status = forms.ChoiceField(label=_("状态"), choices=with_all_option(HouseholdStatus.choices, _("全部状态")), required=False)
+    working_away = forms.BooleanField(label=_("外出务工"), required=False)
+    floor_alert = forms.BooleanField(label=_("有底线预警"), required=False)
 
     # Above this many villages a drop-down is useless; the region drill-down narrows instead.
     MAX_VILLAGE_CHOICES = 400
@@ -44,6 +47,10 @@ class HouseholdFilterForm(forms.Form):
             queryset = queryset.filter(main_cause=data["cause"])
         if data["status"]:
             queryset = queryset.filter(status=data["status"])
+        if data["working_away"]:
+            queryset = queryset.working_away()
+        if data["floor_alert"]:
+            queryset = floors.with_alerts(queryset)
         return queryset
 
 
@@ -71,7 +78,11 @@ class HouseholdForm(forms.ModelForm):
             "housing",
             "phone",
             "status",
+            "working_away",
+            "working_away_place",
+            "working_away_since",
         ]
+        widgets = {"working_away_since": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,6 +98,12 @@ class HouseholdForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("working_away") and not cleaned.get("working_away_place"):
+            self.add_error("working_away_place", _("外出务工户请填写务工地点"))
+        if not cleaned.get("working_away"):
+            # Back home: where and since when no longer apply.
+            cleaned["working_away_place"] = ""
+            cleaned["working_away_since"] = None
         version = cleaned.get("version")
         if self.instance.pk and version and version != self.instance.updated_at:
             raise forms.ValidationError(_("该户信息已被他人修改，请刷新页面后重新编辑。"), code="stale")

@@ -123,6 +123,9 @@ class HouseholdQuerySet(models.QuerySet):
     def poor(self):
         return self.filter(category__in=POOR_CATEGORIES)
 
+    def working_away(self):
+        return self.filter(working_away=True)
+
     def search(self, text: str, *, villages: bool = False):
         """By head or member name, or by the trailing digits of any member's ID
         (and by village name when `villages`, as the visit chooser wants)."""
@@ -161,6 +164,10 @@ class Household(models.Model):
     status = models.CharField(
         _("状态"), max_length=4, choices=HouseholdStatus.choices, default=HouseholdStatus.REGISTERED
     )
+    # 外出务工: such households are reached by phone, SMS, letter or contact card rather than at home.
+    working_away = models.BooleanField(_("外出务工"), default=False)
+    working_away_place = models.CharField(_("务工地点"), max_length=64, blank=True, help_text=_("省、市，如：新疆乌鲁木齐市"))
+    working_away_since = models.DateField(_("外出时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from shuanglian.access import LEVEL_DIGITS, can_write, require_roles, require_write
 from shuanglian.lib.widgets import lookup_response
 
+from . import floors
 from .choices import POOR_CATEGORIES
 from .forms import HouseholdFilterForm, HouseholdForm
 from .models import Household, Region
@@ -60,9 +61,11 @@ def household_lookup(request):
 def household_detail(request, pk):
     household = get_household_for_user(request.user, pk)
     pairings = household.pairings.select_related("cadre__unit").order_by("ended_on", "-started_on")
+    members = list(household.members.all())
     context = {
         "household": household,
-        "members": household.members.all(),
+        "members": members,
+        "alerts": floors.alerts(household, members),
         "current_pairings": [p for p in pairings if p.is_open],
         "past_pairings": [p for p in pairings if not p.is_open],
         "ancestors": household.village.ancestors(),

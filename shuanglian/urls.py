@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("visits.urls")),
     path("", include("demands.urls")),
     path("", include("imports.urls")),
+    path("", include("plans.urls")),
     path("admin/", admin.site.urls),
 ]

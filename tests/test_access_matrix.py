@@ -195,6 +195,24 @@ MATRIX = {
         outsiders=OTHER_SIDE,
         extra={"data": {"kind": "受理"}},
     ),
+    # Plans: read in scope, written by the household writers (township staff).
+    "plans:list": Case(),
+    "plans:village": Case(
+        kwargs=lambda w: {"code": w.village_a.code}, allowed=SIDE_A, outsiders=("town_b", "county_b", "city_b", "unit_b")
+    ),
+    "plans:village_edit": Case(
+        kwargs=lambda w: {"code": w.village_a.code},
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
+    "plans:household": Case(kwargs=lambda w: {"pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "plans:household_edit": Case(
+        kwargs=lambda w: {"pk": w.household_a.pk},
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
 }
 
 

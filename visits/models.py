@@ -37,6 +37,11 @@ class Visit(models.Model):
         MEETING = "座谈", _("座谈")
         EVENT = "集中活动", _("集中活动")
 
+        @property
+        def is_contact(self) -> bool:
+            """Phone, SMS, letter and contact card reach households working away; not a home visit."""
+            return self not in Visit.HOME_MODES
+
     # Face-to-face visits; the rest are contacts with households working away.
     HOME_MODES = (Mode.HOME, Mode.MEETING, Mode.EVENT)
 
@@ -94,6 +99,10 @@ class Visit(models.Model):
 
     def __str__(self):
         return f"{self.cadre} → {self.household}（{self.visited_on}）"
+
+    @property
+    def is_contact(self) -> bool:
+        return Visit.Mode(self.mode).is_contact
 
     @property
     def tasks(self) -> list[str]:

@@ -95,6 +95,11 @@ def visit_list(request):
         visits = visits.in_month(int(month[:4]), int(month[5:]))
     if request.GET.get("mode") in Visit.Mode.values:
         visits = visits.filter(mode=request.GET["mode"])
+    kind = request.GET.get("kind")
+    if kind == "home":
+        visits = visits.home_visits()
+    elif kind == "contact":
+        visits = visits.contacts()
     page, query = _page(request, visits.order_by("-visited_on", "-pk"))
     context = {
         "page": page, "query": query, "modes": Visit.Mode.choices, "month": month,

@@ -9,6 +9,7 @@ from accounts.models import User
 from demo import build, store
 from demo import visits as demo_visits
 from demo import demands as demo_demands
+from demo import plans as demo_plans
 from households.choices import POOR_CATEGORIES, HouseholdStatus
 from pairing.models import Cadre, Pairing, Unit
 
@@ -70,6 +71,7 @@ class Command(BaseCommand):
         demo_visits.load(say)  # a year of visits and unit village visits (issue 6), idempotent
         self.summary(plan, say)
         demo_demands.load(say)
+        demo_plans.load(say)
         self.logins(accounts, say, first_load=differences is None)
         if verbosity >= 2:
             say(f"共用时 {time.monotonic() - started:.1f} 秒")

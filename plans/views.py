@@ -1,0 +1,131 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import Household, Region
+from households.views import get_household_for_user
+from shuanglian.access import can_write, require_write
+
+from . import services
+from .forms import HouseholdPlanForm, VillagePlanForm
+from .models import HouseholdPlan, VillagePlan
+
+FIRST_YEAR = 2012  # the campaign began in 2012
+
+
+def _year(request) -> int:
+    """The plan year asked for (GET or POST), else this year."""
+    this_year = timezone.localdate().year
+    raw = request.POST.get("year") or request.GET.get("year") or ""
+    if raw.isdigit() and FIRST_YEAR <= int(raw) <= this_year + 1:
+        return int(raw)
+    return this_year
+
+
+def _years():
+    return list(range(timezone.localdate().year + 1, FIRST_YEAR - 1, -1))
+
+
+def _village_for_user(user, code) -> Region:
+    return get_object_or_404(Region.objects.visible_to(user).villages(), code=code)
+
+
+@login_required
+def plan_list(request):
+    year = _year(request)
+    kind = "village" if request.GET.get("kind") == "village" else "household"
+    if kind == "village":
+        plans = VillagePlan.objects.visible_to(request.user).filter(year=year).select_related("village", "updated_by")
+        plans = plans.order_by("village_id")
+    else:
+        plans = HouseholdPlan.objects.visible_to(request.user).filter(year=year)
+        plans = plans.select_related("household__village", "updated_by").order_by("household__village_id", "household_id")
+    page = Paginator(plans, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"page": page, "kind": kind, "year": year, "years": _years(), "query": query.urlencode()}
+    return render(request, "plans/plan_list.html", context)
+
+
+@login_required
+def village_plan(request, code):
+    village = _village_for_user(request.user, code)
+    year = _year(request)
+    plan = VillagePlan.objects.filter(village=village, year=year).select_related("updated_by").first()
+    try:
+        services.check_plannable_village(village)
+        refusal = None
+    except ValidationError as error:
+        refusal = error.messages[0]
+    context = {
+        "village": village, "year": year, "years": _years(), "plan": plan, "refusal": refusal,
+        "versions": plan.versions.select_related("changed_by") if plan else [],
+        "can_edit": can_write(request.user, Household),
+    }
+    return render(request, "plans/village_plan.html", context)
+
+
+@require_write(Household)
+def village_plan_edit(request, code):
+    village = _village_for_user(request.user, code)
+    year = _year(request)
+    plan = VillagePlan.objects.filter(village=village, year=year).first()
+    form = VillagePlanForm(request.POST or None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_village_plan(
+                village=village, year=year, data=form.plan_data(), by=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已保存 %(village)s %(year)s 年帮扶计划") % {"village": village, "year": year})
+            return redirect(f"{reverse('plans:village', args=[village.code])}?year={year}")
+    context = {"form": form, "title": _("%(village)s %(year)s 年村帮扶计划") % {"village": village, "year": year},
+               "year": year, "cancel": reverse("plans:village", args=[village.code])}
+    return render(request, "plans/plan_form.html", context)
+
+
+@login_required
+def household_plan(request, pk):
+    household = get_household_for_user(request.user, pk)
+    year = _year(request)
+    plan = HouseholdPlan.objects.filter(household=household, year=year).select_related("updated_by").first()
+    context = {
+        "household": household, "year": year, "years": _years(), "plan": plan,
+        "versions": plan.versions.select_related("changed_by") if plan else [],
+        "can_edit": can_write(request.user, Household),
+    }
+    return render(request, "plans/household_plan.html", context)
+
+
+@require_write(Household)
+def household_plan_edit(request, pk):
+    household = get_household_for_user(request.user, pk)
+    year = _year(request)
+    plan = HouseholdPlan.objects.filter(household=household, year=year).first()
+    if plan:
+        form = HouseholdPlanForm(request.POST or None, plan=plan)
+    else:
+        form = HouseholdPlanForm.for_new_plan(household, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_household_plan(
+                household=household, year=year, data=form.plan_data(), by=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已保存 %(household)s %(year)s 年帮扶计划") % {"household": household, "year": year})
+            return redirect(f"{reverse('plans:household', args=[household.pk])}?year={year}")
+    context = {"form": form, "title": _("%(household)s %(year)s 年帮扶计划") % {"household": household, "year": year},
+               "year": year, "cancel": reverse("plans:household", args=[household.pk])}
+    return render(request, "plans/plan_form.html", context)
