@@ -149,6 +149,8 @@ class Demand(models.Model):
                 fields=["due_on", "level"], condition=Q(status__in=["待办", "办理中"]), name="demand_open_due"
             ),
             models.Index(fields=["household", "-raised_on"], name="demand_household_date"),
+            # The ledger's order: a wide scope (province, city) walks it and stops after one page.
+            models.Index(fields=["-raised_on", "-id"], name="demand_raised_desc"),
         ]
 
     def __str__(self):
