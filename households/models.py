@@ -22,6 +22,14 @@ from .choices import (
 )
 
 
+def linked_village_codes(unit_id):
+    """The codes of the villages a unit links now, straight from pairing.VillageLink (reached through
+    Region's reverse relation, so this lower layer does not import pairing). One flat subquery: a
+    join back to regions let PostgreSQL, with stale statistics, nest loops for minutes."""
+    village_link = Region._meta.get_field("village_links").related_model
+    return village_link.objects.filter(unit_id=unit_id, ended_on__isnull=True).values("village_id")
+
+
 class RegionQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Regions inside the user's scope; a unit liaison sees the villages its unit links."""
@@ -30,13 +38,8 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(region_q(user, "code"))
 
     def linked_to_unit(self, unit_id):
-        """Villages the unit links now (pairing.VillageLink, reached by its reverse name
-        so that this lower layer does not import pairing)."""
-        return self.filter(
-            code__in=Region.objects.filter(
-                village_links__unit_id=unit_id, village_links__ended_on__isnull=True
-            ).values("code")
-        )
+        """Villages the unit links now."""
+        return self.filter(code__in=linked_village_codes(unit_id))
 
     def within(self, code_prefix: str):
         return self.filter(code__startswith=code_prefix)
@@ -113,7 +116,7 @@ class HouseholdQuerySet(models.QuerySet):
         """Households in the user's region; for a unit liaison, those in its linked
         villages or paired with its cadres."""
         if is_unit_liaison(user):
-            linked_villages = Region.objects.linked_to_unit(user.unit_id).values("code")
+            linked_villages = linked_village_codes(user.unit_id)
             paired = Household.objects.filter(
                 pairings__cadre__unit_id=user.unit_id, pairings__ended_on__isnull=True
             ).values("pk")
