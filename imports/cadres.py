@@ -10,13 +10,14 @@ check as the cadre page, so a cadre with households is never stranded.
 import difflib
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pairing import services as pairing_services
 from pairing.models import Cadre, Unit
 
-from .common import Collector, ImportResult, Refused, cell, clean_text, describe, limited, parse_vocab, read_table
+from .common import (
+    Collector, ImportResult, Refused, cell, clean_text, describe, finish, limited, one_transaction, parse_vocab, read_table,
+)
 
 REQUIRED = ("unit", "name", "rank", "cadre_category")
 FIELDS = {"phone": "phone", "post": "post", "rank": "rank", "cadre_category": "category", "cadre_status": "status"}
@@ -115,45 +116,32 @@ def import_cadres(data: bytes, *, user, filename: str = "", dry_run: bool = Fals
     units = resolve_units([(r["sheet"], r["row"], r["unit_name"]) for r in rows], Unit.objects.visible_to(user), errors)
     _match(rows, units, errors)
     counts = dict.fromkeys(["new", "changed", "unchanged"], 0)
-    try:
-        with transaction.atomic():
-            if errors.count:
-                raise Refused
-            for row in rows:
-                cadre, values = row["cadre"], row["values"]
-                if cadre is None:
-                    counts["new"] += 1
-                    if not dry_run:
-                        Cadre.objects.create(unit=row["unit"], name=row["name"], **values)
-                    continue
-                diffs = [(name, getattr(cadre, name), value) for name, value in values.items() if getattr(cadre, name) != value]
-                if not diffs:
-                    counts["unchanged"] += 1
-                    continue
-                counts["changed"] += 1
-                for name, before, after in diffs:
-                    result.changes.append(_("%(unit)s %(name)s（第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                        "unit": row["unit"].name, "name": cadre.name, "row": row["row"],
-                        "field": _VERBOSE[name], "old": describe(before), "new": describe(after)})
-                status = values.pop("status", cadre.status)
-                for name, value in values.items():
-                    setattr(cadre, name, value)
-                cadre.save(update_fields=[*values, "updated_at"])
-                if status != cadre.status:
-                    try:
-                        pairing_services.set_cadre_status(cadre=cadre, status=status)
-                    except ValidationError as error:
-                        errors.add(row["sheet"], row["row"], "cadre_status", status, error.messages[0])
-            if errors.count:
-                raise Refused
-            result.applied = not dry_run
-            if dry_run:
-                transaction.set_rollback(True)
-    except Refused:
-        pass
-    result.counts = counts
-    result.error_count = errors.count
-    result.errors = errors.errors
-    if errors.count:
-        result.applied = False
-    return result
+    with one_transaction(result, errors, dry_run=dry_run):
+        if errors.count:
+            raise Refused
+        for row in rows:
+            cadre, values = row["cadre"], row["values"]
+            if cadre is None:
+                counts["new"] += 1
+                if not dry_run:
+                    Cadre.objects.create(unit=row["unit"], name=row["name"], **values)
+                continue
+            diffs = [(name, getattr(cadre, name), value) for name, value in values.items() if getattr(cadre, name) != value]
+            if not diffs:
+                counts["unchanged"] += 1
+                continue
+            counts["changed"] += 1
+            for name, before, after in diffs:
+                result.changes.append(_("%(unit)s %(name)s（第%(row)d行）：%(field)s %(old)s → %(new)s") % {
+                    "unit": row["unit"].name, "name": cadre.name, "row": row["row"],
+                    "field": _VERBOSE[name], "old": describe(before), "new": describe(after)})
+            status = values.pop("status", cadre.status)
+            for name, value in values.items():
+                setattr(cadre, name, value)
+            cadre.save(update_fields=[*values, "updated_at"])
+            if status != cadre.status:
+                try:
+                    pairing_services.set_cadre_status(cadre=cadre, status=status)
+                except ValidationError as error:
+                    errors.add(row["sheet"], row["row"], "cadre_status", status, error.messages[0])
+    return finish(result, errors, counts)

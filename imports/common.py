@@ -8,10 +8,12 @@ message always names sheet, row, column and value) and returns an ImportResult.
 import datetime
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,6 +125,7 @@ class Refused(Exception):
 
 
 
+
 def clean_text(value, *, compact: bool = False) -> str:
     if value is None:
         return ""
@@ -146,6 +149,30 @@ class Collector:
         if len(self.errors) < MAX_ERRORS:
             shown = "" if value is None else clean_text(value)
             self.errors.append(RowError(sheet, row, LABELS.get(column, column), shown[:60], message))
+
+
+@contextmanager
+def one_transaction(result: ImportResult, errors: Collector, *, dry_run: bool):
+    """The whole file in one transaction: rolled back when any row failed (the body may raise
+    Refused to stop early) and on a dry run; `result.applied` says whether it was kept."""
+    try:
+        with transaction.atomic():
+            yield
+            if errors.count:
+                raise Refused
+            result.applied = not dry_run
+            if dry_run:
+                transaction.set_rollback(True)
+    except Refused:
+        result.applied = False
+
+
+def finish(result: ImportResult, errors: Collector, counts: dict) -> ImportResult:
+    result.counts = counts
+    result.error_count = errors.count
+    result.errors = errors.errors
+    return result
+
 
 
 def parse_id(value, errors: Collector, sheet, row, column):

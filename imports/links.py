@@ -9,7 +9,6 @@ village is left as it is; a new one is opened through `pairing.services.link_vil
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pairing import services as pairing_services
@@ -17,7 +16,9 @@ from households.models import Region
 from pairing.models import Unit, VillageLink
 
 from .cadres import resolve_units
-from .common import Collector, ImportResult, Refused, cell, clean_text, describe, parse_date, read_table
+from .common import (
+    Collector, ImportResult, Refused, cell, clean_text, describe, finish, one_transaction, parse_date, read_table,
+)
 from .villages import resolve_villages
 
 REQUIRED = ("unit", "county", "township", "village", "started_on")
@@ -73,34 +74,23 @@ def import_links(data: bytes, *, user, filename: str = "", dry_run: bool = False
             errors.add(row.sheet, row.row, "village", row.location[2], _("同一单位与村的联系在第%(row)d行已出现过") % {"row": seen[key]})
         seen[key] = row.row
     counts = dict.fromkeys(["new", "changed", "unchanged"], 0)
-    try:
-        with transaction.atomic():
-            if errors.count:
-                raise Refused
-            for row in ready:
-                unit = units[row.unit_name]
-                link = open_links.get((unit.pk, row.village_id))
-                if link is None:
-                    counts["new"] += 1
-                    pairing_services.link_village(unit=unit, village=villages[row.village_id],
-                                                  started_on=row.started_on, by=user)
-                elif link.started_on != row.started_on:
-                    counts["changed"] += 1
-                    result.changes.append(_("%(unit)s — %(village)s（第%(row)d行）：开始日期 %(old)s → %(new)s") % {
-                        "unit": unit.name, "village": row.location[2], "row": row.row,
-                        "old": describe(link.started_on), "new": describe(row.started_on)})
-                    link.started_on = row.started_on
-                    link.save(update_fields=["started_on"])
-                else:
-                    counts["unchanged"] += 1
-            result.applied = not dry_run
-            if dry_run:
-                transaction.set_rollback(True)
-    except Refused:
-        pass
-    result.counts = counts
-    result.error_count = errors.count
-    result.errors = errors.errors
-    if errors.count:
-        result.applied = False
-    return result
+    with one_transaction(result, errors, dry_run=dry_run):
+        if errors.count:
+            raise Refused
+        for row in ready:
+            unit = units[row.unit_name]
+            link = open_links.get((unit.pk, row.village_id))
+            if link is None:
+                counts["new"] += 1
+                pairing_services.link_village(unit=unit, village=villages[row.village_id],
+                                              started_on=row.started_on, by=user)
+            elif link.started_on != row.started_on:
+                counts["changed"] += 1
+                result.changes.append(_("%(unit)s — %(village)s（第%(row)d行）：开始日期 %(old)s → %(new)s") % {
+                    "unit": unit.name, "village": row.location[2], "row": row.row,
+                    "old": describe(link.started_on), "new": describe(row.started_on)})
+                link.started_on = row.started_on
+                link.save(update_fields=["started_on"])
+            else:
+                counts["unchanged"] += 1
+    return finish(result, errors, counts)

@@ -11,7 +11,6 @@ row against the database and the rows before it, exactly as on the pages.
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from households.models import Household
@@ -22,11 +21,12 @@ from .cadres import resolve_units
 from .common import (
     Collector,
     ImportResult,
-    Refused,
     cell,
     chunks,
     clean_text,
     describe,
+    finish,
+    one_transaction,
     parse_date,
     parse_id,
     parse_vocab,
@@ -123,42 +123,29 @@ def import_pairings(data: bytes, *, user, filename: str = "", dry_run: bool = Fa
         for pairing in Pairing.objects.open().filter(household_id__in=chunk):
             current[(pairing.cadre_id, pairing.household_id)] = pairing
     counts = dict.fromkeys(["new", "changed", "unchanged"], 0)
-    try:
-        with transaction.atomic():
-            for row in ready:
-                cadre, household = cadres[row.row], households[row.head_id]
-                existing = current.get((cadre.pk, household.pk))
-                if existing is None:
-                    try:
-                        pairing_services.pair(cadre=cadre, household=household, started_on=row.started_on,
-                                              by=user, role=row.role)
-                    except pairing_services.RuleBroken as broken:
-                        for message in broken.messages:
-                            errors.add(row.sheet, row.row, "cadre_name", row.cadre_name, message)
-                        continue
-                    counts["new"] += 1
-                elif existing.role != row.role:
-                    errors.add(row.sheet, row.row, "role", row.role, _("%(cadre)s 已作为%(role)s联系该户，如需改变请先结束原关系")
-                               % {"cadre": cadre.name, "role": existing.role})
-                elif existing.started_on != row.started_on:
-                    counts["changed"] += 1
-                    result.changes.append(_("%(cadre)s — %(household)s（第%(row)d行）：开始日期 %(old)s → %(new)s") % {
-                        "cadre": cadre.name, "household": household.head_name, "row": row.row,
-                        "old": describe(existing.started_on), "new": describe(row.started_on)})
-                    existing.started_on = row.started_on
-                    existing.save(update_fields=["started_on"])
-                else:
-                    counts["unchanged"] += 1
-            if errors.count:
-                raise Refused
-            result.applied = not dry_run
-            if dry_run:
-                transaction.set_rollback(True)
-    except Refused:
-        pass
-    result.counts = counts
-    result.error_count = errors.count
-    result.errors = errors.errors
-    if errors.count:
-        result.applied = False
-    return result
+    with one_transaction(result, errors, dry_run=dry_run):
+        for row in ready:
+            cadre, household = cadres[row.row], households[row.head_id]
+            existing = current.get((cadre.pk, household.pk))
+            if existing is None:
+                try:
+                    pairing_services.pair(cadre=cadre, household=household, started_on=row.started_on,
+                                          by=user, role=row.role)
+                except pairing_services.RuleBroken as broken:
+                    for message in broken.messages:
+                        errors.add(row.sheet, row.row, "cadre_name", row.cadre_name, message)
+                    continue
+                counts["new"] += 1
+            elif existing.role != row.role:
+                errors.add(row.sheet, row.row, "role", row.role, _("%(cadre)s 已作为%(role)s联系该户，如需改变请先结束原关系")
+                           % {"cadre": cadre.name, "role": existing.role})
+            elif existing.started_on != row.started_on:
+                counts["changed"] += 1
+                result.changes.append(_("%(cadre)s — %(household)s（第%(row)d行）：开始日期 %(old)s → %(new)s") % {
+                    "cadre": cadre.name, "household": household.head_name, "row": row.row,
+                    "old": describe(existing.started_on), "new": describe(row.started_on)})
+                existing.started_on = row.started_on
+                existing.save(update_fields=["started_on"])
+            else:
+                counts["unchanged"] += 1
+    return finish(result, errors, counts)
