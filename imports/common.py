@@ -174,7 +174,6 @@ def finish(result: ImportResult, errors: Collector, counts: dict) -> ImportResul
     return result
 
 
-
 def parse_id(value, errors: Collector, sheet, row, column):
     """A resident ID, or None after recording why not. Numbers are refused, never repaired."""
     if isinstance(value, (int, float)) or (isinstance(value, str) and _SCIENTIFIC.match(value.strip())):
