@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.db.models.functions import Substr
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -13,7 +13,7 @@ from shuanglian.lib.widgets import lookup_response
 from . import floors
 from .choices import POOR_CATEGORIES
 from .forms import HouseholdFilterForm, HouseholdForm
-from .models import Household, Region
+from .models import Household, Member, Region
 
 REGION_ROLES = ("township", "county", "city", "province")
 
@@ -27,9 +27,14 @@ def get_household_for_user(user, pk) -> Household:
 def household_list(request):
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     households = form.filter(Household.objects.visible_to(request.user))
+    member_counts = (
+        Member.objects.filter(household=OuterRef("pk")).order_by().values("household").annotate(n=Count("pk")).values("n")
+    )
     households = (
         households.select_related("village")
-        .annotate(size=Count("members"))
+        # A correlated count, not a GROUP BY over every member: PostgreSQL evaluates it for
+        # the page's rows only, after the sort and LIMIT (3 s → ms for a province).
+        .annotate(size=Coalesce(Subquery(member_counts), 0))
         # Aggregating queries drop Meta.ordering; pages need a stable order.
         .order_by("village_id", "group", "head_name", "pk")
     )

@@ -48,6 +48,13 @@ class TestHouseholdList:
         response = client.get(reverse("households:list"), {"region": world.town_a.prefix})
         assert listed_heads(response) == ["王建国"]
 
+    def test_each_row_shows_its_member_count(self, client, world):
+        f.household(world.village_a, "四口之家", members=4)
+        client.force_login(world.users.town_a)
+        sizes = {h.head_name: h.size for h in client.get(reverse("households:list")).context["page"]}
+        assert sizes["四口之家"] == 4
+        assert sizes["王建国"] == world.household_a.members.count()
+
     def test_ids_and_phones_are_masked(self, client, world):
         client.force_login(world.users.town_a)
         body = client.get(reverse("households:list")).content.decode()
