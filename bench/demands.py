@@ -2,32 +2,21 @@
 
 Prints median and worst server-side render times and query counts of the ledger for the
 province, a county and a township, the "overdue at my level" worklist, and the duration of
-escalate_overdue (first run and the idempotent second run). Run through bench/demands.sh.
+escalate_overdue (first run and the idempotent second run); BENCH_EXPLAIN=1 adds the first lines
+of each page's heaviest plan. Run through bench/demands.sh.
 """
 
 import datetime
-import os
 import random
-import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shuanglian.settings")
+import _pages  # first: sets Django up
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-RUNS = 7
 BATCH = 5000
 
 
@@ -57,39 +46,24 @@ def make_demands(user):
 
 
 def main(scale: float):
-    setup_test_environment()
-    settings.SECURE_SSL_REDIRECT = False
-    call_command("migrate", verbosity=0)
+    _pages.prepare_database()
     from accounts.models import User
     from demands.models import Demand
-    from households.models import Household, Region
+    from households.models import Household
 
-    if not Household.objects.exists():
-        started = time.perf_counter()
-        call_command("generate_province", scale=scale, verbosity=1)
-        print(f"generated the province in {time.perf_counter() - started:.1f} s")
+    _pages.generate_province_if_empty(scale, done="generated the province")
     admin = User.objects.update_or_create(username="bench_admin", defaults={"is_superuser": True})[0]
     if not Demand.objects.exists():
         started = time.perf_counter()
         count = make_demands(admin)
         print(f"made {count:,} demands in {time.perf_counter() - started:.1f} s")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    _pages.analyze()
 
-    county = Region.objects.filter(level="county", is_poor=True).order_by("code").first()
-    village = Household.objects.filter(village__code__startswith=county.prefix).values_list("village_id", flat=True)[0]
-    scopes = {
-        "province": Region.objects.get(code="620000000000"), "county": county,
-        "township": Region.objects.get(code=village[:9] + "000"),
-    }
-    users = {
-        role: User.objects.update_or_create(username=f"bench_{role}", defaults={"role": role, "region": region})[0]
-        for role, region in scopes.items()
-    }
+    users = _pages.bench_users(_pages.pick_scopes())
     print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
           f"{Demand.objects.count():,} demands, {Demand.objects.overdue().count():,} overdue")
-    print(f"{'page':<34}{'median ms':>10}{'worst ms':>10}{'queries':>9}")
-    for label, username, url in [
+    print(_pages.table_heading("page", 34))
+    for label, role, url in [
         ("province ledger", "province", "/demands/"),
         ("county ledger", "county", "/demands/"),
         ("township ledger", "township", "/demands/"),
@@ -98,22 +72,10 @@ def main(scale: float):
         ("township overdue at my level", "township", "/demands/?mine=on&overdue=on"),
         ("township export .xlsx", "township", "/demands/export.xlsx"),
     ]:
-        client = Client()
-        client.force_login(users[username])
-        timings = []
-        for _ in range(RUNS):
-            with CaptureQueriesContext(connection) as queries:
-                began = time.perf_counter()
-                response = client.get(url)
-                timings.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-        heaviest = max(queries.captured_queries, key=lambda q: float(q["time"]))
-        print(f"{label:<34}{statistics.median(timings):>10.1f}{max(timings):>10.1f}{len(queries):>9}")
-        if os.environ.get("BENCH_EXPLAIN") == "1":
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF, SUMMARY ON) " + heaviest["sql"])
-                for row in cursor.fetchall()[:14]:
-                    print("      " + row[0])
+        page = _pages.time_page(users[role], url)
+        print(page.row(label, 34))
+        if _pages.explain_wanted(default="0"):
+            _pages.print_plan(page.heaviest_query["sql"], first_lines=14, last_line=False)
 
     for run in ("first", "second"):
         began = time.perf_counter()

@@ -6,59 +6,30 @@ generated data (~2.5 min for the base, a few minutes for ~4M visits at scale 1.0
 """
 
 import datetime
-import os
-import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shuanglian.settings")
+import _pages  # first: sets Django up
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
-
-RUNS = 7
 AS_OF = "2025-12-31"  # the generated year of visits is 2025
+WIDTH = 44
 
 
 def ensure_data(scale: float):
     from demo.province import generate_visits
-    from households.models import Household
     from visits.models import Visit
 
-    if not Household.objects.exists():
-        started = time.perf_counter()
-        call_command("generate_province", scale=scale, verbosity=1)
-        print(f"generated in {time.perf_counter() - started:.1f} s")
-    elif not Visit.objects.exists():
-        started = time.perf_counter()
-        generate_visits()
-        print(f"visits generated in {time.perf_counter() - started:.1f} s")
-    else:
-        print("reusing the data already in the database")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # What autovacuum does in production: statistics, and the visibility map for index-only scans.
-            cursor.execute("VACUUM ANALYZE")
-
-
-def explain(sql: str, params=None):
-    if connection.vendor != "postgresql" or os.environ.get("BENCH_EXPLAIN", "1") != "1":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF, SUMMARY ON) " + sql, params)
-        plan = [row[0] for row in cursor.fetchall()]
-    for line in plan[:14] + plan[-1:]:
-        print("      " + line)
+    if not _pages.generate_province_if_empty(scale):
+        if Visit.objects.exists():
+            print("reusing the data already in the database")
+        else:
+            with _pages.timed("visits generated"):
+                generate_visits()
+    # What autovacuum does in production: statistics, and the visibility map for index-only scans.
+    _pages.analyze(vacuum=True)
 
 
 def time_saves(user, township):
@@ -68,7 +39,7 @@ def time_saves(user, township):
     from visits.services import record_visit
 
     pairings = list(Pairing.objects.open().filter(household__village__code__startswith=township.prefix)
-                    .select_related("household", "cadre")[:RUNS * 3])
+                    .select_related("household", "cadre")[:_pages.RUNS * 3])
     today = datetime.date.today()
     timings, saved = [], []
     for pairing in pairings:
@@ -79,54 +50,27 @@ def time_saves(user, township):
             timings.append((time.perf_counter() - began) * 1000)
         saved.append(visit.pk)
     Visit.objects.filter(pk__in=saved).delete()
-    print(f"{'record_visit (service)':<44}{statistics.median(timings):>10.1f}{max(timings):>10.1f}{len(queries):>9}")
-    heaviest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+    print(_pages.timing_row("record_visit (service)", WIDTH, timings, len(queries)))
+    heaviest = _pages.heaviest_query(queries)
     print(f"    heaviest query {float(heaviest['time']) * 1000:.1f} ms: {heaviest['sql'][:100]}")
 
 
-def time_page(label, user, url):
-    client = Client()
-    client.force_login(user)
-    timings = []
-    for _ in range(RUNS):
-        with CaptureQueriesContext(connection) as queries:
-            began = time.perf_counter()
-            response = client.get(url)
-            timings.append((time.perf_counter() - began) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    heaviest = max(queries.captured_queries, key=lambda q: float(q["time"]))
-    print(f"{label:<44}{statistics.median(timings):>10.1f}{max(timings):>10.1f}{len(queries):>9}")
-    print(f"    heaviest query {float(heaviest['time']) * 1000:.1f} ms; plan (first lines):")
-    explain(heaviest["sql"])
-
-
 def main(scale: float):
-    setup_test_environment()
-    settings.SECURE_SSL_REDIRECT = False
-    call_command("migrate", verbosity=0)
+    _pages.prepare_database()
     ensure_data(scale)
 
-    from accounts.models import User
-    from households.models import Household, Region
+    from households.models import Household
     from pairing.models import Pairing, Unit
     from visits.models import Visit
 
-    county = Region.objects.filter(level="county", is_poor=True).order_by("code").first()
-    busiest = Household.objects.filter(village__code__startswith=county.prefix).values_list("village_id", flat=True)[:1]
-    township = Region.objects.get(code=busiest[0][:9] + "000")
+    scopes = _pages.pick_scopes()
+    county, township = scopes["county"], scopes["township"]
     unit = Unit.objects.get(pk=Pairing.objects.filter(household__village__code__startswith=township.prefix)
                             .values_list("cadre__unit_id", flat=True)[:1][0])
-    users = {
-        "province": User.objects.update_or_create(username="bench_province", defaults={
-            "role": "province", "region": Region.objects.get(code="620000000000")})[0],
-        "county": User.objects.update_or_create(username="bench_county", defaults={"role": "county", "region": county})[0],
-        "township": User.objects.update_or_create(username="bench_township", defaults={
-            "role": "township", "region": township})[0],
-        "unit": User.objects.update_or_create(username="bench_unit", defaults={"role": "unit", "unit": unit})[0],
-    }
+    users = _pages.bench_users(scopes) | {"unit": _pages.bench_user("unit", unit=unit)}
     print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
           f"{Visit.objects.count():,} visits; county {county.name}, township {township.name}, unit {unit.name}")
-    print(f"{'step':<44}{'median ms':>10}{'worst ms':>10}{'queries':>9}")
+    print(_pages.table_heading("step", WIDTH))
     time_saves(users["township"], township)
     pages = [
         ("township visit list", "township", "/visits/"),
@@ -140,7 +84,11 @@ def main(scale: float):
             pages.append((f"{role} worklist {kind}", role, f"/visits/worklists/{kind}/?on={AS_OF}"))
     pages.append(("province worklists (4 counts)", "province", f"/visits/worklists/?on={AS_OF}"))
     for label, role, url in pages:
-        time_page(label, users[role], url)
+        page = _pages.time_page(users[role], url)
+        print(page.row(label, WIDTH))
+        print(_pages.heaviest_heading(page.heaviest_query))
+        if _pages.explain_wanted():
+            _pages.print_plan(page.heaviest_query["sql"], first_lines=14)
 
 
 if __name__ == "__main__":
