@@ -2,11 +2,13 @@
 number of queries."""
 
 import datetime
+import io
 import itertools
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from households.models import Household, Member, Region
 from pairing.models import Cadre, CountyRules, Pairing, PairingException, RankLimit, VillageLink
@@ -446,6 +448,23 @@ def test_a_unit_liaison_adds_cadres_to_its_own_unit_only(client, world):
     assert response.status_code == 200 and "unit" in response.context["adminform"].form.errors
     assert client.post(add, {**data, "unit": world.unit_a.pk}).status_code == 302
     assert Cadre.objects.get(name="新干部").unit == world.unit_a
+
+
+def test_cadre_export_writes_the_listed_cadres_of_the_users_scope_to_xlsx(client, world):
+    f.cadre(world.unit_a, "=HYPERLINK(\"x\")", phone="13800001111")
+    f.cadre(world.unit_b, "他县干部")
+    client.force_login(world.users.county_a)
+    response = client.get(reverse("admin:pairing_cadre_export"))
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("单位", "姓名", "手机号码")
+    names = {row[1] for row in rows[1:]}
+    assert "他县干部" not in names  # another county's cadre
+    assert 'HYPERLINK("x")' in names  # the leading = is stripped: never a live formula
+    assert not any(str(value).startswith("=") for row in rows for value in row if value)
+    assert ("13800001111" in {row[2] for row in rows[1:]})
+    searched = client.get(reverse("admin:pairing_cadre_export"), {"q": "他县"})
+    assert len(list(load_workbook(io.BytesIO(searched.content)).active.iter_rows())) == 1  # the header only
 
 
 # --- Autocomplete answers from the same scope ---------------------------------------------------
