@@ -20,6 +20,8 @@ from django.db.models.functions import Coalesce
 
 from households.models import Household
 from pairing.models import Pairing
+from shuanglian.access import is_unit_liaison, scope_prefix
+from shuanglian.lib.cached_counts import count_or_cached
 
 from .models import UnitVisit, Visit, VisitQuota, village_links_in_scope
 
@@ -177,3 +179,13 @@ def counts(user, on, quotas: Quotas) -> dict[str, int]:
         "cadres": pairings_behind(user, on, quotas).values("cadre_id").distinct().count(),
         "units": links_behind(user, on, quotas).order_by().values("unit_id").distinct().count(),
     }
+
+
+def counts_cached(user, on, *, refresh: bool = False) -> tuple[dict[str, int], datetime.datetime | None]:
+    """counts() and when they were counted. A city's or the province's counts pass over every
+    pairing and a year of visits (seconds at province scale), so they come from the cache
+    (shuanglian.lib.cached_counts); counted_at is None for a county, township or unit: live."""
+    prefix = None if is_unit_liaison(user) else scope_prefix(user)
+    return count_or_cached(
+        f"worklists:{prefix}:{on.isoformat()}", prefix, lambda: counts(user, on, Quotas.load()), refresh=refresh
+    )
