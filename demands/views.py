@@ -26,17 +26,18 @@ def get_demand_for_user(user, pk) -> Demand:
 
 
 def _status_counts(demands):
-    """Counts per status (and overdue) in one query, for the ledger's summary."""
+    """Counts per status (and overdue, and in all) in one query, for the ledger's summary."""
     today = timezone.localdate()
     aggregates = {
         f"s{index}": Count("pk", filter=Q(status=value)) for index, value in enumerate(Demand.Status.values)
     }
     aggregates["overdue"] = Count("pk", filter=Q(status__in=Demand.OPEN_STATUSES, due_on__lt=today))
+    aggregates["total"] = Count("pk")
     figures = demands.order_by().aggregate(**aggregates)
     statuses = [
         (value, label, figures[f"s{index}"]) for index, (value, label) in enumerate(Demand.Status.choices)
     ]
-    return statuses, figures["overdue"]
+    return statuses, figures["overdue"], figures["total"]
 
 
 @login_required
@@ -44,12 +45,17 @@ def demand_list(request):
     """The ledger for the user's scope; `?mine=1&overdue=1` is the "overdue at my level" worklist."""
     form = DemandFilterForm(request.GET or None)
     scoped = Demand.objects.visible_to(request.user)
-    statuses, overdue_count = _status_counts(form.filter(scoped, request.user, skip_status=True))
+    statuses, overdue_count, total = _status_counts(form.filter(scoped, request.user, skip_status=True))
     demands = (
         form.filter(scoped, request.user).select_related("household__village").with_responsible_cadre()
         .order_by("-raised_on", "-pk")
     )
-    page = Paginator(demands, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(demands, settings.PAGE_SIZE)
+    # The summary has just counted this list (all statuses, or the chosen one's figure): a second
+    # COUNT over every demand of a province or county would cost as much as the summary itself.
+    chosen = form.cleaned_data["status"] if form.is_valid() else ""
+    paginator.count = next((n for value, _label, n in statuses if value == chosen), total)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
