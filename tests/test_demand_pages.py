@@ -176,3 +176,30 @@ def test_a_refused_visit_raises_no_demand(client, world):
     response = client.post(reverse("visits:new"), entry(world, visited_on=future, **demand_rows(("住房", "漏雨"))))
     assert response.status_code == 200
     assert not Visit.objects.exists() and not Demand.objects.exists()
+
+
+def test_province_and_city_summaries_are_cached_and_counties_are_live(client, world):
+    raise_for(world)
+    summary = {}
+    for username in ("province", "city_a", "county_a"):
+        client.force_login(getattr(world.users, username))
+        page = client.get(reverse("demands:list"))
+        assert ("立即重新统计" in page.content.decode()) == (username != "county_a")
+        summary[username] = dict((value, n) for value, _label, n in page.context["statuses"])["待办"]
+    assert summary == {"province": 1, "city_a": 1, "county_a": 1}
+    added = raise_for(world, text="新的诉求")
+
+    client.force_login(world.users.county_a)
+    assert client.get(reverse("demands:list")).context["page"].paginator.count == 2
+    for username in ("province", "city_a"):
+        client.force_login(getattr(world.users, username))
+        cached = client.get(reverse("demands:list"))
+        assert dict((v, n) for v, _label, n in cached.context["statuses"])["待办"] == 1
+        assert added.pk in [d.pk for d in cached.context["page"]]  # the rows themselves are live
+        assert count_queries(client, reverse("demands:list")) < count_queries(client, reverse("demands:list") + "?refresh=1")
+        recounted = client.get(reverse("demands:list"), {"refresh": "1"})
+        assert recounted.context["page"].paginator.count == 2
+        assert "refresh" not in recounted.context["query"]
+        assert client.get(reverse("demands:list")).context["page"].paginator.count == 2  # the recount is kept
+    # Other filters are counted apart.
+    assert client.get(reverse("demands:list"), {"category": "教育"}).context["page"].paginator.count == 0
