@@ -64,7 +64,9 @@ def main(scale: float):
           f"{Demand.objects.count():,} demands, {Demand.objects.overdue().count():,} overdue")
     print(_pages.table_heading("page", 34))
     for label, role, url in [
-        ("province ledger", "province", "/demands/"),
+        # A province's or city's summary is cached: ?refresh=1 on every run times the recount.
+        ("province ledger, recount", "province", "/demands/?refresh=1"),
+        ("province ledger, cached", "province", "/demands/"),
         ("county ledger", "county", "/demands/"),
         ("township ledger", "township", "/demands/"),
         ("county ledger, 教育, overdue", "county", "/demands/?category=教育&overdue=on"),

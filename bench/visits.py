@@ -67,9 +67,11 @@ def main(scale: float):
     county, township = scopes["county"], scopes["township"]
     unit = Unit.objects.get(pk=Pairing.objects.filter(household__village__code__startswith=township.prefix)
                             .values_list("cadre__unit_id", flat=True)[:1][0])
-    users = _pages.bench_users(scopes) | {"unit": _pages.bench_user("unit", unit=unit)}
+    city = county.parent
+    users = _pages.bench_users(scopes) | {"unit": _pages.bench_user("unit", unit=unit),
+                                          "city": _pages.bench_user("city", region=city)}
     print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
-          f"{Visit.objects.count():,} visits; county {county.name}, township {township.name}, unit {unit.name}")
+          f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, township {township.name}, unit {unit.name}")
     print(_pages.table_heading("step", WIDTH))
     time_saves(users["township"], township)
     pages = [
@@ -82,7 +84,10 @@ def main(scale: float):
         pages.append((f"{role} worklists (4 counts)", role, f"/visits/worklists/?on={AS_OF}"))
         for kind in ("stale", "quarter", "cadres", "units"):
             pages.append((f"{role} worklist {kind}", role, f"/visits/worklists/{kind}/?on={AS_OF}"))
-    pages.append(("province worklists (4 counts)", "province", f"/visits/worklists/?on={AS_OF}"))
+    # A city's or the province's summary is cached: ?refresh=1 on every run times the recount.
+    for role in ("city", "province"):
+        pages.append((f"{role} worklists (4 counts), recount", role, f"/visits/worklists/?on={AS_OF}&refresh=1"))
+        pages.append((f"{role} worklists (4 counts), cached", role, f"/visits/worklists/?on={AS_OF}"))
     for label, role, url in pages:
         page = _pages.time_page(users[role], url)
         print(page.row(label, WIDTH))

@@ -6,9 +6,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from shuanglian.access import is_unit_liaison, scope_prefix
+from shuanglian.lib.cached_counts import count_or_cached
 from shuanglian.lib.excel import xlsx_response
 
 from . import services
@@ -26,17 +29,37 @@ def get_demand_for_user(user, pk) -> Demand:
 
 
 def _status_counts(demands):
-    """Counts per status (and overdue) in one query, for the ledger's summary."""
+    """Counts per status (and overdue, and in all) in one query, for the ledger's summary."""
     today = timezone.localdate()
     aggregates = {
         f"s{index}": Count("pk", filter=Q(status=value)) for index, value in enumerate(Demand.Status.values)
     }
     aggregates["overdue"] = Count("pk", filter=Q(status__in=Demand.OPEN_STATUSES, due_on__lt=today))
+    aggregates["total"] = Count("pk")
     figures = demands.order_by().aggregate(**aggregates)
     statuses = [
         (value, label, figures[f"s{index}"]) for index, (value, label) in enumerate(Demand.Status.choices)
     ]
-    return statuses, figures["overdue"]
+    return statuses, figures["overdue"], figures["total"]
+
+
+def _summary(request, form, scoped):
+    """_status_counts for the filters other than status, and when they were counted: a city's or
+    the province's pass over every demand comes from the cache (shuanglian.lib.cached_counts),
+    anything narrower is counted live (counted_at None)."""
+    user = request.user
+    prefix = None if is_unit_liaison(user) else scope_prefix(user)
+    filters = form.cleaned_data if form.is_valid() else {}
+    # "mine" depends on the user's level and "overdue" on the day, so both are in the key.
+    key = "demands:" + urlencode([
+        ("role", user.role or ""), ("superuser", user.is_superuser), ("prefix", str(prefix)),
+        ("today", timezone.localdate()),
+        *sorted((name, value) for name, value in filters.items() if name != "status" and value),
+    ])
+    return count_or_cached(
+        key, prefix, lambda: _status_counts(form.filter(scoped, user, skip_status=True)),
+        refresh="refresh" in request.GET,
+    )
 
 
 @login_required
@@ -44,17 +67,25 @@ def demand_list(request):
     """The ledger for the user's scope; `?mine=1&overdue=1` is the "overdue at my level" worklist."""
     form = DemandFilterForm(request.GET or None)
     scoped = Demand.objects.visible_to(request.user)
-    statuses, overdue_count = _status_counts(form.filter(scoped, request.user, skip_status=True))
+    (statuses, overdue_count, total), counted_at = _summary(request, form, scoped)
     demands = (
         form.filter(scoped, request.user).select_related("household__village").with_responsible_cadre()
         .order_by("-raised_on", "-pk")
     )
-    page = Paginator(demands, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(demands, settings.PAGE_SIZE)
+    # The summary has counted this list (all statuses, or the chosen one's figure): a second COUNT
+    # over every demand of a province or county would cost as much as the summary itself. For a
+    # city or the province that count is as old as the cached summary; the rows are live.
+    chosen = form.cleaned_data["status"] if form.is_valid() else ""
+    paginator.count = next((n for value, _label, n in statuses if value == chosen), total)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("refresh", None)  # a recount is asked for once, not carried into the page links
     context = {
         "form": form, "page": page, "query": query.urlencode(), "statuses": statuses,
         "overdue_count": overdue_count, "today": timezone.localdate(),
+        "counted_at": counted_at, "cache_minutes": max(1, settings.COVERAGE_CACHE_SECONDS // 60),
     }
     return render(request, "demands/demand_list.html", context)
 

@@ -6,15 +6,13 @@ and at province scope. Cadres are located by their unit's seat; limits come
 from the county of that seat (RankLimit rows, else the defaults).
 """
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
 from django.db.models.functions import Substr
 
 from households.choices import POOR_CATEGORIES
 from households.models import Household, Region
+from shuanglian.lib.cached_counts import count_or_cached
 
 from .models import Cadre, Pairing, RankLimit, Unit, VillageLink
 
@@ -176,18 +174,10 @@ def per_child(region: Region, children: list[Region]) -> tuple[list[dict], dict]
     return list(merged.values()), totals
 
 
-# A city's prefix has four digits; wider regions are served from the cache.
-CACHED_UP_TO_DIGITS = 4
-
-
 def per_child_cached(region: Region, children: list[Region], *, refresh: bool = False):
-    """per_child, plus when it was counted: province and city counts come from the cache for
-    COVERAGE_CACHE_SECONDS (None for a county or below, which is always counted live)."""
-    if len(region.prefix) > CACHED_UP_TO_DIGITS or not settings.COVERAGE_CACHE_SECONDS:
-        return (*per_child(region, children), None)
-    key = f"coverage:{region.code}"
-    counted = None if refresh else cache.get(key)
-    if counted is None:
-        counted = (*per_child(region, children), timezone.now())
-        cache.set(key, counted, settings.COVERAGE_CACHE_SECONDS)
-    return counted
+    """per_child, plus when it was counted: province and city counts come from the cache
+    (shuanglian.lib.cached_counts; None for a county or below, which is always counted live)."""
+    (rows, totals), counted_at = count_or_cached(
+        f"coverage:{region.code}", region.prefix, lambda: per_child(region, children), refresh=refresh
+    )
+    return rows, totals, counted_at

@@ -65,10 +65,29 @@ def test_ledger_query_count_does_not_grow_with_rows(client, world, settings):
     for index in range(12):
         raise_for(world, text=f"诉求{index}", days_ago=index)
     assert count_queries(client, url) == few
-    # session, user, status counts, page count, page rows
-    assert few == 5
+    # session, user, status counts (which also give the page count), page rows
+    assert few == 4
     client.force_login(world.users.unit_a)
-    assert count_queries(client, url) == 5
+    assert count_queries(client, url) == 4
+
+
+def test_the_ledger_pages_through_exactly_the_filtered_rows(client, world, settings):
+    """The paginator's count is taken from the status summary, not counted again: it must still
+    be the number of rows the filters select."""
+    settings.PAGE_SIZE = 2
+    for index in range(5):
+        raise_for(world, text=f"诉求{index}", days_ago=index, category="住房" if index % 2 else "教育")
+    services.resolve(demand=raise_for(world, text="已修好的路"), by=world.users.town_a, text="已修复")
+    raise_for(world, world.household_b, by=world.users.town_b, text="达板的诉求")
+    client.force_login(world.users.town_a)
+    for params, want in [({}, 6), ({"status": "待办"}, 5), ({"status": "已解决"}, 1), ({"status": "办理中"}, 0),
+                         ({"status": "待办", "category": "住房"}, 2), ({"status": "不存在"}, 6)]:
+        first = client.get(reverse("demands:list"), params)
+        paginator = first.context["page"].paginator
+        assert paginator.count == want, params
+        seen = [d.pk for number in paginator.page_range
+                for d in client.get(reverse("demands:list"), {**params, "page": number}).context["page"]]
+        assert len(seen) == len(set(seen)) == want, params
 
 
 def test_demand_page_query_count_is_fixed(client, world):
@@ -157,3 +176,30 @@ def test_a_refused_visit_raises_no_demand(client, world):
     response = client.post(reverse("visits:new"), entry(world, visited_on=future, **demand_rows(("住房", "漏雨"))))
     assert response.status_code == 200
     assert not Visit.objects.exists() and not Demand.objects.exists()
+
+
+def test_province_and_city_summaries_are_cached_and_counties_are_live(client, world):
+    raise_for(world)
+    summary = {}
+    for username in ("province", "city_a", "county_a"):
+        client.force_login(getattr(world.users, username))
+        page = client.get(reverse("demands:list"))
+        assert ("立即重新统计" in page.content.decode()) == (username != "county_a")
+        summary[username] = dict((value, n) for value, _label, n in page.context["statuses"])["待办"]
+    assert summary == {"province": 1, "city_a": 1, "county_a": 1}
+    added = raise_for(world, text="新的诉求")
+
+    client.force_login(world.users.county_a)
+    assert client.get(reverse("demands:list")).context["page"].paginator.count == 2
+    for username in ("province", "city_a"):
+        client.force_login(getattr(world.users, username))
+        cached = client.get(reverse("demands:list"))
+        assert dict((v, n) for v, _label, n in cached.context["statuses"])["待办"] == 1
+        assert added.pk in [d.pk for d in cached.context["page"]]  # the rows themselves are live
+        assert count_queries(client, reverse("demands:list")) < count_queries(client, reverse("demands:list") + "?refresh=1")
+        recounted = client.get(reverse("demands:list"), {"refresh": "1"})
+        assert recounted.context["page"].paginator.count == 2
+        assert "refresh" not in recounted.context["query"]
+        assert client.get(reverse("demands:list")).context["page"].paginator.count == 2  # the recount is kept
+    # Other filters are counted apart.
+    assert client.get(reverse("demands:list"), {"category": "教育"}).context["page"].paginator.count == 0

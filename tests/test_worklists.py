@@ -118,7 +118,7 @@ def expected(user, on):
     return {"stale": stale, "quarter": uncontacted, "cadres": cadres, "units": units, "links": links}
 
 
-@pytest.mark.parametrize("username", ["admin", "county_a", "town_a", "unit_a", "town_b"])
+@pytest.mark.parametrize("username", ["admin", "province", "city_a", "county_a", "town_a", "unit_a", "town_b"])
 def test_worklists_agree_with_an_independent_count(busy, username):
     user = getattr(busy.users, username)
     quotas = worklists.Quotas.load()
@@ -172,3 +172,31 @@ def test_worklist_query_counts_are_fixed(client, world, kind):
         f.pairing(f.cadre(world.unit_a, f"干部{index}"), household)
     VisitQuota.objects.create(county=world.county_a, village_visits_per_year=8)
     assert count_queries(client, url) == few
+
+
+def test_province_and_city_summaries_are_cached_and_counties_are_live(client, busy):
+    on = datetime.date(2025, 12, 31)
+    url = reverse("visits:worklists") + "?on=2025-12-31"
+    stale_before = {}
+    for username in ("province", "city_a", "county_a"):
+        client.force_login(getattr(busy.users, username))
+        page = client.get(url)
+        want = expected(getattr(busy.users, username), on)
+        assert page.context["counts"] == {k: len(want[k]) for k in ("stale", "quarter", "cadres", "units")}
+        assert ("立即重新统计" in page.content.decode()) == (username != "county_a")
+        stale_before[username] = page.context["counts"]["stale"]
+    f.pairing(busy.cadre_a, f.household(busy.village_a, "新增未访"))  # paired, never visited: stale
+
+    client.force_login(busy.users.county_a)
+    assert client.get(url).context["counts"]["stale"] == stale_before["county_a"] + 1
+    for username in ("province", "city_a"):
+        client.force_login(getattr(busy.users, username))
+        cached = client.get(url)
+        assert cached.context["counts"]["stale"] == stale_before[username]
+        assert cached.context["counted_at"] is not None
+        assert count_queries(client, url) < count_queries(client, url + "&refresh=1")
+        assert client.get(url + "&refresh=1").context["counts"]["stale"] == stale_before[username] + 1
+        assert client.get(url).context["counts"]["stale"] == stale_before[username] + 1  # the recount is kept
+    client.force_login(busy.users.province)
+    other_day = client.get(reverse("visits:worklists") + "?on=2025-08-15")  # each as-of date counted apart
+    assert other_day.context["counts"]["stale"] == len(expected(busy.users.province, datetime.date(2025, 8, 15))["stale"])

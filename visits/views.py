@@ -163,9 +163,10 @@ def _as_of(request) -> datetime.date:
 @login_required
 def worklist_summary(request):
     on = _as_of(request)
-    counts = worklists.counts(request.user, on, worklists.Quotas.load())
+    counts, counted_at = worklists.counts_cached(request.user, on, refresh="refresh" in request.GET)
     context = {"on": on, "counts": counts, "stale_days": settings.VISIT_STALE_DAYS,
-               "quarter_start": worklists.quarter_start(on), "explicit_date": "on" in request.GET}
+               "quarter_start": worklists.quarter_start(on), "explicit_date": "on" in request.GET,
+               "counted_at": counted_at, "cache_minutes": max(1, settings.COVERAGE_CACHE_SECONDS // 60)}
     return render(request, "visits/worklists.html", context)
 
 

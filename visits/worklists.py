@@ -20,6 +20,8 @@ from django.db.models.functions import Coalesce
 
 from households.models import Household
 from pairing.models import Pairing
+from shuanglian.access import is_unit_liaison, region_q, scope_prefix
+from shuanglian.lib.cached_counts import count_or_cached
 
 from .models import UnitVisit, Visit, VisitQuota, village_links_in_scope
 
@@ -86,7 +88,14 @@ class Quotas:
 
 def paired_households(user, on):
     """Households the user looks after (unit liaison: paired with the unit's cadres) with a pairing on `on`."""
-    return Household.objects.filter(pk__in=Pairing.objects.visible_to(user).on(on).values("household_id"))
+    in_force = Pairing.objects.on(on)
+    if is_unit_liaison(user):
+        return Household.objects.filter(pk__in=in_force.visible_to(user).values("household_id"))
+    # The region's households, each probed for a pairing in force: an IN over the region's pairings
+    # made PostgreSQL read every pairing of the province even for a county (199 → 114 ms there).
+    return Household.objects.filter(region_q(user, "village__code")).filter(
+        Exists(in_force.filter(household=OuterRef("pk")))
+    )
 
 
 def _not_contacted_since(user, on, since: datetime.date):
@@ -177,3 +186,13 @@ def counts(user, on, quotas: Quotas) -> dict[str, int]:
         "cadres": pairings_behind(user, on, quotas).values("cadre_id").distinct().count(),
         "units": links_behind(user, on, quotas).order_by().values("unit_id").distinct().count(),
     }
+
+
+def counts_cached(user, on, *, refresh: bool = False) -> tuple[dict[str, int], datetime.datetime | None]:
+    """counts() and when they were counted. A city's or the province's counts pass over every
+    pairing and a year of visits (seconds at province scale), so they come from the cache
+    (shuanglian.lib.cached_counts); counted_at is None for a county, township or unit: live."""
+    prefix = None if is_unit_liaison(user) else scope_prefix(user)
+    return count_or_cached(
+        f"worklists:{prefix}:{on.isoformat()}", prefix, lambda: counts(user, on, Quotas.load()), refresh=refresh
+    )
