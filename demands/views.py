@@ -85,7 +85,7 @@ def demand_list(request):
     context = {
         "form": form, "page": page, "query": query.urlencode(), "statuses": statuses,
         "overdue_count": overdue_count, "today": timezone.localdate(),
-        "counted_at": counted_at, "cache_minutes": max(1, settings.COVERAGE_CACHE_SECONDS // 60),
+        "counted_at": counted_at,
     }
     return render(request, "demands/demand_list.html", context)
 

@@ -248,7 +248,7 @@ def coverage(request, code=None):
     rows, totals, counted_at = coverage_counts.per_child_cached(region, children, refresh="refresh" in request.GET)
     context = {
         "region": region, "ancestors": region.ancestors(), "rows": rows, "totals": totals, "lists": COVERAGE_LISTS,
-        "counted_at": counted_at, "cache_minutes": max(1, settings.COVERAGE_CACHE_SECONDS // 60),
+        "counted_at": counted_at,
     }
     return render(request, "pairing/coverage.html", context)
 

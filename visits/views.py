@@ -166,7 +166,7 @@ def worklist_summary(request):
     counts, counted_at = worklists.counts_cached(request.user, on, refresh="refresh" in request.GET)
     context = {"on": on, "counts": counts, "stale_days": settings.VISIT_STALE_DAYS,
                "quarter_start": worklists.quarter_start(on), "explicit_date": "on" in request.GET,
-               "counted_at": counted_at, "cache_minutes": max(1, settings.COVERAGE_CACHE_SECONDS // 60)}
+               "counted_at": counted_at}
     return render(request, "visits/worklists.html", context)
 
 
