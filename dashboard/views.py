@@ -5,12 +5,12 @@ from django.shortcuts import render
 from households.choices import POOR_CATEGORIES
 from households.models import Household, Region
 from pairing.models import Cadre, Pairing
+from shuanglian.access import scope_prefix
+from shuanglian.lib.cached_counts import count_or_cached
 
 
-@login_required
-def home(request):
-    """The user's scope at a glance, with the way into each list."""
-    user = request.user
+def scope_counts(user) -> dict:
+    """Households, poor, unpaired poor, active cadres and villages in the user's scope."""
     # One pass: a LEFT JOIN on the (unique) open responsible pairing counts the unpaired.
     households = (
         Household.objects.visible_to(user)
@@ -28,15 +28,26 @@ def home(request):
         )
     )
     villages = Region.objects.visible_to(user).villages()
-    linked_villages = None
-    if user.role == "unit":
-        linked_villages = villages.annotate(household_count=Count("households")).order_by("code")
-    context = {
+    return {
         "households": households,
         "unpaired_poor": households["unpaired_poor"],
         "cadres": Cadre.objects.visible_to(user).active().count(),
         "villages": villages.aggregate(total=Count("code"), poor=Count("code", filter=Q(is_poor=True))),
-        "linked_villages": linked_villages,
-        "scope_region": user.region,
     }
+
+
+@login_required
+def home(request):
+    """The user's scope at a glance, with the way into each list."""
+    user = request.user
+    prefix = scope_prefix(user)
+    counts, counted_at = count_or_cached(
+        f"home:{prefix}", prefix, lambda: scope_counts(user), refresh="refresh" in request.GET
+    )
+    linked_villages = None
+    if user.role == "unit":
+        linked_villages = (
+            Region.objects.visible_to(user).villages().annotate(household_count=Count("households")).order_by("code")
+        )
+    context = {**counts, "counted_at": counted_at, "linked_villages": linked_villages, "scope_region": user.region}
     return render(request, "home.html", context)

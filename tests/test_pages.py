@@ -213,3 +213,17 @@ def test_home_counts_the_users_scope(client, world, username, households):
     client.force_login(getattr(world.users, username))
     response = client.get(reverse("home"))
     assert response.context["households"]["total"] == households
+
+
+def test_province_home_figures_are_cached_and_a_township_sees_them_live(client, world):
+    client.force_login(world.users.province)
+    first = client.get(reverse("home"))
+    assert first.context["counted_at"] is not None and "立即重新统计" in first.content.decode()
+    f.household(world.village_a, "新来户", members=1)
+    assert client.get(reverse("home")).context["households"]["total"] == first.context["households"]["total"]
+    recounted = client.get(reverse("home"), {"refresh": "1"})
+    assert recounted.context["households"]["total"] == first.context["households"]["total"] + 1
+    client.force_login(world.users.town_a)
+    township = client.get(reverse("home"))
+    assert township.context["counted_at"] is None
+    assert township.context["households"]["total"] == 2
