@@ -23,7 +23,6 @@ from households.models import Household, Member
 from shuanglian.lib import idcard
 
 from .common import (
-    CHUNK,
     VOCABULARIES,
     Collector,
     ImportResult,
@@ -42,7 +41,7 @@ from .common import (
     parse_vocab,
     same,
 )
-from .bulk import insert_all
+from .bulk import insert_rows
 from .headers import find_header
 from .reader import FileRefused, open_sheets
 from .villages import resolve_villages
@@ -425,7 +424,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         old = existing.get(hh.head_id)
         if old is None:
             counts["households_new"] += 1
-            new_households.append(Household(head_id_number=hh.head_id, **values))
+            new_households.append({"head_id_number": hh.head_id, **values})
             continue
         diffs = [(name, getattr(old, name), value) for name, value in values.items() if not same(getattr(old, name), value)]
         if not diffs:
@@ -478,12 +477,14 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     if dry_run:
         return
 
-    Household.objects.bulk_create(new_households, batch_size=CHUNK)
-    ids = {h.head_id_number: h.pk for h in new_households}
-    ids.update({head: h.pk for head, h in existing.items()})
-    result.created_household_ids = [h.pk for h in new_households]
-    insert_all(Member, [Member(household_id=ids[head], id_number=p.id_number, sex=p.sex, birth_date=p.birth_date, **p.values)
-                        for head, p in new_members])
+    insert_rows(Household, new_households)
+    ids = {head: h.pk for head, h in existing.items()}
+    for chunk in chunks(h["head_id_number"] for h in new_households):
+        ids.update(Household.objects.filter(head_id_number__in=chunk).values_list("head_id_number", "pk"))
+    result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
+    del new_households
+    insert_rows(Member, ({"household_id": ids[head], "id_number": p.id_number, "sex": p.sex, "birth_date": p.birth_date,
+                          **p.values} for head, p in new_members))
     if changed_households:
         Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
     if changed_members:
