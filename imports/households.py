@@ -68,7 +68,7 @@ REQUIRED = {
 }
 SHEET_KIND_LABELS = {"households": "户表", "members": "成员表", "persons": "人员表"}
 
-@dataclass
+@dataclass(slots=True)  # 200,000 of them in a county roster
 class PersonRow:
     sheet: str
     row: int
@@ -78,7 +78,7 @@ class PersonRow:
     values: dict  # model field → value, only for columns the file has
 
 
-@dataclass
+@dataclass(slots=True)
 class HouseholdRow:
     sheet: str
     row: int
