@@ -375,16 +375,22 @@ MEMBER_COMPARE = list(MEMBER_FIELDS.values())
 _VERBOSE = {f.attname: str(f.verbose_name) for f in Household._meta.concrete_fields}
 _VERBOSE.update({f"m.{f.attname}": str(f.verbose_name) for f in Member._meta.concrete_fields})
 _VERBOSE["village_id"] = "所在村"
+# Field → its place in the tuples plan_and_write reads: households (pk, *HOUSEHOLD_COMPARE),
+# members (pk, household pk, *MEMBER_COMPARE).
+_HH_AT = {name: index for index, name in enumerate(HOUSEHOLD_COMPARE, start=1)}
+_M_AT = {name: index for index, name in enumerate(MEMBER_COMPARE, start=2)}
 
 
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
     """Compare with the database; write in bulk unless dry_run or any error. Call inside atomic()."""
+    # Plain tuples, not model instances, throughout: a county re-import compares 50,000
+    # households and 200,000 members, and instances cost both time and memory.
     heads = [hh.head_id for hh in rows]
-    existing, outside = {}, set()
+    existing, outside = {}, set()  # head ID → (pk, *HOUSEHOLD_COMPARE)
     visible = Household.objects.visible_to(user)
     for chunk in chunks(heads):
-        for household in visible.filter(head_id_number__in=chunk).only("pk", "head_id_number", *HOUSEHOLD_COMPARE):
-            existing[household.head_id_number] = household
+        for household in visible.filter(head_id_number__in=chunk).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE):
+            existing[household[0]] = household[1:]
         missing_here = set(chunk) - set(existing)
         if missing_here:
             outside |= set(Household.objects.filter(head_id_number__in=missing_here).values_list("head_id_number", flat=True))
@@ -393,19 +399,22 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
-    # Plain rows, not model instances: a county re-import compares 200,000 members.
-    known_members = {}
+    known_members = {}  # ID → (pk, household pk, *MEMBER_COMPARE)
     for chunk in chunks(people):
-        for member in Member.objects.filter(id_number__in=chunk).values(
-                "pk", "id_number", "household_id", "household__head_id_number", "household__head_name", *MEMBER_COMPARE):
-            known_members[member["id_number"]] = member
-    elsewhere = {n: m for n, m in known_members.items() if m["household__head_id_number"] != people[n][0].head_id}
-    visible_ids = set(visible.filter(pk__in={m["household_id"] for m in elsewhere.values()}).values_list("pk", flat=True))
-    for id_number, member in elsewhere.items():
+        for member in Member.objects.filter(id_number__in=chunk).values_list("id_number", "pk", "household_id", *MEMBER_COMPARE):
+            known_members[member[0]] = member[1:]
+    # People already in a household other than the one the file puts them in (few: looked up apart).
+    moved = {n: m[1] for n, m in known_members.items() if m[1] != existing.get(people[n][0].head_id, (None,))[0]}
+    households_of_moved = {pk: (head_id, head_name) for pk, head_id, head_name in Household.objects.filter(
+        pk__in=set(moved.values())).values_list("pk", "head_id_number", "head_name")} if moved else {}
+    elsewhere = {n: pk for n, pk in moved.items() if households_of_moved[pk][0] != people[n][0].head_id}
+    visible_ids = set(visible.filter(pk__in=set(elsewhere.values())).values_list("pk", flat=True))
+    for id_number, household_pk in elsewhere.items():
         hh, person = people[id_number]
-        if member["household_id"] in visible_ids:
+        if household_pk in visible_ids:
+            head_id, head_name = households_of_moved[household_pk]
             message = _("此人已是%(head)s户的成员（户主身份证号 %(id)s），一人只能属于一户") % {
-                "head": member["household__head_name"], "id": idcard.mask(member["household__head_id_number"])}
+                "head": head_name, "id": idcard.mask(head_id)}
         else:
             message = _("此人已登记在其他农户中（可能在您管辖范围以外），一人只能属于一户")
         errors.add(person.sheet, person.row, "id_number", id_number, message)
@@ -426,19 +435,21 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             counts["households_new"] += 1
             new_households.append({"head_id_number": hh.head_id, **values})
             continue
-        diffs = [(name, getattr(old, name), value) for name, value in values.items() if not same(getattr(old, name), value)]
+        diffs = [(name, old[_HH_AT[name]], value) for name, value in values.items() if not same(old[_HH_AT[name]], value)]
         if not diffs:
             counts["households_unchanged"] += 1
             continue
         counts["households_changed"] += 1
+        # Every compared field set, so bulk_update's shared field list writes no stale default.
+        changed = Household(pk=old[0], **dict(zip(HOUSEHOLD_COMPARE, old[1:])))
         for name, before, after in diffs:
-            setattr(old, name, after)
+            setattr(changed, name, after)
             changed_hh_fields.add(name)
             result.changes.append(_("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                "head": hh.values.get("head_name") or old.head_name, "sheet": hh.sheet, "row": hh.row,
+                "head": hh.values.get("head_name") or old[_HH_AT["head_name"]], "sheet": hh.sheet, "row": hh.row,
                 "field": _VERBOSE.get(name, name), "old": describe(before), "new": describe(after)})
-        old.updated_at = now
-        changed_households.append(old)
+        changed.updated_at = now
+        changed_households.append(changed)
 
     new_members, changed_members, changed_m_fields = [], [], set()
     for hh in rows:
@@ -448,37 +459,38 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
                 counts["members_new"] += 1
                 new_members.append((hh.head_id, person))
                 continue
-            diffs = [(n, old[n], v) for n, v in person.values.items() if not same(old[n], v)]
+            diffs = [(n, old[_M_AT[n]], v) for n, v in person.values.items() if not same(old[_M_AT[n]], v)]
             if not diffs:
                 counts["members_unchanged"] += 1
                 continue
             counts["members_changed"] += 1
             # Every compared field set, so bulk_update's shared field list writes no stale default.
-            changed = Member(pk=old["pk"], **{name: old[name] for name in MEMBER_COMPARE})
+            changed = Member(pk=old[0], **dict(zip(MEMBER_COMPARE, old[2:])))
             for name, before, after in diffs:
                 setattr(changed, name, after)
                 changed_m_fields.add(name)
                 result.changes.append(_("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                    "name": person.values.get("name") or old["name"], "sheet": person.sheet, "row": person.row,
+                    "name": person.values.get("name") or old[_M_AT["name"]], "sheet": person.sheet, "row": person.row,
                     "field": _VERBOSE.get(f"m.{name}", name), "old": describe(before), "new": describe(after)})
             changed_members.append(changed)
 
     # People the database has in these households and the file does not list: reported, never deleted.
     listed = {hh.head_id: hh for hh in rows if hh.members_listed}
-    matched = {existing[h].pk: h for h in listed if h in existing}
+    matched = {existing[h][0]: h for h in listed if h in existing}
     for chunk in chunks(matched):
-        for member in Member.objects.filter(household_id__in=chunk).only("id_number", "name", "household_id"):
-            if member.id_number not in people:
-                hh = listed[matched[member.household_id]]
+        for household_id, id_number, name in Member.objects.filter(household_id__in=chunk).values_list(
+                "household_id", "id_number", "name"):
+            if id_number not in people:
+                hh = listed[matched[household_id]]
                 result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
-                                      % {"head": hh.values.get("head_name", ""), "name": member.name,
-                                         "id": idcard.mask(member.id_number)})
+                                      % {"head": hh.values.get("head_name", ""), "name": name,
+                                         "id": idcard.mask(id_number)})
     result.counts = counts
     if dry_run:
         return
 
     insert_rows(Household, new_households)
-    ids = {head: h.pk for head, h in existing.items()}
+    ids = {head: h[0] for head, h in existing.items()}
     for chunk in chunks(h["head_id_number"] for h in new_households):
         ids.update(Household.objects.filter(head_id_number__in=chunk).values_list("head_id_number", "pk"))
     result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
