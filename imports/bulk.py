@@ -60,6 +60,18 @@ def _columns(model):
     return columns
 
 
+def _line_template(columns, row):
+    """A COPY line for rows with these fields: the defaults, escaped once, around {} for the row's values."""
+    parts, present = [], []
+    for name, convert, default, _column in columns:
+        if name in row:
+            parts.append("{}")
+            present.append((name, convert))
+        else:
+            parts.append(_copy_text(default).replace("{", "{{").replace("}", "}}"))
+    return "\t".join(parts) + "\n", present
+
+
 def insert_rows(model, rows) -> None:
     """Insert rows (dicts of field attname → value) whose primary keys the caller does not need back."""
     columns = _columns(model)
@@ -73,15 +85,16 @@ def insert_rows(model, rows) -> None:
     rows = iter(rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Defaults are the same on every row: escape them once.
-            copy_columns = [(name, convert, _copy_text(default)) for name, convert, default, _column in columns]
+            lines_for = {}  # the row's field names → (line template, the fields it fills in)
             while batch := list(islice(rows, _COPY_BATCH)):
                 lines = io.StringIO()
                 for row in batch:
-                    lines.write("\t".join([
-                        default if name not in row else _copy_text(row[name] if convert is None else convert(row[name]))
-                        for name, convert, default in copy_columns]))
-                    lines.write("\n")
+                    keys = tuple(row)
+                    if keys not in lines_for:
+                        lines_for[keys] = _line_template(columns, row)
+                    template, present = lines_for[keys]
+                    lines.write(template.format(*[_copy_text(row[name] if convert is None else convert(row[name]))
+                                                  for name, convert in present]))
                 del batch
                 lines.seek(0)
                 cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", lines)
