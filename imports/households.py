@@ -296,8 +296,11 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
 
 
 def _read_persons(sheet, mapping, errors, households, tick):
-    groups: dict[str, list] = {}
-    current = None
+    """Read one household at a time: its rows (consecutive, under one 户编号) are checked and
+    dropped as soon as the next household starts, so a county roster's raw cells are never
+    all held at once."""
+    run_key, run, repeated = None, [], False
+    first_rows: dict[str, int] = {}  # 户编号 → the row its household started on
     previous_blank = True
     for number, cells in sheet.rows:
         if blank(cells):
@@ -306,48 +309,62 @@ def _read_persons(sheet, mapping, errors, households, tick):
         tick()
         key = clean_text(cell(cells, mapping, "household_no"), compact=True)
         if not key:
-            if current is None or previous_blank:
+            if run_key is None or previous_blank:
                 errors.add(sheet.name, number, "household_no", "", _("户编号不能为空"))
                 previous_blank = False
                 continue
-            key = current  # a merged 户编号 cell spans the household's rows
-        current = key
+            key = run_key  # a merged 户编号 cell spans the household's rows
         previous_blank = False
-        groups.setdefault(key, []).append((number, cells))
-    for key, rows in groups.items():
-        heads = [(n, c) for n, c in rows if clean_text(cell(c, mapping, "relation"), compact=True) == Relation.HEAD.value]
-        first_row = rows[0][0]
-        if len(heads) != 1:
-            errors.add(sheet.name, first_row, "relation", key,
-                       _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
-            continue
-        head_row, head_cells = heads[0]
-        head = parse_id(cell(head_cells, mapping, "id_number"), errors, sheet.name, head_row, "id_number")
-        values = household_values(head_cells, mapping, errors, sheet.name, head_row)
-        values["head_name"] = clean_text(cell(head_cells, mapping, "name"), compact=True)[:32]
-        location = []
-        for loc in LOCATION:
-            found_value = next((clean_text(cell(c, mapping, loc), compact=True) for n, c in [heads[0]] + rows
-                                if clean_text(cell(c, mapping, loc), compact=True)), "")
-            location.append(found_value)
-        if not all(location):
-            errors.add(sheet.name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
-        size = parse_int(cell(head_cells, mapping, "size"), errors, sheet.name, head_row, "size") if "size" in mapping else None
-        hh = HouseholdRow(sheet.name, head_row, head.number if head else "", tuple(location), values,
-                          members_listed=True, declared_size=size, size_cell=(sheet.name, head_row))
-        for number, cells in rows:
-            person = head if number == head_row else parse_id(
-                cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
-            person_fields = person_values(cells, mapping, errors, sheet.name, number)
-            if person is not None:
-                hh.members.append(PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, person_fields))
-        if head is None:
-            continue
-        if head.number in households:
-            errors.add(sheet.name, head_row, "id_number", head.number,
-                       _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
-            continue
-        households[head.number] = hh
+        if key != run_key:
+            if run:
+                _read_person_household(sheet, mapping, errors, households, run_key, run)
+            run_key, run, repeated = key, [], key in first_rows
+            if repeated:  # its rows are not read: the first household under this number is kept
+                errors.add(sheet.name, number, "household_no", key,
+                           _("户编号“%(no)s”已用于第%(row)d行开始的家庭；同一户的成员应排在一起，不同的户应有不同的户编号")
+                           % {"no": key, "row": first_rows[key]})
+            else:
+                first_rows[key] = number
+        if not repeated:
+            run.append((number, cells))
+    if run:
+        _read_person_household(sheet, mapping, errors, households, run_key, run)
+
+
+def _read_person_household(sheet, mapping, errors, households, key, rows):
+    heads = [(n, c) for n, c in rows if clean_text(cell(c, mapping, "relation"), compact=True) == Relation.HEAD.value]
+    first_row = rows[0][0]
+    if len(heads) != 1:
+        errors.add(sheet.name, first_row, "relation", key,
+                   _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
+        return
+    head_row, head_cells = heads[0]
+    head = parse_id(cell(head_cells, mapping, "id_number"), errors, sheet.name, head_row, "id_number")
+    values = household_values(head_cells, mapping, errors, sheet.name, head_row)
+    values["head_name"] = clean_text(cell(head_cells, mapping, "name"), compact=True)[:32]
+    location = []
+    for loc in LOCATION:
+        found_value = next((clean_text(cell(c, mapping, loc), compact=True) for n, c in [heads[0]] + rows
+                            if clean_text(cell(c, mapping, loc), compact=True)), "")
+        location.append(found_value)
+    if not all(location):
+        errors.add(sheet.name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
+    size = parse_int(cell(head_cells, mapping, "size"), errors, sheet.name, head_row, "size") if "size" in mapping else None
+    hh = HouseholdRow(sheet.name, head_row, head.number if head else "", tuple(location), values,
+                      members_listed=True, declared_size=size, size_cell=(sheet.name, head_row))
+    for number, cells in rows:
+        person = head if number == head_row else parse_id(
+            cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
+        person_fields = person_values(cells, mapping, errors, sheet.name, number)
+        if person is not None:
+            hh.members.append(PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, person_fields))
+    if head is None:
+        return
+    if head.number in households:
+        errors.add(sheet.name, head_row, "id_number", head.number,
+                   _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
+        return
+    households[head.number] = hh
 
 
 def _check_people(rows: list[HouseholdRow], errors: Collector):
