@@ -393,9 +393,9 @@ _VERBOSE = {f.attname: str(f.verbose_name) for f in Household._meta.concrete_fie
 _VERBOSE.update({f"m.{f.attname}": str(f.verbose_name) for f in Member._meta.concrete_fields})
 _VERBOSE["village_id"] = "所在村"
 # Field → its place in the tuples plan_and_write reads: households (pk, *HOUSEHOLD_COMPARE),
-# members (pk, household pk, *MEMBER_COMPARE).
+# members' compared fields (MEMBER_COMPARE).
 _HH_AT = {name: index for index, name in enumerate(HOUSEHOLD_COMPARE, start=1)}
-_M_AT = {name: index for index, name in enumerate(MEMBER_COMPARE, start=2)}
+_M_AT = {name: index for index, name in enumerate(MEMBER_COMPARE)}
 
 
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
@@ -416,12 +416,20 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
-    known_members = {}  # ID → (pk, household pk, *MEMBER_COMPARE)
+    # Members already in the database, compared a chunk at a time so that only the differences are
+    # kept (a county re-import reads 200,000 of them): the IDs found, who is in another household,
+    # and for changed people (Member with every compared field set, for bulk_update; [(field, before, after)]).
+    known, moved, member_diffs = set(), {}, {}
     for chunk in chunks(people):
-        for member in Member.objects.filter(id_number__in=chunk).values_list("id_number", "pk", "household_id", *MEMBER_COMPARE):
-            known_members[member[0]] = member[1:]
-    # People already in a household other than the one the file puts them in (few: looked up apart).
-    moved = {n: m[1] for n, m in known_members.items() if m[1] != existing.get(people[n][0].head_id, (None,))[0]}
+        for id_number, pk, household_id, *old in Member.objects.filter(id_number__in=chunk).values_list(
+                "id_number", "pk", "household_id", *MEMBER_COMPARE):
+            hh, person = people[id_number]
+            known.add(person.id_number)
+            if household_id != existing.get(hh.head_id, (None,))[0]:
+                moved[id_number] = household_id
+            diffs = [(n, old[_M_AT[n]], v) for n, v in person.values.items() if not same(old[_M_AT[n]], v)]
+            if diffs:
+                member_diffs[id_number] = (Member(pk=pk, **dict(zip(MEMBER_COMPARE, old))), diffs)
     households_of_moved = {pk: (head_id, head_name) for pk, head_id, head_name in Household.objects.filter(
         pk__in=set(moved.values())).values_list("pk", "head_id_number", "head_name")} if moved else {}
     elsewhere = {n: pk for n, pk in moved.items() if households_of_moved[pk][0] != people[n][0].head_id}
@@ -471,23 +479,21 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     new_members, changed_members, changed_m_fields = [], [], set()
     for hh in rows:
         for person in hh.members:
-            old = known_members.get(person.id_number)
-            if old is None:
+            if person.id_number not in known:
                 counts["members_new"] += 1
                 new_members.append((hh.head_id, person))
                 continue
-            diffs = [(n, old[_M_AT[n]], v) for n, v in person.values.items() if not same(old[_M_AT[n]], v)]
-            if not diffs:
+            if person.id_number not in member_diffs:
                 counts["members_unchanged"] += 1
                 continue
             counts["members_changed"] += 1
-            # Every compared field set, so bulk_update's shared field list writes no stale default.
-            changed = Member(pk=old[0], **dict(zip(MEMBER_COMPARE, old[2:])))
+            changed, diffs = member_diffs[person.id_number]
+            old_name = changed.name
             for name, before, after in diffs:
                 setattr(changed, name, after)
                 changed_m_fields.add(name)
                 result.changes.append(_("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                    "name": person.values.get("name") or old[_M_AT["name"]], "sheet": person.sheet, "row": person.row,
+                    "name": person.values.get("name") or old_name, "sheet": person.sheet, "row": person.row,
                     "field": _VERBOSE.get(f"m.{name}", name), "old": describe(before), "new": describe(after)})
             changed_members.append(changed)
 
