@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -192,6 +193,13 @@ def main():
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="import-bench-"))
+    try:
+        measure(tmp, args)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the workbook and the SQLite file: tens of MB per run
+
+
+def measure(tmp: Path, args):
     if args.sqlite:
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
     database = os.environ.get("DATABASE_URL", "")

@@ -6,6 +6,7 @@ message always names sheet, row, column and value) and returns an ImportResult.
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from contextlib import contextmanager
@@ -61,6 +62,11 @@ VOCABULARIES = {
     "cadre_status": [c.value for c in Cadre.Status],
     "role": [c.value for c in Pairing.Role],
 }
+_ALLOWED = {key: frozenset(values) for key, values in VOCABULARIES.items()}
+# (vocabulary, cell as read) → the accepted value. A roster repeats a few dozen values (汉族, 初中,
+# 健康 …) in every row: this skips the cleaning, and rows share one string per value instead of
+# keeping one per cell alive.
+_VALID_CELLS: dict[tuple, str] = {}
 _YES = {"是", "有", "√", "✓", "Y", "YES", "1", "参加", "已参加"}
 _NO = {"否", "无", "×", "N", "NO", "0", "未参加", "不参加"}
 
@@ -127,11 +133,23 @@ class Refused(Exception):
 
 
 def clean_text(value, *, compact: bool = False) -> str:
+    if type(value) is str:
+        # Most cells (names, IDs, 汉族, 户主) are letters and digits already in NFKC form: nothing to
+        # fold, strip or drop (whitespace, zero-width characters and quotes are not alphanumeric).
+        if value.isalnum() and unicodedata.is_normalized("NFKC", value):
+            return value
+        return _clean(value, compact)
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
+    return _clean(str(value), compact)
+
+
+# Repeated text that needs cleaning (a 乡(镇) name, a value with spaces) is cleaned once per file.
+@functools.lru_cache(maxsize=8192)
+def _clean(text: str, compact: bool) -> str:
+    text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     if text[:1] == "'" and text[1:2] in _FORMULA_STARTS:
         text = text[1:]  # our exports escape formula-like cells with a quote
@@ -190,15 +208,19 @@ def parse_id(value, errors: Collector, sheet, row, column):
 
 
 def parse_vocab(key, value, errors, sheet, row, *, required=False):
+    known = _VALID_CELLS.get((key, value))
+    if known is not None:
+        return known
     text = clean_text(value, compact=True)
     if not text:
         if required:
             errors.add(sheet, row, key, "", _("不能为空"))
         return ""
-    allowed = VOCABULARIES[key]
-    if text not in allowed:
-        errors.add(sheet, row, key, text, _("不是允许的值，可填：%(allowed)s") % {"allowed": "、".join(allowed)})
+    if text not in _ALLOWED[key]:
+        errors.add(sheet, row, key, text, _("不是允许的值，可填：%(allowed)s") % {"allowed": "、".join(VOCABULARIES[key])})
         return None
+    if type(value) is str and len(_VALID_CELLS) < 10_000:
+        _VALID_CELLS[(key, value)] = text
     return text
 
 
@@ -282,8 +304,10 @@ _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\d{1,2}:\d
 
 def blank(cells) -> bool:
     """An empty line, or the template's example row (its first cell reads 示例)."""
-    first = next((c for c in cells if c is not None and not (isinstance(c, str) and not c.strip())), None)
-    return first is None or first == "示例"
+    for value in cells:
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            return value == "示例"
+    return True
 
 
 def missing_columns(required, mapping, sheet, errors) -> bool:

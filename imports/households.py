@@ -23,7 +23,6 @@ from households.models import Household, Member
 from shuanglian.lib import idcard
 
 from .common import (
-    CHUNK,
     VOCABULARIES,
     Collector,
     ImportResult,
@@ -42,7 +41,7 @@ from .common import (
     parse_vocab,
     same,
 )
-from .bulk import insert_all
+from .bulk import insert_rows
 from .headers import find_header
 from .reader import FileRefused, open_sheets
 from .villages import resolve_villages
@@ -69,7 +68,7 @@ REQUIRED = {
 }
 SHEET_KIND_LABELS = {"households": "户表", "members": "成员表", "persons": "人员表"}
 
-@dataclass
+@dataclass(slots=True)  # 200,000 of them in a county roster
 class PersonRow:
     sheet: str
     row: int
@@ -79,7 +78,7 @@ class PersonRow:
     values: dict  # model field → value, only for columns the file has
 
 
-@dataclass
+@dataclass(slots=True)
 class HouseholdRow:
     sheet: str
     row: int
@@ -297,8 +296,11 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
 
 
 def _read_persons(sheet, mapping, errors, households, tick):
-    groups: dict[str, list] = {}
-    current = None
+    """Read one household at a time: its rows (consecutive, under one 户编号) are checked and
+    dropped as soon as the next household starts, so a county roster's raw cells are never
+    all held at once."""
+    run_key, run, repeated = None, [], False
+    first_rows: dict[str, int] = {}  # 户编号 → the row its household started on
     previous_blank = True
     for number, cells in sheet.rows:
         if blank(cells):
@@ -307,48 +309,62 @@ def _read_persons(sheet, mapping, errors, households, tick):
         tick()
         key = clean_text(cell(cells, mapping, "household_no"), compact=True)
         if not key:
-            if current is None or previous_blank:
+            if run_key is None or previous_blank:
                 errors.add(sheet.name, number, "household_no", "", _("户编号不能为空"))
                 previous_blank = False
                 continue
-            key = current  # a merged 户编号 cell spans the household's rows
-        current = key
+            key = run_key  # a merged 户编号 cell spans the household's rows
         previous_blank = False
-        groups.setdefault(key, []).append((number, cells))
-    for key, rows in groups.items():
-        heads = [(n, c) for n, c in rows if clean_text(cell(c, mapping, "relation"), compact=True) == Relation.HEAD.value]
-        first_row = rows[0][0]
-        if len(heads) != 1:
-            errors.add(sheet.name, first_row, "relation", key,
-                       _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
-            continue
-        head_row, head_cells = heads[0]
-        head = parse_id(cell(head_cells, mapping, "id_number"), errors, sheet.name, head_row, "id_number")
-        values = household_values(head_cells, mapping, errors, sheet.name, head_row)
-        values["head_name"] = clean_text(cell(head_cells, mapping, "name"), compact=True)[:32]
-        location = []
-        for loc in LOCATION:
-            found_value = next((clean_text(cell(c, mapping, loc), compact=True) for n, c in [heads[0]] + rows
-                                if clean_text(cell(c, mapping, loc), compact=True)), "")
-            location.append(found_value)
-        if not all(location):
-            errors.add(sheet.name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
-        size = parse_int(cell(head_cells, mapping, "size"), errors, sheet.name, head_row, "size") if "size" in mapping else None
-        hh = HouseholdRow(sheet.name, head_row, head.number if head else "", tuple(location), values,
-                          members_listed=True, declared_size=size, size_cell=(sheet.name, head_row))
-        for number, cells in rows:
-            person = head if number == head_row else parse_id(
-                cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
-            person_fields = person_values(cells, mapping, errors, sheet.name, number)
-            if person is not None:
-                hh.members.append(PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, person_fields))
-        if head is None:
-            continue
-        if head.number in households:
-            errors.add(sheet.name, head_row, "id_number", head.number,
-                       _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
-            continue
-        households[head.number] = hh
+        if key != run_key:
+            if run:
+                _read_person_household(sheet, mapping, errors, households, run_key, run)
+            run_key, run, repeated = key, [], key in first_rows
+            if repeated:  # its rows are not read: the first household under this number is kept
+                errors.add(sheet.name, number, "household_no", key,
+                           _("户编号“%(no)s”已用于第%(row)d行开始的家庭；同一户的成员应排在一起，不同的户应有不同的户编号")
+                           % {"no": key, "row": first_rows[key]})
+            else:
+                first_rows[key] = number
+        if not repeated:
+            run.append((number, cells))
+    if run:
+        _read_person_household(sheet, mapping, errors, households, run_key, run)
+
+
+def _read_person_household(sheet, mapping, errors, households, key, rows):
+    heads = [(n, c) for n, c in rows if clean_text(cell(c, mapping, "relation"), compact=True) == Relation.HEAD.value]
+    first_row = rows[0][0]
+    if len(heads) != 1:
+        errors.add(sheet.name, first_row, "relation", key,
+                   _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
+        return
+    head_row, head_cells = heads[0]
+    head = parse_id(cell(head_cells, mapping, "id_number"), errors, sheet.name, head_row, "id_number")
+    values = household_values(head_cells, mapping, errors, sheet.name, head_row)
+    values["head_name"] = clean_text(cell(head_cells, mapping, "name"), compact=True)[:32]
+    location = []
+    for loc in LOCATION:
+        found_value = next((clean_text(cell(c, mapping, loc), compact=True) for n, c in [heads[0]] + rows
+                            if clean_text(cell(c, mapping, loc), compact=True)), "")
+        location.append(found_value)
+    if not all(location):
+        errors.add(sheet.name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
+    size = parse_int(cell(head_cells, mapping, "size"), errors, sheet.name, head_row, "size") if "size" in mapping else None
+    hh = HouseholdRow(sheet.name, head_row, head.number if head else "", tuple(location), values,
+                      members_listed=True, declared_size=size, size_cell=(sheet.name, head_row))
+    for number, cells in rows:
+        person = head if number == head_row else parse_id(
+            cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
+        person_fields = person_values(cells, mapping, errors, sheet.name, number)
+        if person is not None:
+            hh.members.append(PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, person_fields))
+    if head is None:
+        return
+    if head.number in households:
+        errors.add(sheet.name, head_row, "id_number", head.number,
+                   _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
+        return
+    households[head.number] = hh
 
 
 def _check_people(rows: list[HouseholdRow], errors: Collector):
@@ -376,16 +392,22 @@ MEMBER_COMPARE = list(MEMBER_FIELDS.values())
 _VERBOSE = {f.attname: str(f.verbose_name) for f in Household._meta.concrete_fields}
 _VERBOSE.update({f"m.{f.attname}": str(f.verbose_name) for f in Member._meta.concrete_fields})
 _VERBOSE["village_id"] = "所在村"
+# Field → its place in the tuples plan_and_write reads: households (pk, *HOUSEHOLD_COMPARE),
+# members' compared fields (MEMBER_COMPARE).
+_HH_AT = {name: index for index, name in enumerate(HOUSEHOLD_COMPARE, start=1)}
+_M_AT = {name: index for index, name in enumerate(MEMBER_COMPARE)}
 
 
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
     """Compare with the database; write in bulk unless dry_run or any error. Call inside atomic()."""
+    # Plain tuples, not model instances, throughout: a county re-import compares 50,000
+    # households and 200,000 members, and instances cost both time and memory.
     heads = [hh.head_id for hh in rows]
-    existing, outside = {}, set()
+    existing, outside = {}, set()  # head ID → (pk, *HOUSEHOLD_COMPARE)
     visible = Household.objects.visible_to(user)
     for chunk in chunks(heads):
-        for household in visible.filter(head_id_number__in=chunk).only("pk", "head_id_number", *HOUSEHOLD_COMPARE):
-            existing[household.head_id_number] = household
+        for household in visible.filter(head_id_number__in=chunk).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE):
+            existing[household[0]] = household[1:]
         missing_here = set(chunk) - set(existing)
         if missing_here:
             outside |= set(Household.objects.filter(head_id_number__in=missing_here).values_list("head_id_number", flat=True))
@@ -394,19 +416,30 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
-    # Plain rows, not model instances: a county re-import compares 200,000 members.
-    known_members = {}
+    # Members already in the database, compared a chunk at a time so that only the differences are
+    # kept (a county re-import reads 200,000 of them): the IDs found, who is in another household,
+    # and for changed people (Member with every compared field set, for bulk_update; [(field, before, after)]).
+    known, moved, member_diffs = set(), {}, {}
     for chunk in chunks(people):
-        for member in Member.objects.filter(id_number__in=chunk).values(
-                "pk", "id_number", "household_id", "household__head_id_number", "household__head_name", *MEMBER_COMPARE):
-            known_members[member["id_number"]] = member
-    elsewhere = {n: m for n, m in known_members.items() if m["household__head_id_number"] != people[n][0].head_id}
-    visible_ids = set(visible.filter(pk__in={m["household_id"] for m in elsewhere.values()}).values_list("pk", flat=True))
-    for id_number, member in elsewhere.items():
+        for id_number, pk, household_id, *old in Member.objects.filter(id_number__in=chunk).values_list(
+                "id_number", "pk", "household_id", *MEMBER_COMPARE):
+            hh, person = people[id_number]
+            known.add(person.id_number)
+            if household_id != existing.get(hh.head_id, (None,))[0]:
+                moved[id_number] = household_id
+            diffs = [(n, old[_M_AT[n]], v) for n, v in person.values.items() if not same(old[_M_AT[n]], v)]
+            if diffs:
+                member_diffs[id_number] = (Member(pk=pk, **dict(zip(MEMBER_COMPARE, old))), diffs)
+    households_of_moved = {pk: (head_id, head_name) for pk, head_id, head_name in Household.objects.filter(
+        pk__in=set(moved.values())).values_list("pk", "head_id_number", "head_name")} if moved else {}
+    elsewhere = {n: pk for n, pk in moved.items() if households_of_moved[pk][0] != people[n][0].head_id}
+    visible_ids = set(visible.filter(pk__in=set(elsewhere.values())).values_list("pk", flat=True))
+    for id_number, household_pk in elsewhere.items():
         hh, person = people[id_number]
-        if member["household_id"] in visible_ids:
+        if household_pk in visible_ids:
+            head_id, head_name = households_of_moved[household_pk]
             message = _("此人已是%(head)s户的成员（户主身份证号 %(id)s），一人只能属于一户") % {
-                "head": member["household__head_name"], "id": idcard.mask(member["household__head_id_number"])}
+                "head": head_name, "id": idcard.mask(head_id)}
         else:
             message = _("此人已登记在其他农户中（可能在您管辖范围以外），一人只能属于一户")
         errors.add(person.sheet, person.row, "id_number", id_number, message)
@@ -425,65 +458,68 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         old = existing.get(hh.head_id)
         if old is None:
             counts["households_new"] += 1
-            new_households.append(Household(head_id_number=hh.head_id, **values))
+            new_households.append({"head_id_number": hh.head_id, **values})
             continue
-        diffs = [(name, getattr(old, name), value) for name, value in values.items() if not same(getattr(old, name), value)]
+        diffs = [(name, old[_HH_AT[name]], value) for name, value in values.items() if not same(old[_HH_AT[name]], value)]
         if not diffs:
             counts["households_unchanged"] += 1
             continue
         counts["households_changed"] += 1
+        # Every compared field set, so bulk_update's shared field list writes no stale default.
+        changed = Household(pk=old[0], **dict(zip(HOUSEHOLD_COMPARE, old[1:])))
         for name, before, after in diffs:
-            setattr(old, name, after)
+            setattr(changed, name, after)
             changed_hh_fields.add(name)
             result.changes.append(_("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                "head": hh.values.get("head_name") or old.head_name, "sheet": hh.sheet, "row": hh.row,
+                "head": hh.values.get("head_name") or old[_HH_AT["head_name"]], "sheet": hh.sheet, "row": hh.row,
                 "field": _VERBOSE.get(name, name), "old": describe(before), "new": describe(after)})
-        old.updated_at = now
-        changed_households.append(old)
+        changed.updated_at = now
+        changed_households.append(changed)
 
     new_members, changed_members, changed_m_fields = [], [], set()
     for hh in rows:
         for person in hh.members:
-            old = known_members.get(person.id_number)
-            if old is None:
+            if person.id_number not in known:
                 counts["members_new"] += 1
                 new_members.append((hh.head_id, person))
                 continue
-            diffs = [(n, old[n], v) for n, v in person.values.items() if not same(old[n], v)]
-            if not diffs:
+            if person.id_number not in member_diffs:
                 counts["members_unchanged"] += 1
                 continue
             counts["members_changed"] += 1
-            # Every compared field set, so bulk_update's shared field list writes no stale default.
-            changed = Member(pk=old["pk"], **{name: old[name] for name in MEMBER_COMPARE})
+            changed, diffs = member_diffs[person.id_number]
+            old_name = changed.name
             for name, before, after in diffs:
                 setattr(changed, name, after)
                 changed_m_fields.add(name)
                 result.changes.append(_("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                    "name": person.values.get("name") or old["name"], "sheet": person.sheet, "row": person.row,
+                    "name": person.values.get("name") or old_name, "sheet": person.sheet, "row": person.row,
                     "field": _VERBOSE.get(f"m.{name}", name), "old": describe(before), "new": describe(after)})
             changed_members.append(changed)
 
     # People the database has in these households and the file does not list: reported, never deleted.
     listed = {hh.head_id: hh for hh in rows if hh.members_listed}
-    matched = {existing[h].pk: h for h in listed if h in existing}
+    matched = {existing[h][0]: h for h in listed if h in existing}
     for chunk in chunks(matched):
-        for member in Member.objects.filter(household_id__in=chunk).only("id_number", "name", "household_id"):
-            if member.id_number not in people:
-                hh = listed[matched[member.household_id]]
+        for household_id, id_number, name in Member.objects.filter(household_id__in=chunk).values_list(
+                "household_id", "id_number", "name"):
+            if id_number not in people:
+                hh = listed[matched[household_id]]
                 result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
-                                      % {"head": hh.values.get("head_name", ""), "name": member.name,
-                                         "id": idcard.mask(member.id_number)})
+                                      % {"head": hh.values.get("head_name", ""), "name": name,
+                                         "id": idcard.mask(id_number)})
     result.counts = counts
     if dry_run:
         return
 
-    Household.objects.bulk_create(new_households, batch_size=CHUNK)
-    ids = {h.head_id_number: h.pk for h in new_households}
-    ids.update({head: h.pk for head, h in existing.items()})
-    result.created_household_ids = [h.pk for h in new_households]
-    insert_all(Member, [Member(household_id=ids[head], id_number=p.id_number, sex=p.sex, birth_date=p.birth_date, **p.values)
-                        for head, p in new_members])
+    insert_rows(Household, new_households)
+    ids = {head: h[0] for head, h in existing.items()}
+    for chunk in chunks(h["head_id_number"] for h in new_households):
+        ids.update(Household.objects.filter(head_id_number__in=chunk).values_list("head_id_number", "pk"))
+    result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
+    del new_households
+    insert_rows(Member, ({"household_id": ids[head], "id_number": p.id_number, "sex": p.sex, "birth_date": p.birth_date,
+                          **p.values} for head, p in new_members))
     if changed_households:
         Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
     if changed_members:

@@ -130,7 +130,8 @@ def _calamine_sheets(data: bytes) -> list[Sheet]:
         start = sheet.start or (0, 0)
         pad = [None] * start[1]
         for offset, values in enumerate(sheet.iter_rows()):
-            yield start[0] + offset + 1, pad + [None if v == "" else v for v in values]
+            cells = [None if v == "" else v for v in values]
+            yield start[0] + offset + 1, pad + cells if pad else cells
 
     return [
         Sheet(meta.name, rows(meta.name))

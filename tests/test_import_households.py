@@ -137,6 +137,23 @@ def test_household_and_member_sheets_with_title_rows_merged_cells_and_a_hidden_s
     assert household.members.get(relation="配偶").health == "长期慢性病"
 
 
+def test_new_rows_get_list_causes_timestamps_and_the_model_defaults(world):
+    """The bulk write sends plain rows (COPY on PostgreSQL): JSON, dates and left-out fields must land as the ORM's."""
+    head_id = pid(11)
+    text = ("县,乡(镇),村,户主姓名,身份证号码,贫困户属性,其他致贫原因\n"
+            f"通渭县,马营镇,东关村,张三,{head_id},一般贫困户,因病、缺资金\n")
+    result = run(text.encode(), world.users.town_a, filename="roster.csv")
+    assert result.ok, [str(e) for e in result.errors]
+    household = Household.objects.get(head_id_number=head_id)
+    assert household.other_causes == ["因病", "缺资金"] and household.status == "在册"
+    assert household.created_at is not None and household.updated_at is not None and not household.working_away
+    assert result.created_household_ids == [household.pk]
+    head = household.members.get()
+    assert (head.name, head.relation, head.sex, head.birth_date) == ("张三", "户主", "M", datetime.date(1970, 1, 1))
+    assert (head.ethnicity, head.schooling, head.health) == ("汉族", "非在校生", "健康")
+    assert head.has_medical_insurance is True and head.has_pension_insurance is False
+
+
 def test_reimporting_the_same_file_changes_nothing(world):
     data = household_workbook([family(1), family(2, "李四")])
     assert run(data, world.users.town_a).ok

@@ -6,7 +6,7 @@ import io
 import zipfile
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from imports.households import import_households
 from imports.reader import MAX_UNCOMPRESSED_BYTES, FileRefused
@@ -91,6 +91,20 @@ def test_the_same_head_twice_in_one_row_per_person_file(world):
     one, members = family(1)
     messages = refused(person_workbook([(one, members), (one, members)]), world.users.town_a)
     assert any("同一户主在第4行已出现过" in m for m in messages), messages
+
+
+def test_a_household_number_used_again_further_down(world):
+    """Households are read one at a time, so a 户编号 must not come back after another household."""
+    data = person_workbook([family(1, "张三"), family(2, "李四"), family(3, "王五")])
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.active
+    for row in sheet.iter_rows(min_row=4):
+        if row[0].value == "H003":
+            row[0].value = "H001"
+    messages = refused(save(book), world.users.town_a)
+    assert any("第12行" in m and "户编号“H001”已用于第4行开始的家庭" in m and "同一户的成员应排在一起" in m
+               for m in messages), messages
+    assert sum("户编号" in m for m in messages) == 1, messages
 
 
 def test_a_person_already_in_another_household(world):

@@ -4,10 +4,14 @@ Input arrives from hand-typed forms and decades-old spreadsheets, so it is
 normalised before it is judged: NFKC folds full-width digits and the
 ideographic space, invisible characters are dropped, a lowercase x is
 upper-cased and a 15-digit first-generation number is upgraded to 18 digits.
-The checksum and the date are checked by python-stdnum.
+The checksum (ISO 7064 MOD 11-2) comes from a precomputed weight table and the
+date from the standard library: a county roster checks 200,000 IDs, and this
+is several times faster than python-stdnum's cn.ric, which the tests use as the
+oracle that both agree on every number.
 """
 
 import datetime
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,12 +19,14 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import ric
-
 # Zero-width and BOM characters survive NFKC and copy-paste from web pages.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _WHITESPACE = re.compile(r"\s+")
+# GB 11643: digit i (from the left, 0-based) weighs 2^(17-i) mod 11; the weighted sum mod 11 picks the check character.
+_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
+_CHECK_CHARACTERS = "10X98765432"
+# Per position, digit character → its weighted value: one lookup per digit instead of int() and a multiply.
+_PRODUCTS = tuple({str(d): w * d for d in range(10)} for w in _WEIGHTS)
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,10 @@ class ResidentId:
 
 
 def normalize(raw: str) -> str:
-    text = unicodedata.normalize("NFKC", str(raw))
+    text = str(raw)
+    if text.isascii() and text.isalnum():
+        return text.upper()  # the usual case: NFKC leaves ASCII letters and digits alone, nothing to drop
+    text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _WHITESPACE.sub("", text)
     return text.upper()
@@ -44,8 +53,11 @@ def upgrade_15(number: str) -> str:
 
 
 def _check_digit(body17: str) -> str:
-    # stdnum's helper expects the whole number and ignores its last character.
-    return ric.calc_check_digit(body17 + "0")
+    try:
+        total = sum(map(operator.getitem, _PRODUCTS, body17))
+    except KeyError:  # a non-ASCII decimal digit that NFKC does not fold
+        total = sum(w * int(d) for w, d in zip(_WEIGHTS, body17))
+    return _CHECK_CHARACTERS[total % 11]
 
 
 def parse(raw: str, *, today: datetime.date | None = None) -> ResidentId:
@@ -71,13 +83,13 @@ def parse(raw: str, *, today: datetime.date | None = None) -> ResidentId:
         raise ValidationError(
             _("身份证号码“%(value)s”校验位错误，请核对"), code="checksum", params={"value": number}
         )
-    # stdnum's validate() also demands that the area code existed in the birth
-    # year, but IDs carry the code of the place of registration, which is often
-    # years later (通渭 was 622424 until 2003, 621121 after), so that check
-    # would refuse real people. The date and the checksum are what we enforce.
+    # The area code is not checked against the year (as stdnum's validate() does):
+    # IDs carry the code of the place of registration, which is often years later
+    # (通渭 was 622424 until 2003, 621121 after), so that check would refuse real
+    # people. The date and the checksum are what we enforce.
     try:
-        birth_date = ric.get_birth_date(number)
-    except stdnum_errors.ValidationError:
+        birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         raise ValidationError(
             _("身份证号码“%(value)s”中的出生日期无效"), code="birth_date", params={"value": number}
         ) from None
