@@ -107,7 +107,7 @@ def _match(rows, units, errors):
 
 
 def import_cadres(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
-                  xlsx_engine: str = "openpyxl") -> ImportResult:
+                  xlsx_engine: str = "calamine") -> ImportResult:
     """Check a unit's cadre roster and, if every row is valid and not dry_run, write it all."""
     errors = Collector()
     result = ImportResult(noun=_("干部"))

@@ -341,7 +341,7 @@ def describe(value):
 
 
 def read_table(data: bytes, *, filename: str, anchors: set, required: tuple, errors: Collector, what: str,
-               progress=None, xlsx_engine="openpyxl"):
+               progress=None, xlsx_engine="calamine"):
     """The data rows (sheet name, row number, cells, mapping) of the first visible sheet whose
     header names an anchor column; for the one-sheet kinds (cadres, links, pairings)."""
     sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)

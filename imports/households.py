@@ -178,7 +178,7 @@ def classify(mapping: dict) -> str | None:
 
 
 
-def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="openpyxl"):
+def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="calamine"):
     """Parse the file into HouseholdRows (no database access)."""
     sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)
     found = {}
@@ -528,7 +528,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
 
 
 def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
-                      xlsx_engine: str = "openpyxl") -> HouseholdResult:
+                      xlsx_engine: str = "calamine") -> HouseholdResult:
     """Check a household roster and, if every row is valid and not dry_run, write it all.
 
     Raises FileRefused when the file as a whole cannot be read; row problems are

@@ -52,7 +52,7 @@ def _read(data, filename, errors, progress, xlsx_engine):
 
 
 def import_links(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
-                 xlsx_engine: str = "openpyxl") -> ImportResult:
+                 xlsx_engine: str = "calamine") -> ImportResult:
     """Check a list of unit–village links and, if every row is valid and not dry_run, open the new ones."""
     errors = Collector()
     result = ImportResult(noun=_("联村关系"))

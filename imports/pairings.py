@@ -109,7 +109,7 @@ def _find_households(rows, user, errors):
 
 
 def import_pairings(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
-                    xlsx_engine: str = "openpyxl") -> ImportResult:
+                    xlsx_engine: str = "calamine") -> ImportResult:
     """Check a list of cadre–household pairings and, if every row passes the pairing rules, open them all."""
     errors = Collector()
     result = ImportResult(noun=_("结对关系"))

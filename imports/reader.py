@@ -154,7 +154,7 @@ def _csv_sheets(data: bytes, name: str) -> list[Sheet]:
     return [Sheet(name, rows())]
 
 
-def open_sheets(data: bytes, *, filename: str = "", xlsx_engine: str = "openpyxl") -> list[Sheet]:
+def open_sheets(data: bytes, *, filename: str = "", xlsx_engine: str = "calamine") -> list[Sheet]:
     """The visible sheets of a roster file; raises FileRefused for what cannot be read."""
     kind = sniff(data)
     if kind == "xlsx":
