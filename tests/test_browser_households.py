@@ -17,6 +17,7 @@ def test_township_staff_finds_and_opens_a_household(chromium, live_server, world
     page.click("nav >> text=农户")
     page.fill("input[name=q]", "王建国")
     page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/households/?q=*")  # the filtered page, not the one being left
     rows = page.locator("table.list tbody tr")
     assert rows.count() == 1
     masked = rows.first.locator("td[data-label=身份证号码]").inner_text()
