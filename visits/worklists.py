@@ -124,18 +124,21 @@ def uncontacted_this_quarter(user, on):
     return _not_contacted_since(user, on, quarter_start(on))
 
 
-def pairings_behind(user, on, quotas: Quotas):
-    """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
-    done = (
-        Visit.objects.filter(
-            cadre=OuterRef("cadre_id"), household=OuterRef("household_id"),
-            visited_on__gte=datetime.date(on.year, 1, 1), visited_on__lte=on,
-        )
+def _count_this_year(visits, on, per: str):
+    """How many of these visits (matched to one outer row, grouped `per` that row's key) fell from
+    1 January to `on`, as a subquery."""
+    return (
+        visits.filter(visited_on__gte=datetime.date(on.year, 1, 1), visited_on__lte=on)
         .order_by()
-        .values("household")
+        .values(per)
         .annotate(n=Count("pk"))
         .values("n")
     )
+
+
+def pairings_behind(user, on, quotas: Quotas):
+    """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
+    done = _count_this_year(Visit.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id")), on, "household")
     owed = Quotas.expression(quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code")
     return (
         Pairing.objects.visible_to(user)
@@ -157,16 +160,7 @@ def cadres_behind(user, on, quotas: Quotas):
 
 def links_behind(user, on, quotas: Quotas):
     """Village links in force on `on` whose unit has made fewer village visits there this year than owed."""
-    done = (
-        UnitVisit.objects.filter(
-            unit=OuterRef("unit_id"), village=OuterRef("village_id"),
-            visited_on__gte=datetime.date(on.year, 1, 1), visited_on__lte=on,
-        )
-        .order_by()
-        .values("village")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    done = _count_this_year(UnitVisit.objects.filter(unit=OuterRef("unit_id"), village=OuterRef("village_id")), on, "village")
     owed = Quotas.expression(quotas.villages, VisitQuota.VILLAGE_DEFAULT, on, "started_on", "village__code")
     return (
         village_links_in_scope(user)
