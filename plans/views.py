@@ -77,20 +77,12 @@ def village_plan_edit(request, code):
     year = _year(request)
     plan = VillagePlan.objects.filter(village=village, year=year).first()
     form = VillagePlanForm(request.POST or None, plan=plan)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_village_plan(
-                village=village, year=year, data=form.plan_data(), by=request.user,
-                expected_version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("已保存 %(village)s %(year)s 年帮扶计划") % {"village": village, "year": year})
-            return redirect(f"{reverse('plans:village', args=[village.code])}?year={year}")
-    context = {"form": form, "title": _("%(village)s %(year)s 年村帮扶计划") % {"village": village, "year": year},
-               "year": year, "cancel": reverse("plans:village", args=[village.code])}
-    return render(request, "plans/plan_form.html", context)
+    return _edit_plan(
+        request, form, year, subject=village, page=reverse("plans:village", args=[village.code]),
+        save=lambda data, version: services.save_village_plan(
+            village=village, year=year, data=data, by=request.user, expected_version=version),
+        title=_("%(subject)s %(year)s 年村帮扶计划"),
+    )
 
 
 @login_required
@@ -115,17 +107,24 @@ def household_plan_edit(request, pk):
         form = HouseholdPlanForm(request.POST or None, plan=plan)
     else:
         form = HouseholdPlanForm.for_new_plan(household, request.POST or None)
+    return _edit_plan(
+        request, form, year, subject=household, page=reverse("plans:household", args=[household.pk]),
+        save=lambda data, version: services.save_household_plan(
+            household=household, year=year, data=data, by=request.user, expected_version=version),
+        title=_("%(subject)s %(year)s 年帮扶计划"),
+    )
+
+
+def _edit_plan(request, form, year, *, subject, page, save, title):
+    """The edit flow both plan kinds share: save through the service (which checks the version the
+    form was opened at), then back to the plan's page for that year."""
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_household_plan(
-                household=household, year=year, data=form.plan_data(), by=request.user,
-                expected_version=form.cleaned_data["version"],
-            )
+            save(form.plan_data(), form.cleaned_data["version"])
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("已保存 %(household)s %(year)s 年帮扶计划") % {"household": household, "year": year})
-            return redirect(f"{reverse('plans:household', args=[household.pk])}?year={year}")
-    context = {"form": form, "title": _("%(household)s %(year)s 年帮扶计划") % {"household": household, "year": year},
-               "year": year, "cancel": reverse("plans:household", args=[household.pk])}
+            messages.success(request, _("已保存 %(subject)s %(year)s 年帮扶计划") % {"subject": subject, "year": year})
+            return redirect(f"{page}?year={year}")
+    context = {"form": form, "title": title % {"subject": subject, "year": year}, "year": year, "cancel": page}
     return render(request, "plans/plan_form.html", context)
