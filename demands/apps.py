@@ -6,3 +6,10 @@ class DemandsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "demands"
     verbose_name = _("诉求台账")
+
+    def ready(self):
+        from visits import entry
+
+        from .visit_entry import DEMAND_ROWS
+
+        entry.register(DEMAND_ROWS)  # the demand rows on the visit entry page

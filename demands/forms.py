@@ -1,5 +1,10 @@
+import uuid
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from shuanglian.lib.widgets import HtmlDateInput
 
 from .models import Demand, DemandAction, Level
 
@@ -58,6 +63,36 @@ DemandRowFormSet = forms.formset_factory(DemandRowForm, extra=2, max_num=10)
 def demand_rows(formset) -> list[dict]:
     """The filled rows of a valid formset (blank rows are left out)."""
     return [row for row in (form.cleaned_data for form in formset.forms) if row.get("text")]
+
+
+class RaiseDemandForm(forms.Form):
+    """A demand taken outside a visit (a call to the township, a liaison's own visit), on the household page."""
+
+    category = forms.ChoiceField(
+        label=_("诉求类别"), choices=[("", "—"), *Demand.Category.choices],
+        error_messages={"required": _("请选择诉求类别"), "invalid_choice": _("请选择有效的诉求类别")},
+    )
+    raised_on = forms.DateField(
+        label=_("提出日期"), widget=HtmlDateInput,
+        error_messages={"required": _("请填写提出日期"), "invalid": _("请按 年-月-日 填写提出日期")},
+    )
+    text = forms.CharField(
+        label=_("诉求内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("请填写诉求内容"), "max_length": _("诉求内容最多 %(limit_value)d 字")},
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("raised_on", timezone.localdate())
+            self.initial["submission_key"] = uuid.uuid4()
+
+    def clean_raised_on(self):
+        day = self.cleaned_data["raised_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("提出日期 %(day)s 晚于今天") % {"day": day})
+        return day
 
 
 class ActionForm(forms.Form):

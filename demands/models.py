@@ -136,6 +136,8 @@ class Demand(models.Model):
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Set by the household page's form, so a double-clicked submit raises one demand, not two.
+    submission_key = models.UUIDField(_("提交标识"), unique=True, null=True, blank=True, editable=False)
 
     objects = DemandQuerySet.as_manager()
 

@@ -2,10 +2,11 @@
 updates the demand in one transaction. Refusals are ValidationErrors in Chinese."""
 
 import datetime
+import uuid
 from collections import Counter, defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,11 +48,16 @@ def due_date(village_code: str, level: str, start: datetime.date) -> datetime.da
 
 @transaction.atomic
 def raise_demand(*, household: Household, category: str, text: str, by, visit=None,
-                 raised_on: datetime.date | None = None) -> Demand:
+                 raised_on: datetime.date | None = None, submission_key: uuid.UUID | None = None) -> Demand:
     """Put a household's demand on its cadre's desk, with the cadre level's deadline.
 
     The clock starts on the day it was raised (the visit's date), not on the day it was typed in.
+    The same submission key twice (a double-clicked button) returns the first demand.
     """
+    if submission_key:
+        earlier = Demand.objects.filter(submission_key=submission_key).first()
+        if earlier:
+            return earlier
     if not may_raise(by):
         raise ValidationError(_("您的角色不能登记诉求"), code="role")
     if not Household.objects.visible_to(by).filter(pk=household.pk).exists():
@@ -66,11 +72,19 @@ def raise_demand(*, household: Household, category: str, text: str, by, visit=No
     raised_on = raised_on or (visit.visited_on if visit else timezone.localdate())
     if raised_on > timezone.localdate():
         raise ValidationError({"raised_on": _("提出日期 %(day)s 晚于今天") % {"day": raised_on}})
-    demand = Demand.objects.create(
+    demand = Demand(
         household=household, visit=visit, raised_on=raised_on, category=category, text=text,
         level=Level.CADRE, status=Demand.Status.PENDING, raised_by=by,
-        due_on=due_date(household.village_id, Level.CADRE, raised_on),
+        due_on=due_date(household.village_id, Level.CADRE, raised_on), submission_key=submission_key,
     )
+    try:
+        with transaction.atomic():
+            demand.save()
+    except IntegrityError:
+        if not submission_key:
+            raise
+        # Both clicks passed the check above at once; the first one's demand stands.
+        return Demand.objects.get(submission_key=submission_key)
     DemandAction.objects.create(demand=demand, kind=Kind.RAISE, text=text, from_level=Level.CADRE, by=by)
     return demand
 

@@ -5,17 +5,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from households.views import get_household_for_user
 from shuanglian.access import is_unit_liaison, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
 from shuanglian.lib.excel import xlsx_response
 
 from . import services
-from .forms import ACTION_PROMPTS, ActionForm, DemandFilterForm
+from .forms import ACTION_PROMPTS, ActionForm, DemandFilterForm, RaiseDemandForm
 from .models import Demand
 
 
@@ -150,3 +152,26 @@ def demand_act(request, pk):
     else:
         messages.success(request, _("已%(action)s") % {"action": kind})
     return redirect("demands:detail", pk=demand.pk)
+
+
+@login_required
+def demand_raise(request, household_pk):
+    """提出诉求 for one household outside a visit. The household page shows this form; this page
+    shows it again with the errors, so nothing typed is lost."""
+    if not services.may_raise(request.user):
+        raise PermissionDenied
+    household = get_household_for_user(request.user, household_pk)
+    form = RaiseDemandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.raise_demand(
+                household=household, category=data["category"], text=data["text"], raised_on=data["raised_on"],
+                submission_key=data["submission_key"], by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已登记 %(household)s 的诉求") % {"household": household})
+            return redirect(reverse("households:detail", args=[household.pk]) + "#demands")
+    return render(request, "demands/demand_raise.html", {"household": household, "form": form})

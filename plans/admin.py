@@ -1,8 +1,59 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
-from shuanglian.admin_scope import ScopedAdmin
+from shuanglian.admin_scope import ScopedAdmin, ScopedInline
 
-from .models import HouseholdPlan, VillagePlan
+from .models import HouseholdPlan, HouseholdPlanVersion, VillagePlan, VillagePlanVersion
+
+
+class VersionInline(ScopedInline):
+    """A plan's versions, newest first, each with what it held: the record of what was promised."""
+
+    fields = ["number", "changed_by", "changed_at", "changes", "content"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        # The parent plan is already scoped (PlanAdmin); the inline only adds who made each version.
+        return self.model.objects.select_related("changed_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("修改的项目"))
+    def changes(self, version):
+        return _("制定计划") if version.number == 1 else "、".join(version.changed_labels)
+
+    @admin.display(description=_("内容"))
+    def content(self, version):
+        plan_model = self.model._meta.get_field("plan").related_model
+        return format_html_join(
+            "", "<div><strong>{}</strong>：{}</div>",
+            ((plan_model._meta.get_field(name).verbose_name, _display(value)) for name, value in version.data.items()),
+        )
+
+
+def _display(value) -> str:
+    if isinstance(value, list):
+        return "、".join(
+            " ".join(str(part) for part in item.values()) if isinstance(item, dict) else str(item) for item in value
+        ) or "—"
+    return "—" if value in (None, "") else str(value)
+
+
+class VillagePlanVersionInline(VersionInline):
+    model = VillagePlanVersion
+
+
+class HouseholdPlanVersionInline(VersionInline):
+    model = HouseholdPlanVersion
 
 
 class PlanAdmin(ScopedAdmin):
@@ -23,6 +74,7 @@ class VillagePlanAdmin(PlanAdmin):
     list_filter = ["year"]
     search_fields = ["village__name", "leading_industry"]
     list_select_related = ["village", "updated_by"]
+    inlines = [VillagePlanVersionInline]
 
 
 @admin.register(HouseholdPlan)
@@ -31,3 +83,4 @@ class HouseholdPlanAdmin(PlanAdmin):
     list_filter = ["year"]
     search_fields = ["household__head_name"]
     list_select_related = ["household", "updated_by"]
+    inlines = [HouseholdPlanVersionInline]

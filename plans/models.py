@@ -166,6 +166,9 @@ class PlanVersionBase(models.Model):
         abstract = True
         ordering = ["-number"]
 
+    def __str__(self):
+        return f"第 {self.number} 版"
+
     @property
     def changed_labels(self) -> list[str]:
         model = self._meta.get_field("plan").related_model

@@ -36,3 +36,24 @@ def log_in(page, live_server, username, password="pw"):
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def nav_link(page, text):
+    """The top navigation's link called `text`."""
+    return page.locator("nav.nav").get_by_role("link", name=text, exact=True, include_hidden=True)
+
+
+def reveal_nav_link(page, text):
+    """Open 菜单 (on a phone) and the link's group if they are closed; return the link."""
+    link = nav_link(page, text)
+    menu = page.locator("details.menu > summary")
+    if not link.is_visible() and menu.is_visible() and page.locator("details.menu[open]").count() == 0:
+        menu.click()
+    group = page.locator("nav.nav details.group", has=page.get_by_role("link", name=text, exact=True, include_hidden=True))
+    if not link.is_visible() and group.count():
+        group.locator("summary").click()
+    return link
+
+
+def click_nav_link(page, text):
+    reveal_nav_link(page, text).click()

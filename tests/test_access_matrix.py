@@ -195,6 +195,13 @@ MATRIX = {
         outsiders=OTHER_SIDE,
         extra={"data": {"kind": "受理"}},
     ),
+    # 提出诉求 from the household page: those who may raise demands (township staff, unit liaisons).
+    "demands:raise": Case(
+        kwargs=lambda w: {"household_pk": w.household_a.pk},
+        allowed=("admin", "town_a", "unit_a"),
+        forbidden=("province", "city_a", "county_a", "county_b"),
+        outsiders=("town_b", "unit_b"),
+    ),
     # Plans: read in scope, written by the household writers (township staff).
     "plans:list": Case(),
     "plans:village": Case(

@@ -1,6 +1,7 @@
 """A demand raised in the visit form, escalated by the township and resolved by the unit, all on the pages."""
 
 import pytest
+from django.utils import timezone
 
 from demands.models import Demand
 from tests.browser import DESKTOP, PHONE, log_in
@@ -60,3 +61,23 @@ def test_a_demand_is_escalated_and_then_resolved_through_the_pages(chromium, liv
     assert list(demand.actions.values_list("kind", "by__username")) == [
         ("提出", "town_a"), ("上报", "town_a"), ("受理", "unit_a"), ("办结", "unit_a"), ("反馈", "unit_a"),
     ]
+
+
+def test_a_unit_liaison_raises_a_demand_from_the_household_page(chromium, live_server, world):
+    context = chromium.new_context(viewport=PHONE)
+    page = context.new_page()
+    log_in(page, live_server, "unit_a")
+    page.goto(f"{live_server.url}/households/{world.household_a.pk}/")
+    form = page.locator("form.raise-demand")
+    form.locator("select").select_option("住房")
+    form.locator("textarea").fill("屋顶漏雨，需要维修")
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash")
+    assert page.url.endswith(f"/households/{world.household_a.pk}/#demands")
+    assert "已登记" in page.inner_text(".flash")
+    row = page.locator("table.household-demands tbody tr", has_text="屋顶漏雨，需要维修")
+    assert "帮扶干部" in row.inner_text() and "待办" in row.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()
+    demand = Demand.objects.get()
+    assert (demand.raised_by.username, demand.raised_on, demand.level) == ("unit_a", timezone.localtime(demand.created_at).date(), "干部")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, log_in
+from tests.browser import DESKTOP, PHONE, click_nav_link, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +14,7 @@ def test_township_staff_finds_and_opens_a_household(chromium, live_server, world
     log_in(page, live_server, "town_a")
     assert "马营镇" in page.inner_text(".scope")
 
-    page.click("nav >> text=农户")
+    click_nav_link(page, "农户名册")
     page.fill("input[name=q]", "王建国")
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**/households/?q=*")  # the filtered page, not the one being left

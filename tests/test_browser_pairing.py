@@ -4,7 +4,7 @@ import pytest
 
 from pairing.models import Cadre, Pairing, Proposal
 from tests import factories as f
-from tests.browser import DESKTOP, log_in
+from tests.browser import DESKTOP, click_nav_link, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +16,7 @@ def test_township_proposes_county_reviews_and_applies(chromium, live_server, wor
     page = context.new_page()
 
     log_in(page, live_server, "town_a")
-    page.click("nav >> text=结对方案")
+    click_nav_link(page, "结对方案")
     page.select_option("select[name=region]", world.town_a.code)
     page.click("text=生成方案")
     page.wait_for_url("**/proposals/*/")

@@ -12,15 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-# Demands raised during a visit are saved with it; the ledger's services own the demand rules.
-from demands import services as demand_services
-from demands.forms import DemandRowFormSet, demand_rows
 from households.models import Household
 from households.views import get_household_for_user
 from pairing.models import Cadre, Pairing
 from shuanglian.access import can_write, require_write
 
 from . import services, worklists
+# Sections other apps add to the entry page (the demand rows): visits must not import them.
+from .entry import all_valid, build_all, save_all
 from .forms import UnitVisitForm, VisitForm
 from .models import UnitVisit, Visit, village_links_in_scope
 
@@ -36,19 +35,15 @@ def visit_new(request):
         request.POST or None, households=households, cadres=cadres, initial=initial,
         village=village if village.isdigit() else None,
     )
-    # Posts without the demand rows (scripts, older forms) simply raise no demands.
-    has_rows = "demands-TOTAL_FORMS" in request.POST
-    demand_formset = DemandRowFormSet(request.POST if has_rows else None, prefix="demands")
-    if request.method == "POST" and form.is_valid() and (not has_rows or demand_formset.is_valid()):
+    sections = build_all(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and all_valid(sections):
         data = dict(form.cleaned_data)
         household = data.pop("household")
         cadre = data.pop("cadre") or _responsible_cadre(household, data["visited_on"])
         try:
             if cadre is None:
                 raise ValidationError(_("%(household)s 在该日没有帮扶责任人，请选择走访干部") % {"household": household})
-            visit = _record_with_demands(
-                request.user, household, cadre, data, demand_rows(demand_formset) if has_rows else []
-            )
+            visit = _record_with_sections(request.user, household, cadre, data, sections)
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
@@ -56,19 +51,16 @@ def visit_new(request):
             if "next" in request.POST:
                 return redirect(f"{reverse('visits:new')}?village={household.village_id}&cadre={cadre.pk}")
             return redirect("visits:household", household_pk=visit.household_id)
-    return render(request, "visits/visit_form.html", {"form": form, "demand_formset": demand_formset})
+    return render(request, "visits/visit_form.html", {"form": form, "sections": sections})
 
 
 @transaction.atomic
-def _record_with_demands(user, household, cadre, data, demands):
-    """The visit and the demands raised in it, all saved or none."""
+def _record_with_sections(user, household, cadre, data, sections):
+    """The visit and what its page's sections took down (the demands raised in it), all saved or none."""
     resubmitted = data.get("submission_key") and Visit.objects.filter(submission_key=data["submission_key"]).exists()
     visit = services.record_visit(household=household, cadre=cadre, by=user, **data)
     if not resubmitted:  # a double-clicked submit must not raise its demands twice
-        for row in demands:
-            demand_services.raise_demand(
-                household=household, category=row["category"], text=row["text"], by=user, visit=visit
-            )
+        save_all(sections, visit=visit, by=user)
     return visit
 
 
