@@ -38,6 +38,16 @@ def test_one_of_finds_any_number_of_values_and_nothing_for_none(world):
     assert Household.objects.filter(bulk.OneOf(F("pk"), pks[:2])).count() == 2
 
 
+def test_one_of_matches_values_with_quotes_backslashes_and_commas_exactly(world):
+    odd = ['王"五', "李\\四", "赵,六", "NULL", "{钱}"]
+    people = list(Member.objects.order_by("pk")[:len(odd)])
+    for person, name in zip(people, odd):
+        person.name = name
+        person.save(update_fields=["name"])
+    found = Member.objects.filter(bulk.OneOf(F("name"), odd + ["王", "五"])).values_list("name", flat=True)
+    assert sorted(found) == sorted(odd)
+
+
 def test_rows_in_several_blocks_are_all_written_with_the_model_defaults(world, small_blocks):
     hh = world.household_a
     bulk.insert_rows(Member, (person(hh, serial) for serial in range(1, 8)))
