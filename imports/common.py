@@ -245,7 +245,18 @@ def parse_vocab(key, value, errors, sheet, row, *, required=False):
 
 
 
+_HUNDREDTHS = Decimal("0.01")
+_MAX_DECIMAL = Decimal("1e8")
+
+
+@functools.lru_cache(maxsize=4096)  # incomes repeat across a roster's households
+def _money_from_float(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(_HUNDREDTHS)
+
+
 def parse_decimal(value, errors, sheet, row, key):
+    if type(value) is float and 0 <= value < 1e8:  # a number cell in range: the usual case
+        return _money_from_float(value)
     if value is None or clean_text(value) == "":
         return None
     try:
@@ -253,13 +264,15 @@ def parse_decimal(value, errors, sheet, row, key):
     except InvalidOperation:
         errors.add(sheet, row, key, value, _("应为数字"))
         return None
-    if number < 0 or number >= Decimal("1e8"):
+    if number < 0 or number >= _MAX_DECIMAL:
         errors.add(sheet, row, key, value, _("数值超出范围"))
         return None
-    return number.quantize(Decimal("0.01"))
+    return number.quantize(_HUNDREDTHS)
 
 
 def parse_int(value, errors, sheet, row, key):
+    if type(value) is float and value.is_integer():  # a number cell: nothing to clean
+        return int(value)
     text = clean_text(value, compact=True)
     if not text:
         return None

@@ -367,14 +367,16 @@ def _person_household_reader(sheet_name, mapping, errors, households):
     head_relation = Relation.HEAD.value
     person_values = member_reader(mapping)
 
-    def is_head(cells):
-        relation = cells[relation_at]
+    def is_head(relation):
         return relation == head_relation or (relation is not None and clean_text(relation, compact=True) == head_relation)
 
     places = {}  # cell → cleaned name: a county roster names a few hundred places 200,000 times
 
     def place(rows, head_cells, at):
         """The head's 县/乡/村, or failing that the first given in the household's rows."""
+        value = places.get(head_cells[at])
+        if value:  # the usual case: on the head's row, and seen before
+            return value
         for cells in (head_cells, *(c for _n, c in rows)):
             raw = cells[at]
             value = places.get(raw)
@@ -387,7 +389,7 @@ def _person_household_reader(sheet_name, mapping, errors, households):
         return ""
 
     def read(key, rows):
-        heads = [(n, c) for n, c in rows if is_head(c)]
+        heads = [(n, c) for n, c in rows if c[relation_at] == head_relation or is_head(c[relation_at])]
         if len(heads) != 1:
             errors.add(sheet_name, rows[0][0], "relation", key,
                        _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
