@@ -368,7 +368,8 @@ def _person_household_reader(sheet_name, mapping, errors, households):
     person_values = member_reader(mapping)
 
     def is_head(relation):
-        return relation == head_relation or (relation is not None and clean_text(relation, compact=True) == head_relation)
+        return relation == head_relation or (
+            relation is not None and clean_text(relation, compact=True) == head_relation)
 
     places = {}  # cell → cleaned name: a county roster names a few hundred places 200,000 times
 
@@ -458,7 +459,8 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     heads = [hh.head_id for hh in rows]
     visible = Household.objects.visible_to(user)
     existing = {}  # head ID → (pk, *HOUSEHOLD_COMPARE)
-    for household in visible.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE):
+    in_scope = visible.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE)
+    for household in in_scope:
         existing[household[0]] = household[1:]
     registered = Household.objects.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", flat=True)
     outside = set(registered) - existing.keys()
@@ -471,7 +473,8 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     # re-import reads 200,000 of them): the IDs found, who is in another household, and for
     # changed people (Member with every compared field set, for bulk_update; [(field, before, after)]).
     known, moved, member_diffs = set(), {}, {}
-    found = Member.objects.filter(OneOf(F("id_number"), people)).values_list("id_number", "pk", "household_id", *MEMBER_COMPARE)
+    found = Member.objects.filter(OneOf(F("id_number"), people)).values_list(
+        "id_number", "pk", "household_id", *MEMBER_COMPARE)
     for id_number, pk, household_id, *old in found.iterator(chunk_size=STREAMED):
         hh, person = people[id_number]
         known.add(id_number)
@@ -556,7 +559,8 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     listing = {hh.head_id: hh for hh in rows if hh.members_listed}
     matched = {existing[h][0]: h for h in listing if h in existing}
     if matched:
-        listed_members = Member.objects.filter(OneOf(F("household_id"), matched)).values_list("household_id", "id_number", "name")
+        listed_members = Member.objects.filter(OneOf(F("household_id"), matched)).values_list(
+            "household_id", "id_number", "name")
         for household_id, id_number, name in listed_members.iterator(chunk_size=STREAMED):
             if id_number not in people:
                 hh = listing[matched[household_id]]
