@@ -1,4 +1,5 @@
-"""Writing many new rows at once, from plain dicts rather than model instances.
+"""Reading and writing many rows at once: one look-up for a whole file's keys, and new rows
+written from plain dicts rather than model instances.
 
 A county roster creates ~50,000 households and ~200,000 members. Building a
 model instance per row and letting bulk_create compile and bind INSERTs cost
@@ -8,19 +9,56 @@ go straight to the database: COPY on PostgreSQL, executemany elsewhere
 model's default, or for auto_now/auto_now_add fields the time of the insert.
 """
 
-import io
 import json
+import queue
+import threading
 from itertools import islice
 
 from django.db import connection, models
+from django.db.models import Lookup
 
 from .common import CHUNK
 
 _AS_IS = (models.CharField, models.BooleanField, models.IntegerField, models.ForeignKey)
-_COPY_BATCH = 50_000  # rows per COPY: bounds the text buffer held in memory
+_COPY_BLOCK = 5_000  # rows per block of COPY text handed to the writer thread
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _array_literal(values) -> str:
+    """PostgreSQL's text form of an array, {"a","b"} or {1,2}: one string parameter, which the
+    server reads in one go, where a Python list would be sent as ARRAY['a', 'b', …] with
+    200,000 constants to parse and plan."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    texts = [str(value) for value in values]
+    joined = '","'.join(texts)
+    if "\\" in joined or '"' in joined:
+        joined = '","'.join(text.replace("\\", "\\\\").replace('"', '\\"') for text in texts)
+    return '{"' + joined + '"}' if texts else "{}"
+
+
+class OneOf(Lookup):
+    """`filter(OneOf(F("field"), values))`: one query for any number of values. A county's
+    200,000 IDs as a hundred IN lists of 2,000 parameters cost seconds, in Django building them
+    and in the server planning each; PostgreSQL takes the values as one array (= ANY hashes
+    it), SQLite as one JSON text."""
+
+    lookup_name = "one_of"
+    prepare_rhs = False
+
+    def __init__(self, lhs, values):
+        super().__init__(lhs, list(values))
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        array_type = self.lhs.output_field.cast_db_type(connection)
+        return f"{lhs} = ANY(%s::{array_type}[])", (*params, _array_literal(self.rhs))
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*params, json.dumps(self.rhs))
 
 
 def _copy_text(value) -> str:
@@ -77,28 +115,108 @@ def insert_rows(model, rows) -> None:
     columns = _columns(model)
     names = ", ".join(connection.ops.quote_name(column) for _n, _c, _d, column in columns)
     table = connection.ops.quote_name(model._meta.db_table)
+    rows = iter(rows)
+    if connection.vendor == "postgresql":
+        _copy(f"COPY {table} ({names}) FROM STDIN", _copy_lines(columns, rows))
+        return
 
     def prepared(row):
         return [default if name not in row else (row[name] if convert is None else convert(row[name]))
                 for name, convert, default, _column in columns]
 
-    rows = iter(rows)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            lines_for = {}  # the row's field names → (line template, the fields it fills in)
-            while batch := list(islice(rows, _COPY_BATCH)):
-                lines = io.StringIO()
-                for row in batch:
-                    keys = tuple(row)
-                    if keys not in lines_for:
-                        lines_for[keys] = _line_template(columns, row)
-                    template, present = lines_for[keys]
-                    lines.write(template.format(*[_copy_text(row[name] if convert is None else convert(row[name]))
-                                                  for name, convert in present]))
-                del batch
-                lines.seek(0)
-                cursor.cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", lines)
+        while batch := list(islice(rows, CHUNK)):
+            cursor.executemany(sql, [prepared(row) for row in batch])
+
+
+def _copy_lines(columns, rows):
+    """COPY's text for the rows, a block of _COPY_BLOCK lines at a time."""
+    lines_for = {}  # the row's field names → (line template, the fields it fills in)
+    while batch := list(islice(rows, _COPY_BLOCK)):
+        lines = []
+        for row in batch:
+            keys = tuple(row)
+            if keys not in lines_for:
+                lines_for[keys] = _line_template(columns, row)
+            template, present = lines_for[keys]
+            lines.append(template.format(*[_copy_text(row[name] if convert is None else convert(row[name]))
+                                           for name, convert in present]))
+        del batch
+        yield "".join(lines)
+
+
+class _Abort(Exception):
+    """Raised inside the COPY when the rows could not be produced: the server abandons it."""
+
+
+class _Feed:
+    """What COPY … FROM STDIN reads in the writer thread: blocks of text handed over by the thread
+    that produces them, through a short queue (so at most a few blocks are held at once)."""
+
+    END, ABORT = object(), object()
+
+    def __init__(self):
+        self.blocks = queue.Queue(maxsize=4)
+        self.done = False
+
+    def read(self, _size=-1):
+        if self.done:
+            return ""
+        block = self.blocks.get()
+        if block is self.ABORT:
+            self.done = True
+            raise _Abort
+        if block is self.END:
+            self.done = True
+            return ""
+        return block
+
+
+def _copy(sql, blocks):
+    """Run COPY in a writer thread while this thread produces its text, block by block.
+
+    The server parses, checks and indexes each block (in its own process) while this thread
+    formats the next, which hides most of the formatting. The writer uses this connection,
+    inside the caller's transaction, and this thread issues nothing else until it has
+    finished: an error on either side ends the COPY and is raised here, and the caller's
+    atomic() rolls the whole file back."""
+    connection.ensure_connection()
+    raw = connection.connection.cursor()
+    feed = _Feed()
+    failure = []
+
+    def write():
+        try:
+            raw.copy_expert(sql, feed)
+        except BaseException as error:  # handed to the producing thread, raised there
+            failure.append(error)
+
+    writer = threading.Thread(target=write, name="import-copy", daemon=True)
+    writer.start()
+
+    def hand_over(block):
+        while writer.is_alive():  # a writer that failed reads no more: stop offering
+            try:
+                feed.blocks.put(block, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for block in blocks:
+            if not hand_over(block):
+                break
         else:
-            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-            while batch := list(islice(rows, CHUNK)):
-                cursor.executemany(sql, [prepared(row) for row in batch])
+            hand_over(_Feed.END)
+    except BaseException:
+        hand_over(_Feed.ABORT)
+        writer.join()
+        raw.close()
+        raise
+    writer.join()
+    raw.close()
+    if failure:
+        with connection.wrap_database_errors:  # psycopg2's errors as Django's, as from any query
+            raise failure[0]

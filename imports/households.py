@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,8 +30,8 @@ from .common import (
     Refused,
     blank,
     cell,
-    chunks,
     clean_text,
+    collector_paused,
     describe,
     limited,
     missing_columns,
@@ -41,7 +42,7 @@ from .common import (
     parse_vocab,
     same,
 )
-from .bulk import insert_rows
+from .bulk import OneOf, insert_rows
 from .headers import find_header
 from .reader import FileRefused, open_sheets
 from .villages import resolve_villages
@@ -123,26 +124,45 @@ def parse_causes(value, errors, sheet, row):
 
 
 
-def person_values(cells, mapping, errors, sheet, row) -> dict:
-    """Member fields present in the file, cleaned (a None value means an error was recorded)."""
-    values = {}
-    if "name" in mapping:
-        name = clean_text(cell(cells, mapping, "name"), compact=True)
-        if not name:
-            errors.add(sheet, row, "name", "", _("姓名不能为空"))
-        values["name"] = limited(name, 32, errors, sheet, row, "name")
-    for key in ("relation", "ethnicity", "education", "schooling", "health", "disability", "labour"):
-        if key in mapping:
-            value = parse_vocab(key, cell(cells, mapping, key), errors, sheet, row, required=key == "relation")
-            if value == "" and key in ("ethnicity", "schooling", "health"):
-                continue  # blank: the model's default on create, unchanged on update
-            values[MEMBER_FIELDS[key]] = value
-    for key in ("medical", "pension"):
-        if key in mapping:
-            value = parse_bool(cell(cells, mapping, key), errors, sheet, row, key)
+def member_reader(mapping):
+    """A function reading one person's member fields from a row: {model field: cleaned value}
+    for the columns the file has (a None value means an error was recorded).
+
+    Built once per sheet: the columns' positions are looked up here rather than in every row,
+    and each vocabulary column remembers the cells it has accepted (a county roster repeats
+    汉族, 初中, 健康 … in 200,000 rows)."""
+    name_at = mapping.get("name")
+    vocabularies = [(mapping[key], key, MEMBER_FIELDS[key], key == "relation",
+                     key in ("ethnicity", "schooling", "health"), {})
+                    for key in ("relation", "ethnicity", "education", "schooling", "health", "disability", "labour")
+                    if key in mapping]
+    flags = [(mapping[key], key, MEMBER_FIELDS[key]) for key in ("medical", "pension") if key in mapping]
+
+    def read(cells, errors, sheet, row) -> dict:
+        width = len(cells)
+        values = {}
+        if name_at is not None:
+            name = clean_text(cells[name_at] if name_at < width else None, compact=True)
+            if not name:
+                errors.add(sheet, row, "name", "", _("姓名不能为空"))
+            values["name"] = name if len(name) <= 32 else limited(name, 32, errors, sheet, row, "name")
+        for at, key, field_name, required, default_when_blank, accepted in vocabularies:
+            raw = cells[at] if at < width else None
+            value = accepted.get(raw)
+            if value is None:
+                value = parse_vocab(key, raw, errors, sheet, row, required=required)
+                if value and type(raw) is str:
+                    accepted[raw] = value
+                elif value == "" and default_when_blank:
+                    continue  # blank: the model's default on create, unchanged on update
+            values[field_name] = value
+        for at, key, field_name in flags:
+            value = parse_bool(cells[at] if at < width else None, errors, sheet, row, key)
             if value is not None:
-                values[MEMBER_FIELDS[key]] = value
-    return values
+                values[field_name] = value
+        return values
+
+    return read
 
 
 def household_values(cells, mapping, errors, sheet, row) -> dict:
@@ -269,6 +289,7 @@ def _read_household_sheet(sheet, mapping, errors, households, tick):
 def _read_member_sheet(sheet, mapping, errors, households, tick):
     for hh in households.values():
         hh.members_listed = True
+    person_values = member_reader(mapping)
     for number, cells in sheet.rows:
         if blank(cells):
             continue
@@ -276,7 +297,7 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
         head_value = cell(cells, mapping, "head_id")
         head = parse_id(head_value, errors, sheet.name, number, "head_id")
         person = parse_id(cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
-        values = person_values(cells, mapping, errors, sheet.name, number)
+        values = person_values(cells, errors, sheet.name, number)
         if head is None or person is None:
             continue
         hh = households.get(head.number)
@@ -302,12 +323,19 @@ def _read_persons(sheet, mapping, errors, households, tick):
     run_key, run, repeated = None, [], False
     first_rows: dict[str, int] = {}  # 户编号 → the row its household started on
     previous_blank = True
+    number_at = mapping["household_no"]
+    width = max(mapping.values()) + 1
+    read_household = _person_household_reader(sheet.name, mapping, errors, households)
     for number, cells in sheet.rows:
         if blank(cells):
             previous_blank = True
             continue
         tick()
-        key = clean_text(cell(cells, mapping, "household_no"), compact=True)
+        if len(cells) < width:  # short rows padded once, so that every column can be indexed directly
+            cells = cells + [None] * (width - len(cells))
+        key = cells[number_at]
+        if not (type(key) is str and key.isascii() and key.isalnum()):  # ASCII letters and digits are clean
+            key = clean_text(key, compact=True)
         if not key:
             if run_key is None or previous_blank:
                 errors.add(sheet.name, number, "household_no", "", _("户编号不能为空"))
@@ -317,7 +345,7 @@ def _read_persons(sheet, mapping, errors, households, tick):
         previous_blank = False
         if key != run_key:
             if run:
-                _read_person_household(sheet, mapping, errors, households, run_key, run)
+                read_household(run_key, run)
             run_key, run, repeated = key, [], key in first_rows
             if repeated:  # its rows are not read: the first household under this number is kept
                 errors.add(sheet.name, number, "household_no", key,
@@ -328,43 +356,70 @@ def _read_persons(sheet, mapping, errors, households, tick):
         if not repeated:
             run.append((number, cells))
     if run:
-        _read_person_household(sheet, mapping, errors, households, run_key, run)
+        read_household(run_key, run)
 
 
-def _read_person_household(sheet, mapping, errors, households, key, rows):
-    heads = [(n, c) for n, c in rows if clean_text(cell(c, mapping, "relation"), compact=True) == Relation.HEAD.value]
-    first_row = rows[0][0]
-    if len(heads) != 1:
-        errors.add(sheet.name, first_row, "relation", key,
-                   _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
-        return
-    head_row, head_cells = heads[0]
-    head = parse_id(cell(head_cells, mapping, "id_number"), errors, sheet.name, head_row, "id_number")
-    values = household_values(head_cells, mapping, errors, sheet.name, head_row)
-    values["head_name"] = clean_text(cell(head_cells, mapping, "name"), compact=True)[:32]
-    location = []
-    for loc in LOCATION:
-        found_value = next((clean_text(cell(c, mapping, loc), compact=True) for n, c in [heads[0]] + rows
-                            if clean_text(cell(c, mapping, loc), compact=True)), "")
-        location.append(found_value)
-    if not all(location):
-        errors.add(sheet.name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
-    size = parse_int(cell(head_cells, mapping, "size"), errors, sheet.name, head_row, "size") if "size" in mapping else None
-    hh = HouseholdRow(sheet.name, head_row, head.number if head else "", tuple(location), values,
-                      members_listed=True, declared_size=size, size_cell=(sheet.name, head_row))
-    for number, cells in rows:
-        person = head if number == head_row else parse_id(
-            cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
-        person_fields = person_values(cells, mapping, errors, sheet.name, number)
-        if person is not None:
-            hh.members.append(PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, person_fields))
-    if head is None:
-        return
-    if head.number in households:
-        errors.add(sheet.name, head_row, "id_number", head.number,
-                   _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
-        return
-    households[head.number] = hh
+def _person_household_reader(sheet_name, mapping, errors, households):
+    """A function checking one household's rows (padded to the mapping's width) of a
+    one-row-per-person sheet and adding it to `households`."""
+    relation_at, id_at, name_at = mapping["relation"], mapping["id_number"], mapping["name"]
+    location_at = [mapping[key] for key in LOCATION]
+    head_relation = Relation.HEAD.value
+    person_values = member_reader(mapping)
+
+    def is_head(relation):
+        return relation == head_relation or (
+            relation is not None and clean_text(relation, compact=True) == head_relation)
+
+    places = {}  # cell → cleaned name: a county roster names a few hundred places 200,000 times
+
+    def place(rows, head_cells, at):
+        """The head's 县/乡/村, or failing that the first given in the household's rows."""
+        value = places.get(head_cells[at])
+        if value:  # the usual case: on the head's row, and seen before
+            return value
+        for cells in (head_cells, *(c for _n, c in rows)):
+            raw = cells[at]
+            value = places.get(raw)
+            if value is None:
+                value = clean_text(raw, compact=True)
+                if type(raw) is str and len(places) < 10_000:
+                    places[raw] = value
+            if value:
+                return value
+        return ""
+
+    def read(key, rows):
+        heads = [(n, c) for n, c in rows if c[relation_at] == head_relation or is_head(c[relation_at])]
+        if len(heads) != 1:
+            errors.add(sheet_name, rows[0][0], "relation", key,
+                       _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
+            return
+        head_row, head_cells = heads[0]
+        head = parse_id(head_cells[id_at], errors, sheet_name, head_row, "id_number")
+        values = household_values(head_cells, mapping, errors, sheet_name, head_row)
+        values["head_name"] = clean_text(head_cells[name_at], compact=True)[:32]
+        location = tuple(place(rows, head_cells, at) for at in location_at)
+        if not all(location):
+            errors.add(sheet_name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
+        size = parse_int(cell(head_cells, mapping, "size"), errors, sheet_name, head_row, "size") if "size" in mapping else None
+        hh = HouseholdRow(sheet_name, head_row, head.number if head else "", location, values,
+                          members_listed=True, declared_size=size, size_cell=(sheet_name, head_row))
+        members = hh.members
+        for number, cells in rows:
+            person = head if number == head_row else parse_id(cells[id_at], errors, sheet_name, number, "id_number")
+            person_fields = person_values(cells, errors, sheet_name, number)
+            if person is not None:
+                members.append(PersonRow(sheet_name, number, person.number, person.birth_date, person.sex, person_fields))
+        if head is None:
+            return
+        if head.number in households:
+            errors.add(sheet_name, head_row, "id_number", head.number,
+                       _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
+            return
+        households[head.number] = hh
+
+    return read
 
 
 def _check_people(rows: list[HouseholdRow], errors: Collector):
@@ -387,15 +442,14 @@ def _check_people(rows: list[HouseholdRow], errors: Collector):
 
 
 
+# Rows per fetch when reading a whole county's members back: a server-side cursor on PostgreSQL,
+# so that 200,000 rows are never all held by the driver at once.
+STREAMED = 20_000
 HOUSEHOLD_COMPARE = ["village_id", *HOUSEHOLD_FIELDS.values()]
 MEMBER_COMPARE = list(MEMBER_FIELDS.values())
 _VERBOSE = {f.attname: str(f.verbose_name) for f in Household._meta.concrete_fields}
 _VERBOSE.update({f"m.{f.attname}": str(f.verbose_name) for f in Member._meta.concrete_fields})
 _VERBOSE["village_id"] = "所在村"
-# Field → its place in the tuples plan_and_write reads: households (pk, *HOUSEHOLD_COMPARE),
-# members' compared fields (MEMBER_COMPARE).
-_HH_AT = {name: index for index, name in enumerate(HOUSEHOLD_COMPARE, start=1)}
-_M_AT = {name: index for index, name in enumerate(MEMBER_COMPARE)}
 
 
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
@@ -403,33 +457,35 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     # Plain tuples, not model instances, throughout: a county re-import compares 50,000
     # households and 200,000 members, and instances cost both time and memory.
     heads = [hh.head_id for hh in rows]
-    existing, outside = {}, set()  # head ID → (pk, *HOUSEHOLD_COMPARE)
     visible = Household.objects.visible_to(user)
-    for chunk in chunks(heads):
-        for household in visible.filter(head_id_number__in=chunk).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE):
-            existing[household[0]] = household[1:]
-        missing_here = set(chunk) - set(existing)
-        if missing_here:
-            outside |= set(Household.objects.filter(head_id_number__in=missing_here).values_list("head_id_number", flat=True))
+    existing = {}  # head ID → (pk, *HOUSEHOLD_COMPARE)
+    in_scope = visible.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE)
+    for household in in_scope:
+        existing[household[0]] = household[1:]
+    registered = Household.objects.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", flat=True)
+    outside = set(registered) - existing.keys()
     for hh in rows:
         if hh.head_id in outside:
             errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
-    # Members already in the database, compared a chunk at a time so that only the differences are
-    # kept (a county re-import reads 200,000 of them): the IDs found, who is in another household,
-    # and for changed people (Member with every compared field set, for bulk_update; [(field, before, after)]).
+    # Members already in the database, in one query; only the differences are kept (a county
+    # re-import reads 200,000 of them): the IDs found, who is in another household, and for
+    # changed people (Member with every compared field set, for bulk_update; [(field, before, after)]).
     known, moved, member_diffs = set(), {}, {}
-    for chunk in chunks(people):
-        for id_number, pk, household_id, *old in Member.objects.filter(id_number__in=chunk).values_list(
-                "id_number", "pk", "household_id", *MEMBER_COMPARE):
-            hh, person = people[id_number]
-            known.add(person.id_number)
-            if household_id != existing.get(hh.head_id, (None,))[0]:
-                moved[id_number] = household_id
-            diffs = [(n, old[_M_AT[n]], v) for n, v in person.values.items() if not same(old[_M_AT[n]], v)]
-            if diffs:
-                member_diffs[id_number] = (Member(pk=pk, **dict(zip(MEMBER_COMPARE, old))), diffs)
+    found = Member.objects.filter(OneOf(F("id_number"), people)).values_list(
+        "id_number", "pk", "household_id", *MEMBER_COMPARE)
+    for id_number, pk, household_id, *old in found.iterator(chunk_size=STREAMED):
+        hh, person = people[id_number]
+        known.add(id_number)
+        if household_id != existing.get(hh.head_id, (None,))[0]:
+            moved[id_number] = household_id
+        before = dict(zip(MEMBER_COMPARE, old))
+        if person.values.items() <= before.items():  # unchanged, checked in C: the usual case
+            continue
+        diffs = [(n, before[n], v) for n, v in person.values.items() if not same(before[n], v)]
+        if diffs:
+            member_diffs[id_number] = (Member(pk=pk, **before), diffs)
     households_of_moved = {pk: (head_id, head_name) for pk, head_id, head_name in Household.objects.filter(
         pk__in=set(moved.values())).values_list("pk", "head_id_number", "head_name")} if moved else {}
     elsewhere = {n: pk for n, pk in moved.items() if households_of_moved[pk][0] != people[n][0].head_id}
@@ -460,18 +516,20 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             counts["households_new"] += 1
             new_households.append({"head_id_number": hh.head_id, **values})
             continue
-        diffs = [(name, old[_HH_AT[name]], value) for name, value in values.items() if not same(old[_HH_AT[name]], value)]
+        before = dict(zip(HOUSEHOLD_COMPARE, old[1:]))
+        diffs = [] if values.items() <= before.items() else [
+            (name, before[name], value) for name, value in values.items() if not same(before[name], value)]
         if not diffs:
             counts["households_unchanged"] += 1
             continue
         counts["households_changed"] += 1
         # Every compared field set, so bulk_update's shared field list writes no stale default.
-        changed = Household(pk=old[0], **dict(zip(HOUSEHOLD_COMPARE, old[1:])))
+        changed = Household(pk=old[0], **before)
         for name, before, after in diffs:
             setattr(changed, name, after)
             changed_hh_fields.add(name)
             result.changes.append(_("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                "head": hh.values.get("head_name") or old[_HH_AT["head_name"]], "sheet": hh.sheet, "row": hh.row,
+                "head": hh.values.get("head_name") or before["head_name"], "sheet": hh.sheet, "row": hh.row,
                 "field": _VERBOSE.get(name, name), "old": describe(before), "new": describe(after)})
         changed.updated_at = now
         changed_households.append(changed)
@@ -498,13 +556,14 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             changed_members.append(changed)
 
     # People the database has in these households and the file does not list: reported, never deleted.
-    listed = {hh.head_id: hh for hh in rows if hh.members_listed}
-    matched = {existing[h][0]: h for h in listed if h in existing}
-    for chunk in chunks(matched):
-        for household_id, id_number, name in Member.objects.filter(household_id__in=chunk).values_list(
-                "household_id", "id_number", "name"):
+    listing = {hh.head_id: hh for hh in rows if hh.members_listed}
+    matched = {existing[h][0]: h for h in listing if h in existing}
+    if matched:
+        listed_members = Member.objects.filter(OneOf(F("household_id"), matched)).values_list(
+            "household_id", "id_number", "name")
+        for household_id, id_number, name in listed_members.iterator(chunk_size=STREAMED):
             if id_number not in people:
-                hh = listed[matched[household_id]]
+                hh = listing[matched[household_id]]
                 result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
                                       % {"head": hh.values.get("head_name", ""), "name": name,
                                          "id": idcard.mask(id_number)})
@@ -514,8 +573,9 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
 
     insert_rows(Household, new_households)
     ids = {head: h[0] for head, h in existing.items()}
-    for chunk in chunks(h["head_id_number"] for h in new_households):
-        ids.update(Household.objects.filter(head_id_number__in=chunk).values_list("head_id_number", "pk"))
+    if new_households:
+        ids.update(Household.objects.filter(OneOf(F("head_id_number"), (h["head_id_number"] for h in new_households)))
+                   .values_list("head_id_number", "pk"))
     result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
     del new_households
     insert_rows(Member, ({"household_id": ids[head], "id_number": p.id_number, "sex": p.sex, "birth_date": p.birth_date,
@@ -536,15 +596,17 @@ def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = 
     """
     errors = Collector()
     result = HouseholdResult()
-    rows, result.rows = read_roster(data, filename=filename, errors=errors, progress=progress, xlsx_engine=xlsx_engine)
-    try:
-        with transaction.atomic():
-            resolve_villages(rows, user, errors)
-            plan_and_write(rows, user, errors, result, dry_run=dry_run)
-            if errors.count:
-                raise Refused
-    except Refused:
-        pass
+    with collector_paused():
+        rows, result.rows = read_roster(data, filename=filename, errors=errors, progress=progress, xlsx_engine=xlsx_engine)
+        try:
+            with transaction.atomic():
+                resolve_villages(rows, user, errors)
+                plan_and_write(rows, user, errors, result, dry_run=dry_run)
+                if errors.count:
+                    raise Refused
+        except Refused:
+            pass
+        del rows
     result.error_count = errors.count
     result.errors = errors.errors
     if errors.count:

@@ -4,17 +4,17 @@ Input arrives from hand-typed forms and decades-old spreadsheets, so it is
 normalised before it is judged: NFKC folds full-width digits and the
 ideographic space, invisible characters are dropped, a lowercase x is
 upper-cased and a 15-digit first-generation number is upgraded to 18 digits.
-The checksum (ISO 7064 MOD 11-2) comes from a precomputed weight table and the
-date from the standard library: a county roster checks 200,000 IDs, and this
+The checksum (ISO 7064 MOD 11-2) is one base-13 int() and the date comes from
+the standard library, memoised: a county roster checks 200,000 IDs, and this
 is several times faster than python-stdnum's cn.ric, which the tests use as the
 oracle that both agree on every number.
 """
 
 import datetime
-import operator
+import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -23,14 +23,14 @@ from django.utils.translation import gettext as _
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _WHITESPACE = re.compile(r"\s+")
 # GB 11643: digit i (from the left, 0-based) weighs 2^(17-i) mod 11; the weighted sum mod 11 picks the check character.
-_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
 _CHECK_CHARACTERS = "10X98765432"
-# Per position, digit character → its weighted value: one lookup per digit instead of int() and a multiply.
-_PRODUCTS = tuple({str(d): w * d for d in range(10)} for w in _WEIGHTS)
+# Since 13 ≡ 2 (mod 11), reading the 17 digits as one base-13 number gives sum(d_i * 13^(16-i)),
+# which is ≡ sum(d_i * 2^(16-i)): half the weighted sum, mod 11. One int() call in C instead of
+# seventeen lookups.
+_BASE = 13
 
 
-@dataclass(frozen=True)
-class ResidentId:
+class ResidentId(NamedTuple):  # immutable, and a third of a frozen dataclass's cost to create
     number: str
     birth_date: datetime.date
     sex: str  # "M" or "F"
@@ -53,11 +53,14 @@ def upgrade_15(number: str) -> str:
 
 
 def _check_digit(body17: str) -> str:
-    try:
-        total = sum(map(operator.getitem, _PRODUCTS, body17))
-    except KeyError:  # a non-ASCII decimal digit that NFKC does not fold
-        total = sum(w * int(d) for w, d in zip(_WEIGHTS, body17))
-    return _CHECK_CHARACTERS[total % 11]
+    """The check character for 17 decimal digits (int() reads any Unicode decimal digit)."""
+    return _CHECK_CHARACTERS[2 * int(body17, _BASE) % 11]
+
+
+@functools.lru_cache(maxsize=65536)  # a roster's 200,000 people share some 30,000 birthdays
+def _birth_date(digits: str) -> datetime.date:
+    """YYYYMMDD → date; ValueError if there is no such day."""
+    return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
 
 
 def parse(raw: str, *, today: datetime.date | None = None) -> ResidentId:
@@ -88,7 +91,7 @@ def parse(raw: str, *, today: datetime.date | None = None) -> ResidentId:
     # (通渭 was 622424 until 2003, 621121 after), so that check would refuse real
     # people. The date and the checksum are what we enforce.
     try:
-        birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        birth_date = _birth_date(number[6:14])
     except ValueError:
         raise ValidationError(
             _("身份证号码“%(value)s”中的出生日期无效"), code="birth_date", params={"value": number}
