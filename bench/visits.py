@@ -6,6 +6,7 @@ generated data (~2.5 min for the base, a few minutes for ~4M visits at scale 1.0
 """
 
 import datetime
+import os
 import sys
 import time
 import uuid
@@ -16,6 +17,8 @@ from django.test.utils import CaptureQueriesContext
 
 AS_OF = "2025-12-31"  # the generated year of visits is 2025
 WIDTH = 44
+# Fewer runs where a page may take seconds (the live counts before the tallies).
+RUNS_BY_ROLE = {"city": 3, "province": 3}
 
 
 def ensure_data(scale: float):
@@ -70,6 +73,7 @@ def main(scale: float):
     city = county.parent
     users = _pages.bench_users(scopes) | {"unit": _pages.bench_user("unit", unit=unit),
                                           "city": _pages.bench_user("city", region=city)}
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=worklist to time just the worklists
     print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
           f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, township {township.name}, unit {unit.name}")
     print(_pages.table_heading("step", WIDTH))
@@ -80,16 +84,19 @@ def main(scale: float):
         ("county visit list", "county", "/visits/"),
         ("township unit visit list", "township", "/visits/unit-visits/"),
     ]
-    for role in ("township", "unit", "county"):
-        pages.append((f"{role} worklists (4 counts)", role, f"/visits/worklists/?on={AS_OF}"))
+    for role in ("township", "unit", "county", "city", "province"):
+        # A city's or the province's summary is cached: ?refresh=1 on every run times the recount.
+        wide = role in ("city", "province")
+        summary = f"/visits/worklists/?on={AS_OF}" + ("&refresh=1" if wide else "")
+        pages.append((f"{role} worklists (4 counts){', recount' if wide else ''}", role, summary))
+        if wide:
+            pages.append((f"{role} worklists (4 counts), cached", role, f"/visits/worklists/?on={AS_OF}"))
         for kind in ("stale", "quarter", "cadres", "units"):
             pages.append((f"{role} worklist {kind}", role, f"/visits/worklists/{kind}/?on={AS_OF}"))
-    # A city's or the province's summary is cached: ?refresh=1 on every run times the recount.
-    for role in ("city", "province"):
-        pages.append((f"{role} worklists (4 counts), recount", role, f"/visits/worklists/?on={AS_OF}&refresh=1"))
-        pages.append((f"{role} worklists (4 counts), cached", role, f"/visits/worklists/?on={AS_OF}"))
     for label, role, url in pages:
-        page = _pages.time_page(users[role], url)
+        if only and only not in label:
+            continue
+        page = _pages.time_page(users[role], url, runs=RUNS_BY_ROLE.get(role, _pages.RUNS))
         print(page.row(label, WIDTH))
         print(_pages.heaviest_heading(page.heaviest_query))
         if _pages.explain_wanted():

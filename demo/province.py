@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from households.choices import Category, PovertyCause
 from households.models import Household, Region
 from pairing.models import Cadre, Pairing, Unit, VillageLink
+from visits import tallies
 from visits.models import UnitVisit, Visit
 from shuanglian.lib import idcard
 
@@ -246,4 +247,6 @@ def generate_visits(*, log=print) -> int:
             f"JOIN (SELECT unit_id, MIN(id) AS id FROM {Cadre._meta.db_table} GROUP BY unit_id) c ON c.unit_id = v.unit_id"
         )
         log(f"联村走访 {unit_visits}")
+    written = tallies.rebuild()  # the worklists' figures, recounted in one pass per table
+    log(f"走访汇总 {written}")
     return visits

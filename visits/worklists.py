@@ -23,7 +23,7 @@ from pairing.models import Pairing
 from shuanglian.access import is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
 
-from .models import UnitVisit, Visit, VisitQuota, village_links_in_scope
+from .models import UnitVisit, UnitVisitTally, Visit, VisitQuota, VisitTally, village_links_in_scope
 
 KINDS = ("stale", "quarter", "cadres", "units")
 
@@ -99,14 +99,25 @@ def paired_households(user, on):
 
 
 def _not_contacted_since(user, on, since: datetime.date):
+    """Paired households with no visit or contact from `since` to `on`, read from HouseholdContact.
+
+    The kept date is the latest visit ever, so it answers for `on` whenever it is not after `on`
+    (always, as of today: no visit is dated in the future). Only for a past as-of date, a household
+    visited since then is checked against its visits."""
+    kept = "last_contact__last_contacted_on"
     contacted = Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=since, visited_on__lte=on)
     last_visit = Visit.objects.filter(household=OuterRef("pk"), visited_on__lte=on).order_by("-visited_on")
     responsible = Pairing.objects.on(on).responsible().filter(household=OuterRef("pk"))
     return (
         paired_households(user, on)
-        .filter(~Exists(contacted))
+        .filter(
+            Q(**{f"{kept}__isnull": True})
+            | Q(**{f"{kept}__lt": since})
+            | (Q(**{f"{kept}__gt": on}) & ~Exists(contacted))
+        )
         .annotate(
-            last_visit=Subquery(last_visit.values("visited_on")[:1]),
+            last_visit=Case(When(**{f"{kept}__gt": on}, then=Subquery(last_visit.values("visited_on")[:1])),
+                            default=F(kept)),
             cadre_name=Subquery(responsible.values("cadre__name")[:1]),
         )
         .select_related("village")
@@ -136,14 +147,30 @@ def _count_this_year(visits, on, per: str):
     )
 
 
+def _done_this_year(tallies, visits, on, per: str):
+    """Visits done from 1 January to `on`, read from the year's tally (no tally: none done).
+
+    The tally counts the whole year, so it answers for `on` whenever its latest visit is not after
+    `on` (always, as of today). Only for a past as-of date with later visits are the visits counted."""
+    done = tallies.filter(year=on.year).annotate(
+        done=Case(When(last_visited_on__gt=on, then=Coalesce(Subquery(_count_this_year(visits, on, per)), 0)),
+                  default=F("visits"), output_field=IntegerField())
+    )
+    return Coalesce(Subquery(done.values("done")[:1]), 0)
+
+
 def pairings_behind(user, on, quotas: Quotas):
     """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
-    done = _count_this_year(Visit.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id")), on, "household")
+    done = _done_this_year(
+        VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id")),
+        Visit.objects.filter(cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id"))),
+        on, "household",
+    )
     owed = Quotas.expression(quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code")
     return (
         Pairing.objects.visible_to(user)
         .on(on)
-        .annotate(done=Coalesce(Subquery(done), 0), owed=owed)
+        .annotate(done=done, owed=owed)
         .filter(done__lt=F("owed"))
     )
 
@@ -160,12 +187,16 @@ def cadres_behind(user, on, quotas: Quotas):
 
 def links_behind(user, on, quotas: Quotas):
     """Village links in force on `on` whose unit has made fewer village visits there this year than owed."""
-    done = _count_this_year(UnitVisit.objects.filter(unit=OuterRef("unit_id"), village=OuterRef("village_id")), on, "village")
+    done = _done_this_year(
+        UnitVisitTally.objects.filter(unit=OuterRef("unit_id"), village=OuterRef("village_id")),
+        UnitVisit.objects.filter(unit=OuterRef(OuterRef("unit_id")), village=OuterRef(OuterRef("village_id"))),
+        on, "village",
+    )
     owed = Quotas.expression(quotas.villages, VisitQuota.VILLAGE_DEFAULT, on, "started_on", "village__code")
     return (
         village_links_in_scope(user)
         .on(on)
-        .annotate(done=Coalesce(Subquery(done), 0), owed=owed)
+        .annotate(done=done, owed=owed)
         .filter(done__lt=F("owed"))
         .select_related("unit", "village")
         .order_by("unit__name", "unit_id", "village_id")
