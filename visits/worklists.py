@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 
 from households.models import Household
 from pairing.models import Pairing
@@ -86,19 +86,24 @@ class Quotas:
         return Case(*whens, default=_owed(on, default, start_field), output_field=IntegerField())
 
 
-def paired_households(user, on):
+def _within(code_field: str, prefix: str) -> Q:
+    """Narrows a list to one county or township of the user's scope (a breakdown row's link)."""
+    return Q(**{f"{code_field}__startswith": prefix}) if prefix else Q()
+
+
+def paired_households(user, on, within: str = ""):
     """Households the user looks after (unit liaison: paired with the unit's cadres) with a pairing on `on`."""
     in_force = Pairing.objects.on(on)
     if is_unit_liaison(user):
         return Household.objects.filter(pk__in=in_force.visible_to(user).values("household_id"))
     # The region's households, each probed for a pairing in force: an IN over the region's pairings
     # made PostgreSQL read every pairing of the province even for a county (199 → 114 ms there).
-    return Household.objects.filter(region_q(user, "village__code")).filter(
+    return Household.objects.filter(region_q(user, "village__code"), _within("village__code", within)).filter(
         Exists(in_force.filter(household=OuterRef("pk")))
     )
 
 
-def _not_contacted_since(user, on, since: datetime.date):
+def _not_contacted_since(user, on, since: datetime.date, within: str):
     """Paired households with no visit or contact from `since` to `on`, read from HouseholdContact.
 
     The kept date is the latest visit ever, so it answers for `on` whenever it is not after `on`
@@ -109,7 +114,7 @@ def _not_contacted_since(user, on, since: datetime.date):
     last_visit = Visit.objects.filter(household=OuterRef("pk"), visited_on__lte=on).order_by("-visited_on")
     responsible = Pairing.objects.on(on).responsible().filter(household=OuterRef("pk"))
     return (
-        paired_households(user, on)
+        paired_households(user, on, within)
         .filter(
             Q(**{f"{kept}__isnull": True})
             | Q(**{f"{kept}__lt": since})
@@ -125,14 +130,14 @@ def _not_contacted_since(user, on, since: datetime.date):
     )
 
 
-def stale_households(user, on):
+def stale_households(user, on, within: str = ""):
     """Paired households with no visit or contact in the last VISIT_STALE_DAYS days up to `on`."""
-    return _not_contacted_since(user, on, on - datetime.timedelta(days=settings.VISIT_STALE_DAYS - 1))
+    return _not_contacted_since(user, on, on - datetime.timedelta(days=settings.VISIT_STALE_DAYS - 1), within)
 
 
-def uncontacted_this_quarter(user, on):
+def uncontacted_this_quarter(user, on, within: str = ""):
     """Paired households with no visit or contact since the quarter of `on` began."""
-    return _not_contacted_since(user, on, quarter_start(on))
+    return _not_contacted_since(user, on, quarter_start(on), within)
 
 
 def _count_this_year(visits, on, per: str):
@@ -159,7 +164,7 @@ def _done_this_year(tallies, visits, on, per: str):
     return Coalesce(Subquery(done.values("done")[:1]), 0)
 
 
-def pairings_behind(user, on, quotas: Quotas):
+def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
     done = _done_this_year(
         VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id")),
@@ -169,23 +174,24 @@ def pairings_behind(user, on, quotas: Quotas):
     owed = Quotas.expression(quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code")
     return (
         Pairing.objects.visible_to(user)
+        .filter(_within("household__village__code", within))
         .on(on)
         .annotate(done=done, owed=owed)
         .filter(done__lt=F("owed"))
     )
 
 
-def cadres_behind(user, on, quotas: Quotas):
+def cadres_behind(user, on, quotas: Quotas, within: str = ""):
     """One row per cadre behind quota: how many of their households are behind."""
     return (
-        pairings_behind(user, on, quotas)
+        pairings_behind(user, on, quotas, within)
         .values("cadre_id", "cadre__name", "cadre__unit__name")
         .annotate(households_behind=Count("pk"))
         .order_by("-households_behind", "cadre__unit__name", "cadre__name", "cadre_id")
     )
 
 
-def links_behind(user, on, quotas: Quotas):
+def links_behind(user, on, quotas: Quotas, within: str = ""):
     """Village links in force on `on` whose unit has made fewer village visits there this year than owed."""
     done = _done_this_year(
         UnitVisitTally.objects.filter(unit=OuterRef("unit_id"), village=OuterRef("village_id")),
@@ -195,6 +201,7 @@ def links_behind(user, on, quotas: Quotas):
     owed = Quotas.expression(quotas.villages, VisitQuota.VILLAGE_DEFAULT, on, "started_on", "village__code")
     return (
         village_links_in_scope(user)
+        .filter(_within("village__code", within))
         .on(on)
         .annotate(done=done, owed=owed)
         .filter(done__lt=F("owed"))
@@ -220,4 +227,48 @@ def counts_cached(user, on, *, refresh: bool = False) -> tuple[dict[str, int], d
     prefix = None if is_unit_liaison(user) else scope_prefix(user)
     return count_or_cached(
         f"worklists:{prefix}:{on.isoformat()}", prefix, lambda: counts(user, on, Quotas.load()), refresh=refresh
+    )
+
+
+# --- A city's or the province's lists: counts per county --------------------------------------
+# Tens of thousands of rows, each needing every pairing of the region to be read (a full pass of
+# ~340k pairings takes seconds for the quotas even with the tallies): nobody pages through that.
+# The office gets the figure per county, counted like the summary (cached, with a recount link),
+# and each figure links to that county's real list, which is counted live.
+
+BREAKDOWN_UP_TO_DIGITS = 4  # a city's prefix has four digits, the province's two, a superuser's none
+
+
+def shows_breakdown(user) -> bool:
+    prefix = None if is_unit_liaison(user) else scope_prefix(user)
+    return prefix is not None and len(prefix) <= BREAKDOWN_UP_TO_DIGITS
+
+
+def _county(code_field: str):
+    return Substr(code_field, 1, 6)
+
+
+def per_county(user, on, kind: str, quotas: Quotas) -> list[tuple[str, int]]:
+    """(county prefix, count) for each county of the user's scope with something on the `kind` list.
+
+    For cadres and units the figure is the distinct cadres (units) behind in that county; one who
+    is behind in two counties counts in each."""
+    if kind in ("stale", "quarter"):
+        lists = {"stale": stale_households, "quarter": uncontacted_this_quarter}
+        rows = lists[kind](user, on).order_by().values(county=_county("village_id")).annotate(n=Count("pk"))
+    elif kind == "cadres":
+        rows = (pairings_behind(user, on, quotas).order_by().values(county=_county("household__village_id"))
+                .annotate(n=Count("cadre_id", distinct=True)))
+    else:
+        rows = (links_behind(user, on, quotas).order_by().values(county=_county("village_id"))
+                .annotate(n=Count("unit_id", distinct=True)))
+    return sorted((row["county"], row["n"]) for row in rows)
+
+
+def per_county_cached(user, on, kind: str, *, refresh: bool = False):
+    """per_county() and when it was counted, kept like the summary's counts (counts_cached)."""
+    prefix = scope_prefix(user)
+    return count_or_cached(
+        f"worklist:{kind}:{prefix}:{on.isoformat()}", prefix, lambda: per_county(user, on, kind, Quotas.load()),
+        refresh=refresh,
     )
