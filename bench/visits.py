@@ -35,10 +35,21 @@ def ensure_data(scale: float):
     _pages.analyze(vacuum=True)
 
 
+def time_rebuild():
+    """The tallies recounted from every visit (what `manage.py rebuild_visit_tallies` does)."""
+    from visits import tallies
+
+    began = time.perf_counter()
+    written = tallies.rebuild()
+    print(f"tallies rebuilt from every visit in {time.perf_counter() - began:.1f} s: {written}")
+    _pages.analyze(vacuum=True)
+
+
 def time_saves(user, township):
     """services.record_visit for open pairings of the township, dated today (the generated year is 2025)."""
     from pairing.models import Pairing
     from visits.models import Visit
+    from visits import tallies
     from visits.services import record_visit
 
     pairings = list(Pairing.objects.open().filter(household__village__code__startswith=township.prefix)
@@ -53,6 +64,7 @@ def time_saves(user, township):
             timings.append((time.perf_counter() - began) * 1000)
         saved.append(visit.pk)
     Visit.objects.filter(pk__in=saved).delete()
+    tallies.rebuild(household_ids=[p.household_id for p in pairings])  # the deleted visits out of the tallies
     print(_pages.timing_row("record_visit (service)", WIDTH, timings, len(queries)))
     heaviest = _pages.heaviest_query(queries)
     print(f"    heaviest query {float(heaviest['time']) * 1000:.1f} ms: {heaviest['sql'][:100]}")
@@ -74,6 +86,8 @@ def main(scale: float):
     users = _pages.bench_users(scopes) | {"unit": _pages.bench_user("unit", unit=unit),
                                           "city": _pages.bench_user("city", region=city)}
     only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=worklist to time just the worklists
+    if os.environ.get("BENCH_REBUILD", "1") == "1":
+        time_rebuild()
     print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
           f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, township {township.name}, unit {unit.name}")
     print(_pages.table_heading("step", WIDTH))
@@ -93,6 +107,10 @@ def main(scale: float):
             pages.append((f"{role} worklists (4 counts), cached", role, f"/visits/worklists/?on={AS_OF}"))
         for kind in ("stale", "quarter", "cadres", "units"):
             pages.append((f"{role} worklist {kind}", role, f"/visits/worklists/{kind}/?on={AS_OF}"))
+            if wide:  # shown per county (cached like the summary): the recount, and one county's live list
+                pages.append((f"{role} worklist {kind}, recount", role, f"/visits/worklists/{kind}/?on={AS_OF}&refresh=1"))
+                pages.append((f"{role} worklist {kind}, one county", role,
+                              f"/visits/worklists/{kind}/?on={AS_OF}&region={county.code}"))
     for label, role, url in pages:
         if only and only not in label:
             continue
