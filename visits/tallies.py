@@ -8,7 +8,7 @@ the app (the admin is read-only), so adding is the only change to follow.
 
 import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Value
 from django.db.models.functions import ExtractYear, Greatest
 
@@ -18,19 +18,18 @@ from .models import HouseholdContact, UnitVisit, UnitVisitTally, Visit, VisitTal
 def _add(model, key: dict, day: datetime.date, *, counted: bool = True) -> None:
     """One more visit on `day` for the row `key` of `model`, race-safe.
 
-    The UPDATE takes the row lock, so two visits saved at once both count; when no row exists yet,
-    an INSERT that loses the race to the same key falls back to the UPDATE."""
+    The UPDATE takes the row's lock, so two visits saved at once both count. A missing row (the
+    year's first visit) is inserted empty with ON CONFLICT DO NOTHING, so a row another transaction
+    has just inserted stays as it is, and then updated like any other."""
     date_field = "last_visited_on" if counted else "last_contacted_on"
     changes = {date_field: Greatest(F(date_field), Value(day))}
     if counted:
         changes["visits"] = F("visits") + 1
-    if model.objects.filter(**key).update(**changes):
-        return
-    try:
-        with transaction.atomic():
-            model.objects.create(**key, **{date_field: day}, **({"visits": 1} if counted else {}))
-    except IntegrityError:  # another transaction created it since our UPDATE found nothing
-        model.objects.filter(**key).update(**changes)
+    rows = model.objects.filter(**key)
+    if not rows.update(**changes):
+        empty = model(**key, **{date_field: day}, **({"visits": 0} if counted else {}))
+        model.objects.bulk_create([empty], ignore_conflicts=True)
+        rows.update(**changes)
 
 
 def count_visit(visit: Visit) -> None:
