@@ -2,7 +2,9 @@
 
 Every list is one aggregated query (Exists / Subquery / Case), whatever the data size, and scoped
 through the usual `visible_to(user)` querysets: a unit liaison's lists are their unit's cadres and
-households, everyone else's the households and villages of their region.
+households, everyone else's the households and villages of their region. Visits are read from the
+pre-aggregated figures (HouseholdContact, VisitTally, UnitVisitTally: visits/tallies.py), never
+counted over a year of visits, except for a past as-of date with visits after it.
 
 Quotas are pro rata: a relation (pairing or village link) that has run `e` days of this year — from
 1 January or its start, whichever is later, to the as-of date inclusive — owes
@@ -164,20 +166,31 @@ def _done_this_year(tallies, visits, on, per: str):
     return Coalesce(Subquery(done.values("done")[:1]), 0)
 
 
+def _behind(tallies, visits, on, per: str) -> Q:
+    """done < owed (the outer row's annotation) as two anti-joins rather than a value per row: at
+    province scale PostgreSQL runs them as one hash pass over the year's tallies instead of
+    probing the tally index once per pairing. At most one tally per row and year, so: no tally
+    means none done; a tally not after `on` is the count; a later one is counted from the visits."""
+    year = tallies.filter(year=on.year)
+    enough_kept = year.filter(last_visited_on__lte=on, visits__gte=OuterRef("owed"))
+    enough_counted = year.filter(last_visited_on__gt=on).annotate(
+        counted=Coalesce(Subquery(_count_this_year(visits, on, per)), 0)
+    ).filter(counted__gte=OuterRef("owed"))
+    return Q(owed__gt=0) & ~Exists(enough_kept) & ~Exists(enough_counted)
+
+
 def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
-    done = _done_this_year(
-        VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id")),
-        Visit.objects.filter(cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id"))),
-        on, "household",
-    )
+    tallies = VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id"))
+    visits = Visit.objects.filter(cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id")))
     owed = Quotas.expression(quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code")
     return (
         Pairing.objects.visible_to(user)
         .filter(_within("household__village__code", within))
         .on(on)
-        .annotate(done=done, owed=owed)
-        .filter(done__lt=F("owed"))
+        .annotate(owed=owed)
+        .filter(_behind(tallies, visits, on, "household"))
+        .annotate(done=_done_this_year(tallies, visits, on, "household"))  # shown, not filtered on
     )
 
 
