@@ -126,6 +126,9 @@ def test_a_past_as_of_date_reads_the_visits_not_the_later_tally(mixed):
     assert uncontacted[mixed.household_a.pk] == datetime.date(2024, 11, 3)  # not the kept 5 March
     stale = {h.pk for h in worklists.stale_households(user, datetime.date(2025, 1, 8))}
     assert mixed.household_a.pk not in stale  # visited on 3 November, within 90 days
+    for kind, listed in (("quarter", uncontacted), ("stale", stale)):  # the province's count, from HouseholdContact
+        by_county = dict(worklists.per_county(mixed.users.province, datetime.date(2025, 1, 8), kind, quotas))
+        assert by_county.get(mixed.county_a.code[:6], 0) == len(listed), kind
     behind = {(p.cadre_id, p.household_id): p.done for p in worklists.pairings_behind(user, datetime.date(2025, 4, 30), quotas)}
     assert behind[(mixed.cadre_a.pk, mixed.household_a2.pk)] == 0  # its only visit is in July
     later = {(p.cadre_id, p.household_id): p.done for p in worklists.pairings_behind(user, datetime.date(2025, 12, 31), quotas)}

@@ -2,9 +2,10 @@
 
 Every list is one aggregated query (Exists / Subquery / Case), whatever the data size, and scoped
 through the usual `visible_to(user)` querysets: a unit liaison's lists are their unit's cadres and
-households, everyone else's the households and villages of their region. Visits are read from the
-pre-aggregated figures (HouseholdContact, VisitTally, UnitVisitTally: visits/tallies.py), never
-counted over a year of visits, except for a past as-of date with visits after it.
+households, everyone else's the households and villages of their region. Visits done this year
+are read from the pre-aggregated tallies (VisitTally, UnitVisitTally: visits/tallies.py), not
+counted over a year of visits, except for a past as-of date with visits after it; a whole city's
+or the province's "not contacted" counts read HouseholdContact.
 
 Quotas are pro rata: a relation (pairing or village link) that has run `e` days of this year — from
 1 January or its start, whichever is later, to the as-of date inclusive — owes
@@ -25,7 +26,7 @@ from pairing.models import Pairing
 from shuanglian.access import is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
 
-from .models import HouseholdContact, UnitVisit, UnitVisitTally, Visit, VisitQuota, VisitTally, village_links_in_scope
+from .models import UnitVisit, UnitVisitTally, Visit, VisitQuota, VisitTally, village_links_in_scope
 
 KINDS = ("stale", "quarter", "cadres", "units")
 
@@ -106,25 +107,20 @@ def paired_households(user, on, within: str = ""):
 
 
 def _not_contacted_since(user, on, since: datetime.date, within: str):
-    """Paired households with no visit or contact from `since` to `on`, read from HouseholdContact.
+    """Paired households with no visit or contact from `since` to `on`, for any as-of date.
 
-    The kept date is the latest visit ever, so it answers for `on` whenever it is not after `on`
-    (always, as of today: no visit is dated in the future). Only for a past as-of date, a household
-    visited since then is checked against its visits. The kept date is looked up per household (a
-    primary-key probe), not joined: joined, PostgreSQL hashed every household's row of the province
-    even for a county."""
-    kept = HouseholdContact.objects.filter(household=OuterRef("pk"))
+    Each household's visit index is probed (an anti-join): for a county or narrower this is what
+    PostgreSQL does fastest, faster than reading HouseholdContact, which it hashes whole (340k rows)
+    or probes per household at a cost that sets its JIT compiler going (bench/visits.py). A whole
+    city or the province is counted with _uncontacted_joined() instead."""
     contacted = Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=since, visited_on__lte=on)
     last_visit = Visit.objects.filter(household=OuterRef("pk"), visited_on__lte=on).order_by("-visited_on")
     responsible = Pairing.objects.on(on).responsible().filter(household=OuterRef("pk"))
-    visited_later = Exists(kept.filter(last_contacted_on__gt=on))  # only ever true for a past as-of date
     return (
         paired_households(user, on, within)
-        .annotate(kept=Coalesce(Subquery(kept.values("last_contacted_on")), Value(datetime.date.min)))
-        .filter(Q(kept__lt=since) | (visited_later & ~Exists(contacted)))
+        .filter(~Exists(contacted))
         .annotate(
-            last_visit=Case(When(visited_later, then=Subquery(last_visit.values("visited_on")[:1])),
-                            When(kept__gt=datetime.date.min, then=F("kept"))),
+            last_visit=Subquery(last_visit.values("visited_on")[:1]),
             cadre_name=Subquery(responsible.values("cadre__name")[:1]),
         )
         .select_related("village")
@@ -133,8 +129,12 @@ def _not_contacted_since(user, on, since: datetime.date, within: str):
 
 
 def _uncontacted_joined(user, on, since: datetime.date):
-    """The households of _not_contacted_since(), only to be counted over a whole city or province:
-    joined to HouseholdContact, one hash pass (0.4 s at the province; probing it per household, 1 s)."""
+    """The households of _not_contacted_since(), to be counted over a whole city or the province:
+    HouseholdContact joined in one hash pass (0.4 s at the province; the visits' anti-join, 2 s).
+
+    The kept date is the latest visit ever, so it answers for `on` whenever it is not after `on`
+    (always, as of today: no visit is dated in the future). Only for a past as-of date, a household
+    visited since then is checked against its visits."""
     kept = "last_contact__last_contacted_on"
     contacted = Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=since, visited_on__lte=on)
     return paired_households(user, on).filter(
