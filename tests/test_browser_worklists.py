@@ -14,7 +14,8 @@ def test_province_drills_from_the_county_figures_to_the_households(chromium, liv
     # Household A last visited in August: not visited in 90 days by the end of the year.
     record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 8, 20),
                  by=world.users.town_a)
-    page = chromium.new_context(viewport=DESKTOP).new_page()
+    context = chromium.new_context(viewport=DESKTOP)
+    page = context.new_page()
     log_in(page, live_server, "province")
     page.goto(f"{live_server.url}/visits/worklists/stale/?on=2025-12-31")
     row = page.locator("table.list tbody tr", has_text="通渭县")
@@ -28,3 +29,4 @@ def test_province_drills_from_the_county_figures_to_the_households(chromium, liv
     assert "王建国" in rows.first.inner_text() and "2025-08-20" in rows.first.inner_text()
     page.get_by_role("link", name="各县汇总").click()
     page.wait_for_selector("text=（按县区）")
+    context.close()
