@@ -6,6 +6,7 @@ generated data (~2.5 min for the base, a few minutes for ~4M visits at scale 1.0
 """
 
 import datetime
+import os
 import sys
 import time
 import uuid
@@ -16,15 +17,21 @@ from django.test.utils import CaptureQueriesContext
 
 AS_OF = "2025-12-31"  # the generated year of visits is 2025
 WIDTH = 44
+# Fewer runs where a page may take seconds (the live counts before the tallies).
+RUNS_BY_ROLE = {"city": 3, "province": 3}
 
 
 def ensure_data(scale: float):
-    from demo.province import generate_visits
+    from demo.province import generate_contacts_away, generate_visits
     from visits.models import Visit
 
     if not _pages.generate_province_if_empty(scale):
         if Visit.objects.exists():
             print("reusing the data already in the database")
+            if os.environ.get("BENCH_CONTACTS_AWAY") == "1" and not Visit.objects.filter(mode="短信").exists():
+                # A database generated before the text messages to households working away: add them (~1.2M).
+                with _pages.timed("text messages to households working away added"):
+                    generate_contacts_away()
         else:
             with _pages.timed("visits generated"):
                 generate_visits()
@@ -32,10 +39,21 @@ def ensure_data(scale: float):
     _pages.analyze(vacuum=True)
 
 
+def time_rebuild():
+    """The tallies recounted from every visit (what `manage.py rebuild_visit_tallies` does)."""
+    from visits import tallies
+
+    began = time.perf_counter()
+    written = tallies.rebuild()
+    print(f"tallies rebuilt from every visit in {time.perf_counter() - began:.1f} s: {written}")
+    _pages.analyze(vacuum=True)
+
+
 def time_saves(user, township):
     """services.record_visit for open pairings of the township, dated today (the generated year is 2025)."""
     from pairing.models import Pairing
     from visits.models import Visit
+    from visits import tallies
     from visits.services import record_visit
 
     pairings = list(Pairing.objects.open().filter(household__village__code__startswith=township.prefix)
@@ -50,6 +68,7 @@ def time_saves(user, township):
             timings.append((time.perf_counter() - began) * 1000)
         saved.append(visit.pk)
     Visit.objects.filter(pk__in=saved).delete()
+    tallies.rebuild(household_ids=[p.household_id for p in pairings])  # the deleted visits out of the tallies
     print(_pages.timing_row("record_visit (service)", WIDTH, timings, len(queries)))
     heaviest = _pages.heaviest_query(queries)
     print(f"    heaviest query {float(heaviest['time']) * 1000:.1f} ms: {heaviest['sql'][:100]}")
@@ -70,6 +89,9 @@ def main(scale: float):
     city = county.parent
     users = _pages.bench_users(scopes) | {"unit": _pages.bench_user("unit", unit=unit),
                                           "city": _pages.bench_user("city", region=city)}
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=worklist to time just the worklists
+    if os.environ.get("BENCH_REBUILD", "1") == "1":
+        time_rebuild()
     print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
           f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, township {township.name}, unit {unit.name}")
     print(_pages.table_heading("step", WIDTH))
@@ -80,16 +102,23 @@ def main(scale: float):
         ("county visit list", "county", "/visits/"),
         ("township unit visit list", "township", "/visits/unit-visits/"),
     ]
-    for role in ("township", "unit", "county"):
-        pages.append((f"{role} worklists (4 counts)", role, f"/visits/worklists/?on={AS_OF}"))
+    for role in ("township", "unit", "county", "city", "province"):
+        # A city's or the province's summary is cached: ?refresh=1 on every run times the recount.
+        wide = role in ("city", "province")
+        summary = f"/visits/worklists/?on={AS_OF}" + ("&refresh=1" if wide else "")
+        pages.append((f"{role} worklists (4 counts){', recount' if wide else ''}", role, summary))
+        if wide:
+            pages.append((f"{role} worklists (4 counts), cached", role, f"/visits/worklists/?on={AS_OF}"))
         for kind in ("stale", "quarter", "cadres", "units"):
             pages.append((f"{role} worklist {kind}", role, f"/visits/worklists/{kind}/?on={AS_OF}"))
-    # A city's or the province's summary is cached: ?refresh=1 on every run times the recount.
-    for role in ("city", "province"):
-        pages.append((f"{role} worklists (4 counts), recount", role, f"/visits/worklists/?on={AS_OF}&refresh=1"))
-        pages.append((f"{role} worklists (4 counts), cached", role, f"/visits/worklists/?on={AS_OF}"))
+            if wide:  # shown per county (cached like the summary): the recount, and one county's live list
+                pages.append((f"{role} worklist {kind}, recount", role, f"/visits/worklists/{kind}/?on={AS_OF}&refresh=1"))
+                pages.append((f"{role} worklist {kind}, one county", role,
+                              f"/visits/worklists/{kind}/?on={AS_OF}&region={county.code}"))
     for label, role, url in pages:
-        page = _pages.time_page(users[role], url)
+        if only and only not in label:
+            continue
+        page = _pages.time_page(users[role], url, runs=RUNS_BY_ROLE.get(role, _pages.RUNS))
         print(page.row(label, WIDTH))
         print(_pages.heaviest_heading(page.heaviest_query))
         if _pages.explain_wanted():

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from households.choices import Category, PovertyCause
 from households.models import Household, Region
 from pairing.models import Cadre, Pairing, Unit, VillageLink
+from visits import tallies
 from visits.models import UnitVisit, Visit
 from shuanglian.lib import idcard
 
@@ -193,6 +194,11 @@ def _pairings(households, links, cadres) -> int:
 VISIT_YEAR = 2025
 
 
+def _escaped(text: str) -> str:
+    """The driver reads % as a placeholder: double the modulo signs, keep the %s parameters."""
+    return text.replace("%", "%%").replace("%%s", "%s")
+
+
 def _date_sql(month: str, day: str) -> str:
     if connection.vendor == "postgresql":
         return f"make_date({VISIT_YEAR}, ({month})::int, ({day})::int)"
@@ -206,13 +212,12 @@ def generate_visits(*, log=print) -> int:
     Written by INSERT ... SELECT in the database (a few minutes for ~4 million rows on PostgreSQL): the
     months come from a recursive CTE (PostgreSQL and SQLite both have one). A tenth of the pairings
     stop after September (not visited in 90 days by 31 December) and a tenth have only three visits
-    (behind the quota); a fifth of the village links have three unit visits, the rest eight.
+    (behind the quota); a third also get a monthly text message (generate_contacts_away), ~4.9 million
+    rows in all; a fifth of the village links have three unit visits, the rest eight.
     """
     from accounts.models import User
 
-    def sql(text: str) -> str:  # the driver reads % as a placeholder: double the modulo signs
-        return text.replace("%", "%%").replace("%%s", "%s")
-
+    sql = _escaped
     clerk, _ = User.objects.get_or_create(username="province_generator", defaults={"is_active": False})
     months = "WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12) "
     tasks = ", ".join(Visit.TASK_FIELDS)
@@ -231,6 +236,8 @@ def generate_visits(*, log=print) -> int:
         )
         visits = cursor.rowcount
         log(f"走访 {visits}")
+    visits += generate_contacts_away(clerk=clerk, log=log)
+    with connection.cursor() as cursor:
         cursor.execute(sql(
             f"INSERT INTO {UnitVisit._meta.db_table} (unit_id, village_id, visited_on, activities, recorded_by_id,"
             " recorded_at) " + months +
@@ -246,4 +253,31 @@ def generate_visits(*, log=print) -> int:
             f"JOIN (SELECT unit_id, MIN(id) AS id FROM {Cadre._meta.db_table} GROUP BY unit_id) c ON c.unit_id = v.unit_id"
         )
         log(f"联村走访 {unit_visits}")
+    written = tallies.rebuild()  # the worklists' figures, recounted in one pass per table
+    log(f"走访汇总 {written}")
     return visits
+
+
+def generate_contacts_away(*, clerk=None, log=print) -> int:
+    """A text message (短信) each month to the households of a third of the pairings, whose members
+    work away (外出务工): with the visits, about 5 million rows a year at scale 1.0, as the design
+    expects. Same months as the visits (none after September for the "stale" tenth), another day."""
+    from accounts.models import User
+
+    clerk = clerk or User.objects.get(username="province_generator")
+    tasks = ", ".join(Visit.TASK_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(_escaped(
+            f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
+            " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
+            "WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12) "
+            f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 3 + m * 7) % 28')}, '短信', "
+            "true, false, false, true, false, false, '短信了解外出务工情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
+            f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
+            "WHERE p.ended_on IS NULL AND p.id % 3 = 0 AND NOT (p.id % 10 = 3 AND m > 9) "
+            "AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"),
+            [clerk.pk],
+        )
+        contacts = cursor.rowcount
+    log(f"外出务工户短信联系 {contacts}")
+    return contacts

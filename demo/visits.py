@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from pairing.models import Cadre, Pairing, VillageLink
+from visits import tallies
 from visits.models import UnitVisit, Visit
 
 from .build import COUNTIES, DEMO_TOWNSHIPS, SEED
@@ -134,6 +135,7 @@ def load(say=print) -> None:
         [Through(unitvisit_id=visit.pk, cadre_id=cadre) for visit, (_, cadres) in zip(saved, planned) for cadre in cadres],
         batch_size=BATCH,
     )
+    tallies.rebuild()  # bulk_create bypassed record_visit: the worklists' figures, recounted in one pass
     if connection.vendor == "postgresql":
         # Fresh statistics for every table the demo filled: without them the planner guesses a handful of rows
         # and the worklists' anti-joins can take minutes (inside load_demo's transaction, before autovacuum).

@@ -11,7 +11,7 @@ from pairing.models import Pairing, VillageLink
 from pairing.services import end_relation
 from tests import factories as f
 from tests.queries import count_queries
-from visits import worklists
+from visits import tallies, worklists
 from visits.models import UnitVisit, Visit, VisitQuota
 
 DATES = [datetime.date(2025, 3, 31), datetime.date(2025, 6, 30), datetime.date(2025, 8, 15),
@@ -58,6 +58,7 @@ def busy(world):
                                                        defaults={"activities": "驻村", "recorded_by": clerk})
             visit.cadres.set(link.unit.cadres.all()[:1])
     VisitQuota.objects.create(county=world.county_a, household_visits_per_year=6)
+    tallies.rebuild()  # the visits above were written directly, as a bulk writer would
     return world
 
 

@@ -216,3 +216,66 @@ class VisitQuota(models.Model):
 
     def __str__(self):
         return f"{self.county}走访任务标准"
+
+
+# --- Pre-aggregated figures (visits/tallies.py keeps them) ---------------------------------------
+# At province scale the worklists would otherwise pass over a year of visits (~5M rows) on every page.
+# They are derived data: services.record_visit and record_unit_visit update them in the visit's own
+# transaction, bulk writers call tallies.rebuild(), and `manage.py rebuild_visit_tallies` repairs them.
+
+
+class HouseholdContact(models.Model):
+    """The date of a household's latest visit or contact, by any cadre in any mode (absent: never)."""
+
+    household = models.OneToOneField(
+        Household, verbose_name=_("农户"), on_delete=models.CASCADE, primary_key=True, related_name="last_contact"
+    )
+    last_contacted_on = models.DateField(_("最近走访或联系日期"))
+
+    class Meta:
+        verbose_name = _("农户最近联系")
+        verbose_name_plural = _("农户最近联系")
+        indexes = [models.Index(fields=["last_contacted_on"], name="contact_last_date")]
+
+    def __str__(self):
+        return f"{self.household}（{self.last_contacted_on}）"
+
+
+class VisitTally(models.Model):
+    """How many visits (any mode) a cadre paid a household in one calendar year, and the latest of them."""
+
+    cadre = models.ForeignKey(Cadre, verbose_name=_("走访干部"), on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    visits = models.PositiveIntegerField(_("走访次数"))
+    last_visited_on = models.DateField(_("最近走访日期"))
+
+    class Meta:
+        verbose_name = _("年度走访次数")
+        verbose_name_plural = _("年度走访次数")
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "household", "year"], name="visittally_one_per_pair_year")
+        ]
+
+    def __str__(self):
+        return f"{self.cadre} → {self.household}：{self.year}年 {self.visits} 次"
+
+
+class UnitVisitTally(models.Model):
+    """How many village visits a unit made to a village in one calendar year, and the latest of them."""
+
+    unit = models.ForeignKey("pairing.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    village = models.ForeignKey("households.Region", verbose_name=_("联系村"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    visits = models.PositiveIntegerField(_("走访次数"))
+    last_visited_on = models.DateField(_("最近走访日期"))
+
+    class Meta:
+        verbose_name = _("年度联村走访次数")
+        verbose_name_plural = _("年度联村走访次数")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "village", "year"], name="unitvisittally_one_per_link_year")
+        ]
+
+    def __str__(self):
+        return f"{self.unit} → {self.village}：{self.year}年 {self.visits} 次"

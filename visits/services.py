@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from pairing.models import Pairing, VillageLink
 from shuanglian.access import LEVEL_DIGITS
 
+from . import tallies
 from .models import LockedMonth, UnitVisit, Visit
 
 
@@ -55,6 +56,7 @@ def record_visit(*, household, cadre, visited_on: datetime.date, by, submission_
             % {"cadre": cadre.name, "day": visited_on, "household": household, "mode": visit.mode},
             code="duplicate",
         ) from None
+    tallies.count_visit(visit)  # the worklists' figures, in this same transaction
     return visit
 
 
@@ -95,4 +97,5 @@ def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activ
             code="duplicate",
         ) from None
     visit.cadres.set(cadres)
+    tallies.count_unit_visit(visit)
     return visit

@@ -7,12 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Household
+from households.models import Household, Region
 from households.views import get_household_for_user
 from pairing.models import Cadre, Pairing
 from shuanglian.access import can_write, require_write
@@ -162,19 +162,41 @@ def worklist_summary(request):
     return render(request, "visits/worklists.html", context)
 
 
+def _narrowed_to(request) -> Region | None:
+    """?region=<county or township code> narrows a wide worklist to one place of the user's scope (404 outside)."""
+    code = request.GET.get("region", "")
+    if not code:
+        return None
+    places = Region.objects.visible_to(request.user).filter(level__in=(Region.Level.COUNTY, Region.Level.TOWNSHIP))
+    return get_object_or_404(places, code=code)
+
+
 @login_required
 def worklist(request, kind):
     if kind not in worklists.KINDS:
         raise Http404
     on = _as_of(request)
+    place = _narrowed_to(request)
+    within = place.prefix if place else ""
+    context = {"kind": kind, "on": on, "stale_days": settings.VISIT_STALE_DAYS,
+               "quarter_start": worklists.quarter_start(on)}
+    if worklists.shows_breakdown(request.user) and not within:
+        return _worklist_by_county(request, kind, on, context)
     quotas = worklists.Quotas.load()
     rows = {
-        "stale": lambda: worklists.stale_households(request.user, on),
-        "quarter": lambda: worklists.uncontacted_this_quarter(request.user, on),
-        "cadres": lambda: worklists.cadres_behind(request.user, on, quotas),
-        "units": lambda: worklists.links_behind(request.user, on, quotas),
+        "stale": lambda: worklists.stale_households(request.user, on, within),
+        "quarter": lambda: worklists.uncontacted_this_quarter(request.user, on, within),
+        "cadres": lambda: worklists.cadres_behind(request.user, on, quotas, within),
+        "units": lambda: worklists.links_behind(request.user, on, quotas, within),
     }[kind]()
     page, query = _page(request, rows)
-    context = {"kind": kind, "on": on, "page": page, "query": query, "stale_days": settings.VISIT_STALE_DAYS,
-               "quarter_start": worklists.quarter_start(on)}
-    return render(request, "visits/worklist.html", context)
+    return render(request, "visits/worklist.html", context | {"page": page, "query": query, "place": place})
+
+
+def _worklist_by_county(request, kind, on, context):
+    """A city's or the province's worklist: the figure per county, each linking to that county's list."""
+    counts, counted_at = worklists.per_county_cached(request.user, on, kind, refresh="refresh" in request.GET)
+    counties = Region.objects.select_related("parent").in_bulk([prefix.ljust(12, "0") for prefix, _ in counts])
+    rows = [(counties[prefix.ljust(12, "0")], n) for prefix, n in counts]
+    context |= {"by_county": rows, "total": sum(n for _, n in counts), "counted_at": counted_at}
+    return render(request, "visits/worklist_by_county.html", context)

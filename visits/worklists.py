@@ -2,7 +2,10 @@
 
 Every list is one aggregated query (Exists / Subquery / Case), whatever the data size, and scoped
 through the usual `visible_to(user)` querysets: a unit liaison's lists are their unit's cadres and
-households, everyone else's the households and villages of their region.
+households, everyone else's the households and villages of their region. Visits done this year
+are read from the pre-aggregated tallies (VisitTally, UnitVisitTally: visits/tallies.py), not
+counted over a year of visits, except for a past as-of date with visits after it; a whole city's
+or the province's "not contacted" counts read HouseholdContact.
 
 Quotas are pro rata: a relation (pairing or village link) that has run `e` days of this year — from
 1 January or its start, whichever is later, to the as-of date inclusive — owes
@@ -16,14 +19,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 
 from households.models import Household
-from pairing.models import Pairing
+from pairing.models import Pairing, VillageLink
 from shuanglian.access import is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
 
-from .models import UnitVisit, Visit, VisitQuota, village_links_in_scope
+from .models import UnitVisit, UnitVisitTally, Visit, VisitQuota, VisitTally, village_links_in_scope
 
 KINDS = ("stale", "quarter", "cadres", "units")
 
@@ -86,24 +89,40 @@ class Quotas:
         return Case(*whens, default=_owed(on, default, start_field), output_field=IntegerField())
 
 
-def paired_households(user, on):
+def _in_region(user, code_field: str, within: str) -> Q:
+    """The user's region, or the county or township `within` it (a breakdown row's link). Only the
+    narrower prefix when it lies inside the user's: two prefixes made PostgreSQL think the province's
+    filter kept every row and plan a county's list as a province's (parallel workers, 2x slower)."""
+    scope = scope_prefix(user)
+    if within and scope is not None and within.startswith(scope) and not is_unit_liaison(user):
+        return Q(**{f"{code_field}__startswith": within})
+    return region_q(user, code_field) & (Q(**{f"{code_field}__startswith": within}) if within else Q())
+
+
+def paired_households(user, on, within: str = ""):
     """Households the user looks after (unit liaison: paired with the unit's cadres) with a pairing on `on`."""
     in_force = Pairing.objects.on(on)
     if is_unit_liaison(user):
         return Household.objects.filter(pk__in=in_force.visible_to(user).values("household_id"))
     # The region's households, each probed for a pairing in force: an IN over the region's pairings
     # made PostgreSQL read every pairing of the province even for a county (199 → 114 ms there).
-    return Household.objects.filter(region_q(user, "village__code")).filter(
+    return Household.objects.filter(_in_region(user, "village__code", within)).filter(
         Exists(in_force.filter(household=OuterRef("pk")))
     )
 
 
-def _not_contacted_since(user, on, since: datetime.date):
+def _not_contacted_since(user, on, since: datetime.date, within: str):
+    """Paired households with no visit or contact from `since` to `on`, for any as-of date.
+
+    Each household's visit index is probed (an anti-join): for a county or narrower this is what
+    PostgreSQL does fastest, faster than reading HouseholdContact, which it hashes whole (340k rows)
+    or probes per household at a cost that sets its JIT compiler going (bench/visits.py). A whole
+    city or the province is counted with _uncontacted_joined() instead."""
     contacted = Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=since, visited_on__lte=on)
     last_visit = Visit.objects.filter(household=OuterRef("pk"), visited_on__lte=on).order_by("-visited_on")
     responsible = Pairing.objects.on(on).responsible().filter(household=OuterRef("pk"))
     return (
-        paired_households(user, on)
+        paired_households(user, on, within)
         .filter(~Exists(contacted))
         .annotate(
             last_visit=Subquery(last_visit.values("visited_on")[:1]),
@@ -114,14 +133,32 @@ def _not_contacted_since(user, on, since: datetime.date):
     )
 
 
-def stale_households(user, on):
+def _uncontacted_joined(user, on, since: datetime.date):
+    """The households of _not_contacted_since(), to be counted over a whole city or the province:
+    HouseholdContact joined in one hash pass (0.4 s at the province; the visits' anti-join, 2 s).
+
+    The kept date is the latest visit ever, so it answers for `on` whenever it is not after `on`
+    (always, as of today: no visit is dated in the future). Only for a past as-of date, a household
+    visited since then is checked against its visits."""
+    kept = "last_contact__last_contacted_on"
+    contacted = Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=since, visited_on__lte=on)
+    return paired_households(user, on).filter(
+        Q(**{f"{kept}__isnull": True}) | Q(**{f"{kept}__lt": since}) | (Q(**{f"{kept}__gt": on}) & ~Exists(contacted))
+    )
+
+
+def stale_since(on: datetime.date) -> datetime.date:
+    return on - datetime.timedelta(days=settings.VISIT_STALE_DAYS - 1)
+
+
+def stale_households(user, on, within: str = ""):
     """Paired households with no visit or contact in the last VISIT_STALE_DAYS days up to `on`."""
-    return _not_contacted_since(user, on, on - datetime.timedelta(days=settings.VISIT_STALE_DAYS - 1))
+    return _not_contacted_since(user, on, stale_since(on), within)
 
 
-def uncontacted_this_quarter(user, on):
+def uncontacted_this_quarter(user, on, within: str = ""):
     """Paired households with no visit or contact since the quarter of `on` began."""
-    return _not_contacted_since(user, on, quarter_start(on))
+    return _not_contacted_since(user, on, quarter_start(on), within)
 
 
 def _count_this_year(visits, on, per: str):
@@ -136,36 +173,69 @@ def _count_this_year(visits, on, per: str):
     )
 
 
-def pairings_behind(user, on, quotas: Quotas):
+def _done_this_year(tallies, visits, on, per: str):
+    """Visits done from 1 January to `on`, read from the year's tally (no tally: none done).
+
+    The tally counts the whole year, so it answers for `on` whenever its latest visit is not after
+    `on` (always, as of today). Only for a past as-of date with later visits are the visits counted."""
+    done = tallies.filter(year=on.year).annotate(
+        done=Case(When(last_visited_on__gt=on, then=Coalesce(Subquery(_count_this_year(visits, on, per)), 0)),
+                  default=F("visits"), output_field=IntegerField())
+    )
+    return Coalesce(Subquery(done.values("done")[:1]), 0)
+
+
+def _behind(tallies, visits, on, per: str) -> Q:
+    """done < owed (the outer row's annotation) as two anti-joins rather than a value per row: at
+    province scale PostgreSQL runs them as one hash pass over the year's tallies instead of
+    probing the tally index once per pairing. At most one tally per row and year, so: no tally
+    means none done; a tally not after `on` is the count; a later one is counted from the visits."""
+    year = tallies.filter(year=on.year)
+    enough_kept = year.filter(last_visited_on__lte=on, visits__gte=OuterRef("owed"))
+    enough_counted = year.filter(last_visited_on__gt=on).annotate(
+        counted=Coalesce(Subquery(_count_this_year(visits, on, per)), 0)
+    ).filter(counted__gte=OuterRef("owed"))
+    return Q(owed__gt=0) & ~Exists(enough_kept) & ~Exists(enough_counted)
+
+
+def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
-    done = _count_this_year(Visit.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id")), on, "household")
+    tallies = VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id"))
+    visits = Visit.objects.filter(cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id")))
     owed = Quotas.expression(quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code")
     return (
-        Pairing.objects.visible_to(user)
+        (Pairing.objects.visible_to(user) if is_unit_liaison(user)
+         else Pairing.objects.filter(_in_region(user, "household__village__code", within)))
         .on(on)
-        .annotate(done=Coalesce(Subquery(done), 0), owed=owed)
-        .filter(done__lt=F("owed"))
+        .annotate(owed=owed)
+        .filter(_behind(tallies, visits, on, "household"))
+        .annotate(done=_done_this_year(tallies, visits, on, "household"))  # shown, not filtered on
     )
 
 
-def cadres_behind(user, on, quotas: Quotas):
+def cadres_behind(user, on, quotas: Quotas, within: str = ""):
     """One row per cadre behind quota: how many of their households are behind."""
     return (
-        pairings_behind(user, on, quotas)
+        pairings_behind(user, on, quotas, within)
         .values("cadre_id", "cadre__name", "cadre__unit__name")
         .annotate(households_behind=Count("pk"))
         .order_by("-households_behind", "cadre__unit__name", "cadre__name", "cadre_id")
     )
 
 
-def links_behind(user, on, quotas: Quotas):
+def links_behind(user, on, quotas: Quotas, within: str = ""):
     """Village links in force on `on` whose unit has made fewer village visits there this year than owed."""
-    done = _count_this_year(UnitVisit.objects.filter(unit=OuterRef("unit_id"), village=OuterRef("village_id")), on, "village")
+    done = _done_this_year(
+        UnitVisitTally.objects.filter(unit=OuterRef("unit_id"), village=OuterRef("village_id")),
+        UnitVisit.objects.filter(unit=OuterRef(OuterRef("unit_id")), village=OuterRef(OuterRef("village_id"))),
+        on, "village",
+    )
     owed = Quotas.expression(quotas.villages, VisitQuota.VILLAGE_DEFAULT, on, "started_on", "village__code")
     return (
-        village_links_in_scope(user)
+        (village_links_in_scope(user) if is_unit_liaison(user)
+         else VillageLink.objects.filter(_in_region(user, "village__code", within)))
         .on(on)
-        .annotate(done=Coalesce(Subquery(done), 0), owed=owed)
+        .annotate(done=done, owed=owed)
         .filter(done__lt=F("owed"))
         .select_related("unit", "village")
         .order_by("unit__name", "unit_id", "village_id")
@@ -174,9 +244,13 @@ def links_behind(user, on, quotas: Quotas):
 
 def counts(user, on, quotas: Quotas) -> dict[str, int]:
     """The figure on each worklist card: four queries."""
+    if shows_breakdown(user):  # a whole city or the province: one hash pass each
+        uncontacted = lambda since: _uncontacted_joined(user, on, since)  # noqa: E731
+    else:
+        uncontacted = lambda since: _not_contacted_since(user, on, since, "")  # noqa: E731
     return {
-        "stale": stale_households(user, on).order_by().count(),
-        "quarter": uncontacted_this_quarter(user, on).order_by().count(),
+        "stale": uncontacted(stale_since(on)).order_by().count(),
+        "quarter": uncontacted(quarter_start(on)).order_by().count(),
         "cadres": pairings_behind(user, on, quotas).values("cadre_id").distinct().count(),
         "units": links_behind(user, on, quotas).order_by().values("unit_id").distinct().count(),
     }
@@ -189,4 +263,48 @@ def counts_cached(user, on, *, refresh: bool = False) -> tuple[dict[str, int], d
     prefix = None if is_unit_liaison(user) else scope_prefix(user)
     return count_or_cached(
         f"worklists:{prefix}:{on.isoformat()}", prefix, lambda: counts(user, on, Quotas.load()), refresh=refresh
+    )
+
+
+# --- A city's or the province's lists: counts per county --------------------------------------
+# Tens of thousands of rows, each needing every pairing of the region to be read (a full pass of
+# ~340k pairings takes seconds for the quotas even with the tallies): nobody pages through that.
+# The office gets the figure per county, counted like the summary (cached, with a recount link),
+# and each figure links to that county's real list, which is counted live.
+
+BREAKDOWN_UP_TO_DIGITS = 4  # a city's prefix has four digits, the province's two, a superuser's none
+
+
+def shows_breakdown(user) -> bool:
+    prefix = None if is_unit_liaison(user) else scope_prefix(user)
+    return prefix is not None and len(prefix) <= BREAKDOWN_UP_TO_DIGITS
+
+
+def _county(code_field: str):
+    return Substr(code_field, 1, 6)
+
+
+def per_county(user, on, kind: str, quotas: Quotas) -> list[tuple[str, int]]:
+    """(county prefix, count) for each county of the user's scope with something on the `kind` list.
+
+    For cadres and units the figure is the distinct cadres (units) behind in that county; one who
+    is behind in two counties counts in each."""
+    if kind in ("stale", "quarter"):
+        since = stale_since(on) if kind == "stale" else quarter_start(on)
+        rows = _uncontacted_joined(user, on, since).values(county=_county("village_id")).annotate(n=Count("pk"))
+    elif kind == "cadres":
+        rows = (pairings_behind(user, on, quotas).order_by().values(county=_county("household__village_id"))
+                .annotate(n=Count("cadre_id", distinct=True)))
+    else:
+        rows = (links_behind(user, on, quotas).order_by().values(county=_county("village_id"))
+                .annotate(n=Count("unit_id", distinct=True)))
+    return sorted((row["county"], row["n"]) for row in rows)
+
+
+def per_county_cached(user, on, kind: str, *, refresh: bool = False):
+    """per_county() and when it was counted, kept like the summary's counts (counts_cached)."""
+    prefix = scope_prefix(user)
+    return count_or_cached(
+        f"worklist:{kind}:{prefix}:{on.isoformat()}", prefix, lambda: per_county(user, on, kind, Quotas.load()),
+        refresh=refresh,
     )
