@@ -36,6 +36,7 @@ def prepare_database():
     setup_test_environment()
     settings.SECURE_SSL_REDIRECT = False
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
 
 
 @contextmanager

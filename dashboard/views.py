@@ -36,14 +36,17 @@ def scope_counts(user) -> dict:
     }
 
 
+def scope_counts_cached(user, *, refresh: bool = False):
+    """scope_counts and when they were counted (cached for a city or the province)."""
+    prefix = scope_prefix(user)
+    return count_or_cached(f"home:{prefix}", prefix, lambda: scope_counts(user), refresh=refresh)
+
+
 @login_required
 def home(request):
     """The user's scope at a glance, with the way into each list."""
     user = request.user
-    prefix = scope_prefix(user)
-    counts, counted_at = count_or_cached(
-        f"home:{prefix}", prefix, lambda: scope_counts(user), refresh="refresh" in request.GET
-    )
+    counts, counted_at = scope_counts_cached(user, refresh="refresh" in request.GET)
     linked_villages = None
     if user.role == "unit":
         linked_villages = (

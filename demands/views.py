@@ -45,11 +45,11 @@ def _status_counts(demands):
     return statuses, figures["overdue"], figures["total"]
 
 
-def _summary(request, form, scoped):
+def ledger_summary(user, form, *, refresh: bool = False):
     """_status_counts for the filters other than status, and when they were counted: a city's or
     the province's pass over every demand comes from the cache (shuanglian.lib.cached_counts),
     anything narrower is counted live (counted_at None)."""
-    user = request.user
+    scoped = Demand.objects.visible_to(user)
     prefix = None if is_unit_liaison(user) else scope_prefix(user)
     filters = form.cleaned_data if form.is_valid() else {}
     # "mine" depends on the user's level and "overdue" on the day, so both are in the key.
@@ -59,8 +59,7 @@ def _summary(request, form, scoped):
         *sorted((name, value) for name, value in filters.items() if name != "status" and value),
     ])
     return count_or_cached(
-        key, prefix, lambda: _status_counts(form.filter(scoped, user, skip_status=True)),
-        refresh="refresh" in request.GET,
+        key, prefix, lambda: _status_counts(form.filter(scoped, user, skip_status=True)), refresh=refresh
     )
 
 
@@ -69,7 +68,9 @@ def demand_list(request):
     """The ledger for the user's scope; `?mine=1&overdue=1` is the "overdue at my level" worklist."""
     form = DemandFilterForm(request.GET or None)
     scoped = Demand.objects.visible_to(request.user)
-    (statuses, overdue_count, total), counted_at = _summary(request, form, scoped)
+    (statuses, overdue_count, total), counted_at = ledger_summary(
+        request.user, form, refresh="refresh" in request.GET
+    )
     demands = (
         form.filter(scoped, request.user).select_related("household__village").with_responsible_cadre()
         .order_by("-raised_on", "-pk")

@@ -182,5 +182,9 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Province- and city-wide coverage counts aggregate every household and cadre (about a
 # second at province scale); they are kept this long. Counties and below are always live.
 COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)
+# The cached overview figures live in a database table, so every gunicorn worker reads the same
+# figures and `manage.py warm_overviews` (cron) can count them ahead of the users. The table is made
+# by `manage.py createcachetable` (scripts/demo.sh, and once per deployment after migrate).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shuanglian_cache"}}
 # Worklists: a paired household with no visit or contact in this many days is listed.
 VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)

@@ -18,6 +18,9 @@ def _plain_http():
         SECURE_SSL_REDIRECT=False,
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,
+        # One process per test run: the in-memory cache behaves as the shared one does, and tests
+        # that touch no database can still clear it.
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
         # Real hashing costs ~0.3 s per account; tests make dozens.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     ):
