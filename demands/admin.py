@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from shuanglian.admin_scope import ScopedAdmin, ScopedInline, has_role
+from shuanglian.admin_scope import HistoryInline, ScopedAdmin, has_role
 
 from .models import Demand, DemandAction, DemandDeadlines
 
 
-class DemandActionInline(ScopedInline):
+class DemandActionInline(HistoryInline):
     model = DemandAction
     fields = ["at", "kind", "from_level", "to_level", "by", "text"]
     readonly_fields = fields
@@ -13,15 +13,6 @@ class DemandActionInline(ScopedInline):
 
     def get_queryset(self, request):
         return DemandAction.objects.select_related("by")  # the parent demand is already scoped
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Demand)

@@ -2,30 +2,20 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.admin_scope import ScopedAdmin, ScopedInline
+from shuanglian.admin_scope import HistoryInline, ScopedAdmin
 
 from .models import HouseholdPlan, HouseholdPlanVersion, VillagePlan, VillagePlanVersion
 
 
-class VersionInline(ScopedInline):
+class VersionInline(HistoryInline):
     """A plan's versions, newest first, each with what it held: the record of what was promised."""
 
     fields = ["number", "changed_by", "changed_at", "changes", "content"]
     readonly_fields = fields
-    can_delete = False
 
     def get_queryset(self, request):
         # The parent plan is already scoped (PlanAdmin); the inline only adds who made each version.
         return self.model.objects.select_related("changed_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("修改的项目"))
     def changes(self, version):

@@ -97,3 +97,19 @@ class ScopedInline(ScopedMixin, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
+
+
+class HistoryInline(ScopedInline):
+    """A record's history under it (a plan's versions, a demand's actions): shown, never edited
+    here, because the services that write those rows are the only way to change them."""
+
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
