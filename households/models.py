@@ -150,12 +150,15 @@ class Household(models.Model):
         Region,
         verbose_name=_("所在村"),
         on_delete=models.PROTECT,
+        db_index=False,  # household_village_category leads with village and serves the same look-ups
         related_name="households",
         limit_choices_to={"level": Region.Level.VILLAGE},
     )
     group = models.CharField(_("社（组）"), max_length=32, blank=True)
     head_name = models.CharField(_("户主姓名"), max_length=32)
-    head_id_number = models.CharField(_("户主身份证号码"), max_length=18, unique=True)
+    # Unique through Meta.constraints, not unique=True: on PostgreSQL unique=True adds a second,
+    # varchar_pattern_ops "_like" index that only LIKE 'x%' could use, and nothing searches IDs that way.
+    head_id_number = models.CharField(_("户主身份证号码"), max_length=18)
     category = models.CharField(_("户属性"), max_length=8, choices=Category.choices)
     main_cause = models.CharField(_("主要致贫原因"), max_length=12, choices=PovertyCause.choices, blank=True)
     other_causes = models.JSONField(_("其他致贫原因"), default=list, blank=True)
@@ -180,6 +183,7 @@ class Household(models.Model):
         verbose_name = _("农户")
         verbose_name_plural = _("农户")
         ordering = ["village_id", "group", "head_name", "id"]
+        constraints = [models.UniqueConstraint(fields=["head_id_number"], name="household_head_id_number_unique")]
         indexes = [
             models.Index(fields=["village", "category"], name="household_village_category"),
             models.Index(fields=["village", "status"], name="household_village_status"),
@@ -214,7 +218,7 @@ class Member(models.Model):
         Household, verbose_name=_("所属农户"), on_delete=models.CASCADE, related_name="members"
     )
     name = models.CharField(_("姓名"), max_length=32)
-    id_number = models.CharField(_("身份证号码"), max_length=18, unique=True)
+    id_number = models.CharField(_("身份证号码"), max_length=18)  # unique: see Meta.constraints
     relation = models.CharField(_("与户主关系"), max_length=8, choices=Relation.choices)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
     birth_date = models.DateField(_("出生日期"), editable=False)
@@ -236,9 +240,10 @@ class Member(models.Model):
         verbose_name_plural = _("家庭成员")
         ordering = ["household_id", "birth_date", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["id_number"], name="member_id_number_unique"),
             models.UniqueConstraint(
                 fields=["household"], condition=Q(relation="户主"), name="member_one_head_per_household"
-            )
+            ),
         ]
         # The three-floor filter (households/floors.py) asks "has a member who…" of every household
         # in scope; these small partial indexes hold only the members who could break a floor

@@ -80,3 +80,22 @@ def test_a_staff_scope_must_match_the_role(world):
         User.objects.create(username="bad", role="township", unit=world.unit_a)
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username="bad2", role="unit", region=world.town_a)
+
+
+def test_a_taken_id_in_the_admin_forms_gets_a_clear_message_on_its_field(world):
+    # The IDs are unique through Meta.constraints (no PostgreSQL "_like" index); model forms must
+    # still report a duplicate on the ID field itself, as unique=True did.
+    from django.forms.models import model_to_dict
+
+    from households.admin import HouseholdForm, MemberForm
+
+    taken = world.household_b.head_id_number
+    data = model_to_dict(world.household_a) | {"head_id_number": taken, "other_causes": []}
+    household_form = HouseholdForm(data=data, instance=world.household_a)
+    assert not household_form.is_valid()
+    assert "已存在" in " ".join(household_form.errors["head_id_number"])
+
+    member = world.household_a.members.get(relation=Relation.HEAD)
+    member_form = MemberForm(data=model_to_dict(member) | {"id_number": taken}, instance=member)
+    assert not member_form.is_valid()
+    assert "已存在" in " ".join(member_form.errors["id_number"])
