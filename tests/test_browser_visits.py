@@ -29,8 +29,10 @@ def test_township_staff_enter_visits_with_the_keyboard(chromium, live_server, wo
         )
         page.locator("#id_diary").focus()
         page.keyboard.type(f"走访{name}，了解生产情况")
-        page.keyboard.press("Control+Enter")  # save and next
-        page.wait_for_selector(".flash")
+        # Save and next. Wait for the next page's load event: lookup.js (deferred) must be listening
+        # before the next name is typed, or a loaded machine loses the keystrokes.
+        with page.expect_navigation():
+            page.keyboard.press("Control+Enter")
         assert "已保存" in page.inner_text(".flash")
         assert page.evaluate("document.activeElement.dataset.lookupFor") == "id_household"
     assert sorted(Visit.objects.values_list("household__head_name", flat=True)) == sorted(names)
