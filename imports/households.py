@@ -367,9 +367,17 @@ def _person_household_reader(sheet_name, mapping, errors, households):
     head_relation = Relation.HEAD.value
     person_values = member_reader(mapping)
 
+    relations = {}  # cell → whether it reads 户主 once cleaned: a roster has a handful of them 200,000 times
+
     def is_head(relation):
-        return relation == head_relation or (
-            relation is not None and clean_text(relation, compact=True) == head_relation)
+        if relation == head_relation:
+            return True
+        known = relations.get(relation) if type(relation) is str else None
+        if known is None:
+            known = relation is not None and clean_text(relation, compact=True) == head_relation
+            if type(relation) is str and len(relations) < 1_000:
+                relations[relation] = known
+        return known
 
     places = {}  # cell → cleaned name: a county roster names a few hundred places 200,000 times
 
@@ -390,7 +398,7 @@ def _person_household_reader(sheet_name, mapping, errors, households):
         return ""
 
     def read(key, rows):
-        heads = [(n, c) for n, c in rows if c[relation_at] == head_relation or is_head(c[relation_at])]
+        heads = [(n, c) for n, c in rows if is_head(c[relation_at])]
         if len(heads) != 1:
             errors.add(sheet_name, rows[0][0], "relation", key,
                        _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})

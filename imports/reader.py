@@ -128,10 +128,14 @@ def _calamine_sheets(data: bytes) -> list[Sheet]:
     def rows(name):
         sheet = book.get_sheet_by_name(name)
         start = sheet.start or (0, 0)
-        pad = [None] * start[1]
-        for offset, values in enumerate(sheet.iter_rows()):
-            cells = [None if v == "" else v for v in values]
-            yield start[0] + offset + 1, pad + cells if pad else cells
+        numbered = enumerate(sheet.iter_rows(), start=start[0] + 1)
+        if start[1]:
+            pad = [None] * start[1]
+            for number, values in numbered:
+                yield number, pad + [None if v == "" else v for v in values]
+        else:  # the usual sheet, starting at A1
+            for number, values in numbered:
+                yield number, [None if v == "" else v for v in values]
 
     return [
         Sheet(meta.name, rows(meta.name))
