@@ -97,6 +97,22 @@ def test_record_visit_keeps_the_tallies_equal_to_a_recount(mixed):
     assert kept() == before
 
 
+def test_each_user_sees_the_figures_of_their_own_scope(mixed):
+    users = mixed.users
+    households = {
+        user: set(HouseholdContact.objects.visible_to(getattr(users, user)).values_list("household_id", flat=True))
+        for user in ("province", "county_a", "town_b", "unit_a", "unit_b")
+    }
+    side_a = {mixed.household_a.pk, mixed.household_a2.pk}
+    assert households == {"province": side_a | {mixed.household_b.pk}, "county_a": side_a,
+                          "town_b": {mixed.household_b.pk}, "unit_a": side_a, "unit_b": {mixed.household_b.pk}}
+    assert set(VisitTally.objects.visible_to(users.unit_a).values_list("cadre__name", flat=True)) == {"李文华", "周新来"}
+    assert [t.household_id for t in VisitTally.objects.visible_to(users.town_b)] == [mixed.household_b.pk]
+    assert UnitVisitTally.objects.visible_to(users.unit_a).count() == 2  # 2024 and 2025
+    assert not UnitVisitTally.objects.visible_to(users.unit_b).exists()
+    assert not UnitVisitTally.objects.visible_to(users.town_b).exists()
+
+
 def test_rebuild_command_repairs_and_is_idempotent(mixed):
     right = kept()
     VisitTally.objects.update(visits=99)

@@ -8,12 +8,16 @@ from pairing.models import Cadre, VillageLink
 from shuanglian.access import is_unit_liaison, region_q
 
 
-class VisitQuerySet(models.QuerySet):
+class CadreHouseholdQuerySet(models.QuerySet):
+    """Rows of one cadre and one household (visits, their tallies): a unit liaison sees its cadres'."""
+
     def visible_to(self, user):
         if is_unit_liaison(user):
             return self.filter(cadre__unit_id=user.unit_id)
         return self.filter(region_q(user, "household__village__code"))
 
+
+class VisitQuerySet(CadreHouseholdQuerySet):
     def in_month(self, year: int, month: int):
         return self.filter(visited_on__year=year, visited_on__month=month)
 
@@ -224,6 +228,11 @@ class VisitQuota(models.Model):
 # transaction, bulk writers call tallies.rebuild(), and `manage.py rebuild_visit_tallies` repairs them.
 
 
+class HouseholdContactQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(household__in=Household.objects.visible_to(user))
+
+
 class HouseholdContact(models.Model):
     """The date of a household's latest visit or contact, by any cadre in any mode (absent: never)."""
 
@@ -231,6 +240,8 @@ class HouseholdContact(models.Model):
         Household, verbose_name=_("农户"), on_delete=models.CASCADE, primary_key=True, related_name="last_contact"
     )
     last_contacted_on = models.DateField(_("最近走访或联系日期"))
+
+    objects = HouseholdContactQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("农户最近联系")
@@ -249,6 +260,8 @@ class VisitTally(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     visits = models.PositiveIntegerField(_("走访次数"))
     last_visited_on = models.DateField(_("最近走访日期"))
+
+    objects = CadreHouseholdQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("年度走访次数")
@@ -269,6 +282,8 @@ class UnitVisitTally(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     visits = models.PositiveIntegerField(_("走访次数"))
     last_visited_on = models.DateField(_("最近走访日期"))
+
+    objects = UnitVisitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("年度联村走访次数")
