@@ -182,12 +182,11 @@ def worklist(request, kind):
                "quarter_start": worklists.quarter_start(on)}
     if worklists.shows_breakdown(request.user) and not within:
         return _worklist_by_county(request, kind, on, context)
-    quotas = worklists.Quotas.load()
-    rows = {
+    rows = {  # the county quotas are read only by the two lists that need them
         "stale": lambda: worklists.stale_households(request.user, on, within),
         "quarter": lambda: worklists.uncontacted_this_quarter(request.user, on, within),
-        "cadres": lambda: worklists.cadres_behind(request.user, on, quotas, within),
-        "units": lambda: worklists.links_behind(request.user, on, quotas, within),
+        "cadres": lambda: worklists.cadres_behind(request.user, on, worklists.Quotas.load(), within),
+        "units": lambda: worklists.links_behind(request.user, on, worklists.Quotas.load(), within),
     }[kind]()
     page, query = _page(request, rows)
     return render(request, "visits/worklist.html", context | {"page": page, "query": query, "place": place})
