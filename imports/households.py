@@ -10,9 +10,8 @@ whole file in one transaction. Nothing is ever deleted: members the database
 has and the file lacks are reported.
 """
 
-import datetime
 import re
-from dataclasses import dataclass, field
+from contextlib import nullcontext
 
 from django.db import transaction
 from django.db.models import F
@@ -43,6 +42,8 @@ from .common import (
     same,
 )
 from .bulk import OneOf, insert_rows
+from .early import EarlyWriter
+from .rows import PLAIN_HOUSEHOLD_FIELDS, PLAIN_MEMBER_FIELDS, HouseholdRow, PersonRow
 from .headers import find_header
 from .reader import FileRefused, open_sheets
 from .villages import resolve_villages
@@ -68,30 +69,6 @@ REQUIRED = {
     "persons": ("household_no", "county", "township", "village", "name", "id_number", "relation", "category"),
 }
 SHEET_KIND_LABELS = {"households": "户表", "members": "成员表", "persons": "人员表"}
-
-@dataclass(slots=True)  # 200,000 of them in a county roster
-class PersonRow:
-    sheet: str
-    row: int
-    id_number: str
-    birth_date: datetime.date
-    sex: str
-    values: dict  # model field → value, only for columns the file has
-
-
-@dataclass(slots=True)
-class HouseholdRow:
-    sheet: str
-    row: int
-    head_id: str
-    location: tuple  # (county, township, village) names
-    values: dict  # model field → value
-    members: list = field(default_factory=list)
-    members_listed: bool = False  # whether the file lists the members (missing ones are reported)
-    declared_size: int | None = None
-    size_cell: tuple | None = None
-    village_id: str | None = None
-
 
 class HouseholdResult(ImportResult):
     def summary(self) -> str:
@@ -198,8 +175,10 @@ def classify(mapping: dict) -> str | None:
 
 
 
-def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="calamine"):
-    """Parse the file into HouseholdRows (no database access)."""
+def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="calamine",
+                on_household=None):
+    """Parse the file into HouseholdRows (no database access). A one-row-per-person sheet hands
+    each household it accepts to on_household as soon as its rows are checked."""
     sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)
     found = {}
     for sheet in sheets:
@@ -227,7 +206,7 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
         sheet, _header, mapping = found["persons"]
         if missing_columns(REQUIRED["persons"], mapping, sheet.name, errors):
             return [], counter["rows"]
-        _read_persons(sheet, mapping, errors, households, tick)
+        _read_persons(sheet, mapping, errors, households, tick, on_household)
     else:
         if "households" not in found:
             sheet = found["members"][0]
@@ -316,7 +295,7 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
             hh.members.append(row)
 
 
-def _read_persons(sheet, mapping, errors, households, tick):
+def _read_persons(sheet, mapping, errors, households, tick, on_household):
     """Read one household at a time: its rows (consecutive, under one 户编号) are checked and
     dropped as soon as the next household starts, so a county roster's raw cells are never
     all held at once."""
@@ -325,7 +304,7 @@ def _read_persons(sheet, mapping, errors, households, tick):
     previous_blank = True
     number_at = mapping["household_no"]
     width = max(mapping.values()) + 1
-    read_household = _person_household_reader(sheet.name, mapping, errors, households)
+    read_household = _person_household_reader(sheet.name, mapping, errors, households, on_household)
     for number, cells in sheet.rows:
         if blank(cells):
             previous_blank = True
@@ -359,7 +338,7 @@ def _read_persons(sheet, mapping, errors, households, tick):
         read_household(run_key, run)
 
 
-def _person_household_reader(sheet_name, mapping, errors, households):
+def _person_household_reader(sheet_name, mapping, errors, households, on_household):
     """A function checking one household's rows (padded to the mapping's width) of a
     one-row-per-person sheet and adding it to `households`."""
     relation_at, id_at, name_at = mapping["relation"], mapping["id_number"], mapping["name"]
@@ -426,6 +405,8 @@ def _person_household_reader(sheet_name, mapping, errors, households):
                        _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
             return
         households[head.number] = hh
+        if on_household is not None:
+            on_household(hh)
 
     return read
 
@@ -522,7 +503,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         old = existing.get(hh.head_id)
         if old is None:
             counts["households_new"] += 1
-            new_households.append({"head_id_number": hh.head_id, **values})
+            new_households.append(hh.new_household())
             continue
         before = dict(zip(HOUSEHOLD_COMPARE, old[1:]))
         diffs = [] if values.items() <= before.items() else [
@@ -567,27 +548,25 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     listing = {hh.head_id: hh for hh in rows if hh.members_listed}
     matched = {existing[h][0]: h for h in listing if h in existing}
     if matched:
-        listed_members = Member.objects.filter(OneOf(F("household_id"), matched)).values_list(
-            "household_id", "id_number", "name")
-        for household_id, id_number, name in listed_members.iterator(chunk_size=STREAMED):
-            if id_number not in people:
-                hh = listing[matched[household_id]]
-                result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
-                                      % {"head": hh.values.get("head_name", ""), "name": name,
-                                         "id": idcard.mask(id_number)})
+        # Only the people the file lacks come back, not the whole county's members.
+        unlisted = (Member.objects.filter(OneOf(F("household_id"), matched)).exclude(OneOf(F("id_number"), people))
+                    .values_list("household_id", "id_number", "name"))
+        for household_id, id_number, name in unlisted.iterator(chunk_size=STREAMED):
+            hh = listing[matched[household_id]]
+            result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
+                                  % {"head": hh.values.get("head_name", ""), "name": name, "id": idcard.mask(id_number)})
     result.counts = counts
     if dry_run:
         return
 
-    insert_rows(Household, new_households)
+    insert_rows(Household, new_households, plain=PLAIN_HOUSEHOLD_FIELDS)
     ids = {head: h[0] for head, h in existing.items()}
     if new_households:
         ids.update(Household.objects.filter(OneOf(F("head_id_number"), (h["head_id_number"] for h in new_households)))
                    .values_list("head_id_number", "pk"))
     result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
     del new_households
-    insert_rows(Member, ({"household_id": ids[head], "id_number": p.id_number, "sex": p.sex, "birth_date": p.birth_date,
-                          **p.values} for head, p in new_members))
+    insert_rows(Member, (person.new_member(ids[head]) for head, person in new_members), plain=PLAIN_MEMBER_FIELDS)
     if changed_households:
         Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
     if changed_members:
@@ -604,16 +583,25 @@ def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = 
     """
     errors = Collector()
     result = HouseholdResult()
-    with collector_paused():
-        rows, result.rows = read_roster(data, filename=filename, errors=errors, progress=progress, xlsx_engine=xlsx_engine)
-        try:
-            with transaction.atomic():
-                resolve_villages(rows, user, errors)
-                plan_and_write(rows, user, errors, result, dry_run=dry_run)
-                if errors.count:
-                    raise Refused
-        except Refused:
-            pass
+    with collector_paused(), EarlyWriter.for_import(user, errors, dry_run=dry_run) or nullcontext() as early:
+        rows, result.rows = read_roster(data, filename=filename, errors=errors, progress=progress,
+                                        xlsx_engine=xlsx_engine, on_household=early.offer if early else None)
+        created = early.finish(rows) if early else None
+        if created is not None:  # every household was new and is written
+            result.counts = {"households_new": len(rows), "households_changed": 0, "households_unchanged": 0,
+                             "members_new": sum(len(hh.members) for hh in rows), "members_changed": 0,
+                             "members_unchanged": 0}
+            result.created_household_ids = created
+            result.applied = True
+        else:
+            try:
+                with transaction.atomic():
+                    resolve_villages(rows, user, errors)
+                    plan_and_write(rows, user, errors, result, dry_run=dry_run)
+                    if errors.count:
+                        raise Refused
+            except Refused:
+                pass
         del rows
     result.error_count = errors.count
     result.errors = errors.errors

@@ -91,11 +91,11 @@ def test_an_import_whose_member_write_fails_leaves_no_household_behind(world, sm
     late = families[-1][1][-1][1]  # the last family's last member
     real_insert = bulk.insert_rows
 
-    def insert_with_a_late_arrival(model, rows):
+    def insert_with_a_late_arrival(model, rows, **options):
         if model is Member:
             Member.objects.create(household=world.household_a, name="后登记", id_number=late, relation="之子",
                                   sex="M", birth_date=datetime.date(2010, 6, 6))
-        real_insert(model, rows)
+        real_insert(model, rows, **options)
 
     monkeypatch.setattr("imports.households.insert_rows", insert_with_a_late_arrival)
     before = snapshot()
