@@ -187,6 +187,18 @@ class BlockCopier:
         cursor.cursor.copy_expert(self.sql, io.StringIO(text), size=1 << 20)
 
 
+def hand_to(thread, jobs: queue.Queue, job) -> bool:
+    """Queue a job for a worker thread; False once the thread has ended (a writer that failed
+    takes no more), rather than waiting forever on a full queue."""
+    while thread.is_alive():
+        try:
+            jobs.put(job, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 class _Abort(Exception):
     """Raised inside the COPY when the rows could not be produced: the server abandons it."""
 
@@ -236,23 +248,14 @@ def _copy(sql, blocks):
     writer = threading.Thread(target=write, name="import-copy", daemon=True)
     writer.start()
 
-    def hand_over(block):
-        while writer.is_alive():  # a writer that failed reads no more: stop offering
-            try:
-                feed.blocks.put(block, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     try:
         for block in blocks:
-            if not hand_over(block):
+            if not hand_to(writer, feed.blocks, block):
                 break
         else:
-            hand_over(_Feed.END)
+            hand_to(writer, feed.blocks, _Feed.END)
     except BaseException:
-        hand_over(_Feed.ABORT)
+        hand_to(writer, feed.blocks, _Feed.ABORT)
         writer.join()
         raw.close()
         raise

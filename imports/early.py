@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 
 from households.models import Household, Member
 
-from .bulk import BlockCopier
+from .bulk import BlockCopier, hand_to
 from .common import Collector
 from .rows import PLAIN_HOUSEHOLD_FIELDS, PLAIN_MEMBER_FIELDS
 from .villages import VillageResolver
@@ -39,7 +39,11 @@ class _Discard(Exception):
 
 
 class EarlyWriter:
-    BLOCK = 2_000  # households per block: fewer statements, each a hand-over between threads; writing starts when the first is full
+    """Offered each household as the one-row-per-person reader accepts it (a two-sheet roster's
+    members come only with its second sheet: it is written the ordinary way). A file of fewer
+    than BLOCK households is written the ordinary way too: there is nothing to overlap."""
+
+    BLOCK = 2_000  # households per block, one COPY each of households and members
 
     @classmethod
     def for_import(cls, user, errors: Collector, *, dry_run: bool):
@@ -133,13 +137,7 @@ class EarlyWriter:
         self.created_ids.extend(ids)
 
     def _put(self, job) -> bool:
-        while self.thread.is_alive():
-            try:
-                self.jobs.put(job, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return hand_to(self.thread, self.jobs, job)
 
     def _end(self, job) -> None:
         if self.thread is not None:
