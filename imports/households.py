@@ -7,7 +7,9 @@ household fields on the head's row. Both are recognised from their headers.
 `import_households` reads the whole file, checks every row, compares it with
 the database and, unless it is a dry run or anything was wrong, writes the
 whole file in one transaction. Nothing is ever deleted: members the database
-has and the file lacks are reported.
+has and the file lacks are reported. A first import on PostgreSQL is written
+while it is read (imports/early.py) and committed only if that would have been
+the outcome; otherwise the same rows take this ordinary path.
 """
 
 import re
@@ -43,9 +45,9 @@ from .common import (
 )
 from .bulk import OneOf, insert_rows
 from .early import EarlyWriter
-from .rows import PLAIN_HOUSEHOLD_FIELDS, PLAIN_MEMBER_FIELDS, HouseholdRow, PersonRow
 from .headers import find_header
 from .reader import FileRefused, open_sheets
+from .rows import PLAIN_HOUSEHOLD_FIELDS, PLAIN_MEMBER_FIELDS, HouseholdRow, PersonRow
 from .villages import resolve_villages
 
 _LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
