@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q
+from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib import idcard
 
 from .choices import (
@@ -109,6 +109,12 @@ class Region(models.Model):
             if digits < LEVEL_DIGITS[self.level]
         ]
         return list(Region.objects.filter(code__in=codes).order_by("code"))
+
+    def breadcrumbs(self, user) -> list[tuple["Region", bool]]:
+        """ancestors(), each with whether the user may open it: a township office sees its
+        county and city named above it, but only its own scope is a link (the rest would 404)."""
+        prefix = scope_prefix(user)
+        return [(region, prefix is not None and region.code.startswith(prefix)) for region in self.ancestors()]
 
 
 class HouseholdQuerySet(models.QuerySet):

@@ -103,7 +103,7 @@ def region_browse(request, code=None):
     return render(
         request,
         "households/region_browse.html",
-        {"region": region, "ancestors": region.ancestors(), "rows": rows},
+        {"region": region, "crumbs": region.breadcrumbs(user), "rows": rows},
     )
 
 

@@ -247,7 +247,7 @@ def coverage(request, code=None):
     children = list(region.children.order_by("code"))
     rows, totals, counted_at = coverage_counts.per_child_cached(region, children, refresh="refresh" in request.GET)
     context = {
-        "region": region, "ancestors": region.ancestors(), "rows": rows, "totals": totals, "lists": COVERAGE_LISTS,
+        "region": region, "crumbs": region.breadcrumbs(request.user), "rows": rows, "totals": totals, "lists": COVERAGE_LISTS,
         "counted_at": counted_at,
     }
     return render(request, "pairing/coverage.html", context)

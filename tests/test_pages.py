@@ -227,3 +227,20 @@ def test_province_home_figures_are_cached_and_a_township_sees_them_live(client, 
     township = client.get(reverse("home"))
     assert township.context["counted_at"] is None
     assert township.context["households"]["total"] == 2
+
+
+@pytest.mark.parametrize("url_name", ["households:region", "pairing:coverage_region"])
+def test_breadcrumbs_link_only_regions_the_user_may_open(client, world, url_name):
+    """A township office sees 甘肃省 › 定西市 › 通渭县 above its township as names, not links that would 404."""
+    client.force_login(world.users.town_a)
+    page = client.get(reverse(url_name, args=[world.village_a.code])).content.decode()
+    crumbs = page[page.index('<nav class="crumbs">'):].split("</nav>")[0]
+    for region in (world.province, world.city_a, world.county_a):
+        assert f"<span>{region.name}</span>" in crumbs and reverse(url_name, args=[region.code]) not in crumbs
+    assert f'href="{reverse(url_name, args=[world.town_a.code])}"' in crumbs
+    assert client.get(reverse(url_name, args=[world.town_a.code])).status_code == 200
+
+    client.force_login(world.users.county_a)
+    crumbs = client.get(reverse(url_name, args=[world.village_a.code])).content.decode().split('<nav class="crumbs">')[1]
+    assert f'href="{reverse(url_name, args=[world.county_a.code])}"' in crumbs.split("</nav>")[0]
+    assert reverse(url_name, args=[world.city_a.code]) not in crumbs.split("</nav>")[0]
