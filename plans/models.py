@@ -44,9 +44,15 @@ class PlanBase(models.Model):
 
     # The fields a version snapshots (and the history compares), in page order.
     TRACKED_FIELDS: tuple = ()
+    # Tracked lists of choices, whose order means nothing (ticked boxes): field → the choices in page order.
+    CHOICE_LISTS: dict = {}
 
     def snapshot(self) -> dict:
-        return {name: _jsonable(self._meta.get_field(name), getattr(self, name)) for name in self.TRACKED_FIELDS}
+        values = {name: _jsonable(self._meta.get_field(name), getattr(self, name)) for name in self.TRACKED_FIELDS}
+        for name, order in self.CHOICE_LISTS.items():
+            # In page order, as the form sends them: the same boxes stored in another order are no change.
+            values[name] = sorted(values[name], key=lambda value: order.index(value) if value in order else len(order))
+        return values
 
 
 def _jsonable(field, value):
@@ -121,6 +127,7 @@ class HouseholdPlan(PlanBase):
     objects = HouseholdPlanQuerySet.as_manager()
 
     TRACKED_FIELDS = ("causes", "measures", "targets", "outcome", "income_last_year", "income_this_year")
+    CHOICE_LISTS = {"causes": PovertyCause.values, "measures": Measure.values}
     CAUSE_CHOICES = PovertyCause.choices
 
     class Meta:

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from households.choices import PovertyCause
 from plans import services
 from plans.models import HouseholdPlan, HouseholdPlanVersion, VillagePlan
 from tests import factories as f
@@ -51,6 +52,22 @@ class TestVersions:
         )
         assert version is None and plan.version == 1
         assert HouseholdPlanVersion.objects.count() == 1
+
+    def test_the_same_boxes_ticked_in_another_order_are_no_change(self, world):
+        """Causes recorded as 缺劳力、缺水 and sent back by the form in page order (缺水、缺劳力) are the same causes."""
+        causes = ["自身发展动力不足", "缺劳力", "缺水"]
+        in_page_order = sorted(causes, key=PovertyCause.values.index)
+        assert in_page_order != causes
+        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(causes=causes),
+                                     by=world.users.town_a)
+        plan, version = services.save_household_plan(
+            household=world.household_a, year=YEAR, by=world.users.town_a, expected_version=1,
+            data=household_data(causes=in_page_order, targets="新目标"))
+        assert version.changed_fields == ["targets"]
+        assert version.data["causes"] == in_page_order
+        plan, version = services.save_household_plan(household=world.household_a, year=YEAR, by=world.users.town_a,
+                                                     data=household_data(causes=list(reversed(causes)), targets="新目标"))
+        assert version is None and plan.version == 2
 
     def test_a_stale_edit_is_refused_and_changes_nothing(self, world):
         services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
