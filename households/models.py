@@ -201,7 +201,8 @@ class Household(models.Model):
     @property
     def choice_label(self) -> str:
         """How choosers name a household: people share names, so the village and ID tail tell them apart."""
-        return f"{self.head_name}（{self.village.name} {self.group}，尾号{self.head_id_number[-4:]}）"
+        place = f"{self.village.name} {self.group}" if self.group else self.village.name
+        return f"{self.head_name}（{place}，尾号{self.head_id_number[-4:]}）"
 
     @property
     def is_poor(self) -> bool:

@@ -44,3 +44,17 @@ def test_cadre_lookup_offers_active_cadres_within_scope(client, world):
     client.force_login(world.users.town_a)
     assert answers(client, "pairing:cadre_lookup", q="赵立") == [active.choice_label]
     assert answers(client, "pairing:cadre_lookup", q="5678") == [active.choice_label]
+
+
+def test_a_household_is_named_by_village_group_and_id_tail_with_or_without_a_group(client, world):
+    grouped = f.household(world.village_a, "马向东", members=1)
+    grouped.group = "3社"
+    grouped.save(update_fields=["group"])
+    plain = f.household(world.village_a, "马向南", members=1)
+    plain.group = ""
+    plain.save(update_fields=["group"])
+    client.force_login(world.users.town_a)
+    tail = plain.head_id_number[-4:]
+    assert answers(client, "households:lookup", q="马向南") == [f"马向南（{world.village_a.name}，尾号{tail}）"]
+    assert answers(client, "households:lookup", q="马向东") == [
+        f"马向东（{world.village_a.name} 3社，尾号{grouped.head_id_number[-4:]}）"]
