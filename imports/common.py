@@ -36,7 +36,7 @@ from pairing.models import Cadre, Pairing
 from shuanglian.lib import idcard
 
 from .headers import ALIASES, LABELS, find_header
-from .reader import FileRefused, open_sheets
+from .reader import FileRefused, open_sheets, renamed_text_hint
 
 MAX_ERRORS = 500
 CHUNK = 2000  # rows per IN (…) lookup and per bulk statement
@@ -399,4 +399,4 @@ def read_table(data: bytes, *, filename: str, anchors: set, required: tuple, err
         raise FileRefused(_("工作簿中没有可见的工作表"))
     raise FileRefused(_("在工作表“%(names)s”的前 30 行中没有找到%(what)s的表头（应有 %(columns)s 等列）")
                       % {"names": "、".join(s.name for s in sheets), "what": what,
-                         "columns": "、".join(LABELS[key] for key in required)})
+                         "columns": "、".join(LABELS[key] for key in required)} + renamed_text_hint(sheets, filename))

@@ -46,7 +46,7 @@ from .common import (
 from .bulk import OneOf, insert_rows
 from .early import EarlyWriter
 from .headers import find_header
-from .reader import FileRefused, open_sheets
+from .reader import FileRefused, open_sheets, renamed_text_hint
 from .rows import PLAIN_HOUSEHOLD_FIELDS, PLAIN_MEMBER_FIELDS, HouseholdRow, PersonRow
 from .villages import resolve_villages
 
@@ -195,7 +195,7 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
         if not sheets:
             raise FileRefused(_("工作簿中没有可见的工作表"))
         raise FileRefused(_("在工作表“%(names)s”的前 30 行中没有找到名册表头（至少应有 身份证号码、姓名、村 等列）")
-                          % {"names": "、".join(s.name for s in sheets)})
+                          % {"names": "、".join(s.name for s in sheets)} + renamed_text_hint(sheets, filename))
     counter = {"rows": 0}
 
     def tick():

@@ -37,6 +37,17 @@ class FileRefused(Exception):
 class Sheet:
     name: str
     rows: Iterator[tuple[int, list]] = field(repr=False)
+    read_as: str = "xlsx"  # or "xls", "csv": what the bytes turned out to be
+
+
+def renamed_text_hint(sheets: list[Sheet], filename: str) -> str:
+    """For a refusal that found no header: a file named .xls/.xlsx whose bytes are plain text was
+    read as CSV (WPS saves CSV under .xls), which the user should hear when it did not work."""
+    extension = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    if sheets and sheets[0].read_as == "csv" and extension in ("xls", "xlsx"):
+        return _("。文件名是 .%(ext)s，内容却是纯文本而不是 Excel 工作簿（已按 CSV 读取）："
+                 "请上传用 Excel 或 WPS 保存的原始文件") % {"ext": extension}
+    return ""
 
 
 def check_zip(data: bytes) -> None:
@@ -117,7 +128,7 @@ def _xlsx_sheets(data: bytes) -> list[Sheet]:
     return [Sheet(ws.title, rows(ws)) for ws in book.worksheets if ws.sheet_state == "visible"]
 
 
-def _calamine_sheets(data: bytes) -> list[Sheet]:
+def _calamine_sheets(data: bytes, kind: str) -> list[Sheet]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -138,7 +149,7 @@ def _calamine_sheets(data: bytes) -> list[Sheet]:
                 yield number, [None if v == "" else v for v in values]
 
     return [
-        Sheet(meta.name, rows(meta.name))
+        Sheet(meta.name, rows(meta.name), kind)
         for meta in book.sheets_metadata
         if str(meta.visible).endswith("Visible") and "WorkSheet" in str(meta.typ)
     ]
@@ -155,15 +166,15 @@ def _csv_sheets(data: bytes, name: str) -> list[Sheet]:
         for number, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
             yield number, [v if v != "" else None for v in values]
 
-    return [Sheet(name, rows())]
+    return [Sheet(name, rows(), "csv")]
 
 
 def open_sheets(data: bytes, *, filename: str = "", xlsx_engine: str = "calamine") -> list[Sheet]:
     """The visible sheets of a roster file; raises FileRefused for what cannot be read."""
     kind = sniff(data)
     if kind == "xlsx":
-        return _calamine_sheets(data) if xlsx_engine == "calamine" else _xlsx_sheets(data)
+        return _calamine_sheets(data, kind) if xlsx_engine == "calamine" else _xlsx_sheets(data)
     if kind == "xls":
-        return _calamine_sheets(data)
+        return _calamine_sheets(data, kind)
     stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
     return _csv_sheets(data, stem)

@@ -193,8 +193,12 @@ def test_a_file_that_is_not_a_spreadsheet(world):
 
 
 def test_a_text_file_without_a_roster_header(world):
-    message = refused_file("这是一份说明\n没有表格\n".encode(), world.users.town_a, "notes.xlsx")
+    text = "这是一份说明\n没有表格\n".encode()
+    message = refused_file(text, world.users.town_a, "notes.xlsx")
     assert "没有找到名册表头" in message
+    assert "文件名是 .xlsx，内容却是纯文本而不是 Excel 工作簿" in message  # a text file renamed, said so
+    assert "纯文本" not in refused_file(text, world.users.town_a, "notes.csv")
+    assert "纯文本" not in refused_file(save(Workbook()), world.users.town_a, "empty.xlsx")
 
 
 def test_an_encrypted_workbook(world):
