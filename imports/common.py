@@ -103,6 +103,7 @@ class ImportResult:
     errors: list = field(default_factory=list)
     error_count: int = 0
     changes: list = field(default_factory=list)
+    added: list = field(default_factory=list)  # the first new rows, described, for the preview
     missing: list = field(default_factory=list)
     rows: int = 0
     applied: bool = False
@@ -122,7 +123,7 @@ class ImportResult:
         return {
             "counts": self.counts, "error_count": self.error_count,
             "errors": [e.as_dict() for e in self.errors], "changes": self.changes[:MAX_ERRORS],
-            "change_count": len(self.changes), "missing": self.missing[:MAX_ERRORS],
+            "change_count": len(self.changes), "added": self.added[:MAX_ERRORS], "missing": self.missing[:MAX_ERRORS],
             "missing_count": len(self.missing), "rows": self.rows, "applied": self.applied,
         }
 

@@ -25,6 +25,7 @@ from households.models import Household, Member
 from shuanglian.lib import idcard
 
 from .common import (
+    MAX_ERRORS,
     VOCABULARIES,
     Collector,
     ImportResult,
@@ -443,6 +444,15 @@ _VERBOSE.update({f"m.{f.attname}": str(f.verbose_name) for f in Member._meta.con
 _VERBOSE["village_id"] = "所在村"
 
 
+def describe_new(households: list[HouseholdRow]) -> list[str]:
+    """The preview's lines for the first new households: who, where, how many, from which row."""
+    return [_("%(head)s户（%(place)s，%(size)d 人，%(category)s；%(sheet)s第%(row)d行）") % {
+        "head": hh.values.get("head_name", ""), "size": len(hh.members), "category": hh.values.get("category", ""),
+        "place": " ".join(part for part in ("".join(hh.location[1:]), hh.values.get("group")) if part),
+        "sheet": hh.sheet, "row": hh.row}
+        for hh in households[:MAX_ERRORS]]
+
+
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
     """Compare with the database; write in bulk unless dry_run or any error. Call inside atomic()."""
     # Plain tuples, not model instances, throughout: a county re-import compares 50,000
@@ -499,13 +509,14 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     counts = dict.fromkeys(["households_new", "households_changed", "households_unchanged",
                             "members_new", "members_changed", "members_unchanged"], 0)
     now = timezone.now()
-    new_households, changed_households, changed_hh_fields = [], [], set()
+    new_households, new_rows, changed_households, changed_hh_fields = [], [], [], set()
     for hh in rows:
         values = {"village_id": hh.village_id, **hh.values}
         old = existing.get(hh.head_id)
         if old is None:
             counts["households_new"] += 1
             new_households.append(hh.new_household())
+            new_rows.append(hh)
             continue
         before = dict(zip(HOUSEHOLD_COMPARE, old[1:]))
         diffs = [] if values.items() <= before.items() else [
@@ -558,6 +569,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
                                   % {"head": hh.values.get("head_name", ""), "name": name, "id": idcard.mask(id_number)})
     result.counts = counts
+    result.added = describe_new(new_rows)
     if dry_run:
         return
 
@@ -594,6 +606,7 @@ def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = 
                              "members_new": sum(len(hh.members) for hh in rows), "members_changed": 0,
                              "members_unchanged": 0}
             result.created_household_ids = created
+            result.added = describe_new(rows)
             result.applied = True
         else:
             try:

@@ -82,7 +82,9 @@ def test_a_first_import_is_written_while_read_exactly_as_the_ordinary_path_write
 
     Household.objects.filter(head_id_number__in=heads).delete()
     monkeypatch.setattr(EarlyWriter, "for_import", classmethod(lambda cls, *args, **kwargs: None))
-    assert run(data, world.users.town_a).applied
+    ordinary = run(data, world.users.town_a)
+    assert ordinary.applied and ordinary.counts == result.counts and ordinary.added == result.added
+    assert len(result.added) == 5 and result.added[0].startswith("张三户（马营镇东关村 3社，3 人，一般贫困户；花名册第4行）")
     assert database_rows() == written_early
 
 

@@ -46,6 +46,9 @@ def test_upload_check_preview_confirm_done(client, world):
     assert not Household.objects.filter(head_name="李四").exists()  # the preview writes nothing
     page = client.get(reverse("imports:detail", args=[batch.pk])).content.decode()
     assert "新增农户" in page and "确认导入" in page
+    # Each new household is listed before anything is written: who, where, how many, which row.
+    assert "新增明细（共 2 户）" in page
+    assert "李四户（马营镇东关村 3社，3 人，一般贫困户；建档立卡户第5行）" in page
 
     response = client.post(reverse("imports:confirm", args=[batch.pk]))
     assert response.status_code == 302
