@@ -12,12 +12,14 @@ import threading
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 
 from households.models import Household, Member
 from imports import households as roster
 from imports.bulk import BlockCopier
 from imports.early import EarlyWriter
+from imports.models import ImportBatch
 from tests.test_import_households import family, person_workbook, pid, run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -195,3 +197,15 @@ def test_a_fault_in_the_writer_is_logged_and_the_file_written_the_ordinary_way(w
     assert Household.objects.filter(head_id_number__in=[row["id"] for row, _m in five_families()]).count() == 5
     logged = any("early writer failed" in record.getMessage() for record in caplog.records)
     assert logged == on_postgres()
+
+
+def test_the_command_records_the_households_the_writer_created(world, early, tmp_path, capsys):
+    path = tmp_path / "马营镇花名册.xlsx"
+    path.write_bytes(person_workbook(five_families()))
+    call_command("import_roster", str(path), "--kind", "households", "--user", "town_a")
+    assert "新增 5" in capsys.readouterr().out
+    assert bool(early and early[-1].created) == on_postgres()
+    batch = ImportBatch.objects.get()
+    heads = [row["id"] for row, _members in five_families()]
+    assert batch.status == "done" and batch.created_households == [
+        Household.objects.get(head_id_number=head).pk for head in heads]
