@@ -4,12 +4,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shuanglian.lib.forms import AppForm
 from shuanglian.lib.widgets import HtmlDateInput
 
 from .models import Demand, DemandAction, Level
 
 
-class DemandFilterForm(forms.Form):
+class DemandFilterForm(AppForm):
     """The ledger's filters; every field optional, bad values are ignored by is_valid()."""
 
     level = forms.ChoiceField(label=_("层级"), choices=[("", _("全部层级")), *Level.choices], required=False)
@@ -39,7 +40,7 @@ class DemandFilterForm(forms.Form):
         return demands
 
 
-class DemandRowForm(forms.Form):
+class DemandRowForm(AppForm):
     """One demand raised during a visit: a category and what the household asked for."""
 
     category = forms.ChoiceField(
@@ -65,7 +66,7 @@ def demand_rows(formset) -> list[dict]:
     return [row for row in (form.cleaned_data for form in formset.forms) if row.get("text")]
 
 
-class RaiseDemandForm(forms.Form):
+class RaiseDemandForm(AppForm):
     """A demand taken outside a visit (a call to the township, a liaison's own visit), on the household page."""
 
     category = forms.ChoiceField(
@@ -95,7 +96,7 @@ class RaiseDemandForm(forms.Form):
         return day
 
 
-class ActionForm(forms.Form):
+class ActionForm(AppForm):
     kind = forms.ChoiceField(choices=[(k, label) for k, label in DemandAction.Kind.choices if k != "提出"],
                              widget=forms.HiddenInput)
     text = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shuanglian.lib import idcard
+from shuanglian.lib.forms import AmountField, AppForm, AppModelForm
 from shuanglian.lib.widgets import with_all_option
 
 from . import floors
@@ -9,7 +10,7 @@ from .choices import Category, HouseholdStatus, PovertyCause
 from .models import Household, Region
 
 
-class HouseholdFilterForm(forms.Form):
+class HouseholdFilterForm(AppForm):
     q = forms.CharField(label=_("姓名或身份证号后几位"), required=False)
     village = forms.ModelChoiceField(label=_("村"), queryset=Region.objects.none(), required=False)
     region = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -54,7 +55,7 @@ class HouseholdFilterForm(forms.Form):
         return queryset
 
 
-class HouseholdForm(forms.ModelForm):
+class HouseholdForm(AppModelForm):
     """The household's profile; members are edited one by one, the head's ID identifies it."""
 
     other_causes = forms.MultipleChoiceField(
@@ -82,6 +83,7 @@ class HouseholdForm(forms.ModelForm):
             "working_away_place",
             "working_away_since",
         ]
+        field_classes = {"income_per_head": AmountField}  # the roster import refuses a negative income too
         widgets = {"working_away_since": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, user, **kwargs):

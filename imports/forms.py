@@ -1,11 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shuanglian.lib.forms import AppForm
+
 from .models import ImportBatch
 from .reader import MAX_FILE_BYTES
 
 
-class UploadForm(forms.Form):
+class UploadForm(AppForm):
     kind = forms.ChoiceField(label=_("导入内容"), choices=ImportBatch.Kind.choices, initial=ImportBatch.Kind.HOUSEHOLDS)
     file = forms.FileField(label=_("花名册文件（.xlsx、.xls 或 .csv）"))
 

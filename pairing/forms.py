@@ -3,12 +3,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
+from shuanglian.lib.forms import AppForm
 from shuanglian.lib.widgets import HtmlDateInput, with_all_option
 
 from .models import Cadre, Pairing
 
 
-class CadreFilterForm(forms.Form):
+class CadreFilterForm(AppForm):
     q = forms.CharField(label=_("姓名、手机或单位"), required=False)
     rank = forms.ChoiceField(label=_("职级"), choices=with_all_option(Cadre.Rank.choices, _("全部职级")), required=False)
     category = forms.ChoiceField(label=_("人员类别"), choices=with_all_option(Cadre.Category.choices, _("全部类别")), required=False)
@@ -25,7 +26,7 @@ class CadreFilterForm(forms.Form):
         return queryset
 
 
-class PairForm(forms.Form):
+class PairForm(AppForm):
     cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
     role = forms.ChoiceField(label=_("联系类型"), choices=Pairing.Role.choices)
     started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput)
@@ -37,7 +38,7 @@ class PairForm(forms.Form):
         self.fields["started_on"].initial = timezone.localdate()
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(AppForm):
     region = forms.ModelChoiceField(label=_("范围（乡镇或村）"), queryset=Region.objects.none())
     started_on = forms.DateField(label=_("结对日期"), widget=HtmlDateInput)
 
@@ -48,7 +49,7 @@ class ProposalForm(forms.Form):
         self.fields["started_on"].initial = timezone.localdate()
 
 
-class HandoverForm(forms.Form):
+class HandoverForm(AppForm):
     new_status = forms.ChoiceField(
         label=_("离岗原因"), choices=[(Cadre.Status.TRANSFERRED, _("调离")), (Cadre.Status.RETIRED, _("退休"))]
     )
@@ -59,7 +60,7 @@ class HandoverForm(forms.Form):
         self.fields["effective_on"].initial = timezone.localdate()
 
 
-class PairHouseholdsForm(forms.Form):
+class PairHouseholdsForm(AppForm):
     """One cadre, one or more households (from the cadre page, or ticked in bulk)."""
 
     households = forms.ModelMultipleChoiceField(

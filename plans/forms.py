@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from households.choices import PovertyCause
+from shuanglian.lib.forms import AmountField, AppForm
 
 from .models import HouseholdPlan, Measure, VillagePlan
 
@@ -16,7 +17,7 @@ def projects_to_text(projects: list[dict]) -> str:
     return "\n".join(f"{project['name']}，{project['funds']}" for project in projects)
 
 
-class PlanForm(forms.Form):
+class PlanForm(AppForm):
     # Optimistic lock: the version the form was opened on.
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -82,8 +83,8 @@ class HouseholdPlanForm(PlanForm):
     )
     targets = forms.CharField(label=_("帮扶目标"), widget=forms.Textarea(attrs={"rows": 3}))
     outcome = forms.CharField(label=_("帮扶成效"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    income_last_year = forms.DecimalField(label=_("上年人均纯收入（元）"), required=False, min_value=0, max_digits=10, decimal_places=2)
-    income_this_year = forms.DecimalField(label=_("本年人均纯收入（元）"), required=False, min_value=0, max_digits=10, decimal_places=2)
+    income_last_year = AmountField(label=_("上年人均纯收入（元）"), required=False, max_digits=10, decimal_places=2)
+    income_this_year = AmountField(label=_("本年人均纯收入（元）"), required=False, max_digits=10, decimal_places=2)
 
     @staticmethod
     def initial_from(plan: HouseholdPlan):

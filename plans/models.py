@@ -139,10 +139,12 @@ class HouseholdPlan(PlanBase):
             models.CheckConstraint(
                 name="householdplan_income_not_negative",
                 condition=models.Q(income_last_year__gte=0) | models.Q(income_last_year__isnull=True),
+                violation_error_message=_("上年人均纯收入不能为负数"),
             ),
             models.CheckConstraint(
                 name="householdplan_income_this_year_not_negative",
                 condition=models.Q(income_this_year__gte=0) | models.Q(income_this_year__isnull=True),
+                violation_error_message=_("本年人均纯收入不能为负数"),
             ),
         ]
 

@@ -6,12 +6,13 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Household
 from pairing.models import Cadre, VillageLink
+from shuanglian.lib.forms import AmountField, AppForm, AppModelForm
 from shuanglian.lib.widgets import HtmlDateInput, LookupSelect
 
 from .models import Visit
 
 
-class VisitForm(forms.ModelForm):
+class VisitForm(AppModelForm):
     """The diary page as township staff copy it from paper: household first, the rest by keyboard."""
 
     household = forms.ModelChoiceField(
@@ -31,6 +32,8 @@ class VisitForm(forms.ModelForm):
             "household", "cadre", "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
             "help_goods_value", "help_project", "next_steps",
         ]
+        # Refused under the field before the database's visit_help_not_negative would be.
+        field_classes = {"help_cash": AmountField, "help_goods_value": AmountField}
         widgets = {
             "visited_on": HtmlDateInput,
             "diary": forms.Textarea(attrs={"rows": 4}),
@@ -54,7 +57,7 @@ class VisitForm(forms.ModelForm):
         return [self[name] for name in Visit.TASK_FIELDS]
 
 
-class UnitVisitForm(forms.Form):
+class UnitVisitForm(AppForm):
     """A unit's day in a linked village: which link, when, who went, what was done."""
 
     link = forms.ModelChoiceField(label=_("联系村"), queryset=VillageLink.objects.none())

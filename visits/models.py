@@ -92,7 +92,9 @@ class Visit(models.Model):
                 fields=["cadre", "household", "visited_on", "mode"], name="visit_once_per_cadre_household_day_mode"
             ),
             models.CheckConstraint(
-                name="visit_help_not_negative", condition=Q(help_cash__gte=0, help_goods_value__gte=0)
+                name="visit_help_not_negative", condition=Q(help_cash__gte=0, help_goods_value__gte=0),
+                # The form refuses first, under the field; this is what any other writer would see.
+                violation_error_message=_("帮扶资金和物资折价都不能为负数"),
             ),
         ]
         indexes = [
