@@ -180,8 +180,10 @@ def classify(mapping: dict) -> str | None:
 
 def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="calamine",
                 on_household=None):
-    """Parse the file into HouseholdRows (no database access). A one-row-per-person sheet hands
-    each household it accepts to on_household as soon as its rows are checked."""
+    """Parse the file (no database access): the HouseholdRows, the number of rows read, and the
+    households refused for their head's ID (to have their places checked too). A
+    one-row-per-person sheet hands each household it accepts to on_household as soon as its rows
+    are checked."""
     sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)
     found = {}
     for sheet in sheets:
@@ -205,11 +207,14 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
             progress(counter["rows"])
 
     households: dict[str, HouseholdRow] = {}
+    # Households refused for their head's ID: their 县/乡/村 are still checked, so that one
+    # round of corrections can fix every problem of a row.
+    unkeyed: list[HouseholdRow] = []
     if "persons" in found:
         sheet, _header, mapping = found["persons"]
         if missing_columns(REQUIRED["persons"], mapping, sheet.name, errors):
-            return [], counter["rows"]
-        _read_persons(sheet, mapping, errors, households, tick, on_household)
+            return [], counter["rows"], []
+        _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_household)
     else:
         if "households" not in found:
             sheet = found["members"][0]
@@ -217,8 +222,8 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
                               % {"name": sheet.name})
         sheet, _header, mapping = found["households"]
         if missing_columns(REQUIRED["households"], mapping, sheet.name, errors):
-            return [], counter["rows"]
-        _read_household_sheet(sheet, mapping, errors, households, tick)
+            return [], counter["rows"], []
+        _read_household_sheet(sheet, mapping, errors, households, unkeyed, tick)
         if "members" in found:
             msheet, _header, mmapping = found["members"]
             if not missing_columns(REQUIRED["members"], mmapping, msheet.name, errors):
@@ -229,10 +234,10 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
     if not rows and not errors.count:
         raise FileRefused(_("工作表“%(name)s”在表头下面没有数据") % {"name": found.get("persons", found.get("households"))[0].name})
     _check_people(rows, errors)
-    return rows, counter["rows"]
+    return rows, counter["rows"], unkeyed
 
 
-def _read_household_sheet(sheet, mapping, errors, households, tick):
+def _read_household_sheet(sheet, mapping, errors, households, unkeyed, tick):
     carried = {key: None for key in LOCATION + ("group",)}
     for number, cells in sheet.rows:
         if blank(cells):
@@ -255,6 +260,7 @@ def _read_household_sheet(sheet, mapping, errors, households, tick):
             errors.add(sheet.name, number, "village", "", _("县、乡(镇)、村都不能为空"))
         size = parse_int(cell(cells, mapping, "size"), errors, sheet.name, number, "size") if "size" in mapping else None
         if head is None:
+            unkeyed.append(HouseholdRow(sheet.name, number, "", location, values))
             continue
         if head.number in households:
             first = households[head.number]
@@ -298,7 +304,7 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
             hh.members.append(row)
 
 
-def _read_persons(sheet, mapping, errors, households, tick, on_household):
+def _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_household):
     """Read one household at a time: its rows (consecutive, under one 户编号) are checked and
     dropped as soon as the next household starts, so a county roster's raw cells are never
     all held at once."""
@@ -307,7 +313,7 @@ def _read_persons(sheet, mapping, errors, households, tick, on_household):
     previous_blank = True
     number_at = mapping["household_no"]
     width = max(mapping.values()) + 1
-    read_household = _person_household_reader(sheet.name, mapping, errors, households, on_household)
+    read_household = _person_household_reader(sheet.name, mapping, errors, households, unkeyed, on_household)
     for number, cells in sheet.rows:
         if blank(cells):
             previous_blank = True
@@ -341,7 +347,7 @@ def _read_persons(sheet, mapping, errors, households, tick, on_household):
         read_household(run_key, run)
 
 
-def _person_household_reader(sheet_name, mapping, errors, households, on_household):
+def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, on_household):
     """A function checking one household's rows (padded to the mapping's width) of a
     one-row-per-person sheet and adding it to `households`."""
     relation_at, id_at, name_at = mapping["relation"], mapping["id_number"], mapping["name"]
@@ -402,6 +408,7 @@ def _person_household_reader(sheet_name, mapping, errors, households, on_househo
             if person is not None:
                 members.append(PersonRow(sheet_name, number, person.number, person.birth_date, person.sex, person_fields))
         if head is None:
+            unkeyed.append(hh)
             return
         if head.number in households:
             errors.add(sheet_name, head_row, "id_number", head.number,
@@ -598,7 +605,7 @@ def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = 
     errors = Collector()
     result = HouseholdResult()
     with collector_paused(), EarlyWriter.for_import(user, errors, dry_run=dry_run) or nullcontext() as early:
-        rows, result.rows = read_roster(data, filename=filename, errors=errors, progress=progress,
+        rows, result.rows, unkeyed = read_roster(data, filename=filename, errors=errors, progress=progress,
                                         xlsx_engine=xlsx_engine, on_household=early.offer if early else None)
         created = early.finish(rows) if early else None
         if created is not None:  # every household was new and is written
@@ -611,7 +618,7 @@ def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = 
         else:
             try:
                 with transaction.atomic():
-                    resolve_villages(rows, user, errors)
+                    resolve_villages(rows + unkeyed, user, errors)
                     plan_and_write(rows, user, errors, result, dry_run=dry_run)
                     if errors.count:
                         raise Refused

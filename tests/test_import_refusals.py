@@ -53,6 +53,21 @@ def test_bad_checksum(world):
     assert message == f"工作表“建档立卡户”第4行“身份证号码”列（{bad}）：身份证号码“{bad}”校验位错误，请核对"
 
 
+@pytest.mark.parametrize("layout", ["household sheet", "one row per person"])
+def test_a_row_with_a_bad_head_id_and_an_unknown_village_gets_both_errors(world, layout):
+    """One round of corrections fixes the row: its village is checked although its ID was refused."""
+    good = pid(11)
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    row, members = family(1, village="不存在村")
+    row["id"] = bad
+    members = [(members[0][0], bad, *members[0][2:]), *members[1:]]
+    data = (household_workbook([(row, []), family(2, "李四")], member_sheet=False) if layout == "household sheet"
+            else person_workbook([(row, members), family(2, "李四")]))
+    messages = refused(data, world.users.town_a)
+    assert any("校验位错误" in message for message in messages)
+    assert any("没有村“不存在村”" in message for message in messages)
+
+
 def test_wrong_length(world):
     [message] = refused(with_head_id("62112119700101123"), world.users.town_a)
     assert "第4行“身份证号码”列" in message and "应为18位（现为17位）" in message
