@@ -63,6 +63,16 @@ def ledger_summary(user, form, *, refresh: bool = False):
     )
 
 
+def _outdated_on_last_page(paginator, page, demands) -> bool:
+    """Whether a cached count no longer matches the rows, as seen from its last page: that page
+    holds fewer rows than the count leaves for it, or a row follows it. Other pages cannot tell,
+    and need not: their rows are live and their links lead on."""
+    if page.number != paginator.num_pages:
+        return False
+    expected = paginator.count - (page.number - 1) * paginator.per_page
+    return len(page.object_list) != expected or demands[page.end_index():page.end_index() + 1].exists()
+
+
 @login_required
 def demand_list(request):
     """The ledger for the user's scope; `?mine=1&overdue=1` is the "overdue at my level" worklist."""
@@ -82,6 +92,11 @@ def demand_list(request):
     chosen = form.cleaned_data["status"] if form.is_valid() else ""
     paginator.count = next((n for value, _label, n in statuses if value == chosen), total)
     page = paginator.get_page(request.GET.get("page"))
+    if counted_at is not None and _outdated_on_last_page(paginator, page, demands):
+        # Demands moved since the count (raised, escalated here or away): count live, so that
+        # the last rows can be reached and 共 N 件 is true.
+        paginator = Paginator(demands, settings.PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("refresh", None)  # a recount is asked for once, not carried into the page links
