@@ -186,11 +186,18 @@ def error_workbook_bytes(data: bytes, filename: str, errors: list[dict], kind: s
     return _bytes(book)
 
 
-def _cell(sheet, value):
-    cell = WriteOnlyCell(sheet, value=safe_cell_value(value))
-    if isinstance(value, str):
-        cell.number_format = "@"  # IDs and phones stay text
-    return cell
+def _row(sheet, values: dict, columns: list[str]) -> list:
+    """One exported row: IDs and phones as text-formatted cells (so that Excel keeps them text when
+    someone edits them), every other value plain: a styled cell per value cost most of the export."""
+    row = []
+    for key in columns:
+        value = safe_cell_value(values[key])
+        if key in ID_COLUMNS and isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = "@"
+            value = cell
+        row.append(value)
+    return row
 
 
 def export_households_bytes(households) -> bytes:
@@ -219,7 +226,7 @@ def export_households_bytes(households) -> bytes:
             "income": float(household.income_per_head) if household.income_per_head is not None else None,
             "housing": household.housing, "status": household.status,
         }
-        sheet.append([_cell(sheet, values[key]) for key in HOUSEHOLD_COLUMNS])
+        sheet.append(_row(sheet, values, HOUSEHOLD_COLUMNS))
     members = Member.objects.filter(household__in=households.values("pk")).order_by("household_id", "birth_date", "pk")
     for member in members.iterator(chunk_size=5000):
         values = {
@@ -229,7 +236,7 @@ def export_households_bytes(households) -> bytes:
             "labour": member.labour, "medical": "是" if member.has_medical_insurance else "否",
             "pension": "是" if member.has_pension_insurance else "否",
         }
-        members_sheet.append([_cell(members_sheet, values[key]) for key in MEMBER_COLUMNS])
+        members_sheet.append(_row(members_sheet, values, MEMBER_COLUMNS))
     return _bytes(book)
 
 
