@@ -147,6 +147,12 @@ class TestHouseholdPlanPages:
             (2, "town_a", ["帮扶成效"]), (1, "town_a", ["致贫原因", "帮扶措施", "帮扶目标", "上年人均纯收入（元）", "本年人均纯收入（元）"]),
         ]
 
+    def test_an_income_not_entered_reads_未填_not_a_dash_in_yuan(self, client, world):
+        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
+        client.force_login(world.users.town_a)
+        page = client.get(reverse("plans:list"), {"year": YEAR}).content.decode()
+        assert "上年 2500.00 元 → 本年 未填" in page and "— 元" not in page
+
     def test_outsider_cannot_post_a_plan(self, client, world):
         client.force_login(world.users.town_b)
         url = reverse("plans:household_edit", args=[world.household_a.pk])
