@@ -21,7 +21,8 @@ def scope_counts(user) -> dict:
         )
         .aggregate(
             total=Count("pk"),
-            poor=Count("pk", filter=Q(category__in=POOR_CATEGORIES)),
+            # Poor households on the register, as the coverage page counts them (已脱贫 left out).
+            poor=Count("pk", filter=Q(category__in=POOR_CATEGORIES, status="在册")),
             unpaired_poor=Count(
                 "pk", filter=Q(category__in=POOR_CATEGORIES, status="在册", responsible__isnull=True)
             ),

@@ -215,6 +215,17 @@ def test_home_counts_the_users_scope(client, world, username, households):
     assert response.context["households"]["total"] == households
 
 
+def test_home_counts_the_poor_households_on_the_register_as_coverage_does(client, world):
+    lifted = f.household(world.village_a, "已脱贫户", members=1)
+    lifted.category, lifted.status = Category.GENERAL_POOR, "已脱贫"
+    lifted.save(update_fields=["category", "status"])
+    client.force_login(world.users.county_a)
+    on_register = Household.objects.filter(village__code__startswith="621121", category__in=[
+        Category.GENERAL_POOR, Category.DIBAO, Category.WUBAO, Category.DIBAO_POOR], status="在册").count()
+    assert client.get(reverse("home")).context["households"]["poor"] == on_register
+    assert client.get(reverse("home")).context["households"]["total"] == 3  # every household is still counted
+
+
 def test_province_home_figures_are_cached_and_a_township_sees_them_live(client, world):
     client.force_login(world.users.province)
     first = client.get(reverse("home"))
