@@ -53,6 +53,11 @@ class User(AbstractUser):
         ]
 
     @property
+    def acting_as(self) -> str:
+        """Who did something, for histories: the office or unit, then the person (or the login)."""
+        return f"{self.scope_label} {self.get_full_name() or self.username}"
+
+    @property
     def scope_label(self) -> str:
         if self.is_superuser:
             return _("全省（系统管理员）")

@@ -144,7 +144,7 @@ def demand_detail(request, pk):
         for index, kind in enumerate(services.allowed_actions(request.user, demand))
     ]
     context = {
-        "demand": demand, "actions": demand.actions.select_related("by"), "forms": forms,
+        "demand": demand, "actions": demand.actions.select_related("by__region", "by__unit"), "forms": forms,
         "today": timezone.localdate(),
     }
     return render(request, "demands/demand_detail.html", context)

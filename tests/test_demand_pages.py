@@ -98,6 +98,7 @@ def test_demand_page_query_count_is_fixed(client, world):
     for text in ("一", "二", "三"):
         services.reply(demand=demand, by=world.users.town_a, text=text)
     assert count_queries(client, url) == few
+    assert "马营镇 town_a" in client.get(url).content.decode()  # the office, then the person (or the login)
 
 
 def test_export_is_the_filtered_scope_with_formulas_defused(client, world):
