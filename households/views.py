@@ -18,6 +18,12 @@ from .models import Household, Member, Region
 REGION_ROLES = ("township", "county", "city", "province")
 
 
+def may_export_roster(user) -> bool:
+    """The roster export carries whole resident IDs and phones, which every page masks: it is for
+    the offices that keep the rosters, not for unit liaisons."""
+    return user.is_superuser or user.role in REGION_ROLES
+
+
 def get_household_for_user(user, pk) -> Household:
     """The household if the user may see it, else 404 (never tell outsiders it exists)."""
     return get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=pk)
@@ -44,7 +50,8 @@ def household_list(request):
     return render(
         request,
         "households/household_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "can_add": can_write(request.user, Household)},
+        {"form": form, "page": page, "query": query.urlencode(), "can_add": can_write(request.user, Household),
+         "can_export": may_export_roster(request.user)},
     )
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from households.forms import HouseholdFilterForm
 from households.models import Household
+from households.views import may_export_roster
 from shuanglian.lib.excel import XLSX
 
 from . import services, tasks, workbooks
@@ -130,6 +131,8 @@ def template(request, kind):
 @login_required
 def export_households(request):
     """The household list as filtered on its page, as a roster that imports back unchanged."""
+    if not may_export_roster(request.user):
+        raise PermissionDenied
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     households = form.filter(Household.objects.visible_to(request.user))
     return _xlsx("农户名册.xlsx", workbooks.export_households_bytes(households))

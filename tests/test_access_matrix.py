@@ -181,7 +181,10 @@ MATRIX = {
         outsiders=IMPORT_OUTSIDERS,
     ),
     "imports:template": Case(kwargs=lambda w: {"kind": "households"}),
-    "imports:export_households": Case(),
+    "imports:export_households": Case(  # whole IDs and phones: the offices that keep rosters, no unit liaison
+        allowed=("admin", "province", "city_a", "county_a", "town_a", "city_b", "county_b", "town_b"),
+        forbidden=("unit_a", "unit_b"),
+    ),
     # --- demand ledger: side A's household has a demand at its cadre's level ---
     "demands:list": Case(),
     "demands:export": Case(),

@@ -255,3 +255,12 @@ def test_breadcrumbs_link_only_regions_the_user_may_open(client, world, url_name
     crumbs = client.get(reverse(url_name, args=[world.village_a.code])).content.decode().split('<nav class="crumbs">')[1]
     assert f'href="{reverse(url_name, args=[world.county_a.code])}"' in crumbs.split("</nav>")[0]
     assert reverse(url_name, args=[world.city_a.code]) not in crumbs.split("</nav>")[0]
+
+
+def test_only_the_roster_offices_are_offered_the_export_with_whole_ids(client, world):
+    export = reverse("imports:export_households")
+    client.force_login(world.users.town_a)
+    assert export in client.get(reverse("households:list")).content.decode()
+    client.force_login(world.users.unit_a)
+    assert export not in client.get(reverse("households:list")).content.decode()
+    assert client.get(export).status_code == 403
