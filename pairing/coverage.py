@@ -35,8 +35,9 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     RuleBook.for_county. Exempt categories are Cadre.EXEMPT_CATEGORIES (the rules' default;
     a county's own CountyRules.exempt_categories is not followed here).
 
-    Open pairings are pre-aggregated once per cadre and household county, then joined to the
-    limits and summed per cadre: a correlated count per cadre is far slower at province scale.
+    The household-county limits are folded into the one aggregation of open pairings per cadre
+    (a correlated count per cadre is far slower at province scale); the seat's limits are joined
+    outside it and used only when that aggregation has no row.
     """
     cadre, unit, household = Cadre._meta.db_table, Unit._meta.db_table, Household._meta.db_table
     pairing, limit = Pairing._meta.db_table, RankLimit._meta.db_table
@@ -46,33 +47,35 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     # A province or city sees most cadres: aggregating every open pairing is cheaper than
     # joining each one to its unit to test the seat. A county or township joins.
     wide = len(prefix) <= 4
-    restrict = "" if wide else f"JOIN {cadre} pc ON pc.id = p.cadre_id JOIN {unit} pu ON pu.id = pc.unit_id"
+    restrict = "" if wide else f"JOIN {unit} pu ON pu.id = pc.unit_id"
     restrict_where = "" if wide else "AND pu.region_id LIKE %s"
-    household_county = "SUBSTR(h.village_id, 1, 6) || '000000'"
     sql = f"""
         SELECT c.id AS cadre_id, u.region_id AS seat,
-               CAST(COALESCE(SUM(l.total), 0) AS INTEGER) AS total_load,
-               CAST(COALESCE(SUM(l.poor), 0) AS INTEGER) AS poor_load,
-               MAX(COALESCE(r.max_households, CASE c.rank {by_rank} END)) AS max_households,
-               MAX(COALESCE(r.max_poor, CASE c.rank {by_rank} END)) AS max_poor,
-               MIN(COALESCE(r.min_poor, 1)) AS min_poor
+               COALESCE(l.total, 0) AS total_load, COALESCE(l.poor, 0) AS poor_load,
+               COALESCE(l.max_households, s.max_households, CASE c.rank {by_rank} END) AS max_households,
+               COALESCE(l.max_poor, s.max_poor, CASE c.rank {by_rank} END) AS max_poor,
+               COALESCE(l.min_poor, s.min_poor, 1) AS min_poor
         FROM {cadre} c
         JOIN {unit} u ON u.id = c.unit_id
         LEFT JOIN (
-            SELECT p.cadre_id, {household_county} AS county,
-                   COUNT(*) AS total, SUM(CASE WHEN p.role = %s THEN 1 ELSE 0 END) AS poor
-            FROM {pairing} p JOIN {household} h ON h.id = p.household_id {restrict}
+            SELECT p.cadre_id, COUNT(*) AS total, SUM(CASE WHEN p.role = %s THEN 1 ELSE 0 END) AS poor,
+                   MAX(COALESCE(r.max_households, CASE pc.rank {by_rank} END)) AS max_households,
+                   MAX(COALESCE(r.max_poor, CASE pc.rank {by_rank} END)) AS max_poor,
+                   MIN(COALESCE(r.min_poor, 1)) AS min_poor
+            FROM {pairing} p
+            JOIN {household} h ON h.id = p.household_id
+            JOIN {cadre} pc ON pc.id = p.cadre_id {restrict}
+            LEFT JOIN {limit} r ON r.county_id = SUBSTR(h.village_id, 1, 6) || '000000' AND r.rank = pc.rank
             WHERE p.ended_on IS NULL {restrict_where}
-            GROUP BY p.cadre_id, {household_county}
+            GROUP BY p.cadre_id
         ) l ON l.cadre_id = c.id
-        LEFT JOIN {limit} r
-            ON r.county_id = COALESCE(l.county, SUBSTR(u.region_id, 1, 6) || '000000') AND r.rank = c.rank
+        LEFT JOIN {limit} s ON s.county_id = SUBSTR(u.region_id, 1, 6) || '000000' AND s.rank = c.rank
         WHERE u.region_id LIKE %s AND c.status = %s AND c.category NOT IN ({exempt})
-        GROUP BY c.id, u.region_id
     """
-    params = [value for rank, (total, _poor) in ranks for value in (rank, total)]
-    params += [value for rank, (_total, poor) in ranks for value in (rank, poor)]
-    params += [RESPONSIBLE] + ([] if wide else [prefix + "%"])
+    max_households = [value for rank, (total, _poor) in ranks for value in (rank, total)]
+    max_poor = [value for rank, (_total, poor) in ranks for value in (rank, poor)]
+    params = max_households + max_poor + [RESPONSIBLE] + max_households + max_poor
+    params += [] if wide else [prefix + "%"]
     params += [prefix + "%", Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
     return sql, params
 
