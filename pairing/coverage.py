@@ -2,8 +2,9 @@
 
 Each function returns a queryset (the list behind a count) or one GROUP BY over
 a region prefix, so a coverage page costs the same few queries at township
-and at province scope. Cadres are located by their unit's seat; limits come
-from the county of that seat (RankLimit rows, else the defaults).
+and at province scope. Cadres are located by their unit's seat; limits are the
+ones the pairing rules apply: those of the counties of the households a cadre
+holds, or of the unit's seat for a cadre with none (see _cadre_load_sql).
 """
 
 from django.db import connection
@@ -21,9 +22,24 @@ RESPONSIBLE = Pairing.Role.RESPONSIBLE
 
 def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     """Active, non-exempt cadres of units seated in the region, one row each with their open
-    load and their county's limits, as SQL (the loads are pre-aggregated once and joined:
-    a correlated count per cadre is far slower at province scale)."""
-    cadre, unit = Cadre._meta.db_table, Unit._meta.db_table
+    load and the limits the pairing rules hold them to, as SQL.
+
+    The rules (rules.py) check each new pairing against the limits of the HOUSEHOLD's county,
+    so a cadre with open pairings is judged by the counties of the households they hold: where
+    these lie in several counties, the most lenient limit among them (largest max_households and
+    max_poor), since any load within it can have been accepted; only what exceeds every
+    applicable limit is over. The lower bound (min_poor, a hint: RuleBook.warnings) follows the
+    same counties and takes the smallest, the lenient choice again. A cadre with no open pairing
+    has no household county and is judged by the county where the unit is seated. A county
+    without a RankLimit row for the rank has the defaults (RankLimit.DEFAULTS, min_poor 1), as in
+    RuleBook.for_county. Exempt categories are Cadre.EXEMPT_CATEGORIES (the rules' default;
+    a county's own CountyRules.exempt_categories is not followed here).
+
+    The household-county limits are folded into the one aggregation of open pairings per cadre
+    (a correlated count per cadre is far slower at province scale); the seat's limits are joined
+    outside it and used only when that aggregation has no row.
+    """
+    cadre, unit, household = Cadre._meta.db_table, Unit._meta.db_table, Household._meta.db_table
     pairing, limit = Pairing._meta.db_table, RankLimit._meta.db_table
     ranks = list(RankLimit.DEFAULTS.items())
     by_rank = " ".join("WHEN %s THEN %s" for _ in ranks)
@@ -31,28 +47,35 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     # A province or city sees most cadres: aggregating every open pairing is cheaper than
     # joining each one to its unit to test the seat. A county or township joins.
     wide = len(prefix) <= 4
-    restrict = "" if wide else f"JOIN {cadre} pc ON pc.id = p.cadre_id JOIN {unit} pu ON pu.id = pc.unit_id"
+    restrict = "" if wide else f"JOIN {unit} pu ON pu.id = pc.unit_id"
     restrict_where = "" if wide else "AND pu.region_id LIKE %s"
     sql = f"""
         SELECT c.id AS cadre_id, u.region_id AS seat,
                COALESCE(l.total, 0) AS total_load, COALESCE(l.poor, 0) AS poor_load,
-               COALESCE(r.max_households, CASE c.rank {by_rank} END) AS max_households,
-               COALESCE(r.max_poor, CASE c.rank {by_rank} END) AS max_poor,
-               COALESCE(r.min_poor, 1) AS min_poor
+               COALESCE(l.max_households, s.max_households, CASE c.rank {by_rank} END) AS max_households,
+               COALESCE(l.max_poor, s.max_poor, CASE c.rank {by_rank} END) AS max_poor,
+               COALESCE(l.min_poor, s.min_poor, 1) AS min_poor
         FROM {cadre} c
         JOIN {unit} u ON u.id = c.unit_id
         LEFT JOIN (
-            SELECT p.cadre_id, COUNT(*) AS total, SUM(CASE WHEN p.role = %s THEN 1 ELSE 0 END) AS poor
-            FROM {pairing} p {restrict}
+            SELECT p.cadre_id, COUNT(*) AS total, SUM(CASE WHEN p.role = %s THEN 1 ELSE 0 END) AS poor,
+                   MAX(COALESCE(r.max_households, CASE pc.rank {by_rank} END)) AS max_households,
+                   MAX(COALESCE(r.max_poor, CASE pc.rank {by_rank} END)) AS max_poor,
+                   MIN(COALESCE(r.min_poor, 1)) AS min_poor
+            FROM {pairing} p
+            JOIN {household} h ON h.id = p.household_id
+            JOIN {cadre} pc ON pc.id = p.cadre_id {restrict}
+            LEFT JOIN {limit} r ON r.county_id = SUBSTR(h.village_id, 1, 6) || '000000' AND r.rank = pc.rank
             WHERE p.ended_on IS NULL {restrict_where}
             GROUP BY p.cadre_id
         ) l ON l.cadre_id = c.id
-        LEFT JOIN {limit} r ON r.county_id = SUBSTR(u.region_id, 1, 6) || '000000' AND r.rank = c.rank
+        LEFT JOIN {limit} s ON s.county_id = SUBSTR(u.region_id, 1, 6) || '000000' AND s.rank = c.rank
         WHERE u.region_id LIKE %s AND c.status = %s AND c.category NOT IN ({exempt})
     """
-    params = [value for rank, (total, _poor) in ranks for value in (rank, total)]
-    params += [value for rank, (_total, poor) in ranks for value in (rank, poor)]
-    params += [RESPONSIBLE] + ([] if wide else [prefix + "%"])
+    max_households = [value for rank, (total, _poor) in ranks for value in (rank, total)]
+    max_poor = [value for rank, (_total, poor) in ranks for value in (rank, poor)]
+    params = max_households + max_poor + [RESPONSIBLE] + max_households + max_poor
+    params += [] if wide else [prefix + "%"]
     params += [prefix + "%", Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
     return sql, params
 

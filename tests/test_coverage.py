@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from households.models import Household, Region
 from pairing import coverage
 from pairing.models import Cadre, Pairing, RankLimit, Unit, VillageLink
+from pairing.rules import RuleBooks
 from tests import factories as f
 from tests.queries import count_queries
 
@@ -31,6 +32,12 @@ def gaps(world):
     return world
 
 
+def applied_counties(cadre):
+    """The counties whose rules accepted the cadre's open pairings, else the unit's seat county."""
+    held = {p.household.village_id[:6] + "000000" for p in Pairing.objects.filter(cadre=cadre, ended_on=None)}
+    return held or {cadre.unit.region_id[:6] + "000000"}
+
+
 def independent_counts(prefix):
     households = [h for h in Household.objects.all() if h.village_id.startswith(prefix)]
     poor = [h for h in households if h.is_poor and h.status == "在册"]
@@ -42,12 +49,13 @@ def independent_counts(prefix):
     cadres = [c for c in Cadre.objects.filter(status="在岗").exclude(category__in=Cadre.EXEMPT_CATEGORIES)
               if c.unit.region_id.startswith(prefix)]
     over, under = 0, 0
+    books = RuleBooks()
     for cadre in cadres:
-        limit = RankLimit.objects.filter(county_id=cadre.unit.region_id[:6] + "000000", rank=cadre.rank).first()
-        max_poor, min_poor = (limit.max_poor, limit.min_poor) if limit else (RankLimit.DEFAULTS[cadre.rank][1], 1)
-        poor_load = Pairing.objects.filter(cadre=cadre, ended_on=None, role="帮扶责任人").count()
-        over += poor_load > max_poor
-        under += poor_load < min_poor
+        limits = [books.for_village(county).limit(cadre) for county in applied_counties(cadre)]
+        open_pairings = Pairing.objects.filter(cadre=cadre, ended_on=None)
+        load, poor_load = open_pairings.count(), open_pairings.filter(role="帮扶责任人").count()
+        over += poor_load > max(x.max_poor for x in limits) or load > max(x.max_households for x in limits)
+        under += poor_load < min(x.min_poor for x in limits)
     return {
         "poor": len(poor), "unpaired": len(unpaired), "poor_villages_without_unit": len(unlinked),
         "units_without_village": len(idle_units), "cadres": len(cadres), "cadres_over": over, "cadres_under": under,
@@ -76,6 +84,70 @@ def test_totals_include_what_is_seated_at_the_regions_own_level(client, gaps):
     expected = independent_counts(gaps.county_a.prefix)
     for key, value in expected.items():
         assert totals[key] == value, key
+
+
+@pytest.fixture
+def city_cadres(gaps):
+    """Cadres of a unit seated at the city (定西市), held to the limits of their households' counties:
+    通渭县 (county A) allows a 科级 cadre 7 poor households, 东乡县 (county B) a 一般 cadre 4."""
+    RankLimit.objects.create(county=gaps.county_a, rank=Cadre.Rank.SECTION, max_households=7, max_poor=7, min_poor=1)
+    RankLimit.objects.create(county=gaps.county_b, rank=Cadre.Rank.STAFF, max_households=6, max_poor=4, min_poor=0)
+    city_unit = f.unit(gaps.city_a, "定西市扶贫办", level="city")
+    section = f.cadre(city_unit, "王满仓", rank=Cadre.Rank.SECTION)
+    for index in range(4):  # over the 科级 default of 3, within 通渭县's 7
+        f.pairing(section, f.household(gaps.village_a, f"满{index}", members=1))
+    # County A allows a 一般 cadre 1 poor household (gaps), county B 4: judged by the more lenient.
+    both = f.cadre(city_unit, "张两县")
+    f.pairing(both, f.household(gaps.village_a, "两甲", members=1))
+    for index in range(2):
+        f.pairing(both, f.household(gaps.village_b, f"两乙{index}", members=1))
+    f.cadre(city_unit, "市闲者")  # no pairing: the seat (a city) has no rows, so the default minimum of 1
+    f.cadre(gaps.unit_b, "东乡闲者")  # no pairing: 东乡县's minimum for 一般 is 0
+    gaps.city_unit, gaps.section, gaps.both = city_unit, section, both
+    return gaps
+
+
+def city_row(region, child):
+    rows, totals = coverage.per_child(region, [child])
+    return next(row for row in rows if row["region"] == child), totals
+
+
+def test_city_cadres_are_judged_by_their_households_county(city_cadres):
+    world = city_cadres
+    row, totals = city_row(world.city_a, world.county_a)
+    assert row["cadres_over"] == 1  # 忙碌者 only, seated in county A
+    over = {c.name: c for c in coverage.cadres_by_limit(world.city_a.prefix, coverage.OVER_LIMIT)}
+    assert sorted(over) == ["忙碌者"]
+    under = {c.name for c in coverage.cadres_by_limit(world.province.prefix, coverage.UNDER_LIMIT)}
+    assert under == {"空闲者", "市闲者"}  # 东乡闲者 is held to 东乡县's minimum of 0
+    for region in (world.province, world.city_a, world.city_b, world.county_a, world.county_b):
+        counted = coverage.per_child(region, [])[1]
+        expected = independent_counts(region.prefix)
+        for key in ("cadres", "cadres_over", "cadres_under"):
+            assert counted[key] == expected[key], (region.name, key)
+    assert coverage.per_child(world.province, [])[1]["cadres_over"] == 1
+
+    for index in range(4):  # 8 poor households: over 通渭县's 7 as well
+        f.pairing(world.section, f.household(world.village_a, f"满多{index}", members=1))
+    f.pairing(world.both, f.household(world.village_b, "两乙多", members=1))
+    f.pairing(world.both, f.household(world.village_b, "两乙再", members=1))  # 5 poor: over 4 as well
+    over = {c.name: c for c in coverage.cadres_by_limit(world.city_a.prefix, coverage.OVER_LIMIT)}
+    assert sorted(over) == ["张两县", "忙碌者", "王满仓"]
+    assert (over["王满仓"].poor_load, over["王满仓"].max_poor, over["王满仓"].max_households) == (8, 7, 7)
+    assert (over["张两县"].poor_load, over["张两县"].max_poor, over["张两县"].min_poor) == (5, 4, 0)
+    assert coverage.per_child(world.province, [])[1]["cadres_over"] == independent_counts(world.province.prefix)["cadres_over"] == 3
+
+
+def test_over_list_shows_the_limit_applied(client, city_cadres):
+    for index in range(3):
+        f.pairing(city_cadres.both, f.household(city_cadres.village_b, f"两乙多{index}", members=1))
+    client.force_login(city_cadres.users.city_a)
+    page = client.get(reverse("pairing:coverage_list", args=[city_cadres.city_a.code, "cadres_over"]))
+    rows = {row[1]: row for row in page.context["page"]}
+    assert sorted(rows) == ["张两县", "忙碌者"]
+    # 姓名, 单位, 职级, 联系户, 联系户上限, 帮扶贫困户, 帮扶上限, 帮扶下限: 东乡县's, not the default 5/2/1
+    assert rows["张两县"][4:] == (6, 6, 6, 4, 0)
+    assert "按干部所联农户所在县的标准" in page.content.decode()
 
 
 def test_page_query_count_is_fixed(client, gaps):
