@@ -22,14 +22,15 @@ def test_a_demand_is_escalated_and_then_resolved_through_the_pages(chromium, liv
     log_in(page, live_server, "town_a")
     page.goto(f"{live_server.url}/visits/new/")
     page.keyboard.type("王建国")
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # asks the server: wait for its answer to be chosen, as a busy machine is slow
+    page.wait_for_function("() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')")
     page.locator("#id_diary").focus()
     page.keyboard.type("户主反映村道不通")
     page.locator("#id_demands-0-category").select_option("基础设施")
     page.locator("#id_demands-0-text").focus()
     page.keyboard.type("村道塌方，拖拉机过不去")
-    page.keyboard.press("Control+Enter")
-    page.wait_for_selector(".flash")
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
     assert "已保存" in page.inner_text(".flash")
 
     page.goto(f"{live_server.url}/demands/")
