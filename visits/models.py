@@ -254,14 +254,22 @@ class HouseholdContact(models.Model):
         return f"{self.household}（{self.last_contacted_on}）"
 
 
-class VisitTally(models.Model):
+class YearlyVisitCount(models.Model):
+    """What both tallies keep per year: how many visits, and the latest of them."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    visits = models.PositiveIntegerField(_("走访次数"))
+    last_visited_on = models.DateField(_("最近走访日期"))
+
+    class Meta:
+        abstract = True
+
+
+class VisitTally(YearlyVisitCount):
     """How many visits (any mode) a cadre paid a household in one calendar year, and the latest of them."""
 
     cadre = models.ForeignKey(Cadre, verbose_name=_("走访干部"), on_delete=models.CASCADE, related_name="+")
     household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField(_("年度"))
-    visits = models.PositiveIntegerField(_("走访次数"))
-    last_visited_on = models.DateField(_("最近走访日期"))
 
     objects = CadreHouseholdQuerySet.as_manager()
 
@@ -276,14 +284,11 @@ class VisitTally(models.Model):
         return f"{self.cadre} → {self.household}：{self.year}年 {self.visits} 次"
 
 
-class UnitVisitTally(models.Model):
+class UnitVisitTally(YearlyVisitCount):
     """How many village visits a unit made to a village in one calendar year, and the latest of them."""
 
     unit = models.ForeignKey("pairing.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
     village = models.ForeignKey("households.Region", verbose_name=_("联系村"), on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveSmallIntegerField(_("年度"))
-    visits = models.PositiveIntegerField(_("走访次数"))
-    last_visited_on = models.DateField(_("最近走访日期"))
 
     objects = UnitVisitQuerySet.as_manager()
 

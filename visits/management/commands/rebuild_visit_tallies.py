@@ -6,10 +6,6 @@ from django.db import transaction
 from visits import tallies
 
 
-class _DryRun(Exception):
-    pass
-
-
 class Command(BaseCommand):
     help = (
         "根据全部走访记录和单位联村走访记录重新计算工作清单使用的汇总数（农户最近联系日期、干部对每户的年度走访次数、"
@@ -21,13 +17,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool, verbosity: int, **options):
         started = time.perf_counter()
-        try:
-            with transaction.atomic():
-                written = tallies.rebuild()
-                if dry_run:
-                    raise _DryRun
-        except _DryRun:
-            pass
+        with transaction.atomic():
+            written = tallies.rebuild()
+            transaction.set_rollback(dry_run)  # a dry run counts the rows, then keeps nothing
         if verbosity:
             prefix = "（试运行，未保存）" if dry_run else ""
             self.stdout.write(self.style.SUCCESS(
