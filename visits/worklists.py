@@ -244,10 +244,13 @@ def links_behind(user, on, quotas: Quotas, within: str = ""):
 
 def counts(user, on, quotas: Quotas) -> dict[str, int]:
     """The figure on each worklist card: four queries."""
-    if shows_breakdown(user):  # a whole city or the province: one hash pass each
-        uncontacted = lambda since: _uncontacted_joined(user, on, since)  # noqa: E731
-    else:
-        uncontacted = lambda since: _not_contacted_since(user, on, since, "")  # noqa: E731
+    wide = shows_breakdown(user)
+
+    def uncontacted(since):
+        if wide:  # a whole city or the province: one hash pass each
+            return _uncontacted_joined(user, on, since)
+        return _not_contacted_since(user, on, since, "")
+
     return {
         "stale": uncontacted(stale_since(on)).order_by().count(),
         "quarter": uncontacted(quarter_start(on)).order_by().count(),
