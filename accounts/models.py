@@ -1,7 +1,26 @@
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+class UserQuerySet(models.QuerySet):
+    def managed_by(self, office):
+        """Accounts an office answers for: every account seated in its region (unit liaisons by
+        their unit's seat), everything for a superuser, nothing for other roles."""
+        from shuanglian.access import may_unlock_users, scope_prefix
+
+        if not may_unlock_users(office):
+            return self.none()
+        prefix = scope_prefix(office)
+        if not prefix:
+            return self.all() if prefix == "" else self.none()
+        return self.filter(Q(region__code__startswith=prefix) | Q(unit__region__code__startswith=prefix))
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    pass
 
 
 class User(AbstractUser):
@@ -33,6 +52,8 @@ class User(AbstractUser):
         blank=True,
         related_name="liaisons",
     )
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("用户")

@@ -85,6 +85,16 @@ def can_approve(user, model) -> bool:
     return user.is_superuser or user.role in APPROVE_ROLES.get(model._meta.label_lower, set())
 
 
+# Offices that lift a login lockout (django-axes) on the accounts seated in their region.
+UNLOCK_ROLES = {"county", "city", "province"}
+
+
+def may_unlock_users(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.role in UNLOCK_ROLES
+
+
 def _require(allowed):
     def decorator(view):
         @login_required
