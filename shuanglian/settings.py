@@ -218,3 +218,6 @@ COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shuanglian_cache"}}
 # Worklists: a paired household with no visit or contact in this many days is listed.
 VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
+# Where the PostgreSQL client programs are (pg_dump, pg_restore) for `manage.py backup`; empty: the
+# server's own version under /usr/lib/postgresql, else PATH.
+PG_BIN = os.environ.get("SHUANGLIAN_PG_BIN", "")
