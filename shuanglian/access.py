@@ -95,6 +95,18 @@ def may_unlock_users(user) -> bool:
     return user.is_superuser or user.role in UNLOCK_ROLES
 
 
+# Accounts that must log in with a second factor when settings.OTP_REQUIRED is on.
+SECOND_FACTOR_ROLES = {"county", "city", "province"}
+
+
+def second_factor_required(user) -> bool:
+    from django.conf import settings
+
+    if not settings.OTP_REQUIRED or not user.is_authenticated:
+        return False
+    return user.is_superuser or user.role in SECOND_FACTOR_ROLES
+
+
 def _require(allowed):
     def decorator(view):
         @login_required

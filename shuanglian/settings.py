@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "imports",
     "plans",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.IdleSessionMiddleware",
@@ -156,6 +160,11 @@ PROXY_COUNT = envint("SHUANGLIAN_PROXY_COUNT", 0)
 SESSION_IDLE_SECONDS = envint("SHUANGLIAN_SESSION_IDLE_MINUTES", 120) * 60
 SESSION_COOKIE_AGE = envint("SHUANGLIAN_SESSION_MAX_HOURS", 12) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# TOTP second factor (django-otp): any account may bind an authenticator app at /accounts/otp/;
+# with this on, office accounts (county, city, province) and superusers must, as they see whole
+# counties and the province.
+OTP_REQUIRED = envbool("SHUANGLIAN_OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = "双联系统"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts.forms import LoginForm
 
 admin.site.site_header = "联村联户、为民富民 管理后台"
 admin.site.site_title = "双联系统"
@@ -8,7 +11,7 @@ admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("", include("dashboard.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),
     path("", include("households.urls")),
@@ -17,5 +20,7 @@ urlpatterns = [
     path("", include("demands.urls")),
     path("", include("imports.urls")),
     path("", include("plans.urls")),
+    # One login page for the app and the admin, so the admin cannot skip the second factor.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

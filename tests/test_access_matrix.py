@@ -69,6 +69,7 @@ def _demand(w):
 
 MATRIX = {
     "home": Case(),
+    "accounts:otp_setup": Case(),
     "accounts:locked": Case(
         allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
