@@ -82,6 +82,15 @@ def test_county_office_unlocks_its_own_township_user(client, world):
 
 
 @pytest.mark.django_db
+def test_home_links_the_unlock_page_for_offices_only(client, world):
+    for username, shown in (("county_a", True), ("province", True), ("town_a", False), ("unit_a", False)):
+        client.force_login(getattr(world.users, username))
+        home = client.get("/").content.decode()
+        assert (reverse("accounts:locked") in home) is shown, username
+        assert reverse("accounts:otp_setup") in home
+
+
+@pytest.mark.django_db
 def test_an_office_cannot_see_or_unlock_another_countys_user(client, world):
     _lock(client, "town_b")
     client.force_login(world.users.county_a)
