@@ -229,7 +229,8 @@ def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date
         raise _out_of_scope(_("该干部不在您的管辖范围内"))
     # Two offices pressing at once must not open two handovers of one cadre.
     Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
-    handover = Handover.objects.pending().filter(cadre=cadre).first()
+    # Locked so that a handover being applied meanwhile is not given a line after its last one.
+    handover = Handover.objects.select_for_update().pending().filter(cadre=cadre).first()
     if handover is None:
         handover = Handover.objects.create(cadre=cadre, new_status=new_status, effective_on=effective_on, created_by=by)
     covered = handover.lines.pending().values("pairing_id")

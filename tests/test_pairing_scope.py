@@ -239,3 +239,21 @@ class TestOtherWritePaths:
         assert client.post(url, {"ended_on": "2025-09-01", "end_reason": "调整"}).status_code in (302, 403, 404)
         pairing.refresh_from_db()
         assert pairing.is_open
+
+
+def test_handovers_applied_before_the_change_have_their_lines_applied(world):
+    """The fill_ migration: a handover applied whole before lines were applied one office at a time."""
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    fill = importlib.import_module("pairing.migrations.0005_fill_handover_lines_applied").fill
+    handover = services.start_handover(cadre=world.cadre_a, new_status="调离", effective_on=DAY, by=world.users.town_a)
+    waiting = services.start_handover(cadre=world.cadre_b, new_status="调离", effective_on=DAY, by=world.users.town_b)
+    applied_at = timezone.now()
+    Handover.objects.filter(pk=handover.pk).update(status="已实施", applied_by=world.users.county_a, applied_at=applied_at)
+    fill(apps, None)
+    line = handover.lines.get()
+    assert (line.applied_by, line.applied_at) == (world.users.county_a, applied_at)
+    assert waiting.lines.get().applied_at is None
