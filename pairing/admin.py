@@ -95,7 +95,7 @@ class RelationAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             if obj.ended_on:
-                end_relation(relation=obj, ended_on=obj.ended_on, reason=obj.end_reason)
+                end_relation(relation=obj, ended_on=obj.ended_on, reason=obj.end_reason, by=request.user)
             return
         obj.created_by = request.user
         super().save_model(request, obj, form, change)

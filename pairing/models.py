@@ -1,12 +1,23 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
 from shuanglian.access import is_unit_liaison, region_q
 from shuanglian.lib import idcard
+
+
+def household_scope_q(user, field: str) -> Q:
+    """Rows whose household (reached through `field`) the user may see: the rule for every pairing write.
+
+    The same rule as `Household.objects.visible_to`; region roles get a plain prefix filter on the
+    household's village, without a subquery.
+    """
+    if is_unit_liaison(user):
+        return Q(**{f"{field}__in": Household.objects.visible_to(user).values("pk")})
+    return region_q(user, f"{field}__village__code")
 
 
 class UnitQuerySet(models.QuerySet):
@@ -218,6 +229,10 @@ class PairingQuerySet(RelationQuerySet):
         if is_unit_liaison(user):
             return self.filter(cadre__unit_id=user.unit_id)
         return self.filter(region_q(user, "household__village__code"))
+
+    def of_visible_households(self, user):
+        """Pairings an office may act on: those of households it may see (a unit's past ones excluded)."""
+        return self.filter(household_scope_q(user, "household"))
 
     def responsible(self):
         return self.filter(role=Pairing.Role.RESPONSIBLE)
@@ -463,9 +478,23 @@ class ProposalLine(models.Model):
 
 class HandoverQuerySet(models.QuerySet):
     def visible_to(self, user):
+        """Handovers of visible cadres, and those with a line of a household the user sees (its inbox)."""
         if is_unit_liaison(user):
             return self.filter(cadre__unit_id=user.unit_id)
-        return self.filter(cadre__in=Cadre.objects.visible_to(user))
+        with_lines = HandoverLine.objects.visible_to(user).values("handover_id")
+        return self.filter(Q(cadre__in=Cadre.objects.visible_to(user)) | Q(pk__in=with_lines))
+
+    def pending(self):
+        return self.exclude(status=Handover.Status.APPLIED)
+
+    def waiting_for(self, user):
+        """Handovers with lines the user's office has still to apply, each with `waiting` (their number)."""
+        waiting = HandoverLine.objects.visible_to(user).pending()
+        return (
+            self.pending()
+            .filter(pk__in=waiting.values("handover_id"))
+            .annotate(waiting=Count("lines", filter=Q(lines__in=waiting)))
+        )
 
 
 class Handover(models.Model):
@@ -473,6 +502,8 @@ class Handover(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "待审核", _("待审核")
+        # Some offices applied their lines; others, whose households those are, still have to.
+        PARTIAL = "部分实施", _("部分实施")
         APPLIED = "已实施", _("已实施")
 
     cadre = models.ForeignKey(Cadre, verbose_name=_("离岗干部"), on_delete=models.PROTECT, related_name="handovers")
@@ -508,13 +539,35 @@ class Handover(models.Model):
         return f"{self.cadre} 交接（{self.effective_on}）"
 
 
+class HandoverLineQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Lines of households the user may see: an office reads and applies only these."""
+        return self.filter(household_scope_q(user, "pairing__household"))
+
+    def pending(self):
+        return self.filter(applied_at__isnull=True)
+
+
 class HandoverLine(models.Model):
+    """One household of a handover; applied by the office that may see the household, when it does."""
+
     handover = models.ForeignKey(Handover, verbose_name=_("交接"), on_delete=models.CASCADE, related_name="lines")
     pairing = models.ForeignKey(Pairing, verbose_name=_("原联户关系"), on_delete=models.PROTECT, related_name="+")
     successor = models.ForeignKey(
         Cadre, verbose_name=_("接任干部"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     unplaced_reason = models.CharField(_("未安排原因"), max_length=200, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("实施人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    applied_at = models.DateTimeField(_("实施时间"), null=True, blank=True)
+
+    objects = HandoverLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("交接明细")

@@ -2,6 +2,11 @@
 
 Each is one transaction and checks the county's rules (pairing/rules.py) at the
 moment it writes, so a page that was opened earlier cannot slip a stale choice in.
+
+An office acts only on pairings of households it may see (`Household.objects.visible_to`):
+every operation given the acting user (`by`) refuses, or leaves for the right office, the
+households outside that user's scope, whatever page or import called it. `by=None` is a
+system write (the demo loader, a command), not a user's.
 """
 
 import datetime
@@ -11,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Household
+from households.models import Household, Region
 
 from . import matching
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
@@ -20,6 +25,26 @@ from .rules import CadreFacts, RuleBooks
 
 class RuleBroken(ValidationError):
     """One or more pairing rules refused the operation; the messages name rule, cadre and numbers."""
+
+
+class OutOfScope(ValidationError):
+    """The actor may not see a household (or place) the operation would touch.
+
+    The message names nothing: a household outside the scope is not confirmed to exist.
+    """
+
+
+def _out_of_scope(message=None) -> OutOfScope:
+    return OutOfScope(message or _("所选农户不在您的管辖范围内，须由其所在地的双联办办理"))
+
+
+def _require_households_in_scope(by, households) -> None:
+    if by is None:
+        return
+    wanted = {household.pk for household in households}
+    seen = set(Household.objects.visible_to(by).filter(pk__in=wanted).values_list("pk", flat=True))
+    if wanted - seen:
+        raise _out_of_scope()
 
 
 def _already_paired_message(household: Household) -> str | None:
@@ -48,6 +73,7 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
 def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Open a pairing if every rule allows it; the database refuses a second responsible cadre."""
     # Lock the cadre so that two clerks cannot both hand out their last free place.
+    _require_households_in_scope(by, [household])
     Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
     problems = check_pairing(cadre=cadre, household=household, role=role)
     if problems:
@@ -58,6 +84,7 @@ def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=No
 @transaction.atomic
 def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
+    _require_households_in_scope(by, households)
     Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
     facts = CadreFacts.load([cadre])
     books = RuleBooks()
@@ -83,8 +110,18 @@ def link_village(*, unit, village, started_on: datetime.date, by=None) -> Villag
     return VillageLink.objects.create(unit=unit, village=village, started_on=started_on, created_by=by)
 
 
-def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: str) -> None:
-    """End a link or pairing; nothing is deleted, so the history stays."""
+def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: str, by=None) -> None:
+    """End a link or pairing; nothing is deleted, so the history stays.
+
+    Given the acting user, a pairing must be of a household it sees, a link one it sees.
+    """
+    if by is not None:
+        if isinstance(relation, Pairing):
+            in_scope = Pairing.objects.of_visible_households(by)
+        else:
+            in_scope = VillageLink.objects.visible_to(by)
+        if not in_scope.filter(pk=relation.pk).exists():
+            raise _out_of_scope()
     if ended_on < relation.started_on:
         raise ValidationError(_("结束日期不能早于开始日期（%(start)s）"), params={"start": relation.started_on})
     relation.ended_on = ended_on
@@ -98,6 +135,8 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
 @transaction.atomic
 def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
     """Suggest a responsible cadre for every unpaired poor household in a township or village."""
+    if not Region.objects.visible_to(by).filter(code=region.code).exists():
+        raise _out_of_scope(_("所选范围不在您的管辖范围内"))
     households = list(matching.unpaired_poor_households(region.prefix))
     proposal = Proposal.objects.create(region=region, started_on=started_on, proposed_by=by)
     ProposalLine.objects.bulk_create(
@@ -114,6 +153,7 @@ def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
 
 
 def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:
+    _require_households_in_scope(by, [line.household])
     if line.proposal.status != Proposal.Status.DRAFT:
         raise ValidationError(_("方案已%(status)s，不能再修改") % {"status": line.proposal.status})
     line.cadre = cadre
@@ -132,6 +172,8 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != Proposal.Status.DRAFT:
         raise ValidationError(_("方案已%(status)s，不能重复实施") % {"status": proposal.status})
+    if by is not None and proposal.lines.exclude(household__in=Household.objects.visible_to(by).values("pk")).exists():
+        raise _out_of_scope(_("方案中有农户不在您的管辖范围内，不能实施"))
     lines = list(
         proposal.lines.filter(removed=False, cadre__isnull=False).select_related("household__village", "cadre__unit")
     )
@@ -177,9 +219,24 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
 
 @transaction.atomic
 def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date, by) -> Handover:
-    """List the leaving cadre's households with a successor proposed for each by the same rules."""
-    handover = Handover.objects.create(cadre=cadre, new_status=new_status, effective_on=effective_on, created_by=by)
-    pairings = list(cadre.pairings.open().select_related("household__village").order_by("household__village_id"))
+    """List the leaving cadre's households with a successor proposed for each by the same rules.
+
+    One handover per leaving cadre: starting again (another office, a second press) returns the
+    one still waiting, with a line added for any pairing opened since. Lines cover every household
+    of the cadre, but each office reads and applies only those of households it sees.
+    """
+    if by is not None and not Cadre.objects.visible_to(by).filter(pk=cadre.pk).exists():
+        raise _out_of_scope(_("该干部不在您的管辖范围内"))
+    # Two offices pressing at once must not open two handovers of one cadre.
+    Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
+    # Locked so that a handover being applied meanwhile is not given a line after its last one.
+    handover = Handover.objects.select_for_update().pending().filter(cadre=cadre).first()
+    if handover is None:
+        handover = Handover.objects.create(cadre=cadre, new_status=new_status, effective_on=effective_on, created_by=by)
+    covered = handover.lines.pending().values("pairing_id")
+    pairings = list(
+        cadre.pairings.open().exclude(pk__in=covered).select_related("household__village").order_by("household__village_id")
+    )
     placements = {
         placement.household.pk: placement
         for placement in matching.place([p.household for p in pairings], excluding={cadre.pk})
@@ -196,26 +253,50 @@ def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date
     return handover
 
 
+def set_successor(*, line: HandoverLine, successor: Cadre | None, by) -> None:
+    """Choose (or clear) the successor on a waiting line of a household the actor sees."""
+    _require_households_in_scope(by, [line.pairing.household])
+    if line.applied_at is not None:
+        raise ValidationError(_("该户的交接已实施，不能再修改"))
+    line.successor = successor
+    line.save(update_fields=["successor"])
+
+
 @transaction.atomic
-def apply_handover(*, handover: Handover, by) -> None:
-    """End the old pairings on the handover date with the reason and open the successors' the same day."""
+def apply_handover(*, handover: Handover, by) -> int:
+    """Apply the lines of households the actor sees: end those pairings on the handover date with
+    the reason and open the successors' the same day. Returns the number of lines applied.
+
+    Lines of households outside the actor's scope are left waiting for the office that sees them
+    (`Handover.objects.waiting_for`); the handover is 部分实施 until the last line is applied,
+    and only then is the cadre marked 调离/退休. A line whose pairing was ended meanwhile (the
+    household moved out, say) is closed without opening a new one.
+    """
     handover = Handover.objects.select_for_update().select_related("cadre").get(pk=handover.pk)
-    if handover.status != Handover.Status.DRAFT:
+    if handover.status == Handover.Status.APPLIED:
         raise ValidationError(_("交接已实施"))
-    lines = list(handover.lines.select_related("pairing__household__village", "successor__unit"))
-    missing = [line for line in lines if line.successor_id is None]
+    pending = handover.lines.pending()
+    mine = pending.visible_to(by) if by is not None else pending
+    lines = list(mine.select_related("pairing__household__village", "successor__unit"))
+    if not lines:
+        raise RuleBroken([_("本交接没有您辖区内待实施的农户；其他乡镇/县的农户由其所在地的双联办实施")])
+    # Lock the pairings: another office's edit or a second press sees them ended, not open.
+    ended = dict(
+        Pairing.objects.select_for_update().filter(pk__in=[line.pairing_id for line in lines]).values_list("pk", "ended_on")
+    )
+    live = [line for line in lines if ended[line.pairing_id] is None]
+    missing = [line for line in live if line.successor_id is None]
     if missing:
         raise RuleBroken(
             [_("%(household)s 尚未确定接任干部") % {"household": line.pairing.household} for line in missing]
         )
     reason = Pairing.EndReason.RETIREMENT if handover.new_status == Cadre.Status.RETIRED else Pairing.EndReason.TRANSFER
-    for line in lines:
+    for line in live:
         end_relation(relation=line.pairing, ended_on=handover.effective_on, reason=reason)
-    successors = [line.successor for line in lines]
-    facts = CadreFacts.load(successors)
+    facts = CadreFacts.load([line.successor for line in live])
     problems = []
     books = RuleBooks()
-    for line in lines:
+    for line in live:
         household = line.pairing.household
         broken = books.for_village(household.village_id).check(cadre=line.successor, household=household, role=line.pairing.role, facts=facts)
         problems += [f"{household}：{violation}" for violation in broken]
@@ -230,15 +311,22 @@ def apply_handover(*, handover: Handover, by) -> None:
             started_on=handover.effective_on,
             created_by=by,
         )
-        for line in lines
+        for line in live
     )
+    now = timezone.now()
+    HandoverLine.objects.filter(pk__in=[line.pk for line in lines]).update(applied_by=by, applied_at=now)
+    if handover.lines.pending().exists():
+        handover.status = Handover.Status.PARTIAL
+        handover.save(update_fields=["status"])
+        return len(lines)
     cadre = handover.cadre
     cadre.status = handover.new_status
     cadre.save(update_fields=["status", "updated_at"])
     handover.status = Handover.Status.APPLIED
     handover.applied_by = by
-    handover.applied_at = timezone.now()
+    handover.applied_at = now
     handover.save(update_fields=["status", "applied_by", "applied_at"])
+    return len(lines)
 
 
 def set_cadre_status(*, cadre: Cadre, status: str) -> None:

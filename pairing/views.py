@@ -56,13 +56,24 @@ def cadre_list(request):
 @login_required
 def cadre_detail(request, pk):
     cadre = get_cadre_for_user(request.user, pk)
-    pairings = cadre.pairings.select_related("household__village").order_by("ended_on", "-started_on")
+    # Households outside the viewer's scope are only counted: their names and links are not theirs to see.
+    pairings = (
+        cadre.pairings.of_visible_households(request.user)
+        .select_related("household__village")
+        .order_by("ended_on", "-started_on")
+    )
     current = [p for p in pairings if p.is_open]
+    past = [p for p in pairings if not p.is_open]
+    totals = cadre.pairings.aggregate(
+        current=Count("pk", filter=Q(ended_on__isnull=True)), past=Count("pk", filter=Q(ended_on__isnull=False))
+    )
     context = {
         "cadre": cadre,
         "current_pairings": current,
-        "past_pairings": [p for p in pairings if not p.is_open],
-        "handover_form": HandoverForm() if current and can_write(request.user, Handover) else None,
+        "current_elsewhere": totals["current"] - len(current),
+        "past_pairings": past,
+        "past_elsewhere": totals["past"] - len(past),
+        "handover_form": HandoverForm() if totals["current"] and can_write(request.user, Handover) else None,
         "can_pair": can_write(request.user, Pairing) and cadre.status == Cadre.Status.ACTIVE,
         "handovers": cadre.handovers.order_by("-created_at")[:5],
     }
@@ -98,12 +109,14 @@ def pair_household(request, household_pk):
 @login_required
 def proposal_list(request):
     proposals = Proposal.objects.visible_to(request.user).select_related("region", "proposed_by", "reviewed_by")
+    # The office's inbox of handovers: lines of its households that another office's handover left waiting.
+    waiting = Handover.objects.waiting_for(request.user).select_related("cadre__unit").order_by("effective_on", "pk")
     proposals = proposals.annotate(
         households=Count("lines"), placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False))
     )
     form = ProposalForm(user=request.user) if can_write(request.user, Proposal) else None
     page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "form": form, "can_bulk": can_write(request.user, Pairing)}
+    context = {"page": page, "form": form, "can_bulk": can_write(request.user, Pairing), "waiting_handovers": waiting}
     return render(request, "pairing/proposal_list.html", context)
 
 
@@ -178,6 +191,8 @@ def handover_start(request, cadre_pk):
     if not form.is_valid():
         messages.error(request, _("请填写离岗原因和交接日期"))
         return redirect("pairing:cadre_detail", pk=cadre.pk)
+    if Handover.objects.pending().filter(cadre=cadre).exists():
+        messages.info(request, _("该干部已有待办的交接，已打开该交接"))
     handover = services.start_handover(cadre=cadre, by=request.user, **form.cleaned_data)
     return redirect("pairing:handover_detail", pk=handover.pk)
 
@@ -185,29 +200,35 @@ def handover_start(request, cadre_pk):
 @login_required
 def handover_detail(request, pk):
     handover = get_object_or_404(Handover.objects.visible_to(request.user).select_related("cadre__unit"), pk=pk)
-    lines = list(handover.lines.select_related("pairing__household__village", "successor__unit"))
-    editable = handover.status == Handover.Status.DRAFT and can_write(request.user, Handover)
-    villages = {line.pairing.household.village_id for line in lines}
+    # Only the lines of households the user sees; the others are counted, and wait for their office.
+    lines = list(
+        handover.lines.visible_to(request.user).select_related(
+            "pairing__household__village", "successor__unit", "applied_by"
+        )
+    )
+    pending = [line for line in lines if line.applied_at is None]
+    editable = bool(pending) and can_write(request.user, Handover)
+    villages = {line.pairing.household.village_id for line in pending}
     candidates = matching.candidate_cadres(villages, excluding={handover.cadre_id})[0] if editable else {}
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
-        for line in lines:
+        for line in pending:
             allowed = {c.pk: c for c in candidates.get(line.pairing.household.village_id, [])}
             raw = request.POST.get(f"successor-{line.pk}", "")
             successor = allowed.get(int(raw)) if raw.isdigit() else None
             if (successor.pk if successor else None) != line.successor_id:
-                line.successor = successor
-                line.save(update_fields=["successor"])
+                services.set_successor(line=line, successor=successor, by=request.user)
         messages.success(request, _("已保存接任安排"))
         return redirect("pairing:handover_detail", pk=handover.pk)
-    for line in lines:
+    for line in pending:
         line.choices = candidates.get(line.pairing.household.village_id, [])
     context = {
         "handover": handover,
         "lines": lines,
+        "elsewhere": handover.lines.count() - len(lines),
         "editable": editable,
-        "can_apply": handover.status == Handover.Status.DRAFT and can_approve(request.user, Handover),
+        "can_apply": bool(pending) and can_approve(request.user, Handover),
     }
     return render(request, "pairing/handover_detail.html", context)
 
@@ -217,8 +238,14 @@ def handover_detail(request, pk):
 def handover_apply(request, pk):
     handover = get_object_or_404(Handover.objects.visible_to(request.user), pk=pk)
     try:
-        services.apply_handover(handover=handover, by=request.user)
-        messages.success(request, _("交接已实施"))
+        applied = services.apply_handover(handover=handover, by=request.user)
+        handover.refresh_from_db(fields=["status"])
+        if handover.status == Handover.Status.APPLIED:
+            messages.success(request, _("交接已实施"))
+        else:
+            messages.success(
+                request, _("已实施本辖区 %(count)d 户的交接，其他乡镇/县的农户待其所在地的双联办实施") % {"count": applied}
+            )
     except ValidationError as error:
         _rule_errors(request, error)
     return redirect("pairing:handover_detail", pk=handover.pk)
