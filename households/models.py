@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib import idcard
+from shuanglian.lib.codes import prefix_range_q
 
 from .choices import (
     ETHNICITY_CHOICES,
@@ -127,7 +128,11 @@ class HouseholdQuerySet(models.QuerySet):
                 pairings__cadre__unit_id=user.unit_id, pairings__ended_on__isnull=True
             ).values("pk")
             return self.filter(Q(village_id__in=linked_villages) | Q(pk__in=paired))
-        return self.filter(region_q(user, "village__code"))
+        # The range beside the LIKE: the household list is ordered by village, and with the LIKE
+        # alone PostgreSQL walked household_village_status from the province's first village,
+        # filtering, until the township's rows came (issue 18). Visits and pairings scope through
+        # the LIKE alone: its small estimate is what starts their township pages from the households.
+        return self.filter(region_q(user, "village__code"), prefix_range_q("village_id", scope_prefix(user)))
 
     def poor(self):
         return self.filter(category__in=POOR_CATEGORIES)
@@ -193,6 +198,9 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["village", "category"], name="household_village_category"),
             models.Index(fields=["village", "status"], name="household_village_status"),
+            # Township, county and city scopes are `village_id LIKE 'prefix%'`; under any collation but
+            # C only a pattern_ops index serves that (README, "Scopes and indexes").
+            models.Index(fields=["village"], name="household_village_like", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):

@@ -41,12 +41,15 @@ class VisitForm(AppModelForm):
         }
 
     def __init__(self, *args, households, cadres, village=None, **kwargs):
+        """`households` and `cadres` build the scoped choosers' querysets; they are called only
+        when the form is bound or a value is chosen: an empty page searches through the lookups."""
         super().__init__(*args, **kwargs)
-        self.fields["household"].queryset = households
+        for name, build in (("household", households), ("cadre", cadres)):
+            if self.is_bound or self.initial.get(name) or self.fields[name].initial:
+                self.fields[name].queryset = build()
         self.fields["household"].label_from_instance = lambda household: household.choice_label
         if village:
             self.fields["household"].widget.params = {"village": village}
-        self.fields["cadre"].queryset = cadres
         self.fields["cadre"].label_from_instance = lambda cadre: cadre.choice_label
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())

@@ -28,8 +28,12 @@ from .models import UnitVisit, Visit, village_links_in_scope
 def visit_new(request):
     """Keyboard-first entry; "save and next" keeps the village and cadre for the next page of the diary."""
     village = request.GET.get("village", "")
-    households = Household.objects.visible_to(request.user).select_related("village")
-    cadres = Cadre.objects.visible_to(request.user).active().select_related("unit")
+    def households():
+        return Household.objects.visible_to(request.user).select_related("village")
+
+    def cadres():
+        return Cadre.objects.visible_to(request.user).active().select_related("unit")
+
     initial = {"cadre": request.GET.get("cadre")} if request.GET.get("cadre", "").isdigit() else {}
     form = VisitForm(
         request.POST or None, households=households, cadres=cadres, initial=initial,
