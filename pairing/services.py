@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Household
+from households.models import Household, Region
 
 from . import matching
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
@@ -95,9 +95,22 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
 # --- Proposals ----------------------------------------------------------------------------------
 
 
+def create_proposal(**kwargs) -> Proposal:
+    return generate_proposal(**kwargs)[0]
+
+
 @transaction.atomic
-def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
-    """Suggest a responsible cadre for every unpaired poor household in a township or village."""
+def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposal, bool]:
+    """Suggest a responsible cadre for every unpaired poor household in a township or village:
+    (proposal, created).
+
+    A draft for the same place and date already waiting for review is returned instead (created
+    False): a double-clicked 生成方案 makes one proposal. Decided under a lock on the region's
+    row, so two presses at once cannot both find none."""
+    Region.objects.select_for_update().filter(pk=region.pk).first()
+    waiting = Proposal.objects.filter(region=region, started_on=started_on, status=Proposal.Status.DRAFT).first()
+    if waiting:
+        return waiting, False
     households = list(matching.unpaired_poor_households(region.prefix))
     proposal = Proposal.objects.create(region=region, started_on=started_on, proposed_by=by)
     ProposalLine.objects.bulk_create(
@@ -110,7 +123,7 @@ def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
         )
         for placement in matching.place(households)
     )
-    return proposal
+    return proposal, True
 
 
 def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:

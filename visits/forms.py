@@ -28,8 +28,10 @@ class VisitForm(AppModelForm):
 
     class Meta:
         model = Visit
+        # household and cadre are declared above, chosen from the user's scoped querysets: left out
+        # here so the model's validation does not look each up a second time (one query each).
         fields = [
-            "household", "cadre", "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
+            "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
             "help_goods_value", "help_project", "next_steps",
         ]
         # Refused under the field before the database's visit_help_not_negative would be.
