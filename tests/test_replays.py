@@ -25,7 +25,7 @@ from tests.test_import_households import family, household_workbook
 from tests.test_import_pages import upload, work
 from tests.test_visit_pages import entry
 from visits import services as visit_services
-from visits.models import HouseholdContact, Visit, VisitTally
+from visits.models import HouseholdContact, UnitVisit, UnitVisitTally, Visit, VisitTally
 
 
 def flash(response) -> tuple[str, str]:
@@ -112,6 +112,22 @@ def test_one_visit_save_runs_a_fixed_number_of_queries(client, world, django_ass
     with django_assert_num_queries(QUERIES_PER_SAVE + QUERIES_PER_DEMAND):
         data = entry(world, mode="短信", **demand_rows(("基础设施", "想通自来水")))
         assert client.post(reverse("visits:new"), data).status_code == 302
+
+
+def test_a_double_clicked_unit_visit_saves_once_and_a_reused_key_is_refused(client, world):
+    from tests.test_unit_visits import form_data
+
+    client.force_login(world.users.unit_a)
+    url = reverse("visits:unit_visit_new")
+    key = client.get(url).context["form"].initial["submission_key"]
+    data = form_data(world, submission_key=str(key))
+    first, second = client.post(url, data), client.post(url, data)  # was: 「…的走访已登记过」 in red
+    assert first.url == second.url == reverse("visits:unit_visit_list")
+    assert flash(second) == ("info", "这次联村走访刚才已经保存，重复的提交未再保存")
+    refused = client.post(url, {**data, "activities": "另一天的工作"})
+    assert refused.status_code == 200 and "本页已保存过一份联村走访" in refused.content.decode()
+    saved = UnitVisit.objects.get()
+    assert saved.activities == "帮助村里谋划马铃薯产业" and UnitVisitTally.objects.get().visits == 1
 
 
 # --- 提出诉求 on the household page -------------------------------------------------------------

@@ -69,6 +69,8 @@ class UnitVisitForm(AppForm):
         help_text=_("按住 Ctrl 可多选"),
     )
     activities = forms.CharField(label=_("工作内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    # Optional so that older pages and scripts still save (without the double-click guard).
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, links, cadres, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,3 +82,4 @@ class UnitVisitForm(AppForm):
         self.fields["cadres"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())
+            self.initial["submission_key"] = uuid.uuid4()

@@ -90,10 +90,30 @@ def submit_visit(*, household, cadre, visited_on: datetime.date, by, submission_
     return visit, True
 
 
-@transaction.atomic
-def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by) -> UnitVisit:
+def record_unit_visit(**kwargs) -> UnitVisit:
     """Save a unit's day in one of its linked villages (单位联村走访), or refuse it with the reason."""
+    return submit_unit_visit(**kwargs)[0]
+
+
+@transaction.atomic
+def submit_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by,
+                      submission_key: uuid.UUID | None = None) -> tuple[UnitVisit, bool]:
+    """record_unit_visit, saying whether this call saved it: (visit, created); a replayed
+    submission key writes nothing, as in submit_visit."""
     cadres = list(cadres)
+
+    def replay(earlier):
+        wanted = (unit.pk, village.pk, visited_on, activities.strip(), by.pk, {cadre.pk for cadre in cadres})
+        saved = (earlier.unit_id, earlier.village_id, earlier.visited_on, earlier.activities, earlier.recorded_by_id,
+                 set(earlier.cadres.values_list("pk", flat=True)))
+        if wanted != saved:
+            refuse_reused_key(_("联村走访"), earlier)
+        return earlier, False
+
+    if submission_key:
+        earlier = earlier_submission(UnitVisit, submission_key)
+        if earlier:
+            return replay(earlier)
     if visited_on > timezone.localdate():
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
     if not VillageLink.objects.on(visited_on).filter(unit=unit, village=village).exists():
@@ -116,11 +136,15 @@ def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activ
             _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定") % {"year": visited_on.year, "month": visited_on.month},
             code="locked",
         )
-    visit = UnitVisit(unit=unit, village=village, visited_on=visited_on, activities=activities.strip(), recorded_by=by)
+    visit = UnitVisit(unit=unit, village=village, visited_on=visited_on, activities=activities.strip(), recorded_by=by,
+                      submission_key=submission_key)
     try:
         with transaction.atomic():
             visit.save()
     except IntegrityError:
+        earlier = earlier_submission(UnitVisit, submission_key) if submission_key else None
+        if earlier:
+            return replay(earlier)
         raise ValidationError(
             _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
             % {"unit": unit.name, "day": visited_on, "village": village.name},
@@ -128,4 +152,4 @@ def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activ
         ) from None
     visit.cadres.set(cadres)
     tallies.count_unit_visit(visit)
-    return visit
+    return visit, True

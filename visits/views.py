@@ -117,15 +117,22 @@ def unit_visit_new(request):
     if request.method == "POST" and form.is_valid():
         link = form.cleaned_data["link"]
         try:
-            services.record_unit_visit(
+            _visit, created = services.submit_unit_visit(
                 unit=link.unit, village=link.village, visited_on=form.cleaned_data["visited_on"],
                 cadres=form.cleaned_data["cadres"], activities=form.cleaned_data["activities"], by=request.user,
+                submission_key=form.cleaned_data["submission_key"],
             )
         except ValidationError as error:
             form.add_error(None, error)
+            if error.code == "key_reused":  # a deliberate second save of this page is a new record
+                form.data = form.data.copy()
+                form.data["submission_key"] = str(uuid.uuid4())
         else:
-            messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
-                "unit": link.unit.name, "village": link.village.name})
+            if created:
+                messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
+                    "unit": link.unit.name, "village": link.village.name})
+            else:
+                messages.info(request, _("这次联村走访刚才已经保存，重复的提交未再保存"))
             return redirect("visits:unit_visit_list")
     return render(request, "visits/unit_visit_form.html", {"form": form})
 
