@@ -106,11 +106,12 @@ def batch_confirm(request, pk):
     )
     if claimed:
         tasks.apply_batch.enqueue(batch.pk, request.user.pk)
+        messages.success(request, _("已确认，正在后台导入"))
         return redirect("imports:detail", pk=batch.pk)
     batch.refresh_from_db(fields=["status", "confirmed_by"])
     if batch.confirmed_by_id:
         # The second press of a double click (or a second tab): the first one's import is under way or done.
-        messages.info(request, _("该批次已确认导入，未重复导入，当前状态为“%(status)s”") % {
+        messages.info(request, _("该批次已确认，未重复导入，当前状态为“%(status)s”") % {
             "status": batch.get_status_display()})
     else:
         messages.error(request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})

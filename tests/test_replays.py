@@ -222,7 +222,7 @@ def test_a_double_clicked_import_confirmation_imports_once(client, world):
     first = client.post(reverse("imports:confirm", args=[batch.pk]))
     second = client.post(reverse("imports:confirm", args=[batch.pk]))
     assert first.url == second.url == reverse("imports:detail", args=[batch.pk])
-    assert flash(second) == ("info", "该批次已确认导入，未重复导入，当前状态为“导入中”")
+    assert flash(second) == ("info", "该批次已确认，未重复导入，当前状态为“导入中”")
     from django_tasks_db.models import DBTaskResult
 
     assert DBTaskResult.objects.count() == 2  # the check and one apply
@@ -230,7 +230,7 @@ def test_a_double_clicked_import_confirmation_imports_once(client, world):
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DONE and len(batch.created_households) == 2
     again = client.post(reverse("imports:confirm", args=[batch.pk]))
-    assert flash(again) == ("info", "该批次已确认导入，未重复导入，当前状态为“已导入”")
+    assert flash(again) == ("info", "该批次已确认，未重复导入，当前状态为“已导入”")
 
 
 # --- two real concurrent presses (PostgreSQL) --------------------------------------------------
