@@ -117,9 +117,7 @@ def proposal_create(request):
     proposal, created = services.generate_proposal(
         region=form.cleaned_data["region"], started_on=form.cleaned_data["started_on"], by=request.user
     )
-    if created:
-        messages.success(request, _("已生成结对方案，可逐条调整后由县双联办审核实施"))
-    else:  # a double click, or a second try while the first draft waits for review
+    if not created:  # a double click, or a second try while the first draft waits for review
         messages.info(request, _("该范围、该结对日期已有待审核的方案，未重复生成，已打开该方案"))
     return redirect("pairing:proposal_detail", pk=proposal.pk)
 
