@@ -99,7 +99,7 @@ def batch_status(request, pk):
 @require_POST
 def batch_confirm(request, pk):
     batch = get_batch_for_user(request.user, pk)
-    # Only the press whose conditional UPDATE moves the batch out of 已检查 queues it: two presses
+    # Only the press whose conditional UPDATE moves the batch out of 待确认 queues it: two presses
     # at once cannot both pass a check made before the write.
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKED).update(
         status=ImportBatch.Status.APPLYING, confirmed_by=request.user

@@ -96,6 +96,7 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
 
 
 def create_proposal(**kwargs) -> Proposal:
+    """The proposal generate_proposal returns, new or already waiting."""
     return generate_proposal(**kwargs)[0]
 
 

@@ -7,7 +7,6 @@ at the key until the first has committed) and all at once.
 """
 
 import threading
-import uuid
 
 import pytest
 from django.contrib.messages import get_messages
