@@ -100,6 +100,8 @@ class ActionForm(AppForm):
     kind = forms.ChoiceField(choices=[(k, label) for k, label in DemandAction.Kind.choices if k != "提出"],
                              widget=forms.HiddenInput)
     text = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The last action the page showed: a second press finds a newer one and does not act twice.
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 # What the text box is called for each action on the demand page.

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household
+from shuanglian.lib.submission import earlier_submission, refuse_reused_key
 
 from .models import LEVEL_ORDER, Demand, DemandAction, DemandDeadlines, Level, county_code, next_level
 
@@ -47,18 +48,33 @@ def due_date(village_code: str, level: str, start: datetime.date) -> datetime.da
     return start + datetime.timedelta(days=days)
 
 
+def raise_demand(**kwargs) -> Demand:
+    """Put a household's demand on its cadre's desk (see submit_demand)."""
+    return submit_demand(**kwargs)[0]
+
+
 @transaction.atomic
-def raise_demand(*, household: Household, category: str, text: str, by, visit=None,
-                 raised_on: datetime.date | None = None, submission_key: uuid.UUID | None = None) -> Demand:
-    """Put a household's demand on its cadre's desk, with the cadre level's deadline.
+def submit_demand(*, household: Household, category: str, text: str, by, visit=None,
+                  raised_on: datetime.date | None = None,
+                  submission_key: uuid.UUID | None = None) -> tuple[Demand, bool]:
+    """Put a household's demand on its cadre's desk, with the cadre level's deadline: (demand, created).
 
     The clock starts on the day it was raised (the visit's date), not on the day it was typed in.
-    The same submission key twice (a double-clicked button) returns the first demand.
+    The same submission key twice (a double-clicked button) returns the first demand with created
+    False and writes nothing; the insert that wins or loses on the key decides. The key reused
+    with other content is refused.
     """
+    def replay(earlier):
+        wanted = (household.pk, category, (text or "").strip(), by.pk, visit.pk if visit else None)
+        saved = (earlier.household_id, earlier.category, earlier.text, earlier.raised_by_id, earlier.visit_id)
+        if wanted != saved or (raised_on and raised_on != earlier.raised_on):
+            refuse_reused_key(_("诉求"), f"{earlier.household}：{earlier.text}")
+        return earlier, False
+
     if submission_key:
-        earlier = Demand.objects.filter(submission_key=submission_key).first()
+        earlier = earlier_submission(Demand, submission_key)
         if earlier:
-            return earlier
+            return replay(earlier)
     if not may_raise(by):
         raise ValidationError(_("您的角色不能登记诉求"), code="role")
     if not Household.objects.visible_to(by).filter(pk=household.pk).exists():
@@ -84,15 +100,37 @@ def raise_demand(*, household: Household, category: str, text: str, by, visit=No
     except IntegrityError:
         if not submission_key:
             raise
-        # Both clicks passed the check above at once; the first one's demand stands.
-        return Demand.objects.get(submission_key=submission_key)
+        # Both clicks passed the look above at once; the first one's demand stands.
+        return replay(earlier_submission(Demand, submission_key))
     DemandAction.objects.create(demand=demand, kind=Kind.RAISE, text=text, from_level=Level.CADRE, by=by)
-    return demand
+    return demand, True
 
 
-def _locked_for(user, demand: Demand, kind: str) -> Demand:
+class AlreadyDone(Exception):
+    """This very step was just taken by the same user with the same text: a second press of its button."""
+
+
+def _check_seen(user, demand: Demand, kind: str, text: str, seen: int | None) -> None:
+    """Refuse to act twice on a page's one look at the demand (under the demand's row lock).
+
+    `seen` is the last action the page showed (None from callers without a page: no check).
+    If this user has since taken this step with this text, the press is the second of a double
+    click: AlreadyDone, nothing written. Any other newer action means someone else moved the
+    demand meanwhile: refused, so the user looks before acting."""
+    if seen is None:
+        return
+    newer = list(demand.actions.filter(pk__gt=seen).values_list("kind", "by_id", "text"))
+    if not newer:
+        return
+    if (kind, user.pk, (text or "").strip()) in newer:
+        raise AlreadyDone
+    raise ValidationError(_("您打开页面后该诉求已有新的办理，请查看最新进展后再办理"), code="stale")
+
+
+def _locked_for(user, demand: Demand, kind: str, text: str = "", seen: int | None = None) -> Demand:
     """The demand re-read under a row lock, once we know this user may take this step now."""
     demand = Demand.objects.select_for_update().select_related("household").get(pk=demand.pk)
+    _check_seen(user, demand, kind, text, seen)
     if not may_act(user, demand):
         raise ValidationError(
             _("该诉求现由%(level)s办理，您不能在此层级办理") % {"level": demand.get_level_display()}, code="level"
@@ -125,23 +163,23 @@ def _record(demand, kind, by, text="", to_level="", **changes) -> DemandAction:
 
 
 @transaction.atomic
-def accept(*, demand: Demand, by, text: str = "") -> DemandAction:
+def accept(*, demand: Demand, by, text: str = "", seen: int | None = None) -> DemandAction:
     """受理: the level takes the demand on."""
-    demand = _locked_for(by, demand, Kind.ACCEPT)
+    demand = _locked_for(by, demand, Kind.ACCEPT, text, seen)
     return _record(demand, Kind.ACCEPT, by, (text or "").strip(), status=Demand.Status.IN_PROGRESS)
 
 
 @transaction.atomic
-def reply(*, demand: Demand, by, text: str) -> DemandAction:
+def reply(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """答复: an answer on the way, the demand stays open."""
-    demand = _locked_for(by, demand, Kind.REPLY)
+    demand = _locked_for(by, demand, Kind.REPLY, text, seen)
     return _record(demand, Kind.REPLY, by, _required(text, _("答复内容")), status=Demand.Status.IN_PROGRESS)
 
 
 @transaction.atomic
-def escalate(*, demand: Demand, by, text: str) -> DemandAction:
+def escalate(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """上报: pass the demand one level up, with the reason; the new level's clock starts today."""
-    demand = _locked_for(by, demand, Kind.ESCALATE)
+    demand = _locked_for(by, demand, Kind.ESCALATE, text, seen)
     reason = _required(text, _("上报理由"))
     upper = next_level(demand.level)
     return _record(
@@ -151,23 +189,23 @@ def escalate(*, demand: Demand, by, text: str) -> DemandAction:
 
 
 @transaction.atomic
-def resolve(*, demand: Demand, by, text: str) -> DemandAction:
+def resolve(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """办结: what was done."""
-    demand = _locked_for(by, demand, Kind.RESOLVE)
+    demand = _locked_for(by, demand, Kind.RESOLVE, text, seen)
     return _record(demand, Kind.RESOLVE, by, _required(text, _("办理结果")), status=Demand.Status.RESOLVED)
 
 
 @transaction.atomic
-def explain(*, demand: Demand, by, text: str) -> DemandAction:
+def explain(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """解释: why it cannot be done; the demand is closed with the explanation."""
-    demand = _locked_for(by, demand, Kind.EXPLAIN)
+    demand = _locked_for(by, demand, Kind.EXPLAIN, text, seen)
     return _record(demand, Kind.EXPLAIN, by, _required(text, _("解释理由")), status=Demand.Status.EXPLAINED)
 
 
 @transaction.atomic
-def feedback(*, demand: Demand, by, text: str) -> DemandAction:
+def feedback(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """反馈: what the household was told."""
-    demand = _locked_for(by, demand, Kind.FEEDBACK)
+    demand = _locked_for(by, demand, Kind.FEEDBACK, text, seen)
     return _record(demand, Kind.FEEDBACK, by, _required(text, _("反馈内容")))
 
 

@@ -99,11 +99,22 @@ def batch_status(request, pk):
 @require_POST
 def batch_confirm(request, pk):
     batch = get_batch_for_user(request.user, pk)
-    if batch.status != ImportBatch.Status.CHECKED:
-        messages.error(request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
+    # Only the press whose conditional UPDATE moves the batch out of 待确认 queues it: two presses
+    # at once cannot both pass a check made before the write.
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKED).update(
+        status=ImportBatch.Status.APPLYING, confirmed_by=request.user
+    )
+    if claimed:
+        tasks.apply_batch.enqueue(batch.pk, request.user.pk)
+        messages.success(request, _("已确认，正在后台导入"))
         return redirect("imports:detail", pk=batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.APPLYING, confirmed_by=request.user)
-    tasks.apply_batch.enqueue(batch.pk, request.user.pk)
+    batch.refresh_from_db(fields=["status", "confirmed_by"])
+    if batch.confirmed_by_id:
+        # The second press of a double click (or a second tab): the first one's import is under way or done.
+        messages.info(request, _("该批次已确认，未重复导入，当前状态为“%(status)s”") % {
+            "status": batch.get_status_display()})
+    else:
+        messages.error(request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
     return redirect("imports:detail", pk=batch.pk)
 
 

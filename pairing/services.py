@@ -132,11 +132,25 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
 # --- Proposals ----------------------------------------------------------------------------------
 
 
+def create_proposal(**kwargs) -> Proposal:
+    """The proposal generate_proposal returns, new or already waiting."""
+    return generate_proposal(**kwargs)[0]
+
+
 @transaction.atomic
-def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
-    """Suggest a responsible cadre for every unpaired poor household in a township or village."""
+def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposal, bool]:
+    """Suggest a responsible cadre for every unpaired poor household in a township or village:
+    (proposal, created).
+
+    A draft for the same place and date already waiting for review is returned instead (created
+    False): a double-clicked 生成方案 makes one proposal. Decided under a lock on the region's
+    row, so two presses at once cannot both find none."""
     if not Region.objects.visible_to(by).filter(code=region.code).exists():
         raise _out_of_scope(_("所选范围不在您的管辖范围内"))
+    Region.objects.select_for_update().filter(pk=region.pk).first()
+    waiting = Proposal.objects.filter(region=region, started_on=started_on, status=Proposal.Status.DRAFT).first()
+    if waiting:
+        return waiting, False
     households = list(matching.unpaired_poor_households(region.prefix))
     proposal = Proposal.objects.create(region=region, started_on=started_on, proposed_by=by)
     ProposalLine.objects.bulk_create(
@@ -149,7 +163,7 @@ def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
         )
         for placement in matching.place(households)
     )
-    return proposal
+    return proposal, True
 
 
 def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:

@@ -127,9 +127,11 @@ def proposal_create(request):
     if not form.is_valid():
         messages.error(request, _("请选择本辖区内的乡镇或村"))
         return redirect("pairing:proposal_list")
-    proposal = services.create_proposal(
+    proposal, created = services.generate_proposal(
         region=form.cleaned_data["region"], started_on=form.cleaned_data["started_on"], by=request.user
     )
+    if not created:  # a double click, or a second try while the first draft waits for review
+        messages.info(request, _("该范围、该结对日期已有待审核的方案，未重复生成，已打开该方案"))
     return redirect("pairing:proposal_detail", pk=proposal.pk)
 
 

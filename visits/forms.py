@@ -28,8 +28,10 @@ class VisitForm(AppModelForm):
 
     class Meta:
         model = Visit
+        # household and cadre are declared above, chosen from the user's scoped querysets: left out
+        # here so the model's validation does not look each up a second time (one query each).
         fields = [
-            "household", "cadre", "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
+            "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
             "help_goods_value", "help_project", "next_steps",
         ]
         # Refused under the field before the database's visit_help_not_negative would be.
@@ -70,6 +72,8 @@ class UnitVisitForm(AppForm):
         help_text=_("按住 Ctrl 可多选"),
     )
     activities = forms.CharField(label=_("工作内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    # Optional so that older pages and scripts still save (without the double-click guard).
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, links, cadres, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,3 +85,4 @@ class UnitVisitForm(AppForm):
         self.fields["cadres"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())
+            self.initial["submission_key"] = uuid.uuid4()

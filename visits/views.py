@@ -1,4 +1,5 @@
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -6,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from shuanglian.access import can_write, require_write
 
 from . import services, worklists
 # Sections other apps add to the entry page (the demand rows): visits must not import them.
-from .entry import all_valid, build_all, save_all
+from .entry import all_valid, build_all
 from .forms import UnitVisitForm, VisitForm
 from .models import UnitVisit, Visit, village_links_in_scope
 
@@ -47,25 +47,24 @@ def visit_new(request):
         try:
             if cadre is None:
                 raise ValidationError(_("%(household)s 在该日没有帮扶责任人，请选择走访干部") % {"household": household})
-            visit = _record_with_sections(request.user, household, cadre, data, sections)
+            # The service saves the sections too, and only if this press saved the visit.
+            visit, created = services.submit_visit(household=household, cadre=cadre, by=request.user,
+                                                   sections=sections, **data)
         except ValidationError as error:
             form.add_error(None, error.messages)
+            if error.code == "key_reused":  # a deliberate second save of this page is a new record
+                form.data = form.data.copy()
+                form.data["submission_key"] = str(uuid.uuid4())
         else:
-            messages.success(request, _("已保存 %(cadre)s 对 %(household)s 的走访") % {"cadre": cadre.name, "household": household})
+            if created:
+                messages.success(request, _("已保存 %(cadre)s 对 %(household)s 的走访") % {
+                    "cadre": cadre.name, "household": household})
+            else:
+                messages.info(request, _("这份走访刚才已经保存，重复的提交未再保存"))
             if "next" in request.POST:
                 return redirect(f"{reverse('visits:new')}?village={household.village_id}&cadre={cadre.pk}")
             return redirect("visits:household", household_pk=visit.household_id)
     return render(request, "visits/visit_form.html", {"form": form, "sections": sections})
-
-
-@transaction.atomic
-def _record_with_sections(user, household, cadre, data, sections):
-    """The visit and what its page's sections took down (the demands raised in it), all saved or none."""
-    resubmitted = data.get("submission_key") and Visit.objects.filter(submission_key=data["submission_key"]).exists()
-    visit = services.record_visit(household=household, cadre=cadre, by=user, **data)
-    if not resubmitted:  # a double-clicked submit must not raise its demands twice
-        save_all(sections, visit=visit, by=user)
-    return visit
 
 
 def _responsible_cadre(household, day):
@@ -122,15 +121,22 @@ def unit_visit_new(request):
     if request.method == "POST" and form.is_valid():
         link = form.cleaned_data["link"]
         try:
-            services.record_unit_visit(
+            _visit, created = services.submit_unit_visit(
                 unit=link.unit, village=link.village, visited_on=form.cleaned_data["visited_on"],
                 cadres=form.cleaned_data["cadres"], activities=form.cleaned_data["activities"], by=request.user,
+                submission_key=form.cleaned_data["submission_key"],
             )
         except ValidationError as error:
             form.add_error(None, error)
+            if error.code == "key_reused":  # a deliberate second save of this page is a new record
+                form.data = form.data.copy()
+                form.data["submission_key"] = str(uuid.uuid4())
         else:
-            messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
-                "unit": link.unit.name, "village": link.village.name})
+            if created:
+                messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
+                    "unit": link.unit.name, "village": link.village.name})
+            else:
+                messages.info(request, _("这次联村走访刚才已经保存，重复的提交未再保存"))
             return redirect("visits:unit_visit_list")
     return render(request, "visits/unit_visit_form.html", {"form": form})
 
