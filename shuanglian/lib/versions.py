@@ -8,8 +8,9 @@ The comparison on the form is only the early, friendly answer. What makes the ch
 two saves arrive together is `claim_version`, run inside the saving transaction just before the
 write: a conditional UPDATE (… WHERE pk = %s AND version = %s). On PostgreSQL it takes the row
 lock, and a second save waiting on that lock re-reads the row once the first commits, finds
-another version and matches nothing; on SQLite the UPDATE waits for the one writer. Either way
-exactly one of two saves opened on the same version is written.
+another version and matches nothing. SQLite has one writer at a time: the second UPDATE waits and
+matches nothing, or, when its transaction had read first (the admin's), fails as "database is
+locked". Either way at most one of two saves opened on the same version is written.
 """
 
 from django import forms
@@ -40,11 +41,17 @@ class Versioned(models.Model):
     def save(self, *args, **kwargs):
         # Any save, not only the edit forms' (a service changing a cadre's status, an import), makes
         # the forms opened before it stale. Under claim_version the row is locked, so +1 is exact.
-        self.version += 1
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "version" not in update_fields:
-            kwargs["update_fields"] = [*update_fields, "version"]
-        super().save(*args, **kwargs)
+        if update_fields is not None:
+            if not update_fields:  # Django's "save nothing"
+                return super().save(*args, **kwargs)
+            kwargs["update_fields"] = {*update_fields, "version"}
+        self.version += 1
+        try:
+            super().save(*args, **kwargs)
+        except Exception:
+            self.version -= 1  # nothing was written: the object still holds the row's version
+            raise
 
 
 def claim_version(obj: Versioned, expected: int | None) -> None:
