@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from shuanglian.access import LEVEL_DIGITS
 from shuanglian.admin_scope import ScopedAdmin, ScopedInline
+from shuanglian.admin_versions import VersionedAdminMixin, VersionedInlineMixin
 from shuanglian.lib import idcard
+from shuanglian.lib.versions import VersionedModelForm
 
 from .choices import PovertyCause, Relation
 from .models import Household, Member, Region
@@ -62,7 +64,7 @@ class RegionAdmin(ScopedAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class MemberForm(forms.ModelForm):
+class MemberForm(VersionedModelForm):
     """Sex and birth date are read from the ID, which is validated and normalised here."""
 
     class Meta:
@@ -107,16 +109,17 @@ class MemberFormSet(forms.BaseInlineFormSet):
         return super().save_existing_objects(commit)
 
 
-class MemberInline(ScopedInline):
+class MemberInline(VersionedInlineMixin, ScopedInline):
     model = Member
     form = MemberForm
     formset = MemberFormSet
     fields = ["name", "id_number", "relation", "sex", "birth_date", "ethnicity", "education", "schooling",
-              "health", "disability", "labour", "has_medical_insurance", "has_pension_insurance"]
+              "health", "disability", "labour", "has_medical_insurance", "has_pension_insurance",
+              "version"]  # hidden; each member row is checked on its own
     readonly_fields = ["sex", "birth_date"]
 
 
-class HouseholdForm(forms.ModelForm):
+class HouseholdForm(VersionedModelForm):
     other_causes = forms.MultipleChoiceField(
         label=_("其他致贫原因"),
         choices=PovertyCause.choices,
@@ -142,7 +145,7 @@ def _member_count():
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedAdmin):
+class HouseholdAdmin(VersionedAdminMixin, ScopedAdmin):
     form = HouseholdForm
     inlines = [MemberInline]
     list_display = ["head_name", "masked_id", "village", "group", "category", "main_cause", "status", "size"]
@@ -171,7 +174,7 @@ class HouseholdAdmin(ScopedAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedAdmin):
+class MemberAdmin(VersionedAdminMixin, ScopedAdmin):
     form = MemberForm
     list_display = ["name", "masked_id", "relation", "sex", "birth_date", "household"]
     list_filter = ["relation", "sex", "health", "schooling", "disability", "labour", "has_medical_insurance"]

@@ -2,7 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shuanglian.lib import idcard
-from shuanglian.lib.forms import AmountField, AppForm, AppModelForm
+from shuanglian.lib.forms import AmountField, AppForm, BareLabels
+from shuanglian.lib.versions import VersionedModelForm
 from shuanglian.lib.widgets import with_all_option
 
 from . import floors
@@ -55,8 +56,10 @@ class HouseholdFilterForm(AppForm):
         return queryset
 
 
-class HouseholdForm(AppModelForm):
-    """The household's profile; members are edited one by one, the head's ID identifies it."""
+class HouseholdForm(BareLabels, VersionedModelForm):
+    """The household's profile; members are edited one by one, the head's ID identifies it.
+
+    It carries the version it was opened on: a save over someone else's newer one is refused."""
 
     other_causes = forms.MultipleChoiceField(
         label=_("其他致贫原因"),
@@ -64,8 +67,6 @@ class HouseholdForm(AppModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    # Optimistic lock: the form remembers the version it was opened on.
-    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Household
@@ -89,8 +90,6 @@ class HouseholdForm(AppModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = Region.objects.visible_to(user).villages()
-        if not self.is_bound and self.instance.pk:
-            self.initial["version"] = self.instance.updated_at.isoformat()
 
     def clean_phone(self):
         phone = idcard.normalize(self.cleaned_data["phone"])
@@ -106,7 +105,4 @@ class HouseholdForm(AppModelForm):
             # Back home: where and since when no longer apply.
             cleaned["working_away_place"] = ""
             cleaned["working_away_since"] = None
-        version = cleaned.get("version")
-        if self.instance.pk and version and version != self.instance.updated_at:
-            raise forms.ValidationError(_("该户信息已被他人修改，请刷新页面后重新编辑。"), code="stale")
         return cleaned

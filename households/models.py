@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib import idcard
 from shuanglian.lib.codes import prefix_range_q
+from shuanglian.lib.versions import Versioned
 
 from .choices import (
     ETHNICITY_CHOICES,
@@ -154,7 +155,7 @@ class HouseholdQuerySet(models.QuerySet):
         return self.filter(by_name | Q(village__name__contains=text) if villages else by_name)
 
 
-class Household(models.Model):
+class Household(Versioned):
     """A household on the register, identified by its head's resident ID."""
 
     village = models.ForeignKey(
@@ -226,7 +227,7 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(household__in=Household.objects.visible_to(user))
 
 
-class Member(models.Model):
+class Member(Versioned):
     """A person in a household; the head is a member too, so size = member count."""
 
     household = models.ForeignKey(

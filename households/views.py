@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from shuanglian.access import LEVEL_DIGITS, can_write, require_roles, require_write
+from shuanglian.lib.versions import StaleVersion
 from shuanglian.lib.widgets import lookup_response
 
 from . import floors
@@ -92,9 +93,13 @@ def household_edit(request, pk):
     household = get_household_for_user(request.user, pk)
     form = HouseholdForm(request.POST or None, instance=household, user=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("已保存 %(name)s 的信息") % {"name": household})
-        return redirect("households:detail", pk=household.pk)
+        try:
+            form.save()
+        except StaleVersion as refusal:  # saved by someone else since the form's own check
+            form.add_error(None, refusal)
+        else:
+            messages.success(request, _("已保存 %(name)s 的信息") % {"name": household})
+            return redirect("households:detail", pk=household.pk)
     return render(request, "households/household_form.html", {"form": form, "household": household})
 
 

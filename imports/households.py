@@ -588,10 +588,17 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
     del new_households
     insert_rows(Member, (person.new_member(ids[head]) for head, person in new_members), plain=PLAIN_MEMBER_FIELDS)
+    # bulk_update skips save(): move the versions on here, so an edit form opened before the import
+    # is refused rather than saved over it (shuanglian/lib/versions.py).
     if changed_households:
-        Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
+        for household in changed_households:
+            household.version = F("version") + 1
+        Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at", "version"}),
+                                      batch_size=500)
     if changed_members:
-        Member.objects.bulk_update(changed_members, sorted(changed_m_fields), batch_size=500)
+        for member in changed_members:
+            member.version = F("version") + 1
+        Member.objects.bulk_update(changed_members, sorted(changed_m_fields | {"version"}), batch_size=500)
     result.applied = True
 
 

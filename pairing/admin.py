@@ -5,6 +5,7 @@ from import_export.admin import ExportMixin
 from import_export.formats.base_formats import XLSX
 
 from shuanglian.admin_scope import ScopedAdmin
+from shuanglian.admin_versions import VersionedAdminMixin
 from shuanglian.lib import phone
 
 from .models import Cadre, CountyRules, Pairing, PairingException, RankLimit, Unit, VillageLink
@@ -28,7 +29,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Unit)
-class UnitAdmin(ScopedAdmin):
+class UnitAdmin(VersionedAdminMixin, ScopedAdmin):
     list_display = ["name", "level", "kind", "region"]
     list_filter = ["level", "kind"]
     search_fields = ["name"]
@@ -37,7 +38,7 @@ class UnitAdmin(ScopedAdmin):
 
 
 @admin.register(Cadre)
-class CadreAdmin(ExportMixin, ScopedAdmin):
+class CadreAdmin(VersionedAdminMixin, ExportMixin, ScopedAdmin):
     # 导出 on the list writes the cadres the list shows (its scope, search and filters) to .xlsx.
     resource_classes = [CadreResource]
     formats = [XLSX]

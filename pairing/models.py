@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Household, Region
 from shuanglian.access import is_unit_liaison, region_q
 from shuanglian.lib import idcard
+from shuanglian.lib.versions import Versioned
 
 
 def household_scope_q(user, field: str) -> Q:
@@ -32,7 +33,7 @@ class UnitQuerySet(models.QuerySet):
         return self.filter(pk__in=seated.union(linking))
 
 
-class Unit(models.Model):
+class Unit(Versioned):
     """A 单位 that links villages and whose cadres pair with households."""
 
     class Level(models.TextChoices):
@@ -92,7 +93,7 @@ class CadreQuerySet(models.QuerySet):
         return self.filter(Q(name__contains=text) | Q(unit__name__contains=text))
 
 
-class Cadre(models.Model):
+class Cadre(Versioned):
     class Rank(models.TextChoices):
         COUNTY_LEADER = "县级", _("县级领导干部")
         SECTION = "科级", _("科级干部")

@@ -105,7 +105,7 @@ class TestHouseholdDetailAndEdit:
             "housing": "",
             "phone": household.phone,
             "status": household.status,
-            "version": household.updated_at.isoformat(),
+            "version": household.version,
         }
         data.update(changes)
         return data
