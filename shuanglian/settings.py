@@ -4,6 +4,7 @@ Every knob is read through a small typed helper that refuses malformed values
 at start-up instead of misbehaving later.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -36,6 +37,14 @@ def envint(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def envdate(name: str, default: str) -> datetime.date:
+    raw = os.environ.get(name, default)
+    try:
+        return datetime.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
@@ -193,3 +202,6 @@ COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shuanglian_cache"}}
 # Worklists: a paired household with no visit or contact in this many days is listed.
 VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
+# The campaign began in 2012: no visit, pairing, demand, link or plan may be dated before this day
+# (nor after today). Query strings are held to the same floor (shuanglian/lib/params.py).
+SHUANGLIAN_DATE_FLOOR = envdate("SHUANGLIAN_DATE_FLOOR", "2012-01-01")
