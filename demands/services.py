@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household
+from shuanglian.lib import dates
 
 from .models import Demand, DemandAction, DemandDeadlines, Level, county_code, next_level
 
@@ -70,6 +71,7 @@ def raise_demand(*, household: Household, category: str, text: str, by, visit=No
     if visit is not None and visit.household_id != household.pk:
         raise ValidationError(_("走访记录与农户不一致"), code="visit")
     raised_on = raised_on or (visit.visited_on if visit else timezone.localdate())
+    dates.check_date(raised_on, _("提出日期"), allow_future=True, field="raised_on")
     if raised_on > timezone.localdate():
         raise ValidationError({"raised_on": _("提出日期 %(day)s 晚于今天") % {"day": raised_on}})
     demand = Demand(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household
+from shuanglian.lib import dates
 
 from . import matching
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
@@ -47,6 +48,7 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
 @transaction.atomic
 def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Open a pairing if every rule allows it; the database refuses a second responsible cadre."""
+    dates.check_date(started_on, _("开始日期"))
     # Lock the cadre so that two clerks cannot both hand out their last free place.
     Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
     problems = check_pairing(cadre=cadre, household=household, role=role)
@@ -58,6 +60,7 @@ def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=No
 @transaction.atomic
 def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
+    dates.check_date(started_on, _("开始日期"))
     Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
     facts = CadreFacts.load([cadre])
     books = RuleBooks()
@@ -80,11 +83,13 @@ def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=N
 
 @transaction.atomic
 def link_village(*, unit, village, started_on: datetime.date, by=None) -> VillageLink:
+    dates.check_date(started_on, _("开始日期"))
     return VillageLink.objects.create(unit=unit, village=village, started_on=started_on, created_by=by)
 
 
 def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: str) -> None:
     """End a link or pairing; nothing is deleted, so the history stays."""
+    dates.check_date(ended_on, _("结束日期"))
     if ended_on < relation.started_on:
         raise ValidationError(_("结束日期不能早于开始日期（%(start)s）"), params={"start": relation.started_on})
     relation.ended_on = ended_on
@@ -98,6 +103,7 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
 @transaction.atomic
 def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
     """Suggest a responsible cadre for every unpaired poor household in a township or village."""
+    dates.check_date(started_on, _("结对日期"))
     households = list(matching.unpaired_poor_households(region.prefix))
     proposal = Proposal.objects.create(region=region, started_on=started_on, proposed_by=by)
     ProposalLine.objects.bulk_create(
@@ -178,6 +184,7 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
 @transaction.atomic
 def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date, by) -> Handover:
     """List the leaving cadre's households with a successor proposed for each by the same rules."""
+    dates.check_date(effective_on, _("交接日期"))
     handover = Handover.objects.create(cadre=cadre, new_status=new_status, effective_on=effective_on, created_by=by)
     pairings = list(cadre.pairings.open().select_related("household__village").order_by("household__village_id"))
     placements = {

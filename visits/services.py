@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from pairing.models import Pairing, VillageLink
 from shuanglian.access import LEVEL_DIGITS
+from shuanglian.lib import dates
 
 from . import tallies
 from .models import LockedMonth, UnitVisit, Visit
@@ -32,6 +33,7 @@ def record_visit(*, household, cadre, visited_on: datetime.date, by, submission_
         earlier = Visit.objects.filter(submission_key=submission_key).first()
         if earlier:
             return earlier
+    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
     if visited_on > timezone.localdate():
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
     if not Pairing.objects.on(visited_on).filter(cadre=cadre, household=household).exists():
@@ -64,6 +66,7 @@ def record_visit(*, household, cadre, visited_on: datetime.date, by, submission_
 def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by) -> UnitVisit:
     """Save a unit's day in one of its linked villages (单位联村走访), or refuse it with the reason."""
     cadres = list(cadres)
+    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
     if visited_on > timezone.localdate():
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
     if not VillageLink.objects.on(visited_on).filter(unit=unit, village=village).exists():

@@ -20,16 +20,21 @@ def chinese(day: datetime.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def check_date(value: datetime.date | None, label, *, allow_future: bool = False) -> None:
-    """Refuse a date before the floor (or after today) with a message naming the field `label`."""
+def check_date(value: datetime.date | None, label, *, allow_future: bool = False, field: str | None = None) -> None:
+    """Refuse a date before the floor (or after today) with a message naming the field `label`.
+
+    With `field`, the error is attached to that form field (services whose callers show it there)."""
     if value is None:
         return
+    error = None
     if value < floor():
-        raise ValidationError(
+        error = ValidationError(
             _("%(field)s 不能早于 %(floor)s") % {"field": label, "floor": chinese(floor())}, code="before_floor"
         )
-    if not allow_future and value > timezone.localdate():
-        raise ValidationError(_("%(field)s 不能晚于今天") % {"field": label}, code="in_future")
+    elif not allow_future and value > timezone.localdate():
+        error = ValidationError(_("%(field)s 不能晚于今天") % {"field": label}, code="future")
+    if error is not None:
+        raise ValidationError({field: error}) if field else error
 
 
 def check_year(year: int, label, *, ahead: int = 1) -> None:
@@ -50,7 +55,7 @@ def not_before_floor(value: datetime.date | None) -> None:
 
 def not_after_today(value: datetime.date | None) -> None:
     if value is not None and value > timezone.localdate():
-        raise ValidationError(_("不能晚于今天"), code="in_future")
+        raise ValidationError(_("不能晚于今天"), code="future")
 
 
 def campaign_date_validators(*, allow_future: bool = False) -> list:
