@@ -109,6 +109,9 @@ class ImportResult:
     applied: bool = False
     created_household_ids: list = field(default_factory=list)
     noun: str = ""  # what one row is, for the summary: 干部, 联村关系, 结对关系
+    # People registered outside the uploader's scope (imports/households.py): for the county office's
+    # record only, never in as_report(), which the uploader reads.
+    register_attempts: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
