@@ -152,3 +152,15 @@ def test_the_pair_form_names_the_field(client, world):
                            {"cadre": world.cadre_a.pk, "role": "帮扶责任人", "started_on": "2001-01-01"})
     assert "开始日期：" + FLOOR_TEXT in response.content.decode()
     assert not fresh.pairings.exists()
+
+
+def test_a_malformed_floor_setting_stops_start_up(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from shuanglian.settings import envdate
+
+    monkeypatch.setenv("SHUANGLIAN_DATE_FLOOR", "2012-13-01")
+    with pytest.raises(ImproperlyConfigured, match="SHUANGLIAN_DATE_FLOOR"):
+        envdate("SHUANGLIAN_DATE_FLOOR", "2012-01-01")
+    monkeypatch.setenv("SHUANGLIAN_DATE_FLOOR", "2015-06-01")
+    assert envdate("SHUANGLIAN_DATE_FLOOR", "2012-01-01") == datetime.date(2015, 6, 1)
