@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
+from shuanglian.lib import dates
 
 from .models import LEVEL_ORDER, Demand, DemandAction, DemandDeadlines, Level, county_code, next_level
 
@@ -87,6 +88,7 @@ def submit_demand(*, household: Household, category: str, text: str, by, visit=N
     if visit is not None and visit.household_id != household.pk:
         raise ValidationError(_("走访记录与农户不一致"), code="visit")
     raised_on = raised_on or (visit.visited_on if visit else timezone.localdate())
+    dates.check_date(raised_on, _("提出日期"), allow_future=True, field="raised_on")
     if raised_on > timezone.localdate():
         raise ValidationError({"raised_on": _("提出日期 %(day)s 晚于今天") % {"day": raised_on}})
     demand = Demand(

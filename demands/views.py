@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from households.views import get_household_for_user
 from shuanglian.access import is_unit_liaison, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
+from shuanglian.lib import params
 from shuanglian.lib.excel import xlsx_response
 
 from . import services
@@ -93,12 +94,12 @@ def demand_list(request):
     # city or the province that count is as old as the cached summary; the rows are live.
     chosen = form.cleaned_data["status"] if form.is_valid() else ""
     paginator.count = next((n for value, _label, n in statuses if value == chosen), total)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(params.parse_page(request.GET.get("page")))
     if counted_at is not None and _outdated_on_last_page(paginator, page, demands):
         # Demands moved since the count (raised, escalated here or away): count live, so that
         # the last rows can be reached and 共 N 件 is true.
         paginator = Paginator(demands, settings.PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("page"))
+        page = paginator.get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("refresh", None)  # a recount is asked for once, not carried into the page links

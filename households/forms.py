@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.lib import idcard
-from shuanglian.lib.forms import AmountField, AppForm, BareLabels
+from shuanglian.lib import idcard, params
+from shuanglian.lib.forms import AmountField, AppForm, AppModelForm, BareLabels
 from shuanglian.lib.versions import VersionedModelForm
 from shuanglian.lib.widgets import with_all_option
 
@@ -27,7 +27,7 @@ class HouseholdFilterForm(AppForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         villages = Region.objects.visible_to(user).villages()
-        region = self.data.get("region")
+        region = params.parse_code(self.data.get("region"))  # read before is_valid(): parse it here
         if region:
             villages = villages.within(region)
         self.fields["village"].queryset = villages
@@ -41,8 +41,9 @@ class HouseholdFilterForm(AppForm):
             queryset = queryset.search(data["q"])
         if data["village"]:
             queryset = queryset.filter(village=data["village"])
-        if data["region"] and data["region"].isdigit():
-            queryset = queryset.filter(village__code__startswith=data["region"])
+        region = params.parse_code(data["region"])
+        if region:
+            queryset = queryset.filter(village__code__startswith=region)
         if data["category"]:
             queryset = queryset.filter(category=data["category"])
         if data["cause"]:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from shuanglian.access import LEVEL_DIGITS, can_write, require_roles, require_write
 from shuanglian.lib.versions import StaleVersion
+from shuanglian.lib import params
 from shuanglian.lib.widgets import lookup_response
 
 from . import floors
@@ -45,7 +46,7 @@ def household_list(request):
         # Aggregating queries drop Meta.ordering; pages need a stable order.
         .order_by("village_id", "group", "head_name", "pk")
     )
-    page = Paginator(households, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(households, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -60,14 +61,16 @@ def household_list(request):
 def household_lookup(request):
     """The household chooser's answers (name, member name, ID tail or village), within scope."""
     households = Household.objects.visible_to(request.user)
-    if request.GET.get("village", "").isdigit():
-        households = households.filter(village_id=request.GET["village"])
+    village = params.parse_code(request.GET.get("village"))
+    if village:
+        households = households.filter(village_id=village)
+    text = params.parse_text(request.GET.get("q"))
     households = (
-        households.search(request.GET.get("q", ""), villages=True)
+        households.search(text, villages=True)
         .select_related("village")
         .order_by("village_id", "group", "head_name", "pk")
     )
-    return lookup_response(households if request.GET.get("q", "").strip() else households.none())
+    return lookup_response(households if text else households.none())
 
 
 @login_required

@@ -10,7 +10,7 @@ from households.models import Household
 from pairing.models import Cadre, Pairing, VillageLink
 from shuanglian.access import can_write, is_unit_liaison, scope_prefix
 
-from . import cadres, households, links, pairings
+from . import attempts, cadres, households, links, pairings
 from .models import ImportBatch
 from .reader import FileRefused
 
@@ -74,6 +74,7 @@ def _run(batch: ImportBatch, *, user, dry_run: bool):
         batch.message = str(error)
         batch.report = {}
         return None
+    attempts.record(result, user=user, filename=batch.filename, batch=batch)
     batch.report = result.as_report()
     batch.rows_read = result.rows
     batch.message = result.summary() if result.ok else _("共 %(n)d 处错误，未写入任何数据") % {"n": result.error_count}
@@ -119,7 +120,9 @@ def run_import(*, data: bytes, filename: str, kind: str, user, dry_run: bool):
     _require(user, kind)
     importer, _model = IMPORTERS[kind]
     if dry_run:
-        return None, importer(data, user=user, filename=filename, dry_run=True)
+        result = importer(data, user=user, filename=filename, dry_run=True)
+        attempts.record(result, user=user, filename=filename)
+        return None, result
     batch = create_batch(data=data, filename=filename, kind=kind, user=user)
     batch.confirmed_by = user
     result = _run(batch, user=user, dry_run=False)

@@ -16,7 +16,7 @@ from households.models import Household
 from households.views import may_export_roster
 from shuanglian.lib.excel import XLSX
 
-from . import services, tasks, workbooks
+from . import attempts, services, tasks, workbooks
 from .forms import UploadForm
 from .models import ImportBatch
 from .reader import FileRefused
@@ -65,7 +65,8 @@ def batch_list(request):
     batches = (ImportBatch.objects.visible_to(request.user).filter(kind__in=kinds)
                .select_related("created_by").defer("content")[:30])
     templates = [(kind, ImportBatch.Kind(kind).label) for kind in kinds]
-    return render(request, "imports/batch_list.html", {"form": form, "batches": batches, "templates": templates})
+    context = {"form": form, "batches": batches, "templates": templates, "attempts": attempts.for_office(request.user)}
+    return render(request, "imports/batch_list.html", context)
 
 
 @require_importer

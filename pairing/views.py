@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from households.models import Household, Region
 from households.views import REGION_ROLES, get_household_for_user
 from shuanglian.access import can_approve, can_write, require_approve, require_roles, require_write
-from shuanglian.lib import idcard
+from shuanglian.lib import idcard, params
 from shuanglian.lib.excel import xlsx_response
 from shuanglian.lib.widgets import lookup_response
 
@@ -27,7 +27,7 @@ from .rules import CadreFacts
 @login_required
 def cadre_lookup(request):
     """The cadre chooser's answers: active cadres within scope, by name, unit or phone tail."""
-    text = request.GET.get("q", "")
+    text = params.parse_text(request.GET.get("q"))
     cadres = Cadre.objects.visible_to(request.user).active().search(text).select_related("unit")
     return lookup_response(cadres.order_by("unit_id", "name", "pk") if text.strip() else cadres.none())
 
@@ -47,7 +47,7 @@ def cadre_list(request):
         ),
     )
     # Aggregating queries drop Meta.ordering; pages need a stable order.
-    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -115,7 +115,7 @@ def proposal_list(request):
         households=Count("lines"), placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False))
     )
     form = ProposalForm(user=request.user) if can_write(request.user, Proposal) else None
-    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     context = {"page": page, "form": form, "can_bulk": can_write(request.user, Pairing), "waiting_handovers": waiting}
     return render(request, "pairing/proposal_list.html", context)
 
@@ -287,12 +287,12 @@ def coverage_list(request, code, kind):
     if kind not in COVERAGE_LISTS:
         raise Http404
     region = _coverage_region(request.user, code)
-    export = request.GET.get("format") == "xlsx"
+    export = params.parse_choice(request.GET.get("format"), ("xlsx",)) == "xlsx"
     headers, rows = _coverage_rows(kind, region.prefix, full_ids=export)
     title = f"{region.name}{COVERAGE_LISTS[kind]}"
     if export:
         return xlsx_response(f"{title}.xlsx", str(COVERAGE_LISTS[kind]), headers, (row[1:] for row in rows))
-    page = Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     context = {"region": region, "kind": kind, "title": title, "headers": headers, "page": page}
     return render(request, "pairing/coverage_list.html", context)
 
@@ -375,7 +375,8 @@ def pair_cadre(request, cadre_pk):
 def bulk_pair(request):
     """Tick unpaired poor households of one village and give them to one cadre."""
     villages = Region.objects.visible_to(request.user).villages()
-    village = get_object_or_404(villages, code=request.GET.get("village")) if request.GET.get("village") else None
+    code = params.parse_code(request.GET.get("village"))
+    village = get_object_or_404(villages, code=code) if code else None
     context = {"villages": villages.filter(is_poor=True).order_by("code"), "village": village}
     if village:
         households = matching.unpaired_poor_households(village.code).filter(

@@ -4,6 +4,7 @@ Every knob is read through a small typed helper that refuses malformed values
 at start-up instead of misbehaving later.
 """
 
+import datetime
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,14 @@ def envint(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def envdate(name: str, default: str) -> datetime.date:
+    raw = os.environ.get(name, default)
+    try:
+        return datetime.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
@@ -230,3 +239,6 @@ VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
 # Where the PostgreSQL client programs are (pg_dump, pg_restore) for `manage.py backup`; empty: the
 # server's own version under /usr/lib/postgresql, else PATH.
 PG_BIN = os.environ.get("SHUANGLIAN_PG_BIN", "")
+# The campaign began in 2012: no visit, pairing, demand, link or plan may be dated before this day
+# (nor after today). Query strings are held to the same floor (shuanglian/lib/params.py).
+SHUANGLIAN_DATE_FLOOR = envdate("SHUANGLIAN_DATE_FLOOR", "2012-01-01")

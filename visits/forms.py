@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Household
 from pairing.models import Cadre, VillageLink
+from shuanglian.lib import dates
 from shuanglian.lib.forms import AmountField, AppForm, AppModelForm
 from shuanglian.lib.widgets import HtmlDateInput, LookupSelect
 
@@ -53,6 +54,8 @@ class VisitForm(AppModelForm):
         if village:
             self.fields["household"].widget.params = {"village": village}
         self.fields["cadre"].label_from_instance = lambda cadre: cadre.choice_label
+        # The service refuses a future day with the day in its message; the floor is told under the field.
+        self.fields["visited_on"].validators += dates.campaign_date_validators(allow_future=True)
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())
             self.initial["submission_key"] = uuid.uuid4()
@@ -66,7 +69,9 @@ class UnitVisitForm(AppForm):
     """A unit's day in a linked village: which link, when, who went, what was done."""
 
     link = forms.ModelChoiceField(label=_("联系村"), queryset=VillageLink.objects.none())
-    visited_on = forms.DateField(label=_("走访日期"), widget=HtmlDateInput)
+    visited_on = forms.DateField(
+        label=_("走访日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators(allow_future=True)
+    )
     cadres = forms.ModelMultipleChoiceField(
         label=_("参加干部"), queryset=Cadre.objects.none(), widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("按住 Ctrl 可多选"),

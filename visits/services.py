@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from pairing.models import Pairing, VillageLink
 from shuanglian.access import LEVEL_DIGITS
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
+from shuanglian.lib import dates
 
 from . import entry, tallies
 from .models import LockedMonth, UnitVisit, Visit
@@ -57,6 +58,7 @@ def submit_visit(*, household, cadre, visited_on: datetime.date, by, submission_
         earlier = earlier_submission(Visit, submission_key)
         if earlier:
             return replay(earlier)
+    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
     if visited_on > timezone.localdate():
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
     if not Pairing.objects.on(visited_on).filter(cadre=cadre, household=household).exists():
@@ -114,6 +116,7 @@ def submit_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activ
         earlier = earlier_submission(UnitVisit, submission_key)
         if earlier:
             return replay(earlier)
+    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
     if visited_on > timezone.localdate():
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
     if not VillageLink.objects.on(visited_on).filter(unit=unit, village=village).exists():

@@ -16,6 +16,7 @@ from households.models import Household, Region
 from households.views import get_household_for_user
 from pairing.models import Cadre, Pairing
 from shuanglian.access import can_write, require_write
+from shuanglian.lib import params
 
 from . import services, worklists
 # Sections other apps add to the entry page (the demand rows): visits must not import them.
@@ -27,18 +28,17 @@ from .models import UnitVisit, Visit, village_links_in_scope
 @require_write(Visit)
 def visit_new(request):
     """Keyboard-first entry; "save and next" keeps the village and cadre for the next page of the diary."""
-    village = request.GET.get("village", "")
+    village = params.parse_code(request.GET.get("village"))
+    cadre = params.parse_int(request.GET.get("cadre"), min_value=1, max_value=2**31 - 1)
+
     def households():
         return Household.objects.visible_to(request.user).select_related("village")
 
     def cadres():
         return Cadre.objects.visible_to(request.user).active().select_related("unit")
 
-    initial = {"cadre": request.GET.get("cadre")} if request.GET.get("cadre", "").isdigit() else {}
-    form = VisitForm(
-        request.POST or None, households=households, cadres=cadres, initial=initial,
-        village=village if village.isdigit() else None,
-    )
+    initial = {"cadre": str(cadre)} if cadre else {}
+    form = VisitForm(request.POST or None, households=households, cadres=cadres, initial=initial, village=village)
     sections = build_all(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and all_valid(sections):
         data = dict(form.cleaned_data)
@@ -74,7 +74,7 @@ def _responsible_cadre(household, day):
 
 def _page(request, queryset):
     """A page of `queryset` and the query string to keep in the pagination links."""
-    page = Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(queryset, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
@@ -85,19 +85,20 @@ def visit_list(request):
     visits = Visit.objects.visible_to(request.user).select_related(
         "household__village", "cadre__unit", "recorded_by"
     )
-    month = request.GET.get("month", "")
-    if len(month) == 7 and month[:4].isdigit() and month[5:].isdigit():
-        visits = visits.in_month(int(month[:4]), int(month[5:]))
-    if request.GET.get("mode") in Visit.Mode.values:
-        visits = visits.filter(mode=request.GET["mode"])
-    kind = request.GET.get("kind")
+    month = params.parse_month(request.GET.get("month"))
+    if month:
+        visits = visits.in_month(*month)
+    mode = params.parse_choice(request.GET.get("mode"), Visit.Mode.values)
+    if mode:
+        visits = visits.filter(mode=mode)
+    kind = params.parse_choice(request.GET.get("kind"), ("home", "contact"))
     if kind == "home":
         visits = visits.home_visits()
     elif kind == "contact":
         visits = visits.contacts()
     page, query = _page(request, visits.order_by("-visited_on", "-pk"))
     context = {
-        "page": page, "query": query, "modes": Visit.Mode.choices, "month": month,
+        "page": page, "query": query, "modes": Visit.Mode.choices, "month": _month_text(month),
         "can_add": can_write(request.user, Visit),
     }
     return render(request, "visits/visit_list.html", context)
@@ -144,22 +145,24 @@ def unit_visit_new(request):
 @login_required
 def unit_visit_list(request):
     visits = UnitVisit.objects.visible_to(request.user).select_related("unit", "village", "recorded_by")
-    month = request.GET.get("month", "")
-    if len(month) == 7 and month[:4].isdigit() and month[5:].isdigit():
-        visits = visits.filter(visited_on__year=int(month[:4]), visited_on__month=int(month[5:]))
+    month = params.parse_month(request.GET.get("month"))
+    if month:
+        visits = visits.filter(visited_on__year=month[0], visited_on__month=month[1])
     page, query = _page(request, visits.prefetch_related("cadres").order_by("-visited_on", "-pk"))
-    context = {"page": page, "query": query, "month": month, "can_add": can_write(request.user, UnitVisit)}
+    context = {"page": page, "query": query, "month": _month_text(month), "can_add": can_write(request.user, UnitVisit)}
     return render(request, "visits/unit_visit_list.html", context)
 
 
+def _month_text(month: tuple[int, int] | None) -> str:
+    """The month filter as the <input type="month"> shows it."""
+    return f"{month[0]:04d}-{month[1]:02d}" if month else ""
+
+
 def _as_of(request) -> datetime.date:
-    """The worklists' date: ?on=YYYY-MM-DD (never in the future), else today."""
+    """The worklists' date: ?on=YYYY-MM-DD from the campaign's floor to today, else today."""
     today = timezone.localdate()
-    try:
-        day = datetime.date.fromisoformat(request.GET.get("on", ""))
-    except ValueError:
-        return today
-    return min(day, today)
+    on = request.GET.get("on", "")
+    return min(params.parse_date(on, default=today, latest=datetime.date.max), today)
 
 
 @login_required
@@ -174,7 +177,7 @@ def worklist_summary(request):
 
 def _narrowed_to(request) -> Region | None:
     """?region=<county or township code> narrows a wide worklist to one place of the user's scope (404 outside)."""
-    code = request.GET.get("region", "")
+    code = params.parse_code(request.GET.get("region"))
     if not code:
         return None
     places = Region.objects.visible_to(request.user).filter(level__in=(Region.Level.COUNTY, Region.Level.TOWNSHIP))
