@@ -26,7 +26,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .sandbox_child import _LENGTH
+from .sandbox_child import FRAME_LENGTH
 
 CHILD = Path(__file__).with_name("sandbox_child.py")
 
@@ -140,14 +140,14 @@ class Reading:
     def _write(self, message):
         body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self.process.stdin.write(_LENGTH.pack(len(body)) + body)
+            self.process.stdin.write(FRAME_LENGTH.pack(len(body)) + body)
         except (BrokenPipeError, ValueError):
             self._fail()
 
     def _receive(self):
         deadline = time.monotonic() + self.seconds
-        head = self._read(_LENGTH.size, deadline)
-        reply = pickle.loads(self._read(_LENGTH.unpack(head)[0], deadline))
+        head = self._read(FRAME_LENGTH.size, deadline)
+        reply = pickle.loads(self._read(FRAME_LENGTH.unpack(head)[0], deadline))
         if reply[0] == "refused":
             self.close()
             self._refuse(reason(reply[1], reply[2]))

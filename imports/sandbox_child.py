@@ -21,9 +21,10 @@ import resource
 import struct
 import sys
 import zipfile
+import zlib
 
 CHUNK = 1000  # rows per frame
-_LENGTH = struct.Struct(">Q")
+FRAME_LENGTH = struct.Struct(">Q")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,4})\$?(\d{1,8})(?::\$?([A-Z]{1,4})\$?(\d{1,8}))?\"")
 _UNIQUE = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\b(?:uniqueCount|count)=\"(\d+)\"")
 _DOCTYPE = (b"<!doctype", b"<!entity", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
@@ -158,17 +159,24 @@ def csv_sheets(data, limits):
     return [(None, "csv", rows)]
 
 
+def failure(error: Exception) -> tuple:
+    """A reader's exception as a refusal: zlib's Z_MEM_ERROR (-4) is the memory limit too."""
+    if isinstance(error, MemoryError) or (isinstance(error, zlib.error) and "Error -4 " in str(error)):
+        return ("refused", "memory", {})
+    return ("refused", "corrupt", {"reason": f"{type(error).__name__}: {error}"[:300]})
+
+
 def read_frame(stream):
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
+    head = stream.read(FRAME_LENGTH.size)
+    if len(head) < FRAME_LENGTH.size:
         return None
-    (length,) = _LENGTH.unpack(head)
+    (length,) = FRAME_LENGTH.unpack(head)
     return pickle.loads(stream.read(length))
 
 
 def write_frame(stream, message):
     body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(body)) + body)
+    stream.write(FRAME_LENGTH.pack(len(body)) + body)
     stream.flush()
 
 
@@ -184,10 +192,8 @@ def serve(inp, out):
             sheets = csv_sheets(data, limits)
     except Refusal as refusal:
         return write_frame(out, ("refused", refusal.code, refusal.params))
-    except MemoryError:
-        return write_frame(out, ("refused", "memory", {}))
     except Exception as error:  # the readers raise many kinds on malformed parts
-        return write_frame(out, ("refused", "corrupt", {"reason": f"{type(error).__name__}: {error}"[:300]}))
+        return write_frame(out, failure(error))
     del data
     write_frame(out, ("sheets", [(name, read_as) for name, read_as, _rows in sheets]))
     iterators = {}
@@ -204,11 +210,8 @@ def serve(inp, out):
         except Refusal as refusal:
             write_frame(out, ("refused", refusal.code, refusal.params))
             return
-        except MemoryError:
-            write_frame(out, ("refused", "memory", {}))
-            return
         except Exception as error:
-            write_frame(out, ("refused", "corrupt", {"reason": f"{type(error).__name__}: {error}"[:300]}))
+            write_frame(out, failure(error))
             return
         write_frame(out, ("rows", chunk) if chunk else ("end",))
 
