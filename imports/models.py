@@ -85,10 +85,6 @@ class ImportBatch(models.Model):
             return None
         return (self.content_deleted_at - self.created_at).days
 
-    @property
-    def running(self) -> bool:
-        return self.status in RUNNING
-
     def __str__(self):
         return f"{self.filename}（{self.get_status_display()}）"
 
