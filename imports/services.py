@@ -4,7 +4,6 @@ import hashlib
 import os
 import socket
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
