@@ -2,6 +2,7 @@
 again), and uploaded files are dropped after the retention period, the batch kept."""
 
 import datetime
+import os
 import socket
 import subprocess
 from unittest import mock
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from households.models import Household
-from imports import services
+from imports import services, upkeep
 from imports.models import ImportBatch
 from tests.test_import_households import family, household_workbook
 from tests.test_import_pages import upload, work
@@ -222,3 +223,26 @@ def test_the_retention_period_is_a_setting(world, capsys):
     assert "已删除上传超过 30 天的文件：1 个" in capsys.readouterr().out
     batch.refresh_from_db()
     assert batch.content_deleted_after_days == 31
+
+
+def test_a_batch_being_applied_carries_its_process_which_reclaim_judges(world):
+    """What a killed worker leaves behind: while the importer runs, the batch row says 导入中 and
+    names this host and process, the state the tests above give a dead process's batch."""
+    batch = new_batch(world)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.CHECKED)
+    real, _model = services.IMPORTERS["households"]
+    seen = {}
+
+    def watched(*args, **kwargs):
+        row = ImportBatch.objects.get(pk=batch.pk)
+        seen.update(status=row.status, worker=row.worker)
+        seen["stuck"] = [item.batch.pk for item in upkeep.stuck_batches()]
+        return real(*args, **kwargs)
+
+    with mock.patch.dict(services.IMPORTERS, {"households": (watched, Household)}):
+        services.apply_batch(batch=batch, user=world.users.town_a)
+    assert seen["status"] == ImportBatch.Status.APPLYING and seen["worker"] == f"{HOST}:{os.getpid()}"
+    # Reclaim run by this very process (a worker starting, whose pid the dead one had) takes it.
+    assert seen["stuck"] == [batch.pk]
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE and batch.worker == ""
