@@ -63,6 +63,14 @@ class ImportBatch(models.Model):
     )
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
     created_households = models.JSONField(_("新建农户ID"), default=list, blank=True)
+    # Who works on the batch now ("host:pid" of the worker or command, '' when nobody does) and
+    # since when it is queued or worked on: a batch whose process died, or that ran past the
+    # time limit, is reclaimed as failed (imports/reclaim.py).
+    worker = models.CharField(_("处理进程"), max_length=100, blank=True, editable=False)
+    running_since = models.DateTimeField(_("开始处理时间"), null=True, blank=True, editable=False)
+    # When the retention period's end dropped the file's content (it carries whole ID numbers);
+    # the batch and its report stay.
+    content_deleted_at = models.DateTimeField(_("文件删除时间"), null=True, blank=True, editable=False)
 
     objects = ImportBatchQuerySet.as_manager()
 
@@ -70,6 +78,12 @@ class ImportBatch(models.Model):
         verbose_name = _("导入批次")
         verbose_name_plural = _("导入批次")
         ordering = ["-created_at", "-pk"]
+
+    @property
+    def content_deleted_after_days(self) -> int | None:
+        if self.content_deleted_at is None:
+            return None
+        return (self.content_deleted_at - self.created_at).days
 
     def __str__(self):
         return f"{self.filename}（{self.get_status_display()}）"
@@ -126,3 +140,5 @@ class RegisterAttempt(models.Model):
 
     def __str__(self):
         return f"{self.attempted_by} {self.sheet}第{self.row}行"
+# A batch in one of these is waiting for a worker or being worked on.
+RUNNING = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.APPLYING)

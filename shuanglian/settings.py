@@ -83,9 +83,10 @@ INSTALLED_APPS = [
     "demands",
     "dashboard",
     "demo",
+    # Before django_tasks_db: its db_worker command is imports' (which reclaims dead batches first).
+    "imports",
     "django_tasks",
     "django_tasks_db",
-    "imports",
     "plans",
     "axes",
     "django_otp",
@@ -242,3 +243,14 @@ PG_BIN = os.environ.get("SHUANGLIAN_PG_BIN", "")
 # The campaign began in 2012: no visit, pairing, demand, link or plan may be dated before this day
 # (nor after today). Query strings are held to the same floor (shuanglian/lib/params.py).
 SHUANGLIAN_DATE_FLOOR = envdate("SHUANGLIAN_DATE_FLOOR", "2012-01-01")
+
+# Roster import (imports/): the reader runs in a child process with at most this much address
+# space and CPU time (a county's roster needs about a quarter of it); past them the file is refused.
+SHUANGLIAN_IMPORT_READER_MEMORY_MB = envint("SHUANGLIAN_IMPORT_READER_MEMORY_MB", 2048)
+SHUANGLIAN_IMPORT_READER_SECONDS = envint("SHUANGLIAN_IMPORT_READER_SECONDS", 120)
+# A batch checked or applied for longer than this is taken for dead and marked 失败
+# (`manage.py reclaim_batches`, and each worker at its start), so the user can try again.
+SHUANGLIAN_IMPORT_TIME_LIMIT_MINUTES = envint("SHUANGLIAN_IMPORT_TIME_LIMIT_MINUTES", 60)
+# Uploaded rosters carry whole ID numbers: `manage.py purge_uploads` drops a file's content this
+# many days after its upload, keeping the batch record and its report.
+SHUANGLIAN_UPLOAD_RETENTION_DAYS = envint("SHUANGLIAN_UPLOAD_RETENTION_DAYS", 90)

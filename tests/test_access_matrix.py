@@ -185,6 +185,14 @@ MATRIX = {
         forbidden=IMPORT_FORBIDDEN,
         outsiders=IMPORT_OUTSIDERS,
     ),
+    "imports:retry": Case(
+        kwargs=_batch,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a"),
+        forbidden=IMPORT_FORBIDDEN,
+        outsiders=IMPORT_OUTSIDERS,
+    ),
     "imports:template": Case(kwargs=lambda w: {"kind": "households"}),
     "imports:export_households": Case(  # whole IDs and phones: the offices that keep rosters, no unit liaison
         allowed=("admin", "province", "city_a", "county_a", "town_a", "city_b", "county_b", "town_b"),
