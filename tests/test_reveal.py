@@ -135,3 +135,31 @@ def test_the_reveal_needs_the_csrf_token(phoned):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
     assert client.post(url, {"field": "phone", "csrfmiddlewaretoken": token}).status_code == 200
     assert RevealLog.objects.count() == 1
+
+
+def test_the_admin_masks_ids_and_phones_for_unit_liaisons(client, phoned):
+    household = phoned.household_a
+    member = household.members.exclude(id_number=household.head_id_number).first()
+    pages = [reverse("admin:households_household_change", args=[household.pk]),
+             reverse("admin:households_member_change", args=[member.pk])]
+    client.force_login(phoned.users.unit_a)
+    for url in pages:
+        body = client.get(url).content.decode()
+        assert idcard.mask(household.head_id_number) in body or idcard.mask(member.id_number) in body
+        leaked = {value for value in whole_values() if value in body}
+        assert not leaked, url
+    client.force_login(phoned.users.town_a)  # the township keeps (and edits) its roster
+    body = client.get(pages[0]).content.decode()
+    assert household.head_id_number in body and household.phone in body and member.id_number in body
+
+
+def test_superusers_read_the_reveal_log_and_nobody_else(client, phoned):
+    client.force_login(phoned.users.town_a)
+    client.post(reverse("households:reveal", args=[phoned.household_a.pk]), {"field": "phone"})
+    changelist = reverse("admin:households_reveallog_changelist")
+    assert client.get(changelist).status_code == 403
+    client.force_login(phoned.users.admin)
+    assert "王建国户" in client.get(changelist).content.decode()
+    log = RevealLog.objects.get()
+    assert client.post(reverse("admin:households_reveallog_delete", args=[log.pk]), {"post": "yes"}).status_code == 403
+    assert RevealLog.objects.count() == 1
