@@ -3,8 +3,7 @@
 Every generated workbook (page exports, the admin export, the import's template and error
 workbook) is built here or through `cell`/`put`/`append`, so that no text cell can start with
 a character that Excel or WPS reads as a formula. tests/test_workbook_formulas.py downloads
-every workbook the app offers and checks it; tests/test_layers.py-style scanning keeps openpyxl's
-Workbook out of the apps.
+every workbook the app offers and checks it, and fails if an app imports openpyxl's Workbook.
 """
 
 import io
