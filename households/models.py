@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q, scope_prefix
@@ -284,3 +286,29 @@ class Member(Versioned):
         self.id_number = parsed.number
         self.sex = parsed.sex
         self.birth_date = parsed.birth_date
+
+
+class RevealLog(models.Model):
+    """One 显示完整: who saw which whole resident ID or phone, of whom, when (households.reveal).
+
+    The object is named by its model label and id, not a foreign key, so that households and
+    cadres (a higher app) share the log and a row outlives what it names; `subject` keeps the
+    name shown at the time."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_type = models.CharField(_("对象类型"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    subject = models.CharField(_("对象"), max_length=64)
+    field = models.CharField(_("查看的信息"), max_length=40)
+    at = models.DateTimeField(_("查看时间"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("完整信息查看记录")
+        verbose_name_plural = _("完整信息查看记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="reveallog_object")]
+
+    def __str__(self):
+        return f"{self.user} {self.subject} {self.field}"

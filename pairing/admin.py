@@ -1,10 +1,8 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
-from import_export.formats.base_formats import XLSX
 
-from shuanglian.admin_scope import ScopedAdmin
+from shuanglian.admin_scope import ScopedAdmin, ScopedExportMixin
 from shuanglian.admin_versions import VersionedAdminMixin
 from shuanglian.lib import phone
 
@@ -38,11 +36,8 @@ class UnitAdmin(VersionedAdminMixin, ScopedAdmin):
 
 
 @admin.register(Cadre)
-class CadreAdmin(VersionedAdminMixin, ExportMixin, ScopedAdmin):
-    # 导出 on the list writes the cadres the list shows (its scope, search and filters) to .xlsx.
+class CadreAdmin(VersionedAdminMixin, ScopedExportMixin, ScopedAdmin):
     resource_classes = [CadreResource]
-    formats = [XLSX]
-    skip_export_form = True
     list_display = ["name", "unit", "post", "rank", "category", "masked_phone", "status"]
     list_filter = ["rank", "category", "status"]
     search_fields = ["name", "phone", "unit__name"]

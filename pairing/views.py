@@ -8,11 +8,21 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from households import reveal
 from households.models import Household, Region
 from households.views import REGION_ROLES, get_household_for_user
-from shuanglian.access import can_approve, can_write, require_approve, require_roles, require_write
+from shuanglian.access import (
+    can_approve,
+    can_write,
+    may_see_whole_ids,
+    require_approve,
+    require_roles,
+    require_whole_ids,
+    require_write,
+)
 from shuanglian.lib import idcard, params
 from shuanglian.lib.excel import xlsx_response
 from shuanglian.lib.widgets import lookup_response
@@ -54,7 +64,7 @@ def cadre_list(request):
 
 
 @login_required
-def cadre_detail(request, pk):
+def cadre_detail(request, pk, revealed=None):
     cadre = get_cadre_for_user(request.user, pk)
     # Households outside the viewer's scope are only counted: their names and links are not theirs to see.
     pairings = (
@@ -76,8 +86,19 @@ def cadre_detail(request, pk):
         "handover_form": HandoverForm() if totals["current"] and can_write(request.user, Handover) else None,
         "can_pair": can_write(request.user, Pairing) and cadre.status == Cadre.Status.ACTIVE,
         "handovers": cadre.handovers.order_by("-created_at")[:5],
+        "can_reveal": may_see_whole_ids(request.user),
+        "revealed": revealed or {},
     }
     return render(request, "pairing/cadre_detail.html", context)
+
+
+@require_whole_ids
+@require_POST
+@never_cache
+def cadre_reveal(request, pk):
+    """显示完整: the cadre page again, with the whole phone (and a log row)."""
+    cadre = get_cadre_for_user(request.user, pk)
+    return cadre_detail(request, pk, revealed=reveal.from_post(request, cadre, reveal.CADRE_FIELDS))
 
 
 # --- Pairing a household, proposals and handovers -------------------------------------------------

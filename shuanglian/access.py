@@ -42,6 +42,11 @@ APPROVE_ROLES = {
 }
 
 
+# The offices that keep the rosters: they may see whole resident IDs and phones (the roster
+# export, 显示完整 on a page). Every page masks them; unit liaisons never see them whole.
+WHOLE_VALUE_ROLES = {"township", "county", "city", "province"}
+
+
 def scope_prefix(user) -> str | None:
     """The region-code prefix a user sees: '' for everything, None for no region scope."""
     if not user.is_authenticated or not user.is_active:
@@ -77,6 +82,12 @@ def can_write(user, model) -> bool:
     if user.is_superuser:
         return True
     return user.role in WRITE_ROLES.get(model._meta.label_lower, set())
+
+
+def may_see_whole_ids(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.role in WHOLE_VALUE_ROLES
 
 
 def can_approve(user, model) -> bool:
@@ -129,6 +140,11 @@ def require_write(model):
 def require_approve(model):
     """View decorator: only the reviewing office (or a superuser) may approve `model`."""
     return _require(lambda user: can_approve(user, model))
+
+
+def require_whole_ids(view):
+    """View decorator for what shows whole resident IDs and phones."""
+    return _require(may_see_whole_ids)(view)
 
 
 def require_roles(*roles):

@@ -226,8 +226,6 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 # How many rows a list page shows.
 PAGE_SIZE = envint("SHUANGLIAN_PAGE_SIZE", 50)
-# Admin exports (django-import-export): a cell starting with = + - @ must not run as a formula.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Province- and city-wide coverage counts aggregate every household and cadre (about a
 # second at province scale); they are kept this long. Counties and below are always live.
 COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)

@@ -83,6 +83,15 @@ MATRIX = {
         forbidden=("province", "city_a", "county_a", "unit_a"),
         outsiders=("town_b",),
     ),
+    # 显示完整 (a POST that renders the page with one whole value): the roster-keeping offices, never unit liaisons.
+    "households:reveal": Case(
+        kwargs=lambda w: {"pk": w.household_a.pk},
+        method="post",
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a", "unit_b"),
+        outsiders=("town_b", "county_b", "city_b"),
+        extra={"data": {"field": "head_id_number"}},
+    ),
     "households:regions": Case(allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")),
     "households:region": Case(
         kwargs=lambda w: {"code": w.town_a.code},
@@ -93,6 +102,14 @@ MATRIX = {
     "pairing:cadre_list": Case(),
     "pairing:cadre_lookup": Case(extra={"data": {"q": "干部"}}),
     "pairing:cadre_detail": Case(kwargs=lambda w: {"pk": w.cadre_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "pairing:cadre_reveal": Case(
+        kwargs=lambda w: {"pk": w.cadre_a.pk},
+        method="post",
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a", "unit_b"),
+        outsiders=("town_b", "county_b", "city_b"),
+        extra={"data": {"field": "phone"}},
+    ),
     "pairing:pair_household": Case(
         kwargs=lambda w: {"household_pk": w.household_a.pk},
         allowed=("admin", "town_a"),
