@@ -58,6 +58,12 @@ def is_unit_liaison(user) -> bool:
     return getattr(user, "role", None) == "unit" and not user.is_superuser
 
 
+def reads_regions(user) -> bool:
+    """May open the region pages (区划 browsing): the offices, whose scope is a region; a unit
+    liaison's scope is its unit. Pages link a region only for those who may follow the link."""
+    return user.is_superuser or getattr(user, "role", None) in ("township", "county", "city", "province")
+
+
 def region_q(user, field: str) -> Q:
     """A filter keeping rows whose region code `field` lies in the user's region scope.
 

@@ -75,7 +75,7 @@ INSTALLED_APPS = [
     "dashboard",
     "demo",
     "django_tasks",
-    "django_tasks_db",
+    "shuanglian.tasks_app.TasksDatabaseConfig",  # django_tasks_db, named in Chinese
     "imports",
     "plans",
     "axes",
@@ -135,6 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.ScopedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -171,6 +172,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+# Chinese for what Django and django-tasks leave in English (see locale/zh_Hans/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
