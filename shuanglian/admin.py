@@ -1,13 +1,30 @@
-"""The background tasks' admin (django-tasks-db) with Chinese column names.
+"""What the admin would otherwise say in English.
 
-The package registers its own admin, whose computed columns carry English names; this replaces it
-with the same admin under Chinese names. Importing the package's admin first makes sure it is
-registered before we take its place, whatever the order of INSTALLED_APPS.
+The background tasks' admin (django-tasks-db) has English names for its computed columns; this
+replaces it with the same admin under Chinese names. Importing the package's admin first makes sure
+it is registered before we take its place, whatever the order of INSTALLED_APPS.
+
+Django gives the yes/no icons of boolean columns the alt text "True"/"False"/"None", which is what
+a screen reader says; `_boolean_icon` is looked up at each call, so replacing it here reaches every
+list and change page. tests/test_page_chrome.py fails if a Django upgrade moves it.
 """
 
 from django.contrib import admin
+from django.contrib.admin.templatetags import admin_list
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
+
+_SPOKEN = {True: ("yes", "是"), False: ("no", "否"), None: ("unknown", "未知")}
+
+
+def _boolean_icon(value):
+    icon, alt = _SPOKEN[value]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), alt)
+
+
+admin_list._boolean_icon = _boolean_icon
 
 admin.site.unregister(DBTaskResult)
 

@@ -71,7 +71,8 @@ def test_the_signed_in_account_comes_with_its_office_or_unit(client, world, user
 
 
 ENGLISH = ["Database Backend", "Task Result", "Ready", "Running", "Successful", "Failed", "Model name",
-           "Add link", "Change or view list link", 'alt="Search"', "Task name", "Enqueued at", "Can add"]
+           "Add link", "Change or view list link", 'alt="Search"', "Task name", "Enqueued at", "Can add",
+           'alt="True"', 'alt="False"']
 
 
 def test_the_admin_speaks_chinese_to_the_superuser(client, world):
@@ -82,10 +83,12 @@ def test_the_admin_speaks_chinese_to_the_superuser(client, world):
     pages = [reverse("admin:index"), reverse("admin:app_list", args=["django_tasks_database"]),
              reverse("admin:django_tasks_database_dbtaskresult_changelist"),
              reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.pk]),
-             reverse("admin:households_household_changelist"),
+             reverse("admin:households_household_changelist"), reverse("admin:households_region_changelist"),
+             reverse("admin:accounts_user_changelist"),
              reverse("admin:accounts_user_change", args=[world.users.town_a.pk])]
     for url in pages:
         body = client.get(url).content.decode()
         assert not [word for word in ENGLISH if word in body], url
     tasks = client.get(pages[2]).content.decode()
     assert "后台任务" in tasks and "等待执行" in tasks and "正在执行" in tasks
+    assert 'alt="是"' in client.get(reverse("admin:households_region_changelist")).content.decode()
