@@ -135,7 +135,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.ScopedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -145,7 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes counts failed logins before Django's own backend is asked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ScopedModelBackend",  # ModelBackend, loading the account's region and unit with it
 ]
 # Password guessing: after this many failures a username, and separately an address, is locked
 # for the cool-off time. An office unlocks its own users at /accounts/locked/.

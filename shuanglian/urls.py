@@ -12,7 +12,6 @@ admin.site.site_title = "双联系统"
 admin.site.index_title = "数据管理"
 
 
-
 def favicon(request):
     """Browsers ask for /favicon.ico by themselves: send them to the static file (whose name carries a
     hash in production, hence a temporary redirect)."""

@@ -15,6 +15,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories as f
 from tests.factories import START
 
 # The admin has its own scoping tests; static files and logging out are not pages of a role.
@@ -101,6 +102,9 @@ def full_world(world):
               world.village_a, world.town_a),
              (world.users.town_b, world.users.unit_b, world.household_b, world.cadre_b, world.unit_b,
               world.village_b, world.town_b)]
+    # A county unit's cadre also holds a household in the county's other township (鸡川镇), which
+    # the 马营镇 office does not see.
+    f.pairing(world.cadre_a, world.household_a2)
     for town, liaison, household, cadre, unit, village, township in sides:
         visit = record_visit(household=household, cadre=cadre, visited_on=day, by=town)
         demands.raise_demand(household=household, category="住房", text="危房改造", by=town, visit=visit)
@@ -143,3 +147,40 @@ def test_links_are_read_as_same_site_paths():
     html = ('<a href="/regions/1/">村</a><a href="?page=2">下一页</a><a href="#top">顶部</a>'
             '<a href="https://example.cn/">外站</a><a href="/static/x.css">样式</a><a href="/b/#c">锚点</a>')
     assert links_on(html, "/plans/") == ["/regions/1/", "/plans/?page=2", "/b/"]
+
+
+def test_a_cadres_page_names_only_the_households_its_viewer_may_open(client, world):
+    """A county unit's cadre holds households in two townships: each township office sees its own
+    and how many others there are, never which (an outsider learns nothing of a household)."""
+    f.pairing(world.cadre_a, world.household_a2)
+    url = reverse("pairing:cadre_detail", args=[world.cadre_a.pk])
+    client.force_login(world.users.town_a)
+    page = client.get(url)
+    assert [p.household_id for p in page.context["current_pairings"]] == [world.household_a.pk]
+    body = page.content.decode()
+    assert world.household_a2.head_name not in body
+    assert "另有 1 户联系户不在您的管辖范围内" in body
+    for username in ("county_a", "unit_a"):
+        client.force_login(getattr(world.users, username))
+        page = client.get(url)
+        assert len(page.context["current_pairings"]) == 2 and "不在您的管辖范围内" not in page.content.decode()
+
+
+def test_a_handover_shows_and_lets_change_only_the_viewers_own_households(client, world):
+    from pairing import services as pairing
+
+    f.pairing(world.cadre_a, world.household_a2)
+    handover = pairing.start_handover(cadre=world.cadre_a, new_status="调离", effective_on=START, by=world.users.town_a)
+    other = handover.lines.get(pairing__household=world.household_a2)
+    successor = f.cadre(world.unit_a, "赵继任")
+    url = reverse("pairing:handover_detail", args=[handover.pk])
+    client.force_login(world.users.town_a)
+    page = client.get(url)
+    assert [line.pairing.household_id for line in page.context["lines"]] == [world.household_a.pk]
+    assert world.household_a2.head_name not in page.content.decode()
+    assert "另有 1 户联系户不在您的管辖范围内" in page.content.decode()
+    client.post(url, {f"successor-{other.pk}": successor.pk})
+    other.refresh_from_db()
+    assert other.successor_id is None  # a line the office cannot see is not its to arrange
+    client.force_login(world.users.county_a)
+    assert len(client.get(url).context["lines"]) == 2
