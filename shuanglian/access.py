@@ -73,7 +73,10 @@ def region_q(user, field: str) -> Q:
     if prefix is None:
         return Q(pk__in=[])
     if prefix == "":
-        return Q()
+        # Everything, and still everything when OR-ed with another clause: Django drops an empty
+        # Q() from `Q() | Q(...)`, which left only the other clause (a superuser lost units that
+        # link no village). The negation of an empty IN is a match-all that adds no SQL.
+        return ~Q(pk__in=[])
     return Q(**{f"{field}__startswith": prefix})
 
 
