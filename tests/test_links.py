@@ -113,6 +113,8 @@ def full_world(world):
     for town, liaison, household, cadre, unit, village, township in sides:
         visit = record_visit(household=household, cadre=cadre, visited_on=day, by=town)
         demands.raise_demand(household=household, category="住房", text="危房改造", by=town, visit=visit)
+        road = demands.raise_demand(household=household, category="基础设施", text="通组路硬化", by=town)
+        demands.escalate(demand=road, by=town, text="需县交通局立项")
         record_unit_visit(unit=unit, village=village, visited_on=day, cadres=[cadre], activities="商议修路",
                           by=liaison)
         plans.save_village_plan(village=village, year=day.year, by=town, data={
