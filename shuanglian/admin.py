@@ -29,13 +29,28 @@ admin_list._boolean_icon = _boolean_icon
 admin.site.unregister(DBTaskResult)
 
 
+# The project's background tasks by what they do; another task shows its function's name.
+TASK_LABELS = {"imports.tasks.check_batch": "检查名册", "imports.tasks.apply_batch": "导入名册"}
+
+
+def task_label(result: DBTaskResult) -> str:
+    return TASK_LABELS.get(result.task_path, result.task_name)
+
+
 @admin.register(DBTaskResult)
 class TaskResultAdmin(DBTaskResultAdmin):
     list_display = ("task", "status", "enqueued_at", "started_at", "finished_at", "priority", "queue_name")
+    # Names the result by its task, where Django would say "DBTaskResult object (<uuid>)".
+    change_form_template = "admin/task_result_change_form.html"
 
     @admin.display(description="任务", ordering="task_path")
     def task(self, obj):
-        return obj.task_name
+        return task_label(obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["subtitle"] = f"{task_label(obj)}（{obj.get_status_display()}）"
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="错误详情")
     def formatted_traceback(self, obj):

@@ -72,11 +72,11 @@ def test_the_signed_in_account_comes_with_its_office_or_unit(client, world, user
 
 ENGLISH = ["Database Backend", "Task Result", "Ready", "Running", "Successful", "Failed", "Model name",
            "Add link", "Change or view list link", 'alt="Search"', "Task name", "Enqueued at", "Can add",
-           'alt="True"', 'alt="False"']
+           'alt="True"', 'alt="False"', "DBTaskResult"]
 
 
 def test_the_admin_speaks_chinese_to_the_superuser(client, world):
-    result = DBTaskResult.objects.create(args_kwargs={"args": [], "kwargs": {}}, task_path="imports.tasks.check",
+    result = DBTaskResult.objects.create(args_kwargs={"args": [], "kwargs": {}}, task_path="imports.tasks.check_batch",
                                          backend_name="default", run_after=timezone.now(),
                                          exception_class_path="", traceback="")
     client.force_login(world.users.admin)
@@ -90,5 +90,7 @@ def test_the_admin_speaks_chinese_to_the_superuser(client, world):
         body = client.get(url).content.decode()
         assert not [word for word in ENGLISH if word in body], url
     tasks = client.get(pages[2]).content.decode()
-    assert "后台任务" in tasks and "等待执行" in tasks and "正在执行" in tasks
+    assert "后台任务" in tasks and "任务记录" in tasks and "等待执行" in tasks and "正在执行" in tasks and "检查名册" in tasks
+    assert "check_batch" not in tasks  # the function's path shows on the result's page, as 任务函数
+    assert "检查名册（等待执行）" in client.get(pages[3]).content.decode()
     assert 'alt="是"' in client.get(reverse("admin:households_region_changelist")).content.decode()
