@@ -63,6 +63,12 @@ def is_unit_liaison(user) -> bool:
     return getattr(user, "role", None) == "unit" and not user.is_superuser
 
 
+def reads_regions(user) -> bool:
+    """May open the region pages (区划 browsing): the offices, whose scope is a region; a unit
+    liaison's scope is its unit. Pages link a region only for those who may follow the link."""
+    return user.is_superuser or getattr(user, "role", None) in ("township", "county", "city", "province")
+
+
 def region_q(user, field: str) -> Q:
     """A filter keeping rows whose region code `field` lies in the user's region scope.
 
@@ -72,7 +78,10 @@ def region_q(user, field: str) -> Q:
     if prefix is None:
         return Q(pk__in=[])
     if prefix == "":
-        return Q()
+        # Everything, and still everything when OR-ed with another clause: Django drops an empty
+        # Q() from `Q() | Q(...)`, which left only the other clause (a superuser lost units that
+        # link no village). The negation of an empty IN is a match-all that adds no SQL.
+        return ~Q(pk__in=[])
     return Q(**{f"{field}__startswith": prefix})
 
 

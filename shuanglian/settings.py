@@ -86,7 +86,7 @@ INSTALLED_APPS = [
     # Before django_tasks_db: its db_worker command is imports' (which reclaims dead batches first).
     "imports",
     "django_tasks",
-    "django_tasks_db",
+    "shuanglian.tasks_app.TasksDatabaseConfig",  # django_tasks_db, named in Chinese
     "plans",
     "axes",
     "django_otp",
@@ -154,7 +154,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes counts failed logins before Django's own backend is asked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ScopedModelBackend",  # ModelBackend, loading the account's region and unit with it
 ]
 # Password guessing: after this many failures a username, and separately an address, is locked
 # for the cool-off time. An office unlocks its own users at /accounts/locked/.
@@ -181,6 +181,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+# Chinese for what Django and django-tasks leave in English (see locale/zh_Hans/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import START
 
 # Pages anyone may open, signed in or not.
-PUBLIC = {"login", "logout"}
+PUBLIC = {"login", "logout", "favicon"}
 # The admin has its own scoping tests (tests/test_admin.py).
 SKIPPED_NAMESPACES = {"admin"}
 
