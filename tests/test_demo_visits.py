@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from demo.dates import Calendar
+from demo.units import MAYING
 from households.models import Household
 from pairing.models import Pairing, VillageLink
 from visits import worklists
-from visits.models import UnitVisit, Visit
+from visits.models import LockedMonth, UnitVisit, Visit
 
 
 @pytest.mark.django_db
@@ -100,3 +101,16 @@ def test_entry_times_are_deterministic_and_never_reach_the_day_of_loading():
         local = timezone.localtime(entered)
         assert day <= local.date() <= day + datetime.timedelta(days=4) and entered < start_of_today
         assert 8 <= local.hour < 22  # office hours, or that evening
+
+
+@pytest.mark.django_db
+def test_demo_writes_no_visit_into_a_locked_month():
+    call_command("load_regions", verbosity=0)
+    month = (timezone.localdate() - datetime.timedelta(days=45)).replace(day=1)
+    LockedMonth.objects.create(region_id=MAYING, month=month)
+    call_command("load_demo", verbosity=0)
+    in_month = Q(visited_on__year=month.year, visited_on__month=month.month)
+    assert not Visit.objects.filter(in_month, household__village__code__startswith=MAYING[:9]).exists()
+    assert not UnitVisit.objects.filter(in_month, village__code__startswith=MAYING[:9]).exists()
+    assert Visit.objects.filter(in_month).exists()  # other townships' months are open
+    assert Visit.objects.filter(household__village__code__startswith=MAYING[:9]).exists()
