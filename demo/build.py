@@ -648,7 +648,8 @@ def _links(poor: list[Region], households_by_village: dict, eligible: dict, plan
 # --- pairings -----------------------------------------------------------------------------------
 
 
-def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan: Plan, calendar: Calendar) -> None:
+def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan: Plan,
+              calendar: Calendar) -> None:
     rng = _rng("pairings")
     linked_since, adjusted_on = calendar.linked_since, calendar.adjusted_on
     # Poor households of each linking unit, in village and group order.

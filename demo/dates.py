@@ -61,7 +61,8 @@ class Calendar:
         office hours; never on or after today, so never in the future whatever the hour of loading."""
         delay = rng.choice((0, 0, 1, 1, 1, 2, 2, 3, 4))
         if delay and day + datetime.timedelta(days=delay) < self.today:
-            moment = datetime.time(rng.choice((8, 9, 10, 11, 14, 15, 16, 17)), rng.randrange(60), rng.randrange(60))
+            hour = rng.choice((8, 9, 10, 11, 14, 15, 16, 17))
+            moment = datetime.time(hour, rng.randrange(60), rng.randrange(60))
         else:
             delay, moment = 0, datetime.time(rng.randrange(18, 22), rng.randrange(60), rng.randrange(60))
         return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=delay), moment))

@@ -154,7 +154,9 @@ def load(say=print, today: datetime.date | None = None) -> None:
         .order_by("household__head_id_number", "started_on", "cadre__name")
     )
     visits = [
-        v for p in pairings for v in _household_visits(rng, calendar, p, clerk_for(p.household.village_id), locked)
+        visit
+        for pairing in pairings
+        for visit in _household_visits(rng, calendar, pairing, clerk_for(pairing.household.village_id), locked)
     ]
     Visit.objects.bulk_create(visits, batch_size=BATCH)
 
@@ -163,8 +165,12 @@ def load(say=print, today: datetime.date | None = None) -> None:
         cadres_by_unit.setdefault(unit_id, []).append(cadre_id)
     links = VillageLink.objects.filter(_in_counties("village__code")).select_related("unit").order_by(
         "village_id", "unit__name", "started_on")
-    planned = [pair for link in links for pair in _unit_visits(rng, calendar, link, cadres_by_unit.get(link.unit_id, []),
-                                                               clerk_for(link.village_id), locked)]
+    planned = [
+        pair
+        for link in links
+        for pair in _unit_visits(rng, calendar, link, cadres_by_unit.get(link.unit_id, []), clerk_for(link.village_id),
+                                 locked)
+    ]
     saved = UnitVisit.objects.bulk_create([visit for visit, _ in planned], batch_size=BATCH)
     Through = UnitVisit.cadres.through
     Through.objects.bulk_create(
