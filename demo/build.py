@@ -120,7 +120,7 @@ COUNTY_LOGINS = {TONGWEI: "tongwei", DONGXIANG: "dongxiang"}
 
 def clerk_username(township: str) -> str:
     """The login of the clerk who enters a township's visits: the demo township's own login, else
-    the county's login name and the township's three digits (tongwei_102)."""
+    the county's login name and the township's three digits (tongwei_100)."""
     for login in LOGINS:
         if login.role == "township" and login.region == township:
             return login.username
