@@ -97,3 +97,15 @@ def test_list_query_count_is_fixed(client, world):
     assert count_queries(client, url) == few
     response = client.get(url, {"month": "2025-05", "mode": "入户走访"})
     assert response.context["page"].paginator.count == 20
+
+
+def test_lists_name_the_person_who_entered_a_visit(client, world):
+    clerk = world.users.town_a
+    clerk.first_name = "常晓燕"
+    clerk.save(update_fields=["first_name"])
+    record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 4, 30),
+                 mode=Visit.Mode.HOME, diary="了解生产情况", by=clerk)
+    client.force_login(clerk)
+    for url in (reverse("visits:list") + "?month=2025-04", reverse("visits:household", args=[world.household_a.pk])):
+        page = client.get(url).content.decode()
+        assert "常晓燕" in page and "town_a" not in page.split("<main", 1)[-1], url
