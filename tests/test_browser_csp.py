@@ -19,7 +19,12 @@ def watched_page(chromium):
     context = chromium.new_context(viewport=DESKTOP)
     page = context.new_page()
     violations = []
-    page.on("console", lambda message: violations.append(message.text) if CSP_MESSAGE in message.text else None)
+
+    def hear(message):
+        if CSP_MESSAGE in message.text:
+            violations.append(message.text)
+
+    page.on("console", hear)
     return context, page, violations
 
 
@@ -31,7 +36,8 @@ def test_key_pages_run_without_a_csp_violation(chromium, live_server, world):
     page.goto(f"{live_server.url}{reverse('visits:new')}")
     page.keyboard.type("王建国")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')")
+    chosen = "() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')"
+    page.wait_for_function(chosen)
 
     # The household list, filtered (filter.js), and the household's page.
     page.goto(f"{live_server.url}{reverse('households:list')}")
