@@ -100,6 +100,15 @@ def test_public_pages_are_strict(client, db, url):
     assert_strict_page(client.get(url), url)
 
 
+def test_a_csrf_failure_page_is_strict_and_in_chinese(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode()
+    assert_strict_page(response, "csrf failure")
+
+
 def _admin_models():
     return sorted(f"{model._meta.app_label}_{model._meta.model_name}" for model in admin.site._registry)
 
