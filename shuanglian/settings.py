@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "imports",
     "plans",
+    "evaluation",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
