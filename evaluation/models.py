@@ -28,8 +28,11 @@ class RoundQuerySet(models.QuerySet):
         if is_unit_liaison(user):
             sampled = SampledHousehold.objects.filter(cadre_unit_id=user.unit_id).values("round_id")
             return self.filter(Q(pk__in=sampled) | collecting)
-        if scope_prefix(user) is None:
+        prefix = scope_prefix(user)
+        if prefix is None:
             return self.filter(collecting)
+        if prefix == "":  # everything; an empty Q() would vanish from the OR below
+            return self.all()
         return self.filter(region_q(user, "region__code") | Q(region_id__in=_covering_codes(user)) | collecting)
 
     def managed_by(self, user):
@@ -217,8 +220,11 @@ class SampledHouseholdQuerySet(models.QuerySet):
         collecting = Q(collector__user_id=user.pk)
         if is_unit_liaison(user):
             return self.filter(Q(cadre_unit_id=user.unit_id) | collecting)
-        if scope_prefix(user) is None:
+        prefix = scope_prefix(user)
+        if prefix is None:
             return self.filter(collecting)
+        if prefix == "":
+            return self.all()
         return self.filter(region_q(user, "household__village__code") | collecting)
 
     def assigned_to(self, user):

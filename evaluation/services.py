@@ -219,7 +219,7 @@ def mark_unreachable(*, by, sample: SampledHousehold, reason: str, note: str = "
     The substitute is the next household of the same group's permutation not yet in the sample; it
     goes to the same collector unless that collector is of the substitute's cadre's unit. Pressed
     twice, the first substitute is returned. None when the group has no household left."""
-    sample = SampledHousehold.objects.select_for_update().select_related("round", "collector").get(pk=sample.pk)
+    sample = SampledHousehold.objects.select_for_update(of=("self",)).select_related("round", "collector").get(pk=sample.pk)
     round_ = sample.round
     collector = getattr(by, "collector", None)
     is_office = can_write(by, Round) and SampledHousehold.objects.visible_to(by).filter(pk=sample.pk).exists()

@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from evaluation import sampling, scores, services
@@ -280,3 +281,35 @@ def test_excellent_is_capped_at_its_share_of_the_cadres_scored():
     few = [CadreScore(i, masses=99, combined=99) for i in range(4)]
     scores.grade(round_, few)
     assert {c.grade for c in few} == {"良好"}
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+def test_a_collector_enters_a_ballot_on_the_phone_page_and_a_double_press_saves_once(client, county):
+    round_ = _open(county)
+    collector = _collector(county, "vol")
+    sample = _assigned(county, round_, collector, household=county.household_a)[0]
+    client.force_login(collector.user)
+    page = client.get(reverse("evaluation:collect"))
+    assert "王建国户" in page.content.decode() and "已完成 0 / 1 户" in page.content.decode()
+    form = {"mode": "入户", "satisfaction": "基本满意", "visits": "1–2次", "violation": "无", "deeds": ["危房改造"]}
+    url = reverse("evaluation:ballot", args=[sample.pk])
+    assert client.post(url, form).status_code == 302
+    assert client.post(url, form).status_code == 302  # the same ballot again: saved once
+    assert Ballot.objects.filter(round=round_).count() == 1
+    refused = client.post(url, {**form, "satisfaction": "不满意"})
+    assert "本轮已有评议票" in refused.content.decode()
+
+
+def test_the_county_reads_results_and_a_cadres_explained_score(client, county):
+    round_ = _open(county)
+    collector = _collector(county, "vol")
+    sample = _assigned(county, round_, collector, household=county.household_a)[0]
+    services.record_ballot(by=collector.user, sample=sample, mode="入户", answers=GOOD_ANSWERS)
+    client.force_login(county.users.county_a)
+    detail = client.get(reverse("evaluation:round_detail", args=[round_.pk])).content.decode()
+    assert "已采集 1" in detail and "李文华" in detail and "随机种子 20260101" in detail
+    explained = client.get(reverse("evaluation:cadre_score", args=[round_.pk, county.cadre_a.pk])).content.decode()
+    assert "王**户（东关村民委员会）" in explained and "王建国" not in explained
+    assert "有效票少于5张" in explained and "走访达标率" in explained

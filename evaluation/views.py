@@ -1,0 +1,159 @@
+"""Pages of the mass evaluation: rounds (list, open, detail with progress and results, close), a
+cadre's explained score, and the collector's phone pages (assigned households, the ballot form)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shuanglian.access import can_write, require_write
+
+from . import scores, services
+from .forms import RoundForm
+from .models import Ballot, Round, SampledHousehold
+
+
+def get_round_for_user(user, pk) -> Round:
+    return get_object_or_404(Round.objects.visible_to(user).select_related("region"), pk=pk)
+
+
+@login_required
+def round_list(request):
+    rounds = Round.objects.visible_to(request.user).select_related("region")
+    return render(request, "evaluation/round_list.html", {
+        "rounds": rounds, "can_open": can_write(request.user, Round),
+        "is_collector": hasattr(request.user, "collector"),
+    })
+
+
+@require_write(Round)
+def round_create(request):
+    form = RoundForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            round_ = services.open_round(by=request.user, **{**data, "sample_parameter": data["sample_parameter"] or 0})
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, _("已发起评议，抽取样本户 %(n)s 户。") % {"n": round_.samples.count()})
+            return redirect("evaluation:round_detail", pk=round_.pk)
+    return render(request, "evaluation/round_form.html", {"form": form})
+
+
+@login_required
+def round_detail(request, pk):
+    """Progress over the sampled households the user may see, and the results of their cadres."""
+    round_ = get_round_for_user(request.user, pk)
+    samples = SampledHousehold.objects.visible_to(request.user).filter(round=round_)
+    progress = samples.aggregate(
+        total=Count("pk"),
+        collected=Count("pk", filter=Q(status=SampledHousehold.Status.COLLECTED)),
+        unreachable=Count("pk", filter=Q(status=SampledHousehold.Status.UNREACHABLE)),
+        unassigned=Count("pk", filter=Q(collector__isnull=True, status=SampledHousehold.Status.PENDING)),
+    )
+    cadre_ids = set(samples.values_list("cadre_id", flat=True))
+    return render(request, "evaluation/round_detail.html", {
+        "round": round_, "progress": progress, "results": scores.round_scores(round_, cadre_ids),
+        "questions": round_.questions.all(),
+        "can_close": round_.is_open and Round.objects.managed_by(request.user).filter(pk=round_.pk).exists()
+        and can_write(request.user, Round),
+    })
+
+
+@require_write(Round)
+@require_POST
+def round_close(request, pk):
+    round_ = get_object_or_404(Round.objects.managed_by(request.user), pk=pk)
+    services.close_round(by=request.user, round_=round_)
+    messages.success(request, _("本轮评议已结束。"))
+    return redirect("evaluation:round_detail", pk=round_.pk)
+
+
+@login_required
+def cadre_score(request, pk, cadre_pk):
+    round_ = get_round_for_user(request.user, pk)
+    if not SampledHousehold.objects.visible_to(request.user).filter(round=round_, cadre_id=cadre_pk).exists():
+        raise Http404
+    explained = scores.explain(round_, cadre_pk)
+    return render(request, "evaluation/cadre_score.html", {
+        "round": round_, "explained": explained, "score": explained["score"],
+        "scored_questions": round_.questions.filter(scored=True),
+    })
+
+
+def _require_collector(user):
+    if not hasattr(user, "collector") or not user.collector.active:
+        raise PermissionDenied
+    return user.collector
+
+
+@login_required
+def collect(request):
+    """The collector's phone page: assigned households of open rounds, with progress."""
+    _require_collector(request.user)
+    samples = (
+        SampledHousehold.objects.assigned_to(request.user).filter(round__status=Round.Status.OPEN)
+        .select_related("round", "household__village", "cadre")
+        .order_by("round_id", "status", "household__village_id", "household__head_name", "pk")
+    )
+    done = sum(1 for s in samples if s.status != SampledHousehold.Status.PENDING)
+    return render(request, "evaluation/collect.html", {"samples": samples, "done": done})
+
+
+def _assigned_sample(user, pk) -> SampledHousehold:
+    return get_object_or_404(
+        SampledHousehold.objects.assigned_to(user).select_related("round", "household__village", "cadre"), pk=pk
+    )
+
+
+@login_required
+def ballot(request, pk):
+    """A few taps: one choice per question, the mode, and save (pressed twice, saved once)."""
+    sample = _assigned_sample(request.user, pk)
+    questions = list(sample.round.questions.all())
+    error = None
+    if request.method == "POST":
+        answers = {}
+        for question in questions:
+            if question.kind == question.Kind.MULTIPLE:
+                answers[question.code] = request.POST.getlist(question.code)
+            else:
+                answers[question.code] = request.POST.get(question.code, "")
+            answers[f"{question.code}__text"] = request.POST.get(f"{question.code}__text", "")
+        try:
+            services.record_ballot(by=request.user, sample=sample, mode=request.POST.get("mode", ""), answers=answers)
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+        else:
+            messages.success(request, _("已保存 %(household)s 的评议票。") % {"household": sample.household})
+            return redirect("evaluation:collect")
+    existing = Ballot.objects.filter(sample=sample).first()
+    return render(request, "evaluation/ballot.html", {
+        "sample": sample, "questions": questions, "error": error, "existing": existing,
+        "posted": request.POST, "modes": Ballot.Mode.choices, "reasons": SampledHousehold.Unreachable.choices,
+    })
+
+
+@login_required
+@require_POST
+def unreachable(request, pk):
+    sample = _assigned_sample(request.user, pk)
+    try:
+        substitute = services.mark_unreachable(
+            by=request.user, sample=sample, reason=request.POST.get("reason", ""), note=request.POST.get("note", "")
+        )
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("evaluation:ballot", pk=sample.pk)
+    if substitute is None:
+        messages.warning(request, _("已登记无法联系；本组已无可替补的农户。"))
+    elif substitute.collector_id:
+        messages.success(request, _("已登记无法联系，替补农户：%(h)s。") % {"h": substitute.household})
+    else:
+        messages.success(request, _("已登记无法联系，替补农户已抽出，待双联办指派采集员。"))
+    return redirect("evaluation:collect")
