@@ -7,6 +7,7 @@ urlpatterns = [
     path("evaluation/", views.round_list, name="round_list"),
     path("evaluation/new/", views.round_create, name="round_create"),
     path("evaluation/<int:pk>/", views.round_detail, name="round_detail"),
+    path("evaluation/<int:pk>/assign/", views.assign, name="assign"),
     path("evaluation/<int:pk>/close/", views.round_close, name="round_close"),
     path("evaluation/<int:pk>/cadres/<int:cadre_pk>/", views.cadre_score, name="cadre_score"),
     path("evaluation/collect/", views.collect, name="collect"),

@@ -14,7 +14,7 @@ from shuanglian.access import can_write, require_write
 
 from . import scores, services
 from .forms import RoundForm
-from .models import Ballot, Round, SampledHousehold
+from .models import Ballot, Collector, Round, SampledHousehold
 
 
 def get_round_for_user(user, pk) -> Round:
@@ -57,12 +57,51 @@ def round_detail(request, pk):
         unassigned=Count("pk", filter=Q(collector__isnull=True, status=SampledHousehold.Status.PENDING)),
     )
     cadre_ids = set(samples.values_list("cadre_id", flat=True))
+    manages = (
+        round_.is_open and can_write(request.user, Round)
+        and Round.objects.managed_by(request.user).filter(pk=round_.pk).exists()
+    )
+    to_assign = (
+        samples.filter(status=SampledHousehold.Status.PENDING, collector__isnull=True)
+        .values("household__village_id", "household__village__name").annotate(n=Count("pk"))
+        .order_by("household__village_id")
+    ) if manages else []
     return render(request, "evaluation/round_detail.html", {
         "round": round_, "progress": progress, "results": scores.round_scores(round_, cadre_ids),
-        "questions": round_.questions.all(),
-        "can_close": round_.is_open and Round.objects.managed_by(request.user).filter(pk=round_.pk).exists()
-        and can_write(request.user, Round),
+        "questions": round_.questions.all(), "can_close": manages, "to_assign": to_assign,
+        "collectors": Collector.objects.visible_to(request.user).active().select_related("unit") if manages else [],
     })
+
+
+@require_write(Round)
+@require_POST
+def assign(request, pk):
+    """Give a village's households still without a collector to one collector; those whose cadre is
+    of the collector's own unit are left for another (the service would refuse them)."""
+    round_ = get_object_or_404(Round.objects.managed_by(request.user), pk=pk)
+    collector_id, village = request.POST.get("collector", ""), request.POST.get("village", "")
+    if not collector_id.isdigit() or not village.isdigit():
+        messages.error(request, _("请选择采集员和村。"))
+        return redirect("evaluation:round_detail", pk=round_.pk)
+    collector = get_object_or_404(Collector.objects.visible_to(request.user).active(), pk=int(collector_id))
+    waiting = SampledHousehold.objects.visible_to(request.user).filter(
+        round=round_, status=SampledHousehold.Status.PENDING, collector__isnull=True, household__village_id=village
+    )
+    own_unit = waiting.filter(cadre_unit_id=collector.unit_id) if collector.unit_id else waiting.none()
+    try:
+        assigned = services.assign_collector(
+            by=request.user, round_=round_, collector=collector,
+            samples=list(waiting.exclude(cadre_unit_id=collector.unit_id) if collector.unit_id else waiting),
+        )
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        skipped = own_unit.count()
+        text = _("已将 %(n)s 户指派给%(name)s。") % {"n": assigned, "name": collector.name}
+        if skipped:
+            text += _("另有 %(n)s 户的帮扶干部与该采集员同单位，请另派采集员。") % {"n": skipped}
+        messages.success(request, text)
+    return redirect("evaluation:round_detail", pk=round_.pk)
 
 
 @require_write(Round)

@@ -313,3 +313,21 @@ def test_the_county_reads_results_and_a_cadres_explained_score(client, county):
     explained = client.get(reverse("evaluation:cadre_score", args=[round_.pk, county.cadre_a.pk])).content.decode()
     assert "王**户（东关村民委员会）" in explained and "王建国" not in explained
     assert "有效票少于5张" in explained and "走访达标率" in explained
+
+
+def test_the_office_assigns_a_village_leaving_the_collectors_own_unit_for_another(client, county):
+    round_ = _open(county)
+    collector = _collector(county, "vol", unit=county.unit_c)
+    client.force_login(county.users.county_a)
+    detail = client.get(reverse("evaluation:round_detail", args=[round_.pk])).content.decode()
+    assert "指派采集员" in detail and "vol（通渭县教育局）" in detail
+    response = client.post(reverse("evaluation:assign", args=[round_.pk]),
+                           {"collector": collector.pk, "village": county.village_a.code}, follow=True)
+    in_village = round_.samples.filter(household__village=county.village_a)
+    assigned = in_village.filter(collector=collector)
+    assert assigned.count() == in_village.exclude(cadre_unit=county.unit_c).count() > 0
+    assert not assigned.filter(cadre_unit=county.unit_c).exists()
+    assert "请另派采集员" in response.content.decode()
+    # Query-string junk is refused plainly.
+    junk = client.post(reverse("evaluation:assign", args=[round_.pk]), {"collector": "x", "village": "1"}, follow=True)
+    assert "请选择采集员和村" in junk.content.decode()
