@@ -18,6 +18,9 @@ record for the round's period (1 January–31 December, or the half-year), up to
   due date; none due counts as 100.
 - 帮扶计划到位率 (plans in place): the share of those households with a HouseholdPlan for the round's year.
 
+A cadre with no responsible pairing in force at the end (transferred since the draw) owes nothing
+and scores 100 on each; the explanation shows the 0 / 0 behind it.
+
 Combined (综合得分) = masses × w1 % + process × w2 %, rounded to two decimals; grades compare that
 rounded figure with the round's lines. 优秀 needs ≥ the line and a place within the top
 floor(share % × cadres scored) by combined score (ties broken by masses' score, then cadre id);

@@ -331,3 +331,37 @@ def test_the_office_assigns_a_village_leaving_the_collectors_own_unit_for_anothe
     # Query-string junk is refused plainly.
     junk = client.post(reverse("evaluation:assign", args=[round_.pk]), {"collector": "x", "village": "1"}, follow=True)
     assert "请选择采集员和村" in junk.content.decode()
+
+
+def test_visit_and_demand_indicators_follow_their_definitions(county):
+    from demands.models import Demand, DemandAction
+
+    round_ = _open(county)
+    cadre = county.cadre_a
+    households = [p.household for p in cadre.pairings.select_related("household").order_by("household__head_id_number")]
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    for household in households[:2]:
+        Visit.objects.create(household=household, cadre=cadre, visited_on=today, recorded_by=county.users.town_a)
+    Visit.objects.create(household=households[0], cadre=cadre, visited_on=today - day, recorded_by=county.users.town_a)
+
+    def demand(household, due_on, closed_at=None, status="待办"):
+        raised = Demand.objects.create(household=household, raised_on=due_on - 10 * day, category="住房", text="修房",
+                                       due_on=due_on, status=status, raised_by=county.users.town_a)
+        if closed_at:
+            DemandAction.objects.create(demand=raised, kind="办结", from_level="干部", by=county.users.town_a,
+                                        at=timezone.make_aware(datetime.datetime.combine(closed_at, datetime.time(12))))
+
+    demand(households[0], today - 3 * day, closed_at=today - 4 * day, status="已解决")  # on time
+    demand(households[1], today - 3 * day, closed_at=today - day, status="已解决")  # late
+    demand(households[2], today - day)  # still open, overdue
+    demand(households[3], today + day)  # not yet due: not counted
+    indicators = {i.code: i for i in scores.process_indicators(round_, [cadre.pk])[cadre.pk]}
+    # By hand: 4 visits a year, pro rata from 1 January (every pairing began in 2024).
+    elapsed = (today - datetime.date(today.year, 1, 1)).days + 1
+    owed = 4 * elapsed // (366 if today.year % 4 == 0 else 365)
+    done = [2, 1] + [0] * (len(households) - 2)
+    expected = sum(1 if owed == 0 else min(1, d / owed) for d in done) / len(households) * 100
+    assert indicators["visits"].value == pytest.approx(expected, abs=0.01)
+    assert indicators["contacted"].value == pytest.approx(200 / len(households), abs=0.01)
+    assert (indicators["demands"].numerator, indicators["demands"].denominator) == (1, 3)
