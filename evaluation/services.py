@@ -86,13 +86,27 @@ def update_question(*, by, question: Question, **changes) -> Question:
 
 @transaction.atomic
 def register_collector(*, by, user, region: Region, kind: str, name: str, phone: str = "", unit=None) -> Collector:
-    """Mark an account as a collector (office staff) or register a volunteer's account; idempotent per account."""
+    """Mark an account as a collector: office staff seated in the office's region, or a volunteer's
+    account (one with no role); registering it again updates it. A collector another office
+    registered outside this office's region is refused."""
     _require_office(by, Collector)
     if not Region.objects.visible_to(by).filter(pk=region.pk).exists():
         raise ValidationError({"region": _("不在您的管辖范围内。")})
+    accounts = type(user).objects
+    staff = accounts.managed_by(by).filter(pk=user.pk).exists()
+    volunteer = not user.role and not user.is_superuser and user.is_active
+    if not (staff or volunteer):
+        raise ValidationError({"user": _("该账号不在您的管辖范围内。")})
+    earlier = Collector.objects.filter(user=user).first()
+    if earlier and not Collector.objects.visible_to(by).filter(pk=earlier.pk).exists():
+        raise ValidationError({"user": _("该账号已由其他双联办登记为采集员。")})
+    if kind not in Collector.Kind.values:
+        raise ValidationError({"kind": _("请选择采集员类别。")})
+    if not name.strip():
+        raise ValidationError({"name": _("请填写采集员姓名。")})
     collector, _created = Collector.objects.update_or_create(
-        user=user, defaults={"region": region, "kind": kind, "name": name, "phone": phone, "unit": unit,
-                             "active": True, "registered_by": by},
+        user=user, defaults={"region": region, "kind": kind, "name": name.strip(), "phone": phone.strip(),
+                             "unit": unit, "active": True, "registered_by": by},
     )
     return collector
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("evaluation/<int:pk>/assign/", views.assign, name="assign"),
     path("evaluation/<int:pk>/close/", views.round_close, name="round_close"),
     path("evaluation/<int:pk>/cadres/<int:cadre_pk>/", views.cadre_score, name="cadre_score"),
+    path("evaluation/collectors/", views.collectors, name="collectors"),
     path("evaluation/collect/", views.collect, name="collect"),
     path("evaluation/collect/<int:pk>/", views.ballot, name="ballot"),
     path("evaluation/collect/<int:pk>/unreachable/", views.unreachable, name="unreachable"),

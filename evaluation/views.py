@@ -2,6 +2,7 @@
 cadre's explained score, and the collector's phone pages (assigned households, the ballot form)."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -10,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from households.models import Region
+from pairing.models import Unit
 from shuanglian.access import can_write, require_write
 
 from . import scores, services
@@ -196,3 +199,38 @@ def unreachable(request, pk):
     else:
         messages.success(request, _("已登记无法联系，替补农户已抽出，待双联办指派采集员。"))
     return redirect("evaluation:collect")
+
+
+@require_write(Collector)
+def collectors(request):
+    """The office's collectors, and registering one by the account's login name."""
+    error = None
+    if request.method == "POST":
+        account = get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
+        unit_id = request.POST.get("unit", "")
+        unit = Unit.objects.visible_to(request.user).filter(pk=int(unit_id)).first() if unit_id.isdigit() else None
+        region = Region.objects.visible_to(request.user).filter(
+            pk=request.POST.get("region", ""), level__in=services.OFFICE_LEVELS
+        ).first()
+        try:
+            if account is None:
+                raise ValidationError(_("没有这个登录账号。"))
+            if region is None:
+                raise ValidationError(_("请选择登记的辖区。"))
+            if unit_id and unit is None:
+                raise ValidationError(_("请选择您管辖范围内的单位。"))
+            services.register_collector(
+                by=request.user, user=account, region=region, kind=request.POST.get("kind", ""),
+                name=request.POST.get("name", ""), phone=request.POST.get("phone", ""), unit=unit,
+            )
+        except ValidationError as refusal:
+            error = " ".join(refusal.messages)
+        else:
+            messages.success(request, _("已登记采集员 %(name)s。") % {"name": request.POST.get("name", "").strip()})
+            return redirect("evaluation:collectors")
+    return render(request, "evaluation/collectors.html", {
+        "collectors": Collector.objects.visible_to(request.user).select_related("unit", "region", "user"),
+        "regions": Region.objects.visible_to(request.user).filter(level__in=services.OFFICE_LEVELS),
+        "units": Unit.objects.visible_to(request.user).order_by("name"),
+        "kinds": Collector.Kind.choices, "error": error, "posted": request.POST,
+    })

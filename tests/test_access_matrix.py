@@ -299,6 +299,10 @@ MATRIX = {
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
         outsiders=("city_b", "county_b"),
     ),
+    "evaluation:collectors": Case(
+        allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
+        forbidden=("town_a", "unit_a", "town_b", "unit_b"),
+    ),
     # The collector's pages: only an account marked as a collector, only the households assigned to it.
     "evaluation:collect": Case(kwargs=_collecting, allowed=("county_a",), forbidden=NOT_COLLECTORS),
     "evaluation:ballot": Case(kwargs=_assigned_sample, allowed=("county_a",), outsiders=NOT_COLLECTORS),

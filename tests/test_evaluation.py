@@ -365,3 +365,25 @@ def test_visit_and_demand_indicators_follow_their_definitions(county):
     assert indicators["visits"].value == pytest.approx(expected, abs=0.01)
     assert indicators["contacted"].value == pytest.approx(200 / len(households), abs=0.01)
     assert (indicators["demands"].numerator, indicators["demands"].denominator) == (1, 3)
+
+
+def test_an_office_registers_collectors_within_its_scope(client, county):
+    volunteer = f.user("zhiyuan")
+    client.force_login(county.users.county_a)
+    url = reverse("evaluation:collectors")
+    form = {"username": "zhiyuan", "name": "志愿者甲", "kind": "志愿者", "region": county.county_a.code,
+            "unit": county.unit_c.pk}
+    assert client.post(url, form).status_code == 302
+    assert volunteer.collector.unit == county.unit_c
+    # Staff of another county, an unknown account, a unit outside the scope: each refused plainly.
+    for changes, message in [
+        ({"username": "town_b"}, "不在您的管辖范围内"),
+        ({"username": "nobody"}, "没有这个登录账号"),
+        ({"unit": county.unit_b.pk}, "请选择您管辖范围内的单位"),
+    ]:
+        assert message in client.post(url, {**form, **changes}).content.decode()
+    # Another county may not take over county A's collector.
+    with pytest.raises(ValidationError, match="其他双联办"):
+        services.register_collector(by=county.users.county_b, user=volunteer, region=county.county_b,
+                                    kind="志愿者", name="x")
+    assert "志愿者甲" in client.get(url).content.decode()
