@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from .models import User
 
 _SCOPE = (_("角色与管辖范围"), {"fields": ("role", "region", "unit")})
+# Access comes from the role and the scope, never from Django's groups and permission tables (whose
+# entries Django names in English), so the form leaves those two out.
+_UNUSED = {"groups", "user_permissions"}
 
 
 def _superuser(request) -> bool:
@@ -16,7 +19,11 @@ class UserAdmin(BaseUserAdmin):
     """Accounts and their scopes are managed by superusers only, whatever Django permissions
     an account may have been given: a scope is a grant of access."""
 
-    fieldsets = BaseUserAdmin.fieldsets + (_SCOPE,)
+    fieldsets = tuple(
+        (title, {**options, "fields": tuple(name for name in options["fields"] if name not in _UNUSED)})
+        for title, options in BaseUserAdmin.fieldsets
+    ) + (_SCOPE,)
+    filter_horizontal = ()
     add_fieldsets = BaseUserAdmin.add_fieldsets + (_SCOPE,)
     list_display = ["username", "first_name", "role", "region", "unit", "is_staff", "is_active"]
     list_filter = ["role", "is_staff", "is_active", "is_superuser"]

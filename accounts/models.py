@@ -73,6 +73,10 @@ class User(AbstractUser):
             )
         ]
 
+    def __str__(self):
+        # Lists show who entered a record: the person, where the account has a name.
+        return self.get_full_name() or self.username
+
     @property
     def acting_as(self) -> str:
         """Who did something, for histories: the office or unit, then the person (or the login)."""

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shuanglian.lib import dates
 from shuanglian.lib.forms import AppForm
 from shuanglian.lib.widgets import HtmlDateInput
 
@@ -76,6 +77,7 @@ class RaiseDemandForm(AppForm):
     raised_on = forms.DateField(
         label=_("提出日期"), widget=HtmlDateInput,
         error_messages={"required": _("请填写提出日期"), "invalid": _("请按 年-月-日 填写提出日期")},
+        validators=dates.campaign_date_validators(allow_future=True),  # clean_raised_on names a future day
     )
     text = forms.CharField(
         label=_("诉求内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
@@ -100,6 +102,8 @@ class ActionForm(AppForm):
     kind = forms.ChoiceField(choices=[(k, label) for k, label in DemandAction.Kind.choices if k != "提出"],
                              widget=forms.HiddenInput)
     text = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The last action the page showed: a second press finds a newer one and does not act twice.
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 # What the text box is called for each action on the demand page.

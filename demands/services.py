@@ -6,13 +6,16 @@ import uuid
 from collections import Counter, defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household
+from shuanglian.lib.submission import earlier_submission, refuse_reused_key
+from shuanglian.lib import dates
 
-from .models import Demand, DemandAction, DemandDeadlines, Level, county_code, next_level
+from .models import LEVEL_ORDER, Demand, DemandAction, DemandDeadlines, Level, county_code, next_level
 
 # Who may put a demand in the ledger: those who enter visits or act for cadres.
 RAISING_ROLES = {"township", "unit"}
@@ -46,18 +49,33 @@ def due_date(village_code: str, level: str, start: datetime.date) -> datetime.da
     return start + datetime.timedelta(days=days)
 
 
+def raise_demand(**kwargs) -> Demand:
+    """Put a household's demand on its cadre's desk (see submit_demand)."""
+    return submit_demand(**kwargs)[0]
+
+
 @transaction.atomic
-def raise_demand(*, household: Household, category: str, text: str, by, visit=None,
-                 raised_on: datetime.date | None = None, submission_key: uuid.UUID | None = None) -> Demand:
-    """Put a household's demand on its cadre's desk, with the cadre level's deadline.
+def submit_demand(*, household: Household, category: str, text: str, by, visit=None,
+                  raised_on: datetime.date | None = None,
+                  submission_key: uuid.UUID | None = None) -> tuple[Demand, bool]:
+    """Put a household's demand on its cadre's desk, with the cadre level's deadline: (demand, created).
 
     The clock starts on the day it was raised (the visit's date), not on the day it was typed in.
-    The same submission key twice (a double-clicked button) returns the first demand.
+    The same submission key twice (a double-clicked button) returns the first demand with created
+    False and writes nothing; the insert that wins or loses on the key decides. The key reused
+    with other content is refused.
     """
+    def replay(earlier):
+        wanted = (household.pk, category, (text or "").strip(), by.pk, visit.pk if visit else None)
+        saved = (earlier.household_id, earlier.category, earlier.text, earlier.raised_by_id, earlier.visit_id)
+        if wanted != saved or (raised_on and raised_on != earlier.raised_on):
+            refuse_reused_key(_("诉求"), f"{earlier.household}：{earlier.text}")
+        return earlier, False
+
     if submission_key:
-        earlier = Demand.objects.filter(submission_key=submission_key).first()
+        earlier = earlier_submission(Demand, submission_key)
         if earlier:
-            return earlier
+            return replay(earlier)
     if not may_raise(by):
         raise ValidationError(_("您的角色不能登记诉求"), code="role")
     if not Household.objects.visible_to(by).filter(pk=household.pk).exists():
@@ -70,6 +88,7 @@ def raise_demand(*, household: Household, category: str, text: str, by, visit=No
     if visit is not None and visit.household_id != household.pk:
         raise ValidationError(_("走访记录与农户不一致"), code="visit")
     raised_on = raised_on or (visit.visited_on if visit else timezone.localdate())
+    dates.check_date(raised_on, _("提出日期"), allow_future=True, field="raised_on")
     if raised_on > timezone.localdate():
         raise ValidationError({"raised_on": _("提出日期 %(day)s 晚于今天") % {"day": raised_on}})
     demand = Demand(
@@ -83,15 +102,37 @@ def raise_demand(*, household: Household, category: str, text: str, by, visit=No
     except IntegrityError:
         if not submission_key:
             raise
-        # Both clicks passed the check above at once; the first one's demand stands.
-        return Demand.objects.get(submission_key=submission_key)
+        # Both clicks passed the look above at once; the first one's demand stands.
+        return replay(earlier_submission(Demand, submission_key))
     DemandAction.objects.create(demand=demand, kind=Kind.RAISE, text=text, from_level=Level.CADRE, by=by)
-    return demand
+    return demand, True
 
 
-def _locked_for(user, demand: Demand, kind: str) -> Demand:
+class AlreadyDone(Exception):
+    """This very step was just taken by the same user with the same text: a second press of its button."""
+
+
+def _check_seen(user, demand: Demand, kind: str, text: str, seen: int | None) -> None:
+    """Refuse to act twice on a page's one look at the demand (under the demand's row lock).
+
+    `seen` is the last action the page showed (None from callers without a page: no check).
+    If this user has since taken this step with this text, the press is the second of a double
+    click: AlreadyDone, nothing written. Any other newer action means someone else moved the
+    demand meanwhile: refused, so the user looks before acting."""
+    if seen is None:
+        return
+    newer = list(demand.actions.filter(pk__gt=seen).values_list("kind", "by_id", "text"))
+    if not newer:
+        return
+    if (kind, user.pk, (text or "").strip()) in newer:
+        raise AlreadyDone
+    raise ValidationError(_("您打开页面后该诉求已有新的办理，请查看最新进展后再办理"), code="stale")
+
+
+def _locked_for(user, demand: Demand, kind: str, text: str = "", seen: int | None = None) -> Demand:
     """The demand re-read under a row lock, once we know this user may take this step now."""
     demand = Demand.objects.select_for_update().select_related("household").get(pk=demand.pk)
+    _check_seen(user, demand, kind, text, seen)
     if not may_act(user, demand):
         raise ValidationError(
             _("该诉求现由%(level)s办理，您不能在此层级办理") % {"level": demand.get_level_display()}, code="level"
@@ -124,23 +165,23 @@ def _record(demand, kind, by, text="", to_level="", **changes) -> DemandAction:
 
 
 @transaction.atomic
-def accept(*, demand: Demand, by, text: str = "") -> DemandAction:
+def accept(*, demand: Demand, by, text: str = "", seen: int | None = None) -> DemandAction:
     """受理: the level takes the demand on."""
-    demand = _locked_for(by, demand, Kind.ACCEPT)
+    demand = _locked_for(by, demand, Kind.ACCEPT, text, seen)
     return _record(demand, Kind.ACCEPT, by, (text or "").strip(), status=Demand.Status.IN_PROGRESS)
 
 
 @transaction.atomic
-def reply(*, demand: Demand, by, text: str) -> DemandAction:
+def reply(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """答复: an answer on the way, the demand stays open."""
-    demand = _locked_for(by, demand, Kind.REPLY)
+    demand = _locked_for(by, demand, Kind.REPLY, text, seen)
     return _record(demand, Kind.REPLY, by, _required(text, _("答复内容")), status=Demand.Status.IN_PROGRESS)
 
 
 @transaction.atomic
-def escalate(*, demand: Demand, by, text: str) -> DemandAction:
+def escalate(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """上报: pass the demand one level up, with the reason; the new level's clock starts today."""
-    demand = _locked_for(by, demand, Kind.ESCALATE)
+    demand = _locked_for(by, demand, Kind.ESCALATE, text, seen)
     reason = _required(text, _("上报理由"))
     upper = next_level(demand.level)
     return _record(
@@ -150,23 +191,23 @@ def escalate(*, demand: Demand, by, text: str) -> DemandAction:
 
 
 @transaction.atomic
-def resolve(*, demand: Demand, by, text: str) -> DemandAction:
+def resolve(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """办结: what was done."""
-    demand = _locked_for(by, demand, Kind.RESOLVE)
+    demand = _locked_for(by, demand, Kind.RESOLVE, text, seen)
     return _record(demand, Kind.RESOLVE, by, _required(text, _("办理结果")), status=Demand.Status.RESOLVED)
 
 
 @transaction.atomic
-def explain(*, demand: Demand, by, text: str) -> DemandAction:
+def explain(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """解释: why it cannot be done; the demand is closed with the explanation."""
-    demand = _locked_for(by, demand, Kind.EXPLAIN)
+    demand = _locked_for(by, demand, Kind.EXPLAIN, text, seen)
     return _record(demand, Kind.EXPLAIN, by, _required(text, _("解释理由")), status=Demand.Status.EXPLAINED)
 
 
 @transaction.atomic
-def feedback(*, demand: Demand, by, text: str) -> DemandAction:
+def feedback(*, demand: Demand, by, text: str, seen: int | None = None) -> DemandAction:
     """反馈: what the household was told."""
-    demand = _locked_for(by, demand, Kind.FEEDBACK)
+    demand = _locked_for(by, demand, Kind.FEEDBACK, text, seen)
     return _record(demand, Kind.FEEDBACK, by, _required(text, _("反馈内容")))
 
 
@@ -176,7 +217,6 @@ ACTIONS = {
 }
 
 OVERDUE_REASON = "逾期未办结"
-CHUNK = 1000
 
 
 @transaction.atomic
@@ -186,38 +226,44 @@ def escalate_overdue(*, today: datetime.date | None = None, dry_run: bool = Fals
     The new level's deadline starts today, so nothing escalated here is overdue again today:
     a second run changes nothing. Rows another run holds locked are skipped, not waited for.
     Returns how many demands moved, per (from level, to level).
+
+    A fixed number of statements however many demands are overdue: one locking select, one for
+    the deadlines, one UPDATE (the new level and due date chosen by CASE) and one bulk insert of
+    the action rows. SQLite alone splits the last two at its limit on query parameters.
     """
     today = today or timezone.localdate()
-    overdue = (
+    overdue = list(
         Demand.objects.overdue(today).exclude(level=Level.PROVINCE)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", "level", "household__village_id")
     )
-    groups = defaultdict(list)  # (level, county) -> demand ids
-    for pk, level, village in overdue:
-        groups[level, county_code(village)].append(pk)
     moved = Counter()
-    if not groups:
+    if not overdue:
         return moved
-    deadlines = DemandDeadlines.table({county for _level, county in groups})
-    now = timezone.now()
-    actions = []
-    for (level, county), ids in groups.items():
+    deadlines = DemandDeadlines.table({county_code(village) for _pk, _level, village in overdue})
+    by_due_on = defaultdict(list)  # new due date -> demand ids
+    for pk, level, village in overdue:
         upper = next_level(level)
-        moved[level, upper] += len(ids)
-        if dry_run:
-            continue
-        due_on = today + datetime.timedelta(days=deadlines[county][upper])
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            Demand.objects.filter(pk__in=chunk, level=level).update(
-                level=upper, status=Demand.Status.PENDING, due_on=due_on, updated_at=now
-            )
-        actions += [
-            DemandAction(
-                demand_id=pk, kind=Kind.ESCALATE, text=OVERDUE_REASON, from_level=level, to_level=upper, at=now
-            )
-            for pk in ids
-        ]
-    DemandAction.objects.bulk_create(actions, batch_size=CHUNK)
+        moved[level, upper] += 1
+        by_due_on[today + datetime.timedelta(days=deadlines[county_code(village)][upper])].append(pk)
+    if dry_run:
+        return moved
+    now = timezone.now()
+    one_up = Case(*(When(level=level, then=Value(next_level(level))) for level in LEVEL_ORDER[:-1]),
+                  default=F("level"))
+    # Each id is bound twice (the WHERE and its due date's branch); PostgreSQL has no limit here.
+    limit = connection.features.max_query_params
+    step = len(overdue) if limit is None else max(1, (limit - 20) // 2)
+    for start in range(0, len(overdue), step):
+        ids = {pk for pk, _level, _village in overdue[start:start + step]}
+        due_on = Case(*(When(pk__in=ids.intersection(pks), then=Value(day))
+                        for day, pks in by_due_on.items() if not ids.isdisjoint(pks)), default=F("due_on"))
+        Demand.objects.filter(pk__in=ids).update(
+            level=one_up, due_on=due_on, status=Demand.Status.PENDING, updated_at=now
+        )
+    DemandAction.objects.bulk_create(
+        DemandAction(demand_id=pk, kind=Kind.ESCALATE, text=OVERDUE_REASON, from_level=level,
+                     to_level=next_level(level), at=now)
+        for pk, level, _village in overdue
+    )
     return moved

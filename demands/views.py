@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 from households.views import get_household_for_user
 from shuanglian.access import is_unit_liaison, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
+from shuanglian.lib import params
 from shuanglian.lib.excel import xlsx_response
 
 from . import services
@@ -91,12 +94,12 @@ def demand_list(request):
     # city or the province that count is as old as the cached summary; the rows are live.
     chosen = form.cleaned_data["status"] if form.is_valid() else ""
     paginator.count = next((n for value, _label, n in statuses if value == chosen), total)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(params.parse_page(request.GET.get("page")))
     if counted_at is not None and _outdated_on_last_page(paginator, page, demands):
         # Demands moved since the count (raised, escalated here or away): count live, so that
         # the last rows can be reached and 共 N 件 is true.
         paginator = Paginator(demands, settings.PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("page"))
+        page = paginator.get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("refresh", None)  # a recount is asked for once, not carried into the page links
@@ -139,12 +142,14 @@ def demand_export(request):
 def demand_detail(request, pk):
     """The demand and its whole path, with a form for each step the user may take now."""
     demand = get_demand_for_user(request.user, pk)
+    actions = list(demand.actions.select_related("by__region", "by__unit"))
+    seen = max((action.pk for action in actions), default=0)
     forms = [
-        (kind, ACTION_PROMPTS[kind], ActionForm(initial={"kind": kind}, auto_id=f"id_{index}_%s"))
+        (kind, ACTION_PROMPTS[kind], ActionForm(initial={"kind": kind, "seen": seen}, auto_id=f"id_{index}_%s"))
         for index, kind in enumerate(services.allowed_actions(request.user, demand))
     ]
     context = {
-        "demand": demand, "actions": demand.actions.select_related("by__region", "by__unit"), "forms": forms,
+        "demand": demand, "actions": actions, "forms": forms,
         "today": timezone.localdate(),
     }
     return render(request, "demands/demand_detail.html", context)
@@ -154,16 +159,23 @@ def demand_detail(request, pk):
 @login_required
 def demand_act(request, pk):
     demand = get_demand_for_user(request.user, pk)
-    if not services.may_act(request.user, demand):
-        raise PermissionDenied  # may read the demand, but it is not at this user's level
     form = ActionForm(request.POST)
     if not form.is_valid():
+        if not services.may_act(request.user, demand):
+            raise PermissionDenied  # may read the demand, but it is not at this user's level
         messages.error(request, _("无效的办理环节"))
         return redirect("demands:detail", pk=demand.pk)
     kind = form.cleaned_data["kind"]
     try:
-        services.ACTIONS[kind](demand=demand, by=request.user, text=form.cleaned_data["text"])
+        services.ACTIONS[kind](
+            demand=demand, by=request.user, text=form.cleaned_data["text"], seen=form.cleaned_data["seen"]
+        )
+    except services.AlreadyDone:
+        # The second press of a double click: the first one did it, and the page shows it.
+        messages.info(request, _("已%(action)s，重复的提交未再办理") % {"action": kind})
     except ValidationError as error:
+        if getattr(error, "code", None) == "level":
+            raise PermissionDenied from None  # may read the demand, but it is not at this user's level
         messages.error(request, "；".join(error.messages))
     else:
         messages.success(request, _("已%(action)s") % {"action": kind})
@@ -181,13 +193,19 @@ def demand_raise(request, household_pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.raise_demand(
+            _demand, created = services.submit_demand(
                 household=household, category=data["category"], text=data["text"], raised_on=data["raised_on"],
                 submission_key=data["submission_key"], by=request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)
+            if getattr(error, "code", None) == "key_reused":  # a deliberate second save is a new demand
+                form.data = form.data.copy()
+                form.data["submission_key"] = str(uuid.uuid4())
         else:
-            messages.success(request, _("已登记 %(household)s 的诉求") % {"household": household})
+            if created:
+                messages.success(request, _("已登记 %(household)s 的诉求") % {"household": household})
+            else:
+                messages.info(request, _("这条诉求刚才已经登记，重复的提交未再登记"))
             return redirect(reverse("households:detail", args=[household.pk]) + "#demands")
     return render(request, "demands/demand_raise.html", {"household": household, "form": form})

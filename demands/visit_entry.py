@@ -20,4 +20,9 @@ def _save(*, form, visit, by):
                               visit=visit)
 
 
-DEMAND_ROWS = EntrySection(template="demands/visit_demand_rows.html", build=_build, save=_save)
+def _matches(*, form, visit):
+    rows = [(row["category"], row["text"].strip()) for row in demand_rows(form)] if form is not None else []
+    return rows == list(visit.demands.order_by("pk").values_list("category", "text"))
+
+
+DEMAND_ROWS = EntrySection(template="demands/visit_demand_rows.html", build=_build, save=_save, matches=_matches)

@@ -16,7 +16,12 @@ What the plan holds, in the two counties 通渭县 (621121) and 东乡族自治�
 - one open responsible pairing per poor household in a linked village, with an active,
   non-exempt cadre of the linking unit, 3 to 7 households each; a few poor households left
   unpaired on purpose; contacts with ordinary households; some history (cadres transferred or
-  retired in 2025, adjustments at the end of 2024), ended with a reason and handed on the same day.
+  retired 3 to 9 months ago, adjustments a year ago), ended with a reason and handed on the same day;
+- the logins: one per role (with the person's name), a liaison for each demo township's own
+  government, and a clerk for every other township with households, who enters its visits.
+
+Dates count back from the day of loading (dates.Calendar), so the plan is the same on every
+machine for a given day; people's ages and IDs are on the fixed REFERENCE whatever the day.
 """
 
 import datetime
@@ -42,13 +47,12 @@ from pairing.models import Cadre, Pairing, RankLimit, Unit, VillageLink
 from shuanglian.lib import idcard
 
 from . import names
+from .dates import Calendar
 from .names import weighted
-from .units import DABAN, DONGXIANG, LIAISON_UNITS, MAYING, TONGWEI, UNITS, UnitSpec, staff_of
+from .units import DABAN, DONGXIANG, LIAISON_UNITS, MAYING, TONGWEI, TOWNSHIP_UNITS, UNITS, UnitSpec, staff_of
 
 SEED = 2012  # the year the 双联 campaign began
 REFERENCE = datetime.date(2026, 1, 1)  # ages are as of this day; everyone is born before it
-LINKED_SINCE = datetime.date(2024, 3, 1)
-ADJUSTED_ON = datetime.date(2024, 12, 31)
 PASSWORD = "shuanglian2026"
 
 COUNTIES = (TONGWEI, DONGXIANG)
@@ -77,7 +81,7 @@ RANK_LIMITS = {
     Cadre.Rank.SECTION: (10, 7, 2),
     Cadre.Rank.STAFF: (8, 7, 2),
 }
-TRANSFERRED = 8  # cadres who left in 2025 (调离), their households handed to colleagues
+TRANSFERRED = 8  # cadres who left in the last year (调离), their households handed to colleagues
 RETIRED = 4
 UNLINKED_PER_COUNTY = 3  # poor villages left without a unit, one of them in the demo township
 UNPAIRED = 16  # poor households in linked villages left without a responsible cadre
@@ -90,22 +94,51 @@ class Login:
     username: str
     role: str  # accounts.User.Role value, "" for the superuser
     region: str | None = None
-    unit: str | None = None  # unit name (a county unit of LIAISON_UNITS)
+    unit: str | None = None  # unit name (of units.UNITS)
     superuser: bool = False
+    name: str = ""  # the person, shown in the header and in histories (User.first_name)
 
 
+# The logins load_demo prints, one per role and scope, each a named person.
 LOGINS = (
-    Login("admin", "", superuser=True),
-    Login("province", "province", "620000000000"),
-    Login("dingxi", "city", "621100000000"),
-    Login("linxia", "city", "622900000000"),
-    Login("tongwei", "county", TONGWEI + "000000"),
-    Login("dongxiang", "county", DONGXIANG + "000000"),
-    Login("tongwei_town", "township", MAYING),
-    Login("dongxiang_town", "township", DABAN),
-    Login("tongwei_unit", "unit", unit=LIAISON_UNITS[TONGWEI]),
-    Login("dongxiang_unit", "unit", unit=LIAISON_UNITS[DONGXIANG]),
+    Login("admin", "", superuser=True, name="王立新"),
+    Login("province", "province", "620000000000", name="张文博"),
+    Login("dingxi", "city", "621100000000", name="李志刚"),
+    Login("linxia", "city", "622900000000", name="马海军"),
+    Login("tongwei", "county", TONGWEI + "000000", name="牛建华"),
+    Login("dongxiang", "county", DONGXIANG + "000000", name="汪学武"),
+    Login("tongwei_town", "township", MAYING, name="常晓燕"),
+    Login("dongxiang_town", "township", DABAN, name="马秀兰"),
+    Login("tongwei_unit", "unit", unit=LIAISON_UNITS[TONGWEI], name="李旭东"),
+    Login("dongxiang_unit", "unit", unit=LIAISON_UNITS[DONGXIANG], name="何志清"),
+    # The township governments link villages too; their liaisons act for them.
+    Login("tongwei_town_unit", "unit", unit=TOWNSHIP_UNITS[TONGWEI], name="魏亮"),
+    Login("dongxiang_town_unit", "unit", unit=TOWNSHIP_UNITS[DONGXIANG], name="唐海燕"),
 )
+COUNTY_LOGINS = {TONGWEI: "tongwei", DONGXIANG: "dongxiang"}
+
+
+def clerk_username(township: str) -> str:
+    """The login of the clerk who enters a township's visits: the demo township's own login, else
+    the county's login name and the township's three digits (tongwei_100)."""
+    for login in LOGINS:
+        if login.role == "township" and login.region == township:
+            return login.username
+    return f"{COUNTY_LOGINS[township[:6]]}_{township[6:9]}"
+
+
+def _clerks(households: list[Household]) -> list[Login]:
+    """A township clerk for every township with demo households but no printed login."""
+    printed = {login.region for login in LOGINS if login.role == "township"}
+    townships = sorted({h.village_id[:9] + "000" for h in households} - printed)
+    logins = []
+    for township in townships:
+        # Seeded by the township, so a clerk's name never depends on which other townships have households.
+        rng = _rng(f"clerk-{township}")
+        ethnicity = weighted(rng, ETHNICITIES[township[:6]])
+        name = names.full_name(rng, ethnicity, township[:6], rng.random() < 0.5, rng.randrange(1975, 2000))
+        logins.append(Login(clerk_username(township), "township", township, name=name))
+    return logins
 
 
 @dataclass
@@ -122,6 +155,11 @@ class Plan:
     pairings: list = field(default_factory=list)
     rank_limits: list = field(default_factory=list)
     unpaired: list = field(default_factory=list)  # poor households left unpaired on purpose
+    clerks: list = field(default_factory=list)  # Login of each other township's clerk
+
+    @property
+    def logins(self) -> list[Login]:
+        return [*LOGINS, *self.clerks]
 
 
 def _rng(stage: str) -> random.Random:
@@ -155,8 +193,10 @@ class IdNumbers:
                 return idcard.parse(number, today=REFERENCE)
 
 
-def build(villages: list[Region]) -> Plan:
-    """The whole demo for the villages (level=village rows) of the two counties, in code order."""
+def build(villages: list[Region], today: datetime.date) -> Plan:
+    """The whole demo for the villages (level=village rows) of the two counties, in code order,
+    dated back from `today` (the day of loading)."""
+    calendar = Calendar(today)
     plan = Plan(villages=len(villages))
     poor = _choose_poor(villages)
     plan.poor_villages = [v.code for v in poor]
@@ -172,10 +212,11 @@ def build(villages: list[Region]) -> Plan:
     }
     unit_of_village = _links(poor, households_by_village, eligible, plan)
     plan.links = [
-        VillageLink(unit=units[name], village_id=code, started_on=LINKED_SINCE)
+        VillageLink(unit=units[name], village_id=code, started_on=calendar.linked_since)
         for code, name in unit_of_village.items()
     ]
-    _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan)
+    _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan, calendar)
+    plan.clerks = _clerks(plan.households)
     plan.rank_limits = [
         RankLimit(county_id=county + "000000", rank=rank, max_households=total, max_poor=poor_, min_poor=floor)
         for county in COUNTIES
@@ -238,7 +279,7 @@ def _units_and_cadres(phones: set) -> tuple[dict, dict]:
             )
             for post, rank, category in staff_of(rng, spec)
         ]
-    # A few pairable cadres of linking units left in 2025; they keep only ended pairings.
+    # A few pairable cadres of linking units left in the last year; they keep only ended pairings.
     candidates = [
         cadre
         for spec in UNITS
@@ -607,8 +648,10 @@ def _links(poor: list[Region], households_by_village: dict, eligible: dict, plan
 # --- pairings -----------------------------------------------------------------------------------
 
 
-def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan: Plan) -> None:
+def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan: Plan,
+              calendar: Calendar) -> None:
     rng = _rng("pairings")
+    linked_since, adjusted_on = calendar.linked_since, calendar.adjusted_on
     # Poor households of each linking unit, in village and group order.
     poor_by_unit = {name: [] for name in cadres_by_unit}
     contacts_by_unit = {name: [] for name in cadres_by_unit}
@@ -638,12 +681,12 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
         for index, household in enumerate(households):
             cadre = cadres[index * len(cadres) // len(households)]
             current[id(household)] = Pairing(
-                cadre=cadre, household=household, role=Pairing.Role.RESPONSIBLE, started_on=LINKED_SINCE
+                cadre=cadre, household=household, role=Pairing.Role.RESPONSIBLE, started_on=linked_since
             )
             load[id(cadre)] = load.get(id(cadre), 0) + 1
     history = []
     handled = set()
-    # Cadres who left in 2025: their households went to the colleague now responsible.
+    # Cadres who left in the last year: their households went to the colleague now responsible.
     for name, cadres in cadres_by_unit.items():
         for leaver in cadres:
             if leaver.status == Cadre.Status.ACTIVE:
@@ -653,16 +696,16 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
                 continue
             start = rng.randrange(len(candidates))
             count = min(rng.randint(3, 5), len(candidates))
-            ended_on = datetime.date(2025, rng.choice((3, 6, 9)), 30)
+            ended_on = rng.choice(calendar.handover_days())
             reason = Pairing.EndReason.TRANSFER if leaver.status == Cadre.Status.TRANSFERRED else Pairing.EndReason.RETIREMENT
             for household in (candidates[(start + step) % len(candidates)] for step in range(count)):
                 handled.add(id(household))
                 history.append(
-                    Pairing(cadre=leaver, household=household, role=Pairing.Role.RESPONSIBLE, started_on=LINKED_SINCE,
+                    Pairing(cadre=leaver, household=household, role=Pairing.Role.RESPONSIBLE, started_on=linked_since,
                             ended_on=ended_on, end_reason=reason)
                 )
                 current[id(household)].started_on = ended_on
-    # Adjustments at the end of 2024 within the unit.
+    # Adjustments a year ago within the unit.
     paired = [h for h in linked_poor if id(h) in current and id(h) not in handled]
     for household in rng.sample(paired, ADJUSTED):
         successor = current[id(household)].cadre
@@ -671,9 +714,9 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
             continue
         history.append(
             Pairing(cadre=rng.choice(colleagues), household=household, role=Pairing.Role.RESPONSIBLE,
-                    started_on=LINKED_SINCE, ended_on=ADJUSTED_ON, end_reason=Pairing.EndReason.ADJUSTMENT)
+                    started_on=linked_since, ended_on=adjusted_on, end_reason=Pairing.EndReason.ADJUSTMENT)
         )
-        current[id(household)].started_on = ADJUSTED_ON
+        current[id(household)].started_on = adjusted_on
     # Contacts: ordinary households in linked villages, with the least loaded cadre of the unit.
     contacts = []
     limit = {rank: total for rank, (total, _poor, _floor) in RANK_LIMITS.items()}
@@ -686,7 +729,7 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
                 continue
             cadre = min(free, key=lambda c: load.get(id(c), 0))
             load[id(cadre)] = load.get(id(cadre), 0) + 1
-            contacts.append(Pairing(cadre=cadre, household=household, role=Pairing.Role.CONTACT, started_on=LINKED_SINCE))
+            contacts.append(Pairing(cadre=cadre, household=household, role=Pairing.Role.CONTACT, started_on=linked_since))
     order = {id(h): index for index, h in enumerate(plan.households)}
     plan.pairings = sorted(
         history + list(current.values()) + contacts,

@@ -1,8 +1,11 @@
 """Demo plans and households working away, loaded by `manage.py load_demo` after the roster.
 
-Deterministic (choices follow the ID numbers, never a clock or a random seed of
-its own) and idempotent: once any demo village plan exists, nothing is written.
+Deterministic for a given day of loading (choices follow the ID numbers, never a random seed of
+its own; the plans are for the year of that day) and idempotent: once any demo village plan
+exists, nothing is written.
 """
+
+import datetime
 
 from decimal import Decimal
 
@@ -15,9 +18,8 @@ from pairing.models import Pairing, VillageLink
 from plans import services
 from plans.models import VillagePlan
 
-from .build import DEMO_TOWNSHIPS, REFERENCE
+from .build import DEMO_TOWNSHIPS
 
-YEAR = REFERENCE.year
 COUNTIES = tuple(DEMO_TOWNSHIPS)
 INDUSTRIES = {
     "621121": ("马铃薯种植", "中药材种植", "草畜养殖"),
@@ -52,16 +54,16 @@ def _author(township: str) -> User:
 
 
 @transaction.atomic
-def load(say) -> None:
+def load(say, today: datetime.date) -> None:
     if VillagePlan.objects.filter(_in_counties("village__code")).exists():
         say("演示帮扶计划已存在，未写入。")
         return
     if not User.objects.filter(is_superuser=True).exists():
         return
-    villages = _village_plans()
-    households = _household_plans()
-    away = _working_away()
-    say(f"  村帮扶计划 {villages} 份、户帮扶计划 {households} 份（{YEAR} 年，部分有修改记录）；外出务工户 {away} 户")
+    villages = _village_plans(today.year)
+    households = _household_plans(today.year)
+    away = _working_away(today)
+    say(f"  村帮扶计划 {villages} 份、户帮扶计划 {households} 份（{today.year} 年，部分有修改记录）；外出务工户 {away} 户")
 
 
 def _linked_poor_villages():
@@ -72,7 +74,7 @@ def _linked_poor_villages():
     )
 
 
-def _village_plans() -> int:
+def _village_plans(year: int) -> int:
     demo_townships = tuple(DEMO_TOWNSHIPS.values())
     villages = list(_linked_poor_villages())
     chosen = [v for v in villages if v.code[:9] in {t[:9] for t in demo_townships}]
@@ -87,14 +89,14 @@ def _village_plans() -> int:
                     for name, funds in PROJECTS[index % 2: index % 2 + 2]]
         data = {"development_path": f"以{industry}为主导，稳定增收；完善基础设施，扶志扶智。",
                 "leading_industry": industry, "projects": projects}
-        services.save_village_plan(village=village, year=YEAR, data=data, by=author)
+        services.save_village_plan(village=village, year=year, data=data, by=author)
         if index % 3 == 0:  # a revision, so the history has something to show
             data = dict(data, projects=projects + [{"name": "村级光伏电站", "funds": "500000.00"}])
-            services.save_village_plan(village=village, year=YEAR, data=data, by=author, expected_version=1)
+            services.save_village_plan(village=village, year=year, data=data, by=author, expected_version=1)
     return len(chosen)
 
 
-def _household_plans() -> int:
+def _household_plans(year: int) -> int:
     count = 0
     for county, township in DEMO_TOWNSHIPS.items():
         author = _author(township)
@@ -116,16 +118,16 @@ def _household_plans() -> int:
                 "income_last_year": last_year,
                 "income_this_year": None,
             }
-            services.save_household_plan(household=household, year=YEAR, data=data, by=author)
+            services.save_household_plan(household=household, year=year, data=data, by=author)
             if index % 2 == 0 and last_year is not None:
                 data = dict(data, outcome="措施已落实，收入稳定增长。",
                             income_this_year=(last_year * Decimal("1.15")).quantize(Decimal("0.01")))
-                services.save_household_plan(household=household, year=YEAR, data=data, by=author, expected_version=1)
+                services.save_household_plan(household=household, year=year, data=data, by=author, expected_version=1)
             count += 1
     return count
 
 
-def _working_away() -> int:
+def _working_away(today: datetime.date) -> int:
     count = 0
     for township in DEMO_TOWNSHIPS.values():
         households = Household.objects.filter(village__code__startswith=township[:9]).order_by("head_id_number")
@@ -133,7 +135,7 @@ def _working_away() -> int:
             if index % WORKING_AWAY_EVERY:
                 continue
             place = WORK_PLACES[count % len(WORK_PLACES)]
-            since = REFERENCE.replace(year=REFERENCE.year - 1 - count % 3, month=3)
+            since = datetime.date(today.year - 1 - count % 3, 3, 1)
             Household.objects.filter(pk=household.pk).update(
                 working_away=True, working_away_place=place, working_away_since=since
             )

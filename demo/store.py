@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Q
 
@@ -9,7 +10,7 @@ from accounts.models import User
 from households.models import Household, Member, Region
 from pairing.models import Cadre, Pairing, RankLimit, Unit, VillageLink
 
-from .build import COUNTIES, LOGINS, PASSWORD, Login, Plan
+from .build import COUNTIES, PASSWORD, Login, Plan
 from .units import MARKER, UNITS
 
 BATCH = 2000
@@ -103,7 +104,7 @@ def write(plan: Plan) -> list["Account"]:
         unique_fields=["county", "rank"],
         update_fields=["max_households", "max_poor", "min_poor"],
     )
-    return ensure_logins()
+    return ensure_logins(plan.logins)
 
 
 @dataclass(frozen=True)
@@ -122,26 +123,34 @@ class Account:
 
 
 @transaction.atomic
-def ensure_logins() -> list[Account]:
-    """Create the demo logins that do not exist; existing accounts are left as they are."""
+def ensure_logins(logins: list[Login]) -> list[Account]:
+    """Create the demo logins that do not exist. Existing accounts are left as they are, except that
+    one with no name at all is given the demo person's (a demo loaded before logins had names)."""
     seats = {spec.name: spec.seat for spec in UNITS}
-    existing = {u.username: u for u in User.objects.filter(username__in=[login.username for login in LOGINS])
+    existing = {u.username: u for u in User.objects.filter(username__in=[login.username for login in logins])
                 .select_related("region", "unit")}
     accounts = []
-    for login in LOGINS:
+    hashed = None  # hashed once: some fifty clerks share the demo password, and each hash takes a while
+    for login in logins:
         user = existing.get(login.username)
         if user is not None:
+            if login.name and not (user.first_name or user.last_name):
+                user.first_name = login.name
+                user.save(update_fields=["first_name"])
             accounts.append(Account(login, user, created=False))
             continue
         user = User(
             username=login.username,
+            # Chinese names are written whole, surname first; get_full_name() then reads 常晓燕.
+            first_name=login.name,
             role=login.role,
             region_id=login.region,
             unit=Unit.objects.get(region_id=seats[login.unit], name=login.unit) if login.unit else None,
             is_staff=True,
             is_superuser=login.superuser,
         )
-        user.set_password(PASSWORD)
+        hashed = hashed or make_password(PASSWORD)
+        user.password = hashed
         user.save()
         accounts.append(Account(login, user, created=True))
     return accounts

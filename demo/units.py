@@ -100,6 +100,9 @@ UNITS = (
 
 # The county units of the two unit-liaison logins; each links villages of the login township.
 LIAISON_UNITS = {TONGWEI: "通渭县农业农村局", DONGXIANG: "东乡族自治县农业农村局"}
+# The governments of the two demo townships, which link villages of their own township; each has a
+# liaison login too, so that what is escalated to them has someone to act on it.
+TOWNSHIP_UNITS = {TONGWEI: "马营镇人民政府", DONGXIANG: "达板镇人民政府"}
 # The unit whose presence tells that the demo has been loaded.
 MARKER = UNITS[12]
 

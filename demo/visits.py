@@ -1,13 +1,15 @@
-"""A year (2025) of visits for the demo pairings, and the units' visits to their linked villages.
+"""A year of visits for the demo pairings up to yesterday, and the units' visits to their linked villages.
 
-Deterministic: the pairings are read in a fixed order (household ID, start date) and every choice
-comes from one seeded generator, so the same rows are written on every machine. Idempotent: nothing
-is written when the demo counties already have visits. Written with bulk_create in one transaction.
+Deterministic for a given day of loading: the pairings are read in a fixed order (household ID, start
+date) and every choice comes from seeded generators, the dates counting back from the day (dates.Calendar).
+Idempotent: nothing is written when the demo counties already have visits. Written with bulk_create in
+one transaction.
 
-The mix gives every worklist something to show as of 31 December 2025 (the demo's reference date
-less a day): most households are visited about monthly; some are behind the quota (2 visits); some
-were last visited in September (not visited in 90 days); some working-away households are mostly
-reached by phone or contact card.
+The mix gives every worklist something to show on the day of loading: most households are visited
+about monthly (the last time within 30 days); some are behind the quota (2 visits in the year); some
+had nothing in the last four months (not visited in 90 days); some working-away households are mostly
+reached by phone or contact card. Each record was entered by the clerk of its township (the demo
+township logins, or that township's clerk login), that evening or a few days later.
 """
 
 import datetime
@@ -15,15 +17,16 @@ import random
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import User
 from pairing.models import Cadre, Pairing, VillageLink
 from visits import tallies
-from visits.models import UnitVisit, Visit
+from visits.models import LockedMonth, UnitVisit, Visit
 
-from .build import COUNTIES, DEMO_TOWNSHIPS, SEED
+from .build import COUNTIES, SEED, clerk_username
+from .dates import SLOTS, Calendar
 
-YEAR = 2025
 BATCH = 2000
 DIARIES = (
     "了解春耕备耕情况，宣讲到户补贴政策。",
@@ -57,21 +60,22 @@ def _days_in_force(relation, first: datetime.date, last: datetime.date):
     return start, end
 
 
-def _household_visits(rng, pairing, clerk) -> list[Visit]:
+def _household_visits(rng, calendar: Calendar, pairing, clerk, locked) -> list[Visit]:
     habit = rng.random()
     phone_first = rng.random() < 0.12  # working away: reached by phone or contact card
-    months = list(range(1, 13))
+    # Slots of 30 days counted back from yesterday, the oldest first (0 = the last 30 days).
+    slots = list(range(SLOTS - 1, -1, -1))
     if habit < 0.12:
-        months = sorted(rng.sample(months, 2))  # behind the quota
+        slots = sorted(rng.sample(slots, 2), reverse=True)  # behind the quota
     elif habit < 0.22:
-        months = list(range(1, 10))  # nothing since September: not visited in 90 days
+        slots = slots[:-4]  # nothing in the last four months: not visited in 90 days
     elif habit < 0.30:
-        months = [2, 5, 8, 11]  # just the quota
-    first, last = _days_in_force(pairing, datetime.date(YEAR, 1, 1), datetime.date(YEAR, 12, 31))
+        slots = [10, 7, 4, 1]  # just the quota
+    first, last = _days_in_force(pairing, calendar.first_visit_day, calendar.yesterday)
     visits = []
-    for month in months:
-        day = datetime.date(YEAR, month, rng.randrange(1, 29))
-        if not first <= day <= last:
+    for slot in slots:
+        day = calendar.slot_day(rng, slot)
+        if not first <= day <= last or locked(pairing.household.village_id, day):
             continue
         if phone_first:
             mode = rng.choice((Visit.Mode.PHONE, Visit.Mode.PHONE, Visit.Mode.CONTACT_CARD, Visit.Mode.HOME))
@@ -86,12 +90,13 @@ def _household_visits(rng, pairing, clerk) -> list[Visit]:
     return visits
 
 
-def _unit_visits(rng, link, cadres, clerk) -> list[tuple[UnitVisit, list[int]]]:
-    first, last = _days_in_force(link, datetime.date(YEAR, 1, 1), datetime.date(YEAR, 12, 31))
+def _unit_visits(rng, calendar: Calendar, link, cadres, clerk, locked) -> list[tuple[UnitVisit, list[int]]]:
+    first, last = _days_in_force(link, calendar.first_visit_day, calendar.yesterday)
     if first > last or not cadres:
         return []
     span = (last - first).days + 1
     days = sorted({first + datetime.timedelta(days=rng.randrange(span)) for _ in range(rng.choice((3, 5, 7, 8, 9)))})
+    days = [day for day in days if not locked(link.village_id, day)]
     return [
         (UnitVisit(unit_id=link.unit_id, village_id=link.village_id, visited_on=day,
                    activities=rng.choice(VILLAGE_WORK), recorded_by=clerk),
@@ -100,26 +105,59 @@ def _unit_visits(rng, link, cadres, clerk) -> list[tuple[UnitVisit, list[int]]]:
     ]
 
 
+class _Locks:
+    """Months whose report was approved, per region: the demo writes no visit into them."""
+
+    def __init__(self):
+        self.months = set(LockedMonth.objects.values_list("region_id", "month"))
+
+    def __call__(self, village_code: str, day: datetime.date) -> bool:
+        if not self.months:
+            return False
+        month = day.replace(day=1)
+        regions = (village_code, village_code[:9] + "000", village_code[:6] + "000000",
+                   village_code[:4] + "00000000", village_code[:2] + "0000000000")
+        return any((region, month) in self.months for region in regions)
+
+
+def _clerks() -> dict[str, User]:
+    """Township (9 digits) -> the clerk login who enters its records (created by store.ensure_logins)."""
+    clerks = User.objects.filter(role=User.Role.TOWNSHIP).filter(_in_counties("region__code"))
+    return {user.region_id[:9]: user for user in clerks if user.username == clerk_username(user.region_id)}
+
+
+def _stamp(model, records, calendar: Calendar, rng) -> None:
+    """Give each saved record the moment its clerk entered it (bulk_create stamped the load time)."""
+    for record in records:
+        record.recorded_at = calendar.entered_at(rng, record.visited_on)
+    model.objects.bulk_update(records, ["recorded_at"], batch_size=500)
+
+
 @transaction.atomic
-def load(say=print) -> None:
+def load(say=print, today: datetime.date | None = None) -> None:
     if Visit.objects.filter(_in_counties("household__village__code")).exists():
         say("演示走访记录已存在，未写入。")
         return
+    calendar = Calendar(today or timezone.localdate())
     rng = random.Random(f"shuanglian-demo-{SEED}-visits")
-    logins = {u.region_id: u for u in User.objects.filter(region_id__in=DEMO_TOWNSHIPS.values())}
+    clerks = _clerks()
     admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-    townships = {code[:9]: logins.get(code) or admin for code in DEMO_TOWNSHIPS.values()}
+    locked = _Locks()
 
     def clerk_for(village_code: str):
-        # Township staff copy the diaries in their own township; elsewhere the records came in by admin.
-        return townships.get(village_code[:9], admin)
+        # Township staff copy the cadres' diaries; the admin only if a clerk login was removed.
+        return clerks.get(village_code[:9], admin)
 
     pairings = (
-        Pairing.objects.filter(_in_counties("household__village__code"), started_on__lte=datetime.date(YEAR, 12, 31))
+        Pairing.objects.filter(_in_counties("household__village__code"), started_on__lte=calendar.yesterday)
         .select_related("household")
         .order_by("household__head_id_number", "started_on", "cadre__name")
     )
-    visits = [v for p in pairings for v in _household_visits(rng, p, clerk_for(p.household.village_id))]
+    visits = [
+        visit
+        for pairing in pairings
+        for visit in _household_visits(rng, calendar, pairing, clerk_for(pairing.household.village_id), locked)
+    ]
     Visit.objects.bulk_create(visits, batch_size=BATCH)
 
     cadres_by_unit = {}
@@ -127,18 +165,27 @@ def load(say=print) -> None:
         cadres_by_unit.setdefault(unit_id, []).append(cadre_id)
     links = VillageLink.objects.filter(_in_counties("village__code")).select_related("unit").order_by(
         "village_id", "unit__name", "started_on")
-    planned = [pair for link in links for pair in _unit_visits(rng, link, cadres_by_unit.get(link.unit_id, []),
-                                                               clerk_for(link.village_id))]
+    planned = [
+        pair
+        for link in links
+        for pair in _unit_visits(rng, calendar, link, cadres_by_unit.get(link.unit_id, []), clerk_for(link.village_id),
+                                 locked)
+    ]
     saved = UnitVisit.objects.bulk_create([visit for visit, _ in planned], batch_size=BATCH)
     Through = UnitVisit.cadres.through
     Through.objects.bulk_create(
         [Through(unitvisit_id=visit.pk, cadre_id=cadre) for visit, (_, cadres) in zip(saved, planned) for cadre in cadres],
         batch_size=BATCH,
     )
+    # Entry times from a generator of their own, so that they never reshuffle the visits themselves.
+    entered = random.Random(f"shuanglian-demo-{SEED}-entered")
+    _stamp(Visit, visits, calendar, entered)
+    _stamp(UnitVisit, saved, calendar, entered)
     tallies.rebuild()  # bulk_create bypassed record_visit: the worklists' figures, recounted in one pass
     if connection.vendor == "postgresql":
         # Fresh statistics for every table the demo filled: without them the planner guesses a handful of rows
         # and the worklists' anti-joins can take minutes (inside load_demo's transaction, before autovacuum).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    say(f"  走访记录 {len(visits)} 条（{YEAR}年），单位联村走访 {len(saved)} 次")
+    say(f"  走访记录 {len(visits)} 条（{calendar.first_visit_day} 至 {calendar.yesterday}，"
+        f"由各乡镇录入员录入），单位联村走访 {len(saved)} 次")

@@ -5,12 +5,14 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.access import LEVEL_DIGITS
+from shuanglian.access import LEVEL_DIGITS, may_see_whole_ids
 from shuanglian.admin_scope import ScopedAdmin, ScopedInline
-from shuanglian.lib import idcard
+from shuanglian.admin_versions import VersionedAdminMixin, VersionedInlineMixin
+from shuanglian.lib import idcard, phone
+from shuanglian.lib.versions import VersionedModelForm
 
 from .choices import PovertyCause, Relation
-from .models import Household, Member, Region
+from .models import Household, Member, Region, RevealLog
 
 
 class RegionForm(forms.ModelForm):
@@ -62,7 +64,7 @@ class RegionAdmin(ScopedAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class MemberForm(forms.ModelForm):
+class MemberForm(VersionedModelForm):
     """Sex and birth date are read from the ID, which is validated and normalised here."""
 
     class Meta:
@@ -107,16 +109,52 @@ class MemberFormSet(forms.BaseInlineFormSet):
         return super().save_existing_objects(commit)
 
 
-class MemberInline(ScopedInline):
+class MaskedForLiaisons:
+    """Whole IDs and phones are for the roster-keeping offices (shuanglian.access.may_see_whole_ids);
+    anyone else (a unit liaison reading its villages' households) gets masked read-only values,
+    as on the pages. Those users may not change households, so no form loses a field it needs."""
+
+    whole_fields: dict[str, str] = {}  # field → the read-only method that shows it masked
+
+    def _masks(self, request) -> bool:
+        return not may_see_whole_ids(request.user)
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        return exclude + list(self.whole_fields) if self._masks(request) else exclude
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly + list(self.whole_fields.values()) if self._masks(request) else readonly
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self._masks(request):
+            fields = [self.whole_fields.get(name, name) for name in fields]
+            fields = list(dict.fromkeys(fields))  # a masked field declared and added once only
+        return fields
+
+    @admin.display(description=_("身份证号码"))
+    def masked_id(self, obj):
+        return idcard.mask(getattr(obj, "head_id_number", None) or getattr(obj, "id_number", ""))
+
+    @admin.display(description=_("联系电话"))
+    def masked_phone(self, obj):
+        return phone.mask(obj.phone)
+
+
+class MemberInline(MaskedForLiaisons, VersionedInlineMixin, ScopedInline):
+    whole_fields = {"id_number": "masked_id"}
     model = Member
     form = MemberForm
     formset = MemberFormSet
     fields = ["name", "id_number", "relation", "sex", "birth_date", "ethnicity", "education", "schooling",
-              "health", "disability", "labour", "has_medical_insurance", "has_pension_insurance"]
+              "health", "disability", "labour", "has_medical_insurance", "has_pension_insurance",
+              "version"]  # hidden; each member row is checked on its own
     readonly_fields = ["sex", "birth_date"]
 
 
-class HouseholdForm(forms.ModelForm):
+class HouseholdForm(VersionedModelForm):
     other_causes = forms.MultipleChoiceField(
         label=_("其他致贫原因"),
         choices=PovertyCause.choices,
@@ -142,7 +180,8 @@ def _member_count():
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedAdmin):
+class HouseholdAdmin(MaskedForLiaisons, VersionedAdminMixin, ScopedAdmin):
+    whole_fields = {"head_id_number": "masked_id", "phone": "masked_phone"}
     form = HouseholdForm
     inlines = [MemberInline]
     list_display = ["head_name", "masked_id", "village", "group", "category", "main_cause", "status", "size"]
@@ -171,7 +210,8 @@ class HouseholdAdmin(ScopedAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ScopedAdmin):
+class MemberAdmin(MaskedForLiaisons, VersionedAdminMixin, ScopedAdmin):
+    whole_fields = {"id_number": "masked_id"}
     form = MemberForm
     list_display = ["name", "masked_id", "relation", "sex", "birth_date", "household"]
     list_filter = ["relation", "sex", "health", "schooling", "disability", "labour", "has_medical_insurance"]
@@ -183,3 +223,29 @@ class MemberAdmin(ScopedAdmin):
     @admin.display(description=_("身份证号码"))
     def masked_id(self, member):
         return idcard.mask(member.id_number)
+
+
+@admin.register(RevealLog)
+class RevealLogAdmin(admin.ModelAdmin):
+    """Who saw which whole ID or phone (显示完整), for superusers to audit: never written here."""
+
+    list_display = ["at", "user", "subject", "object_type", "object_id", "field"]
+    list_filter = ["object_type", "field"]
+    search_fields = ["user__username", "subject"]
+    list_select_related = ["user"]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,8 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.lib import idcard
-from shuanglian.lib.forms import AmountField, AppForm, AppModelForm
+from shuanglian.lib import idcard, params
+from shuanglian.lib.forms import AmountField, AppForm, AppModelForm, BareLabels
+from shuanglian.lib.versions import VersionedModelForm
 from shuanglian.lib.widgets import with_all_option
 
 from . import floors
@@ -26,7 +27,7 @@ class HouseholdFilterForm(AppForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         villages = Region.objects.visible_to(user).villages()
-        region = self.data.get("region")
+        region = params.parse_code(self.data.get("region"))  # read before is_valid(): parse it here
         if region:
             villages = villages.within(region)
         self.fields["village"].queryset = villages
@@ -40,8 +41,9 @@ class HouseholdFilterForm(AppForm):
             queryset = queryset.search(data["q"])
         if data["village"]:
             queryset = queryset.filter(village=data["village"])
-        if data["region"] and data["region"].isdigit():
-            queryset = queryset.filter(village__code__startswith=data["region"])
+        region = params.parse_code(data["region"])
+        if region:
+            queryset = queryset.filter(village__code__startswith=region)
         if data["category"]:
             queryset = queryset.filter(category=data["category"])
         if data["cause"]:
@@ -55,8 +57,10 @@ class HouseholdFilterForm(AppForm):
         return queryset
 
 
-class HouseholdForm(AppModelForm):
-    """The household's profile; members are edited one by one, the head's ID identifies it."""
+class HouseholdForm(BareLabels, VersionedModelForm):
+    """The household's profile; members are edited one by one, the head's ID identifies it.
+
+    It carries the version it was opened on: a save over someone else's newer one is refused."""
 
     other_causes = forms.MultipleChoiceField(
         label=_("其他致贫原因"),
@@ -64,8 +68,6 @@ class HouseholdForm(AppModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    # Optimistic lock: the form remembers the version it was opened on.
-    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Household
@@ -89,8 +91,6 @@ class HouseholdForm(AppModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = Region.objects.visible_to(user).villages()
-        if not self.is_bound and self.instance.pk:
-            self.initial["version"] = self.instance.updated_at.isoformat()
 
     def clean_phone(self):
         phone = idcard.normalize(self.cleaned_data["phone"])
@@ -106,7 +106,4 @@ class HouseholdForm(AppModelForm):
             # Back home: where and since when no longer apply.
             cleaned["working_away_place"] = ""
             cleaned["working_away_since"] = None
-        version = cleaned.get("version")
-        if self.instance.pk and version and version != self.instance.updated_at:
-            raise forms.ValidationError(_("该户信息已被他人修改，请刷新页面后重新编辑。"), code="stale")
         return cleaned

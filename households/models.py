@@ -1,9 +1,13 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib import idcard
+from shuanglian.lib.codes import prefix_range_q
+from shuanglian.lib.versions import Versioned
 
 from .choices import (
     ETHNICITY_CHOICES,
@@ -127,7 +131,11 @@ class HouseholdQuerySet(models.QuerySet):
                 pairings__cadre__unit_id=user.unit_id, pairings__ended_on__isnull=True
             ).values("pk")
             return self.filter(Q(village_id__in=linked_villages) | Q(pk__in=paired))
-        return self.filter(region_q(user, "village__code"))
+        # The range beside the LIKE: the household list is ordered by village, and with the LIKE
+        # alone PostgreSQL walked household_village_status from the province's first village,
+        # filtering, until the township's rows came (issue 18). Visits and pairings scope through
+        # the LIKE alone: its small estimate is what starts their township pages from the households.
+        return self.filter(region_q(user, "village__code"), prefix_range_q("village_id", scope_prefix(user)))
 
     def poor(self):
         return self.filter(category__in=POOR_CATEGORIES)
@@ -149,7 +157,7 @@ class HouseholdQuerySet(models.QuerySet):
         return self.filter(by_name | Q(village__name__contains=text) if villages else by_name)
 
 
-class Household(models.Model):
+class Household(Versioned):
     """A household on the register, identified by its head's resident ID."""
 
     village = models.ForeignKey(
@@ -193,6 +201,9 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["village", "category"], name="household_village_category"),
             models.Index(fields=["village", "status"], name="household_village_status"),
+            # Township, county and city scopes are `village_id LIKE 'prefix%'`; under any collation but
+            # C only a pattern_ops index serves that (README, "Scopes and indexes").
+            models.Index(fields=["village"], name="household_village_like", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):
@@ -218,7 +229,7 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(household__in=Household.objects.visible_to(user))
 
 
-class Member(models.Model):
+class Member(Versioned):
     """A person in a household; the head is a member too, so size = member count."""
 
     household = models.ForeignKey(
@@ -275,3 +286,29 @@ class Member(models.Model):
         self.id_number = parsed.number
         self.sex = parsed.sex
         self.birth_date = parsed.birth_date
+
+
+class RevealLog(models.Model):
+    """One 显示完整: who saw which whole resident ID or phone, of whom, when (households.reveal).
+
+    The object is named by its model label and id, not a foreign key, so that households and
+    cadres (a higher app) share the log and a row outlives what it names; `subject` keeps the
+    name shown at the time."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_type = models.CharField(_("对象类型"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    subject = models.CharField(_("对象"), max_length=64)
+    field = models.CharField(_("查看的信息"), max_length=40)
+    at = models.DateTimeField(_("查看时间"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("完整信息查看记录")
+        verbose_name_plural = _("完整信息查看记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="reveallog_object")]
+
+    def __str__(self):
+        return f"{self.user} {self.subject} {self.field}"

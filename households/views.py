@@ -6,11 +6,15 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from shuanglian.access import LEVEL_DIGITS, can_write, require_roles, require_write
+from shuanglian.access import LEVEL_DIGITS, can_write, may_see_whole_ids, require_roles, require_whole_ids, require_write
+from shuanglian.lib import params
+from shuanglian.lib.versions import StaleVersion
 from shuanglian.lib.widgets import lookup_response
 
-from . import floors
+from . import floors, reveal
 from .choices import POOR_CATEGORIES
 from .forms import HouseholdFilterForm, HouseholdForm
 from .models import Household, Member, Region
@@ -21,7 +25,7 @@ REGION_ROLES = ("township", "county", "city", "province")
 def may_export_roster(user) -> bool:
     """The roster export carries whole resident IDs and phones, which every page masks: it is for
     the offices that keep the rosters, not for unit liaisons."""
-    return user.is_superuser or user.role in REGION_ROLES
+    return may_see_whole_ids(user)
 
 
 def get_household_for_user(user, pk) -> Household:
@@ -44,7 +48,7 @@ def household_list(request):
         # Aggregating queries drop Meta.ordering; pages need a stable order.
         .order_by("village_id", "group", "head_name", "pk")
     )
-    page = Paginator(households, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(households, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -59,18 +63,20 @@ def household_list(request):
 def household_lookup(request):
     """The household chooser's answers (name, member name, ID tail or village), within scope."""
     households = Household.objects.visible_to(request.user)
-    if request.GET.get("village", "").isdigit():
-        households = households.filter(village_id=request.GET["village"])
+    village = params.parse_code(request.GET.get("village"))
+    if village:
+        households = households.filter(village_id=village)
+    text = params.parse_text(request.GET.get("q"))
     households = (
-        households.search(request.GET.get("q", ""), villages=True)
+        households.search(text, villages=True)
         .select_related("village")
         .order_by("village_id", "group", "head_name", "pk")
     )
-    return lookup_response(households if request.GET.get("q", "").strip() else households.none())
+    return lookup_response(households if text else households.none())
 
 
 @login_required
-def household_detail(request, pk):
+def household_detail(request, pk, revealed=None):
     household = get_household_for_user(request.user, pk)
     pairings = household.pairings.select_related("cadre__unit").order_by("ended_on", "-started_on")
     members = list(household.members.all())
@@ -83,8 +89,19 @@ def household_detail(request, pk):
         "ancestors": household.village.ancestors(),
         "can_edit": can_write(request.user, Household),
         "can_pair": can_write(request.user, household.pairings.model),
+        "can_reveal": may_see_whole_ids(request.user),
+        "revealed": revealed or {},
     }
     return render(request, "households/household_detail.html", context)
+
+
+@require_whole_ids
+@require_POST
+@never_cache
+def household_reveal(request, pk):
+    """显示完整: the household page again, with the one whole value asked for (and logged)."""
+    household = get_household_for_user(request.user, pk)
+    return household_detail(request, pk, revealed=reveal.from_post(request, household, reveal.HOUSEHOLD_FIELDS))
 
 
 @require_write(Household)
@@ -92,9 +109,13 @@ def household_edit(request, pk):
     household = get_household_for_user(request.user, pk)
     form = HouseholdForm(request.POST or None, instance=household, user=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("已保存 %(name)s 的信息") % {"name": household})
-        return redirect("households:detail", pk=household.pk)
+        try:
+            form.save()
+        except StaleVersion as refusal:  # saved by someone else since the form's own check
+            form.add_error(None, refusal)
+        else:
+            messages.success(request, _("已保存 %(name)s 的信息") % {"name": household})
+            return redirect("households:detail", pk=household.pk)
     return render(request, "households/household_form.html", {"form": form, "household": household})
 
 

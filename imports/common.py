@@ -33,7 +33,7 @@ from households.choices import (
     Schooling,
 )
 from pairing.models import Cadre, Pairing
-from shuanglian.lib import idcard
+from shuanglian.lib import dates, idcard
 
 from .headers import ALIASES, LABELS, find_header
 from .reader import FileRefused, open_sheets, renamed_text_hint
@@ -109,6 +109,9 @@ class ImportResult:
     applied: bool = False
     created_household_ids: list = field(default_factory=list)
     noun: str = ""  # what one row is, for the summary: 干部, 联村关系, 结对关系
+    # People registered outside the uploader's scope (imports/households.py): for the county office's
+    # record only, never in as_report(), which the uploader reads.
+    register_attempts: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -315,9 +318,9 @@ def limited(text, length, errors, sheet, row, key):
 def parse_date(value, errors, sheet, row, key, *, required=True):
     """A date from a date cell or from text such as 2026-03-01, 2026/3/1, 2026.3.1 or 2026年3月1日."""
     if isinstance(value, datetime.datetime):
-        return value.date()
+        return _within_campaign(value.date(), errors, sheet, row, key)
     if isinstance(value, datetime.date):
-        return value
+        return _within_campaign(value, errors, sheet, row, key)
     text = clean_text(value, compact=True)
     if not text:
         if required:
@@ -326,11 +329,22 @@ def parse_date(value, errors, sheet, row, key, *, required=True):
     match = _DATE.match(text)
     if match:
         try:
-            return datetime.date(*(int(part) for part in match.groups()))
+            return _within_campaign(datetime.date(*(int(part) for part in match.groups())), errors, sheet, row, key)
         except ValueError:
             pass
     errors.add(sheet, row, key, text, _("不是有效的日期，请写成 2026-03-01 的形式"))
     return None
+
+
+def _within_campaign(day: datetime.date, errors, sheet, row, key):
+    """Pairing and link dates keep to the campaign: from the floor setting to today."""
+    try:
+        for check in dates.campaign_date_validators():
+            check(day)
+    except ValidationError as error:
+        errors.add(sheet, row, key, day.isoformat(), error.messages[0])
+        return None
+    return day
 
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\d{1,2}:\d{2}(?::\d{2})?)?$")

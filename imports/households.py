@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from households.choices import Relation
 from households.models import Household, Member
@@ -460,6 +461,29 @@ def describe_new(households: list[HouseholdRow]) -> list[str]:
         for hh in households[:MAX_ERRORS]]
 
 
+# The one answer for a person registered outside the user's scope, as head or member, in another
+# township or another county: anything more would let a township probe the province's register
+# (issue 11, item 6). The county office sees the attempt (imports.models.RegisterAttempt).
+FOREIGN_PERSON = gettext_noop("此身份证号不能由您登记，已提请县双联办核实")
+
+
+def _refuse_foreign(rows: list[HouseholdRow], foreign: dict, errors: Collector, result: ImportResult):
+    """Refuse each row naming a person registered outside the scope, once per row, in file order,
+    and note the attempt for the county office (result.register_attempts, never in the report)."""
+    if not foreign:
+        return
+    for hh in rows:
+        cells = [(hh.sheet, hh.row, hh.head_id, hh.values.get("head_name", ""))]
+        cells += [(p.sheet, p.row, p.id_number, p.values.get("name", "")) for p in hh.members]
+        done = set()
+        for sheet, row, id_number, name in cells:
+            if id_number in foreign and (sheet, row) not in done:
+                done.add((sheet, row))
+                errors.add(sheet, row, "id_number", id_number, _(FOREIGN_PERSON))
+                result.register_attempts.append(
+                    {"sheet": sheet, "row": row, "id_number": id_number, "name": name, "village": foreign[id_number]})
+
+
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
     """Compare with the database; write in bulk unless dry_run or any error. Call inside atomic()."""
     # Plain tuples, not model instances, throughout: a county re-import compares 50,000
@@ -470,11 +494,9 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     in_scope = visible.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE)
     for household in in_scope:
         existing[household[0]] = household[1:]
-    registered = Household.objects.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", flat=True)
-    outside = set(registered) - existing.keys()
-    for hh in rows:
-        if hh.head_id in outside:
-            errors.add(hh.sheet, hh.row, "id_number", hh.head_id, _("该户主已在您管辖范围以外登记为农户，不能在此导入"))
+    registered = Household.objects.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", "village_id")
+    # Everyone the file names who is registered outside the user's scope: ID → the village holding them.
+    foreign = {head: village for head, village in registered if head not in existing}
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
     # Members already in the database, in one query; only the differences are kept (a county
@@ -494,19 +516,20 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         diffs = [(n, before[n], v) for n, v in person.values.items() if not same(before[n], v)]
         if diffs:
             member_diffs[id_number] = (Member(pk=pk, **before), diffs)
-    households_of_moved = {pk: (head_id, head_name) for pk, head_id, head_name in Household.objects.filter(
-        pk__in=set(moved.values())).values_list("pk", "head_id_number", "head_name")} if moved else {}
+    households_of_moved = {pk: (head_id, head_name, village) for pk, head_id, head_name, village in Household.objects.filter(
+        pk__in=set(moved.values())).values_list("pk", "head_id_number", "head_name", "village_id")} if moved else {}
     elsewhere = {n: pk for n, pk in moved.items() if households_of_moved[pk][0] != people[n][0].head_id}
     visible_ids = set(visible.filter(pk__in=set(elsewhere.values())).values_list("pk", flat=True))
     for id_number, household_pk in elsewhere.items():
         hh, person = people[id_number]
         if household_pk in visible_ids:
-            head_id, head_name = households_of_moved[household_pk]
+            head_id, head_name, _village = households_of_moved[household_pk]
             message = _("此人已是%(head)s户的成员（户主身份证号 %(id)s），一人只能属于一户") % {
                 "head": head_name, "id": idcard.mask(head_id)}
+            errors.add(person.sheet, person.row, "id_number", id_number, message)
         else:
-            message = _("此人已登记在其他农户中（可能在您管辖范围以外），一人只能属于一户")
-        errors.add(person.sheet, person.row, "id_number", id_number, message)
+            foreign.setdefault(id_number, households_of_moved[household_pk][2])
+    _refuse_foreign(rows, foreign, errors, result)
 
     if errors.count:
         result.error_count = errors.count
@@ -588,10 +611,17 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
     del new_households
     insert_rows(Member, (person.new_member(ids[head]) for head, person in new_members), plain=PLAIN_MEMBER_FIELDS)
+    # bulk_update skips save(): move the versions on here, so an edit form opened before the import
+    # is refused rather than saved over it (shuanglian/lib/versions.py).
     if changed_households:
-        Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at"}), batch_size=500)
+        for household in changed_households:
+            household.version = F("version") + 1
+        Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at", "version"}),
+                                      batch_size=500)
     if changed_members:
-        Member.objects.bulk_update(changed_members, sorted(changed_m_fields), batch_size=500)
+        for member in changed_members:
+            member.version = F("version") + 1
+        Member.objects.bulk_update(changed_members, sorted(changed_m_fields | {"version"}), batch_size=500)
     result.applied = True
 
 

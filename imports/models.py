@@ -63,6 +63,14 @@ class ImportBatch(models.Model):
     )
     applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
     created_households = models.JSONField(_("新建农户ID"), default=list, blank=True)
+    # Who works on the batch now ("host:pid" of the worker or command, '' when nobody does) and
+    # since when it is queued or worked on: a batch whose process died, or that ran past the
+    # time limit, is reclaimed as failed (imports/reclaim.py).
+    worker = models.CharField(_("处理进程"), max_length=100, blank=True, editable=False)
+    running_since = models.DateTimeField(_("开始处理时间"), null=True, blank=True, editable=False)
+    # When the retention period's end dropped the file's content (it carries whole ID numbers);
+    # the batch and its report stay.
+    content_deleted_at = models.DateTimeField(_("文件删除时间"), null=True, blank=True, editable=False)
 
     objects = ImportBatchQuerySet.as_manager()
 
@@ -71,5 +79,66 @@ class ImportBatch(models.Model):
         verbose_name_plural = _("导入批次")
         ordering = ["-created_at", "-pk"]
 
+    @property
+    def content_deleted_after_days(self) -> int | None:
+        if self.content_deleted_at is None:
+            return None
+        return (self.content_deleted_at - self.created_at).days
+
     def __str__(self):
         return f"{self.filename}（{self.get_status_display()}）"
+
+
+class RegisterAttemptQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Offices above the township see the attempts made within their scope; townships and units never
+        (what the record says about the register outside the township is what it must not learn)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if user.role not in ("county", "city", "province") or not scope_prefix(user):
+            return self.none()
+        return self.filter(region_q(user, "scope_code"))
+
+
+class RegisterAttempt(models.Model):
+    """A household roster named a person already registered outside its uploader's scope.
+
+    The uploader is told only a neutral refusal (imports/households.py); the county office above
+    it sees this record: who, when, which file and row, and where the person is registered as far
+    as the office's own scope reaches. One record per batch and ID, however often it is checked.
+    """
+
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("导入批次"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    attempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    attempted_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    # The uploader's region prefix, which decides which offices see the record.
+    scope_code = models.CharField(_("范围代码"), max_length=12, blank=True)
+    filename = models.CharField(_("文件名"), max_length=255, blank=True)
+    sheet = models.CharField(_("工作表"), max_length=100, blank=True)
+    row = models.PositiveIntegerField(_("行号"))
+    id_number = models.CharField(_("身份证号码"), max_length=18)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    registered_village = models.ForeignKey(
+        "households.Region", verbose_name=_("已登记所在村"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = RegisterAttemptQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("跨范围登记尝试")
+        verbose_name_plural = _("跨范围登记尝试")
+        ordering = ["-attempted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "id_number"], name="register_attempt_once_per_batch"),
+        ]
+
+    def __str__(self):
+        return f"{self.attempted_by} {self.sheet}第{self.row}行"
+# A batch in one of these is waiting for a worker or being worked on.
+RUNNING = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.APPLYING)

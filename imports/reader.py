@@ -7,10 +7,10 @@ the row number as Excel shows it, so messages can point at the right line.
 
 A workbook is a zip archive; its central directory declares every member's
 uncompressed size, so a zip bomb or an oversized sheet is refused from those
-numbers before a single byte is inflated.
+numbers before a single byte is inflated. What passes is parsed in a child process under a
+memory and CPU limit (`imports/sandbox.py`), so that no file can take the worker down.
 """
 
-import csv
 import io
 import zipfile
 from dataclasses import dataclass, field
@@ -31,6 +31,11 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 class FileRefused(Exception):
     """The file as a whole cannot be read; the message is for the user."""
+
+
+class FileUnreadable(FileRefused):
+    """The reader itself refused the file (a limit, a hostile or broken part) or did not
+    finish it (out of memory, out of time): the batch failed rather than found errors."""
 
 
 @dataclass
@@ -99,82 +104,16 @@ def sniff(data: bytes) -> str:
     return "csv"
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise FileRefused(_("无法识别 CSV 文件的文字编码（应为 UTF-8 或 GBK/GB18030）")) from None
-
-
-def _xlsx_sheets(data: bytes) -> list[Sheet]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on malformed parts
-        raise FileRefused(_("文件已损坏，无法作为 Excel 工作簿打开")) from None
-
-    def rows(ws):
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield number, list(values)
-
-    return [Sheet(ws.title, rows(ws)) for ws in book.worksheets if ws.sheet_state == "visible"]
-
-
-def _calamine_sheets(data: bytes, kind: str) -> list[Sheet]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception:
-        raise FileRefused(_("文件已损坏或已加密，无法作为 Excel 工作簿打开")) from None
-
-    def rows(name):
-        sheet = book.get_sheet_by_name(name)
-        start = sheet.start or (0, 0)
-        numbered = enumerate(sheet.iter_rows(), start=start[0] + 1)
-        if start[1]:
-            pad = [None] * start[1]
-            for number, values in numbered:
-                yield number, pad + [None if v == "" else v for v in values]
-        else:  # the usual sheet, starting at A1
-            for number, values in numbered:
-                yield number, [None if v == "" else v for v in values]
-
-    return [
-        Sheet(meta.name, rows(meta.name), kind)
-        for meta in book.sheets_metadata
-        if str(meta.visible).endswith("Visible") and "WorkSheet" in str(meta.typ)
-    ]
-
-
-def _csv_sheets(data: bytes, name: str) -> list[Sheet]:
-    text = decode_text(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-
-    def rows():
-        for number, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-            yield number, [v if v != "" else None for v in values]
-
-    return [Sheet(name, rows(), "csv")]
-
-
 def open_sheets(data: bytes, *, filename: str = "", xlsx_engine: str = "calamine") -> list[Sheet]:
-    """The visible sheets of a roster file; raises FileRefused for what cannot be read."""
+    """The visible sheets of a roster file; raises FileRefused for what cannot be read.
+
+    The bytes are judged here; the parsing runs in a child process with limits
+    (`imports.sandbox`), whose rows the sheets' iterators fetch as they go."""
+    from .sandbox import Reading
+
     kind = sniff(data)
-    if kind == "xlsx":
-        return _calamine_sheets(data, kind) if xlsx_engine == "calamine" else _xlsx_sheets(data)
-    if kind == "xls":
-        return _calamine_sheets(data, kind)
-    stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "CSV"
-    return _csv_sheets(data, stem)
+    name = filename.rsplit("/", 1)[-1]
+    reading = Reading(data, kind=kind, engine=xlsx_engine, filename=name or _("上传的文件"))
+    stem = name.rsplit(".", 1)[0] or "CSV"
+    return [Sheet(sheet or stem, reading.rows(index), read_as)
+            for index, (sheet, read_as) in enumerate(reading.sheets)]

@@ -1,8 +1,9 @@
 """Import operations: record a batch, check it, apply it. Each writes its own batch row."""
 
 import hashlib
+import os
+import socket
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,9 +11,9 @@ from households.models import Household
 from pairing.models import Cadre, Pairing, VillageLink
 from shuanglian.access import can_write, is_unit_liaison, scope_prefix
 
-from . import cadres, households, links, pairings
+from . import attempts, cadres, households, links, pairings
 from .models import ImportBatch
-from .reader import FileRefused
+from .reader import FileRefused, FileUnreadable
 
 
 class NotAllowed(Exception):
@@ -54,7 +55,41 @@ def create_batch(*, data: bytes, filename: str, kind: str, user) -> ImportBatch:
         content=data,
         created_by=user,
         scope_code=scope_prefix(user) or "",
+        running_since=timezone.now(),
     )
+
+
+def worker_name() -> str:
+    """This process, as recorded on the batch it works on: reclaim tells a dead one by it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim(batch: ImportBatch, *, statuses, status, **fields) -> bool:
+    """Take the batch for this process if it is in one of `statuses` and nobody works on it:
+    one conditional UPDATE, so two workers (or a job delivered twice) never both run it."""
+    values = {"status": status, "worker": worker_name(), "running_since": timezone.now(), **fields}
+    if not ImportBatch.objects.filter(pk=batch.pk, status__in=statuses, worker="").update(**values):
+        return False
+    for name, value in values.items():
+        setattr(batch, name, value)
+    return True
+
+
+def _finish(batch: ImportBatch, fields: list[str], *, even_if_reclaimed=False) -> bool:
+    """Write the outcome and let go of the batch, if it is still ours. A batch reclaimed meanwhile
+    (past the time limit) keeps its 失败, unless rows were written: the record must say so."""
+    values = {name: getattr(batch, name) for name in fields}
+    values["worker"] = ""
+    mine = ImportBatch.objects.filter(pk=batch.pk, worker=batch.worker)
+    written = mine.update(**values) or (even_if_reclaimed and ImportBatch.objects.filter(pk=batch.pk).update(**values))
+    batch.worker = ""
+    return bool(written)
+
+
+def _fail(batch: ImportBatch, message: str):
+    ImportBatch.objects.filter(pk=batch.pk, worker=batch.worker).update(
+        status=ImportBatch.Status.FAILED, message=message, worker="")
+    batch.status, batch.message, batch.worker = ImportBatch.Status.FAILED, message, ""
 
 
 def _progress(batch):
@@ -70,10 +105,14 @@ def _run(batch: ImportBatch, *, user, dry_run: bool):
         result = importer(bytes(batch.content), user=user, filename=batch.filename, dry_run=dry_run,
                           progress=_progress(batch))
     except FileRefused as error:
-        batch.status = ImportBatch.Status.REFUSED
+        # The reader's own refusals (a limit, a hostile part, out of memory or time) fail the
+        # batch; the file's content (no header, not a spreadsheet) is an error the user fixes.
+        unreadable = isinstance(error, FileUnreadable)
+        batch.status = ImportBatch.Status.FAILED if unreadable else ImportBatch.Status.REFUSED
         batch.message = str(error)
         batch.report = {}
         return None
+    attempts.record(result, user=user, filename=batch.filename, batch=batch)
     batch.report = result.as_report()
     batch.rows_read = result.rows
     batch.message = result.summary() if result.ok else _("共 %(n)d 处错误，未写入任何数据") % {"n": result.error_count}
@@ -81,37 +120,55 @@ def _run(batch: ImportBatch, *, user, dry_run: bool):
 
 
 def check_batch(*, batch: ImportBatch):
-    """Read and compare the whole file without writing: the preview."""
+    """Read and compare the whole file without writing: the preview. A batch that is not
+    queued (checked already, taken by another worker, or reclaimed) is left alone."""
     _require(batch.created_by, batch.kind)
-    batch.status = ImportBatch.Status.CHECKING
-    batch.save(update_fields=["status"])
-    result = _run(batch, user=batch.created_by, dry_run=True)
+    if not _claim(batch, statuses=[ImportBatch.Status.QUEUED], status=ImportBatch.Status.CHECKING):
+        return None
+    try:
+        result = _run(batch, user=batch.created_by, dry_run=True)
+    except Exception:
+        _fail(batch, _("检查时发生内部错误（已记入日志）；可点击“重新检查”再试，仍不行请联系管理员"))
+        raise
     if result is not None:
         batch.status = ImportBatch.Status.CHECKED if result.ok else ImportBatch.Status.REFUSED
     batch.checked_at = timezone.now()
-    batch.save(update_fields=["status", "message", "report", "rows_read", "checked_at"])
+    _finish(batch, ["status", "message", "report", "rows_read", "checked_at"])
     return result
 
 
 def apply_batch(*, batch: ImportBatch, user):
     """Check again (the database may have changed since the preview) and write everything or nothing."""
     _require(user, batch.kind)
-    with transaction.atomic():
-        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status not in (ImportBatch.Status.CHECKED, ImportBatch.Status.APPLYING):
-            raise NotAllowed(_("该批次当前状态为“%(status)s”，不能导入") % {"status": locked.get_status_display()})
-    batch.status = ImportBatch.Status.APPLYING
-    batch.confirmed_by = user
-    batch.save(update_fields=["status", "confirmed_by"])
-    result = _run(batch, user=user, dry_run=False)
+    if not _claim(batch, statuses=[ImportBatch.Status.CHECKED, ImportBatch.Status.APPLYING],
+                  status=ImportBatch.Status.APPLYING, confirmed_by=user):
+        current = ImportBatch.objects.get(pk=batch.pk)
+        raise NotAllowed(_("该批次当前状态为“%(status)s”，不能导入") % {"status": current.get_status_display()})
+    try:
+        result = _run(batch, user=user, dry_run=False)
+    except Exception:
+        _fail(batch, _("导入时发生内部错误（已记入日志），导入未完成；可点击“重新检查”再试，仍不行请联系管理员"))
+        raise
     if result is not None and result.applied:
         batch.status = ImportBatch.Status.DONE
         batch.applied_at = timezone.now()
         batch.created_households = result.created_household_ids
     elif result is not None:
         batch.status = ImportBatch.Status.REFUSED
-    batch.save(update_fields=["status", "message", "report", "rows_read", "applied_at", "created_households"])
+    _finish(batch, ["status", "message", "report", "rows_read", "applied_at", "created_households"],
+            even_if_reclaimed=result is not None and result.applied)
     return result
+
+
+def retry_batch(*, batch: ImportBatch, user) -> bool:
+    """Queue a failed batch for a new check; False when it is not failed (a second press) and
+    nothing is done. The caller enqueues the check."""
+    _require(user, batch.kind)
+    if batch.content_deleted_at is not None:
+        raise NotAllowed(_("上传的文件已在保留期满后删除，不能重试；请重新上传"))
+    return bool(ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED, worker="").update(
+        status=ImportBatch.Status.QUEUED, message="", report={}, rows_read=0, checked_at=None,
+        running_since=timezone.now()))
 
 
 def run_import(*, data: bytes, filename: str, kind: str, user, dry_run: bool):
@@ -119,16 +176,25 @@ def run_import(*, data: bytes, filename: str, kind: str, user, dry_run: bool):
     _require(user, kind)
     importer, _model = IMPORTERS[kind]
     if dry_run:
-        return None, importer(data, user=user, filename=filename, dry_run=True)
+        result = importer(data, user=user, filename=filename, dry_run=True)
+        attempts.record(result, user=user, filename=filename)
+        return None, result
     batch = create_batch(data=data, filename=filename, kind=kind, user=user)
-    batch.confirmed_by = user
-    result = _run(batch, user=user, dry_run=False)
+    # Claimed by this process, so that a command killed half-way leaves a batch reclaim can end.
+    _claim(batch, statuses=[ImportBatch.Status.QUEUED], status=ImportBatch.Status.APPLYING, confirmed_by=user)
+    try:
+        result = _run(batch, user=user, dry_run=False)
+    except Exception:
+        _fail(batch, _("导入时发生内部错误，导入未完成"))
+        raise
+    fields = ["status", "message", "report", "rows_read", "applied_at", "created_households"]
     if result is None:
-        batch.save()
-        raise FileRefused(batch.message)
+        _finish(batch, fields)
+        refusal = FileUnreadable if batch.status == ImportBatch.Status.FAILED else FileRefused
+        raise refusal(batch.message)
     batch.status = ImportBatch.Status.DONE if result.applied else ImportBatch.Status.REFUSED
     if result.applied:
         batch.applied_at = timezone.now()
         batch.created_households = result.created_household_ids
-    batch.save()
+    _finish(batch, fields, even_if_reclaimed=result.applied)
     return batch, result

@@ -8,6 +8,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.batch_detail, name="detail"),
     path("imports/<int:pk>/status/", views.batch_status, name="status"),
     path("imports/<int:pk>/confirm/", views.batch_confirm, name="confirm"),
+    path("imports/<int:pk>/retry/", views.batch_retry, name="retry"),
     path("imports/<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
     path("imports/template/<str:kind>.xlsx", views.template, name="template"),
     path("imports/export/households.xlsx", views.export_households, name="export_households"),

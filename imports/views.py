@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,12 +17,10 @@ from households.models import Household
 from households.views import may_export_roster
 from shuanglian.lib.excel import XLSX
 
-from . import services, tasks, workbooks
+from . import attempts, services, tasks, workbooks
 from .forms import UploadForm
-from .models import ImportBatch
+from .models import RUNNING, ImportBatch
 from .reader import FileRefused
-
-RUNNING = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.APPLYING)
 
 
 def require_importer(view):
@@ -65,7 +64,8 @@ def batch_list(request):
     batches = (ImportBatch.objects.visible_to(request.user).filter(kind__in=kinds)
                .select_related("created_by").defer("content")[:30])
     templates = [(kind, ImportBatch.Kind(kind).label) for kind in kinds]
-    return render(request, "imports/batch_list.html", {"form": form, "batches": batches, "templates": templates})
+    context = {"form": form, "batches": batches, "templates": templates, "attempts": attempts.for_office(request.user)}
+    return render(request, "imports/batch_list.html", context)
 
 
 @require_importer
@@ -99,11 +99,40 @@ def batch_status(request, pk):
 @require_POST
 def batch_confirm(request, pk):
     batch = get_batch_for_user(request.user, pk)
-    if batch.status != ImportBatch.Status.CHECKED:
-        messages.error(request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
+    if batch.content_deleted_at is not None:
+        messages.error(request, _("上传的文件已在保留期满后删除，不能导入；请重新上传"))
         return redirect("imports:detail", pk=batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.APPLYING, confirmed_by=request.user)
-    tasks.apply_batch.enqueue(batch.pk, request.user.pk)
+    # Only the press whose conditional UPDATE moves the batch out of 待确认 queues it: two presses
+    # at once cannot both pass a check made before the write.
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKED).update(
+        status=ImportBatch.Status.APPLYING, confirmed_by=request.user, running_since=timezone.now()
+    )
+    if claimed:
+        tasks.apply_batch.enqueue(batch.pk, request.user.pk)
+        messages.success(request, _("已确认，正在后台导入"))
+        return redirect("imports:detail", pk=batch.pk)
+    batch.refresh_from_db(fields=["status", "confirmed_by"])
+    if batch.confirmed_by_id:
+        # The second press of a double click (or a second tab): the first one's import is under way or done.
+        messages.info(request, _("该批次已确认，未重复导入，当前状态为“%(status)s”") % {
+            "status": batch.get_status_display()})
+    else:
+        messages.error(request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
+    return redirect("imports:detail", pk=batch.pk)
+
+
+@require_importer
+@require_POST
+def batch_retry(request, pk):
+    """A failed batch (its worker died, it ran too long, the reader gave up) is checked again."""
+    batch = get_batch_for_user(request.user, pk)
+    try:
+        queued = services.retry_batch(batch=batch, user=request.user)
+    except services.NotAllowed as error:
+        messages.error(request, str(error))
+        return redirect("imports:detail", pk=batch.pk)
+    if queued:
+        tasks.check_batch.enqueue(batch.pk)
     return redirect("imports:detail", pk=batch.pk)
 
 
@@ -111,7 +140,7 @@ def batch_confirm(request, pk):
 def batch_errors(request, pk):
     batch = get_batch_for_user(request.user, pk)
     errors = (batch.report or {}).get("errors") or []
-    if not errors:
+    if not errors or batch.content_deleted_at is not None:
         raise Http404
     try:
         content = workbooks.error_workbook_bytes(bytes(batch.content), batch.filename, errors, batch.kind)

@@ -5,17 +5,14 @@ column names, so an exported file imports back unchanged.
 """
 
 import datetime
-import io
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from households.models import Member, Region
-from shuanglian.lib.excel import safe_cell_value
+from shuanglian.lib import excel
 
 from .headers import LABELS, find_header
 from .common import VOCABULARIES
@@ -85,23 +82,17 @@ GREY = Font(italic=True, color="808080")
 BAD = PatternFill("solid", fgColor="FFC7CE")
 
 
-def _bytes(book) -> bytes:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def template_bytes(kind: str) -> bytes:
     """A blank roster: text-formatted ID columns, drop-downs for the vocabularies, a note per column, an example row."""
-    book = Workbook()
+    book = excel.new_workbook(write_only=False)
     options = book.create_sheet("选项")
     options.sheet_state = "hidden"  # the importer ignores hidden sheets
     ranges = {}
     for column, (key, values) in enumerate(VOCABULARIES.items(), start=1):
         letter = get_column_letter(column)
-        options.cell(1, column, LABELS[key])
+        excel.put(options, 1, column, LABELS[key])
         for row, value in enumerate(values, start=2):
-            options.cell(row, column, value)
+            excel.put(options, row, column, value)
         ranges[key] = f"选项!${letter}$2:${letter}${len(values) + 1}"
     ranges["medical"] = ranges["pension"] = '"是,否"'
     for position, (title, columns, example) in enumerate(TEMPLATE_SHEETS[kind]):
@@ -110,8 +101,8 @@ def template_bytes(kind: str) -> bytes:
             sheet.title = title
         else:
             sheet = book.create_sheet(title, position)
-        sheet.append(["序号"] + [LABELS[key] for key in columns])
-        sheet.append(["示例"] + [example.get(key) for key in columns])
+        excel.append(sheet, ["序号"] + [LABELS[key] for key in columns])
+        excel.append(sheet, ["示例"] + [example.get(key) for key in columns])
         for index, key in enumerate(columns, start=2):
             letter = get_column_letter(index)
             header = sheet.cell(1, index)
@@ -139,7 +130,7 @@ def template_bytes(kind: str) -> bytes:
                     sheet.cell(row, index).number_format = "yyyy-mm-dd"
         sheet.cell(1, 1).comment = Comment("“示例”行导入时会被跳过，可以删除", "双联系统")
         sheet.freeze_panes = "A2"
-    return _bytes(book)
+    return excel.workbook_bytes_of(book)
 
 
 def error_workbook_bytes(data: bytes, filename: str, errors: list[dict], kind: str = "households") -> bytes:
@@ -147,7 +138,7 @@ def error_workbook_bytes(data: bytes, filename: str, errors: list[dict], kind: s
     by_sheet = {}
     for error in errors:
         by_sheet.setdefault(error["sheet"], {}).setdefault(error["row"], []).append(error)
-    book = Workbook(write_only=True)
+    book = excel.new_workbook()
     for sheet in open_sheets(data, filename=filename):
         if sheet.name not in by_sheet:
             continue
@@ -159,45 +150,29 @@ def error_workbook_bytes(data: bytes, filename: str, errors: list[dict], kind: s
         header_row, mapping = header
         label_to_index = {LABELS[key]: index for key, index in mapping.items()}
         width = max(mapping.values()) + 1
-        out.append([f"{filename} 中有错误的行；红色为有问题的单元格。改正原文件后重新上传。"])
-        title = [WriteOnlyCell(out, value="原行号")]
-        title[0].font = BOLD
-        title.append(WriteOnlyCell(out, value="错误说明"))
-        title[1].font = BOLD
-        out.append(title + [None] * width)
+        # The file name is the uploader's text (`=1+1 roster.xlsx`): it goes through the writer too.
+        excel.append(out, [f"{filename} 中有错误的行；红色为有问题的单元格。改正原文件后重新上传。"])
+        excel.append(out, [excel.cell(out, "原行号", bold=True), excel.cell(out, "错误说明", bold=True)] + [None] * width)
         if 0 in rows_errors:
-            out.append([header_row, "；".join(e["message"] for e in rows_errors[0])])
+            excel.append(out, [header_row, "；".join(e["message"] for e in rows_errors[0])])
         for number, cells in sheet.rows:
             if number not in rows_errors:
                 continue
             found = rows_errors[number]
             bad_columns = {label_to_index.get(e["column"]) for e in found}
-            row = [WriteOnlyCell(out, value=number), WriteOnlyCell(out, value="；".join(e["message"] for e in found))]
+            row = [number, "；".join(e["message"] for e in found)]
             for index, value in enumerate(list(cells) + [None] * (width - len(cells))):
-                cell = WriteOnlyCell(out, value=safe_cell_value(value))
-                if isinstance(value, str):
-                    cell.number_format = "@"
-                if index in bad_columns:
-                    cell.fill = BAD
-                row.append(cell)
-            out.append(row)
+                row.append(excel.cell(out, value, text=True, fill=BAD if index in bad_columns else None))
+            excel.append(out, row)
     if not book.worksheets:
-        book.create_sheet("错误").append(["没有错误"])
-    return _bytes(book)
+        excel.append(book.create_sheet("错误"), ["没有错误"])
+    return excel.workbook_bytes_of(book)
 
 
 def _row(sheet, values: dict, columns: list[str]) -> list:
     """One exported row: IDs and phones as text-formatted cells (so that Excel keeps them text when
     someone edits them), every other value plain: a styled cell per value cost most of the export."""
-    row = []
-    for key in columns:
-        value = safe_cell_value(values[key])
-        if key in ID_COLUMNS and isinstance(value, str):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = "@"
-            value = cell
-        row.append(value)
-    return row
+    return [excel.cell(sheet, values[key], text=True) if key in ID_COLUMNS else values[key] for key in columns]
 
 
 def export_households_bytes(households) -> bytes:
@@ -207,11 +182,11 @@ def export_households_bytes(households) -> bytes:
     wanted = codes | {c[:9] + "000" for c in codes} | {c[:6] + "000000" for c in codes}
     names = dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
     sizes = {}
-    book = Workbook(write_only=True)
+    book = excel.new_workbook()
     sheet = book.create_sheet("农户")
-    sheet.append([_header(sheet, LABELS[key]) for key in HOUSEHOLD_COLUMNS])
+    excel.append(sheet, [excel.cell(sheet, LABELS[key], bold=True) for key in HOUSEHOLD_COLUMNS])
     members_sheet = book.create_sheet("家庭成员")
-    members_sheet.append([_header(members_sheet, LABELS[key]) for key in MEMBER_COLUMNS])
+    excel.append(members_sheet, [excel.cell(members_sheet, LABELS[key], bold=True) for key in MEMBER_COLUMNS])
     from django.db.models import Count
 
     for household in households.annotate(member_count=Count("members")).iterator(chunk_size=2000):
@@ -226,7 +201,7 @@ def export_households_bytes(households) -> bytes:
             "income": float(household.income_per_head) if household.income_per_head is not None else None,
             "housing": household.housing, "status": household.status,
         }
-        sheet.append(_row(sheet, values, HOUSEHOLD_COLUMNS))
+        excel.append(sheet, _row(sheet, values, HOUSEHOLD_COLUMNS))
     members = Member.objects.filter(household__in=households.values("pk")).order_by("household_id", "birth_date", "pk")
     for member in members.iterator(chunk_size=5000):
         values = {
@@ -236,11 +211,5 @@ def export_households_bytes(households) -> bytes:
             "labour": member.labour, "medical": "是" if member.has_medical_insurance else "否",
             "pension": "是" if member.has_pension_insurance else "否",
         }
-        members_sheet.append(_row(members_sheet, values, MEMBER_COLUMNS))
-    return _bytes(book)
-
-
-def _header(sheet, text):
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.font = BOLD
-    return cell
+        excel.append(members_sheet, _row(members_sheet, values, MEMBER_COLUMNS))
+    return excel.workbook_bytes_of(book)

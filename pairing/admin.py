@@ -1,10 +1,9 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
-from import_export.formats.base_formats import XLSX
 
-from shuanglian.admin_scope import ScopedAdmin
+from shuanglian.admin_scope import ScopedAdmin, ScopedExportMixin
+from shuanglian.admin_versions import VersionedAdminMixin
 from shuanglian.lib import phone
 
 from .models import Cadre, CountyRules, Pairing, PairingException, RankLimit, Unit, VillageLink
@@ -28,7 +27,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Unit)
-class UnitAdmin(ScopedAdmin):
+class UnitAdmin(VersionedAdminMixin, ScopedAdmin):
     list_display = ["name", "level", "kind", "region"]
     list_filter = ["level", "kind"]
     search_fields = ["name"]
@@ -37,11 +36,8 @@ class UnitAdmin(ScopedAdmin):
 
 
 @admin.register(Cadre)
-class CadreAdmin(ExportMixin, ScopedAdmin):
-    # 导出 on the list writes the cadres the list shows (its scope, search and filters) to .xlsx.
+class CadreAdmin(VersionedAdminMixin, ScopedExportMixin, ScopedAdmin):
     resource_classes = [CadreResource]
-    formats = [XLSX]
-    skip_export_form = True
     list_display = ["name", "unit", "post", "rank", "category", "masked_phone", "status"]
     list_filter = ["rank", "category", "status"]
     search_fields = ["name", "phone", "unit__name"]

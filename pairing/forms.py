@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
+from shuanglian.lib import dates
 from shuanglian.lib.forms import AppForm
 from shuanglian.lib.widgets import HtmlDateInput, with_all_option
 
@@ -29,7 +30,7 @@ class CadreFilterForm(AppForm):
 class PairForm(AppForm):
     cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
     role = forms.ChoiceField(label=_("联系类型"), choices=Pairing.Role.choices)
-    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput)
+    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +41,7 @@ class PairForm(AppForm):
 
 class ProposalForm(AppForm):
     region = forms.ModelChoiceField(label=_("范围（乡镇或村）"), queryset=Region.objects.none())
-    started_on = forms.DateField(label=_("结对日期"), widget=HtmlDateInput)
+    started_on = forms.DateField(label=_("结对日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +54,7 @@ class HandoverForm(AppForm):
     new_status = forms.ChoiceField(
         label=_("离岗原因"), choices=[(Cadre.Status.TRANSFERRED, _("调离")), (Cadre.Status.RETIRED, _("退休"))]
     )
-    effective_on = forms.DateField(label=_("交接日期"), widget=HtmlDateInput)
+    effective_on = forms.DateField(label=_("交接日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,7 +69,7 @@ class PairHouseholdsForm(AppForm):
     )
     cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
     role = forms.ChoiceField(label=_("联系类型"), choices=Pairing.Role.choices)
-    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput)
+    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
 
     def __init__(self, *args, households, cadres, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Household, Region
 from shuanglian.access import is_unit_liaison, region_q
 from shuanglian.lib import idcard
+from shuanglian.lib.versions import Versioned
 
 
 def household_scope_q(user, field: str) -> Q:
@@ -25,11 +26,14 @@ class UnitQuerySet(models.QuerySet):
         """Units seated in the user's region or linking a village there."""
         if is_unit_liaison(user):
             return self.filter(pk=user.unit_id)
-        linking = VillageLink.objects.open().filter(region_q(user, "village__code")).values("unit_id")
-        return self.filter(region_q(user, "region__code") | Q(pk__in=linking))
+        linking = VillageLink.objects.open().filter(region_q(user, "village__code")).order_by().values("unit_id")
+        # One id set as a UNION, not `seat OR linking`: each arm is served by its own index, while
+        # an OR of the two made PostgreSQL read every unit and test both.
+        seated = Unit.objects.filter(region_q(user, "region__code")).order_by().values("pk")
+        return self.filter(pk__in=seated.union(linking))
 
 
-class Unit(models.Model):
+class Unit(Versioned):
     """A 单位 that links villages and whose cadres pair with households."""
 
     class Level(models.TextChoices):
@@ -70,8 +74,11 @@ class CadreQuerySet(models.QuerySet):
         """Cadres of visible units, and cadres helping a household in the user's region."""
         if is_unit_liaison(user):
             return self.filter(unit_id=user.unit_id)
-        helping = Pairing.objects.open().filter(region_q(user, "household__village__code")).values("cadre_id")
-        return self.filter(Q(unit__in=Unit.objects.visible_to(user)) | Q(pk__in=helping))
+        helping = Pairing.objects.open().filter(region_q(user, "household__village__code")).order_by().values("cadre_id")
+        # A UNION of the two id sets, not `unit OR helping`: with the OR, a township's cadre list read
+        # every cadre and every pairing of the province (issue 18); each arm alone follows an index.
+        of_units = Cadre.objects.filter(unit__in=Unit.objects.visible_to(user)).order_by().values("pk")
+        return self.filter(pk__in=of_units.union(helping))
 
     def active(self):
         return self.filter(status=Cadre.Status.ACTIVE)
@@ -86,7 +93,7 @@ class CadreQuerySet(models.QuerySet):
         return self.filter(Q(name__contains=text) | Q(unit__name__contains=text))
 
 
-class Cadre(models.Model):
+class Cadre(Versioned):
     class Rank(models.TextChoices):
         COUNTY_LEADER = "县级", _("县级领导干部")
         SECTION = "科级", _("科级干部")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Region
+from shuanglian.lib import dates
 
 from . import matching
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
@@ -72,6 +73,7 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
 @transaction.atomic
 def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Open a pairing if every rule allows it; the database refuses a second responsible cadre."""
+    dates.check_date(started_on, _("开始日期"))
     # Lock the cadre so that two clerks cannot both hand out their last free place.
     _require_households_in_scope(by, [household])
     Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
@@ -85,6 +87,7 @@ def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=No
 def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
     _require_households_in_scope(by, households)
+    dates.check_date(started_on, _("开始日期"))
     Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
     facts = CadreFacts.load([cadre])
     books = RuleBooks()
@@ -107,6 +110,7 @@ def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=N
 
 @transaction.atomic
 def link_village(*, unit, village, started_on: datetime.date, by=None) -> VillageLink:
+    dates.check_date(started_on, _("开始日期"))
     return VillageLink.objects.create(unit=unit, village=village, started_on=started_on, created_by=by)
 
 
@@ -115,6 +119,7 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
 
     Given the acting user, a pairing must be of a household it sees, a link one it sees.
     """
+    dates.check_date(ended_on, _("结束日期"))
     if by is not None:
         if isinstance(relation, Pairing):
             in_scope = Pairing.objects.of_visible_households(by)
@@ -132,11 +137,26 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
 # --- Proposals ----------------------------------------------------------------------------------
 
 
+def create_proposal(**kwargs) -> Proposal:
+    """The proposal generate_proposal returns, new or already waiting."""
+    return generate_proposal(**kwargs)[0]
+
+
 @transaction.atomic
-def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
-    """Suggest a responsible cadre for every unpaired poor household in a township or village."""
+def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposal, bool]:
+    """Suggest a responsible cadre for every unpaired poor household in a township or village:
+    (proposal, created).
+
+    A draft for the same place and date already waiting for review is returned instead (created
+    False): a double-clicked 生成方案 makes one proposal. Decided under a lock on the region's
+    row, so two presses at once cannot both find none."""
+    dates.check_date(started_on, _("结对日期"))
     if not Region.objects.visible_to(by).filter(code=region.code).exists():
         raise _out_of_scope(_("所选范围不在您的管辖范围内"))
+    Region.objects.select_for_update().filter(pk=region.pk).first()
+    waiting = Proposal.objects.filter(region=region, started_on=started_on, status=Proposal.Status.DRAFT).first()
+    if waiting:
+        return waiting, False
     households = list(matching.unpaired_poor_households(region.prefix))
     proposal = Proposal.objects.create(region=region, started_on=started_on, proposed_by=by)
     ProposalLine.objects.bulk_create(
@@ -149,7 +169,7 @@ def create_proposal(*, region, started_on: datetime.date, by) -> Proposal:
         )
         for placement in matching.place(households)
     )
-    return proposal
+    return proposal, True
 
 
 def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:
@@ -225,6 +245,7 @@ def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date
     one still waiting, with a line added for any pairing opened since. Lines cover every household
     of the cadre, but each office reads and applies only those of households it sees.
     """
+    dates.check_date(effective_on, _("交接日期"))
     if by is not None and not Cadre.objects.visible_to(by).filter(pk=cadre.pk).exists():
         raise _out_of_scope(_("该干部不在您的管辖范围内"))
     # Two offices pressing at once must not open two handovers of one cadre.

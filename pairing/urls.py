@@ -7,6 +7,7 @@ urlpatterns = [
     path("cadres/", views.cadre_list, name="cadre_list"),
     path("cadres/lookup/", views.cadre_lookup, name="cadre_lookup"),
     path("cadres/<int:pk>/", views.cadre_detail, name="cadre_detail"),
+    path("cadres/<int:pk>/reveal/", views.cadre_reveal, name="cadre_reveal"),
     path("cadres/<int:cadre_pk>/handover/", views.handover_start, name="handover_start"),
     path("cadres/<int:cadre_pk>/pair/", views.pair_cadre, name="pair_cadre"),
     path("households/<int:household_pk>/pair/", views.pair_household, name="pair_household"),

@@ -8,12 +8,22 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from households import reveal
 from households.models import Household, Region
 from households.views import REGION_ROLES, get_household_for_user
-from shuanglian.access import can_approve, can_write, require_approve, require_roles, require_write
-from shuanglian.lib import idcard
+from shuanglian.access import (
+    can_approve,
+    can_write,
+    may_see_whole_ids,
+    require_approve,
+    require_roles,
+    require_whole_ids,
+    require_write,
+)
+from shuanglian.lib import idcard, params
 from shuanglian.lib.excel import xlsx_response
 from shuanglian.lib.widgets import lookup_response
 
@@ -27,7 +37,7 @@ from .rules import CadreFacts
 @login_required
 def cadre_lookup(request):
     """The cadre chooser's answers: active cadres within scope, by name, unit or phone tail."""
-    text = request.GET.get("q", "")
+    text = params.parse_text(request.GET.get("q"))
     cadres = Cadre.objects.visible_to(request.user).active().search(text).select_related("unit")
     return lookup_response(cadres.order_by("unit_id", "name", "pk") if text.strip() else cadres.none())
 
@@ -47,14 +57,14 @@ def cadre_list(request):
         ),
     )
     # Aggregating queries drop Meta.ordering; pages need a stable order.
-    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
 @login_required
-def cadre_detail(request, pk):
+def cadre_detail(request, pk, revealed=None):
     cadre = get_cadre_for_user(request.user, pk)
     # Households outside the viewer's scope are only counted: their names and links are not theirs to see.
     pairings = (
@@ -76,8 +86,19 @@ def cadre_detail(request, pk):
         "handover_form": HandoverForm() if totals["current"] and can_write(request.user, Handover) else None,
         "can_pair": can_write(request.user, Pairing) and cadre.status == Cadre.Status.ACTIVE,
         "handovers": cadre.handovers.order_by("-created_at")[:5],
+        "can_reveal": may_see_whole_ids(request.user),
+        "revealed": revealed or {},
     }
     return render(request, "pairing/cadre_detail.html", context)
+
+
+@require_whole_ids
+@require_POST
+@never_cache
+def cadre_reveal(request, pk):
+    """显示完整: the cadre page again, with the whole phone (and a log row)."""
+    cadre = get_cadre_for_user(request.user, pk)
+    return cadre_detail(request, pk, revealed=reveal.from_post(request, cadre, reveal.CADRE_FIELDS))
 
 
 # --- Pairing a household, proposals and handovers -------------------------------------------------
@@ -115,7 +136,7 @@ def proposal_list(request):
         households=Count("lines"), placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False))
     )
     form = ProposalForm(user=request.user) if can_write(request.user, Proposal) else None
-    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     context = {"page": page, "form": form, "can_bulk": can_write(request.user, Pairing), "waiting_handovers": waiting}
     return render(request, "pairing/proposal_list.html", context)
 
@@ -127,9 +148,11 @@ def proposal_create(request):
     if not form.is_valid():
         messages.error(request, _("请选择本辖区内的乡镇或村"))
         return redirect("pairing:proposal_list")
-    proposal = services.create_proposal(
+    proposal, created = services.generate_proposal(
         region=form.cleaned_data["region"], started_on=form.cleaned_data["started_on"], by=request.user
     )
+    if not created:  # a double click, or a second try while the first draft waits for review
+        messages.info(request, _("该范围、该结对日期已有待审核的方案，未重复生成，已打开该方案"))
     return redirect("pairing:proposal_detail", pk=proposal.pk)
 
 
@@ -285,12 +308,12 @@ def coverage_list(request, code, kind):
     if kind not in COVERAGE_LISTS:
         raise Http404
     region = _coverage_region(request.user, code)
-    export = request.GET.get("format") == "xlsx"
+    export = params.parse_choice(request.GET.get("format"), ("xlsx",)) == "xlsx"
     headers, rows = _coverage_rows(kind, region.prefix, full_ids=export)
     title = f"{region.name}{COVERAGE_LISTS[kind]}"
     if export:
         return xlsx_response(f"{title}.xlsx", str(COVERAGE_LISTS[kind]), headers, (row[1:] for row in rows))
-    page = Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(rows, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     context = {"region": region, "kind": kind, "title": title, "headers": headers, "page": page}
     return render(request, "pairing/coverage_list.html", context)
 
@@ -373,7 +396,8 @@ def pair_cadre(request, cadre_pk):
 def bulk_pair(request):
     """Tick unpaired poor households of one village and give them to one cadre."""
     villages = Region.objects.visible_to(request.user).villages()
-    village = get_object_or_404(villages, code=request.GET.get("village")) if request.GET.get("village") else None
+    code = params.parse_code(request.GET.get("village"))
+    village = get_object_or_404(villages, code=code) if code else None
     context = {"villages": villages.filter(is_poor=True).order_by("code"), "village": village}
     if village:
         households = matching.unpaired_poor_households(village.code).filter(

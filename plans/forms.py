@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.choices import PovertyCause
 from shuanglian.lib.forms import AmountField, AppForm
+from shuanglian.lib.versions import MISSING_MESSAGE, StaleVersion, VersionField
 
 from .models import HouseholdPlan, Measure, VillagePlan
 
@@ -18,14 +19,20 @@ def projects_to_text(projects: list[dict]) -> str:
 
 
 class PlanForm(AppForm):
-    # Optimistic lock: the version the form was opened on.
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The version the form was opened on (0: no plan yet), required; the service compares it.
+    version = VersionField()
 
     def __init__(self, *args, plan=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial["version"] = plan.version if plan is not None else 0
         if plan is not None and not self.is_bound:
             self.initial.update(self.initial_from(plan))
-            self.initial["version"] = plan.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("version") is None:
+            raise StaleVersion(MISSING_MESSAGE, code="missing")
+        return cleaned
 
     def plan_data(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if name != "version"}

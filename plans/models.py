@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from households.choices import PovertyCause
 from households.models import Household, Region
 from shuanglian.access import is_unit_liaison, region_q
+from shuanglian.lib.versions import Versioned
 
 
 class Measure(models.TextChoices):
@@ -31,9 +32,8 @@ class Measure(models.TextChoices):
     INFRASTRUCTURE = "基础设施", _("基础设施")
 
 
-class PlanBase(models.Model):
+class PlanBase(Versioned):
     year = models.PositiveSmallIntegerField(_("年度"))
-    version = models.PositiveIntegerField(_("版本"), default=0, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("最后修改人"), on_delete=models.PROTECT, related_name="+"
     )

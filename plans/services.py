@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, Region
 from pairing.models import VillageLink
+from shuanglian.lib.versions import StaleVersion, claim_version
+from shuanglian.lib import dates
 
 from .models import HouseholdPlan, HouseholdPlanVersion, VillagePlan, VillagePlanVersion
 
@@ -19,8 +21,12 @@ def check_plannable_village(village: Region) -> None:
 
 
 def _save(*, plan, version_model, data: dict, expected_version: int | None, by):
-    if plan.pk and expected_version is not None and expected_version != plan.version:
-        raise ValidationError(_("该计划已被他人修改，请刷新页面后重新编辑。"), code="stale")
+    # None: a caller that edits no form (the demo); the pages always send the version they showed.
+    if expected_version is not None:
+        if plan.pk:
+            claim_version(plan, expected_version)  # atomic: holds the row until this save commits
+        elif expected_version != 0:  # no plan yet: only a form opened on none (version 0) creates it
+            raise StaleVersion()
     before = (plan if plan.pk else type(plan)()).snapshot()
     for name, value in data.items():
         setattr(plan, name, value)
@@ -28,13 +34,12 @@ def _save(*, plan, version_model, data: dict, expected_version: int | None, by):
     changed = [name for name in plan.TRACKED_FIELDS if before.get(name) != after[name]]
     if plan.pk and not changed:
         return plan, None
-    plan.version += 1
     plan.updated_by = by
     try:
         with transaction.atomic():
-            plan.save()
+            plan.save()  # moves the version on
     except IntegrityError:  # someone created this year's plan in the meantime
-        raise ValidationError(_("该计划已被他人修改，请刷新页面后重新编辑。"), code="stale") from None
+        raise StaleVersion() from None
     version = version_model.objects.create(
         plan=plan, number=plan.version, data=after, changed_fields=changed, changed_by=by
     )
@@ -44,6 +49,7 @@ def _save(*, plan, version_model, data: dict, expected_version: int | None, by):
 @transaction.atomic
 def save_village_plan(*, village: Region, year: int, data: dict, by, expected_version: int | None = None):
     """Create or update the village's plan for `year`; returns (plan, new version or None if unchanged)."""
+    dates.check_year(year, _("计划年度"))
     check_plannable_village(village)
     plan = VillagePlan.objects.select_for_update().filter(village=village, year=year).first()
     plan = plan or VillagePlan(village=village, year=year)
@@ -53,6 +59,7 @@ def save_village_plan(*, village: Region, year: int, data: dict, by, expected_ve
 @transaction.atomic
 def save_household_plan(*, household: Household, year: int, data: dict, by, expected_version: int | None = None):
     """Create or update the household's plan for `year`; returns (plan, new version or None if unchanged)."""
+    dates.check_year(year, _("计划年度"))
     plan = HouseholdPlan.objects.select_for_update().filter(household=household, year=year).first()
     plan = plan or HouseholdPlan(household=household, year=year)
     return _save(plan=plan, version_model=HouseholdPlanVersion, data=data, expected_version=expected_version, by=by)

@@ -11,25 +11,21 @@ from django.utils.translation import gettext as _
 from households.models import Household, Region
 from households.views import get_household_for_user
 from shuanglian.access import can_write, require_write
+from shuanglian.lib import dates, params
 
 from . import services
 from .forms import HouseholdPlanForm, VillagePlanForm
 from .models import HouseholdPlan, VillagePlan
 
-FIRST_YEAR = 2012  # the campaign began in 2012
-
-
 def _year(request) -> int:
     """The plan year asked for (GET or POST), else this year."""
     this_year = timezone.localdate().year
-    raw = request.POST.get("year") or request.GET.get("year") or ""
-    if raw.isdigit() and FIRST_YEAR <= int(raw) <= this_year + 1:
-        return int(raw)
-    return this_year
+    raw = request.POST.get("year") or request.GET.get("year")
+    return params.parse_int(raw, default=this_year, min_value=dates.floor().year, max_value=this_year + 1)
 
 
 def _years():
-    return list(range(timezone.localdate().year + 1, FIRST_YEAR - 1, -1))
+    return list(range(timezone.localdate().year + 1, dates.floor().year - 1, -1))
 
 
 def _village_for_user(user, code) -> Region:
@@ -39,14 +35,14 @@ def _village_for_user(user, code) -> Region:
 @login_required
 def plan_list(request):
     year = _year(request)
-    kind = "village" if request.GET.get("kind") == "village" else "household"
+    kind = params.parse_choice(request.GET.get("kind"), ("village", "household"), default="household")
     if kind == "village":
         plans = VillagePlan.objects.visible_to(request.user).filter(year=year).select_related("village", "updated_by")
         plans = plans.order_by("village_id")
     else:
         plans = HouseholdPlan.objects.visible_to(request.user).filter(year=year)
         plans = plans.select_related("household__village", "updated_by").order_by("household__village_id", "household_id")
-    page = Paginator(plans, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(plans, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"page": page, "kind": kind, "year": year, "years": _years(), "query": query.urlencode()}

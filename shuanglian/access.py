@@ -46,6 +46,11 @@ APPROVE_ROLES = {
 }
 
 
+# The offices that keep the rosters: they may see whole resident IDs and phones (the roster
+# export, 显示完整 on a page). Every page masks them; unit liaisons never see them whole.
+WHOLE_VALUE_ROLES = {"township", "county", "city", "province"}
+
+
 def scope_prefix(user) -> str | None:
     """The region-code prefix a user sees: '' for everything, None for no region scope."""
     if not user.is_authenticated or not user.is_active:
@@ -62,6 +67,12 @@ def is_unit_liaison(user) -> bool:
     return getattr(user, "role", None) == "unit" and not user.is_superuser
 
 
+def reads_regions(user) -> bool:
+    """May open the region pages (区划 browsing): the offices, whose scope is a region; a unit
+    liaison's scope is its unit. Pages link a region only for those who may follow the link."""
+    return user.is_superuser or getattr(user, "role", None) in ("township", "county", "city", "province")
+
+
 def region_q(user, field: str) -> Q:
     """A filter keeping rows whose region code `field` lies in the user's region scope.
 
@@ -71,7 +82,10 @@ def region_q(user, field: str) -> Q:
     if prefix is None:
         return Q(pk__in=[])
     if prefix == "":
-        return Q()
+        # Everything, and still everything when OR-ed with another clause: Django drops an empty
+        # Q() from `Q() | Q(...)`, which left only the other clause (a superuser lost units that
+        # link no village). The negation of an empty IN is a match-all that adds no SQL.
+        return ~Q(pk__in=[])
     return Q(**{f"{field}__startswith": prefix})
 
 
@@ -81,6 +95,12 @@ def can_write(user, model) -> bool:
     if user.is_superuser:
         return True
     return user.role in WRITE_ROLES.get(model._meta.label_lower, set())
+
+
+def may_see_whole_ids(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.role in WHOLE_VALUE_ROLES
 
 
 def can_approve(user, model) -> bool:
@@ -133,6 +153,11 @@ def require_write(model):
 def require_approve(model):
     """View decorator: only the reviewing office (or a superuser) may approve `model`."""
     return _require(lambda user: can_approve(user, model))
+
+
+def require_whole_ids(view):
+    """View decorator for what shows whole resident IDs and phones."""
+    return _require(may_see_whole_ids)(view)
 
 
 def require_roles(*roles):

@@ -13,8 +13,10 @@ query per row unless the relation is in `list_select_related` or annotated in
 """
 
 from django.contrib import admin
+from import_export.admin import ExportMixin
 
 from .access import can_write
+from .lib.excel import SafeXLSX
 
 
 def has_role(user) -> bool:
@@ -74,6 +76,23 @@ class ScopedAdmin(ScopedMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self.deletable and request.user.is_active and request.user.is_superuser
+
+
+class ScopedExportMixin(ExportMixin):
+    """导出 on a list: the rows the list shows (scope, search, filters) as .xlsx, through the
+    app's one workbook writer. Only those who may open the list may export it: django-import-export
+    lets every staff account export unless a permission code is set, and the app's roles are not
+    Django permissions."""
+
+    formats = [SafeXLSX]
+    skip_export_form = True
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_import_permission(self, request):
+        # Rosters come in through imports/, which checks every row; never through the admin.
+        return False
 
 
 class ScopedInline(ScopedMixin, admin.TabularInline):

@@ -4,6 +4,7 @@ Every knob is read through a small typed helper that refuses malformed values
 at start-up instead of misbehaving later.
 """
 
+import datetime
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,14 @@ def envint(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def envdate(name: str, default: str) -> datetime.date:
+    raw = os.environ.get(name, default)
+    try:
+        return datetime.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from None
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
@@ -74,9 +83,10 @@ INSTALLED_APPS = [
     "demands",
     "dashboard",
     "demo",
-    "django_tasks",
-    "django_tasks_db",
+    # Before django_tasks_db: its db_worker command is imports' (which reclaims dead batches first).
     "imports",
+    "django_tasks",
+    "shuanglian.tasks_app.TasksDatabaseConfig",  # django_tasks_db, named in Chinese
     "plans",
     "evaluation",
     "axes",
@@ -145,7 +155,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes counts failed logins before Django's own backend is asked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ScopedModelBackend",  # ModelBackend, loading the account's region and unit with it
 ]
 # Password guessing: after this many failures a username, and separately an address, is locked
 # for the cool-off time. An office unlocks its own users at /accounts/locked/.
@@ -172,6 +182,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
+# Chinese for what Django and django-tasks leave in English (see locale/zh_Hans/LC_MESSAGES/django.po).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -217,8 +229,6 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 # How many rows a list page shows.
 PAGE_SIZE = envint("SHUANGLIAN_PAGE_SIZE", 50)
-# Admin exports (django-import-export): a cell starting with = + - @ must not run as a formula.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Province- and city-wide coverage counts aggregate every household and cadre (about a
 # second at province scale); they are kept this long. Counties and below are always live.
 COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)
@@ -231,3 +241,17 @@ VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
 # Where the PostgreSQL client programs are (pg_dump, pg_restore) for `manage.py backup`; empty: the
 # server's own version under /usr/lib/postgresql, else PATH.
 PG_BIN = os.environ.get("SHUANGLIAN_PG_BIN", "")
+# The campaign began in 2012: no visit, pairing, demand, link or plan may be dated before this day
+# (nor after today). Query strings are held to the same floor (shuanglian/lib/params.py).
+SHUANGLIAN_DATE_FLOOR = envdate("SHUANGLIAN_DATE_FLOOR", "2012-01-01")
+
+# Roster import (imports/): the reader runs in a child process with at most this much address
+# space and CPU time (a county's roster needs about a quarter of it); past them the file is refused.
+SHUANGLIAN_IMPORT_READER_MEMORY_MB = envint("SHUANGLIAN_IMPORT_READER_MEMORY_MB", 2048)
+SHUANGLIAN_IMPORT_READER_SECONDS = envint("SHUANGLIAN_IMPORT_READER_SECONDS", 120)
+# A batch checked or applied for longer than this is taken for dead and marked 失败
+# (`manage.py reclaim_batches`, and each worker at its start), so the user can try again.
+SHUANGLIAN_IMPORT_TIME_LIMIT_MINUTES = envint("SHUANGLIAN_IMPORT_TIME_LIMIT_MINUTES", 60)
+# Uploaded rosters carry whole ID numbers: `manage.py purge_uploads` drops a file's content this
+# many days after its upload, keeping the batch record and its report.
+SHUANGLIAN_UPLOAD_RETENTION_DAYS = envint("SHUANGLIAN_UPLOAD_RETENTION_DAYS", 90)

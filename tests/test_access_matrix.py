@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import START
 
 # Pages anyone may open, signed in or not.
-PUBLIC = {"login", "logout"}
+PUBLIC = {"login", "logout", "favicon"}
 # The admin has its own scoping tests (tests/test_admin.py).
 SKIPPED_NAMESPACES = {"admin"}
 
@@ -131,6 +131,15 @@ MATRIX = {
         forbidden=("province", "city_a", "county_a", "unit_a"),
         outsiders=("town_b",),
     ),
+    # 显示完整 (a POST that renders the page with one whole value): the roster-keeping offices, never unit liaisons.
+    "households:reveal": Case(
+        kwargs=lambda w: {"pk": w.household_a.pk},
+        method="post",
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a", "unit_b"),
+        outsiders=("town_b", "county_b", "city_b"),
+        extra={"data": {"field": "head_id_number"}},
+    ),
     "households:regions": Case(allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")),
     "households:region": Case(
         kwargs=lambda w: {"code": w.town_a.code},
@@ -141,6 +150,14 @@ MATRIX = {
     "pairing:cadre_list": Case(),
     "pairing:cadre_lookup": Case(extra={"data": {"q": "干部"}}),
     "pairing:cadre_detail": Case(kwargs=lambda w: {"pk": w.cadre_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "pairing:cadre_reveal": Case(
+        kwargs=lambda w: {"pk": w.cadre_a.pk},
+        method="post",
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a", "unit_b"),
+        outsiders=("town_b", "county_b", "city_b"),
+        extra={"data": {"field": "phone"}},
+    ),
     "pairing:pair_household": Case(
         kwargs=lambda w: {"household_pk": w.household_a.pk},
         allowed=("admin", "town_a"),
@@ -226,6 +243,14 @@ MATRIX = {
     "imports:status": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
     "imports:errors": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
     "imports:confirm": Case(
+        kwargs=_batch,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a"),
+        forbidden=IMPORT_FORBIDDEN,
+        outsiders=IMPORT_OUTSIDERS,
+    ),
+    "imports:retry": Case(
         kwargs=_batch,
         method="post",
         ok=302,

@@ -202,14 +202,32 @@ def test_overdue_demands_climb_one_level_and_a_second_run_changes_nothing(world)
     assert DemandAction.objects.count() == actions
 
 
-def test_escalation_runs_a_fixed_number_of_queries(world, django_assert_num_queries):
-    for days_ago in range(20, 30):
-        raise_for(world, days_ago=days_ago)
-    raise_for(world, household=world.household_b, by=world.users.town_b, days_ago=30)
-    # savepoint, select overdue, deadlines, one update per (level, county) group, one bulk insert, release
-    with django_assert_num_queries(7):
+@pytest.mark.parametrize("overdue", [5, 50])
+def test_escalation_runs_a_fixed_number_of_queries(world, django_assert_num_queries, overdue):
+    # Spread over both counties and five levels, each county with its own deadlines: as many
+    # (level, county) groups as the data has, and still the same queries for 5 demands as for 50.
+    DemandDeadlines.objects.create(county=world.county_a, unit_days=12, county_days=25)
+    levels = [Level.CADRE, Level.UNIT, Level.TOWNSHIP, Level.COUNTY, Level.CITY]
+    expected = {}
+    for number in range(overdue):
+        in_b = number % 2
+        demand = raise_for(world, household=world.household_b if in_b else None,
+                           by=world.users.town_b if in_b else None, days_ago=40)
+        level = levels[number // 2 % len(levels)]
+        Demand.objects.filter(pk=demand.pk).update(level=level)
+        expected[demand.pk] = (level, in_b)
+    # savepoint, select overdue, deadlines, one update, one bulk insert, release
+    with django_assert_num_queries(6):
         moved = services.escalate_overdue()
-    assert sum(moved.values()) == 11
+    assert sum(moved.values()) == overdue
+    own_days = {Level.UNIT: 12, Level.COUNTY: 25}
+    for demand in Demand.objects.filter(pk__in=expected):
+        level, in_b = expected[demand.pk]
+        upper = {Level.CADRE: Level.UNIT, Level.UNIT: Level.TOWNSHIP, Level.TOWNSHIP: Level.COUNTY,
+                 Level.COUNTY: Level.CITY, Level.CITY: Level.PROVINCE}[level]
+        days = DemandDeadlines.DEFAULTS[upper] if in_b else own_days.get(upper, DemandDeadlines.DEFAULTS[upper])
+        assert (demand.level, demand.status, demand.due_on) == (upper, "待办", TODAY + datetime.timedelta(days=days))
+        assert demand.actions.get(kind="上报").from_level == level
 
 
 # --- Admin ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ def snapshot():
         "pairings": sorted(Pairing.objects.values_list("cadre__name", "household__head_id_number", "ended_on")),
         "links": VillageLink.objects.count(),
         "cadres": sorted(Cadre.objects.values_list("name", "phone")),
+        "users": sorted(User.objects.values_list("username", "first_name", "role", "region_id", "unit_id", "password")),
     }
 
 
@@ -65,7 +66,7 @@ def test_load_demo_twice_is_consistent_and_writes_nothing_the_second_time():
     expected = {
         "admin": "", "province": "province", "dingxi": "city", "linxia": "city", "tongwei": "county",
         "dongxiang": "county", "tongwei_town": "township", "dongxiang_town": "township",
-        "tongwei_unit": "unit", "dongxiang_unit": "unit",
+        "tongwei_unit": "unit", "dongxiang_unit": "unit", "tongwei_town_unit": "unit", "dongxiang_town_unit": "unit",
     }
     for username, role in expected.items():
         # django-axes counts every login by its request, as the login page makes them.
@@ -73,5 +74,33 @@ def test_load_demo_twice_is_consistent_and_writes_nothing_the_second_time():
         assert user is not None and user.role == role
     assert User.objects.get(username="admin").is_superuser
     # The demo township logins see households.
-    for username in ("tongwei_town", "dongxiang_town", "tongwei_unit", "dongxiang_unit"):
+    for username in ("tongwei_town", "dongxiang_town", "tongwei_unit", "dongxiang_unit", "tongwei_town_unit"):
         assert Household.objects.visible_to(User.objects.get(username=username)).count() > 20
+
+
+@pytest.mark.django_db
+def test_demo_logins_are_named_people_and_the_township_government_has_a_liaison(client):
+    output = io.StringIO()
+    call_command("load_demo", stdout=output)
+    printed = output.getvalue()
+    # The township government's own unit (it links villages) has a liaison login, printed with the rest.
+    liaison = User.objects.get(username="tongwei_town_unit")
+    assert (liaison.role, liaison.unit.name) == ("unit", "马营镇人民政府")
+    assert "tongwei_town_unit" in printed and "马营镇人民政府" in printed
+    assert User.objects.get(username="dongxiang_town_unit").unit.name == "达板镇人民政府"
+    # Every demo account is a person: the 马营镇 clerk is 常晓燕, not 「tongwei_town」.
+    clerk = User.objects.get(username="tongwei_town")
+    assert clerk.get_full_name() == "常晓燕" and "常晓燕" in printed
+    assert not User.objects.filter(first_name="").exists()
+    # Each other township with households has a clerk login of its own, a person too.
+    clerks = User.objects.filter(role="township").exclude(username__in=["tongwei_town", "dongxiang_town"])
+    assert clerks.count() >= 20
+    assert all(c.region.level == "township" and not c.get_full_name().isascii() for c in clerks)
+    # The header and the histories show the person.
+    client.force_login(clerk)
+    assert "常晓燕" in client.get("/").content.decode()
+    assert clerk.acting_as == "马营镇 常晓燕"
+    # A demo loaded before logins had names gets them on the next run, and nothing else changes.
+    User.objects.filter(username="tongwei").update(first_name="")
+    call_command("load_demo", stdout=io.StringIO())
+    assert User.objects.get(username="tongwei").get_full_name() == "牛建华"

@@ -122,7 +122,7 @@ def test_household_edit_names_a_negative_income_and_keeps_the_household(client, 
     client.force_login(world.users.town_a)
     data = {"village": household.village_id, "group": household.group, "category": household.category,
             "main_cause": household.main_cause, "income_per_head": "-100", "housing": "", "phone": "电话",
-            "status": household.status, "version": household.updated_at.isoformat()}
+            "status": household.status, "version": household.version}
     page = errors_of(client.post(reverse("households:edit", args=[household.pk]), data))
     assert "人均纯收入（元）：不能为负数" in page
     assert '<p class="error">联系电话只能包含数字</p>' in page and "联系电话：联系电话" not in page

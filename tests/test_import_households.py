@@ -178,9 +178,13 @@ def test_a_corrected_file_updates_and_lists_each_change_and_reports_missing_peop
     assert len(result.missing) == 1 and "张儿" in result.missing[0] and "未删除" in result.missing[0]
     assert Household.objects.get(head_id_number=row["id"]).income_per_head == 3200  # dry run wrote nothing
 
+    versions = dict(Household.objects.values_list("head_id_number", "version"))
     result = run(corrected, world.users.town_a)
     assert result.applied
     assert Household.objects.get(head_id_number=row["id"]).income_per_head == 3500
+    # An edit form opened before the import is now stale; the unchanged household's is not.
+    assert dict(Household.objects.values_list("head_id_number", "version")) == {
+        **versions, row["id"]: versions[row["id"]] + 1}
     assert Member.objects.filter(id_number=members[2][1]).exists()  # reported, never deleted
 
 

@@ -135,7 +135,8 @@ def test_a_person_in_a_household_outside_the_scope_is_not_described(world):
     row, members = family(1)
     members[1] = (members[1][0], outsider.id_number, *members[1][2:])
     messages = refused(household_workbook([(row, members)]), world.users.town_a)
-    assert any("已登记在其他农户中" in m for m in messages) and not any("妥有福" in m for m in messages)
+    assert any("此身份证号不能由您登记，已提请县双联办核实" in m for m in messages), messages
+    assert not any("妥有福" in m or "其他农户" in m for m in messages), messages  # nothing about the register outside
 
 
 def test_an_unknown_village_suggests_close_names(world):
@@ -167,7 +168,8 @@ def test_a_household_registered_outside_the_scope(world):
     row, _members = family(1, size=1)
     row["id"] = world.household_b.head_id_number
     messages = refused(household_workbook([(row, [])], member_sheet=False), world.users.town_a)
-    assert any("该户主已在您管辖范围以外登记为农户" in m for m in messages), messages
+    assert any("此身份证号不能由您登记，已提请县双联办核实" in m for m in messages), messages
+    assert not any("管辖范围以外" in m for m in messages), messages  # see tests/test_import_register_probe.py
 
 
 def test_a_missing_required_column(world):

@@ -93,7 +93,7 @@ class TestHouseholdDetailAndEdit:
         assert [p.cadre.name for p in response.context["current_pairings"]] == ["周新来"]
         assert [p.cadre.name for p in response.context["past_pairings"]] == ["李文华"]
         assert len(response.context["members"]) == 3
-        assert world.household_a.head_id_number in response.content.decode()  # unmasked on the detail
+        assert world.household_a.head_id_number not in response.content.decode()  # masked: 显示完整 reveals it
 
     def _edit_data(self, household, **changes):
         data = {
@@ -105,7 +105,7 @@ class TestHouseholdDetailAndEdit:
             "housing": "",
             "phone": household.phone,
             "status": household.status,
-            "version": household.updated_at.isoformat(),
+            "version": household.version,
         }
         data.update(changes)
         return data

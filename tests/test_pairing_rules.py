@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from households.choices import Category
 from households.models import Household
 from pairing import services
-from pairing.models import Cadre, CountyRules, Pairing, PairingException, RankLimit
+from pairing.models import Cadre, CountyRules, Pairing, PairingException, Proposal, RankLimit
 from tests import factories as f
 
 DAY = datetime.date(2025, 7, 1)
@@ -93,7 +93,9 @@ class TestProposal:
 
     def test_same_result_twice(self, township):
         first = services.create_proposal(region=township.town_a, started_on=DAY, by=township.users.town_a)
+        Proposal.objects.filter(pk=first.pk).update(status=Proposal.Status.DISCARDED)  # else it is returned again
         second = services.create_proposal(region=township.town_a, started_on=DAY, by=township.users.town_a)
+        assert second.pk != first.pk
 
         def as_pairs(proposal):
             return [(line.household_id, line.cadre_id) for line in proposal.lines.order_by("household_id")]

@@ -99,7 +99,7 @@ class TestVillagePlans:
     def test_edit_page_parses_projects_and_names_bad_lines(self, client, world):
         client.force_login(world.users.town_a)
         url = reverse("plans:village_edit", args=[world.village_a.code])
-        data = {"year": YEAR, "development_path": "草畜为主", "leading_industry": "肉羊养殖",
+        data = {"year": YEAR, "development_path": "草畜为主", "leading_industry": "肉羊养殖", "version": 0,
                 "projects": "梯田改造，200000\n饮水工程, 八万\n\n道路|-5\n只有名称"}
         response = client.post(url, data)
         assert response.status_code == 200
@@ -134,7 +134,7 @@ class TestHouseholdPlanPages:
         response = client.post(url, {"year": YEAR, "measures": [], "targets": ""})
         assert "请至少选择一项帮扶措施" in response.content.decode()
         data = {"year": YEAR, "causes": ["缺技术"], "measures": ["产业", "危房改造"], "targets": "养羊二十只",
-                "income_last_year": "2500", "income_this_year": "3100", "version": ""}
+                "income_last_year": "2500", "income_this_year": "3100", "version": "0"}
         assert client.post(url, data).status_code == 302
         data.update(version="1", outcome="养羊二十三只，危房已改造")
         assert client.post(url, data).status_code == 302

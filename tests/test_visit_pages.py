@@ -36,8 +36,29 @@ def test_save_and_next_keeps_village_and_cadre(client, world):
     response = client.post(reverse("visits:new"), entry(world, next="1"))
     assert response.url == f"{reverse('visits:new')}?village={world.village_a.code}&cadre={world.cadre_a.pk}"
     page = client.get(response.url)
-    assert [h.pk for h in page.context["form"].fields["household"].queryset] == [world.household_a.pk]
+    assert page.context["form"].fields["household"].widget.params == {"village": world.village_a.code}
     assert page.context["form"].initial["cadre"] == str(world.cadre_a.pk)
+    assert [c.pk for c in page.context["form"].fields["cadre"].queryset] == [world.cadre_a.pk]
+
+
+def test_entry_builds_a_chooser_only_for_a_chosen_value(client, world, monkeypatch):
+    # The scoped choosers are the page's dearest querysets; an empty page searches through the lookups.
+    from households.models import HouseholdQuerySet
+    from pairing.models import CadreQuerySet
+
+    built = []
+    for queryset_class, name in ((HouseholdQuerySet, "household"), (CadreQuerySet, "cadre")):
+        original = queryset_class.visible_to
+        monkeypatch.setattr(queryset_class, "visible_to",
+                            lambda self, user, name=name, original=original: built.append(name) or original(self, user))
+    client.force_login(world.users.town_a)
+    assert client.get(reverse("visits:new")).status_code == 200
+    assert built == []
+    assert client.get(reverse("visits:new"), {"cadre": world.cadre_a.pk}).status_code == 200
+    assert built == ["cadre"]
+    built.clear()
+    assert client.post(reverse("visits:new"), entry(world)).status_code == 302
+    assert sorted(built) == ["cadre", "household"]
 
 
 def test_a_refusal_is_shown_on_the_form(client, world):
@@ -76,3 +97,15 @@ def test_list_query_count_is_fixed(client, world):
     assert count_queries(client, url) == few
     response = client.get(url, {"month": "2025-05", "mode": "入户走访"})
     assert response.context["page"].paginator.count == 20
+
+
+def test_lists_name_the_person_who_entered_a_visit(client, world):
+    clerk = world.users.town_a
+    clerk.first_name = "常晓燕"
+    clerk.save(update_fields=["first_name"])
+    record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 4, 30),
+                 mode=Visit.Mode.HOME, diary="了解生产情况", by=clerk)
+    client.force_login(clerk)
+    for url in (reverse("visits:list") + "?month=2025-04", reverse("visits:household", args=[world.household_a.pk])):
+        page = client.get(url).content.decode()
+        assert "常晓燕" in page and "town_a" not in page.split("<main", 1)[-1], url

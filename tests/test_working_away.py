@@ -14,7 +14,7 @@ def edit_data(household, **changes):
     data = {
         "village": household.village_id, "group": household.group, "category": household.category,
         "main_cause": household.main_cause, "income_per_head": "", "housing": "", "phone": household.phone,
-        "status": household.status, "version": household.updated_at.isoformat(),
+        "status": household.status, "version": household.version,
     }
     data.update(changes)
     return data

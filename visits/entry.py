@@ -2,8 +2,9 @@
 
 Visits sits below demands in the layers and must not import it, yet a household's demands are
 taken down during the visit. So the page asks this registry instead: an app registers its section
-in its AppConfig.ready(), and visit_new renders each section's template after the diary, validates
-it with the visit, and saves it in the visit's transaction.
+in its AppConfig.ready(), and visit_new renders each section's template after the diary and
+validates it with the visit; services.submit_visit saves it in the visit's transaction, and only
+when that press saved the visit (a replayed submission saves no section).
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ class EntrySection:
     build: Callable[[Any], Any]
     # Called once the visit is saved, inside its transaction, with the valid bound form.
     save: Callable[..., None]  # save(*, form, visit, by)
+    # Whether the valid bound form asks for what `visit` already holds: a replayed submission
+    # (the same key twice) saves no section, and one that asks for more is refused.
+    matches: Callable[..., bool]  # matches(*, form, visit)
 
 
 SECTIONS: list[EntrySection] = []
@@ -40,3 +44,8 @@ def save_all(built, *, visit, by) -> None:
     for section, form in built:
         if form.is_bound:
             section.save(form=form, visit=visit, by=by)
+
+
+def all_match(built, *, visit) -> bool:
+    """Whether every section of a replayed submission took down what the first one saved."""
+    return all(section.matches(form=form if form.is_bound else None, visit=visit) for section, form in built)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Household
 from pairing.models import Cadre, VillageLink
+from shuanglian.lib import dates
 from shuanglian.lib.forms import AmountField, AppForm, AppModelForm
 from shuanglian.lib.widgets import HtmlDateInput, LookupSelect
 
@@ -28,8 +29,10 @@ class VisitForm(AppModelForm):
 
     class Meta:
         model = Visit
+        # household and cadre are declared above, chosen from the user's scoped querysets: left out
+        # here so the model's validation does not look each up a second time (one query each).
         fields = [
-            "household", "cadre", "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
+            "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
             "help_goods_value", "help_project", "next_steps",
         ]
         # Refused under the field before the database's visit_help_not_negative would be.
@@ -41,13 +44,18 @@ class VisitForm(AppModelForm):
         }
 
     def __init__(self, *args, households, cadres, village=None, **kwargs):
+        """`households` and `cadres` build the scoped choosers' querysets; they are called only
+        when the form is bound or a value is chosen: an empty page searches through the lookups."""
         super().__init__(*args, **kwargs)
-        self.fields["household"].queryset = households
+        for name, build in (("household", households), ("cadre", cadres)):
+            if self.is_bound or self.initial.get(name) or self.fields[name].initial:
+                self.fields[name].queryset = build()
         self.fields["household"].label_from_instance = lambda household: household.choice_label
         if village:
             self.fields["household"].widget.params = {"village": village}
-        self.fields["cadre"].queryset = cadres
         self.fields["cadre"].label_from_instance = lambda cadre: cadre.choice_label
+        # The service refuses a future day with the day in its message; the floor is told under the field.
+        self.fields["visited_on"].validators += dates.campaign_date_validators(allow_future=True)
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())
             self.initial["submission_key"] = uuid.uuid4()
@@ -61,12 +69,16 @@ class UnitVisitForm(AppForm):
     """A unit's day in a linked village: which link, when, who went, what was done."""
 
     link = forms.ModelChoiceField(label=_("联系村"), queryset=VillageLink.objects.none())
-    visited_on = forms.DateField(label=_("走访日期"), widget=HtmlDateInput)
+    visited_on = forms.DateField(
+        label=_("走访日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators(allow_future=True)
+    )
     cadres = forms.ModelMultipleChoiceField(
         label=_("参加干部"), queryset=Cadre.objects.none(), widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text=_("按住 Ctrl 可多选"),
     )
     activities = forms.CharField(label=_("工作内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    # Optional so that older pages and scripts still save (without the double-click guard).
+    submission_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, links, cadres, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,3 +90,4 @@ class UnitVisitForm(AppForm):
         self.fields["cadres"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
         if not self.is_bound:
             self.initial.setdefault("visited_on", timezone.localdate())
+            self.initial["submission_key"] = uuid.uuid4()

@@ -172,6 +172,8 @@ class UnitVisit(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+    # Set by the form when it is opened, as on household visits: a double-clicked submit saves once.
+    submission_key = models.UUIDField(_("提交标识"), unique=True, null=True, blank=True, editable=False)
 
     objects = UnitVisitQuerySet.as_manager()
 

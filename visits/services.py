@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from pairing.models import Pairing, VillageLink
 from shuanglian.access import LEVEL_DIGITS
+from shuanglian.lib.submission import earlier_submission, refuse_reused_key
+from shuanglian.lib import dates
 
-from . import tallies
+from . import entry, tallies
 from .models import LockedMonth, UnitVisit, Visit
 
 
@@ -21,17 +23,42 @@ def is_month_locked(village_code: str, day: datetime.date) -> bool:
     return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions).exists()
 
 
-@transaction.atomic
-def record_visit(*, household, cadre, visited_on: datetime.date, by, submission_key: uuid.UUID | None = None,
-                 **fields) -> Visit:
-    """Save a visit, or refuse it with a message that says why.
+def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
+    """Whether a submission reusing `visit`'s key asks for anything else than `visit` holds."""
+    wanted = {"household_id": household.pk, "cadre_id": cadre.pk, "visited_on": visited_on, "recorded_by_id": by.pk}
+    wanted |= fields
+    return any(getattr(visit, name) != value for name, value in wanted.items())
 
-    The same submission key twice (a double-clicked button) returns the first visit.
+
+def record_visit(**kwargs) -> Visit:
+    """Save a visit, or refuse it with a message that says why (see submit_visit)."""
+    return submit_visit(**kwargs)[0]
+
+
+@transaction.atomic
+def submit_visit(*, household, cadre, visited_on: datetime.date, by, submission_key: uuid.UUID | None = None,
+                 sections=(), **fields) -> tuple[Visit, bool]:
+    """Save a visit and what its page's sections took down (visits.entry: the demands raised in
+    it), all or nothing, and say whether this call saved them: (visit, created).
+
+    The same submission key twice (a double-clicked button) returns the first visit with
+    created False and writes nothing: not the visit, not its sections, not a tally. Whether it
+    is a replay is decided here, by the insert that wins or loses on the key, never by an
+    earlier look of the caller's. The key reused with other content (Back, another household,
+    save) is refused: success is never claimed for what was not written.
     """
+    def replay(earlier):
+        if _differs(earlier, household=household, cadre=cadre, visited_on=visited_on, by=by, fields=fields) or (
+            not entry.all_match(sections, visit=earlier)
+        ):
+            refuse_reused_key(_("走访记录"), earlier)
+        return earlier, False
+
     if submission_key:
-        earlier = Visit.objects.filter(submission_key=submission_key).first()
+        earlier = earlier_submission(Visit, submission_key)
         if earlier:
-            return earlier
+            return replay(earlier)
+    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
     if visited_on > timezone.localdate():
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
     if not Pairing.objects.on(visited_on).filter(cadre=cadre, household=household).exists():
@@ -51,19 +78,45 @@ def record_visit(*, household, cadre, visited_on: datetime.date, by, submission_
         with transaction.atomic():
             visit.save()
     except IntegrityError:
+        # Lost on a unique key. On the submission key, another press of this form won: a replay.
+        earlier = earlier_submission(Visit, submission_key) if submission_key else None
+        if earlier:
+            return replay(earlier)
         raise ValidationError(
             _("%(cadre)s 已登记过 %(day)s 对 %(household)s 的%(mode)s")
             % {"cadre": cadre.name, "day": visited_on, "household": household, "mode": visit.mode},
             code="duplicate",
         ) from None
     tallies.count_visit(visit)  # the worklists' figures, in this same transaction
-    return visit
+    entry.save_all(sections, visit=visit, by=by)
+    return visit, True
+
+
+def record_unit_visit(**kwargs) -> UnitVisit:
+    """Save a unit's day in one of its linked villages (单位联村走访), or refuse it with the reason."""
+    return submit_unit_visit(**kwargs)[0]
 
 
 @transaction.atomic
-def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by) -> UnitVisit:
-    """Save a unit's day in one of its linked villages (单位联村走访), or refuse it with the reason."""
+def submit_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by,
+                      submission_key: uuid.UUID | None = None) -> tuple[UnitVisit, bool]:
+    """record_unit_visit, saying whether this call saved it: (visit, created); a replayed
+    submission key writes nothing, as in submit_visit."""
     cadres = list(cadres)
+
+    def replay(earlier):
+        wanted = (unit.pk, village.pk, visited_on, activities.strip(), by.pk, {cadre.pk for cadre in cadres})
+        saved = (earlier.unit_id, earlier.village_id, earlier.visited_on, earlier.activities, earlier.recorded_by_id,
+                 set(earlier.cadres.values_list("pk", flat=True)))
+        if wanted != saved:
+            refuse_reused_key(_("联村走访"), earlier)
+        return earlier, False
+
+    if submission_key:
+        earlier = earlier_submission(UnitVisit, submission_key)
+        if earlier:
+            return replay(earlier)
+    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
     if visited_on > timezone.localdate():
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
     if not VillageLink.objects.on(visited_on).filter(unit=unit, village=village).exists():
@@ -86,11 +139,15 @@ def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activ
             _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定") % {"year": visited_on.year, "month": visited_on.month},
             code="locked",
         )
-    visit = UnitVisit(unit=unit, village=village, visited_on=visited_on, activities=activities.strip(), recorded_by=by)
+    visit = UnitVisit(unit=unit, village=village, visited_on=visited_on, activities=activities.strip(), recorded_by=by,
+                      submission_key=submission_key)
     try:
         with transaction.atomic():
             visit.save()
     except IntegrityError:
+        earlier = earlier_submission(UnitVisit, submission_key) if submission_key else None
+        if earlier:
+            return replay(earlier)
         raise ValidationError(
             _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
             % {"unit": unit.name, "day": visited_on, "village": village.name},
@@ -98,4 +155,4 @@ def record_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activ
         ) from None
     visit.cadres.set(cadres)
     tallies.count_unit_visit(visit)
-    return visit
+    return visit, True

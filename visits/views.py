@@ -1,4 +1,5 @@
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -6,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,10 +16,11 @@ from households.models import Household, Region
 from households.views import get_household_for_user
 from pairing.models import Cadre, Pairing
 from shuanglian.access import can_write, require_write
+from shuanglian.lib import params
 
 from . import services, worklists
 # Sections other apps add to the entry page (the demand rows): visits must not import them.
-from .entry import all_valid, build_all, save_all
+from .entry import all_valid, build_all
 from .forms import UnitVisitForm, VisitForm
 from .models import UnitVisit, Visit, village_links_in_scope
 
@@ -27,14 +28,17 @@ from .models import UnitVisit, Visit, village_links_in_scope
 @require_write(Visit)
 def visit_new(request):
     """Keyboard-first entry; "save and next" keeps the village and cadre for the next page of the diary."""
-    village = request.GET.get("village", "")
-    households = Household.objects.visible_to(request.user).select_related("village")
-    cadres = Cadre.objects.visible_to(request.user).active().select_related("unit")
-    initial = {"cadre": request.GET.get("cadre")} if request.GET.get("cadre", "").isdigit() else {}
-    form = VisitForm(
-        request.POST or None, households=households, cadres=cadres, initial=initial,
-        village=village if village.isdigit() else None,
-    )
+    village = params.parse_code(request.GET.get("village"))
+    cadre = params.parse_int(request.GET.get("cadre"), min_value=1, max_value=2**31 - 1)
+
+    def households():
+        return Household.objects.visible_to(request.user).select_related("village")
+
+    def cadres():
+        return Cadre.objects.visible_to(request.user).active().select_related("unit")
+
+    initial = {"cadre": str(cadre)} if cadre else {}
+    form = VisitForm(request.POST or None, households=households, cadres=cadres, initial=initial, village=village)
     sections = build_all(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and all_valid(sections):
         data = dict(form.cleaned_data)
@@ -43,25 +47,24 @@ def visit_new(request):
         try:
             if cadre is None:
                 raise ValidationError(_("%(household)s 在该日没有帮扶责任人，请选择走访干部") % {"household": household})
-            visit = _record_with_sections(request.user, household, cadre, data, sections)
+            # The service saves the sections too, and only if this press saved the visit.
+            visit, created = services.submit_visit(household=household, cadre=cadre, by=request.user,
+                                                   sections=sections, **data)
         except ValidationError as error:
             form.add_error(None, error.messages)
+            if error.code == "key_reused":  # a deliberate second save of this page is a new record
+                form.data = form.data.copy()
+                form.data["submission_key"] = str(uuid.uuid4())
         else:
-            messages.success(request, _("已保存 %(cadre)s 对 %(household)s 的走访") % {"cadre": cadre.name, "household": household})
+            if created:
+                messages.success(request, _("已保存 %(cadre)s 对 %(household)s 的走访") % {
+                    "cadre": cadre.name, "household": household})
+            else:
+                messages.info(request, _("这份走访刚才已经保存，重复的提交未再保存"))
             if "next" in request.POST:
                 return redirect(f"{reverse('visits:new')}?village={household.village_id}&cadre={cadre.pk}")
             return redirect("visits:household", household_pk=visit.household_id)
     return render(request, "visits/visit_form.html", {"form": form, "sections": sections})
-
-
-@transaction.atomic
-def _record_with_sections(user, household, cadre, data, sections):
-    """The visit and what its page's sections took down (the demands raised in it), all saved or none."""
-    resubmitted = data.get("submission_key") and Visit.objects.filter(submission_key=data["submission_key"]).exists()
-    visit = services.record_visit(household=household, cadre=cadre, by=user, **data)
-    if not resubmitted:  # a double-clicked submit must not raise its demands twice
-        save_all(sections, visit=visit, by=user)
-    return visit
 
 
 def _responsible_cadre(household, day):
@@ -71,7 +74,7 @@ def _responsible_cadre(household, day):
 
 def _page(request, queryset):
     """A page of `queryset` and the query string to keep in the pagination links."""
-    page = Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(queryset, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
@@ -82,19 +85,20 @@ def visit_list(request):
     visits = Visit.objects.visible_to(request.user).select_related(
         "household__village", "cadre__unit", "recorded_by"
     )
-    month = request.GET.get("month", "")
-    if len(month) == 7 and month[:4].isdigit() and month[5:].isdigit():
-        visits = visits.in_month(int(month[:4]), int(month[5:]))
-    if request.GET.get("mode") in Visit.Mode.values:
-        visits = visits.filter(mode=request.GET["mode"])
-    kind = request.GET.get("kind")
+    month = params.parse_month(request.GET.get("month"))
+    if month:
+        visits = visits.in_month(*month)
+    mode = params.parse_choice(request.GET.get("mode"), Visit.Mode.values)
+    if mode:
+        visits = visits.filter(mode=mode)
+    kind = params.parse_choice(request.GET.get("kind"), ("home", "contact"))
     if kind == "home":
         visits = visits.home_visits()
     elif kind == "contact":
         visits = visits.contacts()
     page, query = _page(request, visits.order_by("-visited_on", "-pk"))
     context = {
-        "page": page, "query": query, "modes": Visit.Mode.choices, "month": month,
+        "page": page, "query": query, "modes": Visit.Mode.choices, "month": _month_text(month),
         "can_add": can_write(request.user, Visit),
     }
     return render(request, "visits/visit_list.html", context)
@@ -118,15 +122,22 @@ def unit_visit_new(request):
     if request.method == "POST" and form.is_valid():
         link = form.cleaned_data["link"]
         try:
-            services.record_unit_visit(
+            _visit, created = services.submit_unit_visit(
                 unit=link.unit, village=link.village, visited_on=form.cleaned_data["visited_on"],
                 cadres=form.cleaned_data["cadres"], activities=form.cleaned_data["activities"], by=request.user,
+                submission_key=form.cleaned_data["submission_key"],
             )
         except ValidationError as error:
             form.add_error(None, error)
+            if error.code == "key_reused":  # a deliberate second save of this page is a new record
+                form.data = form.data.copy()
+                form.data["submission_key"] = str(uuid.uuid4())
         else:
-            messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
-                "unit": link.unit.name, "village": link.village.name})
+            if created:
+                messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
+                    "unit": link.unit.name, "village": link.village.name})
+            else:
+                messages.info(request, _("这次联村走访刚才已经保存，重复的提交未再保存"))
             return redirect("visits:unit_visit_list")
     return render(request, "visits/unit_visit_form.html", {"form": form})
 
@@ -134,22 +145,24 @@ def unit_visit_new(request):
 @login_required
 def unit_visit_list(request):
     visits = UnitVisit.objects.visible_to(request.user).select_related("unit", "village", "recorded_by")
-    month = request.GET.get("month", "")
-    if len(month) == 7 and month[:4].isdigit() and month[5:].isdigit():
-        visits = visits.filter(visited_on__year=int(month[:4]), visited_on__month=int(month[5:]))
+    month = params.parse_month(request.GET.get("month"))
+    if month:
+        visits = visits.filter(visited_on__year=month[0], visited_on__month=month[1])
     page, query = _page(request, visits.prefetch_related("cadres").order_by("-visited_on", "-pk"))
-    context = {"page": page, "query": query, "month": month, "can_add": can_write(request.user, UnitVisit)}
+    context = {"page": page, "query": query, "month": _month_text(month), "can_add": can_write(request.user, UnitVisit)}
     return render(request, "visits/unit_visit_list.html", context)
 
 
+def _month_text(month: tuple[int, int] | None) -> str:
+    """The month filter as the <input type="month"> shows it."""
+    return f"{month[0]:04d}-{month[1]:02d}" if month else ""
+
+
 def _as_of(request) -> datetime.date:
-    """The worklists' date: ?on=YYYY-MM-DD (never in the future), else today."""
+    """The worklists' date: ?on=YYYY-MM-DD from the campaign's floor to today, else today."""
     today = timezone.localdate()
-    try:
-        day = datetime.date.fromisoformat(request.GET.get("on", ""))
-    except ValueError:
-        return today
-    return min(day, today)
+    on = request.GET.get("on", "")
+    return min(params.parse_date(on, default=today, latest=datetime.date.max), today)
 
 
 @login_required
@@ -164,7 +177,7 @@ def worklist_summary(request):
 
 def _narrowed_to(request) -> Region | None:
     """?region=<county or township code> narrows a wide worklist to one place of the user's scope (404 outside)."""
-    code = request.GET.get("region", "")
+    code = params.parse_code(request.GET.get("region"))
     if not code:
         return None
     places = Region.objects.visible_to(request.user).filter(level__in=(Region.Level.COUNTY, Region.Level.TOWNSHIP))

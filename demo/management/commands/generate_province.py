@@ -1,5 +1,6 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from demo.province import Scale, generate
 from households.models import Household, Region
@@ -23,3 +24,8 @@ class Command(BaseCommand):
         log = self.stdout.write if verbosity else (lambda message: None)
         counts = generate(Scale().times(scale), seed=seed, log=log)
         log(f"完成：{counts}")
+        if connection.vendor == "postgresql":
+            # Fresh tables have no planner statistics: without them a coverage page took 16 s, not 0.2 s.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            log("已更新统计信息（ANALYZE）")

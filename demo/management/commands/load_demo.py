@@ -4,6 +4,7 @@ from collections import Counter
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts.models import User
 from demo import build, store
@@ -26,7 +27,7 @@ class Command(BaseCommand):
     help = (
         "载入演示数据：通渭县、东乡族自治县的真实村（约六成为贫困村），约3000户农户及其家庭成员、"
         "40个单位、600名干部、联村联户关系（含交接历史和故意留下的空缺），以及每个角色一个演示账号。"
-        "结果确定（固定随机种子和参照日期）；可重复执行，已载入时不再写入。"
+        "日期以载入当天为准（走访等为此前一年多）；同一天载入结果相同（固定随机种子）；可重复执行，已载入时不再写入。"
     )
 
     def add_arguments(self, parser):
@@ -40,7 +41,8 @@ class Command(BaseCommand):
                 raise CommandError("数据库中还没有区划，试运行无法生成演示数据；请先执行 load_regions。")
             say("数据库中还没有通渭县、东乡族自治县的区划，先载入区划：")
             call_command("load_regions", verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)
-        plan = build.build(store.villages())
+        today = timezone.localdate()
+        plan = build.build(store.villages(), today)
         if verbosity >= 2:
             say(f"生成演示数据用时 {time.monotonic() - started:.1f} 秒")
         differences = store.compare(plan)
@@ -64,14 +66,14 @@ class Command(BaseCommand):
                 ))
             else:
                 say("演示数据已存在，未写入。")
-            accounts = store.ensure_logins()
+            accounts = store.ensure_logins(plan.logins)
             created = [a.login.username for a in accounts if a.created]
             if created:
                 say(f"补建了缺少的演示账号：{'、'.join(created)}")
-        demo_visits.load(say)  # a year of visits and unit village visits (issue 6), idempotent
+        demo_visits.load(say, today)  # a year of visits and unit village visits up to yesterday, idempotent
         self.summary(plan, say)
         demo_demands.load(say)
-        demo_plans.load(say)
+        demo_plans.load(say, today)
         self.logins(accounts, say, first_load=differences is None)
         if verbosity >= 2:
             say(f"共用时 {time.monotonic() - started:.1f} 秒")
@@ -111,9 +113,13 @@ class Command(BaseCommand):
 
     def logins(self, accounts, say, *, first_load: bool):
         say(f"\n演示账号（密码均为 {build.PASSWORD}）：")
-        header = ("用户名", "密码", "角色", "管辖范围")
+        header = ("用户名", "密码", "角色", "姓名", "管辖范围")
         rows = []
+        printed = {login.username for login in build.LOGINS}
+        clerks = [account for account in accounts if account.login.username not in printed]
         for account in accounts:
+            if account.login.username not in printed:
+                continue
             user = account.user
             role = User.Role(user.role).label if user.role else "系统管理员"
             scope = store.scope_name(user)
@@ -121,7 +127,11 @@ class Command(BaseCommand):
                 scope += "（已有账号，设置与演示不同）"
             elif first_load and not account.created:
                 scope += "（已有账号，密码未改动）"
-            rows.append((user.username, build.PASSWORD, str(role), scope))
-        widths = [max(_width(row[i]) for row in [header, *rows]) + 2 for i in range(3)]
+            rows.append((user.username, build.PASSWORD, str(role), user.get_full_name(), scope))
+        widths = [max(_width(row[i]) for row in [header, *rows]) + 2 for i in range(4)]
         for row in [header, *rows]:
-            say("  " + "".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:3])) + row[3])
+            say("  " + "".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:4])) + row[4])
+        if clerks:
+            example = clerks[0].user
+            say(f"另有其他 {len(clerks)} 个乡镇的录入员账号（乡镇双联办，录入本乡镇的走访），"
+                f"如 {example.username}（{store.scope_name(example)}，{example.get_full_name()}），密码相同。")

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from imports import services
 from imports.models import ImportBatch
-from imports.reader import FileRefused
+from imports.reader import FileRefused, FileUnreadable
 
 
 class Command(BaseCommand):
@@ -42,8 +42,10 @@ class Command(BaseCommand):
             )
         except services.NotAllowed as error:
             return self._refuse(str(error))
-        except FileRefused as error:
+        except FileUnreadable as error:  # its message names the file already
             return self._refuse(f"文件被拒绝：{error}")
+        except FileRefused as error:
+            return self._refuse(f"文件被拒绝（{Path(file).name}）：{error}")
         if not result.ok:
             self.stderr.write(f"导入被拒绝，数据库未作任何改动。共 {result.error_count} 处错误：")
             for error in result.errors[: 50 if verbosity < 2 else None]:
