@@ -387,3 +387,26 @@ def test_an_office_registers_collectors_within_its_scope(client, county):
         services.register_collector(by=county.users.county_b, user=volunteer, region=county.county_b,
                                     kind="志愿者", name="x")
     assert "志愿者甲" in client.get(url).content.decode()
+
+
+def test_round_pages_run_a_fixed_number_of_queries(client, county):
+    from tests.queries import count_queries
+
+    round_ = _open(county)
+    collector = _collector(county, "vol")
+    few = _assigned(county, round_, collector, household=county.household_a)
+    services.record_ballot(by=collector.user, sample=few[0], mode="入户", answers=GOOD_ANSWERS)
+    client.force_login(county.users.county_a)
+    detail = reverse("evaluation:round_detail", args=[round_.pk])
+    score = reverse("evaluation:cadre_score", args=[round_.pk, county.cadre_a.pk])
+    before = count_queries(client, detail), count_queries(client, score)
+    client.force_login(collector.user)
+    collect_before = count_queries(client, reverse("evaluation:collect"))
+    for sample in _assigned(county, round_, collector, cadre_unit=county.unit_c):
+        services.record_ballot(by=collector.user, sample=sample, mode="电话", answers=GOOD_ANSWERS)
+    for sample in _assigned(county, round_, collector, cadre=county.cadre_a).__iter__():
+        if sample.status == "待采集":
+            services.record_ballot(by=collector.user, sample=sample, mode="电话", answers=GOOD_ANSWERS)
+    assert count_queries(client, reverse("evaluation:collect")) == collect_before
+    client.force_login(county.users.county_a)
+    assert (count_queries(client, detail), count_queries(client, score)) == before
