@@ -33,6 +33,10 @@ WRITE_ROLES = {
     "visits.visit": {"township"},
     "visits.unitvisit": {"township", "unit"},
     "visits.visitquota": {"county"},
+    # Mass evaluation: the leading-group offices open rounds, register collectors and correct ballots.
+    "evaluation.round": {"county", "city", "province"},
+    "evaluation.collector": {"county", "city", "province"},
+    "evaluation.ballot": {"county", "city", "province"},
 }
 
 # Who reviews and applies what others prepared (superusers may too).

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "shuanglian.tasks_app.TasksDatabaseConfig",  # django_tasks_db, named in Chinese
     "plans",
+    "evaluation",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -67,6 +67,54 @@ def _demand(w):
     return {"pk": demand.pk}
 
 
+def _round(w):
+    """County A's round over its paired households (household_a, helped by unit A's cadre)."""
+    from django.utils import timezone
+
+    from evaluation import services
+
+    today = timezone.localdate()
+    round_ = services.open_round(
+        by=w.users.county_a, region=w.county_a, name="群众评议", year=today.year, starts_on=today,
+        ends_on=today, sample_method="全部", seed=1,
+    )
+    return round_
+
+
+def _round_kwargs(w):
+    return {"pk": _round(w).pk}
+
+
+def _cadre_score(w):
+    return {"pk": _round(w).pk, "cadre_pk": w.cadre_a.pk}
+
+
+def _collector(w):
+    """county_a's account marked as a collector (office staff, of no unit)."""
+    from evaluation import services
+
+    return services.register_collector(by=w.users.county_a, user=w.users.county_a, region=w.county_a,
+                                       kind="工作人员", name="县双联办")
+
+
+def _collecting(w):
+    _collector(w)
+    return {}
+
+
+def _assigned_sample(w):
+    from evaluation import services
+
+    round_, collector = _round(w), _collector(w)
+    sample = round_.samples.get(household=w.household_a)
+    services.assign_collector(by=w.users.county_a, round_=round_, collector=collector, samples=[sample])
+    return {"pk": sample.pk}
+
+
+# Evaluation: read by every role in the round's scope (units: their sampled cadres); offices write.
+EVALUATION_READERS_A = ("admin", "province", "city_a", "county_a", "town_a", "unit_a")
+NOT_COLLECTORS = ("admin", "province", "city_a", "town_a", "unit_a") + OTHER_SIDE
+
 MATRIX = {
     "home": Case(),
     "accounts:otp_setup": Case(),
@@ -252,6 +300,40 @@ MATRIX = {
         allowed=("admin", "town_a"),
         forbidden=("province", "city_a", "county_a", "unit_a"),
         outsiders=("town_b",),
+    ),
+    "evaluation:round_list": Case(),
+    "evaluation:round_create": Case(
+        allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
+        forbidden=("town_a", "unit_a", "town_b", "unit_b"),
+    ),
+    "evaluation:round_detail": Case(kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
+    "evaluation:cadre_score": Case(kwargs=_cadre_score, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
+    "evaluation:round_close": Case(
+        kwargs=_round_kwargs,
+        method="post",
+        ok=302,
+        allowed=("admin", "province", "city_a", "county_a"),
+        forbidden=("town_a", "unit_a", "town_b", "unit_b"),
+        outsiders=("city_b", "county_b"),
+    ),
+    "evaluation:assign": Case(
+        kwargs=_round_kwargs,
+        method="post",
+        ok=302,
+        allowed=("admin", "province", "city_a", "county_a"),
+        forbidden=("town_a", "unit_a", "town_b", "unit_b"),
+        outsiders=("city_b", "county_b"),
+    ),
+    "evaluation:collectors": Case(
+        allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
+        forbidden=("town_a", "unit_a", "town_b", "unit_b"),
+    ),
+    # The collector's pages: only an account marked as a collector, only the households assigned to it.
+    "evaluation:collect": Case(kwargs=_collecting, allowed=("county_a",), forbidden=NOT_COLLECTORS),
+    "evaluation:ballot": Case(kwargs=_assigned_sample, allowed=("county_a",), outsiders=NOT_COLLECTORS),
+    "evaluation:unreachable": Case(
+        kwargs=_assigned_sample, method="post", ok=302, allowed=("county_a",), outsiders=NOT_COLLECTORS,
+        extra={"data": {"reason": "外出"}},
     ),
 }
 

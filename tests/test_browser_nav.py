@@ -13,7 +13,7 @@ LINKS = {
     "首页": "home", "农户名册": "households:list", "区划": "households:regions", "干部": "pairing:cadre_list",
     "结对方案": "pairing:proposal_list", "覆盖情况": "pairing:coverage", "走访记录": "visits:list",
     "单位联村走访": "visits:unit_visit_list", "工作清单": "visits:worklists", "诉求台账": "demands:list",
-    "帮扶计划": "plans:list", "名册导入": "imports:list", "管理后台": "admin:index",
+    "帮扶计划": "plans:list", "群众评议": "evaluation:round_list", "名册导入": "imports:list", "管理后台": "admin:index",
 }
 
 # The top bar's content height against its tallest child: equal when everything sits in one row.

@@ -16,6 +16,7 @@ BELOW = {
     "households": set(),
     "pairing": {"households"},
     "visits": {"households", "pairing"},
+    "evaluation": {"households", "pairing", "visits", "demands", "plans"},
 }
 
 

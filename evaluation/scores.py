@@ -1,0 +1,263 @@
+"""Scores, grades and rankings of a round's cadres, and the explanation of each score.
+
+Masses' score (群众评议得分): over the cadre's ballots, the weighted mean of the scored answers
+(Σ weight × score ÷ Σ weight over the answers that carry a score: 不了解 is left out); a ballot
+with no scored answer is not counted; fewer than 5 counted ballots carries a caution.
+
+Process score (过程指标得分): the plain mean of four indicators, each 0–100, computed from the
+record for the round's period (1 January–31 December, or the half-year), up to today if earlier:
+
+- 走访达标率 (visits against quota): over the cadre's responsible pairings in force at the end, the
+  mean of min(1, visits ÷ owed), where visits are the cadre's Visit rows for that household in the
+  period (every mode counts, as in visits/worklists.py) and owed is the county's VisitQuota pro
+  rata (visits.worklists.owed_by, less what was owed before the period began); nothing owed = 1.
+- 联系覆盖率 (households contacted): the share of those households with at least one Visit row by
+  the cadre in the period (any mode).
+- 诉求按期办结率 (demands resolved on time): of the demands of those households raised in the period
+  and due by its end, the share closed (已解决 or 已解释) by a 办结/解释 action dated on or before the
+  due date; none due counts as 100.
+- 帮扶计划到位率 (plans in place): the share of those households with a HouseholdPlan for the round's year.
+
+A cadre with no responsible pairing in force at the end (transferred since the draw) owes nothing
+and scores 100 on each; the explanation shows the 0 / 0 behind it.
+
+Combined (综合得分) = masses × w1 % + process × w2 %, rounded to two decimals; grades compare that
+rounded figure with the round's lines. 优秀 needs ≥ the line and a place within the top
+floor(share % × cadres scored) by combined score (ties broken by masses' score, then cadre id);
+those over the line beyond the cap are 良好. Ranks are competition ranks by combined score.
+Only cadres with at least one counted ballot are scored.
+"""
+
+import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from demands.models import Demand, DemandAction
+from pairing.models import Cadre, Pairing
+from plans.models import HouseholdPlan
+from visits.models import Visit
+from visits.worklists import Quotas, owed_by
+
+from .models import Ballot, Round
+
+CAUTION_BELOW = 5
+EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "合格", "不合格"
+
+INDICATORS = {
+    "visits": ("走访达标率", "干部对所帮扶贫困户本期走访次数与县定走访次数（按日折算）之比的平均值，单户最高按100%计。"),
+    "contacted": ("联系覆盖率", "本期至少走访或联系过一次的帮扶户占其全部帮扶户的比例。"),
+    "demands": ("诉求按期办结率", "本期提出且已到期的诉求中，在办理期限内办结或解释的比例；无到期诉求按100%计。"),
+    "plans": ("帮扶计划到位率", "已制定本年度户帮扶计划的帮扶户占其全部帮扶户的比例。"),
+}
+
+
+def period_dates(round_: Round) -> tuple[datetime.date, datetime.date]:
+    """The period's first day and its last day counted (the period's end, or today if earlier)."""
+    start = datetime.date(round_.year, 7 if round_.period == Round.Period.SECOND_HALF else 1, 1)
+    end = datetime.date(round_.year, 6, 30) if round_.period == Round.Period.FIRST_HALF else datetime.date(round_.year, 12, 31)
+    return start, min(end, timezone.localdate())
+
+
+@dataclass
+class Indicator:
+    code: str
+    numerator: float
+    denominator: int
+
+    @property
+    def name(self):
+        return INDICATORS[self.code][0]
+
+    @property
+    def definition(self):
+        return INDICATORS[self.code][1]
+
+    @property
+    def value(self) -> float:
+        return 100.0 if not self.denominator else round(100 * self.numerator / self.denominator, 2)
+
+
+@dataclass
+class CadreScore:
+    cadre_id: int
+    cadre_name: str = ""
+    unit_name: str = ""
+    ballots: int = 0
+    counted: int = 0
+    masses: float | None = None
+    indicators: list[Indicator] = field(default_factory=list)
+    process: float | None = None
+    combined: float | None = None
+    grade: str = ""
+    rank: int | None = None
+
+    @property
+    def caution(self) -> bool:
+        return self.counted < CAUTION_BELOW
+
+
+def scored_weights(round_: Round) -> dict[str, tuple[int, dict]]:
+    """code → (weight, {value: score}) for the questions counted in the masses' score."""
+    return {
+        q.code: (q.weight, {c["value"]: c.get("score") for c in q.choices})
+        for q in round_.questions.filter(scored=True)
+    }
+
+
+def masses_scores(round_: Round) -> dict[int, tuple[int, int, float | None]]:
+    """cadre id → (ballots, ballots counted, masses' score or None)."""
+    weights = scored_weights(round_)
+    sums = defaultdict(lambda: [0, 0, 0.0, 0])  # ballots, counted, Σ w×s, Σ w
+    rows = Ballot.objects.filter(round=round_).values_list("sample__cadre_id", "answers").iterator(chunk_size=5000)
+    for cadre_id, answers in rows:
+        entry = sums[cadre_id]
+        entry[0] += 1
+        weight_here = 0
+        for code, (weight, scores) in weights.items():
+            score = scores.get(answers.get(code))
+            if score is not None:
+                entry[2] += weight * score
+                weight_here += weight
+        if weight_here:
+            entry[1] += 1
+            entry[3] += weight_here
+    return {c: (b, n, (total / w if w else None)) for c, (b, n, total, w) in sums.items()}
+
+
+def process_indicators(round_: Round, cadre_ids) -> dict[int, list[Indicator]]:
+    """The four indicators of each cadre, in a handful of aggregate queries over all of them."""
+    start, end = period_dates(round_)
+    cadre_ids = list(cadre_ids)
+    pairings = list(
+        Pairing.objects.on(end).responsible().filter(cadre_id__in=cadre_ids)
+        .values_list("cadre_id", "household_id", "started_on", "household__village_id")
+    )
+    visits = dict(
+        ((row["cadre_id"], row["household_id"]), row["n"])
+        for row in Visit.objects.filter(cadre_id__in=cadre_ids, visited_on__gte=start, visited_on__lte=end)
+        .order_by().values("cadre_id", "household_id").annotate(n=Count("pk"))
+    )
+    household_ids = {hh for _c, hh, _s, _v in pairings}
+    planned = set(
+        HouseholdPlan.objects.filter(household_id__in=household_ids, year=round_.year).values_list("household_id", flat=True)
+    )
+    demands = defaultdict(lambda: [0, 0])  # household → due, on time
+    closed_on = Max("actions__at", filter=Q(actions__kind__in=[DemandAction.Kind.RESOLVE, DemandAction.Kind.EXPLAIN]))
+    for household_id, due_on, status, closed_at in (
+        Demand.objects.filter(household_id__in=household_ids, raised_on__gte=start, raised_on__lte=end, due_on__lte=end)
+        .annotate(closed_at=closed_on).values_list("household_id", "due_on", "status", "closed_at")
+    ):
+        demands[household_id][0] += 1
+        closed = status in (Demand.Status.RESOLVED, Demand.Status.EXPLAINED) and closed_at is not None
+        if closed and timezone.localdate(closed_at) <= due_on:
+            demands[household_id][1] += 1
+    quotas = Quotas.load()
+    per = defaultdict(lambda: {"visits": [0.0, 0], "contacted": [0, 0], "demands": [0, 0], "plans": [0, 0]})
+    for cadre_id, household_id, started_on, village_id in pairings:
+        figures = per[cadre_id]
+        quota = quotas.household(village_id)
+        owed = owed_by(end, quota, started_on)
+        if start.month > 1:  # second half: what was owed by 30 June is not this period's
+            owed -= owed_by(start - datetime.timedelta(days=1), quota, started_on)
+        done = visits.get((cadre_id, household_id), 0)
+        figures["visits"][0] += 1.0 if owed <= 0 else min(1.0, done / owed)
+        figures["visits"][1] += 1
+        figures["contacted"][0] += 1 if done else 0
+        figures["contacted"][1] += 1
+        figures["demands"][0] += demands[household_id][1]
+        figures["demands"][1] += demands[household_id][0]
+        figures["plans"][0] += 1 if household_id in planned else 0
+        figures["plans"][1] += 1
+    return {
+        cadre_id: [Indicator(code, *per[cadre_id][code]) for code in INDICATORS] for cadre_id in cadre_ids
+    }
+
+
+def grade(round_: Round, scores: list[CadreScore]) -> None:
+    """Set grade and rank on the scored cadres (combined not None), in place."""
+    scored = sorted(
+        (s for s in scores if s.combined is not None), key=lambda s: (-s.combined, -s.masses, s.cadre_id)
+    )
+    cap = math.floor(len(scored) * round_.excellent_share / 100)
+    excellent = 0
+    for position, score in enumerate(scored):
+        if position and score.combined == scored[position - 1].combined:
+            score.rank = scored[position - 1].rank
+        else:
+            score.rank = position + 1
+        if score.combined >= round_.excellent_min and excellent < cap:
+            score.grade, excellent = EXCELLENT, excellent + 1
+        elif score.combined >= round_.good_min:
+            score.grade = GOOD
+        elif score.combined >= round_.pass_min:
+            score.grade = PASS
+        else:
+            score.grade = FAIL
+
+
+def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
+    """Every sampled cadre's score, graded and ranked within the round, best first (unscored last)."""
+    masses = masses_scores(round_)
+    sampled = set(round_.samples.values_list("cadre_id", flat=True).distinct()) | set(masses)
+    indicators = process_indicators(round_, sampled)
+    names = {c.pk: c for c in Cadre.objects.filter(pk__in=sampled).select_related("unit").only("name", "unit__name")}
+    scores = []
+    for cadre_id in sampled:
+        ballots, counted, value = masses.get(cadre_id, (0, 0, None))
+        figures = indicators[cadre_id]
+        process = sum(i.value for i in figures) / len(figures)
+        score = CadreScore(
+            cadre_id, names[cadre_id].name, names[cadre_id].unit.name, ballots, counted,
+            None if value is None else round(value, 2), figures, round(process, 2),
+        )
+        if value is not None:
+            score.combined = round(value * round_.weight_masses / 100 + process * round_.weight_process / 100, 2)
+        scores.append(score)
+    grade(round_, scores)
+    scores.sort(key=lambda s: (s.rank is None, s.rank or 0, s.cadre_id))
+    if cadre_ids is not None:
+        wanted = set(cadre_ids)
+        scores = [s for s in scores if s.cadre_id in wanted]
+    return scores
+
+
+def mask(name: str) -> str:
+    """王建国 → 王**: enough for a unit to recognise its households, not to expose them."""
+    return name[:1] + "*" * max(1, len(name) - 1)
+
+
+def explain(round_: Round, cadre_id: int) -> dict:
+    """What a cadre's score is made of: the formula, every ballot counted (households masked), and
+    each indicator with its definition and figures."""
+    score = next(s for s in round_scores(round_) if s.cadre_id == cadre_id)
+    weights = scored_weights(round_)
+    ballots = []
+    for ballot in (
+        Ballot.objects.filter(round=round_, sample__cadre_id=cadre_id)
+        .select_related("household__village").order_by("collected_at", "pk")
+    ):
+        answered = []
+        for code, (weight, scores) in weights.items():
+            value = ballot.answers.get(code)
+            answered.append({"value": value, "score": scores.get(value), "weight": weight})
+        ballots.append({
+            "household": f"{mask(ballot.household.head_name)}户（{ballot.household.village.name}）",
+            "collected_on": timezone.localdate(ballot.collected_at),
+            "mode": ballot.get_mode_display(),
+            "answers": answered,
+            "counted": any(a["score"] is not None for a in answered),
+        })
+    return {
+        "score": score,
+        "formula": (
+            f"综合得分 = 群众评议得分 × {round_.weight_masses}% + 过程指标得分 × {round_.weight_process}%"
+        ),
+        "masses_rule": "群众评议得分 = 各票计分题得分的加权平均（“不了解”不计入）",
+        "process_rule": "过程指标得分 = " + "、".join(name for name, _ in INDICATORS.values()) + "四项的平均值",
+        "ballots": ballots,
+        "caution": score.caution,
+    }

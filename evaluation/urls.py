@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "evaluation"
+urlpatterns = [
+    path("evaluation/", views.round_list, name="round_list"),
+    path("evaluation/new/", views.round_create, name="round_create"),
+    path("evaluation/<int:pk>/", views.round_detail, name="round_detail"),
+    path("evaluation/<int:pk>/assign/", views.assign, name="assign"),
+    path("evaluation/<int:pk>/close/", views.round_close, name="round_close"),
+    path("evaluation/<int:pk>/cadres/<int:cadre_pk>/", views.cadre_score, name="cadre_score"),
+    path("evaluation/collectors/", views.collectors, name="collectors"),
+    path("evaluation/collect/", views.collect, name="collect"),
+    path("evaluation/collect/<int:pk>/", views.ballot, name="ballot"),
+    path("evaluation/collect/<int:pk>/unreachable/", views.unreachable, name="unreachable"),
+]
