@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from households.models import Member, Region
 from shuanglian.lib import excel
 
-from .headers import LABELS, find_header
+from .headers import LABELS, find_header_row
 from .common import VOCABULARIES
 from .reader import open_sheets
 
@@ -134,36 +134,40 @@ def template_bytes(kind: str) -> bytes:
 
 
 def error_workbook_bytes(data: bytes, filename: str, errors: list[dict], kind: str = "households") -> bytes:
-    """The original rows of each sheet with errors, an error column, and the bad cells filled red."""
+    """The uploaded file again, to be corrected in place and uploaded again: each sheet the import
+    reads, from its header row (the original column names, 错误说明 in front), then every row of
+    it in order (blank lines kept, so that households stay grouped), the error text on the rows
+    with errors and their bad cells in red. An import is all or nothing, so the good rows are
+    kept too: the corrected workbook brings in the whole file. Title lines above the header are
+    left out; a problem of the sheet as a whole (a missing column) is a line above the header."""
     by_sheet = {}
     for error in errors:
         by_sheet.setdefault(error["sheet"], {}).setdefault(error["row"], []).append(error)
     book = excel.new_workbook()
     for sheet in open_sheets(data, filename=filename):
-        if sheet.name not in by_sheet:
-            continue
-        rows_errors = by_sheet[sheet.name]
-        out = book.create_sheet(sheet.name[:31])
-        header = find_header(sheet.rows, anchors=ANCHORS[kind])
+        header = find_header_row(sheet.rows, anchors=ANCHORS[kind])
         if header is None:
             continue
-        header_row, mapping = header
+        _number, header_cells, mapping = header
+        rows_errors = by_sheet.get(sheet.name, {})
+        out = book.create_sheet(sheet.name[:31])
         label_to_index = {LABELS[key]: index for key, index in mapping.items()}
-        width = max(mapping.values()) + 1
-        # The file name is the uploader's text (`=1+1 roster.xlsx`): it goes through the writer too.
-        excel.append(out, [f"{filename} 中有错误的行；红色为有问题的单元格。改正原文件后重新上传。"])
-        excel.append(out, [excel.cell(out, "原行号", bold=True), excel.cell(out, "错误说明", bold=True)] + [None] * width)
+        text_columns = {index for key, index in mapping.items() if key in ID_COLUMNS or key == "household_no"}
         if 0 in rows_errors:
-            excel.append(out, [header_row, "；".join(e["message"] for e in rows_errors[0])])
+            excel.append(out, [excel.cell(out, "本表：" + "；".join(e["message"] for e in rows_errors[0]), bold=True)])
+        excel.append(out, [excel.cell(out, "错误说明", bold=True)]
+                     + [excel.cell(out, value, bold=True) for value in header_cells])
         for number, cells in sheet.rows:
-            if number not in rows_errors:
+            found = rows_errors.get(number)
+            if found is None:
+                excel.append(out, [None] + [excel.cell(out, value, text=True) if index in text_columns else value
+                                            for index, value in enumerate(cells)])
                 continue
-            found = rows_errors[number]
-            bad_columns = {label_to_index.get(e["column"]) for e in found}
-            row = [number, "；".join(e["message"] for e in found)]
-            for index, value in enumerate(list(cells) + [None] * (width - len(cells))):
-                row.append(excel.cell(out, value, text=True, fill=BAD if index in bad_columns else None))
-            excel.append(out, row)
+            bad = {label_to_index.get(e["column"]) for e in found}
+            message = "；".join(f"“{e['column']}”列：{e['message']}" if e["column"] else e["message"] for e in found)
+            excel.append(out, [excel.cell(out, message, fill=BAD)]
+                         + [excel.cell(out, value, text=True, fill=BAD if index in bad else None)
+                            for index, value in enumerate(cells)])
     if not book.worksheets:
         excel.append(book.create_sheet("错误"), ["没有错误"])
     return excel.workbook_bytes_of(book)
