@@ -48,6 +48,11 @@ EXAMPLE_MEMBER = {
     "ethnicity": "汉族", "education": "初中", "schooling": "非在校生", "health": "健康", "labour": "普通劳动力",
     "medical": "是", "pension": "否",
 }
+# The one-row-per-person layout (the 建档立卡 export): household fields on the 户主 row.
+PERSON_COLUMNS = ["county", "township", "village", "group", "name", "id_number", "relation", "ethnicity",
+                  "education", "schooling", "health", "disability", "labour", "medical", "pension", "category",
+                  "main_cause", "other_causes", "income", "housing", "size", "phone", "status"]
+EXAMPLE_PERSON = {**EXAMPLE_MEMBER, **{key: value for key, value in EXAMPLE_HOUSEHOLD.items() if key != "head_name"}}
 CADRE_COLUMNS = ["unit", "name", "phone", "post", "rank", "cadre_category", "cadre_status"]
 LINK_COLUMNS = ["unit", "county", "township", "village", "started_on"]
 PAIRING_COLUMNS = ["unit", "cadre_name", "cadre_phone", "head_id", "head_name", "role", "started_on"]
@@ -66,9 +71,15 @@ EXAMPLE_LINK = {"unit": "通渭县农业农村局", "county": "通渭县", "town
                 "started_on": datetime.date(2026, 3, 1)}
 EXAMPLE_PAIRING = {"unit": "通渭县农业农村局", "cadre_name": "李文华", "cadre_phone": "13809310002",
                    "head_id": "621121197001010011", "head_name": "张三", "role": "帮扶责任人", "started_on": datetime.date(2026, 3, 1)}
-# Kind → its sheets: (title, columns, example row).
+NOTES_PERSON = {
+    "relation": "每户先写“户主”一行，家庭成员紧随其后；也可加“户编号”或“户主身份证号”列来分户",
+    "size": "家庭人口数（只在户主行填写），应等于该户的行数",
+    "category": "只在户主行填写；从下拉列表中选择",
+}
+# Template → its sheets: (title, columns, example row). "persons" is the households' other layout.
 TEMPLATE_SHEETS = {
     "households": [("农户", HOUSEHOLD_COLUMNS, EXAMPLE_HOUSEHOLD), ("家庭成员", MEMBER_COLUMNS, EXAMPLE_MEMBER)],
+    "persons": [("花名册", PERSON_COLUMNS, EXAMPLE_PERSON)],
     "cadres": [("干部名册", CADRE_COLUMNS, EXAMPLE_CADRE)],
     "links": [("联村关系", LINK_COLUMNS, EXAMPLE_LINK)],
     "pairings": [("结对关系", PAIRING_COLUMNS, EXAMPLE_PAIRING)],
@@ -80,6 +91,31 @@ ANCHORS = {"households": {"id_number", "head_id"}, "cadres": {"unit"}, "links": 
 BOLD = Font(bold=True)
 GREY = Font(italic=True, color="808080")
 BAD = PatternFill("solid", fgColor="FFC7CE")
+
+
+# The template's name in its download link and file name.
+TEMPLATE_LABELS = {"households": "农户（一户一行）", "persons": "农户（一人一行）", "cadres": "干部名册",
+                   "links": "联村关系", "pairings": "结对关系"}
+
+
+def household_layouts() -> list[dict]:
+    """The two household layouts as the import page lists them: each sheet's columns, the
+    required ones marked, from the same lists the templates and the importer use."""
+    from .households import REQUIRED
+
+    def columns(keys, required):
+        return [{"label": LABELS[key], "required": key in required} for key in keys]
+
+    return [
+        {"template": "households", "title": "一户一行（户表 + 成员表）",
+         "how": "户表每户一行；成员表（可选）每人一行，用“户主身份证号”对应到户。",
+         "sheets": [("户表", columns(HOUSEHOLD_COLUMNS, REQUIRED["households"])),
+                    ("成员表", columns(MEMBER_COLUMNS, REQUIRED["members"]))]},
+        {"template": "persons", "title": "一人一行（建档立卡导出的格式）",
+         "how": "每人一行，户的信息（贫困户属性、致贫原因、人均纯收入、家庭人口）填在户主行。有“户编号”列时按户编号分户，"
+                "否则有“户主身份证号”列时按它分户，都没有时每户从“户主”行开始、成员行紧随其后。",
+         "sheets": [("花名册", columns(["household_no", "head_id", *PERSON_COLUMNS], REQUIRED["persons"]))]},
+    ]
 
 
 def template_bytes(kind: str) -> bytes:
@@ -107,7 +143,8 @@ def template_bytes(kind: str) -> bytes:
             letter = get_column_letter(index)
             header = sheet.cell(1, index)
             header.font = BOLD
-            header.comment = Comment(NOTES.get(key, f"从下拉列表中选择{LABELS[key]}"), "双联系统")
+            note = (NOTES_PERSON.get(key) if kind == "persons" else None) or NOTES.get(key, f"从下拉列表中选择{LABELS[key]}")
+            header.comment = Comment(note, "双联系统")
             sheet.cell(2, index).font = GREY
             sheet.column_dimensions[letter].width = 20 if key in ID_COLUMNS else 12
             if key in ID_COLUMNS:

@@ -167,3 +167,43 @@ def test_a_member_row_naming_an_unknown_head_does_not_also_raise_the_size(world)
     result = run(save(book), world.users.town_a)
     messages = [str(e) for e in result.errors]
     assert len(messages) == 1 and "户表中没有这个户主身份证号" in messages[0], messages
+
+
+# ---------------------------------------------------------------- the import page
+
+
+def test_the_page_lists_both_layouts_and_offers_a_template_for_each(client, world):
+    import io
+
+    from django.urls import reverse
+    from openpyxl import load_workbook
+
+    client.force_login(world.users.town_a)
+    page = client.get(reverse("imports:list")).content.decode()
+    assert "一户一行（户表 + 成员表）" in page and "一人一行（建档立卡导出的格式）" in page
+    assert "<strong>与户主关系</strong>" in page and "户主身份证号" in page
+    persons_url = reverse("imports:template", args=["persons"])
+    assert persons_url in page and reverse("imports:template", args=["households"]) in page
+    response = client.get(persons_url)
+    assert response.status_code == 200 and "%E4%B8%80%E4%BA%BA%E4%B8%80%E8%A1%8C" in response["Content-Disposition"]
+    assert client.get(reverse("imports:template", args=["nothing"])).status_code == 404
+
+    # The template filled in the way the export comes: head first, no 户编号 → imports.
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book["花名册"]
+    headers = [c.value for c in sheet[1]]
+    assert "户编号" not in headers and headers[5:8] == ["姓名", "身份证号码", "与户主关系"]
+    row, members = family(1, "张三", size=2)
+    for name, id_number, relation, *_rest in members:
+        values = {"县": "通渭县", "乡(镇)": "马营镇", "村": "东关村", "姓名": name, "身份证号码": id_number,
+                  "与户主关系": relation}
+        if relation == "户主":
+            values.update({"贫困户属性": "低保户", "家庭人口": 2})
+        sheet.append([values.get(header) for header in headers])
+    result = run(save(book), world.users.town_a)
+    assert result.ok, [str(e) for e in result.errors]
+    household = Household.objects.get(head_id_number=row["id"])
+    assert household.category == "低保户" and household.members.count() == 2
+    # Non-importers see no template list (a unit liaison imports cadres only).
+    client.force_login(world.users.unit_a)
+    assert "一人一行" not in client.get(reverse("imports:list")).content.decode()
