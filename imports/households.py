@@ -381,6 +381,15 @@ def _runs_by_key(sheet, mapping, errors, tick, width, by, _orphans):
         key = cells[number_at]
         if not (type(key) is str and key.isascii() and key.isalnum()):  # ASCII letters and digits are clean
             key = clean_text(key, compact=True)
+        if own_key:
+            key = key.upper()  # a lowercase x
+        if own_key and is_head(cells[relation_at]):
+            own = clean_text(cells[id_at], compact=True).upper()
+            if len(own) == 18 and own.isalnum():
+                if key and key.upper() != own:
+                    errors.add(sheet.name, number, "head_id", key,
+                               _("户主本人这一行的户主身份证号应与其身份证号码（%(id)s）相同") % {"id": own})
+                key = own  # a blank cell on the 户主's row is his own ID
         if not key:
             if run_key is None or previous_blank:
                 errors.add(sheet.name, number, by, "", _("%(column)s不能为空") % {"column": label})
@@ -388,12 +397,6 @@ def _runs_by_key(sheet, mapping, errors, tick, width, by, _orphans):
                 continue
             key = run_key  # a merged key cell spans the household's rows
         previous_blank = False
-        if own_key and is_head(cells[relation_at]):
-            own = clean_text(cells[id_at], compact=True).upper()
-            if len(own) == 18 and own.isalnum() and own != key.upper():
-                errors.add(sheet.name, number, "head_id", key,
-                           _("户主本人这一行的户主身份证号应与其身份证号码（%(id)s）相同") % {"id": own})
-                key = own
         if key != run_key:
             if run:
                 yield run_key, run

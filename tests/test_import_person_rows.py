@@ -68,6 +68,22 @@ def test_grouping_by_the_head_id_column_does_not_need_the_head_first(world):
     assert Household.objects.get(head_id_number=families[0][0]["id"]).members.count() == 3
 
 
+def test_the_head_row_may_leave_its_head_id_cell_blank(world):
+    families = [family(1, "张三"), family(2, "李四", size=2)]
+
+    def blank_for_heads(rows):
+        for values in rows:
+            if values[8] == "户主":
+                values[-1] = None
+            else:
+                values[-1] = values[-1].lower()
+        return rows
+
+    result = run(export_workbook(families, head_id_column=True, shuffle=blank_for_heads), world.users.town_a)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.counts["households_new"] == 2 and result.counts["members_new"] == 5
+
+
 def test_a_head_whose_head_id_cell_is_not_his_own_id(world):
     row, members = family(1, "张三")
     other = pid(99)
