@@ -1,7 +1,8 @@
 """Household rosters: the two layouts, validation, the plan and the bulk write.
 
 Layout 1: a household sheet (one row per household) and, optionally, a member
-sheet keyed by the head's ID. Layout 2: one row per person, grouped by 户编号,
+sheet keyed by the head's ID. Layout 2: one row per person (it has 与户主关系),
+grouped by 户编号, else by 户主身份证号, else from each 户主 row to the next;
 household fields on the head's row. Both are recognised from their headers.
 
 `import_households` reads the whole file, checks every row, compares it with
@@ -348,18 +349,20 @@ def _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_househol
     """Read one household at a time: its rows (consecutive, under one 户编号 or 户主身份证号, or
     from its 户主 row to the next) are checked and dropped as soon as the next household starts,
     so a county roster's raw cells are never all held at once. Returns the number of rows
-    that belong to no household (before the first 户主, when rows run from one to the next)."""
+    that went to no household (before the first 户主; under a key used again further down; in a
+    household without exactly one 户主), so that no household is also told it lacks them."""
     by = grouping(mapping)
     read_household = _person_household_reader(sheet.name, mapping, errors, households, unkeyed, on_household, by)
     width = max(mapping.values()) + 1
     orphans = [0]
     runs = _runs_from_heads if by == "head_rows" else _runs_by_key
     for key, run in runs(sheet, mapping, errors, tick, width, by, orphans):
-        read_household(key, run)
+        if not read_household(key, run):
+            orphans[0] += len(run)
     return orphans[0]
 
 
-def _runs_by_key(sheet, mapping, errors, tick, width, by, _orphans):
+def _runs_by_key(sheet, mapping, errors, tick, width, by, orphans):
     """(key, rows) per household of a sheet whose rows carry their household's key (户编号 or
     户主身份证号); a blank key cell under a household's first row (a merged cell) continues it."""
     label = LABELS[by]
@@ -386,7 +389,7 @@ def _runs_by_key(sheet, mapping, errors, tick, width, by, _orphans):
         if own_key and is_head(cells[relation_at]):
             own = clean_text(cells[id_at], compact=True).upper()
             if len(own) == 18 and own.isalnum():
-                if key and key.upper() != own:
+                if key and key != own:
                     errors.add(sheet.name, number, "head_id", key,
                                _("户主本人这一行的户主身份证号应与其身份证号码（%(id)s）相同") % {"id": own})
                 key = own  # a blank cell on the 户主's row is his own ID
@@ -409,6 +412,8 @@ def _runs_by_key(sheet, mapping, errors, tick, width, by, _orphans):
                 first_rows[key] = number
         if not repeated:
             run.append((number, cells))
+        else:
+            orphans[0] += 1
     if run:
         yield run_key, run
 
@@ -489,13 +494,14 @@ def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, o
                 return value
         return ""
 
-    def read(key, rows):
+    def read(key, rows) -> bool:
+        """Whether the rows made a household (False: they had no single 户主)."""
         heads = [(n, c) for n, c in rows if is_head(c[relation_at])]
         if len(heads) != 1:  # never when the rows run from one 户主 to the next
             errors.add(sheet_name, rows[0][0], "relation", key,
                        _("%(column)s“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）")
                        % {"column": label, "no": key, "n": len(heads)})
-            return
+            return False
         head_row, head_cells = heads[0]
         head = parse_id(head_cells[id_at], errors, sheet_name, head_row, "id_number")
         values = household_values(head_cells, mapping, errors, sheet_name, head_row)
@@ -516,14 +522,15 @@ def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, o
                 hh.refused_members += 1
         if head is None:
             unkeyed.append(hh)
-            return
+            return True
         if head.number in households:
             errors.add(sheet_name, head_row, "id_number", head.number,
                        _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
-            return
+            return True
         households[head.number] = hh
         if on_household is not None:
             on_household(hh)
+        return True
 
     return read
 

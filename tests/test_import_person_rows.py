@@ -223,3 +223,18 @@ def test_the_page_lists_both_layouts_and_offers_a_template_for_each(client, worl
     # Non-importers see no template list (a unit liaison imports cadres only).
     client.force_login(world.users.unit_a)
     assert "一人一行" not in client.get(reverse("imports:list")).content.decode()
+
+
+def test_a_member_naming_another_head_id_is_one_error(world):
+    """A mistyped 户主身份证号 on a member's row: its rows make a household without a 户主 (one error);
+    the household it belongs to is not also told its size disagrees."""
+    row, members = family(1, "张三", size=3)
+    other = pid(99)
+
+    def mistyped(rows):
+        rows[2][-1] = other
+        return rows
+
+    result = run(export_workbook([(row, members)], head_id_column=True, shuffle=mistyped), world.users.town_a)
+    messages = [str(e) for e in result.errors]
+    assert len(messages) == 1 and "第5行" in messages[0] and "应有且只有一个“户主”行（现有 0 个）" in messages[0], messages
