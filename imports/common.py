@@ -162,16 +162,36 @@ def _clean(text: str, compact: bool) -> str:
 
 
 class Collector:
+    """The problems of one file, reported in the file's order (sheet, then row) whatever the phase
+    that found them (reading, places, the database): the first MAX_ERRORS of them by row."""
+
     def __init__(self):
-        self.errors: list[RowError] = []
+        self._found: list[tuple] = []  # (sort key, RowError)
         self.count = 0
         self.today = timezone.localdate()  # once per file, not once per ID
+        self.sheet_order: dict[str, int] = {}  # sheet name → its place in the workbook
+
+    def sheets(self, names) -> None:
+        """The workbook's sheets in their order, so that errors sort by it."""
+        for name in names:
+            self.sheet_order.setdefault(name, len(self.sheet_order))
 
     def add(self, sheet, row, column, value, message):
         self.count += 1
-        if len(self.errors) < MAX_ERRORS:
-            shown = "" if value is None else clean_text(value)
-            self.errors.append(RowError(sheet, row, LABELS.get(column, column), shown[:60], message))
+        shown = "" if value is None else clean_text(value)
+        rank = self.sheet_order.setdefault(sheet, len(self.sheet_order))
+        self._found.append(((rank, row, self.count), RowError(sheet, row, LABELS.get(column, column), shown[:60], message)))
+        if len(self._found) >= 2 * MAX_ERRORS:  # keep the earliest rows, not the first found
+            self._trim()
+
+    def _trim(self):
+        self._found.sort(key=lambda item: item[0])
+        del self._found[MAX_ERRORS:]
+
+    @property
+    def errors(self) -> list[RowError]:
+        self._trim()
+        return [error for _key, error in self._found]
 
 
 @contextmanager

@@ -98,10 +98,16 @@ def find_header(rows, *, anchors: set[str]):
     `rows` is the sheet's (number, cells) iterator; the rows after the header are
     left in it. Returns (header row number, {field: column}) or None.
     """
+    found = find_header_row(rows, anchors=anchors)
+    return None if found is None else (found[0], found[2])
+
+
+def find_header_row(rows, *, anchors: set[str]):
+    """As find_header, with the header row's cells: (number, cells, {field: column}) or None."""
     for count, (number, cells) in enumerate(rows):
         if count >= HEADER_SEARCH_ROWS:
             return None
         mapping = map_header(cells)
         if len(mapping) >= 3 and anchors & set(mapping):
-            return number, mapping
+            return number, cells, mapping
     return None

@@ -1,7 +1,8 @@
 """Household rosters: the two layouts, validation, the plan and the bulk write.
 
 Layout 1: a household sheet (one row per household) and, optionally, a member
-sheet keyed by the head's ID. Layout 2: one row per person, grouped by 户编号,
+sheet keyed by the head's ID. Layout 2: one row per person (it has 与户主关系),
+grouped by 户编号, else by 户主身份证号, else from each 户主 row to the next;
 household fields on the head's row. Both are recognised from their headers.
 
 `import_households` reads the whole file, checks every row, compares it with
@@ -47,7 +48,7 @@ from .common import (
 )
 from .bulk import OneOf, insert_rows
 from .early import EarlyWriter
-from .headers import find_header
+from .headers import LABELS, find_header
 from .reader import FileRefused, open_sheets, renamed_text_hint
 from .rows import PLAIN_HOUSEHOLD_FIELDS, PLAIN_MEMBER_FIELDS, HouseholdRow, PersonRow
 from .villages import resolve_villages
@@ -70,7 +71,7 @@ LOCATION = ("county", "township", "village")
 REQUIRED = {
     "households": ("county", "township", "village", "head_name", "id_number", "category"),
     "members": ("head_id", "name", "id_number", "relation"),
-    "persons": ("household_no", "county", "township", "village", "name", "id_number", "relation", "category"),
+    "persons": ("county", "township", "village", "name", "id_number", "relation", "category"),
 }
 SHEET_KIND_LABELS = {"households": "户表", "members": "成员表", "persons": "人员表"}
 
@@ -169,14 +170,31 @@ def household_values(cells, mapping, errors, sheet, row) -> dict:
 
 
 def classify(mapping: dict) -> str | None:
-    if "household_no" in mapping:
+    """What one row of a sheet is, judged from its columns: a person ("persons": 户编号, or
+    与户主关系 with the household's place), a member of a household sheet's household
+    ("members": 户主身份证号 without a place), a household ("households"), or "ambiguous"
+    (姓名 and 身份证号 but neither 与户主关系 nor 户主姓名: a person or a household per row?).
+    A person's sheet lacking 与户主关系 is then told so by its required columns."""
+    keys = mapping.keys()
+    if "household_no" in keys or ("relation" in keys and ("head_id" not in keys or "village" in keys)):
         return "persons"
-    if "head_id" in mapping:
+    if "head_id" in keys:
         return "members"
-    if "head_name" in mapping or ({"id_number", "village"} <= set(mapping)):
+    if "name" in keys:  # 姓名 beside 户主姓名 is a person's row without its 与户主关系
+        return "persons" if "head_name" in keys else "ambiguous"
+    if "head_name" in keys or ("id_number" in keys and "village" in keys):
         return "households"
     return None
 
+
+def grouping(mapping: dict) -> str:
+    """How a one-row-per-person sheet's rows make households: by 户编号, else by 户主身份证号,
+    else each household is the rows from its 户主 row to the next one."""
+    if "household_no" in mapping:
+        return "household_no"
+    if "head_id" in mapping:
+        return "head_id"
+    return "head_rows"
 
 
 def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="calamine",
@@ -186,6 +204,7 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
     one-row-per-person sheet hands each household it accepts to on_household as soon as its rows
     are checked."""
     sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)
+    errors.sheets(sheet.name for sheet in sheets)
     found = {}
     for sheet in sheets:
         header = find_header(sheet.rows, anchors={"id_number", "head_id"})
@@ -195,7 +214,17 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
         kind = classify(mapping)
         if kind and kind not in found:
             found[kind] = (sheet, header_row, mapping)
-    if not found:
+    # A household sheet's member sheet may carry the place too: with a household sheet beside it,
+    # a sheet keyed by 户主身份证号 (and no 户编号) lists its members.
+    if "households" in found and "persons" in found and grouping(found["persons"][2]) == "head_id":
+        found.setdefault("members", found.pop("persons"))
+    if not (found.keys() & {"persons", "households"}) and "ambiguous" in found:
+        sheet = found["ambiguous"][0]
+        raise FileRefused(_(
+            "工作表“%(name)s”有“姓名”和“身份证号码”列，但没有“与户主关系”列，也没有“户主姓名”列，无法判断每行是一人还是一户："
+            "一人一行的名册请加上“与户主关系”列（户主、配偶、之子……）；一户一行的名册请把姓名列写作“户主姓名”")
+            % {"name": sheet.name})
+    if not found.keys() & {"persons", "households", "members"}:
         if not sheets:
             raise FileRefused(_("工作簿中没有可见的工作表"))
         raise FileRefused(_("在工作表“%(names)s”的前 30 行中没有找到名册表头（至少应有 身份证号码、姓名、村 等列）")
@@ -211,15 +240,17 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
     # Households refused for their head's ID: their 县/乡/村 are still checked, so that one
     # round of corrections can fix every problem of a row.
     unkeyed: list[HouseholdRow] = []
+    orphans = 0  # member-sheet rows that name no household of the file
     if "persons" in found:
         sheet, _header, mapping = found["persons"]
         if missing_columns(REQUIRED["persons"], mapping, sheet.name, errors):
             return [], counter["rows"], []
-        _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_household)
+        orphans = _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_household)
     else:
         if "households" not in found:
             sheet = found["members"][0]
-            raise FileRefused(_("只找到成员表“%(name)s”，缺少户表（一户一行，含 户主姓名、身份证号码、村 等列）")
+            raise FileRefused(_("只找到成员表“%(name)s”，缺少户表（一户一行，含 户主姓名、身份证号码、村 等列）；"
+                                "若是一人一行的名册，请加上“县”“乡(镇)”“村”列")
                               % {"name": sheet.name})
         sheet, _header, mapping = found["households"]
         if missing_columns(REQUIRED["households"], mapping, sheet.name, errors):
@@ -228,13 +259,13 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
         if "members" in found:
             msheet, _header, mmapping = found["members"]
             if not missing_columns(REQUIRED["members"], mmapping, msheet.name, errors):
-                _read_member_sheet(msheet, mmapping, errors, households, tick)
+                orphans = _read_member_sheet(msheet, mmapping, errors, households, tick)
     if progress:
         progress(counter["rows"])
     rows = list(households.values())
     if not rows and not errors.count:
         raise FileRefused(_("工作表“%(name)s”在表头下面没有数据") % {"name": found.get("persons", found.get("households"))[0].name})
-    _check_people(rows, errors)
+    _check_people(rows, errors, orphans=orphans)
     return rows, counter["rows"], unkeyed
 
 
@@ -275,7 +306,10 @@ def _read_household_sheet(sheet, mapping, errors, households, unkeyed, tick):
         households[head.number] = hh
 
 
-def _read_member_sheet(sheet, mapping, errors, households, tick):
+def _read_member_sheet(sheet, mapping, errors, households, tick) -> int:
+    """Add the member sheet's people to their households; the number of rows that name no
+    household of the file (their head's ID refused or unknown)."""
+    orphans = 0
     for hh in households.values():
         hh.members_listed = True
     person_values = member_reader(mapping)
@@ -287,11 +321,16 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
         head = parse_id(head_value, errors, sheet.name, number, "head_id")
         person = parse_id(cell(cells, mapping, "id_number"), errors, sheet.name, number, "id_number")
         values = person_values(cells, errors, sheet.name, number)
-        if head is None or person is None:
+        if head is None:
+            orphans += 1
             continue
         hh = households.get(head.number)
         if hh is None:
             errors.add(sheet.name, number, "head_id", head.number, _("户表中没有这个户主身份证号"))
+            orphans += 1
+            continue
+        if person is None:
+            hh.refused_members += 1
             continue
         row = PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, values)
         if person.number == head.number:
@@ -303,18 +342,38 @@ def _read_member_sheet(sheet, mapping, errors, households, tick):
                 errors.add(sheet.name, number, "relation", "户主", _("该户户主是身份证号 %(id)s 的人，不能再有第二个户主")
                            % {"id": idcard.mask(head.number)})
             hh.members.append(row)
+    return orphans
 
 
-def _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_household):
-    """Read one household at a time: its rows (consecutive, under one 户编号) are checked and
-    dropped as soon as the next household starts, so a county roster's raw cells are never
-    all held at once."""
-    run_key, run, repeated = None, [], False
-    first_rows: dict[str, int] = {}  # 户编号 → the row its household started on
-    previous_blank = True
-    number_at = mapping["household_no"]
+def _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_household) -> int:
+    """Read one household at a time: its rows (consecutive, under one 户编号 or 户主身份证号, or
+    from its 户主 row to the next) are checked and dropped as soon as the next household starts,
+    so a county roster's raw cells are never all held at once. Returns the number of rows
+    that went to no household (before the first 户主; under a key used again further down; in a
+    household without exactly one 户主), so that no household is also told it lacks them."""
+    by = grouping(mapping)
+    read_household = _person_household_reader(sheet.name, mapping, errors, households, unkeyed, on_household, by)
     width = max(mapping.values()) + 1
-    read_household = _person_household_reader(sheet.name, mapping, errors, households, unkeyed, on_household)
+    orphans = [0]
+    runs = _runs_from_heads if by == "head_rows" else _runs_by_key
+    for key, run in runs(sheet, mapping, errors, tick, width, by, orphans):
+        if not read_household(key, run):
+            orphans[0] += len(run)
+    return orphans[0]
+
+
+def _runs_by_key(sheet, mapping, errors, tick, width, by, orphans):
+    """(key, rows) per household of a sheet whose rows carry their household's key (户编号 or
+    户主身份证号); a blank key cell under a household's first row (a merged cell) continues it."""
+    label = LABELS[by]
+    run_key, run, repeated = None, [], False
+    first_rows: dict[str, int] = {}  # key → the row its household started on
+    previous_blank = True
+    number_at = mapping[by]
+    # Grouped by 户主身份证号, the 户主 row belongs to the household of its own ID whatever its
+    # 户主身份证号 cell says (one error for a wrong cell, not a household without its head too).
+    own_key = by == "head_id"
+    is_head, relation_at, id_at = head_test(), mapping["relation"], mapping["id_number"]
     for number, cells in sheet.rows:
         if blank(cells):
             previous_blank = True
@@ -325,38 +384,75 @@ def _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_househol
         key = cells[number_at]
         if not (type(key) is str and key.isascii() and key.isalnum()):  # ASCII letters and digits are clean
             key = clean_text(key, compact=True)
+        if own_key:
+            key = key.upper()  # a lowercase x
+        if own_key and is_head(cells[relation_at]):
+            own = clean_text(cells[id_at], compact=True).upper()
+            if len(own) == 18 and own.isalnum():
+                if key and key != own:
+                    errors.add(sheet.name, number, "head_id", key,
+                               _("户主本人这一行的户主身份证号应与其身份证号码（%(id)s）相同") % {"id": own})
+                key = own  # a blank cell on the 户主's row is his own ID
         if not key:
             if run_key is None or previous_blank:
-                errors.add(sheet.name, number, "household_no", "", _("户编号不能为空"))
+                errors.add(sheet.name, number, by, "", _("%(column)s不能为空") % {"column": label})
                 previous_blank = False
                 continue
-            key = run_key  # a merged 户编号 cell spans the household's rows
+            key = run_key  # a merged key cell spans the household's rows
         previous_blank = False
         if key != run_key:
             if run:
-                read_household(run_key, run)
+                yield run_key, run
             run_key, run, repeated = key, [], key in first_rows
-            if repeated:  # its rows are not read: the first household under this number is kept
-                errors.add(sheet.name, number, "household_no", key,
-                           _("户编号“%(no)s”已用于第%(row)d行开始的家庭；同一户的成员应排在一起，不同的户应有不同的户编号")
-                           % {"no": key, "row": first_rows[key]})
+            if repeated:  # its rows are not read: the first household under this key is kept
+                errors.add(sheet.name, number, by, key,
+                           _("%(column)s“%(no)s”已用于第%(row)d行开始的家庭；同一户的成员应排在一起，不同的户应有不同的%(column)s")
+                           % {"column": label, "no": key, "row": first_rows[key]})
             else:
                 first_rows[key] = number
         if not repeated:
             run.append((number, cells))
+        else:
+            orphans[0] += 1
     if run:
-        read_household(run_key, run)
+        yield run_key, run
 
 
-def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, on_household):
-    """A function checking one household's rows (padded to the mapping's width) of a
-    one-row-per-person sheet and adding it to `households`."""
-    relation_at, id_at, name_at = mapping["relation"], mapping["id_number"], mapping["name"]
-    location_at = [mapping[key] for key in LOCATION]
+def _runs_from_heads(sheet, mapping, errors, tick, width, by, orphans):
+    """(key, rows) per household of a sheet with neither 户编号 nor 户主身份证号: each household is
+    its 户主 row and the rows after it, up to the next 户主 row (blank lines between households
+    change nothing). Rows before the first 户主 belong to no household: one error says why."""
+    is_head = head_test()
+    relation_at = mapping["relation"]
+    run = None
+    for number, cells in sheet.rows:
+        if blank(cells):
+            continue
+        tick()
+        if len(cells) < width:
+            cells = cells + [None] * (width - len(cells))
+        if is_head(cells[relation_at]):
+            if run:
+                yield run[0][0], run
+            run = [(number, cells)]
+        elif run is not None:
+            run.append((number, cells))
+        elif not orphans[0]:
+            orphans[0] += 1
+            errors.add(sheet.name, number, "relation", cells[relation_at], _(
+                "这一行之前没有“户主”行，不知属于哪一户：表中没有“户编号”列，也没有“户主身份证号”列，"
+                "所以每户从其“户主”行开始、成员行紧随其后；请把户主行排在本户成员之前，或加上“户编号”列"))
+        else:
+            orphans[0] += 1
+    if run:
+        yield run[0][0], run
+
+
+def head_test():
+    """A function telling whether a 与户主关系 cell reads 户主 once cleaned; it remembers the
+    cells it has judged (a roster has a handful of them 200,000 times)."""
     head_relation = Relation.HEAD.value
-    person_values = member_reader(mapping)
-
-    relations = {}  # cell → whether it reads 户主 once cleaned: a roster has a handful of them 200,000 times
+    relations = {}
 
     def is_head(relation):
         if relation == head_relation:
@@ -367,6 +463,18 @@ def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, o
             if type(relation) is str and len(relations) < 1_000:
                 relations[relation] = known
         return known
+
+    return is_head
+
+
+def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, on_household, by):
+    """A function checking one household's rows (padded to the mapping's width) of a
+    one-row-per-person sheet and adding it to `households`."""
+    relation_at, id_at, name_at = mapping["relation"], mapping["id_number"], mapping["name"]
+    location_at = [mapping[key] for key in LOCATION]
+    person_values = member_reader(mapping)
+    is_head = head_test()
+    label = LABELS.get(by, "")
 
     places = {}  # cell → cleaned name: a county roster names a few hundred places 200,000 times
 
@@ -386,12 +494,14 @@ def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, o
                 return value
         return ""
 
-    def read(key, rows):
+    def read(key, rows) -> bool:
+        """Whether the rows made a household (False: they had no single 户主)."""
         heads = [(n, c) for n, c in rows if is_head(c[relation_at])]
-        if len(heads) != 1:
+        if len(heads) != 1:  # never when the rows run from one 户主 to the next
             errors.add(sheet_name, rows[0][0], "relation", key,
-                       _("户编号“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）") % {"no": key, "n": len(heads)})
-            return
+                       _("%(column)s“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）")
+                       % {"column": label, "no": key, "n": len(heads)})
+            return False
         head_row, head_cells = heads[0]
         head = parse_id(head_cells[id_at], errors, sheet_name, head_row, "id_number")
         values = household_values(head_cells, mapping, errors, sheet_name, head_row)
@@ -408,22 +518,29 @@ def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, o
             person_fields = person_values(cells, errors, sheet_name, number)
             if person is not None:
                 members.append(PersonRow(sheet_name, number, person.number, person.birth_date, person.sex, person_fields))
+            else:
+                hh.refused_members += 1
         if head is None:
             unkeyed.append(hh)
-            return
+            return True
         if head.number in households:
             errors.add(sheet_name, head_row, "id_number", head.number,
                        _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
-            return
+            return True
         households[head.number] = hh
         if on_household is not None:
             on_household(hh)
+        return True
 
     return read
 
 
-def _check_people(rows: list[HouseholdRow], errors: Collector):
-    """The same person twice in the file; a declared size that disagrees with the members listed."""
+def _check_people(rows: list[HouseholdRow], errors: Collector, *, orphans: int = 0):
+    """The same person twice in the file; a declared size that disagrees with the members listed.
+
+    One cause, one error: a household with a member row refused (its ID) is not also told that its
+    size disagrees, nor is a household short of members while some member rows named no household
+    of the file (a refused or unknown 户主身份证号): those rows' own errors say what to fix."""
     seen = {}
     for hh in rows:
         for person in hh.members:
@@ -434,7 +551,8 @@ def _check_people(rows: list[HouseholdRow], errors: Collector):
                            % {"sheet": earlier.sheet, "row": earlier.row})
             else:
                 seen[person.id_number] = person
-        if hh.members_listed and hh.declared_size is not None and hh.declared_size != len(hh.members):
+        if (hh.members_listed and hh.declared_size is not None and hh.declared_size != len(hh.members)
+                and not hh.refused_members and not (orphans and hh.declared_size > len(hh.members))):
             errors.add(hh.size_cell[0], hh.size_cell[1], "size", hh.declared_size,
                        _("家庭人口填的是 %(size)d 人，但名册中列出了 %(n)d 人") % {"size": hh.declared_size, "n": len(hh.members)})
 

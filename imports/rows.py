@@ -37,6 +37,7 @@ class HouseholdRow:
     members_listed: bool = False  # whether the file lists the members (missing ones are reported)
     declared_size: int | None = None
     size_cell: tuple | None = None
+    refused_members: int = 0  # member rows refused (their ID): the size is not checked then
     village_id: str | None = None
 
     def new_household(self) -> dict:

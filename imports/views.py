@@ -63,8 +63,13 @@ def batch_list(request):
     kinds = services.importable_kinds(request.user)
     batches = (ImportBatch.objects.visible_to(request.user).filter(kind__in=kinds)
                .select_related("created_by").defer("content")[:30])
-    templates = [(kind, ImportBatch.Kind(kind).label) for kind in kinds]
-    context = {"form": form, "batches": batches, "templates": templates, "attempts": attempts.for_office(request.user)}
+    templates = [(kind, workbooks.TEMPLATE_LABELS[kind]) for kind in kinds]
+    layouts = []
+    if ImportBatch.Kind.HOUSEHOLDS in kinds:
+        templates.insert(kinds.index(ImportBatch.Kind.HOUSEHOLDS) + 1, ("persons", workbooks.TEMPLATE_LABELS["persons"]))
+        layouts = workbooks.household_layouts()
+    context = {"form": form, "batches": batches, "templates": templates, "layouts": layouts,
+               "attempts": attempts.for_office(request.user)}
     return render(request, "imports/batch_list.html", context)
 
 
@@ -152,9 +157,9 @@ def batch_errors(request, pk):
 
 @login_required
 def template(request, kind):
-    if kind not in ImportBatch.Kind.values:
+    if kind not in workbooks.TEMPLATE_SHEETS:
         raise Http404
-    return _xlsx(f"{ImportBatch.Kind(kind).label}导入模板.xlsx", workbooks.template_bytes(kind))
+    return _xlsx(f"{workbooks.TEMPLATE_LABELS[kind]}导入模板.xlsx", workbooks.template_bytes(kind))
 
 
 @login_required

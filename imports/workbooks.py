@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from households.models import Member, Region
 from shuanglian.lib import excel
 
-from .headers import LABELS, find_header
+from .headers import LABELS, find_header_row
 from .common import VOCABULARIES
 from .reader import open_sheets
 
@@ -48,6 +48,11 @@ EXAMPLE_MEMBER = {
     "ethnicity": "汉族", "education": "初中", "schooling": "非在校生", "health": "健康", "labour": "普通劳动力",
     "medical": "是", "pension": "否",
 }
+# The one-row-per-person layout (the 建档立卡 export): household fields on the 户主 row.
+PERSON_COLUMNS = ["county", "township", "village", "group", "name", "id_number", "relation", "ethnicity",
+                  "education", "schooling", "health", "disability", "labour", "medical", "pension", "category",
+                  "main_cause", "other_causes", "income", "housing", "size", "phone", "status"]
+EXAMPLE_PERSON = {**EXAMPLE_MEMBER, **{key: value for key, value in EXAMPLE_HOUSEHOLD.items() if key != "head_name"}}
 CADRE_COLUMNS = ["unit", "name", "phone", "post", "rank", "cadre_category", "cadre_status"]
 LINK_COLUMNS = ["unit", "county", "township", "village", "started_on"]
 PAIRING_COLUMNS = ["unit", "cadre_name", "cadre_phone", "head_id", "head_name", "role", "started_on"]
@@ -66,9 +71,15 @@ EXAMPLE_LINK = {"unit": "通渭县农业农村局", "county": "通渭县", "town
                 "started_on": datetime.date(2026, 3, 1)}
 EXAMPLE_PAIRING = {"unit": "通渭县农业农村局", "cadre_name": "李文华", "cadre_phone": "13809310002",
                    "head_id": "621121197001010011", "head_name": "张三", "role": "帮扶责任人", "started_on": datetime.date(2026, 3, 1)}
-# Kind → its sheets: (title, columns, example row).
+NOTES_PERSON = {
+    "relation": "每户先写“户主”一行，家庭成员紧随其后；也可加“户编号”或“户主身份证号”列来分户",
+    "size": "家庭人口数（只在户主行填写），应等于该户的行数",
+    "category": "只在户主行填写；从下拉列表中选择",
+}
+# Template → its sheets: (title, columns, example row). "persons" is the households' other layout.
 TEMPLATE_SHEETS = {
     "households": [("农户", HOUSEHOLD_COLUMNS, EXAMPLE_HOUSEHOLD), ("家庭成员", MEMBER_COLUMNS, EXAMPLE_MEMBER)],
+    "persons": [("花名册", PERSON_COLUMNS, EXAMPLE_PERSON)],
     "cadres": [("干部名册", CADRE_COLUMNS, EXAMPLE_CADRE)],
     "links": [("联村关系", LINK_COLUMNS, EXAMPLE_LINK)],
     "pairings": [("结对关系", PAIRING_COLUMNS, EXAMPLE_PAIRING)],
@@ -80,6 +91,31 @@ ANCHORS = {"households": {"id_number", "head_id"}, "cadres": {"unit"}, "links": 
 BOLD = Font(bold=True)
 GREY = Font(italic=True, color="808080")
 BAD = PatternFill("solid", fgColor="FFC7CE")
+
+
+# The template's name in its download link and file name.
+TEMPLATE_LABELS = {"households": "农户（一户一行）", "persons": "农户（一人一行）", "cadres": "干部名册",
+                   "links": "联村关系", "pairings": "结对关系"}
+
+
+def household_layouts() -> list[dict]:
+    """The two household layouts as the import page lists them: each sheet's columns, the
+    required ones marked, from the same lists the templates and the importer use."""
+    from .households import REQUIRED
+
+    def columns(keys, required):
+        return [{"label": LABELS[key], "required": key in required} for key in keys]
+
+    return [
+        {"template": "households", "title": "一户一行（户表 + 成员表）",
+         "how": "户表每户一行；成员表（可选）每人一行，用“户主身份证号”对应到户。",
+         "sheets": [("户表", columns(HOUSEHOLD_COLUMNS, REQUIRED["households"])),
+                    ("成员表", columns(MEMBER_COLUMNS, REQUIRED["members"]))]},
+        {"template": "persons", "title": "一人一行（建档立卡导出的格式）",
+         "how": "每人一行，户的信息（贫困户属性、致贫原因、人均纯收入、家庭人口）填在户主行。有“户编号”列时按户编号分户，"
+                "否则有“户主身份证号”列时按它分户，都没有时每户从“户主”行开始、成员行紧随其后。",
+         "sheets": [("花名册", columns(["household_no", "head_id", *PERSON_COLUMNS], REQUIRED["persons"]))]},
+    ]
 
 
 def template_bytes(kind: str) -> bytes:
@@ -107,7 +143,8 @@ def template_bytes(kind: str) -> bytes:
             letter = get_column_letter(index)
             header = sheet.cell(1, index)
             header.font = BOLD
-            header.comment = Comment(NOTES.get(key, f"从下拉列表中选择{LABELS[key]}"), "双联系统")
+            note = (NOTES_PERSON.get(key) if kind == "persons" else None) or NOTES.get(key, f"从下拉列表中选择{LABELS[key]}")
+            header.comment = Comment(note, "双联系统")
             sheet.cell(2, index).font = GREY
             sheet.column_dimensions[letter].width = 20 if key in ID_COLUMNS else 12
             if key in ID_COLUMNS:
@@ -134,36 +171,40 @@ def template_bytes(kind: str) -> bytes:
 
 
 def error_workbook_bytes(data: bytes, filename: str, errors: list[dict], kind: str = "households") -> bytes:
-    """The original rows of each sheet with errors, an error column, and the bad cells filled red."""
+    """The uploaded file again, to be corrected in place and uploaded again: each sheet the import
+    reads, from its header row (the original column names, 错误说明 in front), then every row of
+    it in order (blank lines kept, so that households stay grouped), the error text on the rows
+    with errors and their bad cells in red. An import is all or nothing, so the good rows are
+    kept too: the corrected workbook brings in the whole file. Title lines above the header are
+    left out; a problem of the sheet as a whole (a missing column) is a line above the header."""
     by_sheet = {}
     for error in errors:
         by_sheet.setdefault(error["sheet"], {}).setdefault(error["row"], []).append(error)
     book = excel.new_workbook()
     for sheet in open_sheets(data, filename=filename):
-        if sheet.name not in by_sheet:
-            continue
-        rows_errors = by_sheet[sheet.name]
-        out = book.create_sheet(sheet.name[:31])
-        header = find_header(sheet.rows, anchors=ANCHORS[kind])
+        header = find_header_row(sheet.rows, anchors=ANCHORS[kind])
         if header is None:
             continue
-        header_row, mapping = header
+        _number, header_cells, mapping = header
+        rows_errors = by_sheet.get(sheet.name, {})
+        out = book.create_sheet(sheet.name[:31])
         label_to_index = {LABELS[key]: index for key, index in mapping.items()}
-        width = max(mapping.values()) + 1
-        # The file name is the uploader's text (`=1+1 roster.xlsx`): it goes through the writer too.
-        excel.append(out, [f"{filename} 中有错误的行；红色为有问题的单元格。改正原文件后重新上传。"])
-        excel.append(out, [excel.cell(out, "原行号", bold=True), excel.cell(out, "错误说明", bold=True)] + [None] * width)
+        text_columns = {index for key, index in mapping.items() if key in ID_COLUMNS or key == "household_no"}
         if 0 in rows_errors:
-            excel.append(out, [header_row, "；".join(e["message"] for e in rows_errors[0])])
+            excel.append(out, [excel.cell(out, "本表：" + "；".join(e["message"] for e in rows_errors[0]), bold=True)])
+        excel.append(out, [excel.cell(out, "错误说明", bold=True)]
+                     + [excel.cell(out, value, bold=True) for value in header_cells])
         for number, cells in sheet.rows:
-            if number not in rows_errors:
+            found = rows_errors.get(number)
+            if found is None:
+                excel.append(out, [None] + [excel.cell(out, value, text=True) if index in text_columns else value
+                                            for index, value in enumerate(cells)])
                 continue
-            found = rows_errors[number]
-            bad_columns = {label_to_index.get(e["column"]) for e in found}
-            row = [number, "；".join(e["message"] for e in found)]
-            for index, value in enumerate(list(cells) + [None] * (width - len(cells))):
-                row.append(excel.cell(out, value, text=True, fill=BAD if index in bad_columns else None))
-            excel.append(out, row)
+            bad = {label_to_index.get(e["column"]) for e in found}
+            message = "；".join(f"“{e['column']}”列：{e['message']}" if e["column"] else e["message"] for e in found)
+            excel.append(out, [excel.cell(out, message, fill=BAD)]
+                         + [excel.cell(out, value, text=True, fill=BAD if index in bad else None)
+                            for index, value in enumerate(cells)])
     if not book.worksheets:
         excel.append(book.create_sheet("错误"), ["没有错误"])
     return excel.workbook_bytes_of(book)

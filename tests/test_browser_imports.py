@@ -73,3 +73,32 @@ def test_a_refused_roster_shows_its_errors_in_the_browser(chromium, live_server,
     assert page.locator("text=下载错误清单（.xlsx）").is_visible()
     assert not Household.objects.filter(head_name="张三").exists()
     context.close()
+
+
+def test_township_imports_a_person_row_export_without_household_numbers(chromium, live_server, world):
+    """The 建档立卡 export: a row per person, no 户编号; the households are made from each 户主 row."""
+    from tests.test_import_person_rows import export_workbook
+
+    data = export_workbook([family(1, "张三"), family(2, "李四", size=2)])
+    context = chromium.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    log_in(page, live_server, "town_a")
+    page.goto(f"{live_server.url}/imports/")
+    assert page.locator("#layouts").is_visible() and "一人一行" in page.inner_text("#layouts")
+    page.select_option("select[name=kind]", "households")
+    page.set_input_files("input[name=file]", files=[{"name": "建档立卡人口.xlsx", "mimeType": XLSX, "buffer": data}])
+    page.click("text=上传并检查")
+    page.wait_for_url("**/imports/*/")
+    work()
+    page.wait_for_selector("#counts")
+    assert page.inner_text("#batch-status") == "待确认"
+    counts = page.inner_text("#counts")
+    assert "2\n新增农户" in counts and "5\n新增成员" in counts
+    assert page.locator("#errors").count() == 0
+    page.click("text=确认导入")
+    page.wait_for_selector("#progress")
+    work()
+    page.wait_for_selector("text=查看农户")
+    assert page.inner_text("#batch-status") == "已导入"
+    assert Household.objects.get(head_name="李四").members.count() == 2
+    context.close()

@@ -78,10 +78,11 @@ def test_a_refused_file_shows_its_errors_and_a_highlighted_error_workbook(client
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content))["建档立卡户"]
     rows = list(sheet.iter_rows())
+    assert [c.value for c in rows[0]][:3] == ["错误说明", "序号", "县"]  # the original header, 错误说明 in front
     bad_row = rows[2]
-    assert bad_row[0].value == 5 and "不是允许的值" in bad_row[1].value
-    assert bad_row[2 + 9].value == "特困户" and bad_row[2 + 9].fill.fgColor.rgb.endswith("FFC7CE")
-    assert bad_row[2 + 6].value == families[1][0]["id"] and bad_row[2 + 8].fill.fgColor.rgb in (None, "00000000")
+    assert "“贫困户属性”列：不是允许的值" in bad_row[0].value and rows[1][0].value is None
+    assert bad_row[1 + 9].value == "特困户" and bad_row[1 + 9].fill.fgColor.rgb.endswith("FFC7CE")
+    assert bad_row[1 + 6].value == families[1][0]["id"] and bad_row[1 + 8].fill.fgColor.rgb in (None, "00000000")
     assert snapshot() == before
 
 
