@@ -34,7 +34,9 @@ class Case:
 
 def _proposal(w):
     from pairing import services
+    from tests import factories as f
 
+    f.household(w.village_a, "待结对", members=1)  # something to place
     return {"pk": services.create_proposal(region=w.town_a, started_on=START, by=w.users.town_a).pk}
 
 
@@ -145,6 +147,14 @@ MATRIX = {
         allowed=("admin", "county_a"),
         forbidden=("town_a", "city_a", "province", "unit_a"),
         outsiders=("county_b",),
+    ),
+    "pairing:proposal_discard": Case(
+        kwargs=_proposal,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a", "county_a"),
+        forbidden=("city_a", "province", "unit_a"),
+        outsiders=("town_b", "county_b"),
     ),
     "pairing:handover_start": Case(
         kwargs=lambda w: {"cadre_pk": w.cadre_a.pk},
