@@ -71,6 +71,7 @@ def _demand(w):
 
 MATRIX = {
     "home": Case(),
+    "inbox": Case(),
     "accounts:otp_setup": Case(),
     "accounts:locked": Case(
         allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),

@@ -114,3 +114,83 @@ class TestDemandAtALevelWithoutAnAccount:
         world.users.town_a.save(update_fields=["is_active"])
         action = services.accept(demand=at_unit, by=world.users.county_a)
         assert action.acting_for == "乡镇双联办"
+
+
+def todo_counts(response) -> dict[str, int]:
+    return {item.key: item.count for item in response.context["todo"]}
+
+
+class TestInboxAndHome:
+    """The home page is each role's to-do list; /inbox/ lists what waits for the office."""
+
+    def _work(self, world):
+        """A proposal to review, a handover to apply, and an overdue demand at the township."""
+        from demands import services as demand_services
+        from demands.models import Demand, Level
+
+        f.household(world.village_a, "待结对", members=1)
+        proposal = pairing_services.create_proposal(region=world.town_a, started_on=DAY, by=world.users.town_a)
+        handover = pairing_services.start_handover(
+            cadre=world.cadre_a, new_status="调离", effective_on=DAY, by=world.users.town_a
+        )
+        demand = demand_services.raise_demand(
+            household=world.household_a, category="医疗", text="看病难", by=world.users.town_a
+        )
+        Demand.objects.filter(pk=demand.pk).update(due_on=datetime.date(2025, 1, 1), level=Level.TOWNSHIP)
+        return proposal, handover, demand
+
+    def test_county_home_counts_link_to_the_inbox_which_lists_them(self, client, world):
+        proposal, handover, _demand = self._work(world)
+        client.force_login(world.users.county_a)
+        home = client.get(reverse("home"))
+        counts = todo_counts(home)
+        assert counts == {"demands": 0, "overdue": 0, "unattended": 0, "proposals": 1, "handovers": 1}
+        body = home.content.decode()
+        assert f'href="{reverse("inbox")}#proposals"' in body and "待审核的结对方案" in body
+        inbox = client.get(reverse("inbox"))
+        assert todo_counts(inbox) == counts
+        page = inbox.content.decode()
+        assert reverse("pairing:proposal_detail", args=[proposal.pk]) in page
+        assert reverse("pairing:handover_detail", args=[handover.pk]) in page
+        # The other county's office has nothing waiting.
+        client.force_login(world.users.county_b)
+        assert todo_counts(client.get(reverse("inbox")))["proposals"] == 0
+
+    def test_township_home_counts_stale_households_and_its_demands(self, client, world):
+        self._work(world)
+        client.force_login(world.users.town_a)
+        counts = todo_counts(client.get(reverse("home")))
+        assert counts["stale"] == 1  # 王建国, paired and never visited
+        assert (counts["demands"], counts["overdue"]) == (1, 1)
+        assert "proposals" not in counts and counts["handovers"] == 1
+        body = client.get(reverse("home")).content.decode()
+        assert reverse("visits:worklist", args=["stale"]) in body
+        assert f'{reverse("demands:list")}?mine=on&amp;overdue=on' in body
+
+    def test_the_county_counts_what_it_acts_for(self, client, world):
+        _proposal, _handover, demand = self._work(world)
+        world.users.town_a.is_active = False
+        world.users.town_a.save(update_fields=["is_active"])
+        client.force_login(world.users.county_a)
+        counts = todo_counts(client.get(reverse("home")))
+        assert (counts["demands"], counts["overdue"], counts["unattended"]) == (1, 1, 1)
+        listed = client.get(reverse("demands:list"), {"unattended": "on"}).context["page"]
+        assert [row.pk for row in listed] == [demand.pk]
+
+    def test_a_liaison_has_no_office_figures(self, client, world):
+        client.force_login(world.users.unit_a)
+        assert set(todo_counts(client.get(reverse("home")))) == {"demands", "overdue"}
+
+    @pytest.mark.parametrize("username", ["town_a", "county_a"])
+    def test_home_and_inbox_queries_do_not_grow_with_the_work(self, client, world, username):
+        from tests.queries import count_queries
+
+        client.force_login(getattr(world.users, username))
+        before = {url: count_queries(client, url) for url in (reverse("home"), reverse("inbox"))}
+        self._work(world)
+        other = f.cadre(world.unit_a, "另一名")
+        f.pairing(other, f.household(world.village_a, "又一户", members=1))
+        pairing_services.start_handover(cadre=other, new_status="退休", effective_on=DAY, by=world.users.town_a)
+        f.household(world.village_a, "再一户", members=1)
+        pairing_services.create_proposal(region=world.county_a, started_on=DAY, by=world.users.county_a)
+        assert {url: count_queries(client, url) for url in before} == before
