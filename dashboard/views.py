@@ -1,12 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, FilteredRelation, Q
 from django.shortcuts import render
+from django.utils import timezone
 
 from households.choices import POOR_CATEGORIES
 from households.models import Household, Region
 from pairing.models import Cadre, Pairing
 from shuanglian.access import scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
+
+from . import todo
 
 
 def scope_counts(user) -> dict:
@@ -53,5 +56,32 @@ def home(request):
         linked_villages = (
             Region.objects.visible_to(user).villages().annotate(household_count=Count("households")).order_by("code")
         )
-    context = {**counts, "counted_at": counted_at, "linked_villages": linked_villages, "scope_region": user.region}
+    context = {
+        **counts, "counted_at": counted_at, "linked_villages": linked_villages, "scope_region": user.region,
+        "todo": todo.items(user, timezone.localdate()),
+    }
     return render(request, "home.html", context)
+
+
+INBOX_ROWS = 50  # each section shows the oldest rows; its full list is one link away
+
+
+@login_required
+def inbox(request):
+    """待办事项: what waits for the user's office, section by section, with the home page's counts."""
+    user = request.user
+    items = todo.items(user, timezone.localdate())
+    shown = {item.key for item in items}
+    proposals = handovers = None
+    if "proposals" in shown:
+        proposals = list(
+            todo.proposals_to_review(user).select_related("region", "proposed_by")
+            .annotate(households=Count("lines"))
+            .order_by("proposed_at", "pk")[:INBOX_ROWS]
+        )
+    if "handovers" in shown:
+        handovers = list(
+            todo.handovers_waiting(user).select_related("cadre__unit").order_by("effective_on", "pk")[:INBOX_ROWS]
+        )
+    context = {"todo": items, "proposals": proposals, "handovers": handovers}
+    return render(request, "dashboard/inbox.html", context)

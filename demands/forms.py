@@ -23,6 +23,7 @@ class DemandFilterForm(AppForm):
     )
     overdue = forms.BooleanField(label=_("仅逾期"), required=False)
     mine = forms.BooleanField(label=_("仅本级待办"), required=False)
+    unattended = forms.BooleanField(label=_("仅无人可办理层级"), required=False)
 
     def filter(self, demands, user, *, skip_status=False):
         if not self.is_valid():
@@ -38,6 +39,8 @@ class DemandFilterForm(AppForm):
             demands = demands.overdue()
         if data["mine"]:
             demands = demands.open().at_level_of(user)
+        if data["unattended"]:
+            demands = demands.unattended()
         return demands
 
 

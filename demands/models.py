@@ -10,7 +10,8 @@ import datetime
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,58 @@ def _open_pairing(household_ref, **filters):
     return Pairing.objects.open().filter(household=household_ref, **filters)
 
 
+# The offices, bottom to top: where a level has no one who can act, the next one up acts for it.
+OFFICE_LEVELS = (Level.TOWNSHIP, Level.COUNTY, Level.CITY, Level.PROVINCE)
+# Significant digits of the region an office level answers for.
+OFFICE_DIGITS = {Level.TOWNSHIP: 9, Level.COUNTY: 6, Level.CITY: 4, Level.PROVINCE: 2}
+OFFICE_ROLE = {level: role for role, level in ROLE_LEVEL.items()}
+
+
+def _active_accounts():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True, is_superuser=False)
+
+
+def _liaison_of_a_unit_helping(**pairing_filters) -> Exists:
+    """An active liaison account of a unit one of whose cadres helps the household now."""
+    units = _open_pairing(OuterRef(OuterRef("household")), **pairing_filters).values("cadre__unit_id")
+    return Exists(_active_accounts().filter(role="unit", unit_id__in=units))
+
+
+def _office_account(level) -> Exists:
+    """An active account of the office at `level` for the household's region."""
+    digits = OFFICE_DIGITS[level]
+    region = Concat(Substr(OuterRef("household__village_id"), 1, digits), Value("0" * (12 - digits)))
+    return Exists(_active_accounts().filter(role=OFFICE_ROLE[level], region_id=region))
+
+
+def nobody_at(level) -> Q:
+    """Demands whose `level` has no account that could act on them (the superuser aside).
+
+    Cadres have no accounts: township staff act for them, and the liaison of the responsible
+    cadre's unit. A unit acts through its liaison; an office through its staff accounts.
+    """
+    if level == Level.CADRE:
+        return ~_office_account(Level.TOWNSHIP) & ~_liaison_of_a_unit_helping(role=Pairing.Role.RESPONSIBLE)
+    if level == Level.UNIT:
+        return ~_liaison_of_a_unit_helping()
+    return ~_office_account(level)
+
+
+def acting_for_q(office_level) -> Q:
+    """Demands below `office_level` that it acts for: their level, and every office between it
+    and `office_level`, has no one who can act."""
+    clauses = Q(pk__in=[])
+    for below in LEVEL_ORDER[:LEVEL_ORDER.index(office_level)]:
+        clause = Q(level=below) & nobody_at(below)
+        for office in OFFICE_LEVELS:
+            if LEVEL_ORDER.index(below) < LEVEL_ORDER.index(office) < LEVEL_ORDER.index(office_level):
+                clause &= nobody_at(office)
+        clauses |= clause
+    return clauses
+
+
 class DemandQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Region staff see the demands of households in their region; a unit liaison those
@@ -75,9 +128,18 @@ class DemandQuerySet(models.QuerySet):
         level = ROLE_LEVEL.get(user.role)
         if level is None:
             return self.none()
-        if level == Level.TOWNSHIP:
-            return self.filter(level__in=[Level.CADRE, Level.TOWNSHIP])
-        return self.filter(level=level)
+        own = [Level.CADRE, Level.TOWNSHIP] if level == Level.TOWNSHIP else [level]
+        # Every level must have someone who can act: an office acts for the levels below it
+        # that have no account (a unit without a liaison, a township without staff).
+        return self.filter(Q(level__in=own) | acting_for_q(level))
+
+    def unattended(self):
+        """Open demands waiting at a level where no account can act (the offices' worklist):
+        an office above acts for them, and the path records that it did."""
+        clauses = Q(pk__in=[])
+        for level in LEVEL_ORDER:
+            clauses |= Q(level=level) & nobody_at(level)
+        return self.open().filter(clauses)
 
     def open(self):
         return self.filter(status__in=Demand.OPEN_STATUSES)
@@ -190,6 +252,8 @@ class DemandAction(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("办理时间"), default=timezone.now)
+    # Filled when an office acted for a level with no one to act (a unit without a liaison).
+    acting_for = models.CharField(_("代为办理"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("诉求办理记录")

@@ -15,7 +15,11 @@ from households.models import Household
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
 from shuanglian.lib import dates
 
-from .models import LEVEL_ORDER, Demand, DemandAction, DemandDeadlines, Level, county_code, next_level
+from pairing.models import Pairing
+
+from .models import (
+    LEVEL_ORDER, ROLE_LEVEL, Demand, DemandAction, DemandDeadlines, Level, county_code, next_level,
+)
 
 # Who may put a demand in the ledger: those who enter visits or act for cadres.
 RAISING_ROLES = {"township", "unit"}
@@ -154,9 +158,29 @@ def _required(text: str, label: str) -> str:
     return text
 
 
+def acting_for(user, demand: Demand) -> str:
+    """Whom `user` stands in for when acting on `demand` at its level: '' when it is the user's
+    own level, else the unit(s) or office that has no one to act (models.acting_for_q)."""
+    own = ROLE_LEVEL.get(getattr(user, "role", None))
+    if user.is_superuser or own is None or demand.level == own:
+        return ""
+    if own == Level.TOWNSHIP and demand.level == Level.CADRE:
+        return ""  # township staff act for cadres as a matter of course
+    if demand.level == Level.UNIT:
+        units = (
+            Pairing.objects.open().filter(household_id=demand.household_id)
+            .order_by("cadre__unit__name").values_list("cadre__unit__name", flat=True).distinct()
+        )
+        names = "、".join(units)
+        if names:
+            return names[:200]
+    return str(Level(demand.level).label)
+
+
 def _record(demand, kind, by, text="", to_level="", **changes) -> DemandAction:
     action = DemandAction.objects.create(
-        demand=demand, kind=kind, text=text, from_level=demand.level, to_level=to_level, by=by
+        demand=demand, kind=kind, text=text, from_level=demand.level, to_level=to_level, by=by,
+        acting_for=acting_for(by, demand) if by is not None else "",
     )
     for field, value in changes.items():
         setattr(demand, field, value)

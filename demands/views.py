@@ -150,6 +150,7 @@ def demand_detail(request, pk):
     ]
     context = {
         "demand": demand, "actions": actions, "forms": forms,
+        "acting_for": services.acting_for(request.user, demand) if forms else "",
         "today": timezone.localdate(),
     }
     return render(request, "demands/demand_detail.html", context)

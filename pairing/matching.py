@@ -6,7 +6,7 @@ with the lowest share of their limit used, then by id. Every household that
 cannot be placed gets the reason, in words an office can act on.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
@@ -62,8 +62,14 @@ def candidate_cadres(village_codes: set[str], *, excluding: set[int] = frozenset
     return by_village, units_by_village, cadres
 
 
-def place(households: list[Household], *, excluding: set[int] = frozenset()) -> list[Placement]:
-    """Choose a responsible cadre for each household, within every rule; never writes."""
+def place(households: list[Household], *, excluding: set[int] = frozenset(), roles: dict | None = None) -> list[Placement]:
+    """Choose a cadre for each household, within every rule; never writes.
+
+    `roles` maps a household's pk to the role to fill (a handover passes each pairing's own role);
+    the rest get a responsible cadre. The reason a household is left unplaced is read from the
+    same rule checks that refused its candidates, so the message and the decision cannot differ.
+    """
+    roles = roles or {}
     villages = {h.village_id for h in households}
     by_village, units_by_village, cadres = candidate_cadres(villages, excluding=excluding)
     facts = CadreFacts.load(cadres)
@@ -71,13 +77,14 @@ def place(households: list[Household], *, excluding: set[int] = frozenset()) -> 
     placements = []
     for household in households:
         book = books.for_village(household.village_id)
-        eligible = [
-            cadre
+        role = roles.get(household.pk, Pairing.Role.RESPONSIBLE)
+        refusals = {
+            cadre.pk: book.check(cadre=cadre, household=household, role=role, facts=facts)
             for cadre in by_village[household.village_id]
-            if not book.check(cadre=cadre, household=household, role=Pairing.Role.RESPONSIBLE, facts=facts)
-        ]
+        }
+        eligible = [cadre for cadre in by_village[household.village_id] if not refusals[cadre.pk]]
         if not eligible:
-            placements.append(Placement(household, None, _why_unplaced(household, by_village, units_by_village, book)))
+            placements.append(Placement(household, None, _why_unplaced(household, units_by_village, refusals)))
             continue
 
         def preference(cadre, household=household, book=book):
@@ -87,19 +94,33 @@ def place(households: list[Household], *, excluding: set[int] = frozenset()) -> 
             return (not same_village, load.poor / max(limit.max_poor, 1), load.poor, cadre.pk)
 
         chosen = min(eligible, key=preference)
-        facts.add(chosen.pk, Pairing.Role.RESPONSIBLE, household.village_id)
+        facts.add(chosen.pk, role, household.village_id)
         placements.append(Placement(household, chosen))
     return placements
 
 
-def _why_unplaced(household, by_village, units_by_village, book) -> str:
-    if not units_by_village[household.village_id] and not by_village[household.village_id]:
-        return _("%(village)s没有联系单位") % {"village": household.village.name}
-    candidates = by_village[household.village_id]
-    usable = [c for c in candidates if c.category not in book.exempt]
+REASON_LENGTH = 200  # ProposalLine/HandoverLine.unplaced_reason
+
+
+def _why_unplaced(household, units_by_village, refusals: dict) -> str:
+    """Why no candidate may take the household, from the violations that refused each one."""
+    village = household.village.name
+    if not refusals:
+        if not units_by_village[household.village_id]:
+            return _("%(village)s没有联系单位") % {"village": village}
+        return _("%(village)s的联系单位没有在岗干部") % {"village": village}
+    exempt_rule = _("豁免人员不联户")
+    usable = {pk: broken for pk, broken in refusals.items() if all(v.rule != exempt_rule for v in broken)}
     if not usable:
-        return _("%(village)s的联系单位没有可联户的在岗干部") % {"village": household.village.name}
-    return _("%(village)s联系单位的 %(count)d 名可联户干部均已达到帮扶上限") % {
-        "village": household.village.name,
-        "count": len(usable),
+        return _("%(village)s的联系单位没有可联户的在岗干部") % {"village": village}
+    if all(v.limit for broken in usable.values() for v in broken):
+        return _("%(village)s联系单位的 %(count)d 名可联户干部均已达到帮扶上限") % {
+            "village": village, "count": len(usable),
+        }
+    # Some other rule refused them: name each rule with how many candidates it refused.
+    per_rule = Counter(rule for broken in usable.values() for rule in dict.fromkeys(v.rule for v in broken))
+    listed = "；".join(_("%(rule)s（%(count)d 名）") % {"rule": rule, "count": count} for rule, count in per_rule.items())
+    reason = _("%(village)s联系单位的 %(count)d 名可联户干部都不符合规则：%(rules)s") % {
+        "village": village, "count": len(usable), "rules": listed,
     }
+    return reason[:REASON_LENGTH]

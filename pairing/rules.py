@@ -23,6 +23,7 @@ class Violation:
     rule: str
     message: str
     soft: bool = False  # a warning shown on coverage pages, not a refusal
+    limit: bool = False  # a cadre's load limit: another cadre may still have room
 
     def __str__(self):
         return f"{self.rule}：{self.message}"
@@ -140,6 +141,7 @@ class RuleBook:
                     _("%(rank)s联系户上限") % {"rank": rank},
                     _("%(cadre)s 已联系 %(count)d 户，上限 %(limit)d 户")
                     % {"cadre": cadre.name, "count": load.total, "limit": limit.max_households},
+                    limit=True,
                 )
             )
         if role == Pairing.Role.RESPONSIBLE and load.poor + 1 > limit.max_poor:
@@ -148,6 +150,7 @@ class RuleBook:
                     _("%(rank)s帮扶贫困户上限") % {"rank": rank},
                     _("%(cadre)s 已帮扶 %(count)d 户贫困户，上限 %(limit)d 户")
                     % {"cadre": cadre.name, "count": load.poor, "limit": limit.max_poor},
+                    limit=True,
                 )
             )
         if (

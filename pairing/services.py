@@ -35,6 +35,10 @@ class OutOfScope(ValidationError):
     """
 
 
+class NothingToPlace(ValidationError):
+    """A proposal would hold no household to pair; the message says why."""
+
+
 def _out_of_scope(message=None) -> OutOfScope:
     return OutOfScope(message or _("所选农户不在您的管辖范围内，须由其所在地的双联办办理"))
 
@@ -158,6 +162,19 @@ def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposa
     if waiting:
         return waiting, False
     households = list(matching.unpaired_poor_households(region.prefix))
+    if not households:
+        raise NothingToPlace(
+            _("%(region)s没有未落实帮扶责任人的贫困户，无需生成方案") % {"region": region.name}, code="empty"
+        )
+    placements = matching.place(households)
+    if not any(placement.cadre for placement in placements):
+        # A proposal of unplaced lines only gives the reviewer nothing to apply: say why instead.
+        reasons = list(dict.fromkeys(placement.reason for placement in placements))
+        raise NothingToPlace(
+            _("%(region)s的 %(count)d 户贫困户都无法安排帮扶责任人，未生成方案：%(reasons)s")
+            % {"region": region.name, "count": len(households), "reasons": "；".join(reasons)},
+            code="unplaceable",
+        )
     proposal = Proposal.objects.create(region=region, started_on=started_on, proposed_by=by)
     ProposalLine.objects.bulk_create(
         ProposalLine(
@@ -167,9 +184,27 @@ def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposa
             cadre=placement.cadre,
             unplaced_reason=placement.reason,
         )
-        for placement in matching.place(households)
+        for placement in placements
     )
     return proposal, True
+
+
+@transaction.atomic
+def discard_proposal(*, proposal: Proposal, by) -> bool:
+    """作废 a draft proposal: True if this call discarded it, False if it already was (a second press).
+
+    An applied proposal cannot be discarded: its pairings exist and end one by one."""
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if by is not None and not Proposal.objects.visible_to(by).filter(pk=proposal.pk).exists():
+        raise _out_of_scope(_("该方案不在您的管辖范围内"))
+    if proposal.status == Proposal.Status.DISCARDED:
+        return False
+    if proposal.status != Proposal.Status.DRAFT:
+        raise ValidationError(_("方案已%(status)s，不能作废") % {"status": proposal.status}, code="status")
+    proposal.status = Proposal.Status.DISCARDED
+    proposal.reviewed_by = by
+    proposal.save(update_fields=["status", "reviewed_by"])
+    return True
 
 
 def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:
@@ -260,7 +295,10 @@ def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date
     )
     placements = {
         placement.household.pk: placement
-        for placement in matching.place([p.household for p in pairings], excluding={cadre.pk})
+        for placement in matching.place(
+            [p.household for p in pairings], excluding={cadre.pk},
+            roles={p.household_id: p.role for p in pairings},
+        )
     }
     HandoverLine.objects.bulk_create(
         HandoverLine(

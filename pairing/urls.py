@@ -16,6 +16,7 @@ urlpatterns = [
     path("proposals/new/", views.proposal_create, name="proposal_create"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/apply/", views.proposal_apply, name="proposal_apply"),
+    path("proposals/<int:pk>/discard/", views.proposal_discard, name="proposal_discard"),
     path("handovers/<int:pk>/", views.handover_detail, name="handover_detail"),
     path("handovers/<int:pk>/apply/", views.handover_apply, name="handover_apply"),
     path("coverage/", views.coverage, name="coverage"),

@@ -148,9 +148,13 @@ def proposal_create(request):
     if not form.is_valid():
         messages.error(request, _("请选择本辖区内的乡镇或村"))
         return redirect("pairing:proposal_list")
-    proposal, created = services.generate_proposal(
-        region=form.cleaned_data["region"], started_on=form.cleaned_data["started_on"], by=request.user
-    )
+    try:
+        proposal, created = services.generate_proposal(
+            region=form.cleaned_data["region"], started_on=form.cleaned_data["started_on"], by=request.user
+        )
+    except services.NothingToPlace as error:
+        messages.error(request, "；".join(error.messages))
+        return redirect("pairing:proposal_list")
     if not created:  # a double click, or a second try while the first draft waits for review
         messages.info(request, _("该范围、该结对日期已有待审核的方案，未重复生成，已打开该方案"))
     return redirect("pairing:proposal_detail", pk=proposal.pk)
@@ -176,6 +180,7 @@ def proposal_detail(request, pk):
         "lines": lines,
         "editable": editable,
         "can_apply": proposal.status == Proposal.Status.DRAFT and can_approve(request.user, Proposal),
+        "can_discard": editable,
         "placed": sum(1 for line in lines if line.cadre_id and not line.removed),
     }
     return render(request, "pairing/proposal_detail.html", context)
@@ -203,6 +208,21 @@ def proposal_apply(request, pk):
         messages.success(request, _("方案已实施，新建帮扶关系 %(count)d 条") % {"count": created})
     except ValidationError as error:
         _rule_errors(request, error)
+    return redirect("pairing:proposal_detail", pk=proposal.pk)
+
+
+@require_write(Proposal)
+@require_POST
+def proposal_discard(request, pk):
+    """作废 a draft; a second press finds it discarded and says so."""
+    proposal = get_object_or_404(Proposal.objects.visible_to(request.user), pk=pk)
+    try:
+        if services.discard_proposal(proposal=proposal, by=request.user):
+            messages.success(request, _("方案已作废"))
+        else:
+            messages.info(request, _("方案已作废，重复的提交未再办理"))
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
     return redirect("pairing:proposal_detail", pk=proposal.pk)
 
 

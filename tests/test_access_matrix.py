@@ -34,7 +34,9 @@ class Case:
 
 def _proposal(w):
     from pairing import services
+    from tests import factories as f
 
+    f.household(w.village_a, "待结对", members=1)  # something to place
     return {"pk": services.create_proposal(region=w.town_a, started_on=START, by=w.users.town_a).pk}
 
 
@@ -117,6 +119,7 @@ NOT_COLLECTORS = ("admin", "province", "city_a", "town_a", "unit_a") + OTHER_SID
 
 MATRIX = {
     "home": Case(),
+    "inbox": Case(),
     "accounts:otp_setup": Case(),
     "accounts:locked": Case(
         allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
@@ -193,6 +196,14 @@ MATRIX = {
         allowed=("admin", "county_a"),
         forbidden=("town_a", "city_a", "province", "unit_a"),
         outsiders=("county_b",),
+    ),
+    "pairing:proposal_discard": Case(
+        kwargs=_proposal,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a", "county_a"),
+        forbidden=("city_a", "province", "unit_a"),
+        outsiders=("town_b", "county_b"),
     ),
     "pairing:handover_start": Case(
         kwargs=lambda w: {"cadre_pk": w.cadre_a.pk},

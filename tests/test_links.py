@@ -122,6 +122,9 @@ def full_world(world):
         plans.save_household_plan(household=household, year=day.year, by=town, data={
             "causes": ["缺技术"], "measures": ["产业"], "targets": "养羊", "outcome": "",
             "income_last_year": None, "income_this_year": None})
+        # An unpaired poor household and a cadre with room for it, so a proposal is made.
+        f.household(village, "待结对户", members=1)
+        f.cadre(unit, f"{unit.name}新干部")
         pairing.create_proposal(region=township, started_on=START, by=town)
         pairing.start_handover(cadre=cadre, new_status="调离", effective_on=START, by=town)
     roster = "县,乡镇,村,户主姓名,身份证号码,户属性\n通渭县,马营镇,东关村,张三,123,一般贫困户\n".encode()

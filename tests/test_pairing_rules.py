@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
 from households.choices import Category
@@ -104,9 +105,35 @@ class TestProposal:
 
     def test_explains_a_village_without_a_unit(self, township):
         stray = f.household(township.village_a2, "无人联系", members=1)
-        proposal = services.create_proposal(region=township.town_a2, started_on=DAY, by=township.users.county_a)
+        f.household(township.village_a, "待结对", members=1)  # placeable, so a proposal is made
+        proposal = services.create_proposal(region=township.county_a, started_on=DAY, by=township.users.county_a)
         reasons = {line.household_id: line.unplaced_reason for line in proposal.lines.all()}
         assert "没有联系单位" in reasons[stray.pk]
+
+    def test_nothing_to_place_makes_no_proposal_and_says_why(self, township):
+        f.household(township.village_a2, "无人联系", members=1)
+        with pytest.raises(services.NothingToPlace) as caught:
+            services.create_proposal(region=township.town_a2, started_on=DAY, by=township.users.county_a)
+        assert "未生成方案" in messages(caught) and "鸡川村民委员会没有联系单位" in messages(caught)
+        empty = f.region("621121101299", "空村", "village")
+        with pytest.raises(services.NothingToPlace, match="空村没有未落实帮扶责任人的贫困户"):
+            services.create_proposal(region=empty, started_on=DAY, by=township.users.county_a)
+        assert not Proposal.objects.exists()
+
+    def test_a_draft_is_discarded_once_and_an_applied_one_never(self, township):
+        proposal = services.create_proposal(region=township.town_a, started_on=DAY, by=township.users.town_a)
+        assert services.discard_proposal(proposal=proposal, by=township.users.town_a) is True
+        assert services.discard_proposal(proposal=proposal, by=township.users.town_a) is False
+        proposal.refresh_from_db()
+        assert (proposal.status, proposal.reviewed_by) == ("已作废", township.users.town_a)
+        # Discarded, it no longer stands in the way of a new one for the same place and date.
+        fresh = services.create_proposal(region=township.town_a, started_on=DAY, by=township.users.town_a)
+        assert fresh.pk != proposal.pk
+        services.apply_proposal(proposal=fresh, by=township.users.county_a)
+        with pytest.raises(ValidationError, match="不能作废"):
+            services.discard_proposal(proposal=fresh, by=township.users.county_a)
+        with pytest.raises(services.OutOfScope):
+            services.discard_proposal(proposal=proposal, by=township.users.town_b)
 
     def test_apply_opens_the_kept_lines_and_records_the_reviewer(self, township):
         proposal = services.create_proposal(region=township.town_a, started_on=DAY, by=township.users.town_a)
@@ -158,6 +185,31 @@ class TestHandover:
         assert new.cadre == line.successor and new.started_on == datetime.date(2025, 9, 1)
         township.staff.refresh_from_db()
         assert township.staff.status == Cadre.Status.TRANSFERRED
+
+    def test_a_contact_household_is_handed_to_a_cadre_with_room(self, township):
+        # 联系户 (not poor) take no 帮扶上限 place: the rule check that proposes the successor
+        # is the one apply_handover makes, with the pairing's own role.
+        services.pair(cadre=township.staff, household=township.ordinary, started_on=DAY, role=Pairing.Role.CONTACT)
+        handover = services.start_handover(
+            cadre=township.staff, new_status=Cadre.Status.TRANSFERRED, effective_on=datetime.date(2025, 9, 1),
+            by=township.users.town_a,
+        )
+        line = handover.lines.get()
+        assert line.successor is not None and line.unplaced_reason == ""
+        services.apply_handover(handover=handover, by=township.users.county_a)
+        assert Pairing.objects.open().get(household=township.ordinary).cadre == line.successor
+
+    def test_the_unplaced_reason_names_the_rule_that_refused(self, township):
+        from pairing import matching
+
+        [placement] = matching.place([township.ordinary])  # as a responsible cadre: refused by rule
+        assert placement.cadre is None
+        assert "帮扶上限" not in placement.reason
+        assert "帮扶责任人只联系贫困户（3 名）" in placement.reason
+        RankLimit.objects.create(county=township.county_a, rank=Cadre.Rank.STAFF, max_households=6, max_poor=0, min_poor=0)
+        RankLimit.objects.create(county=township.county_a, rank=Cadre.Rank.SECTION, max_households=6, max_poor=0, min_poor=0)
+        [placement] = matching.place([township.unpaired[7]])
+        assert placement.reason == "西堡村民委员会联系单位的 3 名可联户干部均已达到帮扶上限"
 
     def test_handover_without_a_successor_is_refused_whole(self, township):
         lonely = f.cadre(f.unit(township.county_a, "偏远站"), "独行者")

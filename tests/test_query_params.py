@@ -19,7 +19,7 @@ from shuanglian.lib import params
 from tests.test_access_matrix import MATRIX
 
 HOUSEHOLD_FILTERS = ["q", "village", "region", "category", "cause", "status", "working_away", "floor_alert"]
-DEMAND_FILTERS = ["level", "status", "category", "overdue", "mine", "refresh"]
+DEMAND_FILTERS = ["level", "status", "category", "overdue", "mine", "unattended", "refresh"]
 PLAN_YEAR = ["year"]
 
 # URL name -> the GET parameters its view reads.

@@ -1,0 +1,81 @@
+"""What waits for each role (待办事项): the figures on the home page and the inbox page.
+
+One definition per figure, read by both pages, so the count on the home page is the number of
+rows the inbox lists. Each figure is one query (the households not visited come from the
+worklists' own counts, cached for a city or the province), so neither page grows with the data.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from demands.models import Demand
+from pairing.models import Handover, Proposal
+from shuanglian.access import can_approve, is_unit_liaison
+from visits import worklists
+
+OFFICE_ROLES = ("county", "city", "province")
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    label: str
+    count: int
+    url: str
+    hint: str = ""
+
+
+def _demand_figures(user, today: datetime.date) -> dict[str, int]:
+    """Open demands at the user's level (an office's includes those it acts for), those of them
+    overdue, and the open demands of the scope waiting at a level with no account: one query."""
+    scoped = Demand.objects.visible_to(user).open()
+    mine = Demand.objects.at_level_of(user).values("pk")
+    unattended = Demand.objects.unattended().values("pk")
+    return scoped.order_by().aggregate(
+        mine=Count("pk", filter=Q(pk__in=mine)),
+        mine_overdue=Count("pk", filter=Q(pk__in=mine, due_on__lt=today)),
+        unattended=Count("pk", filter=Q(pk__in=unattended)),
+    )
+
+
+def proposals_to_review(user):
+    """Drafts (待审核) of the user's scope: an approving office reviews them."""
+    return Proposal.objects.visible_to(user).filter(status=Proposal.Status.DRAFT)
+
+
+def handovers_waiting(user):
+    """Handovers with lines of the user's households still to apply (Handover.objects.waiting_for)."""
+    return Handover.objects.waiting_for(user)
+
+
+def items(user, today: datetime.date) -> list[Item]:
+    """The role's to-do figures, in the order the home page shows them."""
+    demands = _demand_figures(user, today)
+    ledger = reverse("demands:list")
+    found = []
+    if user.is_superuser or user.role == "township":
+        stale = worklists.counts_cached(user, today)[0]["stale"]
+        found.append(Item(
+            "stale", _("%(days)d 天未走访的农户") % {"days": settings.VISIT_STALE_DAYS}, stale,
+            reverse("visits:worklist", args=["stale"]),
+        ))
+    found += [
+        Item("demands", _("本级待办诉求"), demands["mine"], f"{ledger}?mine=on"),
+        Item("overdue", _("本级逾期诉求"), demands["mine_overdue"], f"{ledger}?mine=on&overdue=on"),
+    ]
+    if not is_unit_liaison(user):
+        found.append(Item(
+            "unattended", _("无人可办理层级的诉求"), demands["unattended"], f"{ledger}?unattended=on",
+            _("所在层级没有可办理的账号，由上一级双联办代为办理"),
+        ))
+    inbox = reverse("inbox")
+    if user.is_superuser or user.role in OFFICE_ROLES:
+        found.append(Item("proposals", _("待审核的结对方案"), proposals_to_review(user).count(), f"{inbox}#proposals"))
+    if user.is_superuser or can_approve(user, Handover) or user.role == "township":
+        found.append(Item("handovers", _("待实施的干部交接"), handovers_waiting(user).count(), f"{inbox}#handovers"))
+    return found
