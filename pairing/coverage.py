@@ -4,7 +4,8 @@ Each function returns a queryset (the list behind a count) or one GROUP BY over
 a region prefix, so a coverage page costs the same few queries at township
 and at province scope. Cadres are located by their unit's seat; limits are the
 ones the pairing rules apply: those of the counties of the households a cadre
-holds, or of the unit's seat for a cadre with none (see _cadre_load_sql).
+holds, or of the unit's seat for a cadre with none (see _cadre_load_sql), read from the
+per-cadre tallies that the pairing services keep (pairing/tallies.py).
 """
 
 from django.db import connection
@@ -15,7 +16,7 @@ from households.choices import POOR_CATEGORIES
 from households.models import Household, Region
 from shuanglian.lib.cached_counts import count_or_cached
 
-from .models import Cadre, Pairing, RankLimit, Unit, VillageLink
+from .models import Cadre, CadreLoad, Pairing, RankLimit, Unit, VillageLink
 
 RESPONSIBLE = Pairing.Role.RESPONSIBLE
 
@@ -35,49 +36,44 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     RuleBook.for_county. Exempt categories are Cadre.EXEMPT_CATEGORIES (the rules' default;
     a county's own CountyRules.exempt_categories is not followed here).
 
-    The household-county limits are folded into the one aggregation of open pairings per cadre
-    (a correlated count per cadre is far slower at province scale); the seat's limits are joined
-    outside it and used only when that aggregation has no row.
+    The loads per cadre and household county are the CadreLoad tallies (pairing/tallies.py), a
+    row per cadre and county rather than per pairing: aggregating every open pairing with its
+    household took 1.3-1.6 s at province scale (issue 18). The region is a range of the unit's
+    seat code, which a plain btree serves under any collation (a LIKE prefix needs C).
     """
-    cadre, unit, household = Cadre._meta.db_table, Unit._meta.db_table, Household._meta.db_table
-    pairing, limit = Pairing._meta.db_table, RankLimit._meta.db_table
+    cadre, unit, load, limit = Cadre._meta.db_table, Unit._meta.db_table, CadreLoad._meta.db_table, RankLimit._meta.db_table
     ranks = list(RankLimit.DEFAULTS.items())
     by_rank = " ".join("WHEN %s THEN %s" for _ in ranks)
     exempt = ", ".join("%s" for _ in Cadre.EXEMPT_CATEGORIES)
-    # A province or city sees most cadres: aggregating every open pairing is cheaper than
-    # joining each one to its unit to test the seat. A county or township joins.
-    wide = len(prefix) <= 4
-    restrict = "" if wide else f"JOIN {unit} pu ON pu.id = pc.unit_id"
-    restrict_where = "" if wide else "AND pu.region_id LIKE %s"
+    # One pass: each cadre joined to its tally rows (most have one county, none when idle) and
+    # grouped back to a row. A limit from a household county only where a tally row is there.
+    held = "t.cadre_id IS NOT NULL"
     sql = f"""
         SELECT c.id AS cadre_id, u.region_id AS seat,
-               COALESCE(l.total, 0) AS total_load, COALESCE(l.poor, 0) AS poor_load,
-               COALESCE(l.max_households, s.max_households, CASE c.rank {by_rank} END) AS max_households,
-               COALESCE(l.max_poor, s.max_poor, CASE c.rank {by_rank} END) AS max_poor,
-               COALESCE(l.min_poor, s.min_poor, 1) AS min_poor
+               COALESCE(SUM(t.households), 0) AS total_load, COALESCE(SUM(t.responsible), 0) AS poor_load,
+               COALESCE(MAX(CASE WHEN {held} THEN COALESCE(r.max_households, CASE c.rank {by_rank} END) END),
+                        MAX(s.max_households), CASE c.rank {by_rank} END) AS max_households,
+               COALESCE(MAX(CASE WHEN {held} THEN COALESCE(r.max_poor, CASE c.rank {by_rank} END) END),
+                        MAX(s.max_poor), CASE c.rank {by_rank} END) AS max_poor,
+               COALESCE(MIN(CASE WHEN {held} THEN COALESCE(r.min_poor, 1) END), MIN(s.min_poor), 1) AS min_poor
         FROM {cadre} c
         JOIN {unit} u ON u.id = c.unit_id
-        LEFT JOIN (
-            SELECT p.cadre_id, COUNT(*) AS total, SUM(CASE WHEN p.role = %s THEN 1 ELSE 0 END) AS poor,
-                   MAX(COALESCE(r.max_households, CASE pc.rank {by_rank} END)) AS max_households,
-                   MAX(COALESCE(r.max_poor, CASE pc.rank {by_rank} END)) AS max_poor,
-                   MIN(COALESCE(r.min_poor, 1)) AS min_poor
-            FROM {pairing} p
-            JOIN {household} h ON h.id = p.household_id
-            JOIN {cadre} pc ON pc.id = p.cadre_id {restrict}
-            LEFT JOIN {limit} r ON r.county_id = SUBSTR(h.village_id, 1, 6) || '000000' AND r.rank = pc.rank
-            WHERE p.ended_on IS NULL {restrict_where}
-            GROUP BY p.cadre_id
-        ) l ON l.cadre_id = c.id
+        LEFT JOIN {load} t ON t.cadre_id = c.id AND t.households > 0
+        LEFT JOIN {limit} r ON r.county_id = t.county AND r.rank = c.rank
         LEFT JOIN {limit} s ON s.county_id = SUBSTR(u.region_id, 1, 6) || '000000' AND s.rank = c.rank
-        WHERE u.region_id LIKE %s AND c.status = %s AND c.category NOT IN ({exempt})
+        WHERE u.region_id >= %s AND u.region_id < %s AND c.status = %s AND c.category NOT IN ({exempt})
+        GROUP BY c.id, u.region_id, c.rank
     """
     max_households = [value for rank, (total, _poor) in ranks for value in (rank, total)]
     max_poor = [value for rank, (_total, poor) in ranks for value in (rank, poor)]
-    params = max_households + max_poor + [RESPONSIBLE] + max_households + max_poor
-    params += [] if wide else [prefix + "%"]
-    params += [prefix + "%", Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
+    params = max_households + max_households + max_poor + max_poor
+    params += [prefix, _after(prefix), Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
     return sql, params
+
+
+def _after(prefix: str) -> str:
+    """The least string above every code starting with the (all-digit) prefix: '6201' → '6202'."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "~"
 
 
 OVER_LIMIT = "(poor_load > max_poor OR total_load > max_households)"
