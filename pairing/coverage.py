@@ -40,7 +40,15 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     row per cadre and county rather than per pairing: aggregating every open pairing with its
     household took 1.3-1.6 s at province scale (issue 18). The region is a range of the unit's
     seat code, which a plain btree serves under any collation (a LIKE prefix needs C).
+
+    A province or city sees most cadres: there the tallies are aggregated alone (_wide_load_sql);
+    a county or township starts from its own cadres (_narrow_load_sql). Same rows either way.
     """
+    return _wide_load_sql(prefix) if len(prefix) <= 4 else _narrow_load_sql(prefix)
+
+
+def _narrow_load_sql(prefix: str) -> tuple[str, list]:
+    """_cadre_load_sql from the region's cadres, each joined to its tally rows."""
     cadre, unit, load, limit = Cadre._meta.db_table, Unit._meta.db_table, CadreLoad._meta.db_table, RankLimit._meta.db_table
     ranks = list(RankLimit.DEFAULTS.items())
     by_rank = " ".join("WHEN %s THEN %s" for _ in ranks)
@@ -67,6 +75,55 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     max_households = [value for rank, (total, _poor) in ranks for value in (rank, total)]
     max_poor = [value for rank, (_total, poor) in ranks for value in (rank, poor)]
     params = max_households + max_households + max_poor + max_poor
+    params += [prefix, _after(prefix), Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
+    return sql, params
+
+
+def _wide_load_sql(prefix: str) -> tuple[str, list]:
+    """_cadre_load_sql from every tally, aggregated per cadre before the cadres are joined."""
+    cadre, unit, load, limit = Cadre._meta.db_table, Unit._meta.db_table, CadreLoad._meta.db_table, RankLimit._meta.db_table
+    # Per cadre, the limits of its households' counties for every rank (a county's RankLimit rows
+    # pivoted to one row, the defaults where it has none), so the tallies are aggregated alone and
+    # each cadre's rank picks its column in the join outside: no pass over the cadres per county.
+    ranks = list(RankLimit.DEFAULTS.items())  # every Cadre.Rank
+    pivot = ", ".join(
+        f"MAX(CASE WHEN rank = %s THEN {field} END) AS {field}_{index}"
+        for index in range(len(ranks)) for field in ("max_households", "max_poor", "min_poor")
+    )
+    lenient = ", ".join(
+        f"MAX(COALESCE(p.max_households_{i}, %s)) AS max_households_{i}, MAX(COALESCE(p.max_poor_{i}, %s)) AS max_poor_{i}, "
+        f"MIN(COALESCE(p.min_poor_{i}, 1)) AS min_poor_{i}"
+        for i in range(len(ranks))
+    )
+
+    def by_rank(column):
+        return "CASE c.rank " + " ".join(f"WHEN %s THEN {column.format(i=i)}" for i in range(len(ranks))) + " END"
+
+    exempt = ", ".join("%s" for _ in Cadre.EXEMPT_CATEGORIES)
+    sql = f"""
+        SELECT c.id AS cadre_id, u.region_id AS seat,
+               COALESCE(l.total, 0) AS total_load, COALESCE(l.poor, 0) AS poor_load,
+               COALESCE({by_rank("l.max_households_{i}")}, s.max_households, {by_rank("%s")}) AS max_households,
+               COALESCE({by_rank("l.max_poor_{i}")}, s.max_poor, {by_rank("%s")}) AS max_poor,
+               COALESCE({by_rank("l.min_poor_{i}")}, s.min_poor, 1) AS min_poor
+        FROM {cadre} c
+        JOIN {unit} u ON u.id = c.unit_id
+        LEFT JOIN (
+            SELECT t.cadre_id, SUM(t.households) AS total, SUM(t.responsible) AS poor, {lenient}
+            FROM {load} t
+            LEFT JOIN (SELECT county_id, {pivot} FROM {limit} GROUP BY county_id) p ON p.county_id = t.county
+            WHERE t.households > 0
+            GROUP BY t.cadre_id
+        ) l ON l.cadre_id = c.id
+        LEFT JOIN {limit} s ON s.county_id = SUBSTR(u.region_id, 1, 6) || '000000' AND s.rank = c.rank
+        WHERE u.region_id >= %s AND u.region_id < %s AND c.status = %s AND c.category NOT IN ({exempt})
+    """
+    names = [rank for rank, _limits in ranks]
+    totals = [value for rank, (total, _poor) in ranks for value in (rank, total)]
+    poors = [value for rank, (_total, poor) in ranks for value in (rank, poor)]
+    params = names + totals + names + poors + names
+    params += [value for _rank, (total, poor) in ranks for value in (total, poor)]  # lenient: the defaults
+    params += [rank for rank in names for _field in range(3)]  # pivot
     params += [prefix, _after(prefix), Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
     return sql, params
 

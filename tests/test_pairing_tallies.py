@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from imports.pairings import import_pairings
-from pairing import services, tallies
+from pairing import coverage, services, tallies
 from pairing.models import CadreLoad, Cadre, Pairing, RankLimit
 from tests import factories as f
 from tests.test_import_relations import PAIRING_HEADERS, workbook
@@ -152,3 +152,24 @@ def test_the_command_rebuilds_and_a_dry_run_keeps_nothing(town):
     call_command("rebuild_pairing_tallies", stdout=out)  # idempotent
     assert "与原汇总不同 0 条" in out.getvalue()
     assert_tallies_match()
+
+
+def test_both_ways_of_reading_the_loads_give_the_same_rows(town):
+    """coverage.py reads the tallies one way for a province or city, another for a county or below."""
+    city_unit = f.unit(town.city_a, "定西市扶贫办", level="city")
+    f.link(city_unit, town.village_a)
+    f.link(city_unit, town.village_b)
+    both = f.cadre(city_unit, "张两县")
+    services.pair(cadre=both, household=town.poor_a[0], started_on=DAY, role=Pairing.Role.CONTACT)
+    services.pair(cadre=both, household=town.poor_b, started_on=DAY)
+    services.pair_many(cadre=town.section, households=town.poor_a[1:], started_on=DAY)
+    RankLimit.objects.create(county=town.county_b, rank=Cadre.Rank.STAFF, max_households=6, max_poor=4, min_poor=0)
+    RankLimit.objects.create(county=town.county_a, rank=Cadre.Rank.SECTION, max_households=2, max_poor=2, min_poor=2)
+    f.cadre(town.unit_b, "东乡闲者")
+    for region in (town.province, town.city_a, town.county_a, town.county_b, town.town_a):
+        rows = {}
+        for way in (coverage._wide_load_sql, coverage._narrow_load_sql):
+            sql, params = way(region.prefix)
+            rows[way] = sorted(tuple(row.values()) for row in coverage._dict_rows(sql, params))
+        assert rows[coverage._wide_load_sql] == rows[coverage._narrow_load_sql], region.name
+        assert rows[coverage._wide_load_sql] or region == town.town_a  # no unit seated in the township
