@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from imports.pairings import import_pairings
+from households.models import Household
 from pairing import coverage, services, tallies
 from pairing.models import CadreLoad, Cadre, Pairing, RankLimit
 from tests import factories as f
@@ -173,3 +174,20 @@ def test_both_ways_of_reading_the_loads_give_the_same_rows(town):
             rows[way] = sorted(tuple(row.values()) for row in coverage._dict_rows(sql, params))
         assert rows[coverage._wide_load_sql] == rows[coverage._narrow_load_sql], region.name
         assert rows[coverage._wide_load_sql] or region == town.town_a  # no unit seated in the township
+
+
+def test_a_household_moved_to_another_county_by_import_moves_its_load(world):
+    """Its county's limits now apply: the load follows the household (households.moves)."""
+    from tests.test_import_households import family, household_workbook, run
+
+    row = family(1, "张三")
+    assert run(household_workbook([row]), world.users.admin).ok
+    household = Household.objects.get(head_id_number=row[0]["id"])
+    services.pair(cadre=world.cadre_a, household=household, started_on=DAY)
+    assert tallies.kept()[(world.cadre_a.pk, world.county_a.code)] == (2, 2)
+    moved = family(1, "张三", 县="东乡族自治县", 乡="达板镇", village="达板村")
+    result = run(household_workbook([moved]), world.users.admin)
+    assert result.ok, [str(e) for e in result.errors]
+    assert Household.objects.get(pk=household.pk).village_id == world.village_b.code
+    assert tallies.kept()[(world.cadre_a.pk, world.county_b.code)] == (1, 1)
+    assert_tallies_match()
