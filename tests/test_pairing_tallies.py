@@ -191,3 +191,9 @@ def test_a_household_moved_to_another_county_by_import_moves_its_load(world):
     assert Household.objects.get(pk=household.pk).village_id == world.village_b.code
     assert tallies.kept()[(world.cadre_a.pk, world.county_b.code)] == (1, 1)
     assert_tallies_match()
+
+
+@pytest.mark.django_db
+def test_generate_province_fills_the_tallies():
+    call_command("generate_province", scale=0.001, verbosity=0)
+    assert recounted() and tallies.kept() == recounted()
