@@ -49,7 +49,7 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
 
 def _narrow_load_sql(prefix: str) -> tuple[str, list]:
     """_cadre_load_sql from the region's cadres, each joined to its tally rows."""
-    cadre, unit, load, limit = Cadre._meta.db_table, Unit._meta.db_table, CadreLoad._meta.db_table, RankLimit._meta.db_table
+    cadre, unit, load, limit = (model._meta.db_table for model in (Cadre, Unit, CadreLoad, RankLimit))
     ranks = list(RankLimit.DEFAULTS.items())
     by_rank = " ".join("WHEN %s THEN %s" for _ in ranks)
     exempt = ", ".join("%s" for _ in Cadre.EXEMPT_CATEGORIES)
@@ -81,7 +81,7 @@ def _narrow_load_sql(prefix: str) -> tuple[str, list]:
 
 def _wide_load_sql(prefix: str) -> tuple[str, list]:
     """_cadre_load_sql from every tally, aggregated per cadre before the cadres are joined."""
-    cadre, unit, load, limit = Cadre._meta.db_table, Unit._meta.db_table, CadreLoad._meta.db_table, RankLimit._meta.db_table
+    cadre, unit, load, limit = (model._meta.db_table for model in (Cadre, Unit, CadreLoad, RankLimit))
     # Per cadre, the limits of its households' counties for every rank (a county's RankLimit rows
     # pivoted to one row, the defaults where it has none), so the tallies are aggregated alone and
     # each cadre's rank picks its column in the join outside: no pass over the cadres per county.
@@ -91,13 +91,14 @@ def _wide_load_sql(prefix: str) -> tuple[str, list]:
         for index in range(len(ranks)) for field in ("max_households", "max_poor", "min_poor")
     )
     lenient = ", ".join(
-        f"MAX(COALESCE(p.max_households_{i}, %s)) AS max_households_{i}, MAX(COALESCE(p.max_poor_{i}, %s)) AS max_poor_{i}, "
-        f"MIN(COALESCE(p.min_poor_{i}, 1)) AS min_poor_{i}"
+        f"MAX(COALESCE(p.max_households_{i}, %s)) AS max_households_{i}, "
+        f"MAX(COALESCE(p.max_poor_{i}, %s)) AS max_poor_{i}, MIN(COALESCE(p.min_poor_{i}, 1)) AS min_poor_{i}"
         for i in range(len(ranks))
     )
 
     def by_rank(column):
-        return "CASE c.rank " + " ".join(f"WHEN %s THEN {column.format(i=i)}" for i in range(len(ranks))) + " END"
+        whens = " ".join(f"WHEN %s THEN {column.format(i=i)}" for i in range(len(ranks)))
+        return f"CASE c.rank {whens} END"
 
     exempt = ", ".join("%s" for _ in Cadre.EXEMPT_CATEGORIES)
     sql = f"""
