@@ -14,6 +14,7 @@ from django.db import connection, transaction
 
 from households.choices import Category, PovertyCause
 from households.models import Household, Region
+from pairing import tallies as pairing_tallies
 from pairing.models import Cadre, Pairing, Unit, VillageLink
 from visits import tallies
 from visits.models import UnitVisit, Visit
@@ -188,6 +189,7 @@ def _pairings(households, links, cadres) -> int:
             Pairing.objects.bulk_create(rows)
             rows = []
     Pairing.objects.bulk_create(rows)
+    pairing_tallies.rebuild()  # bulk_create bypassed the services: the cadres' loads, counted in one pass
     return sum(load.values())
 
 

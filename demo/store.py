@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from households.models import Household, Member, Region
+from pairing import tallies as pairing_tallies
 from pairing.models import Cadre, Pairing, RankLimit, Unit, VillageLink
 
 from .build import COUNTIES, PASSWORD, Login, Plan
@@ -97,6 +98,7 @@ def write(plan: Plan) -> list["Account"]:
     Household.objects.bulk_create(plan.households, batch_size=BATCH)
     Member.objects.bulk_create(plan.members, batch_size=BATCH)
     Pairing.objects.bulk_create(plan.pairings, batch_size=BATCH)
+    pairing_tallies.rebuild()  # bulk_create bypassed the services: the cadres' loads, counted in one pass
     # The demo counties' own limits; a county office may edit them later.
     RankLimit.objects.bulk_create(
         plan.rank_limits,

@@ -11,6 +11,7 @@ from shuanglian.admin_versions import VersionedAdminMixin, VersionedInlineMixin
 from shuanglian.lib import idcard, phone
 from shuanglian.lib.versions import VersionedModelForm
 
+from . import moves
 from .choices import PovertyCause, Relation
 from .models import Household, Member, Region, RevealLog
 
@@ -196,6 +197,11 @@ class HouseholdAdmin(MaskedForLiaisons, VersionedAdminMixin, ScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=_member_count())
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "village" in form.changed_data:
+            moves.moved([obj.pk])  # in the admin's transaction
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False

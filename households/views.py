@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from shuanglian.lib import params
 from shuanglian.lib.versions import StaleVersion
 from shuanglian.lib.widgets import lookup_response
 
-from . import floors, reveal
+from . import floors, moves, reveal
 from .choices import POOR_CATEGORIES
 from .forms import HouseholdFilterForm, HouseholdForm
 from .models import Household, Member, Region
@@ -110,7 +111,10 @@ def household_edit(request, pk):
     form = HouseholdForm(request.POST or None, instance=household, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            form.save()
+            with transaction.atomic():
+                form.save()
+                if "village" in form.changed_data:
+                    moves.moved([household.pk])
         except StaleVersion as refusal:  # saved by someone else since the form's own check
             form.add_error(None, refusal)
         else:

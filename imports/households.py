@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from households.choices import Relation
+from households import moves
 from households.models import Household, Member
 from shuanglian.lib import idcard
 
@@ -658,6 +659,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
                             "members_new", "members_changed", "members_unchanged"], 0)
     now = timezone.now()
     new_households, new_rows, changed_households, changed_hh_fields = [], [], [], set()
+    moved_households = []  # to another village: households.moves
     for hh in rows:
         values = {"village_id": hh.village_id, **hh.values}
         old = existing.get(hh.head_id)
@@ -683,6 +685,8 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
                 "field": _VERBOSE.get(name, name), "old": describe(before), "new": describe(after)})
         changed.updated_at = now
         changed_households.append(changed)
+        if any(diff[0] == "village_id" for diff in diffs):
+            moved_households.append(changed.pk)
 
     new_members, changed_members, changed_m_fields = [], [], set()
     for hh in rows:
@@ -736,6 +740,7 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             household.version = F("version") + 1
         Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at", "version"}),
                                       batch_size=500)
+        moves.moved(moved_households)
     if changed_members:
         for member in changed_members:
             member.version = F("version") + 1

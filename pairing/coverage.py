@@ -4,7 +4,8 @@ Each function returns a queryset (the list behind a count) or one GROUP BY over
 a region prefix, so a coverage page costs the same few queries at township
 and at province scope. Cadres are located by their unit's seat; limits are the
 ones the pairing rules apply: those of the counties of the households a cadre
-holds, or of the unit's seat for a cadre with none (see _cadre_load_sql).
+holds, or of the unit's seat for a cadre with none (see _cadre_load_sql), read from the
+per-cadre tallies that the pairing services keep (pairing/tallies.py).
 """
 
 from django.db import connection
@@ -15,7 +16,7 @@ from households.choices import POOR_CATEGORIES
 from households.models import Household, Region
 from shuanglian.lib.cached_counts import count_or_cached
 
-from .models import Cadre, Pairing, RankLimit, Unit, VillageLink
+from .models import Cadre, CadreLoad, Pairing, RankLimit, Unit, VillageLink
 
 RESPONSIBLE = Pairing.Role.RESPONSIBLE
 
@@ -35,49 +36,102 @@ def _cadre_load_sql(prefix: str) -> tuple[str, list]:
     RuleBook.for_county. Exempt categories are Cadre.EXEMPT_CATEGORIES (the rules' default;
     a county's own CountyRules.exempt_categories is not followed here).
 
-    The household-county limits are folded into the one aggregation of open pairings per cadre
-    (a correlated count per cadre is far slower at province scale); the seat's limits are joined
-    outside it and used only when that aggregation has no row.
+    The loads per cadre and household county are the CadreLoad tallies (pairing/tallies.py), a
+    row per cadre and county rather than per pairing: aggregating every open pairing with its
+    household took 1.3-1.6 s at province scale (issue 18). The region is a range of the unit's
+    seat code, which a plain btree serves under any collation (a LIKE prefix needs C).
+
+    A province or city sees most cadres: there the tallies are aggregated alone (_wide_load_sql);
+    a county or township starts from its own cadres (_narrow_load_sql). Same rows either way.
     """
-    cadre, unit, household = Cadre._meta.db_table, Unit._meta.db_table, Household._meta.db_table
-    pairing, limit = Pairing._meta.db_table, RankLimit._meta.db_table
+    return _wide_load_sql(prefix) if len(prefix) <= 4 else _narrow_load_sql(prefix)
+
+
+def _narrow_load_sql(prefix: str) -> tuple[str, list]:
+    """_cadre_load_sql from the region's cadres, each joined to its tally rows."""
+    cadre, unit, load, limit = (model._meta.db_table for model in (Cadre, Unit, CadreLoad, RankLimit))
     ranks = list(RankLimit.DEFAULTS.items())
     by_rank = " ".join("WHEN %s THEN %s" for _ in ranks)
     exempt = ", ".join("%s" for _ in Cadre.EXEMPT_CATEGORIES)
-    # A province or city sees most cadres: aggregating every open pairing is cheaper than
-    # joining each one to its unit to test the seat. A county or township joins.
-    wide = len(prefix) <= 4
-    restrict = "" if wide else f"JOIN {unit} pu ON pu.id = pc.unit_id"
-    restrict_where = "" if wide else "AND pu.region_id LIKE %s"
+    # One pass: each cadre joined to its tally rows (most have one county, none when idle) and
+    # grouped back to a row. A limit from a household county only where a tally row is there.
+    held = "t.cadre_id IS NOT NULL"
     sql = f"""
         SELECT c.id AS cadre_id, u.region_id AS seat,
-               COALESCE(l.total, 0) AS total_load, COALESCE(l.poor, 0) AS poor_load,
-               COALESCE(l.max_households, s.max_households, CASE c.rank {by_rank} END) AS max_households,
-               COALESCE(l.max_poor, s.max_poor, CASE c.rank {by_rank} END) AS max_poor,
-               COALESCE(l.min_poor, s.min_poor, 1) AS min_poor
+               COALESCE(SUM(t.households), 0) AS total_load, COALESCE(SUM(t.responsible), 0) AS poor_load,
+               COALESCE(MAX(CASE WHEN {held} THEN COALESCE(r.max_households, CASE c.rank {by_rank} END) END),
+                        MAX(s.max_households), CASE c.rank {by_rank} END) AS max_households,
+               COALESCE(MAX(CASE WHEN {held} THEN COALESCE(r.max_poor, CASE c.rank {by_rank} END) END),
+                        MAX(s.max_poor), CASE c.rank {by_rank} END) AS max_poor,
+               COALESCE(MIN(CASE WHEN {held} THEN COALESCE(r.min_poor, 1) END), MIN(s.min_poor), 1) AS min_poor
         FROM {cadre} c
         JOIN {unit} u ON u.id = c.unit_id
-        LEFT JOIN (
-            SELECT p.cadre_id, COUNT(*) AS total, SUM(CASE WHEN p.role = %s THEN 1 ELSE 0 END) AS poor,
-                   MAX(COALESCE(r.max_households, CASE pc.rank {by_rank} END)) AS max_households,
-                   MAX(COALESCE(r.max_poor, CASE pc.rank {by_rank} END)) AS max_poor,
-                   MIN(COALESCE(r.min_poor, 1)) AS min_poor
-            FROM {pairing} p
-            JOIN {household} h ON h.id = p.household_id
-            JOIN {cadre} pc ON pc.id = p.cadre_id {restrict}
-            LEFT JOIN {limit} r ON r.county_id = SUBSTR(h.village_id, 1, 6) || '000000' AND r.rank = pc.rank
-            WHERE p.ended_on IS NULL {restrict_where}
-            GROUP BY p.cadre_id
-        ) l ON l.cadre_id = c.id
+        LEFT JOIN {load} t ON t.cadre_id = c.id AND t.households > 0
+        LEFT JOIN {limit} r ON r.county_id = t.county AND r.rank = c.rank
         LEFT JOIN {limit} s ON s.county_id = SUBSTR(u.region_id, 1, 6) || '000000' AND s.rank = c.rank
-        WHERE u.region_id LIKE %s AND c.status = %s AND c.category NOT IN ({exempt})
+        WHERE u.region_id >= %s AND u.region_id < %s AND c.status = %s AND c.category NOT IN ({exempt})
+        GROUP BY c.id, u.region_id, c.rank
     """
     max_households = [value for rank, (total, _poor) in ranks for value in (rank, total)]
     max_poor = [value for rank, (_total, poor) in ranks for value in (rank, poor)]
-    params = max_households + max_poor + [RESPONSIBLE] + max_households + max_poor
-    params += [] if wide else [prefix + "%"]
-    params += [prefix + "%", Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
+    params = max_households + max_households + max_poor + max_poor
+    params += [prefix, _after(prefix), Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
     return sql, params
+
+
+def _wide_load_sql(prefix: str) -> tuple[str, list]:
+    """_cadre_load_sql from every tally, aggregated per cadre before the cadres are joined."""
+    cadre, unit, load, limit = (model._meta.db_table for model in (Cadre, Unit, CadreLoad, RankLimit))
+    # Per cadre, the limits of its households' counties for every rank (a county's RankLimit rows
+    # pivoted to one row, the defaults where it has none), so the tallies are aggregated alone and
+    # each cadre's rank picks its column in the join outside: no pass over the cadres per county.
+    ranks = list(RankLimit.DEFAULTS.items())  # every Cadre.Rank
+    pivot = ", ".join(
+        f"MAX(CASE WHEN rank = %s THEN {field} END) AS {field}_{index}"
+        for index in range(len(ranks)) for field in ("max_households", "max_poor", "min_poor")
+    )
+    lenient = ", ".join(
+        f"MAX(COALESCE(p.max_households_{i}, %s)) AS max_households_{i}, "
+        f"MAX(COALESCE(p.max_poor_{i}, %s)) AS max_poor_{i}, MIN(COALESCE(p.min_poor_{i}, 1)) AS min_poor_{i}"
+        for i in range(len(ranks))
+    )
+
+    def by_rank(column):
+        whens = " ".join(f"WHEN %s THEN {column.format(i=i)}" for i in range(len(ranks)))
+        return f"CASE c.rank {whens} END"
+
+    exempt = ", ".join("%s" for _ in Cadre.EXEMPT_CATEGORIES)
+    sql = f"""
+        SELECT c.id AS cadre_id, u.region_id AS seat,
+               COALESCE(l.total, 0) AS total_load, COALESCE(l.poor, 0) AS poor_load,
+               COALESCE({by_rank("l.max_households_{i}")}, s.max_households, {by_rank("%s")}) AS max_households,
+               COALESCE({by_rank("l.max_poor_{i}")}, s.max_poor, {by_rank("%s")}) AS max_poor,
+               COALESCE({by_rank("l.min_poor_{i}")}, s.min_poor, 1) AS min_poor
+        FROM {cadre} c
+        JOIN {unit} u ON u.id = c.unit_id
+        LEFT JOIN (
+            SELECT t.cadre_id, SUM(t.households) AS total, SUM(t.responsible) AS poor, {lenient}
+            FROM {load} t
+            LEFT JOIN (SELECT county_id, {pivot} FROM {limit} GROUP BY county_id) p ON p.county_id = t.county
+            WHERE t.households > 0
+            GROUP BY t.cadre_id
+        ) l ON l.cadre_id = c.id
+        LEFT JOIN {limit} s ON s.county_id = SUBSTR(u.region_id, 1, 6) || '000000' AND s.rank = c.rank
+        WHERE u.region_id >= %s AND u.region_id < %s AND c.status = %s AND c.category NOT IN ({exempt})
+    """
+    names = [rank for rank, _limits in ranks]
+    totals = [value for rank, (total, _poor) in ranks for value in (rank, total)]
+    poors = [value for rank, (_total, poor) in ranks for value in (rank, poor)]
+    params = names + totals + names + poors + names
+    params += [value for _rank, (total, poor) in ranks for value in (total, poor)]  # lenient: the defaults
+    params += [rank for rank in names for _field in range(3)]  # pivot
+    params += [prefix, _after(prefix), Cadre.Status.ACTIVE, *Cadre.EXEMPT_CATEGORIES]
+    return sql, params
+
+
+def _after(prefix: str) -> str:
+    """The least string above every code starting with the (all-digit) prefix: '6201' → '6202'."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "~"
 
 
 OVER_LIMIT = "(poor_load > max_poor OR total_load > max_households)"

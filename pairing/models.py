@@ -290,6 +290,32 @@ class Pairing(DatedRelation):
         return f"{self.cadre} — {self.household}"
 
 
+class CadreLoad(models.Model):
+    """A cadre's open pairings with households of one county: the load the coverage page judges.
+
+    A tally (pairing/tallies.py), kept in the transaction of every write that opens or ends a
+    pairing or moves a paired household; `manage.py rebuild_pairing_tallies` recounts it. Rows
+    whose count falls to 0 stay, holding 0. The county is a code, not a key: limits are looked up
+    by it (RankLimit.county_id) and a county without a Region row must not refuse a pairing.
+    """
+
+    cadre = models.ForeignKey(Cadre, verbose_name=_("干部"), on_delete=models.CASCADE, related_name="+")
+    county = models.CharField(_("农户所在县代码"), max_length=12)
+    households = models.PositiveIntegerField(_("联系户数（含帮扶户）"), default=0)
+    responsible = models.PositiveIntegerField(_("帮扶户数"), default=0)
+
+    class Meta:
+        verbose_name = _("干部联户数汇总")
+        verbose_name_plural = _("干部联户数汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "county"], name="cadreload_one_per_cadre_county"),
+            models.CheckConstraint(name="cadreload_responsible_within", condition=Q(responsible__lte=F("households"))),
+        ]
+
+    def __str__(self):
+        return f"{self.cadre}（{self.county}）：{self.households} 户，帮扶 {self.responsible} 户"
+
+
 # --- Rules, set per county by its office --------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from households.models import Household, Region
 from shuanglian.lib import dates
 
-from . import matching
+from . import matching, tallies
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
 from .rules import CadreFacts, RuleBooks
 
@@ -84,7 +84,9 @@ def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=No
     problems = check_pairing(cadre=cadre, household=household, role=role)
     if problems:
         raise RuleBroken(problems)
-    return Pairing.objects.create(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
+    pairing = Pairing.objects.create(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
+    tallies.count_opened([pairing])
+    return pairing
 
 
 @transaction.atomic
@@ -106,10 +108,12 @@ def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=N
         facts.add(cadre.pk, role)
     if problems:
         raise RuleBroken(problems)
-    return Pairing.objects.bulk_create(
+    pairings = Pairing.objects.bulk_create(
         Pairing(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
         for household in households
     )
+    tallies.count_opened(pairings)
+    return pairings
 
 
 @transaction.atomic
@@ -135,7 +139,13 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
         raise ValidationError(_("结束日期不能早于开始日期（%(start)s）"), params={"start": relation.started_on})
     relation.ended_on = ended_on
     relation.end_reason = reason
-    relation.save(update_fields=["ended_on", "end_reason"])
+    with transaction.atomic():
+        # Off the cadre's load only if this write ends it: locked, so a second end does not count twice.
+        was_open = isinstance(relation, Pairing) and (
+            Pairing.objects.select_for_update().filter(pk=relation.pk, ended_on__isnull=True).exists())
+        relation.save(update_fields=["ended_on", "end_reason"])
+        if was_open:
+            tallies.count_ended([relation])
 
 
 # --- Proposals ----------------------------------------------------------------------------------
@@ -256,12 +266,13 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
     if problems:
         raise RuleBroken(problems)
     try:
-        Pairing.objects.bulk_create(
+        pairings = Pairing.objects.bulk_create(
             Pairing(cadre_id=line.cadre_id, household=line.household, started_on=proposal.started_on, created_by=by)
             for line in lines
         )
     except IntegrityError:
         raise RuleBroken([_("有农户刚刚被他人安排了帮扶责任人，请重新打开方案核对")]) from None
+    tallies.count_opened(pairings)
     proposal.status = Proposal.Status.APPLIED
     proposal.reviewed_by = by
     proposal.applied_at = timezone.now()
@@ -362,7 +373,7 @@ def apply_handover(*, handover: Handover, by) -> int:
         facts.add(line.successor_id, line.pairing.role)
     if problems:
         raise RuleBroken(problems)
-    Pairing.objects.bulk_create(
+    tallies.count_opened(Pairing.objects.bulk_create(
         Pairing(
             cadre=line.successor,
             household=line.pairing.household,
@@ -371,7 +382,7 @@ def apply_handover(*, handover: Handover, by) -> int:
             created_by=by,
         )
         for line in live
-    )
+    ))
     now = timezone.now()
     HandoverLine.objects.filter(pk__in=[line.pk for line in lines]).update(applied_by=by, applied_at=now)
     if handover.lines.pending().exists():

@@ -6,6 +6,7 @@ import itertools
 from accounts.models import User
 from households.choices import Category, Relation
 from households.models import Household, Member, Region
+from pairing import tallies as pairing_tallies
 from pairing.models import Cadre, Pairing, Unit, VillageLink
 from shuanglian.access import LEVEL_DIGITS
 from shuanglian.lib import idcard
@@ -85,7 +86,11 @@ def link(of_unit: Unit, village: Region, **fields) -> VillageLink:
 
 
 def pairing(by_cadre: Cadre, hh: Household, **fields) -> Pairing:
-    return Pairing.objects.create(cadre=by_cadre, household=hh, started_on=fields.pop("started_on", START), **fields)
+    """A pairing written as a system write would: with its cadre's load tally (pairing/tallies.py)."""
+    made = Pairing.objects.create(cadre=by_cadre, household=hh, started_on=fields.pop("started_on", START), **fields)
+    if made.ended_on is None:
+        pairing_tallies.count_opened([made])
+    return made
 
 
 def user(username: str, role: str = "", *, region: Region | None = None, of_unit: Unit | None = None, **fields) -> User:
