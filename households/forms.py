@@ -102,6 +102,11 @@ class HouseholdForm(BareLabels, VersionedModelForm):
         cleaned = super().clean()
         if cleaned.get("working_away") and not cleaned.get("working_away_place"):
             self.add_error("working_away_place", _("外出务工户请填写务工地点"))
+        main_cause = cleaned.get("main_cause")
+        if main_cause and main_cause in cleaned.get("other_causes", []):
+            # Else the detail page reads 「缺技术（其他：缺技术）」.
+            self.add_error("other_causes", _("「%(cause)s」已是主要致贫原因，不要再选") % {
+                "cause": PovertyCause(main_cause).label})
         if not cleaned.get("working_away"):
             # Back home: where and since when no longer apply.
             cleaned["working_away_place"] = ""
