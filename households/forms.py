@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from shuanglian.lib import idcard, params
 from shuanglian.lib.forms import AmountField, AppForm, AppModelForm, BareLabels
 from shuanglian.lib.versions import VersionedModelForm
-from shuanglian.lib.widgets import with_all_option
+from shuanglian.lib.widgets import LookupSelect, with_all_option
 
 from . import floors
 from .choices import Category, HouseholdStatus, PovertyCause
@@ -86,11 +86,17 @@ class HouseholdForm(BareLabels, VersionedModelForm):
             "working_away_since",
         ]
         field_classes = {"income_per_head": AmountField}  # the roster import refuses a negative income too
-        widgets = {"working_away_since": forms.DateInput(attrs={"type": "date"})}
+        widgets = {
+            "working_away_since": forms.DateInput(attrs={"type": "date"}),
+            # A province holds ~17,000 villages: one <select> of them all was a 1 MB page (issue 19).
+            "village": LookupSelect("households:village_lookup", _("输入村名或乡镇名查找")),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = Region.objects.visible_to(user).villages()
+        # The lookup only offers; this scoped queryset decides what may be saved.
+        self.fields["village"].queryset = Region.objects.visible_to(user).villages().select_related("parent")
+        self.fields["village"].label_from_instance = lambda village: village.choice_label
 
     def clean_phone(self):
         phone = idcard.normalize(self.cleaned_data["phone"])

@@ -76,6 +76,7 @@ MATRIX = {
     ),
     "households:list": Case(),
     "households:lookup": Case(extra={"data": {"q": "户"}}),
+    "households:village_lookup": Case(extra={"data": {"q": "村"}}),
     "households:detail": Case(kwargs=lambda w: {"pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "households:edit": Case(
         kwargs=lambda w: {"pk": w.household_a.pk},

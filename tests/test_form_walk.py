@@ -5,7 +5,7 @@ as checkboxes and the coverage page's two cadre figures."""
 import pytest
 from django.urls import reverse
 
-from households.models import Household
+from households.models import Region
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +38,61 @@ class TestOtherCauses:
         assert client.post(reverse("households:edit", args=[household.pk]), data).status_code == 302
         household.refresh_from_db()
         assert (household.main_cause, household.other_causes) == ("缺技术", ["缺资金"])
+
+
+def many_villages(count):
+    """`count` villages spread over new townships of county A, as a wide scope sees them."""
+    villages = []
+    for index in range(count):
+        township, number = divmod(index, 999)
+        parent = f.region(f"6211211{50 + township:02d}000", f"新乡{township}", "township")
+        villages.append(Region(code=f"6211211{50 + township:02d}{number + 1:03d}", name=f"新村{index}",
+                               level="village", parent=parent))
+    Region.objects.bulk_create(villages)
+
+
+class TestHouseholdVillageChooser:
+    def test_the_edit_page_stays_small_for_a_superuser_with_thousands_of_villages(self, client, world):
+        many_villages(3000)
+        client.force_login(world.users.admin)
+        response = client.get(reverse("households:edit", args=[world.household_a.pk]))
+        page = response.content.decode()
+        assert len(response.content) < 60_000
+        assert "新村2999" not in page
+        # The household's village is still the chosen one, named with its township.
+        assert f'<option value="{world.village_a.code}" selected>东关村民委员会（马营镇）</option>' in page
+        assert reverse("households:village_lookup") in page
+
+    def test_the_village_lookup_answers_within_scope_by_village_or_township_name(self, client, world):
+        client.force_login(world.users.town_a)
+        assert answers(client, "households:village_lookup", q="东关") == ["东关村民委员会（马营镇）"]
+        assert answers(client, "households:village_lookup", q="马营") == ["东关村民委员会（马营镇）"]
+        assert answers(client, "households:village_lookup", q=world.village_b.name[:2]) == []
+        assert answers(client, "households:village_lookup", q="") == []
+        client.force_login(world.users.admin)
+        assert world.village_b.choice_label in answers(client, "households:village_lookup", q=world.village_b.name)
+
+    def test_a_village_outside_scope_is_refused(self, client, world):
+        household = world.household_a
+        client.force_login(world.users.town_a)
+        response = client.post(reverse("households:edit", args=[household.pk]),
+                               edit_data(household, village=world.village_b.code))
+        assert response.status_code == 200
+        assert "所在村：" in response.content.decode()
+        household.refresh_from_db()
+        assert household.village_id == world.village_a.code
+
+    def test_moving_a_household_to_a_chosen_village_in_scope_saves(self, client, world):
+        household = world.household_a
+        west = f.region("621121101202", "西关村民委员会", "village")
+        client.force_login(world.users.town_a)
+        response = client.post(reverse("households:edit", args=[household.pk]), edit_data(household, village=west.code))
+        assert response.status_code == 302
+        household.refresh_from_db()
+        assert household.village_id == west.code
+
+
+def answers(client, name, **params):
+    response = client.get(reverse(name), params)
+    assert response.status_code == 200
+    return [item["text"] for item in response.json()["results"]]
