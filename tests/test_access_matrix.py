@@ -171,6 +171,12 @@ MATRIX = {
     ),
     "visits:list": Case(),
     "visits:new": Case(allowed=("admin", "town_a"), forbidden=("province", "city_a", "county_a", "unit_a")),
+    "visits:responsible": Case(
+        kwargs=lambda w: {"household_pk": w.household_a.pk},
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
     "visits:household": Case(kwargs=lambda w: {"household_pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "pairing:handover_detail": Case(kwargs=_handover, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "pairing:handover_apply": Case(

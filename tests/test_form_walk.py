@@ -96,3 +96,28 @@ def answers(client, name, **params):
     response = client.get(reverse(name), params)
     assert response.status_code == 200
     return [item["text"] for item in response.json()["results"]]
+
+
+class TestVisitEntryHints:
+    def test_the_choosers_say_what_to_do_and_the_keyboard_hint_can_be_hidden(self, client, world):
+        client.force_login(world.users.town_a)
+        page = client.get(reverse("visits:new")).content.decode()
+        assert "再从列表中选定" in page and "身份证号的后几位" in page
+        assert '<option value="" selected>（先在搜索框输入姓名或身份证尾号）</option>' in page
+        assert '<option value="" selected>（不选：该日的帮扶责任人）</option>' in page
+        assert "---------" not in page
+        # app.css hides .key-hint on phones and touch screens.
+        assert '保存并录入下一条<span class="key-hint">（Ctrl+Enter）</span>' in page
+        assert 'src="/static/js/visit_entry.js"' in page and "<script>" not in page
+
+    def test_the_responsible_cadre_is_named_for_the_visit_date(self, client, world):
+        household = f.household(world.village_a, "马向东", members=1)
+        f.pairing(world.cadre_a, household)  # from tests.factories.START
+        client.force_login(world.users.town_a)
+        url = reverse("visits:responsible", args=[household.pk])
+        assert client.get(url).json() == {"cadre": world.cadre_a.choice_label}
+        assert client.get(url, {"on": "2025-05-12"}).json() == {"cadre": world.cadre_a.choice_label}
+        assert client.get(url, {"on": "2024-01-01"}).json() == {"cadre": None}  # before the pairing began
+        assert client.get(url, {"on": "昨天"}).json() == {"cadre": world.cadre_a.choice_label}  # not a date: today
+        client.force_login(world.users.town_b)
+        assert client.get(url).status_code == 404

@@ -18,12 +18,15 @@ class VisitForm(AppModelForm):
 
     household = forms.ModelChoiceField(
         label=_("农户"), queryset=Household.objects.none(),
-        widget=LookupSelect("households:lookup", _("输入户主姓名、村名或身份证尾号"), attrs={"autofocus": True}),
+        help_text=_("输入户主或家人的姓名、村名，或身份证号的后几位，按回车，再从列表中选定"),
+        widget=LookupSelect("households:lookup", _("输入户主姓名、村名或身份证尾号"), attrs={"autofocus": True},
+                            empty_label=_("（先在搜索框输入姓名或身份证尾号）")),
     )
     cadre = forms.ModelChoiceField(
         label=_("走访干部"), queryset=Cadre.objects.none(), required=False,
         help_text=_("不选则为该日的帮扶责任人"),
-        widget=LookupSelect("pairing:cadre_lookup", _("输入干部姓名、单位或手机尾号")),
+        widget=LookupSelect("pairing:cadre_lookup", _("输入干部姓名、单位或手机尾号"),
+                            empty_label=_("（不选：该日的帮扶责任人）")),
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
