@@ -5,7 +5,9 @@ as checkboxes and the coverage page's two cadre figures."""
 import pytest
 from django.urls import reverse
 
-from households.models import Region
+from households.models import Household, Region
+from pairing import coverage
+from pairing.models import Pairing
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +123,37 @@ class TestVisitEntryHints:
         assert client.get(url, {"on": "昨天"}).json() == {"cadre": world.cadre_a.choice_label}  # not a date: today
         client.force_login(world.users.town_b)
         assert client.get(url).status_code == 404
+
+
+class TestCoverageCadreFigures:
+    @pytest.fixture
+    def helped(self, world):
+        """Township A's poor households all paired, by cadres of a unit seated at the county."""
+        county_unit = f.unit(world.county_a, "县教育局", level="county")
+        first, second = f.cadre(county_unit, "甲干部"), f.cadre(county_unit, "乙干部")
+        for household in Household.objects.filter(village__code__startswith=world.town_a.prefix):
+            Pairing.objects.filter(household=household).delete()
+            f.pairing(first, household)
+        f.pairing(second, f.household(world.village_a, "马向东", members=1))
+        f.pairing(first, f.household(world.village_a2, "鸡川户", members=1))  # first helps in two townships
+        f.pairing(second, world.household_a2)
+        return world
+
+    def test_rows_count_cadres_helping_here_besides_those_seated_here(self, helped):
+        world = helped
+        rows, totals = coverage.per_child(world.county_a, [world.town_a, world.town_a2])
+        town = next(row for row in rows if row["region"] == world.town_a)
+        assert town["cadres_helping"] == 2
+        assert totals["cadres_helping"] == 2  # a cadre helping in two townships is one cadre
+        assert town["unpaired"] == 0 and town["coverage_rate"] == 100
+
+    def test_the_page_labels_both_figures_and_the_rate_and_zero_is_not_a_warning(self, client, helped):
+        world = helped
+        client.force_login(world.users.county_a)
+        page = client.get(reverse("pairing:coverage_region", args=[world.county_a.code])).content.decode()
+        assert "<th>单位驻地在此的干部</th>" in page and "<th>在此帮扶的干部</th>" in page and "<th>落实率</th>" in page
+        assert '<td data-label="落实率">100%</td>' in page
+        assert '<td data-label="在此帮扶的干部">2</td>' in page
+        # 未落实 0 reads as good news, not in the alarm colour.
+        unpaired = reverse("pairing:coverage_list", args=[world.county_a.code, "unpaired"])
+        assert f'<a class="stat ok" href="{unpaired}">' in page
