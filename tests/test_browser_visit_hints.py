@@ -41,3 +41,30 @@ def test_the_keyboard_hint_is_shown_only_with_a_keyboard_on_a_wide_screen(chromi
     page.goto(f"{live_server.url}/visits/new/")
     assert page.locator(".key-hint").is_visible() is shown
     context.close()
+
+
+def test_a_unit_visit_is_entered_on_a_phone_by_ticking_cadres(chromium, live_server, world):
+    from visits.models import UnitVisit
+
+    for index in range(12):
+        f.cadre(world.unit_a, f"参加{index}")
+    context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    log_in(page, live_server, "unit_a")
+    page.goto(f"{live_server.url}/visits/unit-visits/new/")
+    page.select_option("#id_link", label=f"{world.unit_a.name} → {world.village_a.name}")
+    page.fill("input[data-filter-for=id_cadres]", "参加1")
+    box = page.get_by_label("参加11")
+    box.wait_for()
+    assert page.get_by_label("参加2").is_hidden()  # filtered out
+    row = page.locator("#id_cadres label", has_text="参加11").bounding_box()
+    assert row["height"] >= 40  # a thumb's target
+    page.locator("#id_cadres label", has_text="参加11").tap()
+    page.locator("#id_cadres label", has_text="参加10").tap()
+    page.fill("#id_activities", "村两委座谈")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存").tap()
+    assert "已保存" in page.inner_text(".flash")
+    assert sorted(UnitVisit.objects.get().cadres.values_list("name", flat=True)) == ["参加10", "参加11"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    context.close()

@@ -2,6 +2,8 @@
 poverty causes that repeat the main one, the visit entry's hints, filter labels, unit-visit cadres
 as checkboxes and the coverage page's two cadre figures."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.urls import reverse
 
@@ -157,3 +159,90 @@ class TestCoverageCadreFigures:
         # 未落实 0 reads as good news, not in the alarm colour.
         unpaired = reverse("pairing:coverage_list", args=[world.county_a.code, "unpaired"])
         assert f'<a class="stat ok" href="{unpaired}">' in page
+
+
+class FilterForms(HTMLParser):
+    """The controls of every <form class="filters"> on a page, each with whether a <label> names it
+    (wrapping it, or pointing at its id), and the options' texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = 0  # inside a filters form
+        self.labels = 0  # inside a <label>
+        self.label_for = set()
+        self.controls = []  # (tag, name, id, labelled)
+        self.options = []
+        self.in_option = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and "filters" in (attrs.get("class") or "").split():
+            self.depth = 1
+            return
+        if not self.depth:
+            return
+        if tag == "label":
+            self.labels += 1
+            if attrs.get("for"):
+                self.label_for.add(attrs["for"])
+        elif tag in ("select", "textarea") or (
+                tag == "input" and attrs.get("type", "text") not in ("hidden", "submit", "button")):
+            self.controls.append((tag, attrs.get("name"), attrs.get("id"), self.labels > 0))
+        elif tag == "option":
+            self.in_option = True
+            self.options.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self.depth:
+            self.depth = 0
+        elif tag == "label" and self.depth:
+            self.labels -= 1
+        elif tag == "option":
+            self.in_option = False
+
+    def handle_data(self, data):
+        if self.depth and self.in_option:
+            self.options[-1] += data
+
+    def unlabelled(self):
+        return [name for _tag, name, id_, labelled in self.controls if not labelled and id_ not in self.label_for]
+
+
+def filter_pages(world):
+    """Every page of the access matrix that town_a or county_a may open with a GET."""
+    from tests.test_access_matrix import MATRIX
+
+    for name, case in MATRIX.items():
+        if case.method != "get" or name.endswith("lookup") or name == "visits:responsible":
+            continue
+        for username in ("town_a", "county_a"):
+            if username in case.allowed:
+                yield name, username, reverse(name, kwargs=case.kwargs(world) if case.kwargs else None), case.extra
+
+
+def test_every_filter_has_a_visible_label_and_no_bare_dashes(client, world):
+    checked, problems = 0, []
+    for name, username, url, extra in filter_pages(world):
+        client.force_login(getattr(world.users, username))
+        response = client.get(url, **extra)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        forms = FilterForms()
+        forms.feed(response.content.decode())
+        checked += bool(forms.controls)
+        if forms.unlabelled():
+            problems.append((name, username, "unlabelled", forms.unlabelled()))
+        if any(text.strip().strip("-") == "" and "-" in text for text in forms.options):
+            problems.append((name, username, "---------"))
+    assert checked >= 8
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_unit_visit_cadres_are_checkboxes_with_a_search(client, world):
+    other = f.cadre(world.unit_a, "周参加")
+    client.force_login(world.users.unit_a)
+    page = client.get(reverse("visits:unit_visit_new")).content.decode()
+    assert f'<input type="checkbox" name="cadres" value="{other.pk}"' in page
+    assert 'data-filter-for="id_cadres"' in page
+    assert "Ctrl" not in page.split("<main")[1]  # no Ctrl-click list, no keyboard-only hint
+    assert "---------" not in page
