@@ -97,6 +97,10 @@ class HouseholdForm(BareLabels, VersionedModelForm):
         # The lookup only offers; this scoped queryset decides what may be saved.
         self.fields["village"].queryset = Region.objects.visible_to(user).villages().select_related("parent")
         self.fields["village"].label_from_instance = lambda village: village.choice_label
+        # Django's blank choice reads 「---------」: say what an empty choice means instead.
+        for name, blank in (("category", _("（请选择）")), ("main_cause", _("（未填）")), ("housing", _("（未填）"))):
+            field = self.fields[name]
+            field.choices = [("", blank), *[(value, label) for value, label in field.choices if value != ""]]
 
     def clean_phone(self):
         phone = idcard.normalize(self.cleaned_data["phone"])

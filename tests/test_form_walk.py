@@ -66,6 +66,7 @@ class TestHouseholdVillageChooser:
         # The household's village is still the chosen one, named with its township.
         assert f'<option value="{world.village_a.code}" selected>东关村民委员会（马营镇）</option>' in page
         assert reverse("households:village_lookup") in page
+        assert "---------" not in page and ">（未填）</option>" in page
 
     def test_the_village_lookup_answers_within_scope_by_village_or_township_name(self, client, world):
         client.force_login(world.users.town_a)
