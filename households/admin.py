@@ -12,6 +12,7 @@ from shuanglian.lib import idcard, phone
 from shuanglian.lib.versions import VersionedModelForm
 
 from .choices import PovertyCause, Relation
+from .forms import refuse_main_cause_again
 from .models import Household, Member, Region, RevealLog
 
 
@@ -168,6 +169,11 @@ class HouseholdForm(VersionedModelForm):
 
     def clean_head_id_number(self):
         return idcard.parse(self.cleaned_data["head_id_number"]).number
+
+    def clean(self):
+        cleaned = super().clean()
+        refuse_main_cause_again(self, cleaned)
+        return cleaned
 
 
 def _member_count():

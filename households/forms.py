@@ -57,6 +57,14 @@ class HouseholdFilterForm(AppForm):
         return queryset
 
 
+def refuse_main_cause_again(form, cleaned: dict) -> None:
+    """其他致贫原因 must not repeat the main cause, or the detail page reads 「缺技术（其他：缺技术）」
+    (issue 16). Shared by the page's form and the admin's."""
+    main_cause = cleaned.get("main_cause")
+    if main_cause and main_cause in (cleaned.get("other_causes") or []):
+        form.add_error("other_causes", _("「%(cause)s」已是主要致贫原因，不要再选") % {"cause": PovertyCause(main_cause).label})
+
+
 class HouseholdForm(BareLabels, VersionedModelForm):
     """The household's profile; members are edited one by one, the head's ID identifies it.
 
@@ -112,11 +120,7 @@ class HouseholdForm(BareLabels, VersionedModelForm):
         cleaned = super().clean()
         if cleaned.get("working_away") and not cleaned.get("working_away_place"):
             self.add_error("working_away_place", _("外出务工户请填写务工地点"))
-        main_cause = cleaned.get("main_cause")
-        if main_cause and main_cause in cleaned.get("other_causes", []):
-            # Else the detail page reads 「缺技术（其他：缺技术）」.
-            self.add_error("other_causes", _("「%(cause)s」已是主要致贫原因，不要再选") % {
-                "cause": PovertyCause(main_cause).label})
+        refuse_main_cause_again(self, cleaned)
         if not cleaned.get("working_away"):
             # Back home: where and since when no longer apply.
             cleaned["working_away_place"] = ""

@@ -35,6 +35,17 @@ class TestOtherCauses:
         household.refresh_from_db()
         assert "缺技术" not in household.other_causes
 
+    def test_the_admin_form_refuses_it_too(self, world):
+        from django.forms.models import model_to_dict
+
+        from households.admin import HouseholdForm
+
+        data = model_to_dict(world.household_a) | {"main_cause": "缺技术", "other_causes": ["缺技术"],
+                                                   "version": world.household_a.version}
+        form = HouseholdForm(data=data, instance=world.household_a)
+        assert not form.is_valid()
+        assert form.errors.get("other_causes") == ["「缺技术」已是主要致贫原因，不要再选"], form.errors
+
     def test_other_causes_besides_the_main_one_are_saved(self, client, world):
         household = world.household_a
         client.force_login(world.users.town_a)
