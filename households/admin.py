@@ -13,6 +13,7 @@ from shuanglian.lib.versions import VersionedModelForm
 
 from . import moves
 from .choices import PovertyCause, Relation
+from .forms import refuse_main_cause_again
 from .models import Household, Member, Region, RevealLog
 
 
@@ -169,6 +170,11 @@ class HouseholdForm(VersionedModelForm):
 
     def clean_head_id_number(self):
         return idcard.parse(self.cleaned_data["head_id_number"]).number
+
+    def clean(self):
+        cleaned = super().clean()
+        refuse_main_cause_again(self, cleaned)
+        return cleaned
 
 
 def _member_count():

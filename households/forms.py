@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from shuanglian.lib import idcard, params
 from shuanglian.lib.forms import AmountField, AppForm, AppModelForm, BareLabels
 from shuanglian.lib.versions import VersionedModelForm
-from shuanglian.lib.widgets import with_all_option
+from shuanglian.lib.widgets import LookupSelect, with_all_option
 
 from . import floors
 from .choices import Category, HouseholdStatus, PovertyCause
@@ -57,6 +57,14 @@ class HouseholdFilterForm(AppForm):
         return queryset
 
 
+def refuse_main_cause_again(form, cleaned: dict) -> None:
+    """其他致贫原因 must not repeat the main cause, or the detail page reads 「缺技术（其他：缺技术）」
+    (issue 16). Shared by the page's form and the admin's."""
+    main_cause = cleaned.get("main_cause")
+    if main_cause and main_cause in (cleaned.get("other_causes") or []):
+        form.add_error("other_causes", _("「%(cause)s」已是主要致贫原因，不要再选") % {"cause": PovertyCause(main_cause).label})
+
+
 class HouseholdForm(BareLabels, VersionedModelForm):
     """The household's profile; members are edited one by one, the head's ID identifies it.
 
@@ -86,11 +94,21 @@ class HouseholdForm(BareLabels, VersionedModelForm):
             "working_away_since",
         ]
         field_classes = {"income_per_head": AmountField}  # the roster import refuses a negative income too
-        widgets = {"working_away_since": forms.DateInput(attrs={"type": "date"})}
+        widgets = {
+            "working_away_since": forms.DateInput(attrs={"type": "date"}),
+            # A province holds ~17,000 villages: one <select> of them all was a 1 MB page (issue 19).
+            "village": LookupSelect("households:village_lookup", _("输入村名或乡镇名查找")),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = Region.objects.visible_to(user).villages()
+        # The lookup only offers; this scoped queryset decides what may be saved.
+        self.fields["village"].queryset = Region.objects.visible_to(user).villages().select_related("parent")
+        self.fields["village"].label_from_instance = lambda village: village.choice_label
+        # Django's blank choice reads 「---------」: say what an empty choice means instead.
+        for name, blank in (("category", _("（请选择）")), ("main_cause", _("（未填）")), ("housing", _("（未填）"))):
+            field = self.fields[name]
+            field.choices = [("", blank), *[(value, label) for value, label in field.choices if value != ""]]
 
     def clean_phone(self):
         phone = idcard.normalize(self.cleaned_data["phone"])
@@ -102,6 +120,7 @@ class HouseholdForm(BareLabels, VersionedModelForm):
         cleaned = super().clean()
         if cleaned.get("working_away") and not cleaned.get("working_away_place"):
             self.add_error("working_away_place", _("外出务工户请填写务工地点"))
+        refuse_main_cause_again(self, cleaned)
         if not cleaned.get("working_away"):
             # Back home: where and since when no longer apply.
             cleaned["working_away_place"] = ""

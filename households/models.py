@@ -100,6 +100,11 @@ class Region(models.Model):
         return self.code[: LEVEL_DIGITS[self.level]]
 
     @property
+    def choice_label(self) -> str:
+        """How choosers name a village: village names repeat, so the township follows (select_related("parent"))."""
+        return f"{self.name}（{self.parent.name}）" if self.parent_id else self.name
+
+    @property
     def child_level(self) -> str | None:
         levels = list(LEVEL_DIGITS)
         index = levels.index(self.level)

@@ -77,6 +77,17 @@ def household_lookup(request):
 
 
 @login_required
+def village_lookup(request):
+    """The village chooser's answers (village or township name, or the code's leading digits), within scope."""
+    text = params.parse_text(request.GET.get("q"))
+    if not text:
+        return lookup_response(Region.objects.none())
+    villages = Region.objects.visible_to(request.user).villages().select_related("parent")
+    found = Q(code__startswith=text) if text.isdigit() else Q(name__contains=text) | Q(parent__name__contains=text)
+    return lookup_response(villages.filter(found).order_by("code"))
+
+
+@login_required
 def household_detail(request, pk, revealed=None):
     household = get_household_for_user(request.user, pk)
     pairings = household.pairings.select_related("cadre__unit").order_by("ended_on", "-started_on")

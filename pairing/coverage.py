@@ -248,7 +248,33 @@ def per_child(region: Region, children: list[Region]) -> tuple[list[dict], dict]
                     merged[row["child"]][key] = value
     for row in [*merged.values(), totals]:
         row["paired"] = row["poor"] - row["unpaired"]
+    _add_helping_and_rate(region, digits, merged, totals)
     return list(merged.values()), totals
+
+
+def _add_helping_and_rate(region: Region, digits: int, merged: dict, totals: dict) -> None:
+    """在此帮扶的干部 and 落实率 for each row and the totals.
+
+    The cadre counts above locate cadres where their unit is seated, so a township helped only by
+    county units read 「干部 0」 (issue 19). cadres_helping counts the cadres with an open pairing on
+    a household of the region, wherever their unit sits. It is not additive (one cadre may help in
+    two townships), so the total is counted over the whole region, not summed from the rows.
+    coverage_rate is the share of poor households with a responsible cadre, in whole percent
+    (None where there are no poor households)."""
+    pairings = Pairing.objects.open().filter(household__village__code__startswith=region.prefix)
+    helping = (
+        pairings.annotate(child=Substr("household__village_id", 1, digits))
+        .values("child")
+        .annotate(cadres=Count("cadre_id", distinct=True))
+    )
+    for row in merged.values():
+        row["cadres_helping"] = 0
+    for row in helping:
+        if row["child"] in merged:
+            merged[row["child"]]["cadres_helping"] = row["cadres"]
+    totals["cadres_helping"] = pairings.values("cadre_id").distinct().count()
+    for row in [*merged.values(), totals]:
+        row["coverage_rate"] = round(100 * row["paired"] / row["poor"]) if row["poor"] else None
 
 
 def per_child_cached(region: Region, children: list[Region], *, refresh: bool = False):

@@ -40,7 +40,7 @@ class PairForm(AppForm):
 
 
 class ProposalForm(AppForm):
-    region = forms.ModelChoiceField(label=_("范围（乡镇或村）"), queryset=Region.objects.none())
+    region = forms.ModelChoiceField(label=_("范围（乡镇或村）"), queryset=Region.objects.none(), empty_label=_("选择乡镇或村"))
     started_on = forms.DateField(label=_("结对日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
 
     def __init__(self, *args, user, **kwargs):

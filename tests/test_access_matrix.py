@@ -127,6 +127,7 @@ MATRIX = {
     ),
     "households:list": Case(),
     "households:lookup": Case(extra={"data": {"q": "户"}}),
+    "households:village_lookup": Case(extra={"data": {"q": "村"}}),
     "households:detail": Case(kwargs=lambda w: {"pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "households:edit": Case(
         kwargs=lambda w: {"pk": w.household_a.pk},
@@ -229,6 +230,12 @@ MATRIX = {
     ),
     "visits:list": Case(),
     "visits:new": Case(allowed=("admin", "town_a"), forbidden=("province", "city_a", "county_a", "unit_a")),
+    "visits:responsible": Case(
+        kwargs=lambda w: {"household_pk": w.household_a.pk},
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
     "visits:household": Case(kwargs=lambda w: {"household_pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "pairing:handover_detail": Case(kwargs=_handover, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "pairing:handover_apply": Case(

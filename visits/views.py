@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -68,8 +68,18 @@ def visit_new(request):
 
 
 def _responsible_cadre(household, day):
-    pairing = Pairing.objects.on(day).responsible().filter(household=household).select_related("cadre").first()
+    pairing = Pairing.objects.on(day).responsible().filter(household=household).select_related("cadre__unit").first()
     return pairing.cadre if pairing else None
+
+
+@require_write(Visit)
+def responsible_cadre(request, household_pk):
+    """Whom an empty 走访干部 means on the entry page: the household's responsible cadre on
+    ?on=YYYY-MM-DD (the visit's date; today if absent or not a date), shown before saving."""
+    household = get_household_for_user(request.user, household_pk)
+    day = params.parse_date(request.GET.get("on"), default=timezone.localdate(), latest=datetime.date.max)
+    cadre = _responsible_cadre(household, day)
+    return JsonResponse({"cadre": cadre.choice_label if cadre else None})
 
 
 def _page(request, queryset):

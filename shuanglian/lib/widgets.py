@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 
 
 class HtmlDateInput(forms.DateInput):
@@ -27,10 +28,12 @@ class LookupSelect(forms.Select):
 
     template_name = "widgets/lookup_select.html"
 
-    def __init__(self, url_name: str, placeholder: str, attrs=None):
+    def __init__(self, url_name: str, placeholder: str, attrs=None, *, empty_label=None):
         super().__init__(attrs=attrs)
         self.url_name = url_name
         self.placeholder = placeholder
+        # An empty list with no words left people wondering what to do (issue 19): it says so.
+        self.empty_label = empty_label if empty_label is not None else _("（先在搜索框输入，再从这里选择）")
         self.params = {}  # narrows the answers, e.g. {"village": code} while entering one village's diary
 
     def get_context(self, name, value, attrs):
@@ -47,7 +50,7 @@ class LookupSelect(forms.Select):
     def optgroups(self, name, value, attrs=None):
         field = self.choices.field
         chosen = {str(v) for v in value if str(v) not in field.empty_values}
-        options = [self.create_option(name, "", "", not chosen, 0)]
+        options = [self.create_option(name, "", self.empty_label, not chosen, 0)]
         for index, obj in enumerate(field.queryset.filter(pk__in=chosen), start=1):
             options.append(self.create_option(name, obj.pk, field.label_from_instance(obj), True, index))
         return [(None, options, 0)]
