@@ -36,7 +36,9 @@ def _proposal(w):
     from pairing import services
     from tests import factories as f
 
-    f.household(w.village_a, "待结对", members=1)  # something to place
+    # Something to place, and a cadre free to take it however often a test makes a proposal.
+    f.household(w.village_a, "待结对", members=1)
+    f.cadre(w.unit_a, "备用干部")
     return {"pk": services.create_proposal(region=w.town_a, started_on=START, by=w.users.town_a).pk}
 
 
