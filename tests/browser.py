@@ -38,6 +38,15 @@ def log_in(page, live_server, username, password="pw"):
     page.wait_for_url(f"{live_server.url}/")
 
 
+def wait_for_chooser_focus(page, field="id_household"):
+    """Wait until the chooser's search box has the keyboard, as a person waits for the cursor.
+
+    Chromium applies `autofocus` at its next rendering step, which on a busy machine can come after
+    the load event: keys typed before it go to the page body and are lost.
+    """
+    page.wait_for_function("field => document.activeElement?.dataset.lookupFor === field", arg=field)
+
+
 def nav_link(page, text):
     """The top navigation's link called `text`."""
     return page.locator("nav.nav").get_by_role("link", name=text, exact=True, include_hidden=True)

@@ -7,7 +7,7 @@ which could still add an inline style or evaluate a string at run time.
 import pytest
 from django.urls import reverse
 
-from tests.browser import DESKTOP, log_in
+from tests.browser import DESKTOP, log_in, wait_for_chooser_focus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,7 @@ def test_key_pages_run_without_a_csp_violation(chromium, live_server, world):
 
     # Visit entry: the household chooser asks the server and fills its list (lookup.js).
     page.goto(f"{live_server.url}{reverse('visits:new')}")
+    wait_for_chooser_focus(page)
     page.keyboard.type("王建国")
     page.keyboard.press("Enter")
     chosen = "() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')"

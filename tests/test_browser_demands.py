@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from demands.models import Demand
-from tests.browser import DESKTOP, PHONE, log_in
+from tests.browser import DESKTOP, PHONE, log_in, wait_for_chooser_focus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +21,7 @@ def test_a_demand_is_escalated_and_then_resolved_through_the_pages(chromium, liv
     page = context.new_page()
     log_in(page, live_server, "town_a")
     page.goto(f"{live_server.url}/visits/new/")
+    wait_for_chooser_focus(page)
     page.keyboard.type("王建国")
     page.keyboard.press("Enter")  # asks the server: wait for its answer to be chosen, as a busy machine is slow
     page.wait_for_function("() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')")

@@ -12,7 +12,7 @@ from demands.models import Demand, Level
 from imports.models import ImportBatch
 from pairing.models import Proposal
 from tests import factories as f
-from tests.browser import DESKTOP, log_in
+from tests.browser import DESKTOP, log_in, wait_for_chooser_focus
 from tests.test_import_households import family, household_workbook
 from tests.test_import_pages import work
 from visits.models import Visit, VisitTally
@@ -67,6 +67,7 @@ def test_double_clicks_act_once(chromium, live_server, world):
 
     # 保存 on the visit page, with a demand row.
     page.goto(f"{live_server.url}/visits/new/")
+    wait_for_chooser_focus(page)
     page.keyboard.type("王建国")
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')")

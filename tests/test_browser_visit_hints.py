@@ -4,7 +4,7 @@ named before saving (issue 19.8)."""
 import pytest
 
 from tests import factories as f
-from tests.browser import DESKTOP, PHONE, log_in
+from tests.browser import DESKTOP, PHONE, log_in, wait_for_chooser_focus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,6 +19,7 @@ def test_a_phone_shows_no_keyboard_hint_and_names_the_responsible_cadre(chromium
     assert page.locator(".key-hint").is_hidden()
     assert page.get_by_role("button", name="保存并录入下一条").is_visible()
     assert "再从列表中选定" in page.inner_text(".visit-form")
+    wait_for_chooser_focus(page)
     page.keyboard.type("马向东")
     page.keyboard.press("Enter")
     note = page.locator("#responsible-cadre")

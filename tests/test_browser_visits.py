@@ -3,7 +3,7 @@
 import pytest
 
 from tests import factories as f
-from tests.browser import DESKTOP, PHONE, log_in
+from tests.browser import DESKTOP, PHONE, log_in, wait_for_chooser_focus
 from visits.models import Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,6 +21,7 @@ def test_township_staff_enter_visits_with_the_keyboard(chromium, live_server, wo
     log_in(page, live_server, "town_a")
     page.goto(f"{live_server.url}/visits/new/")
     for name in names:
+        wait_for_chooser_focus(page)
         page.keyboard.type(name)  # the household chooser's search box has the focus
         page.keyboard.press("Enter")  # asks the server, moves to the list
         # The answer arrives and its first match is chosen.
