@@ -1,5 +1,8 @@
 from django.urls import path
 
-from . import views
+from . import history, views
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("history/", history.search, name="history"),
+]

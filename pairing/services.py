@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, Region
 from shuanglian.lib import dates
+from shuanglian.lib.history import record_bulk, recorded
 
 from . import matching
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
@@ -70,6 +71,7 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
     return problems
 
 
+@recorded
 @transaction.atomic
 def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Open a pairing if every rule allows it; the database refuses a second responsible cadre."""
@@ -83,6 +85,7 @@ def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=No
     return Pairing.objects.create(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
 
 
+@recorded
 @transaction.atomic
 def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
@@ -102,18 +105,22 @@ def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=N
         facts.add(cadre.pk, role)
     if problems:
         raise RuleBroken(problems)
-    return Pairing.objects.bulk_create(
+    created = Pairing.objects.bulk_create(
         Pairing(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
         for household in households
     )
+    record_bulk(Pairing, created, by=by, created=True)  # bulk_create sends no signal
+    return created
 
 
+@recorded
 @transaction.atomic
 def link_village(*, unit, village, started_on: datetime.date, by=None) -> VillageLink:
     dates.check_date(started_on, _("开始日期"))
     return VillageLink.objects.create(unit=unit, village=village, started_on=started_on, created_by=by)
 
 
+@recorded
 def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: str, by=None) -> None:
     """End a link or pairing; nothing is deleted, so the history stays.
 
@@ -182,6 +189,7 @@ def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -
     line.save(update_fields=["cadre", "removed", "changed_by"])
 
 
+@recorded
 @transaction.atomic
 def apply_proposal(*, proposal: Proposal, by) -> int:
     """Open every kept line's pairing in one transaction, re-checking every rule now.
@@ -221,12 +229,13 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
     if problems:
         raise RuleBroken(problems)
     try:
-        Pairing.objects.bulk_create(
+        created = Pairing.objects.bulk_create(
             Pairing(cadre_id=line.cadre_id, household=line.household, started_on=proposal.started_on, created_by=by)
             for line in lines
         )
     except IntegrityError:
         raise RuleBroken([_("有农户刚刚被他人安排了帮扶责任人，请重新打开方案核对")]) from None
+    record_bulk(Pairing, created, by=by, created=True)
     proposal.status = Proposal.Status.APPLIED
     proposal.reviewed_by = by
     proposal.applied_at = timezone.now()
@@ -237,6 +246,7 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
 # --- Handovers ----------------------------------------------------------------------------------
 
 
+@recorded
 @transaction.atomic
 def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date, by) -> Handover:
     """List the leaving cadre's households with a successor proposed for each by the same rules.
@@ -283,6 +293,7 @@ def set_successor(*, line: HandoverLine, successor: Cadre | None, by) -> None:
     line.save(update_fields=["successor"])
 
 
+@recorded
 @transaction.atomic
 def apply_handover(*, handover: Handover, by) -> int:
     """Apply the lines of households the actor sees: end those pairings on the handover date with
@@ -324,7 +335,7 @@ def apply_handover(*, handover: Handover, by) -> int:
         facts.add(line.successor_id, line.pairing.role)
     if problems:
         raise RuleBroken(problems)
-    Pairing.objects.bulk_create(
+    created = Pairing.objects.bulk_create(
         Pairing(
             cadre=line.successor,
             household=line.pairing.household,
@@ -334,6 +345,7 @@ def apply_handover(*, handover: Handover, by) -> int:
         )
         for line in live
     )
+    record_bulk(Pairing, created, by=by, created=True)
     now = timezone.now()
     HandoverLine.objects.filter(pk__in=[line.pk for line in lines]).update(applied_by=by, applied_at=now)
     if handover.lines.pending().exists():
