@@ -149,6 +149,7 @@ def create_proposal(**kwargs) -> Proposal:
     return generate_proposal(**kwargs)[0]
 
 
+@recorded
 @transaction.atomic
 def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposal, bool]:
     """Suggest a responsible cadre for every unpaired poor household in a township or village:
@@ -179,6 +180,7 @@ def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposa
     return proposal, True
 
 
+@recorded
 def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:
     _require_households_in_scope(by, [line.household])
     if line.proposal.status != Proposal.Status.DRAFT:
@@ -284,6 +286,7 @@ def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date
     return handover
 
 
+@recorded
 def set_successor(*, line: HandoverLine, successor: Cadre | None, by) -> None:
     """Choose (or clear) the successor on a waiting line of a household the actor sees."""
     _require_households_in_scope(by, [line.pairing.household])

@@ -258,3 +258,37 @@ def test_a_superuser_deleting_a_household_in_the_admin_keeps_the_whole_old_row(c
     assert kept["head_id_number"] == household.head_id_number and kept["village_id"] == world.village_a.pk
     for pk, name in members:
         assert assert_recorded(Member, pk, world.users.admin, "-").name == name
+
+
+@pytest.mark.parametrize("module", ["pairing.services", "demands.services", "plans.services", "visits.services"])
+def test_every_service_that_takes_an_actor_records_it(module):
+    import importlib
+    import inspect
+
+    services = importlib.import_module(module)
+    taking_by = [
+        name for name, function in inspect.getmembers(services, inspect.isfunction)
+        if function.__module__ == module and not name.startswith("_") and "by" in inspect.signature(function).parameters
+    ]
+    assert taking_by
+    assert [name for name in taking_by if not getattr(getattr(services, name), "records_actor", False)] == []
+
+
+def test_a_proposal_applied_records_its_pairings_by_the_office(world):
+    town = world.users.town_a
+    household = f.household(world.village_a, "孙满仓")
+    proposal = pairing_services.create_proposal(region=world.town_a, started_on=START, by=town)
+    line = proposal.lines.get(household=household)
+    pairing_services.change_line(line=line, cadre=f.cadre(world.unit_a, "钱进"), removed=False, by=town)
+    assert pairing_services.apply_proposal(proposal=proposal, by=town) >= 1
+    assert_recorded(Pairing, Pairing.objects.get(household=household).pk, town, "+")
+
+
+@pytest.mark.parametrize("step", ["reply", "escalate", "resolve", "explain"])
+def test_every_step_on_a_demand_records_who_took_it(world, step):
+    town = world.users.town_a
+    demand = demand_services.raise_demand(household=world.household_a, category="住房", text="危房需改造", by=town,
+                                          raised_on=START)
+    getattr(demand_services, step)(demand=demand, by=town, text="已办")
+    row = assert_recorded(Demand, demand.pk, town)
+    assert (row.status, row.level) == (Demand.objects.get(pk=demand.pk).status, Demand.objects.get(pk=demand.pk).level)

@@ -209,4 +209,5 @@ def recorded(service):
         with acting(kwargs.get("by")):
             return service(*args, **kwargs)
 
+    wrapped.records_actor = True  # tests/test_history.py checks every service taking `by=` has it
     return wrapped
