@@ -23,20 +23,23 @@ from visits.models import LockedMonth, Visit
 
 PAGE_SIZE = 50
 
-# Object types, in the order the filter lists them: key → (model, the objects the user may see).
+# Object types, in the order the filter lists them: model name → (model, the objects the user may see).
+# The 操作记录 section of an object's page links here with ?type=<model name>&object=<id>.
 TRACKED = {
-    "household": (Household, lambda user: Household.objects.visible_to(user)),
-    "member": (Member, lambda user: Member.objects.visible_to(user)),
-    "unit": (Unit, lambda user: Unit.objects.visible_to(user)),
-    "cadre": (Cadre, lambda user: Cadre.objects.visible_to(user)),
-    "village_link": (VillageLink, lambda user: VillageLink.objects.visible_to(user)),
-    "pairing": (Pairing, lambda user: Pairing.objects.visible_to(user)),
-    "visit": (Visit, lambda user: Visit.objects.visible_to(user)),
-    "demand": (Demand, lambda user: Demand.objects.visible_to(user)),
-    "village_plan": (VillagePlan, lambda user: VillagePlan.objects.visible_to(user)),
-    "household_plan": (HouseholdPlan, lambda user: HouseholdPlan.objects.visible_to(user)),
-    "locked_month": (LockedMonth, lambda user: LockedMonth.objects.visible_to(user)),
-    "user": (User, lambda user: User.objects.managed_by(user)),
+    model._meta.model_name: (model, scope) for model, scope in [
+        (Household, lambda user: Household.objects.visible_to(user)),
+        (Member, lambda user: Member.objects.visible_to(user)),
+        (Unit, lambda user: Unit.objects.visible_to(user)),
+        (Cadre, lambda user: Cadre.objects.visible_to(user)),
+        (VillageLink, lambda user: VillageLink.objects.visible_to(user)),
+        (Pairing, lambda user: Pairing.objects.visible_to(user)),
+        (Visit, lambda user: Visit.objects.visible_to(user)),
+        (Demand, lambda user: Demand.objects.visible_to(user)),
+        (VillagePlan, lambda user: VillagePlan.objects.visible_to(user)),
+        (HouseholdPlan, lambda user: HouseholdPlan.objects.visible_to(user)),
+        (LockedMonth, lambda user: LockedMonth.objects.visible_to(user)),
+        (User, lambda user: User.objects.managed_by(user)),
+    ]
 }
 TYPE_CHOICES = [(key, model._meta.verbose_name) for key, (model, _scope) in TRACKED.items()]
 

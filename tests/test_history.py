@@ -180,6 +180,14 @@ def test_the_household_page_shows_changes_with_who_and_masked_old_and_new_values
     assert town.acting_as in section
     assert "社（组）：" in section and "→ 9社" in section
     assert "13912345678" not in section and "139****5678" in section
+    assert reverse("history") not in section  # the search is the offices'
+    client.force_login(world.users.county_a)
+    page = client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    link = f"{reverse('history')}?type=household&amp;object={household.pk}"
+    assert link in page
+    found = client.get(reverse("history"), {"type": "household", "object": household.pk}).context["entries"]
+    assert found[0].who == town.acting_as and ("联系电话", "（空）", "139****5678") in [
+        (c.field, c.old, c.new) for c in found[0].changes]
 
 
 def test_the_cadre_and_demand_pages_show_their_changes(client, world):
@@ -223,6 +231,8 @@ def test_offices_search_by_user_object_and_date_within_their_scope(client, world
     assert not client.get(url, {"type": "household", "until": "2013-01-01"}).context["entries"]
     for bad in ({"type": "nonsense"}, {"object": "x"}, {"since": "0000-00-00"}, {"page": "-1"}, {"user": "\x00"}):
         assert client.get(url, bad).status_code == 200
+    accounts = {entry.record.id for entry in client.get(url, {"type": "user"}).context["entries"]}
+    assert world.users.town_a.pk in accounts and world.users.town_b.pk not in accounts
     client.force_login(world.users.admin)
     assert len(client.get(url, {"type": "household"}).context["entries"]) >= 2
 

@@ -11,8 +11,3 @@ register = template.Library()
 @register.filter
 def reads_regions(user) -> bool:
     return access.reads_regions(user)
-
-
-@register.filter
-def searches_history(user) -> bool:
-    return access.may_search_history(user)
