@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from shuanglian.lib.history import Tracked
+
 
 class UserQuerySet(models.QuerySet):
     def managed_by(self, office):
@@ -54,6 +56,8 @@ class User(AbstractUser):
     )
 
     objects = UserManager()
+    # Old password hashes are not kept: a change of password is recorded, its hash is not.
+    history = Tracked(excluded_fields=["password"])
 
     class Meta:
         verbose_name = _("用户")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Household, Region
 from pairing.models import Pairing
 from shuanglian.access import is_unit_liaison, region_q
+from shuanglian.lib.history import Tracked
 
 
 class Level(models.TextChoices):
@@ -202,6 +203,7 @@ class Demand(models.Model):
     submission_key = models.UUIDField(_("提交标识"), unique=True, null=True, blank=True, editable=False)
 
     objects = DemandQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("诉求")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib import idcard
 from shuanglian.lib.codes import prefix_range_q
+from shuanglian.lib.history import Tracked
 from shuanglian.lib.versions import Versioned
 
 from .choices import (
@@ -197,6 +198,7 @@ class Household(Versioned):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = HouseholdQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("农户")
@@ -257,6 +259,7 @@ class Member(Versioned):
     has_pension_insurance = models.BooleanField(_("参加养老保险"), default=False)
 
     objects = MemberQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("家庭成员")

@@ -26,6 +26,7 @@ from households.choices import Relation
 from households import moves
 from households.models import Household, Member
 from shuanglian.lib import idcard
+from shuanglian.lib.history import record_bulk
 
 from .common import (
     MAX_ERRORS,
@@ -603,6 +604,13 @@ def _refuse_foreign(rows: list[HouseholdRow], foreign: dict, errors: Collector, 
                     {"sheet": sheet, "row": row, "id_number": id_number, "name": name, "village": foreign[id_number]})
 
 
+def _record_changed(model, pks: list, user) -> None:
+    """History rows for records changed by bulk_update (which sends no signal), read back whole,
+    500 at a time (SQLite's limit on query parameters)."""
+    for start in range(0, len(pks), 500):
+        record_bulk(model, model.objects.filter(pk__in=pks[start:start + 500]), by=user)
+
+
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
     """Compare with the database; write in bulk unless dry_run or any error. Call inside atomic()."""
     # Plain tuples, not model instances, throughout: a county re-import compares 50,000
@@ -741,10 +749,14 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at", "version"}),
                                       batch_size=500)
         moves.moved(moved_households)
+        # bulk_update sends no signal: these shared records' history is written here, row by row
+        # from the values now stored (new households are recorded by their batch instead).
+        _record_changed(Household, [h.pk for h in changed_households], user)
     if changed_members:
         for member in changed_members:
             member.version = F("version") + 1
         Member.objects.bulk_update(changed_members, sorted(changed_m_fields | {"version"}), batch_size=500)
+        _record_changed(Member, [m.pk for m in changed_members], user)
     result.applied = True
 
 

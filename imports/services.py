@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from households.models import Household
 from pairing.models import Cadre, Pairing, VillageLink
 from shuanglian.access import can_write, is_unit_liaison, scope_prefix
+from shuanglian.lib.history import acting
 
 from . import attempts, cadres, households, links, pairings
 from .models import ImportBatch
@@ -102,8 +103,11 @@ def _progress(batch):
 def _run(batch: ImportBatch, *, user, dry_run: bool):
     importer, _model = IMPORTERS[batch.kind]
     try:
-        result = importer(bytes(batch.content), user=user, filename=batch.filename, dry_run=dry_run,
-                          progress=_progress(batch))
+        # Rows saved one by one (cadres, links, pairings, changed households) are recorded as the
+        # user's; rows written in bulk (new households and members) are recorded by the batch itself.
+        with acting(user):
+            result = importer(bytes(batch.content), user=user, filename=batch.filename, dry_run=dry_run,
+                              progress=_progress(batch))
     except FileRefused as error:
         # The reader's own refusals (a limit, a hostile part, out of memory or time) fail the
         # batch; the file's content (no header, not a spreadsheet) is an error the user fixes.

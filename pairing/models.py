@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Household, Region
 from shuanglian.access import is_unit_liaison, region_q
 from shuanglian.lib import idcard
+from shuanglian.lib.history import Tracked
 from shuanglian.lib.versions import Versioned
 
 
@@ -58,6 +59,7 @@ class Unit(Versioned):
     )
 
     objects = UnitQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("单位")
@@ -125,6 +127,7 @@ class Cadre(Versioned):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = CadreQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("干部")
@@ -210,6 +213,7 @@ class VillageLink(DatedRelation):
     )
 
     objects = VillageLinkQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("联村关系")
@@ -259,6 +263,7 @@ class Pairing(DatedRelation):
     role = models.CharField(_("联系类型"), max_length=8, choices=Role.choices, default=Role.RESPONSIBLE)
 
     objects = PairingQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("联户关系")

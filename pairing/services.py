@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, Region
 from shuanglian.lib import dates
+from shuanglian.lib.history import record_bulk, recorded
 
 from . import matching, tallies
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
@@ -74,6 +75,7 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
     return problems
 
 
+@recorded
 @transaction.atomic
 def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Open a pairing if every rule allows it; the database refuses a second responsible cadre."""
@@ -89,6 +91,7 @@ def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=No
     return pairing
 
 
+@recorded
 @transaction.atomic
 def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
     """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
@@ -113,15 +116,18 @@ def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=N
         for household in households
     )
     tallies.count_opened(pairings)
+    record_bulk(Pairing, pairings, by=by, created=True)  # bulk_create sends no signal
     return pairings
 
 
+@recorded
 @transaction.atomic
 def link_village(*, unit, village, started_on: datetime.date, by=None) -> VillageLink:
     dates.check_date(started_on, _("开始日期"))
     return VillageLink.objects.create(unit=unit, village=village, started_on=started_on, created_by=by)
 
 
+@recorded
 def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: str, by=None) -> None:
     """End a link or pairing; nothing is deleted, so the history stays.
 
@@ -156,6 +162,7 @@ def create_proposal(**kwargs) -> Proposal:
     return generate_proposal(**kwargs)[0]
 
 
+@recorded
 @transaction.atomic
 def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposal, bool]:
     """Suggest a responsible cadre for every unpaired poor household in a township or village:
@@ -199,6 +206,7 @@ def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposa
     return proposal, True
 
 
+@recorded
 @transaction.atomic
 def discard_proposal(*, proposal: Proposal, by) -> bool:
     """作废 a draft proposal: True if this call discarded it, False if it already was (a second press).
@@ -217,6 +225,7 @@ def discard_proposal(*, proposal: Proposal, by) -> bool:
     return True
 
 
+@recorded
 def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -> None:
     _require_households_in_scope(by, [line.household])
     if line.proposal.status != Proposal.Status.DRAFT:
@@ -227,6 +236,7 @@ def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -
     line.save(update_fields=["cadre", "removed", "changed_by"])
 
 
+@recorded
 @transaction.atomic
 def apply_proposal(*, proposal: Proposal, by) -> int:
     """Open every kept line's pairing in one transaction, re-checking every rule now.
@@ -273,6 +283,7 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
     except IntegrityError:
         raise RuleBroken([_("有农户刚刚被他人安排了帮扶责任人，请重新打开方案核对")]) from None
     tallies.count_opened(pairings)
+    record_bulk(Pairing, pairings, by=by, created=True)
     proposal.status = Proposal.Status.APPLIED
     proposal.reviewed_by = by
     proposal.applied_at = timezone.now()
@@ -283,6 +294,7 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
 # --- Handovers ----------------------------------------------------------------------------------
 
 
+@recorded
 @transaction.atomic
 def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date, by) -> Handover:
     """List the leaving cadre's households with a successor proposed for each by the same rules.
@@ -323,6 +335,7 @@ def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date
     return handover
 
 
+@recorded
 def set_successor(*, line: HandoverLine, successor: Cadre | None, by) -> None:
     """Choose (or clear) the successor on a waiting line of a household the actor sees."""
     _require_households_in_scope(by, [line.pairing.household])
@@ -332,6 +345,7 @@ def set_successor(*, line: HandoverLine, successor: Cadre | None, by) -> None:
     line.save(update_fields=["successor"])
 
 
+@recorded
 @transaction.atomic
 def apply_handover(*, handover: Handover, by) -> int:
     """Apply the lines of households the actor sees: end those pairings on the handover date with
@@ -373,7 +387,7 @@ def apply_handover(*, handover: Handover, by) -> int:
         facts.add(line.successor_id, line.pairing.role)
     if problems:
         raise RuleBroken(problems)
-    tallies.count_opened(Pairing.objects.bulk_create(
+    created = Pairing.objects.bulk_create(
         Pairing(
             cadre=line.successor,
             household=line.pairing.household,
@@ -382,7 +396,9 @@ def apply_handover(*, handover: Handover, by) -> int:
             created_by=by,
         )
         for line in live
-    ))
+    )
+    tallies.count_opened(created)
+    record_bulk(Pairing, created, by=by, created=True)
     now = timezone.now()
     HandoverLine.objects.filter(pk__in=[line.pk for line in lines]).update(applied_by=by, applied_at=now)
     if handover.lines.pending().exists():

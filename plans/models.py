@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from households.choices import PovertyCause
 from households.models import Household, Region
 from shuanglian.access import is_unit_liaison, region_q
+from shuanglian.lib.history import Tracked
 from shuanglian.lib.versions import Versioned
 
 
@@ -83,6 +84,7 @@ class VillagePlan(PlanBase):
     projects = models.JSONField(_("项目及资金"), default=list, blank=True)
 
     objects = VillagePlanQuerySet.as_manager()
+    history = Tracked()
 
     TRACKED_FIELDS = ("development_path", "leading_industry", "projects")
 
@@ -125,6 +127,7 @@ class HouseholdPlan(PlanBase):
     )
 
     objects = HouseholdPlanQuerySet.as_manager()
+    history = Tracked()
 
     TRACKED_FIELDS = ("causes", "measures", "targets", "outcome", "income_last_year", "income_this_year")
     CHOICE_LISTS = {"causes": PovertyCause.values, "measures": Measure.values}

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, Region
 from pairing.models import VillageLink
+from shuanglian.lib.history import recorded
 from shuanglian.lib.versions import StaleVersion, claim_version
 from shuanglian.lib import dates
 
@@ -46,6 +47,7 @@ def _save(*, plan, version_model, data: dict, expected_version: int | None, by):
     return plan, version
 
 
+@recorded
 @transaction.atomic
 def save_village_plan(*, village: Region, year: int, data: dict, by, expected_version: int | None = None):
     """Create or update the village's plan for `year`; returns (plan, new version or None if unchanged)."""
@@ -56,6 +58,7 @@ def save_village_plan(*, village: Region, year: int, data: dict, by, expected_ve
     return _save(plan=plan, version_model=VillagePlanVersion, data=data, expected_version=expected_version, by=by)
 
 
+@recorded
 @transaction.atomic
 def save_household_plan(*, household: Household, year: int, data: dict, by, expected_version: int | None = None):
     """Create or update the household's plan for `year`; returns (plan, new version or None if unchanged)."""

@@ -119,6 +119,16 @@ def may_unlock_users(user) -> bool:
     return user.is_superuser or user.role in UNLOCK_ROLES
 
 
+# Offices that search the history of every change (操作记录) in their scope.
+HISTORY_ROLES = {"county", "city", "province"}
+
+
+def may_search_history(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.role in HISTORY_ROLES
+
+
 # Accounts that must log in with a second factor when settings.OTP_REQUIRED is on.
 SECOND_FACTOR_ROLES = {"county", "city", "province"}
 

@@ -127,6 +127,11 @@ MATRIX = {
         allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
     ),
+    # 操作记录: the offices, each within its own scope (the search's scoping: tests/test_history.py).
+    "history": Case(
+        allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
+        forbidden=("town_a", "unit_a", "town_b", "unit_b"),
+    ),
     "households:list": Case(),
     "households:lookup": Case(extra={"data": {"q": "户"}}),
     "households:village_lookup": Case(extra={"data": {"q": "村"}}),

@@ -94,11 +94,12 @@ def test_a_key_reused_with_another_diary_or_other_demands_is_refused(client, wor
 # transaction is a savepoint: session and user (2); the household chosen (1); the form's check of
 # visit_help_not_negative (3, in a savepoint); the responsible cadre (1); the service's savepoint
 # (2); its look at the submission key, the pairing and the month lock (3); the insert in its
-# savepoint (3); the two tallies (2, or 6 for a pair's first visit of the year, which inserts them).
-QUERIES_PER_SAVE = 17
+# savepoint (3); its history row (1, shuanglian/lib/history.py); the two tallies (2, or 6 for a
+# pair's first visit of the year, which inserts them).
+QUERIES_PER_SAVE = 18
 # Each demand row: its savepoint (2), the scope and the deadline table (2), the insert in its
-# savepoint (3) and its action row (1).
-QUERIES_PER_DEMAND = 8
+# savepoint (3), its history row (1) and its action row (1).
+QUERIES_PER_DEMAND = 9
 
 
 def test_one_visit_save_runs_a_fixed_number_of_queries(client, world, django_assert_num_queries):

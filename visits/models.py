@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Household
 from pairing.models import Cadre, VillageLink
 from shuanglian.access import is_unit_liaison, region_q
+from shuanglian.lib.history import Tracked
 
 
 class CadreHouseholdQuerySet(models.QuerySet):
@@ -80,6 +81,7 @@ class Visit(models.Model):
     submission_key = models.UUIDField(_("提交标识"), unique=True, null=True, blank=True, editable=False)
 
     objects = VisitQuerySet.as_manager()
+    history = Tracked()
 
     TASK_FIELDS = ("task_policy", "task_opinion", "task_development", "task_emotion", "task_grassroots", "task_model")
 
@@ -131,6 +133,7 @@ class LockedMonth(models.Model):
     locked_at = models.DateTimeField(_("锁定时间"), auto_now_add=True)
 
     objects = LockedMonthQuerySet.as_manager()
+    history = Tracked()
 
     class Meta:
         verbose_name = _("已锁定月份")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from pairing.models import Pairing, VillageLink
 from shuanglian.access import LEVEL_DIGITS
+from shuanglian.lib.history import recorded
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
 from shuanglian.lib import dates
 
@@ -35,6 +36,7 @@ def record_visit(**kwargs) -> Visit:
     return submit_visit(**kwargs)[0]
 
 
+@recorded
 @transaction.atomic
 def submit_visit(*, household, cadre, visited_on: datetime.date, by, submission_key: uuid.UUID | None = None,
                  sections=(), **fields) -> tuple[Visit, bool]:
@@ -97,6 +99,7 @@ def record_unit_visit(**kwargs) -> UnitVisit:
     return submit_unit_visit(**kwargs)[0]
 
 
+@recorded
 @transaction.atomic
 def submit_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by,
                       submission_key: uuid.UUID | None = None) -> tuple[UnitVisit, bool]:
