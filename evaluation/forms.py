@@ -2,11 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Region
+from shuanglian.lib.forms import AppForm
 
 from .models import Round
 
 
-class RoundForm(forms.Form):
+class RoundForm(AppForm):
     region = forms.ModelChoiceField(label=_("评议范围"), queryset=Region.objects.none())
     name = forms.CharField(label=_("名称"), max_length=64)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
