@@ -105,3 +105,32 @@ def test_household_page_and_home_offer_entry_to_township_users_only(client, worl
     client.force_login(world.users.county_a)
     assert "录入走访" not in client.get(detail).content.decode()
     assert "录入走访" not in client.get(reverse("home")).content.decode()
+
+
+def visit_with_demands(world, day, demands):
+    from demands import services as demand_services
+    from visits.models import Visit
+
+    visit = Visit.objects.create(household=world.household_a, cadre=world.cadre_a, visited_on=day, mode=Visit.Mode.HOME,
+                                 task_policy=True, task_emotion=True, recorded_by=world.users.town_a)
+    for text in demands:
+        demand_services.raise_demand(household=world.household_a, category="住房", text=text,
+                                     by=world.users.town_a, visit=visit)
+    return visit
+
+
+@pytest.mark.parametrize("page", ["households:detail", "visits:household"])
+def test_the_timeline_shows_each_visits_tasks_and_the_demands_raised_in_it(client, world, page):
+    import datetime
+
+    visit_with_demands(world, datetime.date(2025, 5, 6), ["危房需要改造"])
+    url = reverse(page, args=[world.household_a.pk])
+    client.force_login(world.users.town_a)
+    body = client.get(url).content.decode()
+    assert "宣传政策、疏导情绪" in body
+    assert "危房需要改造" in body and "提出诉求" in body
+    few = count_queries(client, url)
+    for index in range(3):
+        visit_with_demands(world, datetime.date(2025, 6, 1 + index), [f"诉求{index}甲", f"诉求{index}乙"])
+    assert count_queries(client, url) == few
+    assert "诉求2乙" in client.get(url).content.decode()

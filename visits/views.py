@@ -20,7 +20,7 @@ from shuanglian.access import LEVEL_DIGITS, can_write, is_unit_liaison, require_
 from shuanglian.lib import params
 from shuanglian.lib.excel import xlsx_response
 
-from . import services, worklists
+from . import services, timeline, worklists
 # Sections other apps add to the entry page (the demand rows): visits must not import them.
 from .entry import all_valid, build_all
 from .forms import UnitVisitForm, VisitForm
@@ -123,7 +123,8 @@ def visit_list(request):
 def household_visits(request, household_pk):
     household = get_household_for_user(request.user, household_pk)
     visits = household.visits.select_related("cadre__unit", "recorded_by").order_by("-visited_on", "-pk")
-    return render(request, "visits/household_visits.html", {"household": household, "visits": visits})
+    return render(request, "visits/household_visits.html", {
+        "household": household, "visits": timeline.with_extras(visits), "extras": timeline.templates()})
 
 
 @require_write(UnitVisit)
