@@ -2,6 +2,7 @@
 the household and its responsible cadre chosen, county lists name the township, every list
 exports to .xlsx, and the household page and the township's home offer 录入走访."""
 
+import datetime
 import io
 import re
 
@@ -9,8 +10,10 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from demands import services as demand_services
 from tests import factories as f
 from tests.queries import count_queries
+from visits.models import Visit
 
 ON = {"on": "2025-12-31"}
 
@@ -72,7 +75,7 @@ def test_every_worklist_exports_its_rows_to_xlsx(client, world, kind):
     page = client.get(url, ON)
     rows = read_back(client.get(url, ON | {"format": "xlsx"}))
     assert len(rows) - 1 == page.context["page"].paginator.count > 0
-    assert f'format=xlsx' in page.content.decode()
+    assert "format=xlsx" in page.content.decode()
     if kind in ("stale", "quarter"):
         assert rows[0][:3] == ["户主", "乡镇", "村"]
         assert [world.household_a.head_name, world.town_a.name, world.village_a.name] == rows[1][:3]
@@ -108,9 +111,6 @@ def test_household_page_and_home_offer_entry_to_township_users_only(client, worl
 
 
 def visit_with_demands(world, day, demands):
-    from demands import services as demand_services
-    from visits.models import Visit
-
     visit = Visit.objects.create(household=world.household_a, cadre=world.cadre_a, visited_on=day, mode=Visit.Mode.HOME,
                                  task_policy=True, task_emotion=True, recorded_by=world.users.town_a)
     for text in demands:
@@ -121,8 +121,6 @@ def visit_with_demands(world, day, demands):
 
 @pytest.mark.parametrize("page", ["households:detail", "visits:household"])
 def test_the_timeline_shows_each_visits_tasks_and_the_demands_raised_in_it(client, world, page):
-    import datetime
-
     visit_with_demands(world, datetime.date(2025, 5, 6), ["危房需要改造"])
     url = reverse(page, args=[world.household_a.pk])
     client.force_login(world.users.town_a)
