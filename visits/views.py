@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,10 +16,11 @@ from django.utils.translation import gettext as _
 from households.models import Household, Region
 from households.views import get_household_for_user
 from pairing.models import Cadre, Pairing
-from shuanglian.access import can_write, require_write
+from shuanglian.access import LEVEL_DIGITS, can_write, is_unit_liaison, require_write, scope_prefix
 from shuanglian.lib import params
+from shuanglian.lib.excel import xlsx_response
 
-from . import services, worklists
+from . import services, timeline, worklists
 # Sections other apps add to the entry page (the demand rows): visits must not import them.
 from .entry import all_valid, build_all
 from .forms import UnitVisitForm, VisitForm
@@ -30,6 +32,9 @@ def visit_new(request):
     """Keyboard-first entry; "save and next" keeps the village and cadre for the next page of the diary."""
     village = params.parse_code(request.GET.get("village"))
     cadre = params.parse_int(request.GET.get("cadre"), min_value=1, max_value=2**31 - 1)
+    # A worklist row's link names the household too. Like the cadre it is only an initial value:
+    # the chooser's queryset is the user's visible households, so an outsider's id shows nothing.
+    household = params.parse_int(request.GET.get("household"), min_value=1, max_value=2**31 - 1)
 
     def households():
         return Household.objects.visible_to(request.user).select_related("village")
@@ -37,7 +42,7 @@ def visit_new(request):
     def cadres():
         return Cadre.objects.visible_to(request.user).active().select_related("unit")
 
-    initial = {"cadre": str(cadre)} if cadre else {}
+    initial = {name: str(value) for name, value in (("cadre", cadre), ("household", household)) if value}
     form = VisitForm(request.POST or None, households=households, cadres=cadres, initial=initial, village=village)
     sections = build_all(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and all_valid(sections):
@@ -118,7 +123,8 @@ def visit_list(request):
 def household_visits(request, household_pk):
     household = get_household_for_user(request.user, household_pk)
     visits = household.visits.select_related("cadre__unit", "recorded_by").order_by("-visited_on", "-pk")
-    return render(request, "visits/household_visits.html", {"household": household, "visits": visits})
+    return render(request, "visits/household_visits.html", {
+        "household": household, "visits": timeline.with_extras(visits), "extras": timeline.templates()})
 
 
 @require_write(UnitVisit)
@@ -211,8 +217,34 @@ def worklist(request, kind):
         "cadres": lambda: worklists.cadres_behind(request.user, on, worklists.Quotas.load(), within),
         "units": lambda: worklists.links_behind(request.user, on, worklists.Quotas.load(), within),
     }[kind]()
+    # A county's (or wider, narrowed) list spans townships: it names each row's township.
+    prefix = within or scope_prefix(request.user)
+    show_township = is_unit_liaison(request.user) or prefix is None or len(prefix) < LEVEL_DIGITS["township"]
+    if params.parse_choice(request.GET.get("format"), ("xlsx",)):
+        return _worklist_xlsx(kind, on, place, rows, show_township)
     page, query = _page(request, rows)
-    return render(request, "visits/worklist.html", context | {"page": page, "query": query, "place": place})
+    return render(request, "visits/worklist.html", context | {
+        "page": page, "query": query, "place": place, "show_township": show_township,
+        "can_add": can_write(request.user, Visit)})
+
+
+def _worklist_xlsx(kind, on, place, rows, show_township):
+    """The whole list (every page) as a workbook, with the page's columns."""
+    township = [_("乡镇")] if show_township else []
+    if kind in ("stale", "quarter"):
+        headers = [_("户主"), *township, _("村"), _("村民小组"), _("帮扶责任人"), _("最近走访")]
+        lines = ([h.head_name, *([h.village.parent.name if h.village.parent_id else ""] if show_township else []),
+                  h.village.name, h.group, h.cadre_name or "", h.last_visit or _("从未走访")] for h in rows)
+    elif kind == "cadres":
+        headers = [_("干部"), _("单位"), _("未达标的联系户")]
+        lines = ([r["cadre__name"], r["cadre__unit__name"], r["households_behind"]] for r in rows)
+    else:
+        headers = [_("单位"), *township, _("联系村"), _("今年已走访"), _("截至该日应走访")]
+        lines = ([link.unit.name, *([link.village.parent.name if link.village.parent_id else ""] if show_township
+                                    else []), link.village.name, link.done, link.owed] for link in rows)
+    title = render_to_string("visits/_worklist_name.html", {"kind": kind, "stale_days": settings.VISIT_STALE_DAYS})
+    title = title.strip() + (f"_{place.name}" if place else "")
+    return xlsx_response(f"{title}_{on:%Y%m%d}.xlsx", title, [str(h) for h in headers], lines)
 
 
 def _worklist_by_county(request, kind, on, context):

@@ -127,8 +127,9 @@ def _not_contacted_since(user, on, since: datetime.date, within: str):
         .annotate(
             last_visit=Subquery(last_visit.values("visited_on")[:1]),
             cadre_name=Subquery(responsible.values("cadre__name")[:1]),
+            cadre_pk=Subquery(responsible.values("cadre_id")[:1]),  # the row's 录入走访 link
         )
-        .select_related("village")
+        .select_related("village__parent")  # the township column of a county's list
         .order_by(F("last_visit").asc(nulls_first=True), "village_id", "pk")
     )
 
@@ -237,7 +238,7 @@ def links_behind(user, on, quotas: Quotas, within: str = ""):
         .on(on)
         .annotate(done=done, owed=owed)
         .filter(done__lt=F("owed"))
-        .select_related("unit", "village")
+        .select_related("unit", "village__parent")
         .order_by("unit__name", "unit_id", "village_id")
     )
 

@@ -3,6 +3,7 @@
 from django import template
 from django.db.models import Count, Q
 
+from visits import timeline
 from visits.models import Visit
 
 register = template.Library()
@@ -14,7 +15,7 @@ TIMELINE_LENGTH = 20
 @register.inclusion_tag("visits/visit_timeline.html")
 def visit_timeline(household):
     visits = Visit.objects.filter(household=household).select_related("cadre__unit", "recorded_by")
-    latest = list(visits.order_by("-visited_on", "-pk")[: TIMELINE_LENGTH + 1])
+    latest = list(timeline.with_extras(visits.order_by("-visited_on", "-pk")[: TIMELINE_LENGTH + 1]))
     counts = visits.order_by().aggregate(
         home=Count("pk", filter=Q(mode__in=Visit.HOME_MODES)),
         contact=Count("pk", filter=~Q(mode__in=Visit.HOME_MODES)),
@@ -24,4 +25,5 @@ def visit_timeline(household):
         "visits": latest[:TIMELINE_LENGTH],
         "more": len(latest) > TIMELINE_LENGTH,
         "counts": counts,
+        "extras": timeline.templates(),
     }
