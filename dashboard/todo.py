@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from demands.models import Demand
+from demands.models import Demand, at_level_of_q, unattended_q
 from pairing.models import Handover, Proposal
 from shuanglian.access import can_approve, is_unit_liaison
 from visits import worklists
@@ -34,12 +34,13 @@ def _demand_figures(user, today: datetime.date) -> dict[str, int]:
     """Open demands at the user's level (an office's includes those it acts for), those of them
     overdue, and the open demands of the scope waiting at a level with no account: one query."""
     scoped = Demand.objects.visible_to(user).open()
-    mine = Demand.objects.at_level_of(user).values("pk")
-    unattended = Demand.objects.unattended().values("pk")
+    # Row filters over the scoped demands, not `pk IN (…)` subqueries, which would read every
+    # demand of the province (tests/test_scope_plans.py).
+    mine = at_level_of_q(user)
     return scoped.order_by().aggregate(
-        mine=Count("pk", filter=Q(pk__in=mine)),
-        mine_overdue=Count("pk", filter=Q(pk__in=mine, due_on__lt=today)),
-        unattended=Count("pk", filter=Q(pk__in=unattended)),
+        mine=Count("pk", filter=mine),
+        mine_overdue=Count("pk", filter=mine & Q(due_on__lt=today)),
+        unattended=Count("pk", filter=unattended_q()),
     )
 
 

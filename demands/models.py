@@ -99,6 +99,39 @@ def acting_for_q(office_level) -> Q:
     return clauses
 
 
+def at_level_of_q(user) -> Q:
+    """A filter for the demands waiting at the level this user answers for.
+
+    Cadres have no accounts: township staff act for them, as they enter their diaries,
+    and so does the liaison of the unit of the household's current responsible cadre. A Q (not a
+    queryset) so that a count over a scoped queryset can filter by it row by row, instead of
+    comparing with a subquery over every demand of the province.
+    """
+    if user.is_superuser:
+        return Q()
+    if is_unit_liaison(user):
+        responsible_here = Exists(
+            _open_pairing(OuterRef("household"), role=Pairing.Role.RESPONSIBLE, cadre__unit_id=user.unit_id)
+        )
+        any_cadre_here = Exists(_open_pairing(OuterRef("household"), cadre__unit_id=user.unit_id))
+        return (Q(level=Level.CADRE) & responsible_here) | (Q(level=Level.UNIT) & any_cadre_here)
+    level = ROLE_LEVEL.get(user.role)
+    if level is None:
+        return Q(pk__in=[])
+    own = [Level.CADRE, Level.TOWNSHIP] if level == Level.TOWNSHIP else [level]
+    # Every level must have someone who can act: an office acts for the levels below it
+    # that have no account (a unit without a liaison, a township without staff).
+    return Q(level__in=own) | acting_for_q(level)
+
+
+def unattended_q() -> Q:
+    """A filter for demands waiting at a level where no account can act."""
+    clauses = Q(pk__in=[])
+    for level in LEVEL_ORDER:
+        clauses |= Q(level=level) & nobody_at(level)
+    return clauses
+
+
 class DemandQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Region staff see the demands of households in their region; a unit liaison those
@@ -109,38 +142,13 @@ class DemandQuerySet(models.QuerySet):
         return self.filter(region_q(user, "household__village__code"))
 
     def at_level_of(self, user):
-        """The demands waiting at the level this user answers for (scope is `visible_to`'s job).
-
-        Cadres have no accounts: township staff act for them, as they enter their diaries,
-        and so does the liaison of the unit of the household's current responsible cadre.
-        """
-        if user.is_superuser:
-            return self
-        if is_unit_liaison(user):
-            responsible_here = Exists(
-                _open_pairing(
-                    OuterRef("household"), role=Pairing.Role.RESPONSIBLE, cadre__unit_id=user.unit_id
-                )
-            )
-            any_cadre_here = Exists(_open_pairing(OuterRef("household"), cadre__unit_id=user.unit_id))
-            return self.filter(
-                (Q(level=Level.CADRE) & responsible_here) | (Q(level=Level.UNIT) & any_cadre_here)
-            )
-        level = ROLE_LEVEL.get(user.role)
-        if level is None:
-            return self.none()
-        own = [Level.CADRE, Level.TOWNSHIP] if level == Level.TOWNSHIP else [level]
-        # Every level must have someone who can act: an office acts for the levels below it
-        # that have no account (a unit without a liaison, a township without staff).
-        return self.filter(Q(level__in=own) | acting_for_q(level))
+        """The demands waiting at the level this user answers for (scope is `visible_to`'s job)."""
+        return self.filter(at_level_of_q(user))
 
     def unattended(self):
         """Open demands waiting at a level where no account can act (the offices' worklist):
         an office above acts for them, and the path records that it did."""
-        clauses = Q(pk__in=[])
-        for level in LEVEL_ORDER:
-            clauses |= Q(level=level) & nobody_at(level)
-        return self.open().filter(clauses)
+        return self.open().filter(unattended_q())
 
     def open(self):
         return self.filter(status__in=Demand.OPEN_STATUSES)
