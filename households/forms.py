@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shuanglian.lib import idcard, params
-from shuanglian.lib.forms import AmountField, AppForm, AppModelForm, BareLabels
+from shuanglian.lib.forms import AmountField, AppForm, BareLabels
 from shuanglian.lib.versions import VersionedModelForm
 from shuanglian.lib.widgets import LookupSelect, with_all_option
 

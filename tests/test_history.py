@@ -13,7 +13,7 @@ from demands.models import Demand
 from households.models import Household, Member
 from imports import services as import_services
 from pairing import services as pairing_services
-from pairing.models import Cadre, Handover, Pairing, Unit, VillageLink
+from pairing.models import Cadre, Handover, Pairing, VillageLink
 from plans import services as plan_services
 from plans.models import HouseholdPlan, VillagePlan
 from shuanglian.lib import history
