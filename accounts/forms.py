@@ -24,7 +24,11 @@ class LoginForm(AuthenticationForm):
             return cleaned
         token = (cleaned.get("otp_token") or "").strip()
         device = next(
-            (device for device in TOTPDevice.objects.devices_for_user(user) if token and device.verify_token(token)),
+            (
+                device
+                for device in TOTPDevice.objects.devices_for_user(user)
+                if token and device.verify_token(token)
+            ),
             None,
         )
         if device is None:

@@ -20,7 +20,9 @@ def client_ip(request) -> str | None:
     that many entries from the right. Entries further left come from the client and are not trusted.
     """
     proxies = settings.PROXY_COUNT
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
     if proxies and len(forwarded) >= proxies:
         return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR")
@@ -48,7 +50,9 @@ def locked_users(office):
             failures=Sum("failures_since_start"), last=Max("attempt_time")
         )
     }
-    users = User.objects.managed_by(office).filter(username__in=list(failures)).select_related("region", "unit")
+    users = (
+        User.objects.managed_by(office).filter(username__in=list(failures)).select_related("region", "unit")
+    )
     rows = [
         {
             "user": user,

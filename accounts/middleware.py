@@ -57,7 +57,9 @@ class SecondFactorMiddleware:
         user = request.user
         if second_factor_required(user) and not user.is_verified():
             exempt = {reverse("accounts:otp_setup"), reverse("logout")}
-            if request.path not in exempt and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            if request.path not in exempt and not request.path.startswith(
+                "/" + settings.STATIC_URL.lstrip("/")
+            ):
                 if user_has_device(user):
                     logout(request)
                     return redirect(f"{reverse('login')}?next={request.path}")

@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
-
 from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from shuanglian.access import UNLOCK_ROLES, require_roles, second_factor_required
@@ -51,5 +50,7 @@ def otp_setup(request):
     if device is None:
         pending = second_factor.pending_device(request.user)
         # segno's SVG: markup made here from the key, no user input in it.
-        context.update(qr=mark_safe(second_factor.qr_svg(pending)), secret=second_factor.secret_for_typing(pending))
+        context.update(
+            qr=mark_safe(second_factor.qr_svg(pending)), secret=second_factor.secret_for_typing(pending)
+        )
     return render(request, "accounts/otp_setup.html", context)

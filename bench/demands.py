@@ -26,19 +26,28 @@ def make_demands(user):
 
     rng = random.Random(6)
     today = timezone.localdate()
-    households = Pairing.objects.open().responsible().order_by("household_id").values_list("household_id", flat=True)
+    households = (
+        Pairing.objects.open().responsible().order_by("household_id").values_list("household_id", flat=True)
+    )
     demands = []
     for household_id in households.iterator(chunk_size=BATCH):
         raised = today - datetime.timedelta(days=rng.randrange(365))
         status = rng.choice(Demand.Status.values)
         overdue = rng.random() < 0.2
-        demands.append(Demand(
-            household_id=household_id, raised_on=raised, category=rng.choice(Demand.Category.values),
-            text="bench", level=rng.choice(LEVEL_ORDER), status=status, raised_by=user,
-            due_on=today - datetime.timedelta(days=2) if overdue else today + datetime.timedelta(days=10),
-        ))
+        demands.append(
+            Demand(
+                household_id=household_id,
+                raised_on=raised,
+                category=rng.choice(Demand.Category.values),
+                text="bench",
+                level=rng.choice(LEVEL_ORDER),
+                status=status,
+                raised_by=user,
+                due_on=today - datetime.timedelta(days=2) if overdue else today + datetime.timedelta(days=10),
+            )
+        )
     for start in range(0, len(demands), BATCH):
-        chunk = Demand.objects.bulk_create(demands[start:start + BATCH])
+        chunk = Demand.objects.bulk_create(demands[start : start + BATCH])
         DemandAction.objects.bulk_create(
             DemandAction(demand=d, kind="提出", from_level="干部", by=user) for d in chunk
         )
@@ -60,8 +69,10 @@ def main(scale: float):
     _pages.analyze()
 
     users = _pages.bench_users(_pages.pick_scopes())
-    print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
-          f"{Demand.objects.count():,} demands, {Demand.objects.overdue().count():,} overdue")
+    print(
+        f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
+        f"{Demand.objects.count():,} demands, {Demand.objects.overdue().count():,} overdue"
+    )
     print(_pages.table_heading("page", 34))
     for label, role, url in [
         # A province's or city's summary is cached: ?refresh=1 on every run times the recount.
@@ -83,7 +94,9 @@ def main(scale: float):
         began = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             call_command("escalate_overdue", verbosity=0)
-        print(f"escalate_overdue, {run} run: {(time.perf_counter() - began) * 1000:.0f} ms, {len(queries)} queries")
+        print(
+            f"escalate_overdue, {run} run: {(time.perf_counter() - began) * 1000:.0f} ms, {len(queries)} queries"
+        )
 
 
 if __name__ == "__main__":

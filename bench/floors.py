@@ -37,12 +37,16 @@ def main(scale: float):
     _pages.analyze()
 
     users = _pages.bench_users(_pages.pick_scopes())
-    print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
-          f"{Member.objects.count():,} members")
+    print(
+        f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
+        f"{Member.objects.count():,} members"
+    )
     print(_pages.table_heading("page", 40) + f"{'rows':>9}")
     for role in ("province", "county", "township"):
-        for label, url in ((f"{role} household list", "/households/"),
-                           (f"{role} list, 有底线预警", "/households/?floor_alert=on")):
+        for label, url in (
+            (f"{role} household list", "/households/"),
+            (f"{role} list, 有底线预警", "/households/?floor_alert=on"),
+        ):
             page = _pages.time_page(users[role], url)
             rows = page.response.context["page"].paginator.count
             print(page.row(label, 40) + f"{rows:>9,}")

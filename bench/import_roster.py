@@ -28,8 +28,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shuanglian.settings")
 
-HEADERS = ["户编号", "县", "乡(镇)", "村", "社", "姓名", "身份证号码", "与户主关系", "民族", "文化程度",
-           "健康状况", "劳动能力", "贫困户属性", "主要致贫原因", "人均纯收入(元)", "联系电话", "家庭人口"]
+HEADERS = [
+    "户编号",
+    "县",
+    "乡(镇)",
+    "村",
+    "社",
+    "姓名",
+    "身份证号码",
+    "与户主关系",
+    "民族",
+    "文化程度",
+    "健康状况",
+    "劳动能力",
+    "贫困户属性",
+    "主要致贫原因",
+    "人均纯收入(元)",
+    "联系电话",
+    "家庭人口",
+]
 RELATIONS = ["户主", "配偶", "之子", "之女"]
 COUNTY = ("621121", "通渭县")
 TOWNSHIPS = 20
@@ -55,15 +72,25 @@ def prepare_database():
     from households.models import Region
 
     call_command("migrate", verbosity=0)
-    regions = [Region(code="620000000000", name="甘肃省", level="province"),
-               Region(code="621100000000", name="定西市", level="city", parent_id="620000000000"),
-               Region(code=COUNTY[0] + "000000", name=COUNTY[1], level="county", parent_id="621100000000")]
+    regions = [
+        Region(code="620000000000", name="甘肃省", level="province"),
+        Region(code="621100000000", name="定西市", level="city", parent_id="620000000000"),
+        Region(code=COUNTY[0] + "000000", name=COUNTY[1], level="county", parent_id="621100000000"),
+    ]
     for t in range(TOWNSHIPS):
         town = f"{COUNTY[0]}{101 + t:03d}000"
-        regions.append(Region(code=town, name=f"第{t + 1}镇", level="township", parent_id=COUNTY[0] + "000000"))
+        regions.append(
+            Region(code=town, name=f"第{t + 1}镇", level="township", parent_id=COUNTY[0] + "000000")
+        )
         for v in range(VILLAGES_PER_TOWNSHIP):
-            regions.append(Region(code=f"{town[:9]}{201 + v:03d}", name=f"镇{t + 1}村{v + 1}村民委员会",
-                                  level="village", parent_id=town))
+            regions.append(
+                Region(
+                    code=f"{town[:9]}{201 + v:03d}",
+                    name=f"镇{t + 1}村{v + 1}村民委员会",
+                    level="village",
+                    parent_id=town,
+                )
+            )
     Region.objects.bulk_create(regions, ignore_conflicts=True)
     if not User.objects.filter(username="bench").exists():
         User.objects.create_superuser("bench", password="bench-only")
@@ -93,14 +120,27 @@ def generate(path: Path, households: int):
             head = m == 0
             id_cell = WriteOnlyCell(sheet, value=person_id)
             id_cell.number_format = "@"
-            sheet.append([
-                f"H{h + 1:06d}",
-                COUNTY[1] if head else None, f"第{town + 1}镇" if head else None,
-                f"镇{town + 1}村{village + 1}村" if head else None, f"{h % 7 + 1}社" if head else None,
-                f"姓名{serial}", id_cell, RELATIONS[m], "汉族", "初中", "健康", "普通劳动力",
-                "一般贫困户" if head else None, "因病" if head else None, 3000 + h % 1000 if head else None,
-                f"138{h:08d}" if head else None, 4 if head else None,
-            ])
+            sheet.append(
+                [
+                    f"H{h + 1:06d}",
+                    COUNTY[1] if head else None,
+                    f"第{town + 1}镇" if head else None,
+                    f"镇{town + 1}村{village + 1}村" if head else None,
+                    f"{h % 7 + 1}社" if head else None,
+                    f"姓名{serial}",
+                    id_cell,
+                    RELATIONS[m],
+                    "汉族",
+                    "初中",
+                    "健康",
+                    "普通劳动力",
+                    "一般贫困户" if head else None,
+                    "因病" if head else None,
+                    3000 + h % 1000 if head else None,
+                    f"138{h:08d}" if head else None,
+                    4 if head else None,
+                ]
+            )
         sheet.append([])
     book.save(path)
 
@@ -126,10 +166,14 @@ def floor(path: Path) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS floor_member")
         cursor.execute("DROP TABLE IF EXISTS floor_household")
-        cursor.execute("CREATE TABLE floor_household (head_id varchar(18) PRIMARY KEY, head_name varchar(32), grp varchar(32),"
-                       " category varchar(8), cause varchar(12), income numeric(10,2), phone varchar(20))")
-        cursor.execute("CREATE TABLE floor_member (head_id varchar(18), name varchar(32), id_number varchar(18) PRIMARY KEY,"
-                       " relation varchar(8), ethnicity varchar(8), education varchar(8), health varchar(8), labour varchar(8))")
+        cursor.execute(
+            "CREATE TABLE floor_household (head_id varchar(18) PRIMARY KEY, head_name varchar(32), grp varchar(32),"
+            " category varchar(8), cause varchar(12), income numeric(10,2), phone varchar(20))"
+        )
+        cursor.execute(
+            "CREATE TABLE floor_member (head_id varchar(18), name varchar(32), id_number varchar(18) PRIMARY KEY,"
+            " relation varchar(8), ethnicity varchar(8), education varchar(8), health varchar(8), labour varchar(8))"
+        )
         if connection.vendor == "postgresql":
             import io
 
@@ -141,7 +185,12 @@ def floor(path: Path) -> dict:
             cursor.executemany("INSERT INTO floor_member VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", members)
         cursor.execute("DROP TABLE floor_member")
         cursor.execute("DROP TABLE floor_household")
-    return {"seconds": time.perf_counter() - start, "read_seconds": read, "rows": len(members), "peak_mb": peak_mb()}
+    return {
+        "seconds": time.perf_counter() - start,
+        "read_seconds": read,
+        "rows": len(members),
+        "peak_mb": peak_mb(),
+    }
 
 
 def run_import(path: Path, engine: str, dry_run: bool) -> dict:
@@ -151,7 +200,9 @@ def run_import(path: Path, engine: str, dry_run: bool) -> dict:
 
     user = User.objects.get(username="bench")
     start = time.perf_counter()
-    result = import_households(path.read_bytes(), user=user, filename=path.name, xlsx_engine=engine, dry_run=dry_run)
+    result = import_households(
+        path.read_bytes(), user=user, filename=path.name, xlsx_engine=engine, dry_run=dry_run
+    )
     seconds = time.perf_counter() - start
     if not result.ok:
         return {"error": [str(e) for e in result.errors[:5]]}
@@ -167,7 +218,9 @@ def wipe():
 
 
 def child(*args) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=os.environ)
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=os.environ
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -208,13 +261,17 @@ def measure(tmp: Path, args):
     path = tmp / "roster.xlsx"
     start = time.perf_counter()
     generate(path, args.households)
-    print(f"{vendor}: {args.households:,} households, {args.households * 4:,} members in {path.stat().st_size / 2**20:.1f} MB"
-          f" (generated in {time.perf_counter() - start:.0f} s)")
+    print(
+        f"{vendor}: {args.households:,} households, {args.households * 4:,} members in {path.stat().st_size / 2**20:.1f} MB"
+        f" (generated in {time.perf_counter() - start:.0f} s)"
+    )
 
     base = child("--phase", "floor", "--file", str(path))
-    print(f"floor (calamine + {'COPY' if vendor == 'PostgreSQL' else 'executemany'} into bare tables): "
-          f"{base['seconds']:.1f} s (reading {base['read_seconds']:.1f} s), {base['rows'] / base['seconds']:,.0f} rows/s, "
-          f"peak {base['peak_mb']:.0f} MB")
+    print(
+        f"floor (calamine + {'COPY' if vendor == 'PostgreSQL' else 'executemany'} into bare tables): "
+        f"{base['seconds']:.1f} s (reading {base['read_seconds']:.1f} s), {base['rows'] / base['seconds']:,.0f} rows/s, "
+        f"peak {base['peak_mb']:.0f} MB"
+    )
     for engine in ("calamine", "openpyxl"):
         child("--phase", "wipe")
         first = child("--phase", "import", "--file", str(path), "--engine", engine)
@@ -223,8 +280,10 @@ def measure(tmp: Path, args):
             return
         again = child("--phase", "import", "--file", str(path), "--engine", engine)
         for label, run in (("import", first), ("re-import", again)):
-            print(f"{label:9} ({engine:8}): {run['seconds']:.1f} s, {run['rows'] / run['seconds']:,.0f} rows/s, "
-                  f"peak {run['peak_mb']:.0f} MB, {run['seconds'] / base['seconds']:.2f}× the floor  {run['counts']}")
+            print(
+                f"{label:9} ({engine:8}): {run['seconds']:.1f} s, {run['rows'] / run['seconds']:,.0f} rows/s, "
+                f"peak {run['peak_mb']:.0f} MB, {run['seconds'] / base['seconds']:.2f}× the floor  {run['counts']}"
+            )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import sys
 
 import _pages  # first: sets Django up
+
 from tests.plans import explain, rows_read
 
 AS_OF = "2025-12-31"
@@ -20,7 +21,10 @@ PAGES = [
     ("visit list", "/visits/"),
     ("visit entry", "/visits/new/"),
     ("worklists (4 counts)", f"/visits/worklists/?on={AS_OF}"),
-    *((f"worklist {kind}", f"/visits/worklists/{kind}/?on={AS_OF}") for kind in ("stale", "quarter", "cadres", "units")),
+    *(
+        (f"worklist {kind}", f"/visits/worklists/{kind}/?on={AS_OF}")
+        for kind in ("stale", "quarter", "cadres", "units")
+    ),
     ("households", "/households/"),
     ("cadres", "/cadres/"),
     ("coverage", "/coverage/"),
@@ -42,18 +46,25 @@ def main(scale: float):
     _pages.analyze(vacuum=True)
     scopes = _pages.pick_scopes()
     users = _pages.bench_users(scopes)
-    print(f"\nscale {scale}: {Household.objects.count():,} households, {Visit.objects.count():,} visits; "
-          f"county {scopes['county'].name}, township {scopes['township'].name}")
+    print(
+        f"\nscale {scale}: {Household.objects.count():,} households, {Visit.objects.count():,} visits; "
+        f"county {scopes['county'].name}, township {scopes['township'].name}"
+    )
     print(_pages.table_heading("page", WIDTH) + f"{'rows read':>12}")
     only = os.environ.get("BENCH_ONLY")
     for role in ("township", "county"):
         for label, url in PAGES:
             label = f"{role} {label}"
-            if (only and only not in label) or (role == "county" and "entry" in label):  # townships enter visits
+            if (only and only not in label) or (
+                role == "county" and "entry" in label
+            ):  # townships enter visits
                 continue
             page = _pages.time_page(users[role], url)
-            read = sum(sum(rows_read(explain(query["sql"], probing=False)).values())
-                       for query in page.queries.captured_queries if query["sql"].lstrip().upper().startswith("SELECT"))
+            read = sum(
+                sum(rows_read(explain(query["sql"], probing=False)).values())
+                for query in page.queries.captured_queries
+                if query["sql"].lstrip().upper().startswith("SELECT")
+            )
             print(page.row(label, WIDTH) + f"{read:>12,}")
             if _pages.explain_wanted(default="0"):
                 print(_pages.heaviest_heading(page.heaviest_query))

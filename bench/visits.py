@@ -28,7 +28,10 @@ def ensure_data(scale: float):
     if not _pages.generate_province_if_empty(scale):
         if Visit.objects.exists():
             print("reusing the data already in the database")
-            if os.environ.get("BENCH_CONTACTS_AWAY") == "1" and not Visit.objects.filter(mode="短信").exists():
+            if (
+                os.environ.get("BENCH_CONTACTS_AWAY") == "1"
+                and not Visit.objects.filter(mode="短信").exists()
+            ):
                 # A database generated before the text messages to households working away: add them (~1.2M).
                 with _pages.timed("text messages to households working away added"):
                     generate_contacts_away()
@@ -52,19 +55,30 @@ def time_rebuild():
 def time_saves(user, township):
     """services.record_visit for open pairings of the township, dated today (the generated year is 2025)."""
     from pairing.models import Pairing
-    from visits.models import Visit
     from visits import tallies
+    from visits.models import Visit
     from visits.services import record_visit
 
-    pairings = list(Pairing.objects.open().filter(household__village__code__startswith=township.prefix)
-                    .select_related("household", "cadre")[:_pages.RUNS * 3])
+    pairings = list(
+        Pairing.objects.open()
+        .filter(household__village__code__startswith=township.prefix)
+        .select_related("household", "cadre")[: _pages.RUNS * 3]
+    )
     today = datetime.date.today()
     timings, saved = [], []
     for pairing in pairings:
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
-            visit = record_visit(household=pairing.household, cadre=pairing.cadre, visited_on=today, by=user,
-                                 submission_key=uuid.uuid4(), mode="入户走访", task_policy=True, diary="基准测试")
+            visit = record_visit(
+                household=pairing.household,
+                cadre=pairing.cadre,
+                visited_on=today,
+                by=user,
+                submission_key=uuid.uuid4(),
+                mode="入户走访",
+                task_policy=True,
+                diary="基准测试",
+            )
             timings.append((time.perf_counter() - began) * 1000)
         saved.append(visit.pk)
     Visit.objects.filter(pk__in=saved).delete()
@@ -84,16 +98,23 @@ def main(scale: float):
 
     scopes = _pages.pick_scopes()
     county, township = scopes["county"], scopes["township"]
-    unit = Unit.objects.get(pk=Pairing.objects.filter(household__village__code__startswith=township.prefix)
-                            .values_list("cadre__unit_id", flat=True)[:1][0])
+    unit = Unit.objects.get(
+        pk=Pairing.objects.filter(household__village__code__startswith=township.prefix).values_list(
+            "cadre__unit_id", flat=True
+        )[:1][0]
+    )
     city = county.parent
-    users = _pages.bench_users(scopes) | {"unit": _pages.bench_user("unit", unit=unit),
-                                          "city": _pages.bench_user("city", region=city)}
+    users = _pages.bench_users(scopes) | {
+        "unit": _pages.bench_user("unit", unit=unit),
+        "city": _pages.bench_user("city", region=city),
+    }
     only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=worklist to time just the worklists
     if os.environ.get("BENCH_REBUILD", "1") == "1":
         time_rebuild()
-    print(f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
-          f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, township {township.name}, unit {unit.name}")
+    print(
+        f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
+        f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, township {township.name}, unit {unit.name}"
+    )
     print(_pages.table_heading("step", WIDTH))
     time_saves(users["township"], township)
     pages = [
@@ -112,9 +133,20 @@ def main(scale: float):
         for kind in ("stale", "quarter", "cadres", "units"):
             pages.append((f"{role} worklist {kind}", role, f"/visits/worklists/{kind}/?on={AS_OF}"))
             if wide:  # shown per county (cached like the summary): the recount, and one county's live list
-                pages.append((f"{role} worklist {kind}, recount", role, f"/visits/worklists/{kind}/?on={AS_OF}&refresh=1"))
-                pages.append((f"{role} worklist {kind}, one county", role,
-                              f"/visits/worklists/{kind}/?on={AS_OF}&region={county.code}"))
+                pages.append(
+                    (
+                        f"{role} worklist {kind}, recount",
+                        role,
+                        f"/visits/worklists/{kind}/?on={AS_OF}&refresh=1",
+                    )
+                )
+                pages.append(
+                    (
+                        f"{role} worklist {kind}, one county",
+                        role,
+                        f"/visits/worklists/{kind}/?on={AS_OF}&region={county.code}",
+                    )
+                )
     for label, role, url in pages:
         if only and only not in label:
             continue

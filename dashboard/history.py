@@ -26,7 +26,8 @@ PAGE_SIZE = 50
 # Object types, in the order the filter lists them: model name → (model, the objects the user may see).
 # The 操作记录 section of an object's page links here with ?type=<model name>&object=<id>.
 TRACKED = {
-    model._meta.model_name: (model, scope) for model, scope in [
+    model._meta.model_name: (model, scope)
+    for model, scope in [
         (Household, lambda user: Household.objects.visible_to(user)),
         (Member, lambda user: Member.objects.visible_to(user)),
         (Unit, lambda user: Unit.objects.visible_to(user)),
@@ -52,8 +53,11 @@ def search_history(user, *, kind: str, who: str = "", object_id=None, since=None
     if not user.is_superuser:
         rows = rows.filter(id__in=scope(user).values("pk"))
     if who:
-        rows = rows.filter(Q(history_user__username=who) | Q(history_user__first_name__contains=who)
-                           | Q(history_user__last_name__contains=who))
+        rows = rows.filter(
+            Q(history_user__username=who)
+            | Q(history_user__first_name__contains=who)
+            | Q(history_user__last_name__contains=who)
+        )
     if object_id is not None:
         rows = rows.filter(id=object_id)
     zone = timezone.get_current_timezone()
@@ -82,7 +86,11 @@ def search(request):
     query = get.copy()
     query.pop("page", None)
     context = {
-        "page": page, "entries": entries, "types": TYPE_CHOICES, "kind": kind, "query": query.urlencode(),
+        "page": page,
+        "entries": entries,
+        "types": TYPE_CHOICES,
+        "kind": kind,
+        "query": query.urlencode(),
         **filters,
     }
     return render(request, "history/search.html", context)

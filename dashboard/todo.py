@@ -61,22 +61,35 @@ def items(user, today: datetime.date) -> list[Item]:
     found = []
     if user.is_superuser or user.role == "township":
         stale = worklists.counts_cached(user, today)[0]["stale"]
-        found.append(Item(
-            "stale", _("%(days)d 天未走访的农户") % {"days": settings.VISIT_STALE_DAYS}, stale,
-            reverse("visits:worklist", args=["stale"]),
-        ))
+        found.append(
+            Item(
+                "stale",
+                _("%(days)d 天未走访的农户") % {"days": settings.VISIT_STALE_DAYS},
+                stale,
+                reverse("visits:worklist", args=["stale"]),
+            )
+        )
     found += [
         Item("demands", _("本级待办诉求"), demands["mine"], f"{ledger}?mine=on"),
         Item("overdue", _("本级逾期诉求"), demands["mine_overdue"], f"{ledger}?mine=on&overdue=on"),
     ]
     if not is_unit_liaison(user):
-        found.append(Item(
-            "unattended", _("无人可办理层级的诉求"), demands["unattended"], f"{ledger}?unattended=on",
-            _("所在层级没有可办理的账号，由上一级双联办代为办理"),
-        ))
+        found.append(
+            Item(
+                "unattended",
+                _("无人可办理层级的诉求"),
+                demands["unattended"],
+                f"{ledger}?unattended=on",
+                _("所在层级没有可办理的账号，由上一级双联办代为办理"),
+            )
+        )
     inbox = reverse("inbox")
     if user.is_superuser or user.role in OFFICE_ROLES:
-        found.append(Item("proposals", _("待审核的结对方案"), proposals_to_review(user).count(), f"{inbox}#proposals"))
+        found.append(
+            Item("proposals", _("待审核的结对方案"), proposals_to_review(user).count(), f"{inbox}#proposals")
+        )
     if user.is_superuser or can_approve(user, Handover) or user.role == "township":
-        found.append(Item("handovers", _("待实施的干部交接"), handovers_waiting(user).count(), f"{inbox}#handovers"))
+        found.append(
+            Item("handovers", _("待实施的干部交接"), handovers_waiting(user).count(), f"{inbox}#handovers")
+        )
     return found

@@ -19,7 +19,8 @@ def scope_counts(user) -> dict:
         Household.objects.visible_to(user)
         .annotate(
             responsible=FilteredRelation(
-                "pairings", condition=Q(pairings__ended_on__isnull=True, pairings__role=Pairing.Role.RESPONSIBLE)
+                "pairings",
+                condition=Q(pairings__ended_on__isnull=True, pairings__role=Pairing.Role.RESPONSIBLE),
             )
         )
         .aggregate(
@@ -54,10 +55,16 @@ def home(request):
     linked_villages = None
     if user.role == "unit":
         linked_villages = (
-            Region.objects.visible_to(user).villages().annotate(household_count=Count("households")).order_by("code")
+            Region.objects.visible_to(user)
+            .villages()
+            .annotate(household_count=Count("households"))
+            .order_by("code")
         )
     context = {
-        **counts, "counted_at": counted_at, "linked_villages": linked_villages, "scope_region": user.region,
+        **counts,
+        "counted_at": counted_at,
+        "linked_villages": linked_villages,
+        "scope_region": user.region,
         "todo": todo.items(user, timezone.localdate()),
     }
     return render(request, "home.html", context)
@@ -75,13 +82,16 @@ def inbox(request):
     proposals = handovers = None
     if "proposals" in shown:
         proposals = list(
-            todo.proposals_to_review(user).select_related("region", "proposed_by")
+            todo.proposals_to_review(user)
+            .select_related("region", "proposed_by")
             .annotate(households=Count("lines"))
             .order_by("proposed_at", "pk")[:INBOX_ROWS]
         )
     if "handovers" in shown:
         handovers = list(
-            todo.handovers_waiting(user).select_related("cadre__unit").order_by("effective_on", "pk")[:INBOX_ROWS]
+            todo.handovers_waiting(user)
+            .select_related("cadre__unit")
+            .order_by("effective_on", "pk")[:INBOX_ROWS]
         )
     context = {"todo": items, "proposals": proposals, "handovers": handovers}
     return render(request, "dashboard/inbox.html", context)

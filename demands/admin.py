@@ -39,7 +39,13 @@ class DemandDeadlinesAdmin(ScopedAdmin):
 
     deletable = False
     list_display = [
-        "county", "cadre_days", "unit_days", "township_days", "county_days", "city_days", "province_days"
+        "county",
+        "cadre_days",
+        "unit_days",
+        "township_days",
+        "county_days",
+        "city_days",
+        "province_days",
     ]
     list_select_related = ["county"]
 

@@ -50,8 +50,12 @@ class DemandRowForm(AppForm):
     category = forms.ChoiceField(
         label=_("诉求类别"), choices=[("", "—"), *Demand.Category.choices], required=False
     )
-    text = forms.CharField(label=_("诉求内容"), required=False, max_length=2000,
-                           widget=forms.TextInput(attrs={"placeholder": _("农户反映的问题或要求")}))
+    text = forms.CharField(
+        label=_("诉求内容"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"placeholder": _("农户反映的问题或要求")}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -74,16 +78,20 @@ class RaiseDemandForm(AppForm):
     """A demand taken outside a visit (a call to the township, a liaison's own visit), on the household page."""
 
     category = forms.ChoiceField(
-        label=_("诉求类别"), choices=[("", "—"), *Demand.Category.choices],
+        label=_("诉求类别"),
+        choices=[("", "—"), *Demand.Category.choices],
         error_messages={"required": _("请选择诉求类别"), "invalid_choice": _("请选择有效的诉求类别")},
     )
     raised_on = forms.DateField(
-        label=_("提出日期"), widget=HtmlDateInput,
+        label=_("提出日期"),
+        widget=HtmlDateInput,
         error_messages={"required": _("请填写提出日期"), "invalid": _("请按 年-月-日 填写提出日期")},
         validators=dates.campaign_date_validators(allow_future=True),  # clean_raised_on names a future day
     )
     text = forms.CharField(
-        label=_("诉求内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("诉求内容"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("请填写诉求内容"), "max_length": _("诉求内容最多 %(limit_value)d 字")},
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
@@ -102,8 +110,10 @@ class RaiseDemandForm(AppForm):
 
 
 class ActionForm(AppForm):
-    kind = forms.ChoiceField(choices=[(k, label) for k, label in DemandAction.Kind.choices if k != "提出"],
-                             widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        choices=[(k, label) for k, label in DemandAction.Kind.choices if k != "提出"],
+        widget=forms.HiddenInput,
+    )
     text = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     # The last action the page showed: a second press finds a newer one and does not act twice.
     seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)

@@ -34,7 +34,10 @@ class Level(models.TextChoices):
 LEVEL_ORDER = list(Level)
 # The office level each region role answers at.
 ROLE_LEVEL = {
-    "township": Level.TOWNSHIP, "county": Level.COUNTY, "city": Level.CITY, "province": Level.PROVINCE
+    "township": Level.TOWNSHIP,
+    "county": Level.COUNTY,
+    "city": Level.CITY,
+    "province": Level.PROVINCE,
 }
 
 
@@ -90,7 +93,7 @@ def acting_for_q(office_level) -> Q:
     """Demands below `office_level` that it acts for: their level, and every office between it
     and `office_level`, has no one who can act."""
     clauses = Q(pk__in=[])
-    for below in LEVEL_ORDER[:LEVEL_ORDER.index(office_level)]:
+    for below in LEVEL_ORDER[: LEVEL_ORDER.index(office_level)]:
         clause = Q(level=below) & nobody_at(below)
         for office in OFFICE_LEVELS:
             if LEVEL_ORDER.index(below) < LEVEL_ORDER.index(office) < LEVEL_ORDER.index(office_level):
@@ -193,7 +196,11 @@ class Demand(models.Model):
         Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="demands"
     )
     visit = models.ForeignKey(
-        "visits.Visit", verbose_name=_("提出时的走访"), on_delete=models.PROTECT, null=True, blank=True,
+        "visits.Visit",
+        verbose_name=_("提出时的走访"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="demands",
     )
     raised_on = models.DateField(_("提出日期"))
@@ -251,14 +258,20 @@ class DemandAction(models.Model):
         EXPLAIN = "解释", _("解释")
         FEEDBACK = "反馈", _("反馈")
 
-    demand = models.ForeignKey(Demand, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="actions")
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="actions"
+    )
     kind = models.CharField(_("办理环节"), max_length=4, choices=Kind.choices)
     text = models.TextField(_("说明"), blank=True)
     from_level = models.CharField(_("原层级"), max_length=4, choices=Level.choices)
     to_level = models.CharField(_("转至层级"), max_length=4, choices=Level.choices, blank=True)
     # Empty for the automatic escalation of an overdue demand.
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("办理人"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     at = models.DateTimeField(_("办理时间"), default=timezone.now)
@@ -293,12 +306,21 @@ class DemandDeadlines(models.Model):
     """How many days each level has to answer a demand, set by a county's office."""
 
     DEFAULTS = {
-        Level.CADRE: 7, Level.UNIT: 10, Level.TOWNSHIP: 15, Level.COUNTY: 20, Level.CITY: 30, Level.PROVINCE: 30
+        Level.CADRE: 7,
+        Level.UNIT: 10,
+        Level.TOWNSHIP: 15,
+        Level.COUNTY: 20,
+        Level.CITY: 30,
+        Level.PROVINCE: 30,
     }
 
     county = models.OneToOneField(
-        Region, verbose_name=_("县（市、区）"), on_delete=models.PROTECT, primary_key=True,
-        related_name="demand_deadlines", limit_choices_to={"level": Region.Level.COUNTY},
+        Region,
+        verbose_name=_("县（市、区）"),
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="demand_deadlines",
+        limit_choices_to={"level": Region.Level.COUNTY},
     )
     cadre_days = _days_field(_("帮扶干部办理天数"), DEFAULTS[Level.CADRE])
     unit_days = _days_field(_("帮扶单位办理天数"), DEFAULTS[Level.UNIT])
@@ -311,8 +333,12 @@ class DemandDeadlines(models.Model):
     objects = DemandDeadlinesQuerySet.as_manager()
 
     FIELDS = {
-        Level.CADRE: "cadre_days", Level.UNIT: "unit_days", Level.TOWNSHIP: "township_days",
-        Level.COUNTY: "county_days", Level.CITY: "city_days", Level.PROVINCE: "province_days",
+        Level.CADRE: "cadre_days",
+        Level.UNIT: "unit_days",
+        Level.TOWNSHIP: "township_days",
+        Level.COUNTY: "county_days",
+        Level.CITY: "city_days",
+        Level.PROVINCE: "province_days",
     }
 
     class Meta:

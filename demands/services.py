@@ -12,14 +12,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household
+from pairing.models import Pairing
+from shuanglian.lib import dates
 from shuanglian.lib.history import record_bulk, recorded
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
-from shuanglian.lib import dates
-
-from pairing.models import Pairing
 
 from .models import (
-    LEVEL_ORDER, ROLE_LEVEL, Demand, DemandAction, DemandDeadlines, Level, county_code, next_level,
+    LEVEL_ORDER,
+    ROLE_LEVEL,
+    Demand,
+    DemandAction,
+    DemandDeadlines,
+    Level,
+    county_code,
+    next_level,
 )
 
 # Who may put a demand in the ledger: those who enter visits or act for cadres.
@@ -61,9 +67,16 @@ def raise_demand(**kwargs) -> Demand:
 
 @recorded
 @transaction.atomic
-def submit_demand(*, household: Household, category: str, text: str, by, visit=None,
-                  raised_on: datetime.date | None = None,
-                  submission_key: uuid.UUID | None = None) -> tuple[Demand, bool]:
+def submit_demand(
+    *,
+    household: Household,
+    category: str,
+    text: str,
+    by,
+    visit=None,
+    raised_on: datetime.date | None = None,
+    submission_key: uuid.UUID | None = None,
+) -> tuple[Demand, bool]:
     """Put a household's demand on its cadre's desk, with the cadre level's deadline: (demand, created).
 
     The clock starts on the day it was raised (the visit's date), not on the day it was typed in.
@@ -71,6 +84,7 @@ def submit_demand(*, household: Household, category: str, text: str, by, visit=N
     False and writes nothing; the insert that wins or loses on the key decides. The key reused
     with other content is refused.
     """
+
     def replay(earlier):
         wanted = (household.pk, category, (text or "").strip(), by.pk, visit.pk if visit else None)
         saved = (earlier.household_id, earlier.category, earlier.text, earlier.raised_by_id, earlier.visit_id)
@@ -98,9 +112,16 @@ def submit_demand(*, household: Household, category: str, text: str, by, visit=N
     if raised_on > timezone.localdate():
         raise ValidationError({"raised_on": _("提出日期 %(day)s 晚于今天") % {"day": raised_on}})
     demand = Demand(
-        household=household, visit=visit, raised_on=raised_on, category=category, text=text,
-        level=Level.CADRE, status=Demand.Status.PENDING, raised_by=by,
-        due_on=due_date(household.village_id, Level.CADRE, raised_on), submission_key=submission_key,
+        household=household,
+        visit=visit,
+        raised_on=raised_on,
+        category=category,
+        text=text,
+        level=Level.CADRE,
+        status=Demand.Status.PENDING,
+        raised_by=by,
+        due_on=due_date(household.village_id, Level.CADRE, raised_on),
+        submission_key=submission_key,
     )
     try:
         with transaction.atomic():
@@ -141,13 +162,15 @@ def _locked_for(user, demand: Demand, kind: str, text: str = "", seen: int | Non
     _check_seen(user, demand, kind, text, seen)
     if not may_act(user, demand):
         raise ValidationError(
-            _("该诉求现由%(level)s办理，您不能在此层级办理") % {"level": demand.get_level_display()}, code="level"
+            _("该诉求现由%(level)s办理，您不能在此层级办理") % {"level": demand.get_level_display()},
+            code="level",
         )
     if kind == Kind.ESCALATE and not next_level(demand.level):
         raise ValidationError(_("诉求已在省双联办（领导小组办公室），不能再上报"), code="top")
     if kind not in allowed_actions(user, demand):
         raise ValidationError(
-            _("诉求状态为“%(status)s”，不能%(action)s") % {"status": demand.status, "action": Kind(kind).label},
+            _("诉求状态为“%(status)s”，不能%(action)s")
+            % {"status": demand.status, "action": Kind(kind).label},
             code="status",
         )
     return demand
@@ -170,8 +193,11 @@ def acting_for(user, demand: Demand) -> str:
         return ""  # township staff act for cadres as a matter of course
     if demand.level == Level.UNIT:
         units = (
-            Pairing.objects.open().filter(household_id=demand.household_id)
-            .order_by("cadre__unit__name").values_list("cadre__unit__name", flat=True).distinct()
+            Pairing.objects.open()
+            .filter(household_id=demand.household_id)
+            .order_by("cadre__unit__name")
+            .values_list("cadre__unit__name", flat=True)
+            .distinct()
         )
         names = "、".join(units)
         if names:
@@ -181,7 +207,12 @@ def acting_for(user, demand: Demand) -> str:
 
 def _record(demand, kind, by, text="", to_level="", **changes) -> DemandAction:
     action = DemandAction.objects.create(
-        demand=demand, kind=kind, text=text, from_level=demand.level, to_level=to_level, by=by,
+        demand=demand,
+        kind=kind,
+        text=text,
+        from_level=demand.level,
+        to_level=to_level,
+        by=by,
         acting_for=acting_for(by, demand) if by is not None else "",
     )
     for field, value in changes.items():
@@ -214,7 +245,13 @@ def escalate(*, demand: Demand, by, text: str, seen: int | None = None) -> Deman
     reason = _required(text, _("上报理由"))
     upper = next_level(demand.level)
     return _record(
-        demand, Kind.ESCALATE, by, reason, to_level=upper, level=upper, status=Demand.Status.PENDING,
+        demand,
+        Kind.ESCALATE,
+        by,
+        reason,
+        to_level=upper,
+        level=upper,
+        status=Demand.Status.PENDING,
         due_on=due_date(demand.household.village_id, upper, timezone.localdate()),
     )
 
@@ -244,8 +281,12 @@ def feedback(*, demand: Demand, by, text: str, seen: int | None = None) -> Deman
 
 
 ACTIONS = {
-    Kind.ACCEPT: accept, Kind.REPLY: reply, Kind.ESCALATE: escalate,
-    Kind.RESOLVE: resolve, Kind.EXPLAIN: explain, Kind.FEEDBACK: feedback,
+    Kind.ACCEPT: accept,
+    Kind.REPLY: reply,
+    Kind.ESCALATE: escalate,
+    Kind.RESOLVE: resolve,
+    Kind.EXPLAIN: explain,
+    Kind.FEEDBACK: feedback,
 }
 
 OVERDUE_REASON = "逾期未办结"
@@ -265,7 +306,8 @@ def escalate_overdue(*, today: datetime.date | None = None, dry_run: bool = Fals
     """
     today = today or timezone.localdate()
     overdue = list(
-        Demand.objects.overdue(today).exclude(level=Level.PROVINCE)
+        Demand.objects.overdue(today)
+        .exclude(level=Level.PROVINCE)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", "level", "household__village_id")
     )
@@ -281,23 +323,36 @@ def escalate_overdue(*, today: datetime.date | None = None, dry_run: bool = Fals
     if dry_run:
         return moved
     now = timezone.now()
-    one_up = Case(*(When(level=level, then=Value(next_level(level))) for level in LEVEL_ORDER[:-1]),
-                  default=F("level"))
+    one_up = Case(
+        *(When(level=level, then=Value(next_level(level))) for level in LEVEL_ORDER[:-1]), default=F("level")
+    )
     # Each id is bound twice (the WHERE and its due date's branch); PostgreSQL has no limit here.
     limit = connection.features.max_query_params
     step = len(overdue) if limit is None else max(1, (limit - 20) // 2)
     for start in range(0, len(overdue), step):
-        ids = {pk for pk, _level, _village in overdue[start:start + step]}
-        due_on = Case(*(When(pk__in=ids.intersection(pks), then=Value(day))
-                        for day, pks in by_due_on.items() if not ids.isdisjoint(pks)), default=F("due_on"))
+        ids = {pk for pk, _level, _village in overdue[start : start + step]}
+        due_on = Case(
+            *(
+                When(pk__in=ids.intersection(pks), then=Value(day))
+                for day, pks in by_due_on.items()
+                if not ids.isdisjoint(pks)
+            ),
+            default=F("due_on"),
+        )
         Demand.objects.filter(pk__in=ids).update(
             level=one_up, due_on=due_on, status=Demand.Status.PENDING, updated_at=now
         )
         # An UPDATE sends no signal: the moved rows' history, by nobody (系统), in one more read and insert.
         record_bulk(Demand, Demand.objects.filter(pk__in=ids))
     DemandAction.objects.bulk_create(
-        DemandAction(demand_id=pk, kind=Kind.ESCALATE, text=OVERDUE_REASON, from_level=level,
-                     to_level=next_level(level), at=now)
+        DemandAction(
+            demand_id=pk,
+            kind=Kind.ESCALATE,
+            text=OVERDUE_REASON,
+            from_level=level,
+            to_level=next_level(level),
+            at=now,
+        )
         for pk, level, _village in overdue
     )
     return moved

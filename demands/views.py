@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from households.views import get_household_for_user
 from shuanglian.access import is_unit_liaison, scope_prefix
-from shuanglian.lib.cached_counts import count_or_cached
 from shuanglian.lib import params
+from shuanglian.lib.cached_counts import count_or_cached
 from shuanglian.lib.excel import xlsx_response
 
 from . import services
@@ -27,7 +27,8 @@ from .models import Demand
 def get_demand_for_user(user, pk) -> Demand:
     """The demand if the user may see it, else 404."""
     return get_object_or_404(
-        Demand.objects.visible_to(user).select_related("household__village", "visit", "raised_by")
+        Demand.objects.visible_to(user)
+        .select_related("household__village", "visit", "raised_by")
         .with_responsible_cadre(),
         pk=pk,
     )
@@ -56,11 +57,15 @@ def ledger_summary(user, form, *, refresh: bool = False):
     prefix = None if is_unit_liaison(user) else scope_prefix(user)
     filters = form.cleaned_data if form.is_valid() else {}
     # "mine" depends on the user's level and "overdue" on the day, so both are in the key.
-    key = "demands:" + urlencode([
-        ("role", user.role or ""), ("superuser", user.is_superuser), ("prefix", str(prefix)),
-        ("today", timezone.localdate()),
-        *sorted((name, value) for name, value in filters.items() if name != "status" and value),
-    ])
+    key = "demands:" + urlencode(
+        [
+            ("role", user.role or ""),
+            ("superuser", user.is_superuser),
+            ("prefix", str(prefix)),
+            ("today", timezone.localdate()),
+            *sorted((name, value) for name, value in filters.items() if name != "status" and value),
+        ]
+    )
     return count_or_cached(
         key, prefix, lambda: _status_counts(form.filter(scoped, user, skip_status=True)), refresh=refresh
     )
@@ -73,7 +78,7 @@ def _outdated_on_last_page(paginator, page, demands) -> bool:
     if page.number != paginator.num_pages:
         return False
     expected = paginator.count - (page.number - 1) * paginator.per_page
-    return len(page.object_list) != expected or demands[page.end_index():page.end_index() + 1].exists()
+    return len(page.object_list) != expected or demands[page.end_index() : page.end_index() + 1].exists()
 
 
 @login_required
@@ -85,7 +90,9 @@ def demand_list(request):
         request.user, form, refresh="refresh" in request.GET
     )
     demands = (
-        form.filter(scoped, request.user).select_related("household__village").with_responsible_cadre()
+        form.filter(scoped, request.user)
+        .select_related("household__village")
+        .with_responsible_cadre()
         .order_by("-raised_on", "-pk")
     )
     paginator = Paginator(demands, settings.PAGE_SIZE)
@@ -104,8 +111,12 @@ def demand_list(request):
     query.pop("page", None)
     query.pop("refresh", None)  # a recount is asked for once, not carried into the page links
     context = {
-        "form": form, "page": page, "query": query.urlencode(), "statuses": statuses,
-        "overdue_count": overdue_count, "today": timezone.localdate(),
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "statuses": statuses,
+        "overdue_count": overdue_count,
+        "today": timezone.localdate(),
         "counted_at": counted_at,
     }
     return render(request, "demands/demand_list.html", context)
@@ -116,25 +127,49 @@ def demand_export(request):
     """The filtered ledger as .xlsx, streamed from one query."""
     form = DemandFilterForm(request.GET or None)
     demands = (
-        form.filter(Demand.objects.visible_to(request.user), request.user).with_responsible_cadre()
+        form.filter(Demand.objects.visible_to(request.user), request.user)
+        .with_responsible_cadre()
         .order_by("-raised_on", "-pk")
     )
     today = timezone.localdate()
     labels = {"level": dict(Demand.Level.choices), "category": dict(Demand.Category.choices)}
     rows = (
         (
-            row["raised_on"], row["household__village__name"], row["household__head_name"],
-            str(labels["category"][row["category"]]), row["text"], str(labels["level"][row["level"]]),
-            row["status"], row["due_on"],
+            row["raised_on"],
+            row["household__village__name"],
+            row["household__head_name"],
+            str(labels["category"][row["category"]]),
+            row["text"],
+            str(labels["level"][row["level"]]),
+            row["status"],
+            row["due_on"],
             _("是") if row["status"] in Demand.OPEN_STATUSES and row["due_on"] < today else "",
             row["responsible_cadre_name"] or "",
         )
         for row in demands.values(
-            "raised_on", "household__village__name", "household__head_name", "category", "text", "level",
-            "status", "due_on", "responsible_cadre_name",
+            "raised_on",
+            "household__village__name",
+            "household__head_name",
+            "category",
+            "text",
+            "level",
+            "status",
+            "due_on",
+            "responsible_cadre_name",
         ).iterator(chunk_size=2000)
     )
-    headers = ["提出日期", "村", "户主", "类别", "诉求内容", "当前层级", "状态", "办理期限", "逾期", "帮扶责任人"]
+    headers = [
+        "提出日期",
+        "村",
+        "户主",
+        "类别",
+        "诉求内容",
+        "当前层级",
+        "状态",
+        "办理期限",
+        "逾期",
+        "帮扶责任人",
+    ]
     return xlsx_response(f"诉求台账_{today:%Y%m%d}.xlsx", "诉求台账", headers, rows)
 
 
@@ -145,11 +180,17 @@ def demand_detail(request, pk):
     actions = list(demand.actions.select_related("by__region", "by__unit"))
     seen = max((action.pk for action in actions), default=0)
     forms = [
-        (kind, ACTION_PROMPTS[kind], ActionForm(initial={"kind": kind, "seen": seen}, auto_id=f"id_{index}_%s"))
+        (
+            kind,
+            ACTION_PROMPTS[kind],
+            ActionForm(initial={"kind": kind, "seen": seen}, auto_id=f"id_{index}_%s"),
+        )
         for index, kind in enumerate(services.allowed_actions(request.user, demand))
     ]
     context = {
-        "demand": demand, "actions": actions, "forms": forms,
+        "demand": demand,
+        "actions": actions,
+        "forms": forms,
         "acting_for": services.acting_for(request.user, demand) if forms else "",
         "today": timezone.localdate(),
     }
@@ -195,8 +236,12 @@ def demand_raise(request, household_pk):
         data = form.cleaned_data
         try:
             _demand, created = services.submit_demand(
-                household=household, category=data["category"], text=data["text"], raised_on=data["raised_on"],
-                submission_key=data["submission_key"], by=request.user,
+                household=household,
+                category=data["category"],
+                text=data["text"],
+                raised_on=data["raised_on"],
+                submission_key=data["submission_key"],
+                by=request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)

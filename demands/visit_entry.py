@@ -16,8 +16,9 @@ def _build(data):
 
 def _save(*, form, visit, by):
     for row in demand_rows(form):
-        services.raise_demand(household=visit.household, category=row["category"], text=row["text"], by=by,
-                              visit=visit)
+        services.raise_demand(
+            household=visit.household, category=row["category"], text=row["text"], by=by, visit=visit
+        )
 
 
 def _matches(*, form, visit):
@@ -25,4 +26,6 @@ def _matches(*, form, visit):
     return rows == list(visit.demands.order_by("pk").values_list("category", "text"))
 
 
-DEMAND_ROWS = EntrySection(template="demands/visit_demand_rows.html", build=_build, save=_save, matches=_matches)
+DEMAND_ROWS = EntrySection(
+    template="demands/visit_demand_rows.html", build=_build, save=_save, matches=_matches
+)

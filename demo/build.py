@@ -207,7 +207,9 @@ def build(villages: list[Region], today: datetime.date) -> Plan:
     plan.cadres = [cadre for cadres in cadres_by_unit.values() for cadre in cadres]
     households_by_village = _households(villages, {v.code for v in poor}, phones, plan)
     eligible = {
-        name: [c for c in cadres if c.status == Cadre.Status.ACTIVE and c.category not in Cadre.EXEMPT_CATEGORIES]
+        name: [
+            c for c in cadres if c.status == Cadre.Status.ACTIVE and c.category not in Cadre.EXEMPT_CATEGORIES
+        ]
         for name, cadres in cadres_by_unit.items()
     }
     unit_of_village = _links(poor, households_by_village, eligible, plan)
@@ -218,7 +220,9 @@ def build(villages: list[Region], today: datetime.date) -> Plan:
     _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan, calendar)
     plan.clerks = _clerks(plan.households)
     plan.rank_limits = [
-        RankLimit(county_id=county + "000000", rank=rank, max_households=total, max_poor=poor_, min_poor=floor)
+        RankLimit(
+            county_id=county + "000000", rank=rank, max_households=total, max_poor=poor_, min_poor=floor
+        )
         for county in COUNTIES
         for rank, (total, poor_, floor) in RANK_LIMITS.items()
     ]
@@ -258,7 +262,9 @@ def _cadre_name(rng: random.Random, spec: UnitSpec) -> str:
     if spec.level == Unit.Level.PROVINCE:
         return names.full_name(rng, "汉族", "", male, year)
     county = _home_county(spec)
-    ethnicity = weighted(rng, (("东乡族", 45), ("回族", 15), ("汉族", 40)) if county == DONGXIANG else (("汉族", 1),))
+    ethnicity = weighted(
+        rng, (("东乡族", 45), ("回族", 15), ("汉族", 40)) if county == DONGXIANG else (("汉族", 1),)
+    )
     return names.full_name(rng, ethnicity, county, male, year)
 
 
@@ -316,7 +322,9 @@ def _households(villages: list[Region], poor_codes: set, phones: set, plan: Plan
         groups = rng.randint(3, 10)
         rows = []
         for _ in range(count):
-            household, members = _household(rng, ids, phones, county, village.code, groups, rng.random() < poor_share)
+            household, members = _household(
+                rng, ids, phones, county, village.code, groups, rng.random() < poor_share
+            )
             rows.append(household)
             plan.households.append(household)
             plan.members += members
@@ -363,7 +371,9 @@ def _household(rng, ids, phones, county, village_code, groups, poor):
         head_age = rng.randint(62, 88)
         head = family.add(Relation.HEAD, rng.random() < 0.75, head_age)
         if rng.random() < 0.15:
-            family.add(Relation.SIBLING, rng.random() < 0.5, max(60, head_age + rng.randint(-6, 6)), head.name[0])
+            family.add(
+                Relation.SIBLING, rng.random() < 0.5, max(60, head_age + rng.randint(-6, 6)), head.name[0]
+            )
     else:
         _ordinary_family(rng, family)
     head = family.members[0][0]
@@ -466,8 +476,13 @@ _IN_SCHOOL = (
     Schooling.UNIVERSITY,
 )
 _DISABILITIES = (
-    (Disability.PHYSICAL, 40), (Disability.VISION, 15), (Disability.HEARING, 12), (Disability.INTELLECTUAL, 10),
-    (Disability.MENTAL, 8), (Disability.SPEECH, 5), (Disability.MULTIPLE, 10),
+    (Disability.PHYSICAL, 40),
+    (Disability.VISION, 15),
+    (Disability.HEARING, 12),
+    (Disability.INTELLECTUAL, 10),
+    (Disability.MENTAL, 8),
+    (Disability.SPEECH, 5),
+    (Disability.MULTIPLE, 10),
 )
 
 
@@ -475,9 +490,19 @@ def _adult_education(rng, birth_year: int) -> str:
     if birth_year < 1961:
         mix = ((Education.ILLITERATE, 55), (Education.PRIMARY, 35), (Education.JUNIOR, 10))
     elif birth_year < 1976:
-        mix = ((Education.ILLITERATE, 20), (Education.PRIMARY, 45), (Education.JUNIOR, 30), (Education.SENIOR, 5))
+        mix = (
+            (Education.ILLITERATE, 20),
+            (Education.PRIMARY, 45),
+            (Education.JUNIOR, 30),
+            (Education.SENIOR, 5),
+        )
     elif birth_year < 1991:
-        mix = ((Education.PRIMARY, 30), (Education.JUNIOR, 50), (Education.SENIOR, 15), (Education.COLLEGE, 5))
+        mix = (
+            (Education.PRIMARY, 30),
+            (Education.JUNIOR, 50),
+            (Education.SENIOR, 15),
+            (Education.COLLEGE, 5),
+        )
     else:
         mix = ((Education.JUNIOR, 45), (Education.SENIOR, 30), (Education.COLLEGE, 25))
     return weighted(rng, mix)
@@ -513,7 +538,9 @@ def _schooling(rng, age: int, birth_year: int) -> tuple[str, str]:
 
 
 def _health(rng, age: int, poor: bool) -> str:
-    chronic, serious, disabled = (0.01, 0.005, 0.01) if age < 16 else (0.06, 0.025, 0.03) if age < 60 else (0.28, 0.07, 0.07)
+    chronic, serious, disabled = (
+        (0.01, 0.005, 0.01) if age < 16 else (0.06, 0.025, 0.03) if age < 60 else (0.28, 0.07, 0.07)
+    )
     factor = 1.4 if poor else 0.6
     roll = rng.random() / factor
     if roll < chronic:
@@ -553,8 +580,11 @@ def _causes(rng, family: _Family, category: str) -> tuple[str, list]:
     members = [member for member, _age in family.members]
     ill = any(m.health in (Health.CHRONIC, Health.SERIOUS) for m in members)
     disabled = any(m.health == Health.DISABLED for m in members)
-    studying = any(m.schooling in (Schooling.SENIOR, Schooling.VOCATIONAL, Schooling.HIGHER_VOCATIONAL,
-                                   Schooling.UNIVERSITY) for m in members)
+    studying = any(
+        m.schooling
+        in (Schooling.SENIOR, Schooling.VOCATIONAL, Schooling.HIGHER_VOCATIONAL, Schooling.UNIVERSITY)
+        for m in members
+    )
     workers = sum(1 for m in members if m.labour in (Labour.ORDINARY, Labour.SKILLED))
     weights = {
         PovertyCause.ILLNESS: 6 if ill else 0.3,
@@ -648,8 +678,9 @@ def _links(poor: list[Region], households_by_village: dict, eligible: dict, plan
 # --- pairings -----------------------------------------------------------------------------------
 
 
-def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, plan: Plan,
-              calendar: Calendar) -> None:
+def _pairings(
+    households_by_village, unit_of_village, cadres_by_unit, eligible, plan: Plan, calendar: Calendar
+) -> None:
     rng = _rng("pairings")
     linked_since, adjusted_on = calendar.linked_since, calendar.adjusted_on
     # Poor households of each linking unit, in village and group order.
@@ -663,9 +694,12 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
                 contacts_by_unit[name].append(household)
     linked_poor = [h for households in poor_by_unit.values() for h in households]
     demo = [
-        [h for h in linked_poor if h.village_id.startswith(township[:9])] for township in DEMO_TOWNSHIPS.values()
+        [h for h in linked_poor if h.village_id.startswith(township[:9])]
+        for township in DEMO_TOWNSHIPS.values()
     ]
-    rest = [h for h in linked_poor if not h.village_id.startswith(tuple(t[:9] for t in DEMO_TOWNSHIPS.values()))]
+    rest = [
+        h for h in linked_poor if not h.village_id.startswith(tuple(t[:9] for t in DEMO_TOWNSHIPS.values()))
+    ]
     unpaired = [rng.choice(households) for households in demo] + rng.sample(rest, UNPAIRED - len(demo))
     plan.unpaired = unpaired
     unpaired_ids = {id(h) for h in unpaired}
@@ -697,12 +731,22 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
             start = rng.randrange(len(candidates))
             count = min(rng.randint(3, 5), len(candidates))
             ended_on = rng.choice(calendar.handover_days())
-            reason = Pairing.EndReason.TRANSFER if leaver.status == Cadre.Status.TRANSFERRED else Pairing.EndReason.RETIREMENT
+            reason = (
+                Pairing.EndReason.TRANSFER
+                if leaver.status == Cadre.Status.TRANSFERRED
+                else Pairing.EndReason.RETIREMENT
+            )
             for household in (candidates[(start + step) % len(candidates)] for step in range(count)):
                 handled.add(id(household))
                 history.append(
-                    Pairing(cadre=leaver, household=household, role=Pairing.Role.RESPONSIBLE, started_on=linked_since,
-                            ended_on=ended_on, end_reason=reason)
+                    Pairing(
+                        cadre=leaver,
+                        household=household,
+                        role=Pairing.Role.RESPONSIBLE,
+                        started_on=linked_since,
+                        ended_on=ended_on,
+                        end_reason=reason,
+                    )
                 )
                 current[id(household)].started_on = ended_on
     # Adjustments a year ago within the unit.
@@ -713,8 +757,14 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
         if not colleagues:
             continue
         history.append(
-            Pairing(cadre=rng.choice(colleagues), household=household, role=Pairing.Role.RESPONSIBLE,
-                    started_on=linked_since, ended_on=adjusted_on, end_reason=Pairing.EndReason.ADJUSTMENT)
+            Pairing(
+                cadre=rng.choice(colleagues),
+                household=household,
+                role=Pairing.Role.RESPONSIBLE,
+                started_on=linked_since,
+                ended_on=adjusted_on,
+                end_reason=Pairing.EndReason.ADJUSTMENT,
+            )
         )
         current[id(household)].started_on = adjusted_on
     # Contacts: ordinary households in linked villages, with the least loaded cadre of the unit.
@@ -729,7 +779,9 @@ def _pairings(households_by_village, unit_of_village, cadres_by_unit, eligible, 
                 continue
             cadre = min(free, key=lambda c: load.get(id(c), 0))
             load[id(cadre)] = load.get(id(cadre), 0) + 1
-            contacts.append(Pairing(cadre=cadre, household=household, role=Pairing.Role.CONTACT, started_on=linked_since))
+            contacts.append(
+                Pairing(cadre=cadre, household=household, role=Pairing.Role.CONTACT, started_on=linked_since)
+            )
     order = {id(h): index for index, h in enumerate(plan.households)}
     plan.pairings = sorted(
         history + list(current.values()) + contacts,

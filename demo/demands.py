@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from demands.models import Demand, DemandAction, DemandDeadlines, Level, LEVEL_ORDER, county_code
+from demands.models import LEVEL_ORDER, Demand, DemandAction, DemandDeadlines, Level, county_code
 from households.models import Household
 from pairing.models import Pairing
 
@@ -26,14 +26,26 @@ Status = Demand.Status
 
 # (level it sits at now, status, overdue?) — every level, every status, some late.
 SCENARIOS = [
-    (Level.CADRE, Status.PENDING, False), (Level.CADRE, Status.PENDING, True), (Level.CADRE, Status.IN_PROGRESS, False),
-    (Level.CADRE, Status.RESOLVED, False), (Level.CADRE, Status.EXPLAINED, False),
-    (Level.UNIT, Status.PENDING, True), (Level.UNIT, Status.IN_PROGRESS, False), (Level.UNIT, Status.RESOLVED, False),
-    (Level.TOWNSHIP, Status.PENDING, False), (Level.TOWNSHIP, Status.IN_PROGRESS, True),
-    (Level.TOWNSHIP, Status.RESOLVED, False), (Level.TOWNSHIP, Status.EXPLAINED, False),
-    (Level.COUNTY, Status.PENDING, False), (Level.COUNTY, Status.IN_PROGRESS, True), (Level.COUNTY, Status.EXPLAINED, False),
-    (Level.CITY, Status.PENDING, False), (Level.CITY, Status.IN_PROGRESS, True), (Level.CITY, Status.RESOLVED, False),
-    (Level.PROVINCE, Status.PENDING, True), (Level.PROVINCE, Status.IN_PROGRESS, False),
+    (Level.CADRE, Status.PENDING, False),
+    (Level.CADRE, Status.PENDING, True),
+    (Level.CADRE, Status.IN_PROGRESS, False),
+    (Level.CADRE, Status.RESOLVED, False),
+    (Level.CADRE, Status.EXPLAINED, False),
+    (Level.UNIT, Status.PENDING, True),
+    (Level.UNIT, Status.IN_PROGRESS, False),
+    (Level.UNIT, Status.RESOLVED, False),
+    (Level.TOWNSHIP, Status.PENDING, False),
+    (Level.TOWNSHIP, Status.IN_PROGRESS, True),
+    (Level.TOWNSHIP, Status.RESOLVED, False),
+    (Level.TOWNSHIP, Status.EXPLAINED, False),
+    (Level.COUNTY, Status.PENDING, False),
+    (Level.COUNTY, Status.IN_PROGRESS, True),
+    (Level.COUNTY, Status.EXPLAINED, False),
+    (Level.CITY, Status.PENDING, False),
+    (Level.CITY, Status.IN_PROGRESS, True),
+    (Level.CITY, Status.RESOLVED, False),
+    (Level.PROVINCE, Status.PENDING, True),
+    (Level.PROVINCE, Status.IN_PROGRESS, False),
     (Level.PROVINCE, Status.RESOLVED, False),
 ]
 
@@ -88,8 +100,12 @@ def _demo_logins(county: str, users: dict) -> dict:
         COUNTIES[1]: ("dongxiang_town", "dongxiang_unit", "linxia", "dongxiang"),
     }[county]
     return {
-        Level.CADRE: users[town], Level.UNIT: users[unit], Level.TOWNSHIP: users[town],
-        Level.COUNTY: users[office], Level.CITY: users[city], Level.PROVINCE: users["province"],
+        Level.CADRE: users[town],
+        Level.UNIT: users[unit],
+        Level.TOWNSHIP: users[town],
+        Level.COUNTY: users[office],
+        Level.CITY: users[city],
+        Level.PROVINCE: users["province"],
     }
 
 
@@ -97,8 +113,11 @@ def _households(township: str, liaison_unit: str) -> list[Household]:
     """Households of the demo township with a responsible cadre; the liaison unit's first, so the
     demo unit login has demands at its level."""
     pairings = (
-        Pairing.objects.open().responsible().filter(household__village__code__startswith=township[:9])
-        .select_related("household", "cadre__unit").order_by("household__head_id_number")
+        Pairing.objects.open()
+        .responsible()
+        .filter(household__village__code__startswith=township[:9])
+        .select_related("household", "cadre__unit")
+        .order_by("household__head_id_number")
     )
     own = [p.household for p in pairings if p.cadre.unit.name == liaison_unit]
     others = [p.household for p in pairings if p.cadre.unit.name != liaison_unit]
@@ -140,17 +159,34 @@ def _write_county(county: str, township: str, users: dict) -> int:
             due_on = today - datetime.timedelta(days=3)
         else:
             due_on = max(day, today) + datetime.timedelta(days=deadlines[level])
-        demands.append(Demand(
-            household=household, raised_on=raised_on, category=category, text=text, level=level, status=status,
-            due_on=due_on, raised_by=actors[Level.CADRE],
-        ))
+        demands.append(
+            Demand(
+                household=household,
+                raised_on=raised_on,
+                category=category,
+                text=text,
+                level=level,
+                status=status,
+                due_on=due_on,
+                raised_by=actors[Level.CADRE],
+            )
+        )
         paths.append(path)
     Demand.objects.bulk_create(demands)
     actions = []
     for demand, path in zip(demands, paths):
         for kind, text, from_level, to_level, by, day in path:
             at = min(now, timezone.make_aware(datetime.datetime.combine(day, datetime.time(10))))
-            actions.append(DemandAction(demand=demand, kind=kind, text=text, from_level=from_level,
-                                        to_level=to_level, by=by, at=at))
+            actions.append(
+                DemandAction(
+                    demand=demand,
+                    kind=kind,
+                    text=text,
+                    from_level=from_level,
+                    to_level=to_level,
+                    by=by,
+                    at=at,
+                )
+            )
     DemandAction.objects.bulk_create(actions)
     return len(demands)

@@ -6,7 +6,6 @@ exists, nothing is written.
 """
 
 import datetime
-
 from decimal import Decimal
 
 from django.db import transaction
@@ -49,8 +48,10 @@ def _in_counties(field: str) -> Q:
 
 
 def _author(township: str) -> User:
-    return User.objects.filter(role="township", region_id=township).order_by("pk").first() or \
-        User.objects.filter(is_superuser=True).order_by("pk").first()
+    return (
+        User.objects.filter(role="township", region_id=township).order_by("pk").first()
+        or User.objects.filter(is_superuser=True).order_by("pk").first()
+    )
 
 
 @transaction.atomic
@@ -63,7 +64,9 @@ def load(say, today: datetime.date) -> None:
     villages = _village_plans(today.year)
     households = _household_plans(today.year)
     away = _working_away(today)
-    say(f"  村帮扶计划 {villages} 份、户帮扶计划 {households} 份（{today.year} 年，部分有修改记录）；外出务工户 {away} 户")
+    say(
+        f"  村帮扶计划 {villages} 份、户帮扶计划 {households} 份（{today.year} 年，部分有修改记录）；外出务工户 {away} 户"
+    )
 
 
 def _linked_poor_villages():
@@ -85,10 +88,15 @@ def _village_plans(year: int) -> int:
         industries = INDUSTRIES[village.code[:6]]
         author = _author(DEMO_TOWNSHIPS[village.code[:6]])
         industry = industries[index % len(industries)]
-        projects = [{"name": name, "funds": f"{Decimal(funds):.2f}"}
-                    for name, funds in PROJECTS[index % 2: index % 2 + 2]]
-        data = {"development_path": f"以{industry}为主导，稳定增收；完善基础设施，扶志扶智。",
-                "leading_industry": industry, "projects": projects}
+        projects = [
+            {"name": name, "funds": f"{Decimal(funds):.2f}"}
+            for name, funds in PROJECTS[index % 2 : index % 2 + 2]
+        ]
+        data = {
+            "development_path": f"以{industry}为主导，稳定增收；完善基础设施，扶志扶智。",
+            "leading_industry": industry,
+            "projects": projects,
+        }
         services.save_village_plan(village=village, year=year, data=data, by=author)
         if index % 3 == 0:  # a revision, so the history has something to show
             data = dict(data, projects=projects + [{"name": "村级光伏电站", "funds": "500000.00"}])
@@ -102,7 +110,11 @@ def _household_plans(year: int) -> int:
         author = _author(township)
         households = (
             Household.objects.poor()
-            .filter(village__code__startswith=township[:9], pairings__ended_on__isnull=True, pairings__role=Pairing.Role.RESPONSIBLE)
+            .filter(
+                village__code__startswith=township[:9],
+                pairings__ended_on__isnull=True,
+                pairings__role=Pairing.Role.RESPONSIBLE,
+            )
             .order_by("head_id_number")[:HOUSEHOLD_PLANS_PER_TOWNSHIP]
         )
         for index, household in enumerate(households):
@@ -120,9 +132,14 @@ def _household_plans(year: int) -> int:
             }
             services.save_household_plan(household=household, year=year, data=data, by=author)
             if index % 2 == 0 and last_year is not None:
-                data = dict(data, outcome="措施已落实，收入稳定增长。",
-                            income_this_year=(last_year * Decimal("1.15")).quantize(Decimal("0.01")))
-                services.save_household_plan(household=household, year=year, data=data, by=author, expected_version=1)
+                data = dict(
+                    data,
+                    outcome="措施已落实，收入稳定增长。",
+                    income_this_year=(last_year * Decimal("1.15")).quantize(Decimal("0.01")),
+                )
+                services.save_household_plan(
+                    household=household, year=year, data=data, by=author, expected_version=1
+                )
             count += 1
     return count
 
@@ -130,7 +147,9 @@ def _household_plans(year: int) -> int:
 def _working_away(today: datetime.date) -> int:
     count = 0
     for township in DEMO_TOWNSHIPS.values():
-        households = Household.objects.filter(village__code__startswith=township[:9]).order_by("head_id_number")
+        households = Household.objects.filter(village__code__startswith=township[:9]).order_by(
+            "head_id_number"
+        )
         for index, household in enumerate(households.only("pk", "head_id_number")):
             if index % WORKING_AWAY_EVERY:
                 continue

@@ -16,13 +16,15 @@ from households.choices import Category, PovertyCause
 from households.models import Household, Region
 from pairing import tallies as pairing_tallies
 from pairing.models import Cadre, Pairing, Unit, VillageLink
+from shuanglian.lib import idcard
 from visits import tallies
 from visits.models import UnitVisit, Visit
-from shuanglian.lib import idcard
 
 BATCH = 5000
 START = datetime.date(2024, 3, 1)
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+)
 GIVEN = "建国明华伟强军平文红志刚玉兰海燕秀英德福有才春生学忠永胜桂花金山宝霞俊杰晓东"
 
 
@@ -35,9 +37,18 @@ class Scale:
     poor_counties: int = 58
 
     def times(self, factor: float) -> "Scale":
-        return Scale(*(max(1, round(value * factor)) for value in (
-            self.households, self.cadres, self.units, self.poor_villages, self.poor_counties
-        )))
+        return Scale(
+            *(
+                max(1, round(value * factor))
+                for value in (
+                    self.households,
+                    self.cadres,
+                    self.units,
+                    self.poor_villages,
+                    self.poor_counties,
+                )
+            )
+        )
 
 
 def _name(rng: random.Random) -> str:
@@ -51,14 +62,21 @@ def _rural(region: Region) -> bool:
 @transaction.atomic
 def generate(scale: Scale, *, seed: int = 2012, log=print) -> dict:
     rng = random.Random(seed)
-    counties = [c for c in Region.objects.filter(level="county").order_by("code") if not c.name.endswith("区")]
-    poor_counties = sorted(rng.sample(counties, min(scale.poor_counties, len(counties))), key=lambda c: c.code)
+    counties = [
+        c for c in Region.objects.filter(level="county").order_by("code") if not c.name.endswith("区")
+    ]
+    poor_counties = sorted(
+        rng.sample(counties, min(scale.poor_counties, len(counties))), key=lambda c: c.code
+    )
     Region.objects.filter(code__in=[c.code for c in poor_counties]).update(is_poor=True)
     candidates = [
-        v for v in Region.objects.villages().order_by("code")
+        v
+        for v in Region.objects.villages().order_by("code")
         if v.code[:6] in {c.code[:6] for c in poor_counties} and _rural(v)
     ]
-    poor_villages = sorted(rng.sample(candidates, min(scale.poor_villages, len(candidates))), key=lambda v: v.code)
+    poor_villages = sorted(
+        rng.sample(candidates, min(scale.poor_villages, len(candidates))), key=lambda v: v.code
+    )
     Region.objects.filter(code__in=[v.code for v in poor_villages]).update(is_poor=True)
     log(f"贫困县 {len(poor_counties)}，贫困村 {len(poor_villages)}")
 
@@ -73,16 +91,24 @@ def generate(scale: Scale, *, seed: int = 2012, log=print) -> dict:
     pairings = _pairings(households, links, cadres)
     log(f"联户 {pairings}")
     visits = generate_visits(log=log)
-    return {"units": len(units), "cadres": len(cadres), "households": len(households), "pairings": pairings,
-            "visits": visits}
+    return {
+        "units": len(units),
+        "cadres": len(cadres),
+        "households": len(households),
+        "pairings": pairings,
+        "visits": visits,
+    }
 
 
 def _units(rng, scale, poor_counties):
     # A tenth at province level, a tenth at city level, the rest in the poor counties and their townships.
     province = Region.objects.get(code="620000000000")
     cities = list(Region.objects.filter(level="city").order_by("code"))
-    townships = list(Region.objects.filter(level="township", code__regex=r"^(%s)" % "|".join(
-        c.code[:6] for c in poor_counties)).order_by("code"))
+    townships = list(
+        Region.objects.filter(
+            level="township", code__regex=r"^(%s)" % "|".join(c.code[:6] for c in poor_counties)
+        ).order_by("code")
+    )
     units = []
     for index in range(scale.units):
         bucket = index % 10
@@ -94,7 +120,14 @@ def _units(rng, scale, poor_counties):
             seat, level = poor_counties[index % len(poor_counties)], Unit.Level.COUNTY
         else:
             seat, level = townships[index % len(townships)], Unit.Level.TOWNSHIP
-        units.append(Unit(name=f"{seat.name}第{index + 1}单位", level=level, kind=Unit.Kind.PARTY_GOVERNMENT, region=seat))
+        units.append(
+            Unit(
+                name=f"{seat.name}第{index + 1}单位",
+                level=level,
+                kind=Unit.Kind.PARTY_GOVERNMENT,
+                region=seat,
+            )
+        )
     return Unit.objects.bulk_create(units, batch_size=BATCH)
 
 
@@ -116,12 +149,22 @@ def _links(rng, units, poor_villages):
 
 
 def _cadres(rng, scale, units):
-    categories = [Cadre.Category.CIVIL_SERVANT] * 6 + [Cadre.Category.REFERENCE, Cadre.Category.INSTITUTION,
-                                                        Cadre.Category.TEACHER, Cadre.Category.MEDICAL]
+    categories = [Cadre.Category.CIVIL_SERVANT] * 6 + [
+        Cadre.Category.REFERENCE,
+        Cadre.Category.INSTITUTION,
+        Cadre.Category.TEACHER,
+        Cadre.Category.MEDICAL,
+    ]
     cadres = []
     for index in range(scale.cadres):
         roll = rng.random()
-        rank = Cadre.Rank.COUNTY_LEADER if roll < 0.02 else Cadre.Rank.SECTION if roll < 0.22 else Cadre.Rank.STAFF
+        rank = (
+            Cadre.Rank.COUNTY_LEADER
+            if roll < 0.02
+            else Cadre.Rank.SECTION
+            if roll < 0.22
+            else Cadre.Rank.STAFF
+        )
         cadres.append(
             Cadre(
                 unit=units[index % len(units)],
@@ -176,7 +219,9 @@ def _pairings(households, links, cadres) -> int:
     for household in households:
         if household.category == Category.ORDINARY:
             continue
-        pool = [c for unit in units_by_village.get(household.village_id, []) for c in cadres_by_unit.get(unit, [])]
+        pool = [
+            c for unit in units_by_village.get(household.village_id, []) for c in cadres_by_unit.get(unit, [])
+        ]
         start = cursor.get(household.village_id, 0)
         for step in range(len(pool)):
             cadre = pool[(start + step) % len(pool)]
@@ -224,28 +269,33 @@ def generate_visits(*, log=print) -> int:
     months = "WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12) "
     tasks = ", ".join(Visit.TASK_FIELDS)
     with connection.cursor() as cursor:
-        cursor.execute(sql(
-            f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
-            " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
-            + months +
-            f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 7 + m * 13) % 28')}, "
-            "CASE WHEN (p.id + m) % 10 = 0 THEN '电话' WHEN (p.id + m) % 10 = 5 THEN '联系卡' ELSE '入户走访' END, "
-            "(p.id + m) % 2 = 0, (p.id + m) % 3 = 0, (p.id + m) % 4 = 1, (p.id + m) % 5 = 2, (p.id + m) % 6 = 3, "
-            "(p.id + m) % 7 = 4, '了解家庭生产生活情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
-            f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
-            "WHERE p.ended_on IS NULL AND NOT (p.id % 10 = 3 AND m > 9) AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"),
+        cursor.execute(
+            sql(
+                f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
+                " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
+                + months
+                + f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 7 + m * 13) % 28')}, "
+                "CASE WHEN (p.id + m) % 10 = 0 THEN '电话' WHEN (p.id + m) % 10 = 5 THEN '联系卡' ELSE '入户走访' END, "
+                "(p.id + m) % 2 = 0, (p.id + m) % 3 = 0, (p.id + m) % 4 = 1, (p.id + m) % 5 = 2, (p.id + m) % 6 = 3, "
+                "(p.id + m) % 7 = 4, '了解家庭生产生活情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
+                f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
+                "WHERE p.ended_on IS NULL AND NOT (p.id % 10 = 3 AND m > 9) AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"
+            ),
             [clerk.pk],
         )
         visits = cursor.rowcount
         log(f"走访 {visits}")
     visits += generate_contacts_away(clerk=clerk, log=log)
     with connection.cursor() as cursor:
-        cursor.execute(sql(
-            f"INSERT INTO {UnitVisit._meta.db_table} (unit_id, village_id, visited_on, activities, recorded_by_id,"
-            " recorded_at) " + months +
-            f"SELECT l.unit_id, l.village_id, {_date_sql('m', '1 + (l.id + m) % 28')}, '驻村走访', %s, CURRENT_TIMESTAMP "
-            f"FROM {VillageLink._meta.db_table} l CROSS JOIN months WHERE l.ended_on IS NULL "
-            "AND ((l.id % 5 = 0 AND m IN (1, 5, 9)) OR (l.id % 5 <> 0 AND m % 3 <> 0))"),
+        cursor.execute(
+            sql(
+                f"INSERT INTO {UnitVisit._meta.db_table} (unit_id, village_id, visited_on, activities, recorded_by_id,"
+                " recorded_at) "
+                + months
+                + f"SELECT l.unit_id, l.village_id, {_date_sql('m', '1 + (l.id + m) % 28')}, '驻村走访', %s, CURRENT_TIMESTAMP "
+                f"FROM {VillageLink._meta.db_table} l CROSS JOIN months WHERE l.ended_on IS NULL "
+                "AND ((l.id % 5 = 0 AND m IN (1, 5, 9)) OR (l.id % 5 <> 0 AND m % 3 <> 0))"
+            ),
             [clerk.pk],
         )
         unit_visits = cursor.rowcount
@@ -269,15 +319,17 @@ def generate_contacts_away(*, clerk=None, log=print) -> int:
     clerk = clerk or User.objects.get(username="province_generator")
     tasks = ", ".join(Visit.TASK_FIELDS)
     with connection.cursor() as cursor:
-        cursor.execute(_escaped(
-            f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
-            " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
-            "WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12) "
-            f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 3 + m * 7) % 28')}, '短信', "
-            "true, false, false, true, false, false, '短信了解外出务工情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
-            f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
-            "WHERE p.ended_on IS NULL AND p.id % 3 = 0 AND NOT (p.id % 10 = 3 AND m > 9) "
-            "AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"),
+        cursor.execute(
+            _escaped(
+                f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
+                " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
+                "WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12) "
+                f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 3 + m * 7) % 28')}, '短信', "
+                "true, false, false, true, false, false, '短信了解外出务工情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
+                f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
+                "WHERE p.ended_on IS NULL AND p.id % 3 = 0 AND NOT (p.id % 10 = 3 AND m > 9) "
+                "AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"
+            ),
             [clerk.pk],
         )
         contacts = cursor.rowcount

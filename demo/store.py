@@ -48,8 +48,12 @@ def compare(plan: Plan) -> list[str] | None:
     if not Unit.objects.filter(region_id=MARKER.seat, name=MARKER.name).exists():
         return None
     unit_ids = _demo_unit_ids()
-    heads = set(Household.objects.filter(_in_counties("village__code")).values_list("head_id_number", flat=True))
-    people = set(Member.objects.filter(_in_counties("household__village__code")).values_list("id_number", flat=True))
+    heads = set(
+        Household.objects.filter(_in_counties("village__code")).values_list("head_id_number", flat=True)
+    )
+    people = set(
+        Member.objects.filter(_in_counties("household__village__code")).values_list("id_number", flat=True)
+    )
     found = {
         "单位": (len(unit_ids), len(plan.units)),
         "干部": (Cadre.objects.filter(unit_id__in=unit_ids).count(), len(plan.cadres)),
@@ -62,7 +66,9 @@ def compare(plan: Plan) -> list[str] | None:
             len(plan.poor_regions),
         ),
     }
-    differences = [f"{label}现有 {have}，演示应为 {want}" for label, (have, want) in found.items() if have != want]
+    differences = [
+        f"{label}现有 {have}，演示应为 {want}" for label, (have, want) in found.items() if have != want
+    ]
     if not differences:
         if heads != {h.head_id_number for h in plan.households}:
             differences.append("农户的户主身份证号与演示不同")
@@ -79,7 +85,9 @@ def clashes(plan: Plan) -> list[str]:
         names = Unit.objects.filter(pk__in=units).values_list("name", flat=True)
         problems.append("已有同名单位：" + "、".join(sorted(names)))
     planned = {m.id_number for m in plan.members}
-    taken = planned & set(Member.objects.filter(_in_counties("id_number")).values_list("id_number", flat=True))
+    taken = planned & set(
+        Member.objects.filter(_in_counties("id_number")).values_list("id_number", flat=True)
+    )
     taken |= planned & set(
         Household.objects.filter(_in_counties("head_id_number")).values_list("head_id_number", flat=True)
     )
@@ -120,7 +128,10 @@ class Account:
         user, login = self.user, self.login
         unit = user.unit.name if user.unit_id else None
         return (user.role, user.region_id, unit, user.is_superuser) == (
-            login.role, login.region, login.unit, login.superuser
+            login.role,
+            login.region,
+            login.unit,
+            login.superuser,
         )
 
 
@@ -129,8 +140,12 @@ def ensure_logins(logins: list[Login]) -> list[Account]:
     """Create the demo logins that do not exist. Existing accounts are left as they are, except that
     one with no name at all is given the demo person's (a demo loaded before logins had names)."""
     seats = {spec.name: spec.seat for spec in UNITS}
-    existing = {u.username: u for u in User.objects.filter(username__in=[login.username for login in logins])
-                .select_related("region", "unit")}
+    existing = {
+        u.username: u
+        for u in User.objects.filter(username__in=[login.username for login in logins]).select_related(
+            "region", "unit"
+        )
+    }
     accounts = []
     hashed = None  # hashed once: some fifty clerks share the demo password, and each hash takes a while
     for login in logins:

@@ -83,10 +83,18 @@ def _household_visits(rng, calendar: Calendar, pairing, clerk, locked) -> list[V
             mode = rng.choice((Visit.Mode.HOME,) * 8 + (Visit.Mode.PHONE, Visit.Mode.MEETING))
         tasks = rng.sample(Visit.TASK_FIELDS, rng.randrange(1, 4))
         cash = rng.choice((0,) * 9 + (200,))
-        visits.append(Visit(
-            household_id=pairing.household_id, cadre_id=pairing.cadre_id, visited_on=day, mode=mode,
-            diary=rng.choice(DIARIES), help_cash=cash, recorded_by=clerk, **{task: True for task in tasks},
-        ))
+        visits.append(
+            Visit(
+                household_id=pairing.household_id,
+                cadre_id=pairing.cadre_id,
+                visited_on=day,
+                mode=mode,
+                diary=rng.choice(DIARIES),
+                help_cash=cash,
+                recorded_by=clerk,
+                **{task: True for task in tasks},
+            )
+        )
     return visits
 
 
@@ -95,12 +103,21 @@ def _unit_visits(rng, calendar: Calendar, link, cadres, clerk, locked) -> list[t
     if first > last or not cadres:
         return []
     span = (last - first).days + 1
-    days = sorted({first + datetime.timedelta(days=rng.randrange(span)) for _ in range(rng.choice((3, 5, 7, 8, 9)))})
+    days = sorted(
+        {first + datetime.timedelta(days=rng.randrange(span)) for _ in range(rng.choice((3, 5, 7, 8, 9)))}
+    )
     days = [day for day in days if not locked(link.village_id, day)]
     return [
-        (UnitVisit(unit_id=link.unit_id, village_id=link.village_id, visited_on=day,
-                   activities=rng.choice(VILLAGE_WORK), recorded_by=clerk),
-         rng.sample(cadres, min(len(cadres), rng.randrange(1, 4))))
+        (
+            UnitVisit(
+                unit_id=link.unit_id,
+                village_id=link.village_id,
+                visited_on=day,
+                activities=rng.choice(VILLAGE_WORK),
+                recorded_by=clerk,
+            ),
+            rng.sample(cadres, min(len(cadres), rng.randrange(1, 4))),
+        )
         for day in days
     ]
 
@@ -115,8 +132,13 @@ class _Locks:
         if not self.months:
             return False
         month = day.replace(day=1)
-        regions = (village_code, village_code[:9] + "000", village_code[:6] + "000000",
-                   village_code[:4] + "00000000", village_code[:2] + "0000000000")
+        regions = (
+            village_code,
+            village_code[:9] + "000",
+            village_code[:6] + "000000",
+            village_code[:4] + "00000000",
+            village_code[:2] + "0000000000",
+        )
         return any((region, month) in self.months for region in regions)
 
 
@@ -156,25 +178,37 @@ def load(say=print, today: datetime.date | None = None) -> None:
     visits = [
         visit
         for pairing in pairings
-        for visit in _household_visits(rng, calendar, pairing, clerk_for(pairing.household.village_id), locked)
+        for visit in _household_visits(
+            rng, calendar, pairing, clerk_for(pairing.household.village_id), locked
+        )
     ]
     Visit.objects.bulk_create(visits, batch_size=BATCH)
 
     cadres_by_unit = {}
-    for unit_id, cadre_id in Cadre.objects.active().order_by("unit_id", "name", "phone").values_list("unit_id", "pk"):
+    for unit_id, cadre_id in (
+        Cadre.objects.active().order_by("unit_id", "name", "phone").values_list("unit_id", "pk")
+    ):
         cadres_by_unit.setdefault(unit_id, []).append(cadre_id)
-    links = VillageLink.objects.filter(_in_counties("village__code")).select_related("unit").order_by(
-        "village_id", "unit__name", "started_on")
+    links = (
+        VillageLink.objects.filter(_in_counties("village__code"))
+        .select_related("unit")
+        .order_by("village_id", "unit__name", "started_on")
+    )
     planned = [
         pair
         for link in links
-        for pair in _unit_visits(rng, calendar, link, cadres_by_unit.get(link.unit_id, []), clerk_for(link.village_id),
-                                 locked)
+        for pair in _unit_visits(
+            rng, calendar, link, cadres_by_unit.get(link.unit_id, []), clerk_for(link.village_id), locked
+        )
     ]
     saved = UnitVisit.objects.bulk_create([visit for visit, _ in planned], batch_size=BATCH)
     Through = UnitVisit.cadres.through
     Through.objects.bulk_create(
-        [Through(unitvisit_id=visit.pk, cadre_id=cadre) for visit, (_, cadres) in zip(saved, planned) for cadre in cadres],
+        [
+            Through(unitvisit_id=visit.pk, cadre_id=cadre)
+            for visit, (_, cadres) in zip(saved, planned)
+            for cadre in cadres
+        ],
         batch_size=BATCH,
     )
     # Entry times from a generator of their own, so that they never reshuffle the visits themselves.
@@ -187,5 +221,7 @@ def load(say=print, today: datetime.date | None = None) -> None:
         # and the worklists' anti-joins can take minutes (inside load_demo's transaction, before autovacuum).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    say(f"  走访记录 {len(visits)} 条（{calendar.first_visit_day} 至 {calendar.yesterday}，"
-        f"由各乡镇录入员录入），单位联村走访 {len(saved)} 次")
+    say(
+        f"  走访记录 {len(visits)} 条（{calendar.first_visit_day} 至 {calendar.yesterday}，"
+        f"由各乡镇录入员录入），单位联村走访 {len(saved)} 次"
+    )

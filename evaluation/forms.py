@@ -16,13 +16,26 @@ class RoundForm(AppForm):
     ends_on = forms.DateField(label=_("收集截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
     sample_method = forms.ChoiceField(label=_("抽样方式"), choices=Round.SampleMethod.choices)
     sample_parameter = forms.IntegerField(
-        label=_("抽样参数"), min_value=0, max_value=100, required=False,
+        label=_("抽样参数"),
+        min_value=0,
+        max_value=100,
+        required=False,
         help_text=_("每名干部抽取的户数，或每村抽取的百分比；全部抽取时不填。"),
     )
-    seed = forms.IntegerField(label=_("随机种子"), required=False, min_value=1, max_value=2**53,
-                              help_text=_("不填则随机生成并记录。"))
-    weight_masses = forms.IntegerField(label=_("群众评议权重（%）"), min_value=0, max_value=100, initial=60,
-                                       help_text=_("过程指标权重为 100 减去此数。"))
+    seed = forms.IntegerField(
+        label=_("随机种子"),
+        required=False,
+        min_value=1,
+        max_value=2**53,
+        help_text=_("不填则随机生成并记录。"),
+    )
+    weight_masses = forms.IntegerField(
+        label=_("群众评议权重（%）"),
+        min_value=0,
+        max_value=100,
+        initial=60,
+        help_text=_("过程指标权重为 100 减去此数。"),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -33,7 +33,9 @@ class RoundQuerySet(models.QuerySet):
             return self.filter(collecting)
         if prefix == "":  # everything; an empty Q() would vanish from the OR below
             return self.all()
-        return self.filter(region_q(user, "region__code") | Q(region_id__in=_covering_codes(user)) | collecting)
+        return self.filter(
+            region_q(user, "region__code") | Q(region_id__in=_covering_codes(user)) | collecting
+        )
 
     def managed_by(self, user):
         """Rounds the user's office opened or that lie within its region: a county reads the
@@ -64,7 +66,10 @@ class Round(models.Model):
         PER_VILLAGE = "每村比例", _("每村按比例抽取")
 
     region = models.ForeignKey(
-        Region, verbose_name=_("评议范围"), on_delete=models.PROTECT, related_name="+",
+        Region,
+        verbose_name=_("评议范围"),
+        on_delete=models.PROTECT,
+        related_name="+",
         limit_choices_to={"level__in": ["province", "city", "county"]},
     )
     name = models.CharField(_("名称"), max_length=64)
@@ -89,7 +94,11 @@ class Round(models.Model):
     )
     created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("结束人"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("结束人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
@@ -102,14 +111,19 @@ class Round(models.Model):
         ordering = ["-year", "-period", "region_id", "-id"]
         constraints = [
             models.CheckConstraint(
-                name="round_weights_sum_to_100", condition=Q(weight_masses__lte=100, weight_process__lte=100)
+                name="round_weights_sum_to_100",
+                condition=Q(weight_masses__lte=100, weight_process__lte=100)
                 & Q(weight_masses=100 - F("weight_process")),
             ),
             models.CheckConstraint(name="round_window_ordered", condition=Q(ends_on__gte=F("starts_on"))),
             models.CheckConstraint(
                 name="round_grade_lines_ordered",
-                condition=Q(excellent_min__gte=F("good_min"), good_min__gte=F("pass_min"), excellent_min__lte=100,
-                            excellent_share__lte=100),
+                condition=Q(
+                    excellent_min__gte=F("good_min"),
+                    good_min__gte=F("pass_min"),
+                    excellent_min__lte=100,
+                    excellent_share__lte=100,
+                ),
             ),
         ]
 
@@ -129,7 +143,9 @@ class Question(models.Model):
         MULTIPLE = "multiple", _("多选")
         TEXT = "text", _("文字")
 
-    round = models.ForeignKey(Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="questions")
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="questions"
+    )
     order = models.PositiveSmallIntegerField(_("序号"))
     code = models.SlugField(_("代码"), max_length=32)
     text = models.CharField(_("题目"), max_length=200)
@@ -188,9 +204,14 @@ class Collector(models.Model):
         VOLUNTEER = "志愿者", _("志愿者")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("登录账号"), on_delete=models.PROTECT, related_name="collector"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登录账号"),
+        on_delete=models.PROTECT,
+        related_name="collector",
     )
-    region = models.ForeignKey(Region, verbose_name=_("登记办公室辖区"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        Region, verbose_name=_("登记办公室辖区"), on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(_("类别"), max_length=4, choices=Kind.choices)
     name = models.CharField(_("姓名"), max_length=32)
     phone = models.CharField(_("手机号码"), max_length=20, blank=True)
@@ -248,14 +269,25 @@ class SampledHousehold(models.Model):
         REFUSED = "拒访", _("拒访")
         NOBODY_HOME = "无人在家", _("无人在家")
 
-    round = models.ForeignKey(Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="samples")
-    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="+")
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="samples"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="+"
+    )
     cadre = models.ForeignKey(Cadre, verbose_name=_("帮扶干部"), on_delete=models.PROTECT, related_name="+")
     # Copied from the cadre (and the collector) so that the database itself can refuse a collector of
     # the cadre's own unit: a check constraint sees only its own row.
-    cadre_unit = models.ForeignKey(Unit, verbose_name=_("干部单位"), on_delete=models.PROTECT, related_name="+")
+    cadre_unit = models.ForeignKey(
+        Unit, verbose_name=_("干部单位"), on_delete=models.PROTECT, related_name="+"
+    )
     collector = models.ForeignKey(
-        Collector, verbose_name=_("采集员"), on_delete=models.PROTECT, null=True, blank=True, related_name="samples"
+        Collector,
+        verbose_name=_("采集员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="samples",
     )
     collector_unit = models.ForeignKey(
         Unit, verbose_name=_("采集员单位"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -263,14 +295,24 @@ class SampledHousehold(models.Model):
     group_key = models.CharField(_("抽样分组"), max_length=32, help_text=_("干部编号、村代码或“全部”。"))
     order = models.PositiveIntegerField(_("抽样顺序"))
     substitute_for = models.OneToOneField(
-        "self", verbose_name=_("替补原样本户"), on_delete=models.PROTECT, null=True, blank=True,
+        "self",
+        verbose_name=_("替补原样本户"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="substitute",
     )
     status = models.CharField(_("状态"), max_length=4, choices=Status.choices, default=Status.PENDING)
-    unreachable_reason = models.CharField(_("无法联系原因"), max_length=4, choices=Unreachable.choices, blank=True)
+    unreachable_reason = models.CharField(
+        _("无法联系原因"), max_length=4, choices=Unreachable.choices, blank=True
+    )
     unreachable_note = models.CharField(_("说明"), max_length=200, blank=True)
     marked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     marked_at = models.DateTimeField(_("登记时间"), null=True, blank=True)
@@ -290,7 +332,8 @@ class SampledHousehold(models.Model):
             ),
             models.CheckConstraint(
                 name="sample_unreachable_has_reason",
-                condition=Q(status="无法联系", unreachable_reason__gt="") | (~Q(status="无法联系") & Q(unreachable_reason="")),
+                condition=Q(status="无法联系", unreachable_reason__gt="")
+                | (~Q(status="无法联系") & Q(unreachable_reason="")),
             ),
         ]
         indexes = [models.Index(fields=["round", "cadre"], name="sample_round_cadre")]
@@ -311,12 +354,18 @@ class Ballot(models.Model):
         HOME = "入户", _("入户")
         PHONE = "电话", _("电话")
 
-    round = models.ForeignKey(Round, verbose_name=_("评议轮次"), on_delete=models.PROTECT, related_name="ballots")
-    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="+")
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.PROTECT, related_name="ballots"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="+"
+    )
     sample = models.OneToOneField(
         SampledHousehold, verbose_name=_("样本户"), on_delete=models.PROTECT, related_name="ballot"
     )
-    collector = models.ForeignKey(Collector, verbose_name=_("采集员"), on_delete=models.PROTECT, related_name="ballots")
+    collector = models.ForeignKey(
+        Collector, verbose_name=_("采集员"), on_delete=models.PROTECT, related_name="ballots"
+    )
     collected_at = models.DateTimeField(_("采集时间"))
     mode = models.CharField(_("方式"), max_length=2, choices=Mode.choices)
     # {question code: value | [values] | text, "<code>__text": explanation}
@@ -329,7 +378,9 @@ class Ballot(models.Model):
         verbose_name = _("评议票")
         verbose_name_plural = _("评议票")
         ordering = ["round_id", "collected_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["round", "household"], name="ballot_one_per_round_household")]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "household"], name="ballot_one_per_round_household")
+        ]
 
     def __str__(self):
         return f"{self.round}：{self.household}"
@@ -338,11 +389,15 @@ class Ballot(models.Model):
 class BallotCorrection(models.Model):
     """An office's change to a submitted ballot: the old and the new answers, who and why."""
 
-    ballot = models.ForeignKey(Ballot, verbose_name=_("评议票"), on_delete=models.CASCADE, related_name="corrections")
+    ballot = models.ForeignKey(
+        Ballot, verbose_name=_("评议票"), on_delete=models.CASCADE, related_name="corrections"
+    )
     old_answers = models.JSONField(_("原答卷"))
     new_answers = models.JSONField(_("新答卷"))
     reason = models.CharField(_("更正理由"), max_length=200)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("更正人"), on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("更正人"), on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(_("更正时间"), auto_now_add=True)
 
     class Meta:

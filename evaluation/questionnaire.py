@@ -39,7 +39,16 @@ DEFAULT_QUESTIONS = [
         "kind": "multiple",
         "choices": [
             {"value": v, "score": None}
-            for v in ("产业发展", "务工就业", "危房改造", "看病就医", "子女上学", "低保救助", "政策宣传", "其他")
+            for v in (
+                "产业发展",
+                "务工就业",
+                "危房改造",
+                "看病就医",
+                "子女上学",
+                "低保救助",
+                "政策宣传",
+                "其他",
+            )
         ],
         "allow_text": True,
     },

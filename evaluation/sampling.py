@@ -29,10 +29,14 @@ class Candidate:
 
 def candidates(round_, group_key: str | None = None) -> list[Candidate]:
     """The round's candidates in their fixed order (only one group's with group_key)."""
-    pairings = Pairing.objects.open().responsible().filter(
-        household__village__code__startswith=round_.region.prefix,
-        household__category__in=POOR_CATEGORIES,
-        household__status__in=[HouseholdStatus.REGISTERED, HouseholdStatus.LIFTED],
+    pairings = (
+        Pairing.objects.open()
+        .responsible()
+        .filter(
+            household__village__code__startswith=round_.region.prefix,
+            household__category__in=POOR_CATEGORIES,
+            household__status__in=[HouseholdStatus.REGISTERED, HouseholdStatus.LIFTED],
+        )
     )
     if group_key and group_key != ALL_GROUP:
         method = round_.SampleMethod

@@ -48,9 +48,15 @@ CAUTION_BELOW = 5
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "合格", "不合格"
 
 INDICATORS = {
-    "visits": ("走访达标率", "干部对所帮扶贫困户本期走访次数与县定走访次数（按日折算）之比的平均值，单户最高按100%计。"),
+    "visits": (
+        "走访达标率",
+        "干部对所帮扶贫困户本期走访次数与县定走访次数（按日折算）之比的平均值，单户最高按100%计。",
+    ),
     "contacted": ("联系覆盖率", "本期至少走访或联系过一次的帮扶户占其全部帮扶户的比例。"),
-    "demands": ("诉求按期办结率", "本期提出且已到期的诉求中，在办理期限内办结或解释的比例；无到期诉求按100%计。"),
+    "demands": (
+        "诉求按期办结率",
+        "本期提出且已到期的诉求中，在办理期限内办结或解释的比例；无到期诉求按100%计。",
+    ),
     "plans": ("帮扶计划到位率", "已制定本年度户帮扶计划的帮扶户占其全部帮扶户的比例。"),
 }
 
@@ -58,7 +64,11 @@ INDICATORS = {
 def period_dates(round_: Round) -> tuple[datetime.date, datetime.date]:
     """The period's first day and its last day counted (the period's end, or today if earlier)."""
     start = datetime.date(round_.year, 7 if round_.period == Round.Period.SECOND_HALF else 1, 1)
-    end = datetime.date(round_.year, 6, 30) if round_.period == Round.Period.FIRST_HALF else datetime.date(round_.year, 12, 31)
+    end = (
+        datetime.date(round_.year, 6, 30)
+        if round_.period == Round.Period.FIRST_HALF
+        else datetime.date(round_.year, 12, 31)
+    )
     return start, min(end, timezone.localdate())
 
 
@@ -112,7 +122,11 @@ def masses_scores(round_: Round) -> dict[int, tuple[int, int, float | None]]:
     """cadre id → (ballots, ballots counted, masses' score or None)."""
     weights = scored_weights(round_)
     sums = defaultdict(lambda: [0, 0, 0.0, 0])  # ballots, counted, Σ w×s, Σ w
-    rows = Ballot.objects.filter(round=round_).values_list("sample__cadre_id", "answers").iterator(chunk_size=5000)
+    rows = (
+        Ballot.objects.filter(round=round_)
+        .values_list("sample__cadre_id", "answers")
+        .iterator(chunk_size=5000)
+    )
     for cadre_id, answers in rows:
         entry = sums[cadre_id]
         entry[0] += 1
@@ -133,23 +147,34 @@ def process_indicators(round_: Round, cadre_ids) -> dict[int, list[Indicator]]:
     start, end = period_dates(round_)
     cadre_ids = list(cadre_ids)
     pairings = list(
-        Pairing.objects.on(end).responsible().filter(cadre_id__in=cadre_ids)
+        Pairing.objects.on(end)
+        .responsible()
+        .filter(cadre_id__in=cadre_ids)
         .values_list("cadre_id", "household_id", "started_on", "household__village_id")
     )
     visits = dict(
         ((row["cadre_id"], row["household_id"]), row["n"])
         for row in Visit.objects.filter(cadre_id__in=cadre_ids, visited_on__gte=start, visited_on__lte=end)
-        .order_by().values("cadre_id", "household_id").annotate(n=Count("pk"))
+        .order_by()
+        .values("cadre_id", "household_id")
+        .annotate(n=Count("pk"))
     )
     household_ids = {hh for _c, hh, _s, _v in pairings}
     planned = set(
-        HouseholdPlan.objects.filter(household_id__in=household_ids, year=round_.year).values_list("household_id", flat=True)
+        HouseholdPlan.objects.filter(household_id__in=household_ids, year=round_.year).values_list(
+            "household_id", flat=True
+        )
     )
     demands = defaultdict(lambda: [0, 0])  # household → due, on time
-    closed_on = Max("actions__at", filter=Q(actions__kind__in=[DemandAction.Kind.RESOLVE, DemandAction.Kind.EXPLAIN]))
+    closed_on = Max(
+        "actions__at", filter=Q(actions__kind__in=[DemandAction.Kind.RESOLVE, DemandAction.Kind.EXPLAIN])
+    )
     for household_id, due_on, status, closed_at in (
-        Demand.objects.filter(household_id__in=household_ids, raised_on__gte=start, raised_on__lte=end, due_on__lte=end)
-        .annotate(closed_at=closed_on).values_list("household_id", "due_on", "status", "closed_at")
+        Demand.objects.filter(
+            household_id__in=household_ids, raised_on__gte=start, raised_on__lte=end, due_on__lte=end
+        )
+        .annotate(closed_at=closed_on)
+        .values_list("household_id", "due_on", "status", "closed_at")
     ):
         demands[household_id][0] += 1
         closed = status in (Demand.Status.RESOLVED, Demand.Status.EXPLAINED) and closed_at is not None
@@ -204,18 +229,29 @@ def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
     masses = masses_scores(round_)
     sampled = set(round_.samples.values_list("cadre_id", flat=True).distinct()) | set(masses)
     indicators = process_indicators(round_, sampled)
-    names = {c.pk: c for c in Cadre.objects.filter(pk__in=sampled).select_related("unit").only("name", "unit__name")}
+    names = {
+        c.pk: c
+        for c in Cadre.objects.filter(pk__in=sampled).select_related("unit").only("name", "unit__name")
+    }
     scores = []
     for cadre_id in sampled:
         ballots, counted, value = masses.get(cadre_id, (0, 0, None))
         figures = indicators[cadre_id]
         process = sum(i.value for i in figures) / len(figures)
         score = CadreScore(
-            cadre_id, names[cadre_id].name, names[cadre_id].unit.name, ballots, counted,
-            None if value is None else round(value, 2), figures, round(process, 2),
+            cadre_id,
+            names[cadre_id].name,
+            names[cadre_id].unit.name,
+            ballots,
+            counted,
+            None if value is None else round(value, 2),
+            figures,
+            round(process, 2),
         )
         if value is not None:
-            score.combined = round(value * round_.weight_masses / 100 + process * round_.weight_process / 100, 2)
+            score.combined = round(
+                value * round_.weight_masses / 100 + process * round_.weight_process / 100, 2
+            )
         scores.append(score)
     grade(round_, scores)
     scores.sort(key=lambda s: (s.rank is None, s.rank or 0, s.cadre_id))
@@ -238,26 +274,31 @@ def explain(round_: Round, cadre_id: int) -> dict:
     ballots = []
     for ballot in (
         Ballot.objects.filter(round=round_, sample__cadre_id=cadre_id)
-        .select_related("household__village").order_by("collected_at", "pk")
+        .select_related("household__village")
+        .order_by("collected_at", "pk")
     ):
         answered = []
         for code, (weight, scores) in weights.items():
             value = ballot.answers.get(code)
             answered.append({"value": value, "score": scores.get(value), "weight": weight})
-        ballots.append({
-            "household": f"{mask(ballot.household.head_name)}户（{ballot.household.village.name}）",
-            "collected_on": timezone.localdate(ballot.collected_at),
-            "mode": ballot.get_mode_display(),
-            "answers": answered,
-            "counted": any(a["score"] is not None for a in answered),
-        })
+        ballots.append(
+            {
+                "household": f"{mask(ballot.household.head_name)}户（{ballot.household.village.name}）",
+                "collected_on": timezone.localdate(ballot.collected_at),
+                "mode": ballot.get_mode_display(),
+                "answers": answered,
+                "counted": any(a["score"] is not None for a in answered),
+            }
+        )
     return {
         "score": score,
         "formula": (
             f"综合得分 = 群众评议得分 × {round_.weight_masses}% + 过程指标得分 × {round_.weight_process}%"
         ),
         "masses_rule": "群众评议得分 = 各票计分题得分的加权平均（“不了解”不计入）",
-        "process_rule": "过程指标得分 = " + "、".join(name for name, _ in INDICATORS.values()) + "四项的平均值",
+        "process_rule": "过程指标得分 = "
+        + "、".join(name for name, _ in INDICATORS.values())
+        + "四项的平均值",
         "ballots": ballots,
         "caution": score.caution,
     }

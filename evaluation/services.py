@@ -34,9 +34,21 @@ def _visible_or_refuse(queryset, obj, by):
 
 
 @transaction.atomic
-def open_round(*, by, region: Region, name: str, year: int, starts_on: datetime.date, ends_on: datetime.date,
-               sample_method: str, sample_parameter: int = 0, period: int = Round.Period.YEAR,
-               seed: int | None = None, weight_masses: int = 60, **grade_lines) -> Round:
+def open_round(
+    *,
+    by,
+    region: Region,
+    name: str,
+    year: int,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    sample_method: str,
+    sample_parameter: int = 0,
+    period: int = Round.Period.YEAR,
+    seed: int | None = None,
+    weight_masses: int = 60,
+    **grade_lines,
+) -> Round:
     """Open a round for an office's region: the default questionnaire, and the sample drawn from `seed`
     (a fresh random one when not given; it is recorded either way)."""
     _require_office(by, Round)
@@ -51,18 +63,31 @@ def open_round(*, by, region: Region, name: str, year: int, starts_on: datetime.
     if sample_method == Round.SampleMethod.PER_VILLAGE and not 1 <= sample_parameter <= 100:
         raise ValidationError({"sample_parameter": _("每村抽取比例须在1%到100%之间。")})
     round_ = Round.objects.create(
-        region=region, name=name, year=year, period=period, starts_on=starts_on, ends_on=ends_on,
-        sample_method=sample_method, sample_parameter=sample_parameter,
+        region=region,
+        name=name,
+        year=year,
+        period=period,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        sample_method=sample_method,
+        sample_parameter=sample_parameter,
         seed=seed if seed is not None else random.SystemRandom().randrange(1, 2**53),
-        weight_masses=weight_masses, weight_process=100 - weight_masses, created_by=by, **grade_lines,
+        weight_masses=weight_masses,
+        weight_process=100 - weight_masses,
+        created_by=by,
+        **grade_lines,
     )
     Question.objects.bulk_create(
         Question(round=round_, order=index + 1, **item) for index, item in enumerate(DEFAULT_QUESTIONS)
     )
     SampledHousehold.objects.bulk_create(
         SampledHousehold(
-            round=round_, household_id=c.household_id, cadre_id=c.cadre_id, cadre_unit_id=c.unit_id,
-            group_key=key, order=order,
+            round=round_,
+            household_id=c.household_id,
+            cadre_id=c.cadre_id,
+            cadre_unit_id=c.unit_id,
+            group_key=key,
+            order=order,
         )
         for key, order, c in sampling.draw(round_)
     )
@@ -85,7 +110,9 @@ def update_question(*, by, question: Question, **changes) -> Question:
 
 
 @transaction.atomic
-def register_collector(*, by, user, region: Region, kind: str, name: str, phone: str = "", unit=None) -> Collector:
+def register_collector(
+    *, by, user, region: Region, kind: str, name: str, phone: str = "", unit=None
+) -> Collector:
     """Mark an account as a collector: office staff seated in the office's region, or a volunteer's
     account (one with no role); registering it again updates it. A collector another office
     registered outside this office's region is refused."""
@@ -105,8 +132,16 @@ def register_collector(*, by, user, region: Region, kind: str, name: str, phone:
     if not name.strip():
         raise ValidationError({"name": _("请填写采集员姓名。")})
     collector, _created = Collector.objects.update_or_create(
-        user=user, defaults={"region": region, "kind": kind, "name": name.strip(), "phone": phone.strip(),
-                             "unit": unit, "active": True, "registered_by": by},
+        user=user,
+        defaults={
+            "region": region,
+            "kind": kind,
+            "name": name.strip(),
+            "phone": phone.strip(),
+            "unit": unit,
+            "active": True,
+            "registered_by": by,
+        },
     )
     return collector
 
@@ -117,7 +152,8 @@ def _own_unit_refusal(collector: Collector, samples) -> str | None:
         return None
     names = "、".join(s.household.head_name for s in own[:5])
     return _("采集员%(name)s与以下农户的帮扶干部同属一个单位，不能评议本单位干部：%(households)s") % {
-        "name": collector.name, "households": names,
+        "name": collector.name,
+        "households": names,
     }
 
 
@@ -132,14 +168,18 @@ def assign_collector(*, by, round_: Round, collector: Collector, samples) -> int
     if not collector.active:
         raise ValidationError(_("该采集员已停用。"))
     rows = list(
-        SampledHousehold.objects.visible_to(by).filter(round=round_, pk__in=[s.pk for s in samples])
-        .select_related("household").select_for_update(of=("self",))
+        SampledHousehold.objects.visible_to(by)
+        .filter(round=round_, pk__in=[s.pk for s in samples])
+        .select_related("household")
+        .select_for_update(of=("self",))
     )
     refusal = _own_unit_refusal(collector, rows)
     if refusal:
         raise ValidationError(refusal)
     pending = [row.pk for row in rows if row.status == SampledHousehold.Status.PENDING]
-    return SampledHousehold.objects.filter(pk__in=pending).update(collector=collector, collector_unit=collector.unit)
+    return SampledHousehold.objects.filter(pk__in=pending).update(
+        collector=collector, collector_unit=collector.unit
+    )
 
 
 def clean_answers(questions, answers: dict) -> dict:
@@ -172,8 +212,14 @@ def clean_answers(questions, answers: dict) -> dict:
             if value not in question.values:
                 raise ValidationError(_("“%(q)s”没有选项“%(v)s”。") % {"q": question.text, "v": value})
             cleaned[question.code] = value
-        if question.text_required_for and cleaned.get(question.code) == question.text_required_for and not note:
-            raise ValidationError(_("“%(q)s”选“%(v)s”时，请写明具体情况。") % {"q": question.text, "v": value})
+        if (
+            question.text_required_for
+            and cleaned.get(question.code) == question.text_required_for
+            and not note
+        ):
+            raise ValidationError(
+                _("“%(q)s”选“%(v)s”时，请写明具体情况。") % {"q": question.text, "v": value}
+            )
         if note and (question.allow_text or question.text_required_for):
             cleaned[f"{question.code}__text"] = note[:1000]
     return cleaned
@@ -184,13 +230,15 @@ def _refuse_outside_window(round_: Round, day: datetime.date) -> None:
         raise ValidationError(_("本轮评议已结束，不能再提交评议票。"))
     if not round_.starts_on <= day <= round_.ends_on:
         raise ValidationError(
-            _("不在本轮收集时间内（%(start)s至%(end)s）。") % {"start": round_.starts_on, "end": round_.ends_on}
+            _("不在本轮收集时间内（%(start)s至%(end)s）。")
+            % {"start": round_.starts_on, "end": round_.ends_on}
         )
 
 
 @transaction.atomic
-def record_ballot(*, by, sample: SampledHousehold, mode: str, answers: dict,
-                  collected_at: datetime.datetime | None = None) -> tuple[Ballot, bool]:
+def record_ballot(
+    *, by, sample: SampledHousehold, mode: str, answers: dict, collected_at: datetime.datetime | None = None
+) -> tuple[Ballot, bool]:
     """Save a household's ballot, collected by the collector it is assigned to.
 
     The unique insert decides: pressed twice with the same answers, the first ballot is returned
@@ -212,15 +260,26 @@ def record_ballot(*, by, sample: SampledHousehold, mode: str, answers: dict,
     try:
         with transaction.atomic():
             ballot = Ballot.objects.create(
-                round=round_, household=sample.household, sample=sample, collector=collector,
-                collected_at=collected_at, mode=mode, answers=cleaned,
+                round=round_,
+                household=sample.household,
+                sample=sample,
+                collector=collector,
+                collected_at=collected_at,
+                mode=mode,
+                answers=cleaned,
             )
     except IntegrityError:
         earlier = Ballot.objects.filter(round=round_, household=sample.household).first()
-        if earlier and earlier.answers == cleaned and earlier.mode == mode and earlier.collector_id == collector.pk:
+        if (
+            earlier
+            and earlier.answers == cleaned
+            and earlier.mode == mode
+            and earlier.collector_id == collector.pk
+        ):
             return earlier, False
         raise ValidationError(
-            _("%(household)s本轮已有评议票，不能重复提交；如需更正，请联系双联办。") % {"household": sample.household}
+            _("%(household)s本轮已有评议票，不能重复提交；如需更正，请联系双联办。")
+            % {"household": sample.household}
         )
     SampledHousehold.objects.filter(pk=sample.pk).update(status=SampledHousehold.Status.COLLECTED)
     return ballot, True
@@ -233,7 +292,11 @@ def mark_unreachable(*, by, sample: SampledHousehold, reason: str, note: str = "
     The substitute is the next household of the same group's permutation not yet in the sample; it
     goes to the same collector unless that collector is of the substitute's cadre's unit. Pressed
     twice, the first substitute is returned. None when the group has no household left."""
-    sample = SampledHousehold.objects.select_for_update(of=("self",)).select_related("round", "collector").get(pk=sample.pk)
+    sample = (
+        SampledHousehold.objects.select_for_update(of=("self",))
+        .select_related("round", "collector")
+        .get(pk=sample.pk)
+    )
     round_ = sample.round
     collector = getattr(by, "collector", None)
     is_office = can_write(by, Round) and SampledHousehold.objects.visible_to(by).filter(pk=sample.pk).exists()
@@ -259,8 +322,13 @@ def mark_unreachable(*, by, sample: SampledHousehold, reason: str, note: str = "
     order, candidate = found
     keeps_collector = sample.collector and sample.collector.unit_id != candidate.unit_id
     return SampledHousehold.objects.create(
-        round=round_, household_id=candidate.household_id, cadre_id=candidate.cadre_id,
-        cadre_unit_id=candidate.unit_id, group_key=sample.group_key, order=order, substitute_for=sample,
+        round=round_,
+        household_id=candidate.household_id,
+        cadre_id=candidate.cadre_id,
+        cadre_unit_id=candidate.unit_id,
+        group_key=sample.group_key,
+        order=order,
+        substitute_for=sample,
         collector=sample.collector if keeps_collector else None,
         collector_unit=sample.collector.unit if keeps_collector else None,
     )
@@ -289,8 +357,9 @@ def correct_ballot(*, by, ballot: Ballot, answers: dict, reason: str) -> Ballot:
     cleaned = clean_answers(list(ballot.round.questions.all()), answers)
     if cleaned == ballot.answers:
         return ballot
-    BallotCorrection.objects.create(ballot=ballot, old_answers=ballot.answers, new_answers=cleaned,
-                                    reason=reason.strip()[:200], by=by)
+    BallotCorrection.objects.create(
+        ballot=ballot, old_answers=ballot.answers, new_answers=cleaned, reason=reason.strip()[:200], by=by
+    )
     ballot.answers, ballot.corrected = cleaned, True
     ballot.save(update_fields=["answers", "corrected"])
     return ballot

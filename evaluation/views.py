@@ -27,10 +27,15 @@ def get_round_for_user(user, pk) -> Round:
 @login_required
 def round_list(request):
     rounds = Round.objects.visible_to(request.user).select_related("region")
-    return render(request, "evaluation/round_list.html", {
-        "rounds": rounds, "can_open": can_write(request.user, Round),
-        "is_collector": hasattr(request.user, "collector"),
-    })
+    return render(
+        request,
+        "evaluation/round_list.html",
+        {
+            "rounds": rounds,
+            "can_open": can_write(request.user, Round),
+            "is_collector": hasattr(request.user, "collector"),
+        },
+    )
 
 
 @require_write(Round)
@@ -39,7 +44,9 @@ def round_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            round_ = services.open_round(by=request.user, **{**data, "sample_parameter": data["sample_parameter"] or 0})
+            round_ = services.open_round(
+                by=request.user, **{**data, "sample_parameter": data["sample_parameter"] or 0}
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
@@ -61,19 +68,35 @@ def round_detail(request, pk):
     )
     cadre_ids = set(samples.values_list("cadre_id", flat=True))
     manages = (
-        round_.is_open and can_write(request.user, Round)
+        round_.is_open
+        and can_write(request.user, Round)
         and Round.objects.managed_by(request.user).filter(pk=round_.pk).exists()
     )
     to_assign = (
-        samples.filter(status=SampledHousehold.Status.PENDING, collector__isnull=True)
-        .values("household__village_id", "household__village__name").annotate(n=Count("pk"))
-        .order_by("household__village_id")
-    ) if manages else []
-    return render(request, "evaluation/round_detail.html", {
-        "round": round_, "progress": progress, "results": scores.round_scores(round_, cadre_ids),
-        "questions": round_.questions.all(), "can_close": manages, "to_assign": to_assign,
-        "collectors": Collector.objects.visible_to(request.user).active().select_related("unit") if manages else [],
-    })
+        (
+            samples.filter(status=SampledHousehold.Status.PENDING, collector__isnull=True)
+            .values("household__village_id", "household__village__name")
+            .annotate(n=Count("pk"))
+            .order_by("household__village_id")
+        )
+        if manages
+        else []
+    )
+    return render(
+        request,
+        "evaluation/round_detail.html",
+        {
+            "round": round_,
+            "progress": progress,
+            "results": scores.round_scores(round_, cadre_ids),
+            "questions": round_.questions.all(),
+            "can_close": manages,
+            "to_assign": to_assign,
+            "collectors": Collector.objects.visible_to(request.user).active().select_related("unit")
+            if manages
+            else [],
+        },
+    )
 
 
 @require_write(Round)
@@ -88,12 +111,17 @@ def assign(request, pk):
         return redirect("evaluation:round_detail", pk=round_.pk)
     collector = get_object_or_404(Collector.objects.visible_to(request.user).active(), pk=int(collector_id))
     waiting = SampledHousehold.objects.visible_to(request.user).filter(
-        round=round_, status=SampledHousehold.Status.PENDING, collector__isnull=True, household__village_id=village
+        round=round_,
+        status=SampledHousehold.Status.PENDING,
+        collector__isnull=True,
+        household__village_id=village,
     )
     own_unit = waiting.filter(cadre_unit_id=collector.unit_id) if collector.unit_id else waiting.none()
     try:
         assigned = services.assign_collector(
-            by=request.user, round_=round_, collector=collector,
+            by=request.user,
+            round_=round_,
+            collector=collector,
             samples=list(waiting.exclude(cadre_unit_id=collector.unit_id) if collector.unit_id else waiting),
         )
     except ValidationError as refusal:
@@ -122,10 +150,16 @@ def cadre_score(request, pk, cadre_pk):
     if not SampledHousehold.objects.visible_to(request.user).filter(round=round_, cadre_id=cadre_pk).exists():
         raise Http404
     explained = scores.explain(round_, cadre_pk)
-    return render(request, "evaluation/cadre_score.html", {
-        "round": round_, "explained": explained, "score": explained["score"],
-        "scored_questions": round_.questions.filter(scored=True),
-    })
+    return render(
+        request,
+        "evaluation/cadre_score.html",
+        {
+            "round": round_,
+            "explained": explained,
+            "score": explained["score"],
+            "scored_questions": round_.questions.filter(scored=True),
+        },
+    )
 
 
 def _require_collector(user):
@@ -139,7 +173,8 @@ def collect(request):
     """The collector's phone page: assigned households of open rounds, with progress."""
     _require_collector(request.user)
     samples = (
-        SampledHousehold.objects.assigned_to(request.user).filter(round__status=Round.Status.OPEN)
+        SampledHousehold.objects.assigned_to(request.user)
+        .filter(round__status=Round.Status.OPEN)
         .select_related("round", "household__village", "cadre")
         .order_by("round_id", "status", "household__village_id", "household__head_name", "pk")
     )
@@ -149,7 +184,8 @@ def collect(request):
 
 def _assigned_sample(user, pk) -> SampledHousehold:
     return get_object_or_404(
-        SampledHousehold.objects.assigned_to(user).select_related("round", "household__village", "cadre"), pk=pk
+        SampledHousehold.objects.assigned_to(user).select_related("round", "household__village", "cadre"),
+        pk=pk,
     )
 
 
@@ -168,17 +204,28 @@ def ballot(request, pk):
                 answers[question.code] = request.POST.get(question.code, "")
             answers[f"{question.code}__text"] = request.POST.get(f"{question.code}__text", "")
         try:
-            services.record_ballot(by=request.user, sample=sample, mode=request.POST.get("mode", ""), answers=answers)
+            services.record_ballot(
+                by=request.user, sample=sample, mode=request.POST.get("mode", ""), answers=answers
+            )
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
         else:
             messages.success(request, _("已保存 %(household)s 的评议票。") % {"household": sample.household})
             return redirect("evaluation:collect")
     existing = Ballot.objects.filter(sample=sample).first()
-    return render(request, "evaluation/ballot.html", {
-        "sample": sample, "questions": questions, "error": error, "existing": existing,
-        "posted": request.POST, "modes": Ballot.Mode.choices, "reasons": SampledHousehold.Unreachable.choices,
-    })
+    return render(
+        request,
+        "evaluation/ballot.html",
+        {
+            "sample": sample,
+            "questions": questions,
+            "error": error,
+            "existing": existing,
+            "posted": request.POST,
+            "modes": Ballot.Mode.choices,
+            "reasons": SampledHousehold.Unreachable.choices,
+        },
+    )
 
 
 @login_required
@@ -187,7 +234,10 @@ def unreachable(request, pk):
     sample = _assigned_sample(request.user, pk)
     try:
         substitute = services.mark_unreachable(
-            by=request.user, sample=sample, reason=request.POST.get("reason", ""), note=request.POST.get("note", "")
+            by=request.user,
+            sample=sample,
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", ""),
         )
     except ValidationError as refusal:
         messages.error(request, " ".join(refusal.messages))
@@ -208,10 +258,16 @@ def collectors(request):
     if request.method == "POST":
         account = get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
         unit_id = request.POST.get("unit", "")
-        unit = Unit.objects.visible_to(request.user).filter(pk=int(unit_id)).first() if unit_id.isdigit() else None
-        region = Region.objects.visible_to(request.user).filter(
-            pk=request.POST.get("region", ""), level__in=services.OFFICE_LEVELS
-        ).first()
+        unit = (
+            Unit.objects.visible_to(request.user).filter(pk=int(unit_id)).first()
+            if unit_id.isdigit()
+            else None
+        )
+        region = (
+            Region.objects.visible_to(request.user)
+            .filter(pk=request.POST.get("region", ""), level__in=services.OFFICE_LEVELS)
+            .first()
+        )
         try:
             if account is None:
                 raise ValidationError(_("没有这个登录账号。"))
@@ -220,17 +276,30 @@ def collectors(request):
             if unit_id and unit is None:
                 raise ValidationError(_("请选择您管辖范围内的单位。"))
             services.register_collector(
-                by=request.user, user=account, region=region, kind=request.POST.get("kind", ""),
-                name=request.POST.get("name", ""), phone=request.POST.get("phone", ""), unit=unit,
+                by=request.user,
+                user=account,
+                region=region,
+                kind=request.POST.get("kind", ""),
+                name=request.POST.get("name", ""),
+                phone=request.POST.get("phone", ""),
+                unit=unit,
             )
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
         else:
-            messages.success(request, _("已登记采集员 %(name)s。") % {"name": request.POST.get("name", "").strip()})
+            messages.success(
+                request, _("已登记采集员 %(name)s。") % {"name": request.POST.get("name", "").strip()}
+            )
             return redirect("evaluation:collectors")
-    return render(request, "evaluation/collectors.html", {
-        "collectors": Collector.objects.visible_to(request.user).select_related("unit", "region", "user"),
-        "regions": Region.objects.visible_to(request.user).filter(level__in=services.OFFICE_LEVELS),
-        "units": Unit.objects.visible_to(request.user).order_by("name"),
-        "kinds": Collector.Kind.choices, "error": error, "posted": request.POST,
-    })
+    return render(
+        request,
+        "evaluation/collectors.html",
+        {
+            "collectors": Collector.objects.visible_to(request.user).select_related("unit", "region", "user"),
+            "regions": Region.objects.visible_to(request.user).filter(level__in=services.OFFICE_LEVELS),
+            "units": Unit.objects.visible_to(request.user).order_by("name"),
+            "kinds": Collector.Kind.choices,
+            "error": error,
+            "posted": request.POST,
+        },
+    )

@@ -39,7 +39,7 @@ class RegionForm(forms.ModelForm):
             self.add_error("parent", _("上级区划应为上一级"))
         elif not code.startswith(parent.prefix):
             self.add_error("code", _("区划代码应以上级代码 %(prefix)s 开头") % {"prefix": parent.prefix})
-        if code[LEVEL_DIGITS[level]:].strip("0"):
+        if code[LEVEL_DIGITS[level] :].strip("0"):
             message = _("该级别的区划代码在第%(digits)d位之后应全为0") % {"digits": LEVEL_DIGITS[level]}
             self.add_error("code", message)
         return cleaned
@@ -150,9 +150,22 @@ class MemberInline(MaskedForLiaisons, VersionedInlineMixin, ScopedInline):
     model = Member
     form = MemberForm
     formset = MemberFormSet
-    fields = ["name", "id_number", "relation", "sex", "birth_date", "ethnicity", "education", "schooling",
-              "health", "disability", "labour", "has_medical_insurance", "has_pension_insurance",
-              "version"]  # hidden; each member row is checked on its own
+    fields = [
+        "name",
+        "id_number",
+        "relation",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "education",
+        "schooling",
+        "health",
+        "disability",
+        "labour",
+        "has_medical_insurance",
+        "has_pension_insurance",
+        "version",
+    ]  # hidden; each member row is checked on its own
     readonly_fields = ["sex", "birth_date"]
 
 

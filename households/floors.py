@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
-from django.db.models import DecimalField
+from django.db.models import Case, DecimalField, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -97,17 +96,35 @@ def alerts(household, members, today: datetime.date | None = None) -> list[Alert
         and household.income_per_head < line
         and household.category not in SUPPORTED_CATEGORIES
     ):
-        found.append(Alert(LIVING, _("人均纯收入 %(income)s 元，低于 %(line)s 元，且未纳入低保") % {
-            "income": household.income_per_head, "line": line}))
+        found.append(
+            Alert(
+                LIVING,
+                _("人均纯收入 %(income)s 元，低于 %(line)s 元，且未纳入低保")
+                % {"income": household.income_per_head, "line": line},
+            )
+        )
     first, last = school_age()
     for member in members:
         if member.schooling in NOT_IN_SCHOOL and first <= age_on(member.birth_date, today) <= last:
-            found.append(Alert(SCHOOL, _("%(name)s（%(age)s 岁）%(schooling)s") % {
-                "name": member.name, "age": age_on(member.birth_date, today), "schooling": member.schooling}))
+            found.append(
+                Alert(
+                    SCHOOL,
+                    _("%(name)s（%(age)s 岁）%(schooling)s")
+                    % {
+                        "name": member.name,
+                        "age": age_on(member.birth_date, today),
+                        "schooling": member.schooling,
+                    },
+                )
+            )
     for member in members:
         if member.health in ILL and not member.has_medical_insurance:
-            found.append(Alert(MEDICAL, _("%(name)s %(health)s，未参加新农合") % {
-                "name": member.name, "health": member.health}))
+            found.append(
+                Alert(
+                    MEDICAL,
+                    _("%(name)s %(health)s，未参加新农合") % {"name": member.name, "health": member.health},
+                )
+            )
     return found
 
 

@@ -15,9 +15,15 @@ class HouseholdFilterForm(AppForm):
     q = forms.CharField(label=_("姓名或身份证号后几位"), required=False)
     village = forms.ModelChoiceField(label=_("村"), queryset=Region.objects.none(), required=False)
     region = forms.CharField(required=False, widget=forms.HiddenInput)
-    category = forms.ChoiceField(label=_("户属性"), choices=with_all_option(Category.choices, _("全部户属性")), required=False)
-    cause = forms.ChoiceField(label=_("致贫原因"), choices=with_all_option(PovertyCause.choices, _("全部致贫原因")), required=False)
-    status = forms.ChoiceField(label=_("状态"), choices=with_all_option(HouseholdStatus.choices, _("全部状态")), required=False)
+    category = forms.ChoiceField(
+        label=_("户属性"), choices=with_all_option(Category.choices, _("全部户属性")), required=False
+    )
+    cause = forms.ChoiceField(
+        label=_("致贫原因"), choices=with_all_option(PovertyCause.choices, _("全部致贫原因")), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("状态"), choices=with_all_option(HouseholdStatus.choices, _("全部状态")), required=False
+    )
     working_away = forms.BooleanField(label=_("外出务工"), required=False)
     floor_alert = forms.BooleanField(label=_("有底线预警"), required=False)
 
@@ -62,7 +68,10 @@ def refuse_main_cause_again(form, cleaned: dict) -> None:
     (issue 16). Shared by the page's form and the admin's."""
     main_cause = cleaned.get("main_cause")
     if main_cause and main_cause in (cleaned.get("other_causes") or []):
-        form.add_error("other_causes", _("「%(cause)s」已是主要致贫原因，不要再选") % {"cause": PovertyCause(main_cause).label})
+        form.add_error(
+            "other_causes",
+            _("「%(cause)s」已是主要致贫原因，不要再选") % {"cause": PovertyCause(main_cause).label},
+        )
 
 
 class HouseholdForm(BareLabels, VersionedModelForm):
@@ -106,7 +115,11 @@ class HouseholdForm(BareLabels, VersionedModelForm):
         self.fields["village"].queryset = Region.objects.visible_to(user).villages().select_related("parent")
         self.fields["village"].label_from_instance = lambda village: village.choice_label
         # Django's blank choice reads 「---------」: say what an empty choice means instead.
-        for name, blank in (("category", _("（请选择）")), ("main_cause", _("（未填）")), ("housing", _("（未填）"))):
+        for name, blank in (
+            ("category", _("（请选择）")),
+            ("main_cause", _("（未填）")),
+            ("housing", _("（未填）")),
+        ):
             field = self.fields[name]
             field.choices = [("", blank), *[(value, label) for value, label in field.choices if value != ""]]
 

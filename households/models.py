@@ -124,7 +124,9 @@ class Region(models.Model):
         """ancestors(), each with whether the user may open it: a township office sees its
         county and city named above it, but only its own scope is a link (the rest would 404)."""
         prefix = scope_prefix(user)
-        return [(region, prefix is not None and region.code.startswith(prefix)) for region in self.ancestors()]
+        return [
+            (region, prefix is not None and region.code.startswith(prefix)) for region in self.ancestors()
+        ]
 
 
 class HouseholdQuerySet(models.QuerySet):
@@ -192,7 +194,9 @@ class Household(Versioned):
     )
     # 外出务工: such households are reached by phone, SMS, letter or contact card rather than at home.
     working_away = models.BooleanField(_("外出务工"), default=False)
-    working_away_place = models.CharField(_("务工地点"), max_length=64, blank=True, help_text=_("省、市，如：新疆乌鲁木齐市"))
+    working_away_place = models.CharField(
+        _("务工地点"), max_length=64, blank=True, help_text=_("省、市，如：新疆乌鲁木齐市")
+    )
     working_away_since = models.DateField(_("外出时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -204,13 +208,17 @@ class Household(Versioned):
         verbose_name = _("农户")
         verbose_name_plural = _("农户")
         ordering = ["village_id", "group", "head_name", "id"]
-        constraints = [models.UniqueConstraint(fields=["head_id_number"], name="household_head_id_number_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["head_id_number"], name="household_head_id_number_unique")
+        ]
         indexes = [
             models.Index(fields=["village", "category"], name="household_village_category"),
             models.Index(fields=["village", "status"], name="household_village_status"),
             # Township, county and city scopes are `village_id LIKE 'prefix%'`; under any collation but
             # C only a pattern_ops index serves that (README, "Scopes and indexes").
-            models.Index(fields=["village"], name="household_village_like", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["village"], name="household_village_like", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self):
@@ -276,11 +284,13 @@ class Member(Versioned):
         # (province list with the filter: 1.2 s → 0.4 s, 1.2M members, PostgreSQL 15).
         indexes = [
             models.Index(
-                fields=["household"], name="member_ill_uninsured",
+                fields=["household"],
+                name="member_ill_uninsured",
                 condition=Q(health__in=[Health.SERIOUS, Health.CHRONIC], has_medical_insurance=False),
             ),
             models.Index(
-                fields=["birth_date", "household"], name="member_out_of_school",
+                fields=["birth_date", "household"],
+                name="member_out_of_school",
                 condition=Q(schooling__in=[Schooling.NOT_ENROLLED, Schooling.DROPPED_OUT]),
             ),
         ]

@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from shuanglian.access import LEVEL_DIGITS, can_write, may_see_whole_ids, require_roles, require_whole_ids, require_write
+from shuanglian.access import (
+    LEVEL_DIGITS,
+    can_write,
+    may_see_whole_ids,
+    require_roles,
+    require_whole_ids,
+    require_write,
+)
 from shuanglian.lib import params
 from shuanglian.lib.versions import StaleVersion
 from shuanglian.lib.widgets import lookup_response
@@ -39,7 +46,11 @@ def household_list(request):
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     households = form.filter(Household.objects.visible_to(request.user))
     member_counts = (
-        Member.objects.filter(household=OuterRef("pk")).order_by().values("household").annotate(n=Count("pk")).values("n")
+        Member.objects.filter(household=OuterRef("pk"))
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     households = (
         households.select_related("village")
@@ -55,8 +66,13 @@ def household_list(request):
     return render(
         request,
         "households/household_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "can_add": can_write(request.user, Household),
-         "can_export": may_export_roster(request.user)},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_add": can_write(request.user, Household),
+            "can_export": may_export_roster(request.user),
+        },
     )
 
 
@@ -83,7 +99,11 @@ def village_lookup(request):
     if not text:
         return lookup_response(Region.objects.none())
     villages = Region.objects.visible_to(request.user).villages().select_related("parent")
-    found = Q(code__startswith=text) if text.isdigit() else Q(name__contains=text) | Q(parent__name__contains=text)
+    found = (
+        Q(code__startswith=text)
+        if text.isdigit()
+        else Q(name__contains=text) | Q(parent__name__contains=text)
+    )
     return lookup_response(villages.filter(found).order_by("code"))
 
 
@@ -113,7 +133,9 @@ def household_detail(request, pk, revealed=None):
 def household_reveal(request, pk):
     """显示完整: the household page again, with the one whole value asked for (and logged)."""
     household = get_household_for_user(request.user, pk)
-    return household_detail(request, pk, revealed=reveal.from_post(request, household, reveal.HOUSEHOLD_FIELDS))
+    return household_detail(
+        request, pk, revealed=reveal.from_post(request, household, reveal.HOUSEHOLD_FIELDS)
+    )
 
 
 @require_write(Household)
@@ -171,8 +193,10 @@ def _child_counts(region: Region, children: list[Region]) -> list[dict]:
         .values("child")
         .annotate(villages=Count("code"), poor_villages=Count("code", filter=Q(is_poor=True)))
     )
-    rows = {child.prefix: {"region": child, "households": 0, "poor": 0, "villages": 0, "poor_villages": 0}
-            for child in children}
+    rows = {
+        child.prefix: {"region": child, "households": 0, "poor": 0, "villages": 0, "poor_villages": 0}
+        for child in children
+    }
     for counts in (households, villages):
         for row in counts:
             if row["child"] in rows:

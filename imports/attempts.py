@@ -16,14 +16,23 @@ def record(result, *, user, filename: str = "", batch=None) -> int:
     found = getattr(result, "register_attempts", None) or []
     if not found:
         return 0
-    villages = set(Region.objects.filter(code__in={a["village"] for a in found}).values_list("code", flat=True))
+    villages = set(
+        Region.objects.filter(code__in={a["village"] for a in found}).values_list("code", flat=True)
+    )
     rows = [
         RegisterAttempt(
-            batch=batch, attempted_by=user, scope_code=scope_prefix(user) or "", filename=filename[:255],
-            sheet=str(a["sheet"])[:100], row=a["row"], id_number=a["id_number"], name=str(a["name"] or "")[:50],
+            batch=batch,
+            attempted_by=user,
+            scope_code=scope_prefix(user) or "",
+            filename=filename[:255],
+            sheet=str(a["sheet"])[:100],
+            row=a["row"],
+            id_number=a["id_number"],
+            name=str(a["name"] or "")[:50],
             registered_village_id=a["village"],
         )
-        for a in found if a["village"] in villages
+        for a in found
+        if a["village"] in villages
     ]
     if batch is not None:
         known = set(RegisterAttempt.objects.filter(batch=batch).values_list("id_number", flat=True))
@@ -43,7 +52,14 @@ def for_office(user, *, limit: int = 50) -> list[dict]:
     codes = {a.registered_village_id for a in shown}
     visible = set(Region.objects.visible_to(user).filter(code__in=codes).values_list("code", flat=True))
     return [
-        {"attempt": a, "where": (f"{a.registered_village.parent.name if a.registered_village.parent else ''}"
-                                 f"{a.registered_village.name}") if a.registered_village_id in visible else None}
+        {
+            "attempt": a,
+            "where": (
+                f"{a.registered_village.parent.name if a.registered_village.parent else ''}"
+                f"{a.registered_village.name}"
+            )
+            if a.registered_village_id in visible
+            else None,
+        }
         for a in shown
     ]

@@ -96,8 +96,9 @@ def _columns(model, *, with_pk=False):
             continue
         convert = _converter(field)
         default = field.pre_save(blank, add=True)  # the default, or now() for auto_now(_add)
-        columns.append((field.attname, convert, default if convert is None else convert(default),
-                        field.column))
+        columns.append(
+            (field.attname, convert, default if convert is None else convert(default), field.column)
+        )
     return columns
 
 
@@ -134,8 +135,10 @@ def insert_rows(model, rows, *, plain=frozenset()) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
 
     def prepared(row):
-        return [default if name not in row else (row[name] if convert is None else convert(row[name]))
-                for name, convert, default, _column in columns]
+        return [
+            default if name not in row else (row[name] if convert is None else convert(row[name]))
+            for name, convert, default, _column in columns
+        ]
 
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:

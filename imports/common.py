@@ -89,9 +89,14 @@ class RowError:
         return f"{where}：{self.message}"
 
     def as_dict(self):
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value,
-                "message": self.message, "text": str(self)}
-
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "text": str(self),
+        }
 
 
 @dataclass
@@ -120,21 +125,29 @@ class ImportResult:
     def summary(self) -> str:
         c = self.counts
         return _("%(noun)s：新增 %(new)d，变更 %(changed)d，未变 %(same)d") % {
-            "noun": self.noun, "new": c.get("new", 0), "changed": c.get("changed", 0), "same": c.get("unchanged", 0)}
+            "noun": self.noun,
+            "new": c.get("new", 0),
+            "changed": c.get("changed", 0),
+            "same": c.get("unchanged", 0),
+        }
 
     def as_report(self) -> dict:
         return {
-            "counts": self.counts, "error_count": self.error_count,
-            "errors": [e.as_dict() for e in self.errors], "changes": self.changes[:MAX_ERRORS],
-            "change_count": len(self.changes), "added": self.added[:MAX_ERRORS], "missing": self.missing[:MAX_ERRORS],
-            "missing_count": len(self.missing), "rows": self.rows, "applied": self.applied,
+            "counts": self.counts,
+            "error_count": self.error_count,
+            "errors": [e.as_dict() for e in self.errors],
+            "changes": self.changes[:MAX_ERRORS],
+            "change_count": len(self.changes),
+            "added": self.added[:MAX_ERRORS],
+            "missing": self.missing[:MAX_ERRORS],
+            "missing_count": len(self.missing),
+            "rows": self.rows,
+            "applied": self.applied,
         }
 
 
 class Refused(Exception):
     """Raised inside the transaction to roll everything back."""
-
-
 
 
 def clean_text(value, *, compact: bool = False) -> str:
@@ -180,7 +193,9 @@ class Collector:
         self.count += 1
         shown = "" if value is None else clean_text(value)
         rank = self.sheet_order.setdefault(sheet, len(self.sheet_order))
-        self._found.append(((rank, row, self.count), RowError(sheet, row, LABELS.get(column, column), shown[:60], message)))
+        self._found.append(
+            ((rank, row, self.count), RowError(sheet, row, LABELS.get(column, column), shown[:60], message))
+        )
         if len(self._found) >= 2 * MAX_ERRORS:  # keep the earliest rows, not the first found
             self._trim()
 
@@ -238,9 +253,16 @@ def parse_id(value, errors: Collector, sheet, row, column):
         text = value  # the usual cell: ASCII letters and digits, nothing to clean, not E notation
     elif isinstance(value, (int, float)) or (isinstance(value, str) and _SCIENTIFIC.match(value.strip())):
         shown = f"{value:.8e}" if isinstance(value, float) else str(value)
-        errors.add(sheet, row, column, shown, _(
-            "身份证号码被 Excel 存成了数字，末几位可能已经丢失。请把该列设置为“文本”格式，"
-            "按原始证件重新填写后再导入（系统不会自动修复）"))
+        errors.add(
+            sheet,
+            row,
+            column,
+            shown,
+            _(
+                "身份证号码被 Excel 存成了数字，末几位可能已经丢失。请把该列设置为“文本”格式，"
+                "按原始证件重新填写后再导入（系统不会自动修复）"
+            ),
+        )
         return None
     else:
         text = clean_text(value)
@@ -261,12 +283,17 @@ def parse_vocab(key, value, errors, sheet, row, *, required=False):
             errors.add(sheet, row, key, "", _("不能为空"))
         return ""
     if text not in _ALLOWED[key]:
-        errors.add(sheet, row, key, text, _("不是允许的值，可填：%(allowed)s") % {"allowed": "、".join(VOCABULARIES[key])})
+        errors.add(
+            sheet,
+            row,
+            key,
+            text,
+            _("不是允许的值，可填：%(allowed)s") % {"allowed": "、".join(VOCABULARIES[key])},
+        )
         return None
     if type(value) is str and len(_VALID_CELLS) < 10_000:
         _VALID_CELLS[(key, value)] = text
     return text
-
 
 
 _HUNDREDTHS = Decimal("0.01")
@@ -284,7 +311,11 @@ def parse_decimal(value, errors, sheet, row, key):
     if value is None or clean_text(value) == "":
         return None
     try:
-        number = Decimal(str(value).replace(",", "").strip()) if not isinstance(value, float) else Decimal(repr(value))
+        number = (
+            Decimal(str(value).replace(",", "").strip())
+            if not isinstance(value, float)
+            else Decimal(repr(value))
+        )
     except InvalidOperation:
         errors.add(sheet, row, key, value, _("应为数字"))
         return None
@@ -334,7 +365,6 @@ def limited(text, length, errors, sheet, row, key):
     return text[:length]
 
 
-
 def parse_date(value, errors, sheet, row, key, *, required=True):
     """A date from a date cell or from text such as 2026-03-01, 2026/3/1, 2026.3.1 or 2026年3月1日."""
     if isinstance(value, datetime.datetime):
@@ -349,7 +379,9 @@ def parse_date(value, errors, sheet, row, key, *, required=True):
     match = _DATE.match(text)
     if match:
         try:
-            return _within_campaign(datetime.date(*(int(part) for part in match.groups())), errors, sheet, row, key)
+            return _within_campaign(
+                datetime.date(*(int(part) for part in match.groups())), errors, sheet, row, key
+            )
         except ValueError:
             pass
     errors.add(sheet, row, key, text, _("不是有效的日期，请写成 2026-03-01 的形式"))
@@ -381,20 +413,28 @@ def blank(cells) -> bool:
 def missing_columns(required, mapping, sheet, errors) -> bool:
     missing = [key for key in required if key not in mapping]
     for key in missing:
-        errors.add(sheet, 0, key, "", _("缺少必填列“%(label)s”（可用的列名：%(aliases)s）")
-                   % {"label": LABELS[key], "aliases": "、".join(ALIASES[key])})
+        errors.add(
+            sheet,
+            0,
+            key,
+            "",
+            _("缺少必填列“%(label)s”（可用的列名：%(aliases)s）")
+            % {"label": LABELS[key], "aliases": "、".join(ALIASES[key])},
+        )
     return bool(missing)
 
 
 def chunks(items, size=CHUNK):
     items = list(items)
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def same(old, new):
     if isinstance(old, Decimal) or isinstance(new, Decimal):
-        return (old is None and new is None) or (old is not None and new is not None and Decimal(old) == Decimal(new))
+        return (old is None and new is None) or (
+            old is not None and new is not None and Decimal(old) == Decimal(new)
+        )
     return old == new
 
 
@@ -408,8 +448,17 @@ def describe(value):
     return str(value)
 
 
-def read_table(data: bytes, *, filename: str, anchors: set, required: tuple, errors: Collector, what: str,
-               progress=None, xlsx_engine="calamine"):
+def read_table(
+    data: bytes,
+    *,
+    filename: str,
+    anchors: set,
+    required: tuple,
+    errors: Collector,
+    what: str,
+    progress=None,
+    xlsx_engine="calamine",
+):
     """The data rows (sheet name, row number, cells, mapping) of the first visible sheet whose
     header names an anchor column; for the one-sheet kinds (cadres, links, pairings)."""
     sheets = open_sheets(data, filename=filename, xlsx_engine=xlsx_engine)
@@ -432,6 +481,12 @@ def read_table(data: bytes, *, filename: str, anchors: set, required: tuple, err
         return rows
     if not sheets:
         raise FileRefused(_("工作簿中没有可见的工作表"))
-    raise FileRefused(_("在工作表“%(names)s”的前 30 行中没有找到%(what)s的表头（应有 %(columns)s 等列）")
-                      % {"names": "、".join(s.name for s in sheets), "what": what,
-                         "columns": "、".join(LABELS[key] for key in required)} + renamed_text_hint(sheets, filename))
+    raise FileRefused(
+        _("在工作表“%(names)s”的前 30 行中没有找到%(what)s的表头（应有 %(columns)s 等列）")
+        % {
+            "names": "、".join(s.name for s in sheets),
+            "what": what,
+            "columns": "、".join(LABELS[key] for key in required),
+        }
+        + renamed_text_hint(sheets, filename)
+    )

@@ -112,8 +112,10 @@ class EarlyWriter:
         block, self.pending = self.pending, []
         if self.thread is None:
             self.resolver = VillageResolver(self.user)
-            self.copiers = (BlockCopier(Household, with_pk=True, plain=PLAIN_HOUSEHOLD_FIELDS),
-                            BlockCopier(Member, plain=PLAIN_MEMBER_FIELDS))
+            self.copiers = (
+                BlockCopier(Household, with_pk=True, plain=PLAIN_HOUSEHOLD_FIELDS),
+                BlockCopier(Member, plain=PLAIN_MEMBER_FIELDS),
+            )
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Household._meta.db_table])
                 self.sequence = cursor.fetchone()[0]
@@ -128,8 +130,10 @@ class EarlyWriter:
             cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequence, len(block)])
             ids = [key for (key,) in cursor.fetchall()]
         households, members = self.copiers
-        texts = (households.text({"id": key, **hh.new_household()} for key, hh in zip(ids, block)),
-                 members.text(person.new_member(key) for key, hh in zip(ids, block) for person in hh.members))
+        texts = (
+            households.text({"id": key, **hh.new_household()} for key, hh in zip(ids, block)),
+            members.text(person.new_member(key) for key, hh in zip(ids, block) for person in hh.members),
+        )
         if not self._put(texts):
             self.stop()  # the writer gave up: a head or person already registered
             return
@@ -153,7 +157,9 @@ class EarlyWriter:
             self.committed = True
         except (_Discard, IntegrityError):
             pass  # a row error, an unresolved village or a registered person: the ordinary path words it
-        except Exception:  # anything else is a fault of ours, but not the user's file's: write it the ordinary way
+        except (
+            Exception
+        ):  # anything else is a fault of ours, but not the user's file's: write it the ordinary way
             log.exception("early writer failed; the import continues on the ordinary path")
         finally:
             connection.close()  # this thread's own connection

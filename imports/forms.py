@@ -8,7 +8,9 @@ from .reader import MAX_FILE_BYTES
 
 
 class UploadForm(AppForm):
-    kind = forms.ChoiceField(label=_("导入内容"), choices=ImportBatch.Kind.choices, initial=ImportBatch.Kind.HOUSEHOLDS)
+    kind = forms.ChoiceField(
+        label=_("导入内容"), choices=ImportBatch.Kind.choices, initial=ImportBatch.Kind.HOUSEHOLDS
+    )
     file = forms.FileField(label=_("花名册文件（.xlsx、.xls 或 .csv）"))
 
     def __init__(self, *args, kinds, **kwargs):

@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from households.choices import Relation
 from households import moves
+from households.choices import Relation
 from households.models import Household, Member
 from shuanglian.lib import idcard
 from shuanglian.lib.history import record_bulk
 
+from .bulk import OneOf, insert_rows
 from .common import (
     MAX_ERRORS,
     VOCABULARIES,
@@ -48,7 +49,6 @@ from .common import (
     parse_vocab,
     same,
 )
-from .bulk import OneOf, insert_rows
 from .early import EarlyWriter
 from .headers import LABELS, find_header
 from .reader import FileRefused, open_sheets, renamed_text_hint
@@ -59,14 +59,27 @@ _LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
 
 # Model field ← roster field, for what the file may change.
 HOUSEHOLD_FIELDS = {
-    "group": "group", "head_name": "head_name", "category": "category", "main_cause": "main_cause",
-    "other_causes": "other_causes", "income": "income_per_head", "housing": "housing",
-    "phone": "phone", "status": "status",
+    "group": "group",
+    "head_name": "head_name",
+    "category": "category",
+    "main_cause": "main_cause",
+    "other_causes": "other_causes",
+    "income": "income_per_head",
+    "housing": "housing",
+    "phone": "phone",
+    "status": "status",
 }
 MEMBER_FIELDS = {
-    "name": "name", "relation": "relation", "ethnicity": "ethnicity", "education": "education",
-    "schooling": "schooling", "health": "health", "disability": "disability", "labour": "labour",
-    "medical": "has_medical_insurance", "pension": "has_pension_insurance",
+    "name": "name",
+    "relation": "relation",
+    "ethnicity": "ethnicity",
+    "education": "education",
+    "schooling": "schooling",
+    "health": "health",
+    "disability": "disability",
+    "labour": "labour",
+    "medical": "has_medical_insurance",
+    "pension": "has_pension_insurance",
 }
 LOCATION = ("county", "township", "village")
 
@@ -77,6 +90,7 @@ REQUIRED = {
 }
 SHEET_KIND_LABELS = {"households": "户表", "members": "成员表", "persons": "人员表"}
 
+
 class HouseholdResult(ImportResult):
     def summary(self) -> str:
         c = self.counts
@@ -84,9 +98,12 @@ class HouseholdResult(ImportResult):
             "农户：新增 %(hh_new)d，变更 %(hh_changed)d，未变 %(hh_same)d；"
             "成员：新增 %(m_new)d，变更 %(m_changed)d，未变 %(m_same)d；文件中缺少的已有成员 %(missing)d 人"
         ) % {
-            "hh_new": c.get("households_new", 0), "hh_changed": c.get("households_changed", 0),
-            "hh_same": c.get("households_unchanged", 0), "m_new": c.get("members_new", 0),
-            "m_changed": c.get("members_changed", 0), "m_same": c.get("members_unchanged", 0),
+            "hh_new": c.get("households_new", 0),
+            "hh_changed": c.get("households_changed", 0),
+            "hh_same": c.get("households_unchanged", 0),
+            "m_new": c.get("members_new", 0),
+            "m_changed": c.get("members_changed", 0),
+            "m_same": c.get("members_unchanged", 0),
             "missing": len(self.missing),
         }
 
@@ -101,11 +118,16 @@ def parse_causes(value, errors, sheet, row):
     causes = [c for c in _LIST_SPLIT.split(text) if c]
     bad = [c for c in causes if c not in VOCABULARIES["main_cause"]]
     if bad:
-        errors.add(sheet, row, "other_causes", text, _("“%(bad)s”不是允许的致贫原因，可填：%(allowed)s（多个用顿号分隔）")
-                   % {"bad": "、".join(bad), "allowed": "、".join(VOCABULARIES["main_cause"])})
+        errors.add(
+            sheet,
+            row,
+            "other_causes",
+            text,
+            _("“%(bad)s”不是允许的致贫原因，可填：%(allowed)s（多个用顿号分隔）")
+            % {"bad": "、".join(bad), "allowed": "、".join(VOCABULARIES["main_cause"])},
+        )
         return None
     return causes
-
 
 
 def member_reader(mapping):
@@ -116,10 +138,18 @@ def member_reader(mapping):
     and each vocabulary column remembers the cells it has accepted (a county roster repeats
     汉族, 初中, 健康 … in 200,000 rows)."""
     name_at = mapping.get("name")
-    vocabularies = [(mapping[key], key, MEMBER_FIELDS[key], key == "relation",
-                     key in ("ethnicity", "schooling", "health"), {})
-                    for key in ("relation", "ethnicity", "education", "schooling", "health", "disability", "labour")
-                    if key in mapping]
+    vocabularies = [
+        (
+            mapping[key],
+            key,
+            MEMBER_FIELDS[key],
+            key == "relation",
+            key in ("ethnicity", "schooling", "health"),
+            {},
+        )
+        for key in ("relation", "ethnicity", "education", "schooling", "health", "disability", "labour")
+        if key in mapping
+    ]
     flags = [(mapping[key], key, MEMBER_FIELDS[key]) for key in ("medical", "pension") if key in mapping]
 
     def read(cells, errors, sheet, row) -> dict:
@@ -152,23 +182,32 @@ def member_reader(mapping):
 def household_values(cells, mapping, errors, sheet, row) -> dict:
     values = {}
     if "head_name" in mapping:
-        values["head_name"] = limited(clean_text(cell(cells, mapping, "head_name"), compact=True), 32, errors, sheet, row, "head_name")
+        values["head_name"] = limited(
+            clean_text(cell(cells, mapping, "head_name"), compact=True), 32, errors, sheet, row, "head_name"
+        )
     if "group" in mapping:
-        values["group"] = limited(clean_text(cell(cells, mapping, "group"), compact=True), 32, errors, sheet, row, "group")
+        values["group"] = limited(
+            clean_text(cell(cells, mapping, "group"), compact=True), 32, errors, sheet, row, "group"
+        )
     for key in ("category", "main_cause", "housing", "status"):
         if key in mapping:
-            value = parse_vocab(key, cell(cells, mapping, key), errors, sheet, row, required=key == "category")
+            value = parse_vocab(
+                key, cell(cells, mapping, key), errors, sheet, row, required=key == "category"
+            )
             if key == "status" and value == "":
                 continue
             values[HOUSEHOLD_FIELDS[key]] = value
     if "other_causes" in mapping:
         values["other_causes"] = parse_causes(cell(cells, mapping, "other_causes"), errors, sheet, row)
     if "income" in mapping:
-        values["income_per_head"] = parse_decimal(cell(cells, mapping, "income"), errors, sheet, row, "income")
+        values["income_per_head"] = parse_decimal(
+            cell(cells, mapping, "income"), errors, sheet, row, "income"
+        )
     if "phone" in mapping:
-        values["phone"] = limited(clean_text(cell(cells, mapping, "phone"), compact=True), 20, errors, sheet, row, "phone")
+        values["phone"] = limited(
+            clean_text(cell(cells, mapping, "phone"), compact=True), 20, errors, sheet, row, "phone"
+        )
     return values
-
 
 
 def classify(mapping: dict) -> str | None:
@@ -199,8 +238,9 @@ def grouping(mapping: dict) -> str:
     return "head_rows"
 
 
-def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="calamine",
-                on_household=None):
+def read_roster(
+    data: bytes, *, filename: str, errors: Collector, progress=None, xlsx_engine="calamine", on_household=None
+):
     """Parse the file (no database access): the HouseholdRows, the number of rows read, and the
     households refused for their head's ID (to have their places checked too). A
     one-row-per-person sheet hands each household it accepts to on_household as soon as its rows
@@ -222,15 +262,21 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
         found.setdefault("members", found.pop("persons"))
     if not (found.keys() & {"persons", "households"}) and "ambiguous" in found:
         sheet = found["ambiguous"][0]
-        raise FileRefused(_(
-            "工作表“%(name)s”有“姓名”和“身份证号码”列，但没有“与户主关系”列，也没有“户主姓名”列，无法判断每行是一人还是一户："
-            "一人一行的名册请加上“与户主关系”列（户主、配偶、之子……）；一户一行的名册请把姓名列写作“户主姓名”")
-            % {"name": sheet.name})
+        raise FileRefused(
+            _(
+                "工作表“%(name)s”有“姓名”和“身份证号码”列，但没有“与户主关系”列，也没有“户主姓名”列，无法判断每行是一人还是一户："
+                "一人一行的名册请加上“与户主关系”列（户主、配偶、之子……）；一户一行的名册请把姓名列写作“户主姓名”"
+            )
+            % {"name": sheet.name}
+        )
     if not found.keys() & {"persons", "households", "members"}:
         if not sheets:
             raise FileRefused(_("工作簿中没有可见的工作表"))
-        raise FileRefused(_("在工作表“%(names)s”的前 30 行中没有找到名册表头（至少应有 身份证号码、姓名、村 等列）")
-                          % {"names": "、".join(s.name for s in sheets)} + renamed_text_hint(sheets, filename))
+        raise FileRefused(
+            _("在工作表“%(names)s”的前 30 行中没有找到名册表头（至少应有 身份证号码、姓名、村 等列）")
+            % {"names": "、".join(s.name for s in sheets)}
+            + renamed_text_hint(sheets, filename)
+        )
     counter = {"rows": 0}
 
     def tick():
@@ -251,9 +297,13 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
     else:
         if "households" not in found:
             sheet = found["members"][0]
-            raise FileRefused(_("只找到成员表“%(name)s”，缺少户表（一户一行，含 户主姓名、身份证号码、村 等列）；"
-                                "若是一人一行的名册，请加上“县”“乡(镇)”“村”列")
-                              % {"name": sheet.name})
+            raise FileRefused(
+                _(
+                    "只找到成员表“%(name)s”，缺少户表（一户一行，含 户主姓名、身份证号码、村 等列）；"
+                    "若是一人一行的名册，请加上“县”“乡(镇)”“村”列"
+                )
+                % {"name": sheet.name}
+            )
         sheet, _header, mapping = found["households"]
         if missing_columns(REQUIRED["households"], mapping, sheet.name, errors):
             return [], counter["rows"], []
@@ -266,7 +316,10 @@ def read_roster(data: bytes, *, filename: str, errors: Collector, progress=None,
         progress(counter["rows"])
     rows = list(households.values())
     if not rows and not errors.count:
-        raise FileRefused(_("工作表“%(name)s”在表头下面没有数据") % {"name": found.get("persons", found.get("households"))[0].name})
+        raise FileRefused(
+            _("工作表“%(name)s”在表头下面没有数据")
+            % {"name": found.get("persons", found.get("households"))[0].name}
+        )
     _check_people(rows, errors, orphans=orphans)
     return rows, counter["rows"], unkeyed
 
@@ -292,19 +345,43 @@ def _read_household_sheet(sheet, mapping, errors, households, unkeyed, tick):
         location = tuple(clean_text(cell(cells, mapping, key), compact=True) for key in LOCATION)
         if not all(location):
             errors.add(sheet.name, number, "village", "", _("县、乡(镇)、村都不能为空"))
-        size = parse_int(cell(cells, mapping, "size"), errors, sheet.name, number, "size") if "size" in mapping else None
+        size = (
+            parse_int(cell(cells, mapping, "size"), errors, sheet.name, number, "size")
+            if "size" in mapping
+            else None
+        )
         if head is None:
             unkeyed.append(HouseholdRow(sheet.name, number, "", location, values))
             continue
         if head.number in households:
             first = households[head.number]
-            errors.add(sheet.name, number, "id_number", head.number,
-                       _("同一户主在第%(row)d行已出现过") % {"row": first.row})
+            errors.add(
+                sheet.name,
+                number,
+                "id_number",
+                head.number,
+                _("同一户主在第%(row)d行已出现过") % {"row": first.row},
+            )
             continue
-        hh = HouseholdRow(sheet.name, number, head.number, location, values, declared_size=size,
-                          size_cell=(sheet.name, number))
-        hh.members.append(PersonRow(sheet.name, number, head.number, head.birth_date, head.sex,
-                                    {"name": values.get("head_name", ""), "relation": Relation.HEAD.value}))
+        hh = HouseholdRow(
+            sheet.name,
+            number,
+            head.number,
+            location,
+            values,
+            declared_size=size,
+            size_cell=(sheet.name, number),
+        )
+        hh.members.append(
+            PersonRow(
+                sheet.name,
+                number,
+                head.number,
+                head.birth_date,
+                head.sex,
+                {"name": values.get("head_name", ""), "relation": Relation.HEAD.value},
+            )
+        )
         households[head.number] = hh
 
 
@@ -337,12 +414,24 @@ def _read_member_sheet(sheet, mapping, errors, households, tick) -> int:
         row = PersonRow(sheet.name, number, person.number, person.birth_date, person.sex, values)
         if person.number == head.number:
             if values.get("relation") not in (None, Relation.HEAD.value):
-                errors.add(sheet.name, number, "relation", values.get("relation"), _("户主本人的与户主关系应为“户主”"))
+                errors.add(
+                    sheet.name,
+                    number,
+                    "relation",
+                    values.get("relation"),
+                    _("户主本人的与户主关系应为“户主”"),
+                )
             hh.members[0] = row  # the head's own row carries the member details
         else:
             if values.get("relation") == Relation.HEAD.value:
-                errors.add(sheet.name, number, "relation", "户主", _("该户户主是身份证号 %(id)s 的人，不能再有第二个户主")
-                           % {"id": idcard.mask(head.number)})
+                errors.add(
+                    sheet.name,
+                    number,
+                    "relation",
+                    "户主",
+                    _("该户户主是身份证号 %(id)s 的人，不能再有第二个户主")
+                    % {"id": idcard.mask(head.number)},
+                )
             hh.members.append(row)
     return orphans
 
@@ -354,7 +443,9 @@ def _read_persons(sheet, mapping, errors, households, unkeyed, tick, on_househol
     that went to no household (before the first 户主; under a key used again further down; in a
     household without exactly one 户主), so that no household is also told it lacks them."""
     by = grouping(mapping)
-    read_household = _person_household_reader(sheet.name, mapping, errors, households, unkeyed, on_household, by)
+    read_household = _person_household_reader(
+        sheet.name, mapping, errors, households, unkeyed, on_household, by
+    )
     width = max(mapping.values()) + 1
     orphans = [0]
     runs = _runs_from_heads if by == "head_rows" else _runs_by_key
@@ -392,8 +483,13 @@ def _runs_by_key(sheet, mapping, errors, tick, width, by, orphans):
             own = clean_text(cells[id_at], compact=True).upper()
             if len(own) == 18 and own.isalnum():
                 if key and key != own:
-                    errors.add(sheet.name, number, "head_id", key,
-                               _("户主本人这一行的户主身份证号应与其身份证号码（%(id)s）相同") % {"id": own})
+                    errors.add(
+                        sheet.name,
+                        number,
+                        "head_id",
+                        key,
+                        _("户主本人这一行的户主身份证号应与其身份证号码（%(id)s）相同") % {"id": own},
+                    )
                 key = own  # a blank cell on the 户主's row is his own ID
         if not key:
             if run_key is None or previous_blank:
@@ -407,9 +503,16 @@ def _runs_by_key(sheet, mapping, errors, tick, width, by, orphans):
                 yield run_key, run
             run_key, run, repeated = key, [], key in first_rows
             if repeated:  # its rows are not read: the first household under this key is kept
-                errors.add(sheet.name, number, by, key,
-                           _("%(column)s“%(no)s”已用于第%(row)d行开始的家庭；同一户的成员应排在一起，不同的户应有不同的%(column)s")
-                           % {"column": label, "no": key, "row": first_rows[key]})
+                errors.add(
+                    sheet.name,
+                    number,
+                    by,
+                    key,
+                    _(
+                        "%(column)s“%(no)s”已用于第%(row)d行开始的家庭；同一户的成员应排在一起，不同的户应有不同的%(column)s"
+                    )
+                    % {"column": label, "no": key, "row": first_rows[key]},
+                )
             else:
                 first_rows[key] = number
         if not repeated:
@@ -441,9 +544,16 @@ def _runs_from_heads(sheet, mapping, errors, tick, width, by, orphans):
             run.append((number, cells))
         elif not orphans[0]:
             orphans[0] += 1
-            errors.add(sheet.name, number, "relation", cells[relation_at], _(
-                "这一行之前没有“户主”行，不知属于哪一户：表中没有“户编号”列，也没有“户主身份证号”列，"
-                "所以每户从其“户主”行开始、成员行紧随其后；请把户主行排在本户成员之前，或加上“户编号”列"))
+            errors.add(
+                sheet.name,
+                number,
+                "relation",
+                cells[relation_at],
+                _(
+                    "这一行之前没有“户主”行，不知属于哪一户：表中没有“户编号”列，也没有“户主身份证号”列，"
+                    "所以每户从其“户主”行开始、成员行紧随其后；请把户主行排在本户成员之前，或加上“户编号”列"
+                ),
+            )
         else:
             orphans[0] += 1
     if run:
@@ -500,9 +610,14 @@ def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, o
         """Whether the rows made a household (False: they had no single 户主)."""
         heads = [(n, c) for n, c in rows if is_head(c[relation_at])]
         if len(heads) != 1:  # never when the rows run from one 户主 to the next
-            errors.add(sheet_name, rows[0][0], "relation", key,
-                       _("%(column)s“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）")
-                       % {"column": label, "no": key, "n": len(heads)})
+            errors.add(
+                sheet_name,
+                rows[0][0],
+                "relation",
+                key,
+                _("%(column)s“%(no)s”的家庭应有且只有一个“户主”行（现有 %(n)d 个）")
+                % {"column": label, "no": key, "n": len(heads)},
+            )
             return False
         head_row, head_cells = heads[0]
         head = parse_id(head_cells[id_at], errors, sheet_name, head_row, "id_number")
@@ -511,23 +626,46 @@ def _person_household_reader(sheet_name, mapping, errors, households, unkeyed, o
         location = tuple(place(rows, head_cells, at) for at in location_at)
         if not all(location):
             errors.add(sheet_name, head_row, "village", "", _("户主行的县、乡(镇)、村都不能为空"))
-        size = parse_int(cell(head_cells, mapping, "size"), errors, sheet_name, head_row, "size") if "size" in mapping else None
-        hh = HouseholdRow(sheet_name, head_row, head.number if head else "", location, values,
-                          members_listed=True, declared_size=size, size_cell=(sheet_name, head_row))
+        size = (
+            parse_int(cell(head_cells, mapping, "size"), errors, sheet_name, head_row, "size")
+            if "size" in mapping
+            else None
+        )
+        hh = HouseholdRow(
+            sheet_name,
+            head_row,
+            head.number if head else "",
+            location,
+            values,
+            members_listed=True,
+            declared_size=size,
+            size_cell=(sheet_name, head_row),
+        )
         members = hh.members
         for number, cells in rows:
-            person = head if number == head_row else parse_id(cells[id_at], errors, sheet_name, number, "id_number")
+            person = (
+                head
+                if number == head_row
+                else parse_id(cells[id_at], errors, sheet_name, number, "id_number")
+            )
             person_fields = person_values(cells, errors, sheet_name, number)
             if person is not None:
-                members.append(PersonRow(sheet_name, number, person.number, person.birth_date, person.sex, person_fields))
+                members.append(
+                    PersonRow(sheet_name, number, person.number, person.birth_date, person.sex, person_fields)
+                )
             else:
                 hh.refused_members += 1
         if head is None:
             unkeyed.append(hh)
             return True
         if head.number in households:
-            errors.add(sheet_name, head_row, "id_number", head.number,
-                       _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row})
+            errors.add(
+                sheet_name,
+                head_row,
+                "id_number",
+                head.number,
+                _("同一户主在第%(row)d行已出现过") % {"row": households[head.number].row},
+            )
             return True
         households[head.number] = hh
         if on_household is not None:
@@ -548,18 +686,31 @@ def _check_people(rows: list[HouseholdRow], errors: Collector, *, orphans: int =
         for person in hh.members:
             earlier = seen.get(person.id_number)
             if earlier is not None and earlier is not person:
-                errors.add(person.sheet, person.row, "id_number", person.id_number,
-                           _("同一人在文件中出现了两次（另见工作表“%(sheet)s”第%(row)d行）")
-                           % {"sheet": earlier.sheet, "row": earlier.row})
+                errors.add(
+                    person.sheet,
+                    person.row,
+                    "id_number",
+                    person.id_number,
+                    _("同一人在文件中出现了两次（另见工作表“%(sheet)s”第%(row)d行）")
+                    % {"sheet": earlier.sheet, "row": earlier.row},
+                )
             else:
                 seen[person.id_number] = person
-        if (hh.members_listed and hh.declared_size is not None and hh.declared_size != len(hh.members)
-                and not hh.refused_members and not (orphans and hh.declared_size > len(hh.members))):
-            errors.add(hh.size_cell[0], hh.size_cell[1], "size", hh.declared_size,
-                       _("家庭人口填的是 %(size)d 人，但名册中列出了 %(n)d 人") % {"size": hh.declared_size, "n": len(hh.members)})
-
-
-
+        if (
+            hh.members_listed
+            and hh.declared_size is not None
+            and hh.declared_size != len(hh.members)
+            and not hh.refused_members
+            and not (orphans and hh.declared_size > len(hh.members))
+        ):
+            errors.add(
+                hh.size_cell[0],
+                hh.size_cell[1],
+                "size",
+                hh.declared_size,
+                _("家庭人口填的是 %(size)d 人，但名册中列出了 %(n)d 人")
+                % {"size": hh.declared_size, "n": len(hh.members)},
+            )
 
 
 # Rows per fetch when reading a whole county's members back: a server-side cursor on PostgreSQL,
@@ -574,11 +725,18 @@ _VERBOSE["village_id"] = "所在村"
 
 def describe_new(households: list[HouseholdRow]) -> list[str]:
     """The preview's lines for the first new households: who, where, how many, from which row."""
-    return [_("%(head)s户（%(place)s，%(size)d 人，%(category)s；%(sheet)s第%(row)d行）") % {
-        "head": hh.values.get("head_name", ""), "size": len(hh.members), "category": hh.values.get("category", ""),
-        "place": " ".join(part for part in ("".join(hh.location[1:]), hh.values.get("group")) if part),
-        "sheet": hh.sheet, "row": hh.row}
-        for hh in households[:MAX_ERRORS]]
+    return [
+        _("%(head)s户（%(place)s，%(size)d 人，%(category)s；%(sheet)s第%(row)d行）")
+        % {
+            "head": hh.values.get("head_name", ""),
+            "size": len(hh.members),
+            "category": hh.values.get("category", ""),
+            "place": " ".join(part for part in ("".join(hh.location[1:]), hh.values.get("group")) if part),
+            "sheet": hh.sheet,
+            "row": hh.row,
+        }
+        for hh in households[:MAX_ERRORS]
+    ]
 
 
 # The one answer for a person registered outside the user's scope, as head or member, in another
@@ -601,14 +759,21 @@ def _refuse_foreign(rows: list[HouseholdRow], foreign: dict, errors: Collector, 
                 done.add((sheet, row))
                 errors.add(sheet, row, "id_number", id_number, _(FOREIGN_PERSON))
                 result.register_attempts.append(
-                    {"sheet": sheet, "row": row, "id_number": id_number, "name": name, "village": foreign[id_number]})
+                    {
+                        "sheet": sheet,
+                        "row": row,
+                        "id_number": id_number,
+                        "name": name,
+                        "village": foreign[id_number],
+                    }
+                )
 
 
 def _record_changed(model, pks: list, user) -> None:
     """History rows for records changed by bulk_update (which sends no signal), read back whole,
     500 at a time (SQLite's limit on query parameters)."""
     for start in range(0, len(pks), 500):
-        record_bulk(model, model.objects.filter(pk__in=pks[start:start + 500]), by=user)
+        record_bulk(model, model.objects.filter(pk__in=pks[start : start + 500]), by=user)
 
 
 def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
@@ -618,10 +783,14 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     heads = [hh.head_id for hh in rows]
     visible = Household.objects.visible_to(user)
     existing = {}  # head ID → (pk, *HOUSEHOLD_COMPARE)
-    in_scope = visible.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", "pk", *HOUSEHOLD_COMPARE)
+    in_scope = visible.filter(OneOf(F("head_id_number"), heads)).values_list(
+        "head_id_number", "pk", *HOUSEHOLD_COMPARE
+    )
     for household in in_scope:
         existing[household[0]] = household[1:]
-    registered = Household.objects.filter(OneOf(F("head_id_number"), heads)).values_list("head_id_number", "village_id")
+    registered = Household.objects.filter(OneOf(F("head_id_number"), heads)).values_list(
+        "head_id_number", "village_id"
+    )
     # Everyone the file names who is registered outside the user's scope: ID → the village holding them.
     foreign = {head: village for head, village in registered if head not in existing}
 
@@ -631,7 +800,8 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     # changed people (Member with every compared field set, for bulk_update; [(field, before, after)]).
     known, moved, member_diffs = set(), {}, {}
     found = Member.objects.filter(OneOf(F("id_number"), people)).values_list(
-        "id_number", "pk", "household_id", *MEMBER_COMPARE)
+        "id_number", "pk", "household_id", *MEMBER_COMPARE
+    )
     for id_number, pk, household_id, *old in found.iterator(chunk_size=STREAMED):
         hh, person = people[id_number]
         known.add(id_number)
@@ -643,8 +813,16 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         diffs = [(n, before[n], v) for n, v in person.values.items() if not same(before[n], v)]
         if diffs:
             member_diffs[id_number] = (Member(pk=pk, **before), diffs)
-    households_of_moved = {pk: (head_id, head_name, village) for pk, head_id, head_name, village in Household.objects.filter(
-        pk__in=set(moved.values())).values_list("pk", "head_id_number", "head_name", "village_id")} if moved else {}
+    households_of_moved = (
+        {
+            pk: (head_id, head_name, village)
+            for pk, head_id, head_name, village in Household.objects.filter(
+                pk__in=set(moved.values())
+            ).values_list("pk", "head_id_number", "head_name", "village_id")
+        }
+        if moved
+        else {}
+    )
     elsewhere = {n: pk for n, pk in moved.items() if households_of_moved[pk][0] != people[n][0].head_id}
     visible_ids = set(visible.filter(pk__in=set(elsewhere.values())).values_list("pk", flat=True))
     for id_number, household_pk in elsewhere.items():
@@ -652,7 +830,9 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         if household_pk in visible_ids:
             head_id, head_name, _village = households_of_moved[household_pk]
             message = _("此人已是%(head)s户的成员（户主身份证号 %(id)s），一人只能属于一户") % {
-                "head": head_name, "id": idcard.mask(head_id)}
+                "head": head_name,
+                "id": idcard.mask(head_id),
+            }
             errors.add(person.sheet, person.row, "id_number", id_number, message)
         else:
             foreign.setdefault(id_number, households_of_moved[household_pk][2])
@@ -663,8 +843,17 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         result.errors = errors.errors
         return
 
-    counts = dict.fromkeys(["households_new", "households_changed", "households_unchanged",
-                            "members_new", "members_changed", "members_unchanged"], 0)
+    counts = dict.fromkeys(
+        [
+            "households_new",
+            "households_changed",
+            "households_unchanged",
+            "members_new",
+            "members_changed",
+            "members_unchanged",
+        ],
+        0,
+    )
     now = timezone.now()
     new_households, new_rows, changed_households, changed_hh_fields = [], [], [], set()
     moved_households = []  # to another village: households.moves
@@ -677,8 +866,13 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             new_rows.append(hh)
             continue
         before = dict(zip(HOUSEHOLD_COMPARE, old[1:]))
-        diffs = [] if values.items() <= before.items() else [
-            (name, before[name], value) for name, value in values.items() if not same(before[name], value)]
+        diffs = (
+            []
+            if values.items() <= before.items()
+            else [
+                (name, before[name], value) for name, value in values.items() if not same(before[name], value)
+            ]
+        )
         if not diffs:
             counts["households_unchanged"] += 1
             continue
@@ -688,9 +882,17 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         for name, before, after in diffs:
             setattr(changed, name, after)
             changed_hh_fields.add(name)
-            result.changes.append(_("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                "head": hh.values.get("head_name") or before["head_name"], "sheet": hh.sheet, "row": hh.row,
-                "field": _VERBOSE.get(name, name), "old": describe(before), "new": describe(after)})
+            result.changes.append(
+                _("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s")
+                % {
+                    "head": hh.values.get("head_name") or before["head_name"],
+                    "sheet": hh.sheet,
+                    "row": hh.row,
+                    "field": _VERBOSE.get(name, name),
+                    "old": describe(before),
+                    "new": describe(after),
+                }
+            )
         changed.updated_at = now
         changed_households.append(changed)
         if any(diff[0] == "village_id" for diff in diffs):
@@ -712,9 +914,17 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             for name, before, after in diffs:
                 setattr(changed, name, after)
                 changed_m_fields.add(name)
-                result.changes.append(_("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s") % {
-                    "name": person.values.get("name") or old_name, "sheet": person.sheet, "row": person.row,
-                    "field": _VERBOSE.get(f"m.{name}", name), "old": describe(before), "new": describe(after)})
+                result.changes.append(
+                    _("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s")
+                    % {
+                        "name": person.values.get("name") or old_name,
+                        "sheet": person.sheet,
+                        "row": person.row,
+                        "field": _VERBOSE.get(f"m.{name}", name),
+                        "old": describe(before),
+                        "new": describe(after),
+                    }
+                )
             changed_members.append(changed)
 
     # People the database has in these households and the file does not list: reported, never deleted.
@@ -722,12 +932,17 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     matched = {existing[h][0]: h for h in listing if h in existing}
     if matched:
         # Only the people the file lacks come back, not the whole county's members.
-        unlisted = (Member.objects.filter(OneOf(F("household_id"), matched)).exclude(OneOf(F("id_number"), people))
-                    .values_list("household_id", "id_number", "name"))
+        unlisted = (
+            Member.objects.filter(OneOf(F("household_id"), matched))
+            .exclude(OneOf(F("id_number"), people))
+            .values_list("household_id", "id_number", "name")
+        )
         for household_id, id_number, name in unlisted.iterator(chunk_size=STREAMED):
             hh = listing[matched[household_id]]
-            result.missing.append(_("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
-                                  % {"head": hh.values.get("head_name", ""), "name": name, "id": idcard.mask(id_number)})
+            result.missing.append(
+                _("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
+                % {"head": hh.values.get("head_name", ""), "name": name, "id": idcard.mask(id_number)}
+            )
     result.counts = counts
     result.added = describe_new(new_rows)
     if dry_run:
@@ -736,18 +951,24 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     insert_rows(Household, new_households, plain=PLAIN_HOUSEHOLD_FIELDS)
     ids = {head: h[0] for head, h in existing.items()}
     if new_households:
-        ids.update(Household.objects.filter(OneOf(F("head_id_number"), (h["head_id_number"] for h in new_households)))
-                   .values_list("head_id_number", "pk"))
+        ids.update(
+            Household.objects.filter(
+                OneOf(F("head_id_number"), (h["head_id_number"] for h in new_households))
+            ).values_list("head_id_number", "pk")
+        )
     result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
     del new_households
-    insert_rows(Member, (person.new_member(ids[head]) for head, person in new_members), plain=PLAIN_MEMBER_FIELDS)
+    insert_rows(
+        Member, (person.new_member(ids[head]) for head, person in new_members), plain=PLAIN_MEMBER_FIELDS
+    )
     # bulk_update skips save(): move the versions on here, so an edit form opened before the import
     # is refused rather than saved over it (shuanglian/lib/versions.py).
     if changed_households:
         for household in changed_households:
             household.version = F("version") + 1
-        Household.objects.bulk_update(changed_households, sorted(changed_hh_fields | {"updated_at", "version"}),
-                                      batch_size=500)
+        Household.objects.bulk_update(
+            changed_households, sorted(changed_hh_fields | {"updated_at", "version"}), batch_size=500
+        )
         moves.moved(moved_households)
         # bulk_update sends no signal: these shared records' history is written here, row by row
         # from the values now stored (new households are recorded by their batch instead).
@@ -760,8 +981,15 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     result.applied = True
 
 
-def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
-                      xlsx_engine: str = "calamine") -> HouseholdResult:
+def import_households(
+    data: bytes,
+    *,
+    user,
+    filename: str = "",
+    dry_run: bool = False,
+    progress=None,
+    xlsx_engine: str = "calamine",
+) -> HouseholdResult:
     """Check a household roster and, if every row is valid and not dry_run, write it all.
 
     Raises FileRefused when the file as a whole cannot be read; row problems are
@@ -770,13 +998,24 @@ def import_households(data: bytes, *, user, filename: str = "", dry_run: bool = 
     errors = Collector()
     result = HouseholdResult()
     with collector_paused(), EarlyWriter.for_import(user, errors, dry_run=dry_run) or nullcontext() as early:
-        rows, result.rows, unkeyed = read_roster(data, filename=filename, errors=errors, progress=progress,
-                                        xlsx_engine=xlsx_engine, on_household=early.offer if early else None)
+        rows, result.rows, unkeyed = read_roster(
+            data,
+            filename=filename,
+            errors=errors,
+            progress=progress,
+            xlsx_engine=xlsx_engine,
+            on_household=early.offer if early else None,
+        )
         created = early.finish(rows) if early else None
         if created is not None:  # every household was new and is written
-            result.counts = {"households_new": len(rows), "households_changed": 0, "households_unchanged": 0,
-                             "members_new": sum(len(hh.members) for hh in rows), "members_changed": 0,
-                             "members_unchanged": 0}
+            result.counts = {
+                "households_new": len(rows),
+                "households_changed": 0,
+                "households_unchanged": 0,
+                "members_new": sum(len(hh.members) for hh in rows),
+                "members_changed": 0,
+                "members_unchanged": 0,
+            }
             result.created_household_ids = created
             result.added = describe_new(rows)
             result.applied = True

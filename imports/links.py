@@ -11,13 +11,22 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from pairing import services as pairing_services
 from households.models import Region
+from pairing import services as pairing_services
 from pairing.models import Unit, VillageLink
 
 from .cadres import resolve_units
 from .common import (
-    Collector, ImportResult, Refused, cell, clean_text, describe, finish, one_transaction, parse_date, read_table,
+    Collector,
+    ImportResult,
+    Refused,
+    cell,
+    clean_text,
+    describe,
+    finish,
+    one_transaction,
+    parse_date,
+    read_table,
 )
 from .villages import resolve_villages
 
@@ -36,8 +45,16 @@ class LinkRow:
 
 
 def _read(data, filename, errors, progress, xlsx_engine):
-    table = read_table(data, filename=filename, anchors={"unit"}, required=REQUIRED, errors=errors,
-                       what=_("联村名单"), progress=progress, xlsx_engine=xlsx_engine)
+    table = read_table(
+        data,
+        filename=filename,
+        anchors={"unit"},
+        required=REQUIRED,
+        errors=errors,
+        what=_("联村名单"),
+        progress=progress,
+        xlsx_engine=xlsx_engine,
+    )
     rows = []
     for sheet, number, cells, mapping in table:
         unit_name = clean_text(cell(cells, mapping, "unit"), compact=True)
@@ -51,8 +68,15 @@ def _read(data, filename, errors, progress, xlsx_engine):
     return rows
 
 
-def import_links(data: bytes, *, user, filename: str = "", dry_run: bool = False, progress=None,
-                 xlsx_engine: str = "calamine") -> ImportResult:
+def import_links(
+    data: bytes,
+    *,
+    user,
+    filename: str = "",
+    dry_run: bool = False,
+    progress=None,
+    xlsx_engine: str = "calamine",
+) -> ImportResult:
     """Check a list of unit–village links and, if every row is valid and not dry_run, open the new ones."""
     errors = Collector()
     result = ImportResult(noun=_("联村关系"))
@@ -64,14 +88,22 @@ def import_links(data: bytes, *, user, filename: str = "", dry_run: bool = False
     open_links = {
         (link.unit_id, link.village_id): link
         for link in VillageLink.objects.open().filter(
-            unit_id__in={units[row.unit_name].pk for row in ready}, village_id__in={row.village_id for row in ready})
+            unit_id__in={units[row.unit_name].pk for row in ready},
+            village_id__in={row.village_id for row in ready},
+        )
     }
     villages = Region.objects.in_bulk({row.village_id for row in ready})
     seen = {}
     for row in ready:
         key = (units[row.unit_name].pk, row.village_id)
         if key in seen:
-            errors.add(row.sheet, row.row, "village", row.location[2], _("同一单位与村的联系在第%(row)d行已出现过") % {"row": seen[key]})
+            errors.add(
+                row.sheet,
+                row.row,
+                "village",
+                row.location[2],
+                _("同一单位与村的联系在第%(row)d行已出现过") % {"row": seen[key]},
+            )
         seen[key] = row.row
     counts = dict.fromkeys(["new", "changed", "unchanged"], 0)
     with one_transaction(result, errors, dry_run=dry_run):
@@ -82,13 +114,21 @@ def import_links(data: bytes, *, user, filename: str = "", dry_run: bool = False
             link = open_links.get((unit.pk, row.village_id))
             if link is None:
                 counts["new"] += 1
-                pairing_services.link_village(unit=unit, village=villages[row.village_id],
-                                              started_on=row.started_on, by=user)
+                pairing_services.link_village(
+                    unit=unit, village=villages[row.village_id], started_on=row.started_on, by=user
+                )
             elif link.started_on != row.started_on:
                 counts["changed"] += 1
-                result.changes.append(_("%(unit)s — %(village)s（第%(row)d行）：开始日期 %(old)s → %(new)s") % {
-                    "unit": unit.name, "village": row.location[2], "row": row.row,
-                    "old": describe(link.started_on), "new": describe(row.started_on)})
+                result.changes.append(
+                    _("%(unit)s — %(village)s（第%(row)d行）：开始日期 %(old)s → %(new)s")
+                    % {
+                        "unit": unit.name,
+                        "village": row.location[2],
+                        "row": row.row,
+                        "old": describe(link.started_on),
+                        "new": describe(row.started_on),
+                    }
+                )
                 link.started_on = row.started_on
                 link.save(update_fields=["started_on"])
             else:

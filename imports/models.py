@@ -111,7 +111,12 @@ class RegisterAttempt(models.Model):
     """
 
     batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        ImportBatch,
+        verbose_name=_("导入批次"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     attempted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
@@ -140,5 +145,7 @@ class RegisterAttempt(models.Model):
 
     def __str__(self):
         return f"{self.attempted_by} {self.sheet}第{self.row}行"
+
+
 # A batch in one of these is waiting for a worker or being worked on.
 RUNNING = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.APPLYING)

@@ -50,8 +50,10 @@ def renamed_text_hint(sheets: list[Sheet], filename: str) -> str:
     read as CSV (WPS saves CSV under .xls), which the user should hear when it did not work."""
     extension = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     if sheets and sheets[0].read_as == "csv" and extension in ("xls", "xlsx"):
-        return _("。文件名是 .%(ext)s，内容却是纯文本而不是 Excel 工作簿（已按 CSV 读取）："
-                 "请上传用 Excel 或 WPS 保存的原始文件") % {"ext": extension}
+        return _(
+            "。文件名是 .%(ext)s，内容却是纯文本而不是 Excel 工作簿（已按 CSV 读取）："
+            "请上传用 Excel 或 WPS 保存的原始文件"
+        ) % {"ext": extension}
     return ""
 
 
@@ -68,7 +70,9 @@ def check_zip(data: bytes) -> None:
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > 1024 * 1024 and ratio > MAX_RATIO:
                 raise FileRefused(
-                    _("文件中的“%(name)s”解压后约 %(mb)d MB，压缩比异常（%(ratio)d 倍），疑似压缩炸弹，已拒绝")
+                    _(
+                        "文件中的“%(name)s”解压后约 %(mb)d MB，压缩比异常（%(ratio)d 倍），疑似压缩炸弹，已拒绝"
+                    )
                     % {"name": info.filename, "mb": info.file_size // 2**20, "ratio": ratio}
                 )
         if total > MAX_UNCOMPRESSED_BYTES:
@@ -115,5 +119,7 @@ def open_sheets(data: bytes, *, filename: str = "", xlsx_engine: str = "calamine
     name = filename.rsplit("/", 1)[-1]
     reading = Reading(data, kind=kind, engine=xlsx_engine, filename=name or _("上传的文件"))
     stem = name.rsplit(".", 1)[0] or "CSV"
-    return [Sheet(sheet or stem, reading.rows(index), read_as)
-            for index, (sheet, read_as) in enumerate(reading.sheets)]
+    return [
+        Sheet(sheet or stem, reading.rows(index), read_as)
+        for index, (sheet, read_as) in enumerate(reading.sheets)
+    ]

@@ -5,10 +5,24 @@ from dataclasses import dataclass, field
 
 # Fields whose checked values are never None and never hold a tab, newline or backslash (keys,
 # resident IDs, sex, dates and vocabulary values), which COPY may take as they format.
-PLAIN_MEMBER_FIELDS = frozenset({"household_id", "id_number", "sex", "birth_date", "relation", "ethnicity",
-                                 "education", "schooling", "health", "disability", "labour"})
-PLAIN_HOUSEHOLD_FIELDS = frozenset({"id", "head_id_number", "village_id", "category", "main_cause", "housing",
-                                    "status"})
+PLAIN_MEMBER_FIELDS = frozenset(
+    {
+        "household_id",
+        "id_number",
+        "sex",
+        "birth_date",
+        "relation",
+        "ethnicity",
+        "education",
+        "schooling",
+        "health",
+        "disability",
+        "labour",
+    }
+)
+PLAIN_HOUSEHOLD_FIELDS = frozenset(
+    {"id", "head_id_number", "village_id", "category", "main_cause", "housing", "status"}
+)
 
 
 @dataclass(slots=True)  # 200,000 of them in a county roster
@@ -22,8 +36,13 @@ class PersonRow:
 
     def new_member(self, household_id) -> dict:
         """The Member row to create, as field attnames → values."""
-        return {"household_id": household_id, "id_number": self.id_number, "sex": self.sex,
-                "birth_date": self.birth_date, **self.values}
+        return {
+            "household_id": household_id,
+            "id_number": self.id_number,
+            "sex": self.sex,
+            "birth_date": self.birth_date,
+            **self.values,
+        }
 
 
 @dataclass(slots=True)

@@ -40,31 +40,53 @@ MAX_SHARED_STRINGS = 2_000_000
 
 
 def limits() -> dict:
-    return {"rows": MAX_ROWS, "columns": MAX_COLUMNS, "cells": MAX_CELLS, "cell_chars": MAX_CELL_CHARS,
-            "shared_strings": MAX_SHARED_STRINGS}
+    return {
+        "rows": MAX_ROWS,
+        "columns": MAX_COLUMNS,
+        "cells": MAX_CELLS,
+        "cell_chars": MAX_CELL_CHARS,
+        "shared_strings": MAX_SHARED_STRINGS,
+    }
 
 
 def reason(code: str, params: dict) -> str:
     """The Chinese wording of the child's refusal codes."""
-    p = dict(params, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS, max_cells=MAX_CELLS, limit_chars=MAX_CELL_CHARS,
-             limit_strings=MAX_SHARED_STRINGS, mb=settings.SHUANGLIAN_IMPORT_READER_MEMORY_MB,
-             seconds=settings.SHUANGLIAN_IMPORT_READER_SECONDS)
+    p = dict(
+        params,
+        max_rows=MAX_ROWS,
+        max_columns=MAX_COLUMNS,
+        max_cells=MAX_CELLS,
+        limit_chars=MAX_CELL_CHARS,
+        limit_strings=MAX_SHARED_STRINGS,
+        mb=settings.SHUANGLIAN_IMPORT_READER_MEMORY_MB,
+        seconds=settings.SHUANGLIAN_IMPORT_READER_SECONDS,
+    )
     texts = {
-        "doctype": _("其中的“%(part)s”含有 DOCTYPE 或实体声明（Excel 和 WPS 不会写这种内容），可能是恶意文件，已拒绝"),
-        "dimension": _("工作表“%(part)s”声明的范围是 %(ref)s（%(rows)d 行、%(columns)d 列），超过上限"
-                       "（%(max_rows)d 行、%(max_columns)d 列、共 %(max_cells)d 个单元格）；请删除表格右侧和下方多余的行列，"
-                       "或按乡镇拆分后分别导入"),
+        "doctype": _(
+            "其中的“%(part)s”含有 DOCTYPE 或实体声明（Excel 和 WPS 不会写这种内容），可能是恶意文件，已拒绝"
+        ),
+        "dimension": _(
+            "工作表“%(part)s”声明的范围是 %(ref)s（%(rows)d 行、%(columns)d 列），超过上限"
+            "（%(max_rows)d 行、%(max_columns)d 列、共 %(max_cells)d 个单元格）；请删除表格右侧和下方多余的行列，"
+            "或按乡镇拆分后分别导入"
+        ),
         "shared_strings": _("工作簿中的不同文字有 %(count)d 个，超过 %(limit_strings)d 个的上限"),
-        "size": _("工作表“%(sheet)s”有 %(rows)d 行、%(columns)d 列，超过上限（%(max_rows)d 行、%(max_columns)d 列）；"
-                  "请删除多余的行列，或按乡镇拆分后分别导入"),
+        "size": _(
+            "工作表“%(sheet)s”有 %(rows)d 行、%(columns)d 列，超过上限（%(max_rows)d 行、%(max_columns)d 列）；"
+            "请删除多余的行列，或按乡镇拆分后分别导入"
+        ),
         "columns": _("工作表“%(sheet)s”第%(row)d行有 %(columns)d 列，超过 %(max_columns)d 列的上限"),
-        "cell": _("工作表“%(sheet)s”第%(row)d行第%(column)d列的单元格有 %(chars)d 个字符，超过 %(limit_chars)d 个字符的上限"),
+        "cell": _(
+            "工作表“%(sheet)s”第%(row)d行第%(column)d列的单元格有 %(chars)d 个字符，超过 %(limit_chars)d 个字符的上限"
+        ),
         "csv_field": _("第%(row)d行有一个字段超过 %(limit_chars)d 个字符的上限（常见原因：引号没有配对）"),
         "csv": _("第%(row)d行无法按 CSV 解析（%(reason)s）"),
         "encoding": _("无法识别 CSV 文件的文字编码（应为 UTF-8 或 GBK/GB18030）"),
         "corrupt": _("文件已损坏，无法作为 Excel 工作簿打开（%(reason)s）"),
-        "memory": _("读取所需内存超过 %(mb)d MB 的上限（常见原因：某个单元格远在表格右下方，如 XFD1048576，"
-                    "使表格范围极大）；请删除多余的行列后再导入"),
+        "memory": _(
+            "读取所需内存超过 %(mb)d MB 的上限（常见原因：某个单元格远在表格右下方，如 XFD1048576，"
+            "使表格范围极大）；请删除多余的行列后再导入"
+        ),
         "timeout": _("读取超过 %(seconds)d 秒仍未完成，已停止"),
         "died": _("读取文件的进程意外退出（%(how)s），文件可能已损坏"),
     }
@@ -92,7 +114,10 @@ class Reading:
         self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-I", str(CHILD), str(memory), str(self.seconds)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            bufsize=0,
         )
         # Killed and reaped when the last sheet iterator lets go of it, read to the end or not.
         self._finalizer = weakref.finalize(self, _stop, self.process, self.stderr)
@@ -172,7 +197,9 @@ class Reading:
         """The child is gone: say why, from its exit status and its last words."""
         self.process.wait()
         self.stderr.seek(0)
-        last_words = self.stderr.read(64 * 1024).decode("utf-8", "replace")  # Rust's backtrace follows its message
+        last_words = self.stderr.read(64 * 1024).decode(
+            "utf-8", "replace"
+        )  # Rust's backtrace follows its message
         code = self.process.returncode
         self.close()
         if code == -signal.SIGXCPU:

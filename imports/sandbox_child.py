@@ -25,7 +25,9 @@ import zlib
 
 CHUNK = 1000  # rows per frame
 FRAME_LENGTH = struct.Struct(">Q")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,4})\$?(\d{1,8})(?::\$?([A-Z]{1,4})\$?(\d{1,8}))?\"")
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,4})\$?(\d{1,8})(?::\$?([A-Z]{1,4})\$?(\d{1,8}))?\""
+)
 _UNIQUE = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\b(?:uniqueCount|count)=\"(\d+)\"")
 _DOCTYPE = (b"<!doctype", b"<!entity", "<!DOCTYPE".encode("utf-16-le"), "<!ENTITY".encode("utf-16-le"))
 PEEK = 64 * 1024  # an XML part's prolog and a sheet's <dimension> come within its first bytes
@@ -62,9 +64,18 @@ def check_parts(data: bytes, limits: dict) -> None:
                     first_col, first_row, last_col, last_row = found.groups()
                     columns = column_number(last_col or first_col)
                     rows = int(last_row or first_row)
-                    if rows > limits["rows"] or columns > limits["columns"] or rows * columns > limits["cells"]:
-                        raise Refusal("dimension", part=info.filename, ref=found.group(0).split(b'"')[1].decode(),
-                                      rows=rows, columns=columns)
+                    if (
+                        rows > limits["rows"]
+                        or columns > limits["columns"]
+                        or rows * columns > limits["cells"]
+                    ):
+                        raise Refusal(
+                            "dimension",
+                            part=info.filename,
+                            ref=found.group(0).split(b'"')[1].decode(),
+                            rows=rows,
+                            columns=columns,
+                        )
             elif info.filename == "xl/sharedStrings.xml":
                 found = _UNIQUE.search(head)
                 if found and int(found.group(1)) > limits["shared_strings"]:
@@ -86,8 +97,11 @@ def calamine_sheets(data, kind, limits):
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    names = [meta.name for meta in book.sheets_metadata
-             if str(meta.visible).endswith("Visible") and "WorkSheet" in str(meta.typ)]
+    names = [
+        meta.name
+        for meta in book.sheets_metadata
+        if str(meta.visible).endswith("Visible") and "WorkSheet" in str(meta.typ)
+    ]
 
     def rows(name):
         sheet = book.get_sheet_by_name(name)
@@ -185,7 +199,9 @@ def serve(inp, out):
     try:
         if kind == "xlsx":
             check_parts(data, limits)
-            sheets = calamine_sheets(data, kind, limits) if engine == "calamine" else openpyxl_sheets(data, limits)
+            sheets = (
+                calamine_sheets(data, kind, limits) if engine == "calamine" else openpyxl_sheets(data, limits)
+            )
         elif kind == "xls":
             sheets = calamine_sheets(data, kind, limits)
         else:

@@ -42,7 +42,10 @@ def importable_kinds(user) -> list[str]:
 
 def _require(user, kind):
     if not may_import(user, kind):
-        raise NotAllowed(_("用户 %(user)s 无权导入%(kind)s") % {"user": user.username, "kind": ImportBatch.Kind(kind).label})
+        raise NotAllowed(
+            _("用户 %(user)s 无权导入%(kind)s")
+            % {"user": user.username, "kind": ImportBatch.Kind(kind).label}
+        )
 
 
 def create_batch(*, data: bytes, filename: str, kind: str, user) -> ImportBatch:
@@ -82,14 +85,17 @@ def _finish(batch: ImportBatch, fields: list[str], *, even_if_reclaimed=False) -
     values = {name: getattr(batch, name) for name in fields}
     values["worker"] = ""
     mine = ImportBatch.objects.filter(pk=batch.pk, worker=batch.worker)
-    written = mine.update(**values) or (even_if_reclaimed and ImportBatch.objects.filter(pk=batch.pk).update(**values))
+    written = mine.update(**values) or (
+        even_if_reclaimed and ImportBatch.objects.filter(pk=batch.pk).update(**values)
+    )
     batch.worker = ""
     return bool(written)
 
 
 def _fail(batch: ImportBatch, message: str):
     ImportBatch.objects.filter(pk=batch.pk, worker=batch.worker).update(
-        status=ImportBatch.Status.FAILED, message=message, worker="")
+        status=ImportBatch.Status.FAILED, message=message, worker=""
+    )
     batch.status, batch.message, batch.worker = ImportBatch.Status.FAILED, message, ""
 
 
@@ -106,8 +112,13 @@ def _run(batch: ImportBatch, *, user, dry_run: bool):
         # Rows saved one by one (cadres, links, pairings, changed households) are recorded as the
         # user's; rows written in bulk (new households and members) are recorded by the batch itself.
         with acting(user):
-            result = importer(bytes(batch.content), user=user, filename=batch.filename, dry_run=dry_run,
-                              progress=_progress(batch))
+            result = importer(
+                bytes(batch.content),
+                user=user,
+                filename=batch.filename,
+                dry_run=dry_run,
+                progress=_progress(batch),
+            )
     except FileRefused as error:
         # The reader's own refusals (a limit, a hostile part, out of memory or time) fail the
         # batch; the file's content (no header, not a spreadsheet) is an error the user fixes.
@@ -119,7 +130,9 @@ def _run(batch: ImportBatch, *, user, dry_run: bool):
     attempts.record(result, user=user, filename=batch.filename, batch=batch)
     batch.report = result.as_report()
     batch.rows_read = result.rows
-    batch.message = result.summary() if result.ok else _("共 %(n)d 处错误，未写入任何数据") % {"n": result.error_count}
+    batch.message = (
+        result.summary() if result.ok else _("共 %(n)d 处错误，未写入任何数据") % {"n": result.error_count}
+    )
     return result
 
 
@@ -144,14 +157,22 @@ def check_batch(*, batch: ImportBatch):
 def apply_batch(*, batch: ImportBatch, user):
     """Check again (the database may have changed since the preview) and write everything or nothing."""
     _require(user, batch.kind)
-    if not _claim(batch, statuses=[ImportBatch.Status.CHECKED, ImportBatch.Status.APPLYING],
-                  status=ImportBatch.Status.APPLYING, confirmed_by=user):
+    if not _claim(
+        batch,
+        statuses=[ImportBatch.Status.CHECKED, ImportBatch.Status.APPLYING],
+        status=ImportBatch.Status.APPLYING,
+        confirmed_by=user,
+    ):
         current = ImportBatch.objects.get(pk=batch.pk)
-        raise NotAllowed(_("该批次当前状态为“%(status)s”，不能导入") % {"status": current.get_status_display()})
+        raise NotAllowed(
+            _("该批次当前状态为“%(status)s”，不能导入") % {"status": current.get_status_display()}
+        )
     try:
         result = _run(batch, user=user, dry_run=False)
     except Exception:
-        _fail(batch, _("导入时发生内部错误（已记入日志），导入未完成；可点击“重新检查”再试，仍不行请联系管理员"))
+        _fail(
+            batch, _("导入时发生内部错误（已记入日志），导入未完成；可点击“重新检查”再试，仍不行请联系管理员")
+        )
         raise
     if result is not None and result.applied:
         batch.status = ImportBatch.Status.DONE
@@ -159,8 +180,11 @@ def apply_batch(*, batch: ImportBatch, user):
         batch.created_households = result.created_household_ids
     elif result is not None:
         batch.status = ImportBatch.Status.REFUSED
-    _finish(batch, ["status", "message", "report", "rows_read", "applied_at", "created_households"],
-            even_if_reclaimed=result is not None and result.applied)
+    _finish(
+        batch,
+        ["status", "message", "report", "rows_read", "applied_at", "created_households"],
+        even_if_reclaimed=result is not None and result.applied,
+    )
     return result
 
 
@@ -170,9 +194,16 @@ def retry_batch(*, batch: ImportBatch, user) -> bool:
     _require(user, batch.kind)
     if batch.content_deleted_at is not None:
         raise NotAllowed(_("上传的文件已在保留期满后删除，不能重试；请重新上传"))
-    return bool(ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED, worker="").update(
-        status=ImportBatch.Status.QUEUED, message="", report={}, rows_read=0, checked_at=None,
-        running_since=timezone.now()))
+    return bool(
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.FAILED, worker="").update(
+            status=ImportBatch.Status.QUEUED,
+            message="",
+            report={},
+            rows_read=0,
+            checked_at=None,
+            running_since=timezone.now(),
+        )
+    )
 
 
 def run_import(*, data: bytes, filename: str, kind: str, user, dry_run: bool):

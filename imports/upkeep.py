@@ -51,11 +51,14 @@ def stuck_batches(*, now=None) -> list[Reclaimed]:
     for batch in candidates:
         step = _("检查") if batch.status != ImportBatch.Status.APPLYING else _("导入")
         if batch.worker and _dead_here(batch.worker):
-            reason = _("处理该批次的后台进程（%(worker)s）在%(step)s中途退出，%(step)s未完成；"
-                       "可点击“重新检查”再试") % {"worker": batch.worker, "step": step}
+            reason = _(
+                "处理该批次的后台进程（%(worker)s）在%(step)s中途退出，%(step)s未完成；可点击“重新检查”再试"
+            ) % {"worker": batch.worker, "step": step}
         elif batch.running_since is None or batch.running_since < deadline:
             reason = _("%(step)s超过 %(minutes)d 分钟仍未完成，已停止等待；可点击“重新检查”再试") % {
-                "step": step, "minutes": minutes}
+                "step": step,
+                "minutes": minutes,
+            }
         else:
             continue
         found.append(Reclaimed(batch, reason))
@@ -70,7 +73,10 @@ def reclaim_stuck_batches(*, now=None, dry_run=False) -> list[Reclaimed]:
         batch = item.batch
         if not dry_run:
             updated = ImportBatch.objects.filter(
-                pk=batch.pk, status=batch.status, worker=batch.worker, running_since=batch.running_since,
+                pk=batch.pk,
+                status=batch.status,
+                worker=batch.worker,
+                running_since=batch.running_since,
             ).update(status=ImportBatch.Status.FAILED, message=item.reason, worker="")
             if not updated:
                 continue
@@ -83,8 +89,12 @@ def expired_uploads(*, now=None):
     kept; a batch still waiting or worked on keeps its file until it ends."""
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.SHUANGLIAN_UPLOAD_RETENTION_DAYS)
-    return (ImportBatch.objects.filter(created_at__lt=cutoff, content_deleted_at__isnull=True)
-            .exclude(status__in=RUNNING).defer("content", "report").order_by("pk"))
+    return (
+        ImportBatch.objects.filter(created_at__lt=cutoff, content_deleted_at__isnull=True)
+        .exclude(status__in=RUNNING)
+        .defer("content", "report")
+        .order_by("pk")
+    )
 
 
 def purge_uploads(*, now=None, dry_run=False) -> list[ImportBatch]:
@@ -93,5 +103,6 @@ def purge_uploads(*, now=None, dry_run=False) -> list[ImportBatch]:
     batches = list(expired_uploads(now=now))
     if not dry_run and batches:
         ImportBatch.objects.filter(pk__in=[b.pk for b in batches], content_deleted_at__isnull=True).exclude(
-            status__in=RUNNING).update(content=b"", content_deleted_at=now)
+            status__in=RUNNING
+        ).update(content=b"", content_deleted_at=now)
     return batches

@@ -52,7 +52,9 @@ def _xlsx(filename: str, content: bytes) -> HttpResponse:
 
 @require_importer
 def batch_list(request):
-    form = UploadForm(request.POST or None, request.FILES or None, kinds=services.importable_kinds(request.user))
+    form = UploadForm(
+        request.POST or None, request.FILES or None, kinds=services.importable_kinds(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         batch = services.create_batch(
@@ -61,15 +63,26 @@ def batch_list(request):
         tasks.check_batch.enqueue(batch.pk)
         return redirect("imports:detail", pk=batch.pk)
     kinds = services.importable_kinds(request.user)
-    batches = (ImportBatch.objects.visible_to(request.user).filter(kind__in=kinds)
-               .select_related("created_by").defer("content")[:30])
+    batches = (
+        ImportBatch.objects.visible_to(request.user)
+        .filter(kind__in=kinds)
+        .select_related("created_by")
+        .defer("content")[:30]
+    )
     templates = [(kind, workbooks.TEMPLATE_LABELS[kind]) for kind in kinds]
     layouts = []
     if ImportBatch.Kind.HOUSEHOLDS in kinds:
-        templates.insert(kinds.index(ImportBatch.Kind.HOUSEHOLDS) + 1, ("persons", workbooks.TEMPLATE_LABELS["persons"]))
+        templates.insert(
+            kinds.index(ImportBatch.Kind.HOUSEHOLDS) + 1, ("persons", workbooks.TEMPLATE_LABELS["persons"])
+        )
         layouts = workbooks.household_layouts()
-    context = {"form": form, "batches": batches, "templates": templates, "layouts": layouts,
-               "attempts": attempts.for_office(request.user)}
+    context = {
+        "form": form,
+        "batches": batches,
+        "templates": templates,
+        "layouts": layouts,
+        "attempts": attempts.for_office(request.user),
+    }
     return render(request, "imports/batch_list.html", context)
 
 
@@ -86,7 +99,9 @@ def batch_detail(request, pk):
             "counts": report.get("counts", {}),
             "running": batch.status in RUNNING,
             "errors": report.get("errors", [])[:50],
-            "noun": {"cadres": _("干部"), "links": _("联村关系"), "pairings": _("结对关系")}.get(batch.kind, ""),
+            "noun": {"cadres": _("干部"), "links": _("联村关系"), "pairings": _("结对关系")}.get(
+                batch.kind, ""
+            ),
         },
     )
 
@@ -95,8 +110,12 @@ def batch_detail(request, pk):
 def batch_status(request, pk):
     batch = get_batch_for_user(request.user, pk)
     return JsonResponse(
-        {"status": batch.status, "label": batch.get_status_display(), "rows": batch.rows_read,
-         "running": batch.status in RUNNING}
+        {
+            "status": batch.status,
+            "label": batch.get_status_display(),
+            "rows": batch.rows_read,
+            "running": batch.status in RUNNING,
+        }
     )
 
 
@@ -119,10 +138,14 @@ def batch_confirm(request, pk):
     batch.refresh_from_db(fields=["status", "confirmed_by"])
     if batch.confirmed_by_id:
         # The second press of a double click (or a second tab): the first one's import is under way or done.
-        messages.info(request, _("该批次已确认，未重复导入，当前状态为“%(status)s”") % {
-            "status": batch.get_status_display()})
+        messages.info(
+            request,
+            _("该批次已确认，未重复导入，当前状态为“%(status)s”") % {"status": batch.get_status_display()},
+        )
     else:
-        messages.error(request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
+        messages.error(
+            request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()}
+        )
     return redirect("imports:detail", pk=batch.pk)
 
 

@@ -17,7 +17,12 @@ from .common import Collector
 
 def short_names(name: str) -> list[str]:
     names = [name]
-    for official, short in (("村民委员会", "村"), ("居民委员会", "社区"), ("社区居委会", "社区"), ("村委会", "村")):
+    for official, short in (
+        ("村民委员会", "村"),
+        ("居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("村委会", "村"),
+    ):
         if name.endswith(official):
             names.append(name[: -len(official)] + short)
     return names
@@ -91,30 +96,65 @@ class VillageResolver:
             for name in short_names(region.name):
                 target.setdefault(name, []).append(region)
         if new_villages:
-            self.visible.update(Region.objects.visible_to(self.user).filter(code__in=new_villages)
-                                .values_list("code", flat=True))
+            self.visible.update(
+                Region.objects.visible_to(self.user)
+                .filter(code__in=new_villages)
+                .values_list("code", flat=True)
+            )
 
     def _resolve(self, county, township, village):
         found = self.counties.get(county, [])
         if len(found) != 1:
-            return "county", county, ((_("找不到县“%(name)s”") if not found else _("县名“%(name)s”不唯一"))
-                                      % {"name": county} + _suggest(county, self.counties))
+            return (
+                "county",
+                county,
+                (
+                    (_("找不到县“%(name)s”") if not found else _("县名“%(name)s”不唯一")) % {"name": county}
+                    + _suggest(county, self.counties)
+                ),
+            )
         county_code = found[0].code[:6]
         found = self.townships.get(county_code, {}).get(township, [])
         if len(found) != 1:
-            return "township", township, (_("%(county)s没有乡(镇)“%(name)s”") % {"county": county, "name": township}
-                                          + _suggest(township, self.townships.get(county_code, {})))
+            return (
+                "township",
+                township,
+                (
+                    _("%(county)s没有乡(镇)“%(name)s”") % {"county": county, "name": township}
+                    + _suggest(township, self.townships.get(county_code, {}))
+                ),
+            )
         town_code = found[0].code[:9]
         found = self.villages.get(town_code, {}).get(village, [])
         if len(found) > 1:
-            return "village", village, (_("%(town)s有多个村叫“%(name)s”：%(codes)s，请写全称") % {
-                "town": township, "name": village, "codes": "、".join(f"{r.name}（{r.code}）" for r in found)})
+            return (
+                "village",
+                village,
+                (
+                    _("%(town)s有多个村叫“%(name)s”：%(codes)s，请写全称")
+                    % {
+                        "town": township,
+                        "name": village,
+                        "codes": "、".join(f"{r.name}（{r.code}）" for r in found),
+                    }
+                ),
+            )
         if not found:
-            return "village", village, (_("%(county)s%(town)s没有村“%(name)s”") % {
-                "county": county, "town": township, "name": village} + _suggest(village, self.villages.get(town_code, {})))
+            return (
+                "village",
+                village,
+                (
+                    _("%(county)s%(town)s没有村“%(name)s”")
+                    % {"county": county, "town": township, "name": village}
+                    + _suggest(village, self.villages.get(town_code, {}))
+                ),
+            )
         if found[0].code not in self.visible:
-            return "village", village, (_("%(town)s%(name)s不在您的管辖范围内，不能导入")
-                                        % {"town": township, "name": village})
+            return (
+                "village",
+                village,
+                (_("%(town)s%(name)s不在您的管辖范围内，不能导入") % {"town": township, "name": village}),
+            )
         return found[0].code
 
 

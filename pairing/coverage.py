@@ -88,7 +88,8 @@ def _wide_load_sql(prefix: str) -> tuple[str, list]:
     ranks = list(RankLimit.DEFAULTS.items())  # every Cadre.Rank
     pivot = ", ".join(
         f"MAX(CASE WHEN rank = %s THEN {field} END) AS {field}_{index}"
-        for index in range(len(ranks)) for field in ("max_households", "max_poor", "min_poor")
+        for index in range(len(ranks))
+        for field in ("max_households", "max_poor", "min_poor")
     )
     lenient = ", ".join(
         f"MAX(COALESCE(p.max_households_{i}, %s)) AS max_households_{i}, "
@@ -172,7 +173,11 @@ def _dict_rows(sql: str, params: list) -> list[dict]:
 
 def unpaired_poor(prefix: str):
     has_responsible = Pairing.objects.open().responsible().filter(household_id=OuterRef("pk"))
-    return Household.objects.filter(village__code__startswith=prefix, status="在册").poor().exclude(Exists(has_responsible))
+    return (
+        Household.objects.filter(village__code__startswith=prefix, status="在册")
+        .poor()
+        .exclude(Exists(has_responsible))
+    )
 
 
 def poor_villages_without_unit(prefix: str):
@@ -212,7 +217,9 @@ def per_child(region: Region, children: list[Region]) -> tuple[list[dict], dict]
         .annotate(
             households=Count("pk"),
             poor=Count("pk", filter=Q(category__in=POOR_CATEGORIES, status="在册")),
-            unpaired=Count("pk", filter=Q(category__in=POOR_CATEGORIES, status="在册", responsible__isnull=True)),
+            unpaired=Count(
+                "pk", filter=Q(category__in=POOR_CATEGORIES, status="在册", responsible__isnull=True)
+            ),
         )
     )
     linked = VillageLink.objects.open().filter(village_id=OuterRef("code"))

@@ -12,9 +12,15 @@ from .models import Cadre, Pairing
 
 class CadreFilterForm(AppForm):
     q = forms.CharField(label=_("姓名、手机或单位"), required=False)
-    rank = forms.ChoiceField(label=_("职级"), choices=with_all_option(Cadre.Rank.choices, _("全部职级")), required=False)
-    category = forms.ChoiceField(label=_("人员类别"), choices=with_all_option(Cadre.Category.choices, _("全部类别")), required=False)
-    status = forms.ChoiceField(label=_("状态"), choices=with_all_option(Cadre.Status.choices, _("全部状态")), required=False)
+    rank = forms.ChoiceField(
+        label=_("职级"), choices=with_all_option(Cadre.Rank.choices, _("全部职级")), required=False
+    )
+    category = forms.ChoiceField(
+        label=_("人员类别"), choices=with_all_option(Cadre.Category.choices, _("全部类别")), required=False
+    )
+    status = forms.ChoiceField(
+        label=_("状态"), choices=with_all_option(Cadre.Status.choices, _("全部状态")), required=False
+    )
 
     def filter(self, queryset):
         if not self.is_valid():
@@ -30,7 +36,9 @@ class CadreFilterForm(AppForm):
 class PairForm(AppForm):
     cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
     role = forms.ChoiceField(label=_("联系类型"), choices=Pairing.Role.choices)
-    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
+    started_on = forms.DateField(
+        label=_("开始日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators()
+    )
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,8 +48,12 @@ class PairForm(AppForm):
 
 
 class ProposalForm(AppForm):
-    region = forms.ModelChoiceField(label=_("范围（乡镇或村）"), queryset=Region.objects.none(), empty_label=_("选择乡镇或村"))
-    started_on = forms.DateField(label=_("结对日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
+    region = forms.ModelChoiceField(
+        label=_("范围（乡镇或村）"), queryset=Region.objects.none(), empty_label=_("选择乡镇或村")
+    )
+    started_on = forms.DateField(
+        label=_("结对日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators()
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,9 +64,12 @@ class ProposalForm(AppForm):
 
 class HandoverForm(AppForm):
     new_status = forms.ChoiceField(
-        label=_("离岗原因"), choices=[(Cadre.Status.TRANSFERRED, _("调离")), (Cadre.Status.RETIRED, _("退休"))]
+        label=_("离岗原因"),
+        choices=[(Cadre.Status.TRANSFERRED, _("调离")), (Cadre.Status.RETIRED, _("退休"))],
     )
-    effective_on = forms.DateField(label=_("交接日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
+    effective_on = forms.DateField(
+        label=_("交接日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators()
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,12 +84,16 @@ class PairHouseholdsForm(AppForm):
     )
     cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
     role = forms.ChoiceField(label=_("联系类型"), choices=Pairing.Role.choices)
-    started_on = forms.DateField(label=_("开始日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators())
+    started_on = forms.DateField(
+        label=_("开始日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators()
+    )
 
     def __init__(self, *args, households, cadres, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["households"].queryset = households
-        self.fields["households"].label_from_instance = lambda h: f"{h.head_name}（{h.village.name} {h.group}，{h.category}）"
+        self.fields["households"].label_from_instance = lambda h: (
+            f"{h.head_name}（{h.village.name} {h.group}，{h.category}）"
+        )
         self.fields["cadre"].queryset = cadres
         self.fields["cadre"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
         self.fields["started_on"].initial = timezone.localdate()

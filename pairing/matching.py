@@ -38,12 +38,16 @@ def unpaired_poor_households(region_code_prefix: str):
 
 def candidate_cadres(village_codes: set[str], *, excluding: set[int] = frozenset()):
     """Cadres of units linking these villages, and cadres with an exception there: village -> cadres."""
-    links = VillageLink.objects.open().filter(village_id__in=village_codes).values_list("village_id", "unit_id")
+    links = (
+        VillageLink.objects.open().filter(village_id__in=village_codes).values_list("village_id", "unit_id")
+    )
     units_by_village = defaultdict(set)
     for village_id, unit_id in links:
         units_by_village[village_id].add(unit_id)
     unit_ids = {unit for units in units_by_village.values() for unit in units}
-    exception_rows = PairingException.objects.filter(village_id__in=village_codes).values_list("village_id", "cadre_id")
+    exception_rows = PairingException.objects.filter(village_id__in=village_codes).values_list(
+        "village_id", "cadre_id"
+    )
     excepted = defaultdict(set)
     for village_id, cadre_id in exception_rows:
         excepted[village_id].add(cadre_id)
@@ -62,7 +66,9 @@ def candidate_cadres(village_codes: set[str], *, excluding: set[int] = frozenset
     return by_village, units_by_village, cadres
 
 
-def place(households: list[Household], *, excluding: set[int] = frozenset(), roles: dict | None = None) -> list[Placement]:
+def place(
+    households: list[Household], *, excluding: set[int] = frozenset(), roles: dict | None = None
+) -> list[Placement]:
     """Choose a cadre for each household, within every rule; never writes.
 
     `roles` maps a household's pk to the role to fill (a handover passes each pairing's own role);
@@ -84,7 +90,9 @@ def place(households: list[Household], *, excluding: set[int] = frozenset(), rol
         }
         eligible = [cadre for cadre in by_village[household.village_id] if not refusals[cadre.pk]]
         if not eligible:
-            placements.append(Placement(household, None, _why_unplaced(household, units_by_village, refusals)))
+            placements.append(
+                Placement(household, None, _why_unplaced(household, units_by_village, refusals))
+            )
             continue
 
         def preference(cadre, household=household, book=book):
@@ -115,12 +123,17 @@ def _why_unplaced(household, units_by_village, refusals: dict) -> str:
         return _("%(village)s的联系单位没有可联户的在岗干部") % {"village": village}
     if all(v.limit for broken in usable.values() for v in broken):
         return _("%(village)s联系单位的 %(count)d 名可联户干部均已达到帮扶上限") % {
-            "village": village, "count": len(usable),
+            "village": village,
+            "count": len(usable),
         }
     # Some other rule refused them: name each rule with how many candidates it refused.
     per_rule = Counter(rule for broken in usable.values() for rule in dict.fromkeys(v.rule for v in broken))
-    listed = "；".join(_("%(rule)s（%(count)d 名）") % {"rule": rule, "count": count} for rule, count in per_rule.items())
+    listed = "；".join(
+        _("%(rule)s（%(count)d 名）") % {"rule": rule, "count": count} for rule, count in per_rule.items()
+    )
     reason = _("%(village)s联系单位的 %(count)d 名可联户干部都不符合规则：%(rules)s") % {
-        "village": village, "count": len(usable), "rules": listed,
+        "village": village,
+        "count": len(usable),
+        "rules": listed,
     }
     return reason[:REASON_LENGTH]

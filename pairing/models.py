@@ -27,7 +27,9 @@ class UnitQuerySet(models.QuerySet):
         """Units seated in the user's region or linking a village there."""
         if is_unit_liaison(user):
             return self.filter(pk=user.unit_id)
-        linking = VillageLink.objects.open().filter(region_q(user, "village__code")).order_by().values("unit_id")
+        linking = (
+            VillageLink.objects.open().filter(region_q(user, "village__code")).order_by().values("unit_id")
+        )
         # One id set as a UNION, not `seat OR linking`: each arm is served by its own index, while
         # an OR of the two made PostgreSQL read every unit and test both.
         seated = Unit.objects.filter(region_q(user, "region__code")).order_by().values("pk")
@@ -76,7 +78,12 @@ class CadreQuerySet(models.QuerySet):
         """Cadres of visible units, and cadres helping a household in the user's region."""
         if is_unit_liaison(user):
             return self.filter(unit_id=user.unit_id)
-        helping = Pairing.objects.open().filter(region_q(user, "household__village__code")).order_by().values("cadre_id")
+        helping = (
+            Pairing.objects.open()
+            .filter(region_q(user, "household__village__code"))
+            .order_by()
+            .values("cadre_id")
+        )
         # A UNION of the two id sets, not `unit OR helping`: with the OR, a township's cadre list read
         # every cadre and every pairing of the province (issue 18); each arm alone follows an index.
         of_units = Cadre.objects.filter(unit__in=Unit.objects.visible_to(user)).order_by().values("pk")
@@ -148,7 +155,11 @@ class Cadre(Versioned):
 
     def clean(self):
         # Forms (the admin included) may not strand households: leaving goes through a handover.
-        if self.pk and self.status != self.Status.ACTIVE and self.pairings.filter(ended_on__isnull=True).exists():
+        if (
+            self.pk
+            and self.status != self.Status.ACTIVE
+            and self.pairings.filter(ended_on__isnull=True).exists()
+        ):
             raise ValidationError({"status": _("该干部还有联系户，请先办理交接，再改为调离或退休。")})
 
 
@@ -203,7 +214,9 @@ class VillageLinkQuerySet(RelationQuerySet):
 class VillageLink(DatedRelation):
     """联村: a unit linked to a (poor) village."""
 
-    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="village_links")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="village_links"
+    )
     village = models.ForeignKey(
         Region,
         verbose_name=_("联系村"),
@@ -256,7 +269,9 @@ class Pairing(DatedRelation):
         RESPONSIBLE = "帮扶责任人", _("帮扶责任人")
         CONTACT = "联系户", _("联系户")
 
-    cadre = models.ForeignKey(Cadre, verbose_name=_("干部"), on_delete=models.PROTECT, related_name="pairings")
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("干部"), on_delete=models.PROTECT, related_name="pairings"
+    )
     household = models.ForeignKey(
         Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="pairings"
     )
@@ -288,7 +303,9 @@ class Pairing(DatedRelation):
         ]
         # Loads per cadre (coverage, rules) read only open pairings: an index-only scan.
         indexes = [
-            models.Index(fields=["cadre", "role"], condition=Q(ended_on__isnull=True), name="pairing_open_by_cadre")
+            models.Index(
+                fields=["cadre", "role"], condition=Q(ended_on__isnull=True), name="pairing_open_by_cadre"
+            )
         ]
 
     def __str__(self):
@@ -314,7 +331,9 @@ class CadreLoad(models.Model):
         verbose_name_plural = _("干部联户数汇总")
         constraints = [
             models.UniqueConstraint(fields=["cadre", "county"], name="cadreload_one_per_cadre_county"),
-            models.CheckConstraint(name="cadreload_responsible_within", condition=Q(responsible__lte=F("households"))),
+            models.CheckConstraint(
+                name="cadreload_responsible_within", condition=Q(responsible__lte=F("households"))
+            ),
         ]
 
     def __str__(self):
@@ -344,7 +363,9 @@ class CountyRules(models.Model):
         related_name="pairing_rules",
         limit_choices_to={"level": Region.Level.COUNTY},
     )
-    exempt_categories = models.JSONField(_("不安排联户的人员类别"), default=default_exempt_categories, blank=True)
+    exempt_categories = models.JSONField(
+        _("不安排联户的人员类别"), default=default_exempt_categories, blank=True
+    )
     households_in_linked_villages = models.BooleanField(
         _("联系户须在本单位联系村"), default=True, help_text=_("例外须逐人登记理由。")
     )
@@ -378,7 +399,9 @@ class RankLimit(models.Model):
     rank = models.CharField(_("职级"), max_length=4, choices=Cadre.Rank.choices)
     max_households = models.PositiveSmallIntegerField(_("联系户上限（含帮扶户）"))
     max_poor = models.PositiveSmallIntegerField(_("帮扶贫困户上限"))
-    min_poor = models.PositiveSmallIntegerField(_("帮扶贫困户下限"), default=1, help_text=_("低于下限只提示，不拦截。"))
+    min_poor = models.PositiveSmallIntegerField(
+        _("帮扶贫困户下限"), default=1, help_text=_("低于下限只提示，不拦截。")
+    )
 
     objects = RankLimitQuerySet.as_manager()
 
@@ -395,7 +418,9 @@ class RankLimit(models.Model):
         ordering = ["county_id", "rank"]
         constraints = [
             models.UniqueConstraint(fields=["county", "rank"], name="ranklimit_one_per_county_rank"),
-            models.CheckConstraint(name="ranklimit_poor_within_total", condition=Q(max_poor__lte=F("max_households"))),
+            models.CheckConstraint(
+                name="ranklimit_poor_within_total", condition=Q(max_poor__lte=F("max_households"))
+            ),
             models.CheckConstraint(name="ranklimit_min_within_max", condition=Q(min_poor__lte=F("max_poor"))),
         ]
 
@@ -413,7 +438,9 @@ class PairingExceptionQuerySet(models.QuerySet):
 class PairingException(models.Model):
     """A recorded exception: this cadre may help households in a village its unit does not link."""
 
-    cadre = models.ForeignKey(Cadre, verbose_name=_("干部"), on_delete=models.PROTECT, related_name="exceptions")
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("干部"), on_delete=models.PROTECT, related_name="exceptions"
+    )
     village = models.ForeignKey(
         Region,
         verbose_name=_("村"),
@@ -423,7 +450,11 @@ class PairingException(models.Model):
     )
     reason = models.CharField(_("理由"), max_length=200)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
@@ -432,7 +463,9 @@ class PairingException(models.Model):
     class Meta:
         verbose_name = _("跨村联户例外")
         verbose_name_plural = _("跨村联户例外")
-        constraints = [models.UniqueConstraint(fields=["cadre", "village"], name="exception_one_per_cadre_village")]
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "village"], name="exception_one_per_cadre_village")
+        ]
 
     def __str__(self):
         return f"{self.cadre} @ {self.village}"
@@ -487,8 +520,12 @@ class Proposal(models.Model):
 class ProposalLine(models.Model):
     """One household in a proposal: the cadre suggested, or why none could be."""
 
-    proposal = models.ForeignKey(Proposal, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="lines")
-    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="+")
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("方案"), on_delete=models.CASCADE, related_name="lines"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="+"
+    )
     suggested_cadre = models.ForeignKey(
         Cadre, verbose_name=_("建议干部"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -498,7 +535,11 @@ class ProposalLine(models.Model):
     unplaced_reason = models.CharField(_("未安排原因"), max_length=200, blank=True)
     removed = models.BooleanField(_("已移除"), default=False)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
     )
 
     class Meta:
@@ -544,7 +585,9 @@ class Handover(models.Model):
         PARTIAL = "部分实施", _("部分实施")
         APPLIED = "已实施", _("已实施")
 
-    cadre = models.ForeignKey(Cadre, verbose_name=_("离岗干部"), on_delete=models.PROTECT, related_name="handovers")
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("离岗干部"), on_delete=models.PROTECT, related_name="handovers"
+    )
     new_status = models.CharField(
         _("离岗原因"),
         max_length=4,
@@ -589,8 +632,12 @@ class HandoverLineQuerySet(models.QuerySet):
 class HandoverLine(models.Model):
     """One household of a handover; applied by the office that may see the household, when it does."""
 
-    handover = models.ForeignKey(Handover, verbose_name=_("交接"), on_delete=models.CASCADE, related_name="lines")
-    pairing = models.ForeignKey(Pairing, verbose_name=_("原联户关系"), on_delete=models.PROTECT, related_name="+")
+    handover = models.ForeignKey(
+        Handover, verbose_name=_("交接"), on_delete=models.CASCADE, related_name="lines"
+    )
+    pairing = models.ForeignKey(
+        Pairing, verbose_name=_("原联户关系"), on_delete=models.PROTECT, related_name="+"
+    )
     successor = models.ForeignKey(
         Cadre, verbose_name=_("接任干部"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -65,11 +65,13 @@ class CadreFacts:
         for row in rows:
             facts.loads[row["cadre_id"]] = Load(total=row["total"], poor=row["poor"])
         for cadre_id, village_id in (
-            Pairing.objects.open().filter(cadre_id__in=cadre_ids).values_list("cadre_id", "household__village_id")
+            Pairing.objects.open()
+            .filter(cadre_id__in=cadre_ids)
+            .values_list("cadre_id", "household__village_id")
         ):
             facts.helped_villages[cadre_id].add(village_id)
-        for unit_id, village_id in VillageLink.objects.open().filter(unit_id__in=unit_ids).values_list(
-            "unit_id", "village_id"
+        for unit_id, village_id in (
+            VillageLink.objects.open().filter(unit_id__in=unit_ids).values_list("unit_id", "village_id")
         ):
             facts.linked_villages[unit_id].add(village_id)
         for cadre_id, village_id in PairingException.objects.filter(cadre_id__in=cadre_ids).values_list(
@@ -85,7 +87,6 @@ class CadreFacts:
         load.total += 1
         if role == Pairing.Role.RESPONSIBLE:
             load.poor += 1
-
 
 
 def county_code(region_code: str) -> str:
@@ -120,17 +121,26 @@ class RuleBook:
         problems = []
         if cadre.category in self.exempt:
             problems.append(
-                Violation(_("豁免人员不联户"), _("%(cadre)s 属于%(category)s，按本县规则不安排联户")
-                          % {"cadre": cadre.name, "category": cadre.get_category_display()})
+                Violation(
+                    _("豁免人员不联户"),
+                    _("%(cadre)s 属于%(category)s，按本县规则不安排联户")
+                    % {"cadre": cadre.name, "category": cadre.get_category_display()},
+                )
             )
         if cadre.status != Cadre.Status.ACTIVE:
             problems.append(
-                Violation(_("在岗干部方可联户"), _("%(cadre)s 已%(status)s") % {"cadre": cadre.name, "status": cadre.status})
+                Violation(
+                    _("在岗干部方可联户"),
+                    _("%(cadre)s 已%(status)s") % {"cadre": cadre.name, "status": cadre.status},
+                )
             )
         if role == Pairing.Role.RESPONSIBLE and household.category not in POOR_CATEGORIES:
             problems.append(
-                Violation(_("帮扶责任人只联系贫困户"), _("%(household)s 是%(category)s，只能作为联系户")
-                          % {"household": household, "category": household.category})
+                Violation(
+                    _("帮扶责任人只联系贫困户"),
+                    _("%(household)s 是%(category)s，只能作为联系户")
+                    % {"household": household, "category": household.category},
+                )
             )
         load = facts.loads[cadre.pk]
         limit = self.limit(cadre)
@@ -171,7 +181,11 @@ class RuleBook:
         """Soft rules: shown on coverage pages, never blocking."""
         limit = self.limit(cadre)
         load = facts.loads[cadre.pk]
-        if cadre.category in self.exempt or cadre.status != Cadre.Status.ACTIVE or load.poor >= limit.min_poor:
+        if (
+            cadre.category in self.exempt
+            or cadre.status != Cadre.Status.ACTIVE
+            or load.poor >= limit.min_poor
+        ):
             return []
         return [
             Violation(

@@ -56,7 +56,10 @@ def _require_households_in_scope(by, households) -> None:
 def _already_paired_message(household: Household) -> str | None:
     current = household.pairings.open().responsible().select_related("cadre").first()
     if current:
-        return _("%(household)s 已有帮扶责任人 %(cadre)s") % {"household": household, "cadre": current.cadre.name}
+        return _("%(household)s 已有帮扶责任人 %(cadre)s") % {
+            "household": household,
+            "cadre": current.cadre.name,
+        }
     return None
 
 
@@ -77,7 +80,9 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
 
 @recorded
 @transaction.atomic
-def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
+def pair(
+    *, cadre: Cadre, household: Household, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE
+):
     """Open a pairing if every rule allows it; the database refuses a second responsible cadre."""
     dates.check_date(started_on, _("开始日期"))
     # Lock the cadre so that two clerks cannot both hand out their last free place.
@@ -86,14 +91,18 @@ def pair(*, cadre: Cadre, household: Household, started_on: datetime.date, by=No
     problems = check_pairing(cadre=cadre, household=household, role=role)
     if problems:
         raise RuleBroken(problems)
-    pairing = Pairing.objects.create(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
+    pairing = Pairing.objects.create(
+        cadre=cadre, household=household, role=role, started_on=started_on, created_by=by
+    )
     tallies.count_opened([pairing])
     return pairing
 
 
 @recorded
 @transaction.atomic
-def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE):
+def pair_many(
+    *, cadre: Cadre, households: list, started_on: datetime.date, by=None, role=Pairing.Role.RESPONSIBLE
+):
     """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
     _require_households_in_scope(by, households)
     dates.check_date(started_on, _("开始日期"))
@@ -106,7 +115,9 @@ def pair_many(*, cadre: Cadre, households: list, started_on: datetime.date, by=N
             message = _already_paired_message(household)
             if message:
                 problems.append(message)
-        broken = books.for_village(household.village_id).check(cadre=cadre, household=household, role=role, facts=facts)
+        broken = books.for_village(household.village_id).check(
+            cadre=cadre, household=household, role=role, facts=facts
+        )
         problems += [f"{household}：{violation}" for violation in broken]
         facts.add(cadre.pk, role)
     if problems:
@@ -142,13 +153,16 @@ def end_relation(*, relation: DatedRelation, ended_on: datetime.date, reason: st
         if not in_scope.filter(pk=relation.pk).exists():
             raise _out_of_scope()
     if ended_on < relation.started_on:
-        raise ValidationError(_("结束日期不能早于开始日期（%(start)s）"), params={"start": relation.started_on})
+        raise ValidationError(
+            _("结束日期不能早于开始日期（%(start)s）"), params={"start": relation.started_on}
+        )
     relation.ended_on = ended_on
     relation.end_reason = reason
     with transaction.atomic():
         # Off the cadre's load only if this write ends it: locked, so a second end does not count twice.
         was_open = isinstance(relation, Pairing) and (
-            Pairing.objects.select_for_update().filter(pk=relation.pk, ended_on__isnull=True).exists())
+            Pairing.objects.select_for_update().filter(pk=relation.pk, ended_on__isnull=True).exists()
+        )
         relation.save(update_fields=["ended_on", "end_reason"])
         if was_open:
             tallies.count_ended([relation])
@@ -175,7 +189,9 @@ def generate_proposal(*, region, started_on: datetime.date, by) -> tuple[Proposa
     if not Region.objects.visible_to(by).filter(code=region.code).exists():
         raise _out_of_scope(_("所选范围不在您的管辖范围内"))
     Region.objects.select_for_update().filter(pk=region.pk).first()
-    waiting = Proposal.objects.filter(region=region, started_on=started_on, status=Proposal.Status.DRAFT).first()
+    waiting = Proposal.objects.filter(
+        region=region, started_on=started_on, status=Proposal.Status.DRAFT
+    ).first()
     if waiting:
         return waiting, False
     households = list(matching.unpaired_poor_households(region.prefix))
@@ -247,10 +263,15 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != Proposal.Status.DRAFT:
         raise ValidationError(_("方案已%(status)s，不能重复实施") % {"status": proposal.status})
-    if by is not None and proposal.lines.exclude(household__in=Household.objects.visible_to(by).values("pk")).exists():
+    if (
+        by is not None
+        and proposal.lines.exclude(household__in=Household.objects.visible_to(by).values("pk")).exists()
+    ):
         raise _out_of_scope(_("方案中有农户不在您的管辖范围内，不能实施"))
     lines = list(
-        proposal.lines.filter(removed=False, cadre__isnull=False).select_related("household__village", "cadre__unit")
+        proposal.lines.filter(removed=False, cadre__isnull=False).select_related(
+            "household__village", "cadre__unit"
+        )
     )
     cadres = {line.cadre_id: line.cadre for line in lines}
     Cadre.objects.select_for_update().filter(pk__in=cadres).exists()
@@ -267,17 +288,25 @@ def apply_proposal(*, proposal: Proposal, by) -> int:
         household = line.household
         if household.pk in paired_now:
             problems.append(
-                _("%(household)s 已有帮扶责任人 %(cadre)s") % {"household": household, "cadre": paired_now[household.pk]}
+                _("%(household)s 已有帮扶责任人 %(cadre)s")
+                % {"household": household, "cadre": paired_now[household.pk]}
             )
             continue
-        broken = books.for_village(household.village_id).check(cadre=line.cadre, household=household, role=Pairing.Role.RESPONSIBLE, facts=facts)
+        broken = books.for_village(household.village_id).check(
+            cadre=line.cadre, household=household, role=Pairing.Role.RESPONSIBLE, facts=facts
+        )
         problems += [f"{household}：{violation}" for violation in broken]
         facts.add(line.cadre_id, Pairing.Role.RESPONSIBLE)
     if problems:
         raise RuleBroken(problems)
     try:
         pairings = Pairing.objects.bulk_create(
-            Pairing(cadre_id=line.cadre_id, household=line.household, started_on=proposal.started_on, created_by=by)
+            Pairing(
+                cadre_id=line.cadre_id,
+                household=line.household,
+                started_on=proposal.started_on,
+                created_by=by,
+            )
             for line in lines
         )
     except IntegrityError:
@@ -311,15 +340,21 @@ def start_handover(*, cadre: Cadre, new_status: str, effective_on: datetime.date
     # Locked so that a handover being applied meanwhile is not given a line after its last one.
     handover = Handover.objects.select_for_update().pending().filter(cadre=cadre).first()
     if handover is None:
-        handover = Handover.objects.create(cadre=cadre, new_status=new_status, effective_on=effective_on, created_by=by)
+        handover = Handover.objects.create(
+            cadre=cadre, new_status=new_status, effective_on=effective_on, created_by=by
+        )
     covered = handover.lines.pending().values("pairing_id")
     pairings = list(
-        cadre.pairings.open().exclude(pk__in=covered).select_related("household__village").order_by("household__village_id")
+        cadre.pairings.open()
+        .exclude(pk__in=covered)
+        .select_related("household__village")
+        .order_by("household__village_id")
     )
     placements = {
         placement.household.pk: placement
         for placement in matching.place(
-            [p.household for p in pairings], excluding={cadre.pk},
+            [p.household for p in pairings],
+            excluding={cadre.pk},
             roles={p.household_id: p.role for p in pairings},
         )
     }
@@ -366,7 +401,9 @@ def apply_handover(*, handover: Handover, by) -> int:
         raise RuleBroken([_("本交接没有您辖区内待实施的农户；其他乡镇/县的农户由其所在地的双联办实施")])
     # Lock the pairings: another office's edit or a second press sees them ended, not open.
     ended = dict(
-        Pairing.objects.select_for_update().filter(pk__in=[line.pairing_id for line in lines]).values_list("pk", "ended_on")
+        Pairing.objects.select_for_update()
+        .filter(pk__in=[line.pairing_id for line in lines])
+        .values_list("pk", "ended_on")
     )
     live = [line for line in lines if ended[line.pairing_id] is None]
     missing = [line for line in live if line.successor_id is None]
@@ -374,7 +411,11 @@ def apply_handover(*, handover: Handover, by) -> int:
         raise RuleBroken(
             [_("%(household)s 尚未确定接任干部") % {"household": line.pairing.household} for line in missing]
         )
-    reason = Pairing.EndReason.RETIREMENT if handover.new_status == Cadre.Status.RETIRED else Pairing.EndReason.TRANSFER
+    reason = (
+        Pairing.EndReason.RETIREMENT
+        if handover.new_status == Cadre.Status.RETIRED
+        else Pairing.EndReason.TRANSFER
+    )
     for line in live:
         end_relation(relation=line.pairing, ended_on=handover.effective_on, reason=reason)
     facts = CadreFacts.load([line.successor for line in live])
@@ -382,7 +423,9 @@ def apply_handover(*, handover: Handover, by) -> int:
     books = RuleBooks()
     for line in live:
         household = line.pairing.household
-        broken = books.for_village(household.village_id).check(cadre=line.successor, household=household, role=line.pairing.role, facts=facts)
+        broken = books.for_village(household.village_id).check(
+            cadre=line.successor, household=household, role=line.pairing.role, facts=facts
+        )
         problems += [f"{household}：{violation}" for violation in broken]
         facts.add(line.successor_id, line.pairing.role)
     if problems:
@@ -419,7 +462,8 @@ def set_cadre_status(*, cadre: Cadre, status: str) -> None:
     """A cadre with open pairings leaves only through a handover, so no household is dropped."""
     if status != Cadre.Status.ACTIVE and cadre.pairings.open().exists():
         raise ValidationError(
-            _("%(cadre)s 还有 %(count)d 户联系户，请先办理交接") % {"cadre": cadre.name, "count": cadre.pairings.open().count()}
+            _("%(cadre)s 还有 %(count)d 户联系户，请先办理交接")
+            % {"cadre": cadre.name, "count": cadre.pairings.open().count()}
         )
     cadre.status = status
     cadre.save(update_fields=["status", "updated_at"])

@@ -30,10 +30,15 @@ def _change(deltas: Counter, responsible: Counter) -> None:
     order, so two writers lock rows in the same order."""
     for key in sorted(deltas.keys() | responsible.keys()):
         cadre_id, county = key
-        changes = {"households": F("households") + deltas[key], "responsible": F("responsible") + responsible[key]}
+        changes = {
+            "households": F("households") + deltas[key],
+            "responsible": F("responsible") + responsible[key],
+        }
         rows = CadreLoad.objects.filter(cadre_id=cadre_id, county=county)
         if not rows.update(**changes):
-            CadreLoad.objects.bulk_create([CadreLoad(cadre_id=cadre_id, county=county)], ignore_conflicts=True)
+            CadreLoad.objects.bulk_create(
+                [CadreLoad(cadre_id=cadre_id, county=county)], ignore_conflicts=True
+            )
             rows.update(**changes)
 
 
@@ -61,7 +66,8 @@ def _open_by_county(pairings):
     """Open pairings grouped by cadre and household county: the columns of CadreLoad, in order."""
     county = Concat(Substr("household__village_id", 1, 6), Value("000000"))
     return (
-        pairings.filter(ended_on__isnull=True).order_by()
+        pairings.filter(ended_on__isnull=True)
+        .order_by()
         .values("cadre_id", c=county)
         .annotate(n=Count("pk"), r=Count("pk", filter=Q(role=RESPONSIBLE)))
     )
@@ -78,7 +84,10 @@ def kept(cadre_ids=None) -> dict[tuple[int, str], tuple[int, int]]:
     rows = CadreLoad.objects.filter(households__gt=0)
     if cadre_ids is not None:
         rows = rows.filter(cadre_id__in=cadre_ids)
-    return {(cadre, county): (n, r) for cadre, county, n, r in rows.values_list("cadre_id", "county", "households", "responsible")}
+    return {
+        (cadre, county): (n, r)
+        for cadre, county, n, r in rows.values_list("cadre_id", "county", "households", "responsible")
+    }
 
 
 @transaction.atomic
@@ -91,8 +100,10 @@ def rebuild(*, cadre_ids=None) -> int:
         pairings, loads = pairings.filter(cadre_id__in=cadre_ids), loads.filter(cadre_id__in=cadre_ids)
     loads.delete()
     sql, params = _open_by_county(pairings).query.sql_with_params()
-    columns = ", ".join(connection.ops.quote_name(CadreLoad._meta.get_field(name).column)
-                        for name in ("cadre", "county", "households", "responsible"))
+    columns = ", ".join(
+        connection.ops.quote_name(CadreLoad._meta.get_field(name).column)
+        for name in ("cadre", "county", "households", "responsible")
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {CadreLoad._meta.db_table} ({columns}) {sql}", params)
         return cursor.rowcount
@@ -101,6 +112,8 @@ def rebuild(*, cadre_ids=None) -> int:
 def recount_households(household_ids) -> None:
     """Recounts the cadres holding these households: call it in the transaction that moved any of
     them to another village (the county may have changed, and with it the limits that apply)."""
-    cadre_ids = set(Pairing.objects.open().filter(household_id__in=list(household_ids)).values_list("cadre_id", flat=True))
+    cadre_ids = set(
+        Pairing.objects.open().filter(household_id__in=list(household_ids)).values_list("cadre_id", flat=True)
+    )
     if cadre_ids:
         rebuild(cadre_ids=cadre_ids)

@@ -57,10 +57,14 @@ def cadre_list(request):
         ),
     )
     # Aggregating queries drop Meta.ordering; pages need a stable order.
-    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
+    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(
+        params.parse_page(request.GET.get("page"))
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
 
 
 @login_required
@@ -75,7 +79,8 @@ def cadre_detail(request, pk, revealed=None):
     current = [p for p in pairings if p.is_open]
     past = [p for p in pairings if not p.is_open]
     totals = cadre.pairings.aggregate(
-        current=Count("pk", filter=Q(ended_on__isnull=True)), past=Count("pk", filter=Q(ended_on__isnull=False))
+        current=Count("pk", filter=Q(ended_on__isnull=True)),
+        past=Count("pk", filter=Q(ended_on__isnull=False)),
     )
     context = {
         "cadre": cadre,
@@ -120,7 +125,9 @@ def pair_household(request, household_pk):
         except ValidationError as error:
             _rule_errors(request, error)
         else:
-            messages.success(request, _("已安排 %(cadre)s 联系本户") % {"cadre": form.cleaned_data["cadre"].name})
+            messages.success(
+                request, _("已安排 %(cadre)s 联系本户") % {"cadre": form.cleaned_data["cadre"].name}
+            )
             return redirect("households:detail", pk=household.pk)
     current = household.pairings.open().select_related("cadre__unit")
     context = {"household": household, "form": form, "current": current, "candidates": candidates}
@@ -129,15 +136,29 @@ def pair_household(request, household_pk):
 
 @login_required
 def proposal_list(request):
-    proposals = Proposal.objects.visible_to(request.user).select_related("region", "proposed_by", "reviewed_by")
+    proposals = Proposal.objects.visible_to(request.user).select_related(
+        "region", "proposed_by", "reviewed_by"
+    )
     # The office's inbox of handovers: lines of its households that another office's handover left waiting.
-    waiting = Handover.objects.waiting_for(request.user).select_related("cadre__unit").order_by("effective_on", "pk")
+    waiting = (
+        Handover.objects.waiting_for(request.user)
+        .select_related("cadre__unit")
+        .order_by("effective_on", "pk")
+    )
     proposals = proposals.annotate(
-        households=Count("lines"), placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False))
+        households=Count("lines"),
+        placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False)),
     )
     form = ProposalForm(user=request.user) if can_write(request.user, Proposal) else None
-    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
-    context = {"page": page, "form": form, "can_bulk": can_write(request.user, Pairing), "waiting_handovers": waiting}
+    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(
+        params.parse_page(request.GET.get("page"))
+    )
+    context = {
+        "page": page,
+        "form": form,
+        "can_bulk": can_write(request.user, Pairing),
+        "waiting_handovers": waiting,
+    }
     return render(request, "pairing/proposal_list.html", context)
 
 
@@ -164,10 +185,14 @@ def proposal_create(request):
 def proposal_detail(request, pk):
     proposal = get_object_or_404(Proposal.objects.visible_to(request.user).select_related("region"), pk=pk)
     lines = list(
-        proposal.lines.select_related("household__village", "suggested_cadre__unit", "cadre__unit", "changed_by")
+        proposal.lines.select_related(
+            "household__village", "suggested_cadre__unit", "cadre__unit", "changed_by"
+        )
     )
     editable = proposal.status == Proposal.Status.DRAFT and can_write(request.user, Proposal)
-    candidates = matching.candidate_cadres({line.household.village_id for line in lines})[0] if editable else {}
+    candidates = (
+        matching.candidate_cadres({line.household.village_id for line in lines})[0] if editable else {}
+    )
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
@@ -242,7 +267,9 @@ def handover_start(request, cadre_pk):
 
 @login_required
 def handover_detail(request, pk):
-    handover = get_object_or_404(Handover.objects.visible_to(request.user).select_related("cadre__unit"), pk=pk)
+    handover = get_object_or_404(
+        Handover.objects.visible_to(request.user).select_related("cadre__unit"), pk=pk
+    )
     # Only the lines of households the user sees; the others are counted, and wait for their office.
     lines = list(
         handover.lines.visible_to(request.user).select_related(
@@ -287,7 +314,9 @@ def handover_apply(request, pk):
             messages.success(request, _("交接已实施"))
         else:
             messages.success(
-                request, _("已实施本辖区 %(count)d 户的交接，其他乡镇/县的农户待其所在地的双联办实施") % {"count": applied}
+                request,
+                _("已实施本辖区 %(count)d 户的交接，其他乡镇/县的农户待其所在地的双联办实施")
+                % {"count": applied},
             )
     except ValidationError as error:
         _rule_errors(request, error)
@@ -315,9 +344,15 @@ def _coverage_region(user, code):
 def coverage(request, code=None):
     region = _coverage_region(request.user, code)
     children = list(region.children.order_by("code"))
-    rows, totals, counted_at = coverage_counts.per_child_cached(region, children, refresh="refresh" in request.GET)
+    rows, totals, counted_at = coverage_counts.per_child_cached(
+        region, children, refresh="refresh" in request.GET
+    )
     context = {
-        "region": region, "crumbs": region.breadcrumbs(request.user), "rows": rows, "totals": totals, "lists": COVERAGE_LISTS,
+        "region": region,
+        "crumbs": region.breadcrumbs(request.user),
+        "rows": rows,
+        "totals": totals,
+        "lists": COVERAGE_LISTS,
         "counted_at": counted_at,
     }
     return render(request, "pairing/coverage.html", context)
@@ -344,29 +379,63 @@ def _coverage_rows(kind: str, prefix: str, *, full_ids: bool):
     Pages mask resident IDs; the export keeps them whole so that it can be worked on and re-imported.
     """
     if kind == "unpaired":
-        households = coverage_counts.unpaired_poor(prefix).select_related("village").order_by("village_id", "group", "pk")
+        households = (
+            coverage_counts.unpaired_poor(prefix)
+            .select_related("village")
+            .order_by("village_id", "group", "pk")
+        )
         headers = [_("户主"), _("身份证号码"), _("村"), _("社"), _("户属性"), _("主要致贫原因")]
         rows = [
-            (reverse("households:detail", args=[h.pk]), h.head_name,
-             h.head_id_number if full_ids else idcard.mask(h.head_id_number), h.village.name, h.group,
-             h.category, h.main_cause)
+            (
+                reverse("households:detail", args=[h.pk]),
+                h.head_name,
+                h.head_id_number if full_ids else idcard.mask(h.head_id_number),
+                h.village.name,
+                h.group,
+                h.category,
+                h.main_cause,
+            )
             for h in households
         ]
     elif kind == "villages_without_unit":
-        villages = coverage_counts.poor_villages_without_unit(prefix).select_related("parent").order_by("code")
+        villages = (
+            coverage_counts.poor_villages_without_unit(prefix).select_related("parent").order_by("code")
+        )
         headers = [_("村"), _("统计用区划代码"), _("乡镇")]
         rows = [(None, v.name, v.code, v.parent.name if v.parent else "") for v in villages]
     elif kind in ("cadres_over", "cadres_under"):
         condition = coverage_counts.OVER_LIMIT if kind == "cadres_over" else coverage_counts.UNDER_LIMIT
         cadres = coverage_counts.cadres_by_limit(prefix, condition)
-        headers = [_("姓名"), _("单位"), _("职级"), _("联系户"), _("联系户上限"), _("帮扶贫困户"), _("帮扶上限"), _("帮扶下限")]
+        headers = [
+            _("姓名"),
+            _("单位"),
+            _("职级"),
+            _("联系户"),
+            _("联系户上限"),
+            _("帮扶贫困户"),
+            _("帮扶上限"),
+            _("帮扶下限"),
+        ]
         rows = [
-            (reverse("pairing:cadre_detail", args=[c.pk]), c.name, c.unit.name, c.get_rank_display(), c.total_load,
-             c.max_households, c.poor_load, c.max_poor, c.min_poor)
+            (
+                reverse("pairing:cadre_detail", args=[c.pk]),
+                c.name,
+                c.unit.name,
+                c.get_rank_display(),
+                c.total_load,
+                c.max_households,
+                c.poor_load,
+                c.max_poor,
+                c.min_poor,
+            )
             for c in cadres
         ]
     else:
-        units = coverage_counts.units_without_village(prefix).select_related("region").order_by("region_id", "name")
+        units = (
+            coverage_counts.units_without_village(prefix)
+            .select_related("region")
+            .order_by("region_id", "name")
+        )
         headers = [_("单位"), _("层级"), _("所在地")]
         rows = [(None, u.name, u.get_level_display(), u.region.name) for u in units]
     return headers, rows
@@ -386,7 +455,9 @@ def _pair_households(request, form):
         _rule_errors(request, error)
         return False
     messages.success(
-        request, _("已安排 %(cadre)s 联系 %(count)d 户") % {"cadre": form.cleaned_data["cadre"].name, "count": len(created)}
+        request,
+        _("已安排 %(cadre)s 联系 %(count)d 户")
+        % {"cadre": form.cleaned_data["cadre"].name, "count": len(created)},
     )
     return True
 
@@ -406,7 +477,9 @@ def pair_cadre(request, cadre_pk):
         .order_by("village_id", "group", "head_name")
     )
     cadres = Cadre.objects.filter(pk=cadre.pk).select_related("unit")
-    form = PairHouseholdsForm(request.POST or None, households=households, cadres=cadres, initial={"cadre": cadre})
+    form = PairHouseholdsForm(
+        request.POST or None, households=households, cadres=cadres, initial={"cadre": cadre}
+    )
     if request.method == "POST" and form.is_valid() and _pair_households(request, form):
         return redirect("pairing:cadre_detail", pk=cadre.pk)
     return render(request, "pairing/pair_households.html", {"form": form, "cadre": cadre})

@@ -25,16 +25,24 @@ class VersionInline(HistoryInline):
     def content(self, version):
         plan_model = self.model._meta.get_field("plan").related_model
         return format_html_join(
-            "", "<div><strong>{}</strong>：{}</div>",
-            ((plan_model._meta.get_field(name).verbose_name, _display(value)) for name, value in version.data.items()),
+            "",
+            "<div><strong>{}</strong>：{}</div>",
+            (
+                (plan_model._meta.get_field(name).verbose_name, _display(value))
+                for name, value in version.data.items()
+            ),
         )
 
 
 def _display(value) -> str:
     if isinstance(value, list):
-        return "、".join(
-            " ".join(str(part) for part in item.values()) if isinstance(item, dict) else str(item) for item in value
-        ) or "—"
+        return (
+            "、".join(
+                " ".join(str(part) for part in item.values()) if isinstance(item, dict) else str(item)
+                for item in value
+            )
+            or "—"
+        )
     return "—" if value in (None, "") else str(value)
 
 

@@ -39,13 +39,19 @@ class PlanForm(AppForm):
 
 
 class VillagePlanForm(PlanForm):
-    development_path = forms.CharField(label=VillagePlan._meta.get_field("development_path").verbose_name,
-                                       widget=forms.Textarea(attrs={"rows": 4}))
-    leading_industry = forms.CharField(label=VillagePlan._meta.get_field("leading_industry").verbose_name, max_length=100)
+    development_path = forms.CharField(
+        label=VillagePlan._meta.get_field("development_path").verbose_name,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    leading_industry = forms.CharField(
+        label=VillagePlan._meta.get_field("leading_industry").verbose_name, max_length=100
+    )
     projects = forms.CharField(
         label=_("项目及资金"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 5, "placeholder": "每行一个项目：项目名称，资金（元）\n如：梯田改造，200000"}),
+        widget=forms.Textarea(
+            attrs={"rows": 5, "placeholder": "每行一个项目：项目名称，资金（元）\n如：梯田改造，200000"}
+        ),
         help_text=_("每行一个项目：项目名称，资金（元）"),
     )
 
@@ -69,9 +75,16 @@ class VillagePlanForm(PlanForm):
             try:
                 funds = Decimal(parts[1].replace("元", ""))
             except InvalidOperation:
-                errors.append(_("项目及资金第 %(n)s 行的资金“%(funds)s”不是数字") % {"n": number, "funds": parts[1]})
+                errors.append(
+                    _("项目及资金第 %(n)s 行的资金“%(funds)s”不是数字") % {"n": number, "funds": parts[1]}
+                )
                 continue
-            if not funds.is_finite() or funds < 0 or funds.as_tuple().exponent < -2 or funds >= Decimal("1e10"):
+            if (
+                not funds.is_finite()
+                or funds < 0
+                or funds.as_tuple().exponent < -2
+                or funds >= Decimal("1e10")
+            ):
                 errors.append(_("项目及资金第 %(n)s 行的资金应为不小于0、最多两位小数的金额") % {"n": number})
                 continue
             projects.append({"name": parts[0][:100], "funds": str(funds.quantize(Decimal("0.01")))})
@@ -85,13 +98,19 @@ class HouseholdPlanForm(PlanForm):
         label=_("致贫原因"), choices=PovertyCause.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     measures = forms.MultipleChoiceField(
-        label=_("帮扶措施"), choices=Measure.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("帮扶措施"),
+        choices=Measure.choices,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("请至少选择一项帮扶措施")},
     )
     targets = forms.CharField(label=_("帮扶目标"), widget=forms.Textarea(attrs={"rows": 3}))
     outcome = forms.CharField(label=_("帮扶成效"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    income_last_year = AmountField(label=_("上年人均纯收入（元）"), required=False, max_digits=10, decimal_places=2)
-    income_this_year = AmountField(label=_("本年人均纯收入（元）"), required=False, max_digits=10, decimal_places=2)
+    income_last_year = AmountField(
+        label=_("上年人均纯收入（元）"), required=False, max_digits=10, decimal_places=2
+    )
+    income_this_year = AmountField(
+        label=_("本年人均纯收入（元）"), required=False, max_digits=10, decimal_places=2
+    )
 
     @staticmethod
     def initial_from(plan: HouseholdPlan):
@@ -102,8 +121,10 @@ class HouseholdPlanForm(PlanForm):
         """A new plan starts from the household's recorded causes and income."""
         form = cls(*args, **kwargs)
         if not form.is_bound:
-            form.initial.update({
-                "causes": [c for c in [household.main_cause, *household.other_causes] if c],
-                "income_last_year": household.income_per_head,
-            })
+            form.initial.update(
+                {
+                    "causes": [c for c in [household.main_cause, *household.other_causes] if c],
+                    "income_last_year": household.income_per_head,
+                }
+            )
         return form

@@ -49,10 +49,14 @@ class PlanBase(Versioned):
     CHOICE_LISTS: dict = {}
 
     def snapshot(self) -> dict:
-        values = {name: _jsonable(self._meta.get_field(name), getattr(self, name)) for name in self.TRACKED_FIELDS}
+        values = {
+            name: _jsonable(self._meta.get_field(name), getattr(self, name)) for name in self.TRACKED_FIELDS
+        }
         for name, order in self.CHOICE_LISTS.items():
             # In page order, as the form sends them: the same boxes stored in another order are no change.
-            values[name] = sorted(values[name], key=lambda value: order.index(value) if value in order else len(order))
+            values[name] = sorted(
+                values[name], key=lambda value: order.index(value) if value in order else len(order)
+            )
         return values
 
 
@@ -92,7 +96,9 @@ class VillagePlan(PlanBase):
         verbose_name = _("村帮扶计划")
         verbose_name_plural = _("村帮扶计划")
         ordering = ["-year", "village_id"]
-        constraints = [models.UniqueConstraint(fields=["village", "year"], name="villageplan_one_per_village_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["village", "year"], name="villageplan_one_per_village_year")
+        ]
 
     def __str__(self):
         return f"{self.village} {self.year}年帮扶计划"
@@ -138,7 +144,9 @@ class HouseholdPlan(PlanBase):
         verbose_name_plural = _("户帮扶计划")
         ordering = ["-year", "household_id"]
         constraints = [
-            models.UniqueConstraint(fields=["household", "year"], name="householdplan_one_per_household_year"),
+            models.UniqueConstraint(
+                fields=["household", "year"], name="householdplan_one_per_household_year"
+            ),
             models.CheckConstraint(
                 name="householdplan_income_not_negative",
                 condition=models.Q(income_last_year__gte=0) | models.Q(income_last_year__isnull=True),
@@ -188,18 +196,26 @@ class PlanVersionBase(models.Model):
 
 
 class VillagePlanVersion(PlanVersionBase):
-    plan = models.ForeignKey(VillagePlan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="versions")
+    plan = models.ForeignKey(
+        VillagePlan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="versions"
+    )
 
     class Meta(PlanVersionBase.Meta):
         verbose_name = _("村帮扶计划版本")
         verbose_name_plural = _("村帮扶计划版本")
-        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="villageplanversion_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="villageplanversion_unique_number")
+        ]
 
 
 class HouseholdPlanVersion(PlanVersionBase):
-    plan = models.ForeignKey(HouseholdPlan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="versions")
+    plan = models.ForeignKey(
+        HouseholdPlan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="versions"
+    )
 
     class Meta(PlanVersionBase.Meta):
         verbose_name = _("户帮扶计划版本")
         verbose_name_plural = _("户帮扶计划版本")
-        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="householdplanversion_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="householdplanversion_unique_number")
+        ]

@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, Region
 from pairing.models import VillageLink
+from shuanglian.lib import dates
 from shuanglian.lib.history import recorded
 from shuanglian.lib.versions import StaleVersion, claim_version
-from shuanglian.lib import dates
 
 from .models import HouseholdPlan, HouseholdPlanVersion, VillagePlan, VillagePlanVersion
 
@@ -55,14 +55,20 @@ def save_village_plan(*, village: Region, year: int, data: dict, by, expected_ve
     check_plannable_village(village)
     plan = VillagePlan.objects.select_for_update().filter(village=village, year=year).first()
     plan = plan or VillagePlan(village=village, year=year)
-    return _save(plan=plan, version_model=VillagePlanVersion, data=data, expected_version=expected_version, by=by)
+    return _save(
+        plan=plan, version_model=VillagePlanVersion, data=data, expected_version=expected_version, by=by
+    )
 
 
 @recorded
 @transaction.atomic
-def save_household_plan(*, household: Household, year: int, data: dict, by, expected_version: int | None = None):
+def save_household_plan(
+    *, household: Household, year: int, data: dict, by, expected_version: int | None = None
+):
     """Create or update the household's plan for `year`; returns (plan, new version or None if unchanged)."""
     dates.check_year(year, _("计划年度"))
     plan = HouseholdPlan.objects.select_for_update().filter(household=household, year=year).first()
     plan = plan or HouseholdPlan(household=household, year=year)
-    return _save(plan=plan, version_model=HouseholdPlanVersion, data=data, expected_version=expected_version, by=by)
+    return _save(
+        plan=plan, version_model=HouseholdPlanVersion, data=data, expected_version=expected_version, by=by
+    )

@@ -17,6 +17,7 @@ from . import services
 from .forms import HouseholdPlanForm, VillagePlanForm
 from .models import HouseholdPlan, VillagePlan
 
+
 def _year(request) -> int:
     """The plan year asked for (GET or POST), else this year."""
     this_year = timezone.localdate().year
@@ -37,11 +38,17 @@ def plan_list(request):
     year = _year(request)
     kind = params.parse_choice(request.GET.get("kind"), ("village", "household"), default="household")
     if kind == "village":
-        plans = VillagePlan.objects.visible_to(request.user).filter(year=year).select_related("village", "updated_by")
+        plans = (
+            VillagePlan.objects.visible_to(request.user)
+            .filter(year=year)
+            .select_related("village", "updated_by")
+        )
         plans = plans.order_by("village_id")
     else:
         plans = HouseholdPlan.objects.visible_to(request.user).filter(year=year)
-        plans = plans.select_related("household__village", "updated_by").order_by("household__village_id", "household_id")
+        plans = plans.select_related("household__village", "updated_by").order_by(
+            "household__village_id", "household_id"
+        )
     page = Paginator(plans, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
@@ -60,7 +67,11 @@ def village_plan(request, code):
     except ValidationError as error:
         refusal = error.messages[0]
     context = {
-        "village": village, "year": year, "years": _years(), "plan": plan, "refusal": refusal,
+        "village": village,
+        "year": year,
+        "years": _years(),
+        "plan": plan,
+        "refusal": refusal,
         "versions": plan.versions.select_related("changed_by") if plan else [],
         "can_edit": can_write(request.user, Household),
     }
@@ -74,9 +85,14 @@ def village_plan_edit(request, code):
     plan = VillagePlan.objects.filter(village=village, year=year).first()
     form = VillagePlanForm(request.POST or None, plan=plan)
     return _edit_plan(
-        request, form, year, subject=village, page=reverse("plans:village", args=[village.code]),
+        request,
+        form,
+        year,
+        subject=village,
+        page=reverse("plans:village", args=[village.code]),
         save=lambda data, version: services.save_village_plan(
-            village=village, year=year, data=data, by=request.user, expected_version=version),
+            village=village, year=year, data=data, by=request.user, expected_version=version
+        ),
         title=_("%(subject)s %(year)s 年村帮扶计划"),
     )
 
@@ -87,7 +103,10 @@ def household_plan(request, pk):
     year = _year(request)
     plan = HouseholdPlan.objects.filter(household=household, year=year).select_related("updated_by").first()
     context = {
-        "household": household, "year": year, "years": _years(), "plan": plan,
+        "household": household,
+        "year": year,
+        "years": _years(),
+        "plan": plan,
         "versions": plan.versions.select_related("changed_by") if plan else [],
         "can_edit": can_write(request.user, Household),
     }
@@ -104,9 +123,14 @@ def household_plan_edit(request, pk):
     else:
         form = HouseholdPlanForm.for_new_plan(household, request.POST or None)
     return _edit_plan(
-        request, form, year, subject=household, page=reverse("plans:household", args=[household.pk]),
+        request,
+        form,
+        year,
+        subject=household,
+        page=reverse("plans:household", args=[household.pk]),
         save=lambda data, version: services.save_household_plan(
-            household=household, year=year, data=data, by=request.user, expected_version=version),
+            household=household, year=year, data=data, by=request.user, expected_version=version
+        ),
         title=_("%(subject)s %(year)s 年帮扶计划"),
     )
 
@@ -120,7 +144,14 @@ def _edit_plan(request, form, year, *, subject, page, save, title):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("已保存 %(subject)s %(year)s 年帮扶计划") % {"subject": subject, "year": year})
+            messages.success(
+                request, _("已保存 %(subject)s %(year)s 年帮扶计划") % {"subject": subject, "year": year}
+            )
             return redirect(f"{page}?year={year}")
-    context = {"form": form, "title": title % {"subject": subject, "year": year}, "year": year, "cancel": page}
+    context = {
+        "form": form,
+        "title": title % {"subject": subject, "year": year},
+        "year": year,
+        "cancel": page,
+    }
     return render(request, "plans/plan_form.html", context)

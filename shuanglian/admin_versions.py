@@ -49,7 +49,6 @@ class VersionedAdminMixin(_VersionFromTheForm):
             return HttpResponseRedirect(request.get_full_path())
 
 
-
 class VersionedInlineMixin(_VersionFromTheForm):
     """For an inline of a Versioned model: each row carries its own version, checked when it is saved
     (VersionedModelForm.save, inside the change page's transaction). Name "version" in `fields`."""

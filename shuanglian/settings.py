@@ -59,9 +59,7 @@ DEBUG = envbool("DJANGO_DEBUG", False)
 
 # The fallback key lets the demo and the tests start without configuration;
 # its "django-insecure-" prefix makes `check --deploy` refuse it in production.
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "django-insecure-demo-only-2f9c1e7a4b8d6035e1f2a9c7b4d8e6f0"
-)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "django-insecure-demo-only-2f9c1e7a4b8d6035e1f2a9c7b4d8e6f0")
 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -215,7 +213,9 @@ if not _COLLECTED:
 
 SESSION_COOKIE_SECURE = not DEBUG and envbool("DJANGO_SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = envbool("DJANGO_SSL_REDIRECT", not DEBUG)  # off behind a TLS proxy that redirects itself
+SECURE_SSL_REDIRECT = envbool(
+    "DJANGO_SSL_REDIRECT", not DEBUG
+)  # off behind a TLS proxy that redirects itself
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -240,10 +240,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Browser features the app never uses, refused to every origin (shuanglian/security_headers.py).
-PERMISSIONS_POLICY = {
-    feature: []
-    for feature in ("camera", "microphone", "geolocation", "payment", "usb")
-}
+PERMISSIONS_POLICY = {feature: [] for feature in ("camera", "microphone", "geolocation", "payment", "usb")}
 
 LOGGING = {
     "version": 1,
@@ -263,7 +260,9 @@ COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)
 # The cached overview figures live in a database table, so every gunicorn worker reads the same
 # figures and `manage.py warm_overviews` (cron) can count them ahead of the users. The table is made
 # by `manage.py createcachetable` (scripts/demo.sh, and once per deployment after migrate).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shuanglian_cache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shuanglian_cache"}
+}
 # Worklists: a paired household with no visit or contact in this many days is listed.
 VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
 # Where the PostgreSQL client programs are (pg_dump, pg_restore) for `manage.py backup`; empty: the

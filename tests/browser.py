@@ -58,7 +58,9 @@ def reveal_nav_link(page, text):
     menu = page.locator("details.menu > summary")
     if not link.is_visible() and menu.is_visible() and page.locator("details.menu[open]").count() == 0:
         menu.click()
-    group = page.locator("nav.nav details.group", has=page.get_by_role("link", name=text, exact=True, include_hidden=True))
+    group = page.locator(
+        "nav.nav details.group", has=page.get_by_role("link", name=text, exact=True, include_hidden=True)
+    )
     if not link.is_visible() and group.count():
         group.locator("summary").click()
     return link

@@ -24,7 +24,7 @@ def region(code: str, name: str, level: str) -> Region:
         parent_level = levels[levels.index(level) - 1]
         parent_code = code[: LEVEL_DIGITS[parent_level]].ljust(12, "0")
         parent = Region.objects.filter(code=parent_code).first() or region(
-            parent_code, f"区划{parent_code[:LEVEL_DIGITS[parent_level]]}", parent_level
+            parent_code, f"区划{parent_code[: LEVEL_DIGITS[parent_level]]}", parent_level
         )
     obj, _ = Region.objects.update_or_create(
         code=code[:digits].ljust(12, "0"), defaults={"name": name, "level": level, "parent": parent}
@@ -32,7 +32,9 @@ def region(code: str, name: str, level: str) -> Region:
     return obj
 
 
-def resident_id(area: str = "621121", born: datetime.date = datetime.date(1975, 5, 4), male: bool = True) -> str:
+def resident_id(
+    area: str = "621121", born: datetime.date = datetime.date(1975, 5, 4), male: bool = True
+) -> str:
     number = next(_sequence)
     sequence = (number * 2 + (1 if male else 0)) % 1000
     return idcard.make(area, born + datetime.timedelta(days=number // 500), sequence)
@@ -50,7 +52,12 @@ def household(village: Region, head_name: str = "王建国", *, members: int = 2
     member(hh, head_name, head_id, Relation.HEAD)
     for index in range(members - 1):
         child_id = resident_id(village.code[:6], datetime.date(2012, 9, 1), male=index % 2 == 0)
-        member(hh, f"{head_name[0]}小{index + 1}", child_id, Relation.SON if index % 2 == 0 else Relation.DAUGHTER)
+        member(
+            hh,
+            f"{head_name[0]}小{index + 1}",
+            child_id,
+            Relation.SON if index % 2 == 0 else Relation.DAUGHTER,
+        )
     return hh
 
 
@@ -82,18 +89,24 @@ def cadre(of_unit: Unit, name: str = "张明", **fields) -> Cadre:
 
 
 def link(of_unit: Unit, village: Region, **fields) -> VillageLink:
-    return VillageLink.objects.create(unit=of_unit, village=village, started_on=fields.pop("started_on", START), **fields)
+    return VillageLink.objects.create(
+        unit=of_unit, village=village, started_on=fields.pop("started_on", START), **fields
+    )
 
 
 def pairing(by_cadre: Cadre, hh: Household, **fields) -> Pairing:
     """A pairing written as a system write would: with its cadre's load tally (pairing/tallies.py)."""
-    made = Pairing.objects.create(cadre=by_cadre, household=hh, started_on=fields.pop("started_on", START), **fields)
+    made = Pairing.objects.create(
+        cadre=by_cadre, household=hh, started_on=fields.pop("started_on", START), **fields
+    )
     if made.ended_on is None:
         pairing_tallies.count_opened([made])
     return made
 
 
-def user(username: str, role: str = "", *, region: Region | None = None, of_unit: Unit | None = None, **fields) -> User:
+def user(
+    username: str, role: str = "", *, region: Region | None = None, of_unit: Unit | None = None, **fields
+) -> User:
     account = User(username=username, role=role, region=region, unit=of_unit, is_staff=True, **fields)
     account.set_password("pw")
     account.save()

@@ -46,8 +46,11 @@ def rows_read(plan: dict) -> dict[str, int]:
         stack.extend(node.get("Plans", []))
         if node["Node Type"] not in SCANS or "Relation Name" not in node:
             continue
-        per_loop = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
-                    + node.get("Rows Removed by Index Recheck", 0))
+        per_loop = (
+            node.get("Actual Rows", 0)
+            + node.get("Rows Removed by Filter", 0)
+            + node.get("Rows Removed by Index Recheck", 0)
+        )
         loops = node.get("Actual Loops", 0)
         if loops > 1 and per_loop <= 1:
             # A look-up by key for each row of an outer scan (a visit's cadre): its cost is that

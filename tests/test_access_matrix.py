@@ -45,7 +45,9 @@ def _proposal(w):
 def _handover(w):
     from pairing import services
 
-    handover = services.start_handover(cadre=w.cadre_a, new_status="调离", effective_on=START, by=w.users.town_a)
+    handover = services.start_handover(
+        cadre=w.cadre_a, new_status="调离", effective_on=START, by=w.users.town_a
+    )
     return {"pk": handover.pk}
 
 
@@ -67,7 +69,9 @@ def _batch(w):
 def _demand(w):
     from demands import services
 
-    demand = services.raise_demand(household=w.household_a, category="住房", text="危房改造", by=w.users.town_a)
+    demand = services.raise_demand(
+        household=w.household_a, category="住房", text="危房改造", by=w.users.town_a
+    )
     return {"pk": demand.pk}
 
 
@@ -79,8 +83,14 @@ def _round(w):
 
     today = timezone.localdate()
     round_ = services.open_round(
-        by=w.users.county_a, region=w.county_a, name="群众评议", year=today.year, starts_on=today,
-        ends_on=today, sample_method="全部", seed=1,
+        by=w.users.county_a,
+        region=w.county_a,
+        name="群众评议",
+        year=today.year,
+        starts_on=today,
+        ends_on=today,
+        sample_method="全部",
+        seed=1,
     )
     return round_
 
@@ -97,8 +107,9 @@ def _collector(w):
     """county_a's account marked as a collector (office staff, of no unit)."""
     from evaluation import services
 
-    return services.register_collector(by=w.users.county_a, user=w.users.county_a, region=w.county_a,
-                                       kind="工作人员", name="县双联办")
+    return services.register_collector(
+        by=w.users.county_a, user=w.users.county_a, region=w.county_a, kind="工作人员", name="县双联办"
+    )
 
 
 def _collecting(w):
@@ -135,7 +146,9 @@ MATRIX = {
     "households:list": Case(),
     "households:lookup": Case(extra={"data": {"q": "户"}}),
     "households:village_lookup": Case(extra={"data": {"q": "村"}}),
-    "households:detail": Case(kwargs=lambda w: {"pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "households:detail": Case(
+        kwargs=lambda w: {"pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE
+    ),
     "households:edit": Case(
         kwargs=lambda w: {"pk": w.household_a.pk},
         allowed=("admin", "town_a"),
@@ -151,7 +164,9 @@ MATRIX = {
         outsiders=("town_b", "county_b", "city_b"),
         extra={"data": {"field": "head_id_number"}},
     ),
-    "households:regions": Case(allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")),
+    "households:regions": Case(
+        allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")
+    ),
     "households:region": Case(
         kwargs=lambda w: {"code": w.town_a.code},
         allowed=REGION_READERS_A,
@@ -222,7 +237,9 @@ MATRIX = {
         outsiders=("town_b", "unit_b", "county_b"),
         extra={"data": {"new_status": "调离", "effective_on": "2025-09-01"}},
     ),
-    "pairing:coverage": Case(allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")),
+    "pairing:coverage": Case(
+        allowed=REGION_READERS_A + ("town_b", "county_b"), forbidden=("unit_a", "unit_b")
+    ),
     "pairing:coverage_region": Case(
         kwargs=lambda w: {"code": w.county_a.code},
         allowed=("admin", "province", "city_a", "county_a"),
@@ -243,7 +260,9 @@ MATRIX = {
         forbidden=("province", "city_a", "county_a", "unit_a"),
         outsiders=("town_b",),
     ),
-    "visits:household": Case(kwargs=lambda w: {"household_pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "visits:household": Case(
+        kwargs=lambda w: {"household_pk": w.household_a.pk}, allowed=SIDE_A, outsiders=OTHER_SIDE
+    ),
     "pairing:handover_detail": Case(kwargs=_handover, allowed=SIDE_A, outsiders=OTHER_SIDE),
     "pairing:handover_apply": Case(
         kwargs=_handover,
@@ -258,15 +277,33 @@ MATRIX = {
     "visits:worklist": Case(kwargs=lambda w: {"kind": "cadres"}),
     "visits:unit_visit_list": Case(),
     "visits:unit_visit_new": Case(
-        allowed=("admin", "town_a", "town_b", "unit_a", "unit_b"), forbidden=("province", "city_a", "county_a")
+        allowed=("admin", "town_a", "town_b", "unit_a", "unit_b"),
+        forbidden=("province", "city_a", "county_a"),
     ),
     # Every role imports some kind (townships households and pairings, units cadres, counties and up links).
     "imports:list": Case(
-        allowed=("admin", "town_a", "town_b", "province", "city_a", "county_a", "unit_a", "city_b", "county_b", "unit_b"),
+        allowed=(
+            "admin",
+            "town_a",
+            "town_b",
+            "province",
+            "city_a",
+            "county_a",
+            "unit_a",
+            "city_b",
+            "county_b",
+            "unit_b",
+        ),
     ),
-    "imports:detail": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
-    "imports:status": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
-    "imports:errors": Case(kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS),
+    "imports:detail": Case(
+        kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS
+    ),
+    "imports:status": Case(
+        kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS
+    ),
+    "imports:errors": Case(
+        kwargs=_batch, allowed=("admin", "town_a"), forbidden=IMPORT_FORBIDDEN, outsiders=IMPORT_OUTSIDERS
+    ),
     "imports:confirm": Case(
         kwargs=_batch,
         method="post",
@@ -311,7 +348,9 @@ MATRIX = {
     # Plans: read in scope, written by the household writers (township staff).
     "plans:list": Case(),
     "plans:village": Case(
-        kwargs=lambda w: {"code": w.village_a.code}, allowed=SIDE_A, outsiders=("town_b", "county_b", "city_b", "unit_b")
+        kwargs=lambda w: {"code": w.village_a.code},
+        allowed=SIDE_A,
+        outsiders=("town_b", "county_b", "city_b", "unit_b"),
     ),
     "plans:village_edit": Case(
         kwargs=lambda w: {"code": w.village_a.code},
@@ -357,7 +396,11 @@ MATRIX = {
     "evaluation:collect": Case(kwargs=_collecting, allowed=("county_a",), forbidden=NOT_COLLECTORS),
     "evaluation:ballot": Case(kwargs=_assigned_sample, allowed=("county_a",), outsiders=NOT_COLLECTORS),
     "evaluation:unreachable": Case(
-        kwargs=_assigned_sample, method="post", ok=302, allowed=("county_a",), outsiders=NOT_COLLECTORS,
+        kwargs=_assigned_sample,
+        method="post",
+        ok=302,
+        allowed=("county_a",),
+        outsiders=NOT_COLLECTORS,
         extra={"data": {"reason": "外出"}},
     ),
 }

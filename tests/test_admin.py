@@ -17,10 +17,18 @@ from tests import factories as f
 from tests.queries import count_queries
 
 CHANGELISTS = [
-    "households_region", "households_household", "households_member",
-    "pairing_unit", "pairing_cadre", "pairing_villagelink", "pairing_pairing",
-    "pairing_countyrules", "pairing_ranklimit", "pairing_pairingexception",
-    "visits_visit", "visits_lockedmonth",
+    "households_region",
+    "households_household",
+    "households_member",
+    "pairing_unit",
+    "pairing_cadre",
+    "pairing_villagelink",
+    "pairing_pairing",
+    "pairing_countyrules",
+    "pairing_ranklimit",
+    "pairing_pairingexception",
+    "visits_visit",
+    "visits_lockedmonth",
 ]
 ROLES = ["admin", "province", "city_a", "county_a", "town_a", "unit_a"]
 
@@ -69,8 +77,14 @@ def test_superuser_gives_an_account_its_scope(client, world):
     page = client.get(url)
     assert page.status_code == 200 and "角色与管辖范围" in page.content.decode()
     data = {
-        "username": "town_a", "password": "unused", "is_active": "on", "is_staff": "on",
-        "date_joined_0": "2024-01-01", "date_joined_1": "08:00:00", "role": "township", "region": "",
+        "username": "town_a",
+        "password": "unused",
+        "is_active": "on",
+        "is_staff": "on",
+        "date_joined_0": "2024-01-01",
+        "date_joined_1": "08:00:00",
+        "role": "township",
+        "region": "",
         "unit": "",
     }
     # The role/scope rule is a database constraint; the form reports it instead of failing.
@@ -289,24 +303,38 @@ def test_county_links_a_village_of_its_own(client, world):
 
 def _member_rows(members):
     data = {
-        "members-TOTAL_FORMS": str(len(members)), "members-INITIAL_FORMS": "0",
-        "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "1000",
+        "members-TOTAL_FORMS": str(len(members)),
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
     }
     for index, (name, id_number, relation) in enumerate(members):
-        data.update({
-            f"members-{index}-name": name, f"members-{index}-id_number": id_number,
-            f"members-{index}-relation": relation, f"members-{index}-ethnicity": "汉族",
-            f"members-{index}-schooling": "非在校生", f"members-{index}-health": "健康",
-            f"members-{index}-has_medical_insurance": "on",
-        })
+        data.update(
+            {
+                f"members-{index}-name": name,
+                f"members-{index}-id_number": id_number,
+                f"members-{index}-relation": relation,
+                f"members-{index}-ethnicity": "汉族",
+                f"members-{index}-schooling": "非在校生",
+                f"members-{index}-health": "健康",
+                f"members-{index}-has_medical_insurance": "on",
+            }
+        )
     return data
 
 
 def _household_post(village, head_id, members=None):
     data = {
-        "village": village.code, "group": "2社", "head_name": "新户主", "head_id_number": head_id,
-        "category": "一般贫困户", "main_cause": "因病", "status": "在册", "income_per_head": "",
-        "housing": "", "phone": "",
+        "village": village.code,
+        "group": "2社",
+        "head_name": "新户主",
+        "head_id_number": head_id,
+        "category": "一般贫困户",
+        "main_cause": "因病",
+        "status": "在册",
+        "income_per_head": "",
+        "housing": "",
+        "phone": "",
     }
     data.update(_member_rows(members if members is not None else [("新户主", head_id, "户主")]))
     return data
@@ -396,21 +424,37 @@ def test_the_head_changes_within_one_form(client, world):
     new_head = members[0]
     client.force_login(world.users.town_a)
     data = {
-        "village": household.village_id, "group": household.group, "head_name": new_head.name,
-        "head_id_number": new_head.id_number, "category": household.category, "main_cause": "",
-        "status": household.status, "income_per_head": "", "housing": "", "phone": "", "version": household.version,
-        "members-TOTAL_FORMS": str(len(members)), "members-INITIAL_FORMS": str(len(members)),
-        "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "1000",
+        "village": household.village_id,
+        "group": household.group,
+        "head_name": new_head.name,
+        "head_id_number": new_head.id_number,
+        "category": household.category,
+        "main_cause": "",
+        "status": household.status,
+        "income_per_head": "",
+        "housing": "",
+        "phone": "",
+        "version": household.version,
+        "members-TOTAL_FORMS": str(len(members)),
+        "members-INITIAL_FORMS": str(len(members)),
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
     }
     for index, member in enumerate(members):
         relation = "户主" if member == new_head else ("之父" if member.relation == "户主" else "兄弟姐妹")
-        data.update({
-            f"members-{index}-id": member.pk, f"members-{index}-household": household.pk,
-            f"members-{index}-name": member.name, f"members-{index}-id_number": member.id_number,
-            f"members-{index}-relation": relation, f"members-{index}-ethnicity": "汉族",
-            f"members-{index}-schooling": "非在校生", f"members-{index}-health": "健康",
-            f"members-{index}-version": member.version,
-        })
+        data.update(
+            {
+                f"members-{index}-id": member.pk,
+                f"members-{index}-household": household.pk,
+                f"members-{index}-name": member.name,
+                f"members-{index}-id_number": member.id_number,
+                f"members-{index}-relation": relation,
+                f"members-{index}-ethnicity": "汉族",
+                f"members-{index}-schooling": "非在校生",
+                f"members-{index}-health": "健康",
+                f"members-{index}-version": member.version,
+            }
+        )
     response = client.post(reverse("admin:households_household_change", args=[household.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert household.members.get(relation="户主") == new_head
@@ -428,8 +472,14 @@ def test_a_member_edited_alone_keeps_sex_and_birth_date_from_the_id(client, worl
     member = world.household_a.members.exclude(relation="户主").first()
     new_id = idcard.make("621121", datetime.date(2014, 6, 1), 8)  # even sequence: a girl
     data = {
-        "household": world.household_a.pk, "name": member.name, "id_number": f" {new_id} ",
-        "relation": "之女", "ethnicity": "汉族", "schooling": "小学", "health": "健康", "version": member.version,
+        "household": world.household_a.pk,
+        "name": member.name,
+        "id_number": f" {new_id} ",
+        "relation": "之女",
+        "ethnicity": "汉族",
+        "schooling": "小学",
+        "health": "健康",
+        "version": member.version,
     }
     url = reverse("admin:households_member_change", args=[member.pk])
     client.force_login(world.users.town_a)
@@ -443,8 +493,15 @@ def test_a_member_edited_alone_keeps_sex_and_birth_date_from_the_id(client, worl
 def test_a_unit_liaison_adds_cadres_to_its_own_unit_only(client, world):
     client.force_login(world.users.unit_a)
     add = reverse("admin:pairing_cadre_add")
-    data = {"unit": world.unit_b.pk, "name": "新干部", "phone": "", "post": "", "rank": "一般",
-            "category": "公务员", "status": "在岗"}
+    data = {
+        "unit": world.unit_b.pk,
+        "name": "新干部",
+        "phone": "",
+        "post": "",
+        "rank": "一般",
+        "category": "公务员",
+        "status": "在岗",
+    }
     response = client.post(add, data)
     assert response.status_code == 200 and "unit" in response.context["adminform"].form.errors
     assert client.post(add, {**data, "unit": world.unit_a.pk}).status_code == 302
@@ -463,7 +520,7 @@ def test_cadre_export_writes_the_listed_cadres_of_the_users_scope_to_xlsx(client
     assert "他县干部" not in names  # another county's cadre
     assert "'=HYPERLINK(\"x\")" in names  # escaped by the app's one writer: never a live formula
     assert not any(str(value).startswith("=") for row in rows for value in row if value)
-    assert ("13800001111" in {row[2] for row in rows[1:]})
+    assert "13800001111" in {row[2] for row in rows[1:]}
     searched = client.get(reverse("admin:pairing_cadre_export"), {"q": "他县"})
     assert len(list(load_workbook(io.BytesIO(searched.content)).active.iter_rows())) == 1  # the header only
 

@@ -12,7 +12,9 @@ def household_plan(world, household=None, *, versions=1, by=None):
     household = household or world.household_a
     for number in range(versions):
         plan, _version = services.save_household_plan(
-            household=household, year=YEAR, data=household_data(targets=f"目标第{number + 1}版"),
+            household=household,
+            year=YEAR,
+            data=household_data(targets=f"目标第{number + 1}版"),
             by=by or world.users.town_a,
         )
     return plan
@@ -29,7 +31,9 @@ def test_the_change_page_lists_every_version_with_what_it_held(client, world):
     assert response.status_code == 200
     body = response.content.decode()
     assert "户帮扶计划版本" in body and "目标第1版" in body and "目标第2版" in body
-    assert "第 2 版" in body and "制定计划" in body and "帮扶目标" in body  # version 1, then version 2's change
+    assert (
+        "第 2 版" in body and "制定计划" in body and "帮扶目标" in body
+    )  # version 1, then version 2's change
     assert "产业、务工" in body  # the measures a version held, readable
     assert 'name="versions-0-number"' not in body  # shown, never editable
 
@@ -69,5 +73,7 @@ def test_the_changelist_runs_the_same_queries_however_many_plans(client, world):
         client.get(url)
         few = count_queries(client, url)
         for number in range(1, 8):
-            household_plan(world, f.household(world.village_a, f"{username}户{number}", members=1), versions=2)
+            household_plan(
+                world, f.household(world.village_a, f"{username}户{number}", members=1), versions=2
+            )
         assert count_queries(client, url) == few, username

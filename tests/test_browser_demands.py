@@ -23,8 +23,12 @@ def test_a_demand_is_escalated_and_then_resolved_through_the_pages(chromium, liv
     page.goto(f"{live_server.url}/visits/new/")
     wait_for_chooser_focus(page)
     page.keyboard.type("王建国")
-    page.keyboard.press("Enter")  # asks the server: wait for its answer to be chosen, as a busy machine is slow
-    page.wait_for_function("() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')")
+    page.keyboard.press(
+        "Enter"
+    )  # asks the server: wait for its answer to be chosen, as a busy machine is slow
+    page.wait_for_function(
+        "() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')"
+    )
     page.locator("#id_diary").focus()
     page.keyboard.type("户主反映村道不通")
     page.locator("#id_demands-0-category").select_option("基础设施")
@@ -61,7 +65,11 @@ def test_a_demand_is_escalated_and_then_resolved_through_the_pages(chromium, liv
     demand = Demand.objects.get()
     assert (demand.level, demand.status, demand.visit.diary) == ("单位", "已解决", "户主反映村道不通")
     assert list(demand.actions.values_list("kind", "by__username")) == [
-        ("提出", "town_a"), ("上报", "town_a"), ("受理", "unit_a"), ("办结", "unit_a"), ("反馈", "unit_a"),
+        ("提出", "town_a"),
+        ("上报", "town_a"),
+        ("受理", "unit_a"),
+        ("办结", "unit_a"),
+        ("反馈", "unit_a"),
     ]
 
 
@@ -82,4 +90,8 @@ def test_a_unit_liaison_raises_a_demand_from_the_household_page(chromium, live_s
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
     demand = Demand.objects.get()
-    assert (demand.raised_by.username, demand.raised_on, demand.level) == ("unit_a", timezone.localtime(demand.created_at).date(), "干部")
+    assert (demand.raised_by.username, demand.raised_on, demand.level) == (
+        "unit_a",
+        timezone.localtime(demand.created_at).date(),
+        "干部",
+    )

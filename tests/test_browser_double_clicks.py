@@ -37,7 +37,9 @@ def double_click(page, button, landing: str) -> str:
 
     def hold_first(route):
         if route.request.method == "POST" and not held:
-            held.append(route)  # goes no further from the browser: sent below, then dropped by the second press
+            held.append(
+                route
+            )  # goes no further from the browser: sent below, then dropped by the second press
         else:
             route.continue_()
 
@@ -70,11 +72,15 @@ def test_double_clicks_act_once(chromium, live_server, world):
     wait_for_chooser_focus(page)
     page.keyboard.type("王建国")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')")
+    page.wait_for_function(
+        "() => document.getElementById('id_household').selectedOptions[0].text.startsWith('王建国')"
+    )
     page.fill("#id_diary", "户主反映村道不通")
     page.locator("#id_demands-0-category").select_option("基础设施")
     page.fill("#id_demands-0-text", "村道塌方")
-    message = double_click(page, page.locator("button:text-is('保存')"), f"**/households/{world.household_a.pk}/visits/")
+    message = double_click(
+        page, page.locator("button:text-is('保存')"), f"**/households/{world.household_a.pk}/visits/"
+    )
     assert "已保存" in message or "重复的提交未再保存" in message
     assert Visit.objects.count() == 1 and Demand.objects.count() == 1 and VisitTally.objects.get().visits == 1
 
@@ -98,10 +104,16 @@ def test_double_clicks_act_once(chromium, live_server, world):
     # 确认导入: was a red error for the second press.
     page.goto(f"{live_server.url}/imports/")
     page.locator("#id_kind").select_option("households")
-    page.set_input_files("#id_file", files=[{
-        "name": "花名册.xlsx", "mimeType": "application/octet-stream",
-        "buffer": household_workbook([family(1, "新户甲")]),
-    }])
+    page.set_input_files(
+        "#id_file",
+        files=[
+            {
+                "name": "花名册.xlsx",
+                "mimeType": "application/octet-stream",
+                "buffer": household_workbook([family(1, "新户甲")]),
+            }
+        ],
+    )
     page.click("button:text-is('上传并检查')")
     page.wait_for_url("**/imports/*/")
     batch = ImportBatch.objects.get()

@@ -26,7 +26,9 @@ def test_township_imports_a_roster_and_finds_the_households(chromium, live_serve
     log_in(page, live_server, "town_a")
     page.goto(f"{live_server.url}/imports/")
     page.select_option("select[name=kind]", "households")
-    page.set_input_files("input[name=file]", files=[{"name": "马营镇花名册.xlsx", "mimeType": XLSX, "buffer": data}])
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "马营镇花名册.xlsx", "mimeType": XLSX, "buffer": data}]
+    )
     page.click("text=上传并检查")
     page.wait_for_url("**/imports/*/")
 
@@ -63,7 +65,9 @@ def test_a_refused_roster_shows_its_errors_in_the_browser(chromium, live_server,
     page = context.new_page()
     log_in(page, live_server, "town_a")
     page.goto(f"{live_server.url}/imports/")
-    page.set_input_files("input[name=file]", files=[{"name": "坏名册.xlsx", "mimeType": XLSX, "buffer": data}])
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "坏名册.xlsx", "mimeType": XLSX, "buffer": data}]
+    )
     page.click("text=上传并检查")
     page.wait_for_url("**/imports/*/")
     work()
@@ -86,7 +90,9 @@ def test_township_imports_a_person_row_export_without_household_numbers(chromium
     page.goto(f"{live_server.url}/imports/")
     assert page.locator("#layouts").is_visible() and "一人一行" in page.inner_text("#layouts")
     page.select_option("select[name=kind]", "households")
-    page.set_input_files("input[name=file]", files=[{"name": "建档立卡人口.xlsx", "mimeType": XLSX, "buffer": data}])
+    page.set_input_files(
+        "input[name=file]", files=[{"name": "建档立卡人口.xlsx", "mimeType": XLSX, "buffer": data}]
+    )
     page.click("text=上传并检查")
     page.wait_for_url("**/imports/*/")
     work()

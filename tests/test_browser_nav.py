@@ -10,10 +10,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # What a superuser's menu holds: every link any role can see.
 LINKS = {
-    "首页": "home", "农户名册": "households:list", "区划": "households:regions", "干部": "pairing:cadre_list",
-    "结对方案": "pairing:proposal_list", "覆盖情况": "pairing:coverage", "走访记录": "visits:list",
-    "单位联村走访": "visits:unit_visit_list", "工作清单": "visits:worklists", "诉求台账": "demands:list",
-    "帮扶计划": "plans:list", "群众评议": "evaluation:round_list", "名册导入": "imports:list", "管理后台": "admin:index",
+    "首页": "home",
+    "农户名册": "households:list",
+    "区划": "households:regions",
+    "干部": "pairing:cadre_list",
+    "结对方案": "pairing:proposal_list",
+    "覆盖情况": "pairing:coverage",
+    "走访记录": "visits:list",
+    "单位联村走访": "visits:unit_visit_list",
+    "工作清单": "visits:worklists",
+    "诉求台账": "demands:list",
+    "帮扶计划": "plans:list",
+    "群众评议": "evaluation:round_list",
+    "名册导入": "imports:list",
+    "管理后台": "admin:index",
 }
 
 # The top bar's content height against its tallest child: equal when everything sits in one row.
@@ -67,7 +77,9 @@ def test_the_phone_menu_is_one_line_and_opens_below_the_bar(chromium, live_serve
     bar = page.locator("header.topbar").bounding_box()
     brand = page.locator(".brand").bounding_box()
     menu = page.locator("details.menu > summary").bounding_box()
-    assert menu["y"] < brand["y"] + brand["height"] and brand["y"] < menu["y"] + menu["height"]  # side by side
+    assert (
+        menu["y"] < brand["y"] + brand["height"] and brand["y"] < menu["y"] + menu["height"]
+    )  # side by side
     assert not nav_link(page, "首页").is_visible()
     page.locator("details.menu > summary").click()
     assert nav_link(page, "首页").bounding_box()["y"] >= bar["y"] + bar["height"] - 0.5

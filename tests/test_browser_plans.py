@@ -5,7 +5,6 @@ import pytest
 from plans.models import HouseholdPlan
 from tests.browser import PHONE, log_in
 
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 

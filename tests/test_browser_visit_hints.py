@@ -33,9 +33,14 @@ def test_a_phone_shows_no_keyboard_hint_and_names_the_responsible_cadre(chromium
     context.close()
 
 
-@pytest.mark.parametrize(("options", "shown"), [({}, True), ({"has_touch": True, "is_mobile": True}, False)],
-                         ids=["keyboard", "touch"])
-def test_the_keyboard_hint_is_shown_only_with_a_keyboard_on_a_wide_screen(chromium, live_server, world, options, shown):
+@pytest.mark.parametrize(
+    ("options", "shown"),
+    [({}, True), ({"has_touch": True, "is_mobile": True}, False)],
+    ids=["keyboard", "touch"],
+)
+def test_the_keyboard_hint_is_shown_only_with_a_keyboard_on_a_wide_screen(
+    chromium, live_server, world, options, shown
+):
     context = chromium.new_context(viewport=DESKTOP, **options)
     page = context.new_page()
     log_in(page, live_server, "town_a")

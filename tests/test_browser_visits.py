@@ -26,7 +26,8 @@ def test_township_staff_enter_visits_with_the_keyboard(chromium, live_server, wo
         page.keyboard.press("Enter")  # asks the server, moves to the list
         # The answer arrives and its first match is chosen.
         page.wait_for_function(
-            "name => document.getElementById('id_household').selectedOptions[0].text.startsWith(name)", arg=name
+            "name => document.getElementById('id_household').selectedOptions[0].text.startsWith(name)",
+            arg=name,
         )
         page.locator("#id_diary").focus()
         page.keyboard.type(f"走访{name}，了解生产情况")

@@ -12,8 +12,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_province_drills_from_the_county_figures_to_the_households(chromium, live_server, world):
     # Household A last visited in August: not visited in 90 days by the end of the year.
-    record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 8, 20),
-                 by=world.users.town_a)
+    record_visit(
+        household=world.household_a,
+        cadre=world.cadre_a,
+        visited_on=datetime.date(2025, 8, 20),
+        by=world.users.town_a,
+    )
     context = chromium.new_context(viewport=DESKTOP)
     page = context.new_page()
     log_in(page, live_server, "province")

@@ -7,12 +7,15 @@ from shuanglian.lib.codes import prefix_bounds
 from tests import factories as f
 
 
-@pytest.mark.parametrize("prefix, bounds", [
-    ("620102001", ("620102001", "620102002")),
-    ("620102009", ("620102009", "620102010")),  # carries, keeps the width
-    ("6299", ("6299", "6300")),
-    ("99", ("99", None)),  # nothing above: no upper bound
-])
+@pytest.mark.parametrize(
+    "prefix, bounds",
+    [
+        ("620102001", ("620102001", "620102002")),
+        ("620102009", ("620102009", "620102010")),  # carries, keeps the width
+        ("6299", ("6299", "6300")),
+        ("99", ("99", None)),  # nothing above: no upper bound
+    ],
+)
 def test_a_prefix_is_a_half_open_range_of_codes(prefix, bounds):
     assert prefix_bounds(prefix) == bounds
 

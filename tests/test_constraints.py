@@ -29,7 +29,11 @@ def test_after_ending_a_pairing_a_new_one_may_open(world):
 
     old = world.household_a.pairings.get()
     end_relation(relation=old, ended_on=datetime.date(2025, 6, 30), reason="调动")
-    new = pair(cadre=f.cadre(world.unit_a, "周新来"), household=world.household_a, started_on=datetime.date(2025, 7, 1))
+    new = pair(
+        cadre=f.cadre(world.unit_a, "周新来"),
+        household=world.household_a,
+        started_on=datetime.date(2025, 7, 1),
+    )
     assert new.is_open and not Pairing.objects.get(pk=old.pk).is_open
 
 

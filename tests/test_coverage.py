@@ -27,7 +27,9 @@ def gaps(world):
     busy = f.cadre(world.unit_a, "忙碌者")
     for index in range(2):
         f.pairing(busy, f.household(world.village_a, f"忙{index}", members=1))
-    RankLimit.objects.create(county=world.county_a, rank=Cadre.Rank.STAFF, max_households=5, max_poor=1, min_poor=1)
+    RankLimit.objects.create(
+        county=world.county_a, rank=Cadre.Rank.STAFF, max_households=5, max_poor=1, min_poor=1
+    )
     f.cadre(world.unit_a, "空闲者")
     return world
 
@@ -41,13 +43,18 @@ def applied_counties(cadre):
 def independent_counts(prefix):
     households = [h for h in Household.objects.all() if h.village_id.startswith(prefix)]
     poor = [h for h in households if h.is_poor and h.status == "在册"]
-    unpaired = [h for h in poor if not Pairing.objects.filter(household=h, ended_on=None, role="帮扶责任人").exists()]
+    unpaired = [
+        h for h in poor if not Pairing.objects.filter(household=h, ended_on=None, role="帮扶责任人").exists()
+    ]
     villages = [v for v in Region.objects.filter(level="village") if v.code.startswith(prefix) and v.is_poor]
     unlinked = [v for v in villages if not VillageLink.objects.filter(village=v, ended_on=None).exists()]
     units = [u for u in Unit.objects.all() if u.region_id.startswith(prefix)]
     idle_units = [u for u in units if not VillageLink.objects.filter(unit=u, ended_on=None).exists()]
-    cadres = [c for c in Cadre.objects.filter(status="在岗").exclude(category__in=Cadre.EXEMPT_CATEGORIES)
-              if c.unit.region_id.startswith(prefix)]
+    cadres = [
+        c
+        for c in Cadre.objects.filter(status="在岗").exclude(category__in=Cadre.EXEMPT_CATEGORIES)
+        if c.unit.region_id.startswith(prefix)
+    ]
     over, under = 0, 0
     books = RuleBooks()
     for cadre in cadres:
@@ -57,13 +64,20 @@ def independent_counts(prefix):
         over += poor_load > max(x.max_poor for x in limits) or load > max(x.max_households for x in limits)
         under += poor_load < min(x.min_poor for x in limits)
     return {
-        "poor": len(poor), "unpaired": len(unpaired), "poor_villages_without_unit": len(unlinked),
-        "units_without_village": len(idle_units), "cadres": len(cadres), "cadres_over": over, "cadres_under": under,
+        "poor": len(poor),
+        "unpaired": len(unpaired),
+        "poor_villages_without_unit": len(unlinked),
+        "units_without_village": len(idle_units),
+        "cadres": len(cadres),
+        "cadres_over": over,
+        "cadres_under": under,
     }
 
 
 def test_county_rows_match_an_independent_count(gaps):
-    rows = {row["region"].code: row for row in coverage.per_child(gaps.county_a, [gaps.town_a, gaps.town_a2])[0]}
+    rows = {
+        row["region"].code: row for row in coverage.per_child(gaps.county_a, [gaps.town_a, gaps.town_a2])[0]
+    }
     # Units and cadres seated at the county are located at the county, not in a township.
     town = rows[gaps.town_a.code]
     expected = independent_counts(gaps.town_a.prefix)
@@ -90,8 +104,12 @@ def test_totals_include_what_is_seated_at_the_regions_own_level(client, gaps):
 def city_cadres(gaps):
     """Cadres of a unit seated at the city (定西市), held to the limits of their households' counties:
     通渭县 (county A) allows a 科级 cadre 7 poor households, 东乡县 (county B) a 一般 cadre 4."""
-    RankLimit.objects.create(county=gaps.county_a, rank=Cadre.Rank.SECTION, max_households=7, max_poor=7, min_poor=1)
-    RankLimit.objects.create(county=gaps.county_b, rank=Cadre.Rank.STAFF, max_households=6, max_poor=4, min_poor=0)
+    RankLimit.objects.create(
+        county=gaps.county_a, rank=Cadre.Rank.SECTION, max_households=7, max_poor=7, min_poor=1
+    )
+    RankLimit.objects.create(
+        county=gaps.county_b, rank=Cadre.Rank.STAFF, max_households=6, max_poor=4, min_poor=0
+    )
     city_unit = f.unit(gaps.city_a, "定西市扶贫办", level="city")
     section = f.cadre(city_unit, "王满仓", rank=Cadre.Rank.SECTION)
     for index in range(4):  # over the 科级 default of 3, within 通渭县's 7
@@ -135,7 +153,11 @@ def test_city_cadres_are_judged_by_their_households_county(city_cadres):
     assert sorted(over) == ["张两县", "忙碌者", "王满仓"]
     assert (over["王满仓"].poor_load, over["王满仓"].max_poor, over["王满仓"].max_households) == (8, 7, 7)
     assert (over["张两县"].poor_load, over["张两县"].max_poor, over["张两县"].min_poor) == (5, 4, 0)
-    assert coverage.per_child(world.province, [])[1]["cadres_over"] == independent_counts(world.province.prefix)["cadres_over"] == 3
+    assert (
+        coverage.per_child(world.province, [])[1]["cadres_over"]
+        == independent_counts(world.province.prefix)["cadres_over"]
+        == 3
+    )
 
 
 def test_over_list_shows_the_limit_applied(client, city_cadres):
@@ -182,12 +204,16 @@ def test_each_count_links_to_its_list_and_exports(client, gaps):
     names = [row[1] for row in page.context["page"]]
     assert sorted(names) == ["未配乙", "未配甲"]
     assert "**********" in page.content.decode()
-    export = client.get(reverse("pairing:coverage_list", args=[gaps.town_a.code, "unpaired"]), {"format": "xlsx"})
+    export = client.get(
+        reverse("pairing:coverage_list", args=[gaps.town_a.code, "unpaired"]), {"format": "xlsx"}
+    )
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("户主", "身份证号码")
     exported_ids = sorted(row[1] for row in rows[1:])
-    assert exported_ids == sorted(Household.objects.filter(head_name__startswith="未配").values_list("head_id_number", flat=True))
+    assert exported_ids == sorted(
+        Household.objects.filter(head_name__startswith="未配").values_list("head_id_number", flat=True)
+    )
     over = client.get(reverse("pairing:coverage_list", args=[gaps.county_a.code, "cadres_over"]))
     assert [row[1] for row in over.context["page"]] == ["忙碌者"]
 

@@ -18,7 +18,10 @@ TODAY = timezone.localdate()
 
 def raise_for(world, household=None, *, by=None, days_ago=0, category="住房", text="危房需改造"):
     return services.raise_demand(
-        household=household or world.household_a, category=category, text=text, by=by or world.users.town_a,
+        household=household or world.household_a,
+        category=category,
+        text=text,
+        by=by or world.users.town_a,
         raised_on=TODAY - datetime.timedelta(days=days_ago),
     )
 
@@ -80,13 +83,22 @@ def test_the_ledger_pages_through_exactly_the_filtered_rows(client, world, setti
     services.resolve(demand=raise_for(world, text="已修好的路"), by=world.users.town_a, text="已修复")
     raise_for(world, world.household_b, by=world.users.town_b, text="达板的诉求")
     client.force_login(world.users.town_a)
-    for params, want in [({}, 6), ({"status": "待办"}, 5), ({"status": "已解决"}, 1), ({"status": "办理中"}, 0),
-                         ({"status": "待办", "category": "住房"}, 2), ({"status": "不存在"}, 6)]:
+    for params, want in [
+        ({}, 6),
+        ({"status": "待办"}, 5),
+        ({"status": "已解决"}, 1),
+        ({"status": "办理中"}, 0),
+        ({"status": "待办", "category": "住房"}, 2),
+        ({"status": "不存在"}, 6),
+    ]:
         first = client.get(reverse("demands:list"), params)
         paginator = first.context["page"].paginator
         assert paginator.count == want, params
-        seen = [d.pk for number in paginator.page_range
-                for d in client.get(reverse("demands:list"), {**params, "page": number}).context["page"]]
+        seen = [
+            d.pk
+            for number in paginator.page_range
+            for d in client.get(reverse("demands:list"), {**params, "page": number}).context["page"]
+        ]
         assert len(seen) == len(set(seen)) == want, params
 
 
@@ -121,18 +133,29 @@ def test_the_demand_page_offers_only_the_steps_the_user_may_take(client, world):
     assert page.context["forms"] == [] and "危房需改造" in page.content.decode()
     client.force_login(world.users.town_a)
     page = client.get(reverse("demands:detail", args=[demand.pk]))
-    assert [kind for kind, _prompt, _form in page.context["forms"]] == ["受理", "答复", "上报", "办结", "解释", "反馈"]
+    assert [kind for kind, _prompt, _form in page.context["forms"]] == [
+        "受理",
+        "答复",
+        "上报",
+        "办结",
+        "解释",
+        "反馈",
+    ]
 
 
 def test_an_action_without_its_text_is_refused_on_the_page(client, world):
     demand = raise_for(world)
     client.force_login(world.users.town_a)
-    response = client.post(reverse("demands:act", args=[demand.pk]), {"kind": "上报", "text": ""}, follow=True)
+    response = client.post(
+        reverse("demands:act", args=[demand.pk]), {"kind": "上报", "text": ""}, follow=True
+    )
     assert "请填写上报理由" in response.content.decode()
     demand.refresh_from_db()
     assert demand.level == Level.CADRE and demand.actions.count() == 1
 
-    response = client.post(reverse("demands:act", args=[demand.pk]), {"kind": "上报", "text": "需单位出资"}, follow=True)
+    response = client.post(
+        reverse("demands:act", args=[demand.pk]), {"kind": "上报", "text": "需单位出资"}, follow=True
+    )
     assert "已上报" in response.content.decode()
     demand.refresh_from_db()
     assert demand.level == Level.UNIT
@@ -154,7 +177,9 @@ def test_demands_raised_in_the_visit_form_are_saved_with_the_visit(client, world
     assert client.post(reverse("visits:new"), data).status_code == 302
     client.post(reverse("visits:new"), data)  # a double click
     visit = Visit.objects.get()
-    demands = list(Demand.objects.order_by("pk").values_list("visit", "category", "text", "raised_on", "raised_by"))
+    demands = list(
+        Demand.objects.order_by("pk").values_list("visit", "category", "text", "raised_on", "raised_by")
+    )
     assert demands == [
         (visit.pk, "基础设施", "想通自来水", visit.visited_on, world.users.town_a.pk),
         (visit.pk, "教育", "孩子要上高中", visit.visited_on, world.users.town_a.pk),
@@ -174,7 +199,9 @@ def test_a_bad_demand_row_keeps_the_visit_unsaved(client, world):
 def test_a_refused_visit_raises_no_demand(client, world):
     client.force_login(world.users.town_a)
     future = (TODAY + datetime.timedelta(days=3)).isoformat()
-    response = client.post(reverse("visits:new"), entry(world, visited_on=future, **demand_rows(("住房", "漏雨"))))
+    response = client.post(
+        reverse("visits:new"), entry(world, visited_on=future, **demand_rows(("住房", "漏雨")))
+    )
     assert response.status_code == 200
     assert not Visit.objects.exists() and not Demand.objects.exists()
 
@@ -204,7 +231,9 @@ def test_province_and_city_summaries_are_cached_and_counties_are_live(client, wo
         assert "refresh" not in recounted.context["query"]
         assert client.get(reverse("demands:list")).context["page"].paginator.count == 2  # the recount is kept
         # With the count current, the cached page costs fewer queries than a recount.
-        assert count_queries(client, reverse("demands:list")) < count_queries(client, reverse("demands:list") + "?refresh=1")
+        assert count_queries(client, reverse("demands:list")) < count_queries(
+            client, reverse("demands:list") + "?refresh=1"
+        )
     # A demand leaving the list (here: closed) makes the cached count too high: the last page sees it.
     Demand.objects.filter(pk=added.pk).delete()
     client.force_login(world.users.city_a)

@@ -19,8 +19,11 @@ TODAY = timezone.localdate()
 
 def raise_for(world, *, household=None, days_ago=0, by=None, text="村道塌方，出行困难"):
     return services.raise_demand(
-        household=household or world.household_a, category="基础设施", text=text,
-        by=by or world.users.town_a, raised_on=TODAY - datetime.timedelta(days=days_ago),
+        household=household or world.household_a,
+        category="基础设施",
+        text=text,
+        by=by or world.users.town_a,
+        raised_on=TODAY - datetime.timedelta(days=days_ago),
     )
 
 
@@ -54,7 +57,9 @@ def test_a_demand_starts_at_the_cadre_with_the_countys_deadline(world):
 def test_raising_is_refused_with_a_reason(world, username, household, fields, message):
     arguments = {"category": "住房", "text": "危房需改造", "raised_on": TODAY, **fields}
     with pytest.raises(ValidationError) as caught:
-        services.raise_demand(household=getattr(world, household), by=getattr(world.users, username), **arguments)
+        services.raise_demand(
+            household=getattr(world, household), by=getattr(world.users, username), **arguments
+        )
     assert message in " ".join(caught.value.messages)
     assert not Demand.objects.exists()
 
@@ -154,8 +159,10 @@ def test_refusals_leave_nothing_written(world):
         services.escalate(demand=demand, by=world.users.town_a, text="")
     assert caught.value.message_dict == {"text": ["请填写上报理由"]}
     with pytest.raises(ValidationError, match="不能受理"):
-        services.accept(demand=Demand.objects.get(pk=services.accept(demand=demand, by=world.users.town_a).demand_id),
-                        by=world.users.town_a)
+        services.accept(
+            demand=Demand.objects.get(pk=services.accept(demand=demand, by=world.users.town_a).demand_id),
+            by=world.users.town_a,
+        )
     services.explain(demand=demand, by=world.users.town_a, text="不符合政策")
     with pytest.raises(ValidationError, match="已解释"):
         services.resolve(demand=demand, by=world.users.town_a, text="再办一次")
@@ -191,7 +198,12 @@ def test_overdue_demands_climb_one_level_and_a_second_run_changes_nothing(world)
     assert (overdue.level, overdue.status) == (Level.UNIT, "待办")
     assert overdue.due_on == TODAY + datetime.timedelta(days=12)
     automatic = overdue.actions.get(kind="上报")
-    assert (automatic.by, automatic.text, automatic.from_level, automatic.to_level) == (None, "逾期未办结", "干部", "单位")
+    assert (automatic.by, automatic.text, automatic.from_level, automatic.to_level) == (
+        None,
+        "逾期未办结",
+        "干部",
+        "单位",
+    )
     for untouched in (fresh, closed, at_top):
         assert untouched.actions.filter(kind="上报").count() == 0
 
@@ -211,8 +223,12 @@ def test_escalation_runs_a_fixed_number_of_queries(world, django_assert_num_quer
     expected = {}
     for number in range(overdue):
         in_b = number % 2
-        demand = raise_for(world, household=world.household_b if in_b else None,
-                           by=world.users.town_b if in_b else None, days_ago=40)
+        demand = raise_for(
+            world,
+            household=world.household_b if in_b else None,
+            by=world.users.town_b if in_b else None,
+            days_ago=40,
+        )
         level = levels[number // 2 % len(levels)]
         Demand.objects.filter(pk=demand.pk).update(level=level)
         expected[demand.pk] = (level, in_b)
@@ -223,14 +239,26 @@ def test_escalation_runs_a_fixed_number_of_queries(world, django_assert_num_quer
     assert sum(moved.values()) == overdue
     escalated = Demand.history.filter(id__in=expected, history_type="~", history_user=None)
     assert sorted(escalated.values_list("id", "level")) == sorted(
-        (pk, Demand.objects.get(pk=pk).level) for pk in expected)
+        (pk, Demand.objects.get(pk=pk).level) for pk in expected
+    )
     own_days = {Level.UNIT: 12, Level.COUNTY: 25}
     for demand in Demand.objects.filter(pk__in=expected):
         level, in_b = expected[demand.pk]
-        upper = {Level.CADRE: Level.UNIT, Level.UNIT: Level.TOWNSHIP, Level.TOWNSHIP: Level.COUNTY,
-                 Level.COUNTY: Level.CITY, Level.CITY: Level.PROVINCE}[level]
-        days = DemandDeadlines.DEFAULTS[upper] if in_b else own_days.get(upper, DemandDeadlines.DEFAULTS[upper])
-        assert (demand.level, demand.status, demand.due_on) == (upper, "待办", TODAY + datetime.timedelta(days=days))
+        upper = {
+            Level.CADRE: Level.UNIT,
+            Level.UNIT: Level.TOWNSHIP,
+            Level.TOWNSHIP: Level.COUNTY,
+            Level.COUNTY: Level.CITY,
+            Level.CITY: Level.PROVINCE,
+        }[level]
+        days = (
+            DemandDeadlines.DEFAULTS[upper] if in_b else own_days.get(upper, DemandDeadlines.DEFAULTS[upper])
+        )
+        assert (demand.level, demand.status, demand.due_on) == (
+            upper,
+            "待办",
+            TODAY + datetime.timedelta(days=days),
+        )
         assert demand.actions.get(kind="上报").from_level == level
 
 
@@ -252,8 +280,15 @@ def test_admin_lists_demands_in_scope_and_lets_the_county_set_deadlines(client, 
     assert client.get(reverse("admin:demands_demanddeadlines_add")).status_code == 403
 
     client.force_login(world.users.county_a)
-    fields = {"county": world.county_a.pk, "cadre_days": 5, "unit_days": 8, "township_days": 10,
-              "county_days": 15, "city_days": 20, "province_days": 30}
+    fields = {
+        "county": world.county_a.pk,
+        "cadre_days": 5,
+        "unit_days": 8,
+        "township_days": 10,
+        "county_days": 15,
+        "city_days": 20,
+        "province_days": 30,
+    }
     assert client.post(reverse("admin:demands_demanddeadlines_add"), fields).status_code == 302
     other_county = {**fields, "county": world.county_b.pk}  # not in the chooser: the form refuses it
     assert client.post(reverse("admin:demands_demanddeadlines_add"), other_county).status_code == 200

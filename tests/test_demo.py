@@ -5,8 +5,8 @@ import io
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.test import RequestFactory
 from django.db.models import Count, Q
+from django.test import RequestFactory
 
 from accounts.models import User
 from households.models import Household, Member
@@ -18,10 +18,14 @@ def snapshot():
     return {
         "households": sorted(Household.objects.values_list("head_id_number", "village_id", "category")),
         "members": Member.objects.count(),
-        "pairings": sorted(Pairing.objects.values_list("cadre__name", "household__head_id_number", "ended_on")),
+        "pairings": sorted(
+            Pairing.objects.values_list("cadre__name", "household__head_id_number", "ended_on")
+        ),
         "links": VillageLink.objects.count(),
         "cadres": sorted(Cadre.objects.values_list("name", "phone")),
-        "users": sorted(User.objects.values_list("username", "first_name", "role", "region_id", "unit_id", "password")),
+        "users": sorted(
+            User.objects.values_list("username", "first_name", "role", "region_id", "unit_id", "password")
+        ),
     }
 
 
@@ -40,9 +44,12 @@ def test_load_demo_twice_is_consistent_and_writes_nothing_the_second_time():
     assert 2500 <= Household.objects.count() <= 3500
     assert 550 <= Cadre.objects.count() <= 650
     assert 35 <= Unit.objects.count() <= 45
-    assert Household.objects.exclude(
-        Q(village__code__startswith="621121") | Q(village__code__startswith="622926")
-    ).count() == 0
+    assert (
+        Household.objects.exclude(
+            Q(village__code__startswith="621121") | Q(village__code__startswith="622926")
+        ).count()
+        == 0
+    )
 
     # Each household: exactly one head, matching the household's head fields; size = members.
     heads = dict(Member.objects.filter(relation="户主").values_list("household_id", "id_number"))
@@ -59,18 +66,33 @@ def test_load_demo_twice_is_consistent_and_writes_nothing_the_second_time():
         assert not pairing.cadre.is_exempt
         assert pairing.cadre.status == Cadre.Status.ACTIVE
         assert pairing.household.is_poor
-        assert VillageLink.objects.open().filter(unit=pairing.cadre.unit_id, village=pairing.household.village_id).exists()
+        assert (
+            VillageLink.objects.open()
+            .filter(unit=pairing.cadre.unit_id, village=pairing.household.village_id)
+            .exists()
+        )
     assert not Pairing.objects.filter(cadre__category__in=Cadre.EXEMPT_CATEGORIES).exists()
     assert Pairing.objects.exclude(ended_on=None).exists()  # some history
 
     expected = {
-        "admin": "", "province": "province", "dingxi": "city", "linxia": "city", "tongwei": "county",
-        "dongxiang": "county", "tongwei_town": "township", "dongxiang_town": "township",
-        "tongwei_unit": "unit", "dongxiang_unit": "unit", "tongwei_town_unit": "unit", "dongxiang_town_unit": "unit",
+        "admin": "",
+        "province": "province",
+        "dingxi": "city",
+        "linxia": "city",
+        "tongwei": "county",
+        "dongxiang": "county",
+        "tongwei_town": "township",
+        "dongxiang_town": "township",
+        "tongwei_unit": "unit",
+        "dongxiang_unit": "unit",
+        "tongwei_town_unit": "unit",
+        "dongxiang_town_unit": "unit",
     }
     for username, role in expected.items():
         # django-axes counts every login by its request, as the login page makes them.
-        user = authenticate(RequestFactory().post("/accounts/login/"), username=username, password="shuanglian2026")
+        user = authenticate(
+            RequestFactory().post("/accounts/login/"), username=username, password="shuanglian2026"
+        )
         assert user is not None and user.role == role
     assert User.objects.get(username="admin").is_superuser
     # The demo township logins see households.

@@ -11,10 +11,14 @@ from plans.models import HouseholdPlan, HouseholdPlanVersion, VillagePlan, Villa
 
 def snapshot():
     return {
-        "village_plans": sorted(VillagePlan.objects.values_list("village_id", "year", "version", "leading_industry")),
+        "village_plans": sorted(
+            VillagePlan.objects.values_list("village_id", "year", "version", "leading_industry")
+        ),
         "household_plans": sorted(HouseholdPlan.objects.values_list("household__head_id_number", "version")),
         "versions": (VillagePlanVersion.objects.count(), HouseholdPlanVersion.objects.count()),
-        "away": sorted(Household.objects.filter(working_away=True).values_list("head_id_number", "working_away_place")),
+        "away": sorted(
+            Household.objects.filter(working_away=True).values_list("head_id_number", "working_away_place")
+        ),
     }
 
 

@@ -22,13 +22,20 @@ from visits.models import LockedMonth, UnitVisit, Visit
 def test_demo_visits_follow_the_rules_and_load_once():
     call_command("load_demo", verbosity=0)
     today = timezone.localdate()
-    first = sorted(Visit.objects.values_list("household__head_id_number", "cadre__name", "visited_on", "mode"))
+    first = sorted(
+        Visit.objects.values_list("household__head_id_number", "cadre__name", "visited_on", "mode")
+    )
     assert len(first) > 20_000
     call_command("load_demo", verbosity=0)
-    assert sorted(Visit.objects.values_list("household__head_id_number", "cadre__name", "visited_on", "mode")) == first
+    assert (
+        sorted(Visit.objects.values_list("household__head_id_number", "cadre__name", "visited_on", "mode"))
+        == first
+    )
 
     # Every visit by a cadre paired with the household that day; every unit visit in a linked village.
-    in_force = Q(started_on__lte=OuterRef("visited_on")) & (Q(ended_on=None) | Q(ended_on__gt=OuterRef("visited_on")))
+    in_force = Q(started_on__lte=OuterRef("visited_on")) & (
+        Q(ended_on=None) | Q(ended_on__gt=OuterRef("visited_on"))
+    )
     paired = Pairing.objects.filter(in_force, cadre=OuterRef("cadre_id"), household=OuterRef("household_id"))
     assert not Visit.objects.filter(~Exists(paired)).exists()
     linked = VillageLink.objects.filter(in_force, unit=OuterRef("unit_id"), village=OuterRef("village_id"))
@@ -67,10 +74,16 @@ def test_demo_records_are_entered_by_their_township_clerk_at_believable_times():
     call_command("load_demo", verbosity=0)
     now = timezone.now()
     for model, village in ((Visit, "household__village_id"), (UnitVisit, "village_id")):
-        rows = list(model.objects.values_list(
-            village, "visited_on", "recorded_at", "recorded_by__role", "recorded_by__region_id",
-            "recorded_by__first_name",
-        ))
+        rows = list(
+            model.objects.values_list(
+                village,
+                "visited_on",
+                "recorded_at",
+                "recorded_by__role",
+                "recorded_by__region_id",
+                "recorded_by__first_name",
+            )
+        )
         delays = set()
         for village_code, day, entered, role, region, name in rows:
             assert role == User.Role.TOWNSHIP and region == village_code[:9] + "000", (village_code, region)

@@ -29,7 +29,9 @@ def county(world):
     cadres += [f.cadre(unit_c, f"干部丙{i}") for i in range(3)]
     for index, cadre in enumerate(cadres):
         for n in range(4 + index % 3):
-            f.pairing(cadre, f.household(world.village_a if n % 2 else world.village_a2, f"户{index}{n}", members=1))
+            f.pairing(
+                cadre, f.household(world.village_a if n % 2 else world.village_a2, f"户{index}{n}", members=1)
+            )
     world.unit_c, world.cadres = unit_c, cadres
     return world
 
@@ -37,9 +39,14 @@ def county(world):
 def _open(w, **options):
     today = timezone.localdate()
     defaults = {
-        "by": w.users.county_a, "region": w.county_a, "name": "2026年群众评议", "year": today.year,
-        "starts_on": today - datetime.timedelta(days=1), "ends_on": today + datetime.timedelta(days=30),
-        "sample_method": Round.SampleMethod.ALL, "seed": 20260101,
+        "by": w.users.county_a,
+        "region": w.county_a,
+        "name": "2026年群众评议",
+        "year": today.year,
+        "starts_on": today - datetime.timedelta(days=1),
+        "ends_on": today + datetime.timedelta(days=30),
+        "sample_method": Round.SampleMethod.ALL,
+        "seed": 20260101,
     }
     return services.open_round(**{**defaults, **options})
 
@@ -52,7 +59,9 @@ def _collector(w, username, unit=None):
 
 
 def _drawn(round_):
-    return list(round_.samples.order_by("group_key", "order").values_list("group_key", "order", "household_id"))
+    return list(
+        round_.samples.order_by("group_key", "order").values_list("group_key", "order", "household_id")
+    )
 
 
 # --- The draw ---------------------------------------------------------------------------------
@@ -105,7 +114,9 @@ def test_a_collector_of_the_cadres_unit_is_refused_by_the_service_and_the_databa
         SampledHousehold.objects.filter(pk=sample.pk).update(collector=own, collector_unit=county.unit_a)
     # The same collector may take households of another unit's cadres.
     others = list(round_.samples.filter(cadre_unit=county.unit_c))
-    assert services.assign_collector(by=county.users.county_a, round_=round_, collector=own, samples=others) == len(others)
+    assert services.assign_collector(
+        by=county.users.county_a, round_=round_, collector=own, samples=others
+    ) == len(others)
 
 
 def _assigned(w, round_, collector, **filters):
@@ -118,17 +129,29 @@ def test_a_second_ballot_is_refused_by_the_database_and_by_the_service(county):
     round_ = _open(county)
     collector = _collector(county, "vol")
     sample = _assigned(county, round_, collector, household=county.household_a)[0]
-    ballot, created = services.record_ballot(by=collector.user, sample=sample, mode="入户", answers=GOOD_ANSWERS)
+    ballot, created = services.record_ballot(
+        by=collector.user, sample=sample, mode="入户", answers=GOOD_ANSWERS
+    )
     assert created
     # Pressed twice: the first ballot, nothing new.
-    again, created = services.record_ballot(by=collector.user, sample=sample, mode="入户", answers=GOOD_ANSWERS)
+    again, created = services.record_ballot(
+        by=collector.user, sample=sample, mode="入户", answers=GOOD_ANSWERS
+    )
     assert (again.pk, created) == (ballot.pk, False)
     with pytest.raises(ValidationError, match="本轮已有评议票"):
-        services.record_ballot(by=collector.user, sample=sample, mode="入户",
-                               answers={**GOOD_ANSWERS, "satisfaction": "不满意"})
+        services.record_ballot(
+            by=collector.user, sample=sample, mode="入户", answers={**GOOD_ANSWERS, "satisfaction": "不满意"}
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Ballot.objects.create(round=round_, household=county.household_a, sample=round_.samples.exclude(pk=sample.pk)[0],
-                              collector=collector, collected_at=timezone.now(), mode="电话", answers={})
+        Ballot.objects.create(
+            round=round_,
+            household=county.household_a,
+            sample=round_.samples.exclude(pk=sample.pk)[0],
+            collector=collector,
+            collected_at=timezone.now(),
+            mode="电话",
+            answers={},
+        )
     assert Ballot.objects.filter(round=round_).count() == 1
     assert SampledHousehold.objects.get(pk=sample.pk).status == SampledHousehold.Status.COLLECTED
 
@@ -140,12 +163,24 @@ def test_only_the_assigned_collector_records_and_answers_are_checked(county):
     with pytest.raises(PermissionDenied):
         services.record_ballot(by=stranger.user, sample=sample, mode="入户", answers=GOOD_ANSWERS)
     with pytest.raises(ValidationError, match="请写明具体情况"):
-        services.record_ballot(by=collector.user, sample=sample, mode="入户", answers={**GOOD_ANSWERS, "violation": "有"})
+        services.record_ballot(
+            by=collector.user, sample=sample, mode="入户", answers={**GOOD_ANSWERS, "violation": "有"}
+        )
     with pytest.raises(ValidationError, match="请回答：您对帮扶干部的总体满意度"):
-        services.record_ballot(by=collector.user, sample=sample, mode="入户", answers={"visits": "0次", "violation": "无"})
-    ballot, _ = services.record_ballot(by=collector.user, sample=sample, mode="电话", answers={
-        **GOOD_ANSWERS, "violation": "有", "violation__text": "收过一只羊", "deeds": ["危房改造", "无此项"][:1],
-    })
+        services.record_ballot(
+            by=collector.user, sample=sample, mode="入户", answers={"visits": "0次", "violation": "无"}
+        )
+    ballot, _ = services.record_ballot(
+        by=collector.user,
+        sample=sample,
+        mode="电话",
+        answers={
+            **GOOD_ANSWERS,
+            "violation": "有",
+            "violation__text": "收过一只羊",
+            "deeds": ["危房改造", "无此项"][:1],
+        },
+    )
     assert ballot.answers["violation__text"] == "收过一只羊"
     assert ballot.answers["deeds"] == ["危房改造"]
 
@@ -202,8 +237,12 @@ def test_an_office_correction_keeps_the_old_and_new_answers(county):
         services.correct_ballot(by=county.users.town_a, ballot=ballot, answers=GOOD_ANSWERS, reason="x")
     with pytest.raises(ValidationError):
         services.correct_ballot(by=county.users.county_b, ballot=ballot, answers=GOOD_ANSWERS, reason="x")
-    services.correct_ballot(by=county.users.county_a, ballot=ballot,
-                            answers={**GOOD_ANSWERS, "satisfaction": "基本满意"}, reason="回访核实")
+    services.correct_ballot(
+        by=county.users.county_a,
+        ballot=ballot,
+        answers={**GOOD_ANSWERS, "satisfaction": "基本满意"},
+        reason="回访核实",
+    )
     correction = BallotCorrection.objects.get(ballot=ballot)
     assert correction.old_answers["satisfaction"] == "满意"
     assert correction.new_answers["satisfaction"] == "基本满意"
@@ -225,17 +264,28 @@ def test_scores_match_an_independent_computation_over_random_ballots(county):
         if rng.random() < 0.2:
             continue
         answer = rng.choice(["满意", "基本满意", "不满意", "不了解"])
-        services.record_ballot(by=collector.user, sample=sample, mode="入户", answers={**GOOD_ANSWERS, "satisfaction": answer})
+        services.record_ballot(
+            by=collector.user, sample=sample, mode="入户", answers={**GOOD_ANSWERS, "satisfaction": answer}
+        )
         ballots[sample.cadre_id] += 1
         if answer in points:
             expected[sample.cadre_id].append(points[answer])
     # Give one cadre's households a plan and a visit each: its process score rises.
     helped = county.cadres[1]
     for pairing in helped.pairings.all():
-        HouseholdPlan.objects.create(household=pairing.household, year=round_.year, measures=["产业扶持"], targets="增收",
-                                     updated_by=county.users.town_a)
-        Visit.objects.create(household=pairing.household, cadre=helped, visited_on=timezone.localdate(),
-                             recorded_by=county.users.town_a)
+        HouseholdPlan.objects.create(
+            household=pairing.household,
+            year=round_.year,
+            measures=["产业扶持"],
+            targets="增收",
+            updated_by=county.users.town_a,
+        )
+        Visit.objects.create(
+            household=pairing.household,
+            cadre=helped,
+            visited_on=timezone.localdate(),
+            recorded_by=county.users.town_a,
+        )
     results = {s.cadre_id: s for s in scores.round_scores(round_)}
     for cadre in county.cadres:
         got = results[cadre.pk]
@@ -264,13 +314,20 @@ def test_explanation_masks_households_and_states_the_formula(county):
     assert "× 60%" in explained["formula"] and "× 40%" in explained["formula"]
     assert explained["ballots"][0]["household"] == "王**户（东关村民委员会）"
     assert explained["caution"]
-    assert [i.name for i in explained["score"].indicators] == ["走访达标率", "联系覆盖率", "诉求按期办结率", "帮扶计划到位率"]
+    assert [i.name for i in explained["score"].indicators] == [
+        "走访达标率",
+        "联系覆盖率",
+        "诉求按期办结率",
+        "帮扶计划到位率",
+    ]
 
 
 def test_excellent_is_capped_at_its_share_of_the_cadres_scored():
     round_ = Round(excellent_min=90, excellent_share=20, good_min=80, pass_min=60)
-    cadres = [CadreScore(i, masses=95, combined=c) for i, c in
-              enumerate([99, 98, 97, 96, 95, 95, 85, 70, 59, 91], start=1)]
+    cadres = [
+        CadreScore(i, masses=95, combined=c)
+        for i, c in enumerate([99, 98, 97, 96, 95, 95, 85, 70, 59, 91], start=1)
+    ]
     scores.grade(round_, cadres)
     by_id = {c.cadre_id: c for c in cadres}
     assert [c.cadre_id for c in cadres if c.grade == "优秀"] == [1, 2]  # 20% of 10
@@ -293,7 +350,13 @@ def test_a_collector_enters_a_ballot_on_the_phone_page_and_a_double_press_saves_
     client.force_login(collector.user)
     page = client.get(reverse("evaluation:collect"))
     assert "王建国户" in page.content.decode() and "已完成 0 / 1 户" in page.content.decode()
-    form = {"mode": "入户", "satisfaction": "基本满意", "visits": "1–2次", "violation": "无", "deeds": ["危房改造"]}
+    form = {
+        "mode": "入户",
+        "satisfaction": "基本满意",
+        "visits": "1–2次",
+        "violation": "无",
+        "deeds": ["危房改造"],
+    }
     url = reverse("evaluation:ballot", args=[sample.pk])
     assert client.post(url, form).status_code == 302
     assert client.post(url, form).status_code == 302  # the same ballot again: saved once
@@ -310,7 +373,9 @@ def test_the_county_reads_results_and_a_cadres_explained_score(client, county):
     client.force_login(county.users.county_a)
     detail = client.get(reverse("evaluation:round_detail", args=[round_.pk])).content.decode()
     assert "已采集 1" in detail and "李文华" in detail and "随机种子 20260101" in detail
-    explained = client.get(reverse("evaluation:cadre_score", args=[round_.pk, county.cadre_a.pk])).content.decode()
+    explained = client.get(
+        reverse("evaluation:cadre_score", args=[round_.pk, county.cadre_a.pk])
+    ).content.decode()
     assert "王**户（东关村民委员会）" in explained and "王建国" not in explained
     assert "有效票少于5张" in explained and "走访达标率" in explained
 
@@ -321,15 +386,20 @@ def test_the_office_assigns_a_village_leaving_the_collectors_own_unit_for_anothe
     client.force_login(county.users.county_a)
     detail = client.get(reverse("evaluation:round_detail", args=[round_.pk])).content.decode()
     assert "指派采集员" in detail and "vol（通渭县教育局）" in detail
-    response = client.post(reverse("evaluation:assign", args=[round_.pk]),
-                           {"collector": collector.pk, "village": county.village_a.code}, follow=True)
+    response = client.post(
+        reverse("evaluation:assign", args=[round_.pk]),
+        {"collector": collector.pk, "village": county.village_a.code},
+        follow=True,
+    )
     in_village = round_.samples.filter(household__village=county.village_a)
     assigned = in_village.filter(collector=collector)
     assert assigned.count() == in_village.exclude(cadre_unit=county.unit_c).count() > 0
     assert not assigned.filter(cadre_unit=county.unit_c).exists()
     assert "请另派采集员" in response.content.decode()
     # Query-string junk is refused plainly.
-    junk = client.post(reverse("evaluation:assign", args=[round_.pk]), {"collector": "x", "village": "1"}, follow=True)
+    junk = client.post(
+        reverse("evaluation:assign", args=[round_.pk]), {"collector": "x", "village": "1"}, follow=True
+    )
     assert "请选择采集员和村" in junk.content.decode()
 
 
@@ -338,19 +408,37 @@ def test_visit_and_demand_indicators_follow_their_definitions(county):
 
     round_ = _open(county)
     cadre = county.cadre_a
-    households = [p.household for p in cadre.pairings.select_related("household").order_by("household__head_id_number")]
+    households = [
+        p.household for p in cadre.pairings.select_related("household").order_by("household__head_id_number")
+    ]
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
     for household in households[:2]:
-        Visit.objects.create(household=household, cadre=cadre, visited_on=today, recorded_by=county.users.town_a)
-    Visit.objects.create(household=households[0], cadre=cadre, visited_on=today - day, recorded_by=county.users.town_a)
+        Visit.objects.create(
+            household=household, cadre=cadre, visited_on=today, recorded_by=county.users.town_a
+        )
+    Visit.objects.create(
+        household=households[0], cadre=cadre, visited_on=today - day, recorded_by=county.users.town_a
+    )
 
     def demand(household, due_on, closed_at=None, status="待办"):
-        raised = Demand.objects.create(household=household, raised_on=due_on - 10 * day, category="住房", text="修房",
-                                       due_on=due_on, status=status, raised_by=county.users.town_a)
+        raised = Demand.objects.create(
+            household=household,
+            raised_on=due_on - 10 * day,
+            category="住房",
+            text="修房",
+            due_on=due_on,
+            status=status,
+            raised_by=county.users.town_a,
+        )
         if closed_at:
-            DemandAction.objects.create(demand=raised, kind="办结", from_level="干部", by=county.users.town_a,
-                                        at=timezone.make_aware(datetime.datetime.combine(closed_at, datetime.time(12))))
+            DemandAction.objects.create(
+                demand=raised,
+                kind="办结",
+                from_level="干部",
+                by=county.users.town_a,
+                at=timezone.make_aware(datetime.datetime.combine(closed_at, datetime.time(12))),
+            )
 
     demand(households[0], today - 3 * day, closed_at=today - 4 * day, status="已解决")  # on time
     demand(households[1], today - 3 * day, closed_at=today - day, status="已解决")  # late
@@ -371,8 +459,13 @@ def test_an_office_registers_collectors_within_its_scope(client, county):
     volunteer = f.user("zhiyuan")
     client.force_login(county.users.county_a)
     url = reverse("evaluation:collectors")
-    form = {"username": "zhiyuan", "name": "志愿者甲", "kind": "志愿者", "region": county.county_a.code,
-            "unit": county.unit_c.pk}
+    form = {
+        "username": "zhiyuan",
+        "name": "志愿者甲",
+        "kind": "志愿者",
+        "region": county.county_a.code,
+        "unit": county.unit_c.pk,
+    }
     assert client.post(url, form).status_code == 302
     assert volunteer.collector.unit == county.unit_c
     # Staff of another county, an unknown account, a unit outside the scope: each refused plainly.
@@ -384,8 +477,9 @@ def test_an_office_registers_collectors_within_its_scope(client, county):
         assert message in client.post(url, {**form, **changes}).content.decode()
     # Another county may not take over county A's collector.
     with pytest.raises(ValidationError, match="其他双联办"):
-        services.register_collector(by=county.users.county_b, user=volunteer, region=county.county_b,
-                                    kind="志愿者", name="x")
+        services.register_collector(
+            by=county.users.county_b, user=volunteer, region=county.county_b, kind="志愿者", name="x"
+        )
     assert "志愿者甲" in client.get(url).content.decode()
 
 

@@ -88,7 +88,12 @@ class TestSchool:
 
     @pytest.mark.parametrize(
         ("schooling", "alert"),
-        [(Schooling.DROPPED_OUT, True), (Schooling.NOT_ENROLLED, True), (Schooling.PRIMARY, False), (Schooling.JUNIOR, False)],
+        [
+            (Schooling.DROPPED_OUT, True),
+            (Schooling.NOT_ENROLLED, True),
+            (Schooling.PRIMARY, False),
+            (Schooling.JUNIOR, False),
+        ],
     )
     def test_only_children_out_of_school(self, village, schooling, alert):
         household = lone(village)

@@ -33,16 +33,29 @@ def errors_of(response) -> str:
 
 
 def visit_entry(world, **overrides):
-    data = {"household": world.household_a.pk, "cadre": "", "visited_on": "2025-05-12", "mode": "入户走访",
-            "diary": "看了新建的羊圈", "help_cash": "0", "help_goods": "", "help_goods_value": "0",
-            "help_project": "", "next_steps": "", "submission_key": str(uuid.uuid4()),
-            "demands-TOTAL_FORMS": "2", "demands-INITIAL_FORMS": "0"}
+    data = {
+        "household": world.household_a.pk,
+        "cadre": "",
+        "visited_on": "2025-05-12",
+        "mode": "入户走访",
+        "diary": "看了新建的羊圈",
+        "help_cash": "0",
+        "help_goods": "",
+        "help_goods_value": "0",
+        "help_project": "",
+        "next_steps": "",
+        "submission_key": str(uuid.uuid4()),
+        "demands-TOTAL_FORMS": "2",
+        "demands-INITIAL_FORMS": "0",
+    }
     data.update(overrides)
     return data
 
 
 class TestVisitEntry:
-    @pytest.mark.parametrize(("field", "label"), [("help_cash", "帮扶资金（元）"), ("help_goods_value", "物资折价（元）")])
+    @pytest.mark.parametrize(
+        ("field", "label"), [("help_cash", "帮扶资金（元）"), ("help_goods_value", "物资折价（元）")]
+    )
     def test_a_negative_amount_is_refused_under_its_field(self, client, world, field, label):
         client.force_login(world.users.town_a)
         page = errors_of(client.post(reverse("visits:new"), visit_entry(world, **{field: "-5"})))
@@ -90,14 +103,22 @@ class TestPlans:
     def test_household_plan_names_blank_target_and_negative_income(self, client, world):
         client.force_login(world.users.town_a)
         url = reverse("plans:household_edit", args=[world.household_a.pk])
-        data = {"year": YEAR, "measures": [], "targets": "", "income_last_year": "-1", "income_this_year": "-0.5"}
+        data = {
+            "year": YEAR,
+            "measures": [],
+            "targets": "",
+            "income_last_year": "-1",
+            "income_this_year": "-0.5",
+        }
         page = errors_of(client.post(url, data))
         assert f"帮扶目标：{REQUIRED}" in page
         assert "上年人均纯收入（元）：不能为负数" in page and "本年人均纯收入（元）：不能为负数" in page
         assert "确保该值" not in page
         # Already names its field: shown once, as written.
         assert '<p class="error">请至少选择一项帮扶措施</p>' in page and "帮扶措施：请至少" not in page
-        assert 'min="0"' in input_tag(page, "income_last_year") and 'min="0"' in input_tag(page, "income_this_year")
+        assert 'min="0"' in input_tag(page, "income_last_year") and 'min="0"' in input_tag(
+            page, "income_this_year"
+        )
         assert not HouseholdPlan.objects.exists()
 
     def test_the_income_constraints_speak_chinese(self, world):
@@ -120,9 +141,17 @@ def test_household_edit_names_a_negative_income_and_keeps_the_household(client, 
     household = world.household_a
     before = (household.income_per_head, household.phone)
     client.force_login(world.users.town_a)
-    data = {"village": household.village_id, "group": household.group, "category": household.category,
-            "main_cause": household.main_cause, "income_per_head": "-100", "housing": "", "phone": "电话",
-            "status": household.status, "version": household.version}
+    data = {
+        "village": household.village_id,
+        "group": household.group,
+        "category": household.category,
+        "main_cause": household.main_cause,
+        "income_per_head": "-100",
+        "housing": "",
+        "phone": "电话",
+        "status": household.status,
+        "version": household.version,
+    }
     page = errors_of(client.post(reverse("households:edit", args=[household.pk]), data))
     assert "人均纯收入（元）：不能为负数" in page
     assert '<p class="error">联系电话只能包含数字</p>' in page and "联系电话：联系电话" not in page
@@ -180,8 +209,12 @@ def test_no_label_ends_with_an_ascii_colon(client, world):
         if "<label" in page:
             checked.append(url)
     # The walk reached the form pages, not only lists.
-    assert {reverse("visits:new"), reverse("visits:unit_visit_new"), reverse("imports:list"),
-            reverse("households:edit", args=[world.household_a.pk])} <= set(checked)
+    assert {
+        reverse("visits:new"),
+        reverse("visits:unit_visit_new"),
+        reverse("imports:list"),
+        reverse("households:edit", args=[world.household_a.pk]),
+    } <= set(checked)
 
 
 def test_a_bad_post_renders_no_ascii_colon_either(client, world):

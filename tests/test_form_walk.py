@@ -16,9 +16,17 @@ pytestmark = pytest.mark.django_db
 
 
 def edit_data(household, **changes):
-    data = {"village": household.village_id, "group": household.group, "category": household.category,
-            "main_cause": household.main_cause, "income_per_head": "", "housing": "", "phone": household.phone,
-            "status": household.status, "version": household.version}
+    data = {
+        "village": household.village_id,
+        "group": household.group,
+        "category": household.category,
+        "main_cause": household.main_cause,
+        "income_per_head": "",
+        "housing": "",
+        "phone": household.phone,
+        "status": household.status,
+        "version": household.version,
+    }
     data.update(changes)
     return data
 
@@ -40,8 +48,11 @@ class TestOtherCauses:
 
         from households.admin import HouseholdForm
 
-        data = model_to_dict(world.household_a) | {"main_cause": "缺技术", "other_causes": ["缺技术"],
-                                                   "version": world.household_a.version}
+        data = model_to_dict(world.household_a) | {
+            "main_cause": "缺技术",
+            "other_causes": ["缺技术"],
+            "version": world.household_a.version,
+        }
         form = HouseholdForm(data=data, instance=world.household_a)
         assert not form.is_valid()
         assert form.errors.get("other_causes") == ["「缺技术」已是主要致贫原因，不要再选"], form.errors
@@ -61,8 +72,14 @@ def many_villages(count):
     for index in range(count):
         township, number = divmod(index, 999)
         parent = f.region(f"6211211{50 + township:02d}000", f"新乡{township}", "township")
-        villages.append(Region(code=f"6211211{50 + township:02d}{number + 1:03d}", name=f"新村{index}",
-                               level="village", parent=parent))
+        villages.append(
+            Region(
+                code=f"6211211{50 + township:02d}{number + 1:03d}",
+                name=f"新村{index}",
+                level="village",
+                parent=parent,
+            )
+        )
     Region.objects.bulk_create(villages)
 
 
@@ -86,13 +103,17 @@ class TestHouseholdVillageChooser:
         assert answers(client, "households:village_lookup", q=world.village_b.name[:2]) == []
         assert answers(client, "households:village_lookup", q="") == []
         client.force_login(world.users.admin)
-        assert world.village_b.choice_label in answers(client, "households:village_lookup", q=world.village_b.name)
+        assert world.village_b.choice_label in answers(
+            client, "households:village_lookup", q=world.village_b.name
+        )
 
     def test_a_village_outside_scope_is_refused(self, client, world):
         household = world.household_a
         client.force_login(world.users.town_a)
-        response = client.post(reverse("households:edit", args=[household.pk]),
-                               edit_data(household, village=world.village_b.code))
+        response = client.post(
+            reverse("households:edit", args=[household.pk]),
+            edit_data(household, village=world.village_b.code),
+        )
         assert response.status_code == 200
         assert "所在村：" in response.content.decode()
         household.refresh_from_db()
@@ -102,7 +123,9 @@ class TestHouseholdVillageChooser:
         household = world.household_a
         west = f.region("621121101202", "西关村民委员会", "village")
         client.force_login(world.users.town_a)
-        response = client.post(reverse("households:edit", args=[household.pk]), edit_data(household, village=west.code))
+        response = client.post(
+            reverse("households:edit", args=[household.pk]), edit_data(household, village=west.code)
+        )
         assert response.status_code == 302
         household.refresh_from_db()
         assert household.village_id == west.code
@@ -134,7 +157,9 @@ class TestVisitEntryHints:
         assert client.get(url).json() == {"cadre": world.cadre_a.choice_label}
         assert client.get(url, {"on": "2025-05-12"}).json() == {"cadre": world.cadre_a.choice_label}
         assert client.get(url, {"on": "2024-01-01"}).json() == {"cadre": None}  # before the pairing began
-        assert client.get(url, {"on": "昨天"}).json() == {"cadre": world.cadre_a.choice_label}  # not a date: today
+        assert client.get(url, {"on": "昨天"}).json() == {
+            "cadre": world.cadre_a.choice_label
+        }  # not a date: today
         client.force_login(world.users.town_b)
         assert client.get(url).status_code == 404
 
@@ -165,7 +190,11 @@ class TestCoverageCadreFigures:
         world = helped
         client.force_login(world.users.county_a)
         page = client.get(reverse("pairing:coverage_region", args=[world.county_a.code])).content.decode()
-        assert "<th>单位驻地在此的干部</th>" in page and "<th>在此帮扶的干部</th>" in page and "<th>落实率</th>" in page
+        assert (
+            "<th>单位驻地在此的干部</th>" in page
+            and "<th>在此帮扶的干部</th>" in page
+            and "<th>落实率</th>" in page
+        )
         assert '<td data-label="落实率">100%</td>' in page
         assert '<td data-label="在此帮扶的干部">2</td>' in page
         # 未落实 0 reads as good news, not in the alarm colour.
@@ -198,7 +227,8 @@ class FilterForms(HTMLParser):
             if attrs.get("for"):
                 self.label_for.add(attrs["for"])
         elif tag in ("select", "textarea") or (
-                tag == "input" and attrs.get("type", "text") not in ("hidden", "submit", "button")):
+            tag == "input" and attrs.get("type", "text") not in ("hidden", "submit", "button")
+        ):
             self.controls.append((tag, attrs.get("name"), attrs.get("id"), self.labels > 0))
         elif tag == "option":
             self.in_option = True
@@ -217,7 +247,9 @@ class FilterForms(HTMLParser):
             self.options[-1] += data
 
     def unlabelled(self):
-        return [name for _tag, name, id_, labelled in self.controls if not labelled and id_ not in self.label_for]
+        return [
+            name for _tag, name, id_, labelled in self.controls if not labelled and id_ not in self.label_for
+        ]
 
 
 def filter_pages(world):
@@ -229,7 +261,12 @@ def filter_pages(world):
             continue
         for username in ("town_a", "county_a"):
             if username in case.allowed:
-                yield name, username, reverse(name, kwargs=case.kwargs(world) if case.kwargs else None), case.extra
+                yield (
+                    name,
+                    username,
+                    reverse(name, kwargs=case.kwargs(world) if case.kwargs else None),
+                    case.extra,
+                )
 
 
 def test_every_filter_has_a_visible_label_and_no_bare_dashes(client, world):

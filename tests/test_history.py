@@ -33,7 +33,11 @@ def last(model, pk):
 def assert_recorded(model, pk, user, kind="~"):
     row = last(model, pk)
     assert row is not None, f"no history of {model.__name__} {pk}"
-    assert (row.history_type, row.history_user) == (kind, user), (model.__name__, row.history_type, row.history_user)
+    assert (row.history_type, row.history_user) == (kind, user), (
+        model.__name__,
+        row.history_type,
+        row.history_user,
+    )
     return row
 
 
@@ -44,7 +48,9 @@ def test_the_pages_record_who_saved(client, world):
     town = world.users.town_a
     client.force_login(town)
     household = world.household_a
-    response = client.post(reverse("households:edit", args=[household.pk]), household_post(household, group="9社"))
+    response = client.post(
+        reverse("households:edit", args=[household.pk]), household_post(household, group="9社")
+    )
     assert response.status_code == 302
     row = assert_recorded(Household, household.pk, town)
     assert row.group == "9社"
@@ -69,10 +75,18 @@ def test_the_admin_records_who_saved(client, world, case):
 def test_user_accounts_made_and_changed_in_the_admin_are_recorded(client, world):
     admin = world.users.admin
     client.force_login(admin)
-    response = client.post(reverse("admin:accounts_user_add"), {
-        "username": "new_clerk", "password1": "Zk8!qpw-Lm3", "password2": "Zk8!qpw-Lm3", "usable_password": "true",
-        "role": "township", "region": world.town_a.pk, "unit": "",
-    })
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "new_clerk",
+            "password1": "Zk8!qpw-Lm3",
+            "password2": "Zk8!qpw-Lm3",
+            "usable_password": "true",
+            "role": "township",
+            "region": world.town_a.pk,
+            "unit": "",
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     account = User.objects.get(username="new_clerk")
     row = assert_recorded(User, account.pk, admin, "+")
@@ -94,7 +108,9 @@ def test_a_login_is_not_a_change_of_the_account(client, world):
 def test_the_services_record_their_actor(world):
     town, county = world.users.town_a, world.users.county_a
     # Village links and pairings: open, end, pair several, hand over.
-    link = pairing_services.link_village(unit=world.unit_a, village=world.village_a2, started_on=START, by=county)
+    link = pairing_services.link_village(
+        unit=world.unit_a, village=world.village_a2, started_on=START, by=county
+    )
     assert_recorded(VillageLink, link.pk, county, "+")
     household = f.household(world.village_a, "刘长青")
     pairing = pairing_services.pair(cadre=world.cadre_a, household=household, started_on=START, by=town)
@@ -103,11 +119,14 @@ def test_the_services_record_their_actor(world):
     row = assert_recorded(Pairing, pairing.pk, town)
     assert row.ended_on == START
     others = [f.household(world.village_a, name) for name in ("陈一", "陈二")]
-    for made in pairing_services.pair_many(cadre=f.cadre(world.unit_a, "吴明"), households=others, started_on=START, by=town):
+    for made in pairing_services.pair_many(
+        cadre=f.cadre(world.unit_a, "吴明"), households=others, started_on=START, by=town
+    ):
         assert_recorded(Pairing, made.pk, town, "+")  # bulk_create, recorded by the service
     successor = f.cadre(world.unit_a, "周新")
-    handover = pairing_services.start_handover(cadre=world.cadre_a, new_status=Cadre.Status.TRANSFERRED,
-                                               effective_on=START, by=town)
+    handover = pairing_services.start_handover(
+        cadre=world.cadre_a, new_status=Cadre.Status.TRANSFERRED, effective_on=START, by=town
+    )
     for line in handover.lines.all():
         pairing_services.set_successor(line=line, successor=successor, by=town)
     ended = [line.pairing_id for line in handover.lines.all()]
@@ -120,14 +139,17 @@ def test_the_services_record_their_actor(world):
     assert_recorded(Cadre, world.cadre_a.pk, town)  # marked 调离
 
     # Demands: raised and acted on.
-    demand = demand_services.raise_demand(household=world.household_a, category="住房", text="危房需改造", by=town,
-                                          raised_on=START)
+    demand = demand_services.raise_demand(
+        household=world.household_a, category="住房", text="危房需改造", by=town, raised_on=START
+    )
     assert_recorded(Demand, demand.pk, town, "+")
     demand_services.accept(demand=demand, by=town, text="已受理")
     assert_recorded(Demand, demand.pk, town)
 
     # Plans.
-    plan = plan_services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=town)
+    plan = plan_services.save_household_plan(
+        household=world.household_a, year=YEAR, data=household_data(), by=town
+    )
     assert_recorded(HouseholdPlan, HouseholdPlan.objects.get().pk, town, "+")
     plan_services.save_village_plan(village=world.village_a, year=YEAR, data=village_data(), by=town)
     assert_recorded(VillagePlan, VillagePlan.objects.get().pk, town, "+")
@@ -140,8 +162,13 @@ def test_the_services_record_their_actor(world):
 
 
 def test_an_overdue_demand_escalated_by_the_system_is_recorded_without_a_user(world):
-    demand = demand_services.raise_demand(household=world.household_a, category="住房", text="危房需改造",
-                                          by=world.users.town_a, raised_on=START)
+    demand = demand_services.raise_demand(
+        household=world.household_a,
+        category="住房",
+        text="危房需改造",
+        by=world.users.town_a,
+        raised_on=START,
+    )
     Demand.objects.filter(pk=demand.pk).update(due_on=START)
     assert sum(demand_services.escalate_overdue().values()) == 1
     row = assert_recorded(Demand, demand.pk, None)
@@ -153,14 +180,16 @@ def test_an_import_records_changed_rows_by_the_user_and_new_ones_by_the_batch(wo
 
     town = world.users.town_a
     data = household_workbook([family(1, "张三")])
-    batch, result = import_services.run_import(data=data, filename="a.xlsx", kind="households", user=town,
-                                               dry_run=False)
+    batch, result = import_services.run_import(
+        data=data, filename="a.xlsx", kind="households", user=town, dry_run=False
+    )
     assert result.applied and batch.created_by == town and len(batch.sha256) == 64
     assert batch.report and batch.created_households  # the batch is the record of the rows it wrote
     household = Household.objects.get(head_name="张三")
     changed = household_workbook([family(1, "张三", phone="13809319999")])
-    _batch, result = import_services.run_import(data=changed, filename="b.xlsx", kind="households", user=town,
-                                                dry_run=False)
+    _batch, result = import_services.run_import(
+        data=changed, filename="b.xlsx", kind="households", user=town, dry_run=False
+    )
     assert result.applied
     row = assert_recorded(Household, household.pk, town)  # bulk_update, recorded row by row
     assert row.phone == "13809319999"
@@ -173,10 +202,12 @@ def test_the_household_page_shows_changes_with_who_and_masked_old_and_new_values
     town = world.users.town_a
     household = world.household_a
     client.force_login(town)
-    client.post(reverse("households:edit", args=[household.pk]),
-                household_post(household, group="9社", phone="13912345678"))
+    client.post(
+        reverse("households:edit", args=[household.pk]),
+        household_post(household, group="9社", phone="13912345678"),
+    )
     page = client.get(reverse("households:detail", args=[household.pk])).content.decode()
-    section = page[page.index("操作记录"):]
+    section = page[page.index("操作记录") :]
     assert town.acting_as in section
     assert "社（组）：" in section and "→ 9社" in section
     assert "13912345678" not in section and "139****5678" in section
@@ -187,7 +218,8 @@ def test_the_household_page_shows_changes_with_who_and_masked_old_and_new_values
     assert link in page
     found = client.get(reverse("history"), {"type": "household", "object": household.pk}).context["entries"]
     assert found[0].who == town.acting_as and ("联系电话", "（空）", "139****5678") in [
-        (c.field, c.old, c.new) for c in found[0].changes]
+        (c.field, c.old, c.new) for c in found[0].changes
+    ]
 
 
 def test_the_cadre_and_demand_pages_show_their_changes(client, world):
@@ -198,11 +230,12 @@ def test_the_cadre_and_demand_pages_show_their_changes(client, world):
         cadre.post = "副局长"
         cadre.save()
     page = client.get(reverse("pairing:cadre_detail", args=[cadre.pk])).content.decode()
-    assert "操作记录" in page and "副局长" in page[page.index("操作记录"):]
-    demand = demand_services.raise_demand(household=world.household_a, category="住房", text="危房需改造", by=town,
-                                          raised_on=START)
+    assert "操作记录" in page and "副局长" in page[page.index("操作记录") :]
+    demand = demand_services.raise_demand(
+        household=world.household_a, category="住房", text="危房需改造", by=town, raised_on=START
+    )
     page = client.get(reverse("demands:detail", args=[demand.pk])).content.decode()
-    assert "新建" in page[page.index("操作记录"):]
+    assert "新建" in page[page.index("操作记录") :]
 
 
 # --- The search --------------------------------------------------------------------------------
@@ -223,13 +256,21 @@ def test_offices_search_by_user_object_and_date_within_their_scope(client, world
     found = client.get(url, {"type": "household"}).context["entries"]
     seen = {entry.record.id for entry in found}
     assert world.household_a.pk in seen and world.household_b.pk not in seen  # not county B's
-    assert [e.record.group for e in client.get(url, {"type": "household", "user": "town_a"}).context["entries"]] == ["7社"]
+    assert [
+        e.record.group for e in client.get(url, {"type": "household", "user": "town_a"}).context["entries"]
+    ] == ["7社"]
     assert not client.get(url, {"type": "household", "user": "town_b"}).context["entries"]
     assert not client.get(url, {"type": "household", "object": world.household_b.pk}).context["entries"]
     today = datetime.date.today().isoformat()
     assert client.get(url, {"type": "household", "since": today, "until": today}).context["entries"]
     assert not client.get(url, {"type": "household", "until": "2013-01-01"}).context["entries"]
-    for bad in ({"type": "nonsense"}, {"object": "x"}, {"since": "0000-00-00"}, {"page": "-1"}, {"user": "\x00"}):
+    for bad in (
+        {"type": "nonsense"},
+        {"object": "x"},
+        {"since": "0000-00-00"},
+        {"page": "-1"},
+        {"user": "\x00"},
+    ):
         assert client.get(url, bad).status_code == 200
     accounts = {entry.record.id for entry in client.get(url, {"type": "user"}).context["entries"]}
     assert world.users.town_a.pk in accounts and world.users.town_b.pk not in accounts
@@ -237,7 +278,9 @@ def test_offices_search_by_user_object_and_date_within_their_scope(client, world
     assert len(client.get(url, {"type": "household"}).context["entries"]) >= 2
 
 
-def test_the_search_pages_the_history_in_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
+def test_the_search_pages_the_history_in_a_fixed_number_of_queries(
+    client, world, django_assert_max_num_queries
+):
     for number in range(5):
         _changed(Household.objects.get(pk=world.household_a.pk), world.users.town_a, group=f"{number}社")
     client.force_login(world.users.county_a)
@@ -270,15 +313,20 @@ def test_a_superuser_deleting_a_household_in_the_admin_keeps_the_whole_old_row(c
         assert assert_recorded(Member, pk, world.users.admin, "-").name == name
 
 
-@pytest.mark.parametrize("module", ["pairing.services", "demands.services", "plans.services", "visits.services"])
+@pytest.mark.parametrize(
+    "module", ["pairing.services", "demands.services", "plans.services", "visits.services"]
+)
 def test_every_service_that_takes_an_actor_records_it(module):
     import importlib
     import inspect
 
     services = importlib.import_module(module)
     taking_by = [
-        name for name, function in inspect.getmembers(services, inspect.isfunction)
-        if function.__module__ == module and not name.startswith("_") and "by" in inspect.signature(function).parameters
+        name
+        for name, function in inspect.getmembers(services, inspect.isfunction)
+        if function.__module__ == module
+        and not name.startswith("_")
+        and "by" in inspect.signature(function).parameters
     ]
     assert taking_by
     assert [name for name in taking_by if not getattr(getattr(services, name), "records_actor", False)] == []
@@ -297,8 +345,12 @@ def test_a_proposal_applied_records_its_pairings_by_the_office(world):
 @pytest.mark.parametrize("step", ["reply", "escalate", "resolve", "explain"])
 def test_every_step_on_a_demand_records_who_took_it(world, step):
     town = world.users.town_a
-    demand = demand_services.raise_demand(household=world.household_a, category="住房", text="危房需改造", by=town,
-                                          raised_on=START)
+    demand = demand_services.raise_demand(
+        household=world.household_a, category="住房", text="危房需改造", by=town, raised_on=START
+    )
     getattr(demand_services, step)(demand=demand, by=town, text="已办")
     row = assert_recorded(Demand, demand.pk, town)
-    assert (row.status, row.level) == (Demand.objects.get(pk=demand.pk).status, Demand.objects.get(pk=demand.pk).level)
+    assert (row.status, row.level) == (
+        Demand.objects.get(pk=demand.pk).status,
+        Demand.objects.get(pk=demand.pk).level,
+    )

@@ -47,17 +47,42 @@ def on_postgres() -> bool:
 
 def five_families(**last):
     return [family(serial, head) for serial, head in ((1, "张三"), (2, "李四"), (3, "王五"), (4, "赵六"))] + [
-        family(5, "钱七", **last)]
+        family(5, "钱七", **last)
+    ]
 
 
 def database_rows():
     """Every imported field, keys and timestamps aside."""
     households = Household.objects.order_by("head_id_number").values(
-        "head_id_number", "village_id", "group", "head_name", "category", "main_cause", "other_causes",
-        "income_per_head", "phone", "status", "housing", "working_away")
+        "head_id_number",
+        "village_id",
+        "group",
+        "head_name",
+        "category",
+        "main_cause",
+        "other_causes",
+        "income_per_head",
+        "phone",
+        "status",
+        "housing",
+        "working_away",
+    )
     members = Member.objects.order_by("id_number").values(
-        "id_number", "household__head_id_number", "name", "sex", "birth_date", "relation", "ethnicity",
-        "education", "schooling", "health", "labour", "disability", "has_medical_insurance", "has_pension_insurance")
+        "id_number",
+        "household__head_id_number",
+        "name",
+        "sex",
+        "birth_date",
+        "relation",
+        "ethnicity",
+        "education",
+        "schooling",
+        "health",
+        "labour",
+        "disability",
+        "has_medical_insurance",
+        "has_pension_insurance",
+    )
     return list(households), list(members)
 
 
@@ -65,13 +90,21 @@ def counts_in_database():
     return Household.objects.count(), Member.objects.count()
 
 
-def test_a_first_import_is_written_while_read_exactly_as_the_ordinary_path_writes_it(world, early, monkeypatch):
+def test_a_first_import_is_written_while_read_exactly_as_the_ordinary_path_writes_it(
+    world, early, monkeypatch
+):
     data = person_workbook(five_families())
     before = counts_in_database()
     result = run(data, world.users.town_a)
     assert result.ok and result.applied, [str(e) for e in result.errors]
-    assert result.counts == {"households_new": 5, "households_changed": 0, "households_unchanged": 0,
-                             "members_new": 15, "members_changed": 0, "members_unchanged": 0}
+    assert result.counts == {
+        "households_new": 5,
+        "households_changed": 0,
+        "households_unchanged": 0,
+        "members_new": 15,
+        "members_changed": 0,
+        "members_unchanged": 0,
+    }
     assert bool(early and early[-1].created) == on_postgres()
     heads = [row["id"] for row, _members in five_families()]
     assert result.created_household_ids == [Household.objects.get(head_id_number=h).pk for h in heads]
@@ -79,28 +112,44 @@ def test_a_first_import_is_written_while_read_exactly_as_the_ordinary_path_write
     written_early = database_rows()
 
     again = run(data, world.users.town_a)  # compared field by field with what was written: nothing differs
-    assert again.counts == {"households_new": 0, "households_changed": 0, "households_unchanged": 5,
-                            "members_new": 0, "members_changed": 0, "members_unchanged": 15}
+    assert again.counts == {
+        "households_new": 0,
+        "households_changed": 0,
+        "households_unchanged": 5,
+        "members_new": 0,
+        "members_changed": 0,
+        "members_unchanged": 15,
+    }
 
     Household.objects.filter(head_id_number__in=heads).delete()
     monkeypatch.setattr(EarlyWriter, "for_import", classmethod(lambda cls, *args, **kwargs: None))
     ordinary = run(data, world.users.town_a)
     assert ordinary.applied and ordinary.counts == result.counts and ordinary.added == result.added
-    assert len(result.added) == 5 and result.added[0].startswith("张三户（马营镇东关村 3社，3 人，一般贫困户；花名册第4行）")
+    assert len(result.added) == 5 and result.added[0].startswith(
+        "张三户（马营镇东关村 3社，3 人，一般贫困户；花名册第4行）"
+    )
     assert database_rows() == written_early
 
 
 def test_an_error_in_the_last_household_after_blocks_were_written_leaves_nothing(world, early):
     families = five_families()
     bad = families[-1][1][1]
-    families[-1][1][1] = (bad[0], bad[1][:-1] + ("0" if bad[1][-1] != "0" else "1"), *bad[2:])  # checksum broken
+    families[-1][1][1] = (
+        bad[0],
+        bad[1][:-1] + ("0" if bad[1][-1] != "0" else "1"),
+        *bad[2:],
+    )  # checksum broken
     before = counts_in_database()
     result = run(person_workbook(families), world.users.town_a)
     assert not result.ok and not result.applied and result.created_household_ids == []
     error = result.errors[0]  # then 家庭人口 3 against the two people left
-    assert error.row == 3 + 4 * 4 + 2 and error.column == "身份证号码" and error.value == families[-1][1][1][1]
+    assert (
+        error.row == 3 + 4 * 4 + 2 and error.column == "身份证号码" and error.value == families[-1][1][1][1]
+    )
     if on_postgres():
-        assert early[-1].offered == 4 and early[-1].created is None  # two blocks were handed over, then undone
+        assert (
+            early[-1].offered == 4 and early[-1].created is None
+        )  # two blocks were handed over, then undone
     assert counts_in_database() == before
 
 
@@ -187,14 +236,18 @@ def test_a_dry_run_writes_nothing(world, early):
     assert early == [] and counts_in_database() == before
 
 
-def test_a_fault_in_the_writer_is_logged_and_the_file_written_the_ordinary_way(world, early, monkeypatch, caplog):
+def test_a_fault_in_the_writer_is_logged_and_the_file_written_the_ordinary_way(
+    world, early, monkeypatch, caplog
+):
     def broken_copy(self, cursor, text):
         raise RuntimeError("driver fault")
 
     monkeypatch.setattr(BlockCopier, "copy", broken_copy)
     result = run(person_workbook(five_families()), world.users.town_a)
     assert result.ok and result.applied and result.counts["households_new"] == 5
-    assert Household.objects.filter(head_id_number__in=[row["id"] for row, _m in five_families()]).count() == 5
+    assert (
+        Household.objects.filter(head_id_number__in=[row["id"] for row, _m in five_families()]).count() == 5
+    )
     logged = any("early writer failed" in record.getMessage() for record in caplog.records)
     assert logged == on_postgres()
 
@@ -208,4 +261,5 @@ def test_the_command_records_the_households_the_writer_created(world, early, tmp
     batch = ImportBatch.objects.get()
     heads = [row["id"] for row, _members in five_families()]
     assert batch.status == "done" and batch.created_households == [
-        Household.objects.get(head_id_number=head).pk for head in heads]
+        Household.objects.get(head_id_number=head).pk for head in heads
+    ]

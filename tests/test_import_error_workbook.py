@@ -36,9 +36,23 @@ def test_the_error_workbook_is_corrected_in_place_and_imports(client, world):
     assert book.sheetnames == ["建档立卡人口"]
     sheet = book["建档立卡人口"]
     header = [c.value for c in sheet[1]]
-    assert header[0] == "错误说明" and header[1:] == ["序号", "县", "乡镇", "行政村", "村民小组", "户主姓名", "姓名",
-                                                   "身份证号", "与户主关系", "民族", "健康状况", "贫困户属性",
-                                                   "主要致贫原因", "人均纯收入", "家庭人口数"]
+    assert header[0] == "错误说明" and header[1:] == [
+        "序号",
+        "县",
+        "乡镇",
+        "行政村",
+        "村民小组",
+        "户主姓名",
+        "姓名",
+        "身份证号",
+        "与户主关系",
+        "民族",
+        "健康状况",
+        "贫困户属性",
+        "主要致贫原因",
+        "人均纯收入",
+        "家庭人口数",
+    ]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert [row[1] for row in rows] == list(range(1, 9))  # every original row, in order (序号 1–8)
     explained = [(row[1], row[0]) for row in rows if row[0]]

@@ -18,8 +18,10 @@ DATA = Path(__file__).parent / "data"
 def csv_text(families) -> str:
     lines = ["马营镇花名册", "县,乡(镇),村,社,户主姓名,身份证号码,家庭人口,贫困户属性,人均纯收入(元)"]
     for row, members in families:
-        lines.append(f"{row['县']},{row['乡']},{row['村']},{row['社']},{row['户主']},{row['id']},{row['size']},"
-                     f"{row['category']},{row['income']}")
+        lines.append(
+            f"{row['县']},{row['乡']},{row['村']},{row['社']},{row['户主']},{row['id']},{row['size']},"
+            f"{row['category']},{row['income']}"
+        )
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -79,7 +81,11 @@ def test_command_imports_and_reports_in_chinese(world, tmp_path, capsys):
     code, out, err = run_command(capsys, str(path), "--user", "town_a")
     assert code == 0 and "导入完成" in out and "成员：新增 6" in out
     batch = ImportBatch.objects.get()
-    assert batch.status == "done" and batch.created_by == world.users.town_a and len(batch.created_households) == 2
+    assert (
+        batch.status == "done"
+        and batch.created_by == world.users.town_a
+        and len(batch.created_households) == 2
+    )
     assert batch.filename == "roster.xlsx" and batch.report["counts"]["members_new"] == 6
 
     code, out, err = run_command(capsys, str(path))  # no --user: an administrator's scope
@@ -91,7 +97,9 @@ def test_command_refusals_exit_1_without_a_traceback(world, tmp_path, capsys):
     bad.write_bytes(household_workbook([family(1, category="特困户")]))
     before = snapshot()
     code, out, err = run_command(capsys, str(bad), "--user", "town_a")
-    assert code == 1 and "导入被拒绝，数据库未作任何改动" in err and "特困户" in err and "Traceback" not in err
+    assert (
+        code == 1 and "导入被拒绝，数据库未作任何改动" in err and "特困户" in err and "Traceback" not in err
+    )
     assert snapshot() == before
     assert ImportBatch.objects.get().status == "refused"
 

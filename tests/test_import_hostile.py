@@ -15,7 +15,7 @@ from imports.households import import_households
 from imports.models import ImportBatch
 from imports.reader import FileRefused, FileUnreadable, open_sheets
 from imports.sandbox import MAX_CELL_CHARS
-from tests.test_import_households import household_workbook, family, snapshot
+from tests.test_import_households import family, household_workbook, snapshot
 from tests.test_import_pages import work
 
 HEADER = ["县", "乡镇", "村", "户主姓名", "身份证号码", "户属性"]
@@ -37,39 +37,58 @@ def cell(ref: str, text: str) -> str:
 def sheet_xml(rows: dict, *, dimension: str | None = None, prolog: str = "") -> str:
     """rows: {row number: {column number: text}}."""
     body = "".join(
-        f'<row r="{number}">' + "".join(cell(f"{column_letters(c)}{number}", text) for c, text in sorted(cells.items()))
+        f'<row r="{number}">'
+        + "".join(cell(f"{column_letters(c)}{number}", text) for c, text in sorted(cells.items()))
         + "</row>"
         for number, cells in sorted(rows.items())
     )
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}'
-            f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dim}'
-            f"<sheetData>{body}</sheetData></worksheet>")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{prolog}'
+        f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dim}'
+        f"<sheetData>{body}</sheetData></worksheet>"
+    )
 
 
 def xlsx(sheet: str, *, shared_strings: str | None = None) -> bytes:
     """A workbook of one sheet, every part written by hand."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            "</Types>"))
-        archive.writestr("_rels/.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>"))
-        archive.writestr("xl/workbook.xml", (
-            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<sheets><sheet name="农户" sheetId="1" r:id="rId1"/></sheets></workbook>'))
-        archive.writestr("xl/_rels/workbook.xml.rels", (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-            "</Relationships>"))
+        archive.writestr(
+            "[Content_Types].xml",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                "</Types>"
+            ),
+        )
+        archive.writestr(
+            "_rels/.rels",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+                "</Relationships>"
+            ),
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                '<sheets><sheet name="农户" sheetId="1" r:id="rId1"/></sheets></workbook>'
+            ),
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            (
+                '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                "</Relationships>"
+            ),
+        )
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
         if shared_strings is not None:
             archive.writestr("xl/sharedStrings.xml", shared_strings)
@@ -89,9 +108,11 @@ def far_cell(column: int, row: int, *, declared: bool) -> bytes:
     return xlsx(sheet_xml(rows, dimension=f"A1:{column_letters(column)}{row}" if declared else None))
 
 
-BILLION_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-                  '<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">'
-                  '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>')
+BILLION_LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+)
 
 
 def refusal(data: bytes, user, filename="hostile.xlsx") -> FileRefused:
@@ -146,7 +167,9 @@ def test_a_doctype_in_the_sheet_is_refused(world):
 def test_a_doctype_hidden_behind_a_long_comment_is_still_refused(world):
     """Past the first 64 KB the prolog check does not look; the reader's own error is worded."""
     prolog = "<!--" + "x" * 70_000 + "-->" + BILLION_LAUGHS
-    message = str(refusal(xlsx(sheet_xml(roster_rows({(3, 1): "&lol3;"}), prolog=prolog)), world.users.town_a))
+    message = str(
+        refusal(xlsx(sheet_xml(roster_rows({(3, 1): "&lol3;"}), prolog=prolog)), world.users.town_a)
+    )
     assert "文件已损坏" in message
 
 
@@ -157,14 +180,24 @@ def test_an_overlong_cell_is_refused_by_sheet_row_and_column(world):
 
 
 def test_too_many_shared_strings_are_refused(world):
-    shared = ('<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-              'count="900000000" uniqueCount="900000000"><si><t>a</t></si></sst>')
+    shared = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'count="900000000" uniqueCount="900000000"><si><t>a</t></si></sst>'
+    )
     message = str(refusal(xlsx(sheet_xml(roster_rows()), shared_strings=shared), world.users.town_a))
     assert "900000000 个" in message
 
 
 def test_a_csv_with_a_200000_character_field_is_refused(world):
-    text = ",".join(HEADER) + "\n" + ",".join(ROW) + "\n" + "通渭县,马营镇,东关村,李四," + "1" * 200_000 + ",一般贫困户\n"
+    text = (
+        ",".join(HEADER)
+        + "\n"
+        + ",".join(ROW)
+        + "\n"
+        + "通渭县,马营镇,东关村,李四,"
+        + "1" * 200_000
+        + ",一般贫困户\n"
+    )
     message = str(refusal(text.encode(), world.users.town_a, filename="roster.csv"))
     assert "第3行" in message and f"{MAX_CELL_CHARS} 个字符" in message
 
@@ -192,8 +225,10 @@ def test_a_reader_out_of_time_is_refused_with_that_reason(world):
 def test_the_web_batch_fails_with_the_reason(client, world):
     client.force_login(world.users.town_a)
     name = "马营镇花名册.xlsx"
-    response = client.post(reverse("imports:list"), {
-        "kind": "households", "file": SimpleUploadedFile(name, far_cell(16384, 1048576, declared=False))})
+    response = client.post(
+        reverse("imports:list"),
+        {"kind": "households", "file": SimpleUploadedFile(name, far_cell(16384, 1048576, declared=False))},
+    )
     batch = ImportBatch.objects.latest("pk")
     work()
     batch.refresh_from_db()

@@ -16,11 +16,47 @@ from imports.households import import_households
 from imports.models import ImportBatch
 from shuanglian.lib import idcard
 
-HOUSEHOLD_HEADERS = ["序号", "县", "乡(镇)", "行政村", "村民小组", "户主姓名", "公民身份号码", "家庭人口数",
-                     "联系电话", "户属性", "主要致贫原因", "人均纯收入（元）"]
-MEMBER_HEADERS = ["户主身份证号", "姓名", "身份证号码", "与户主关系", "民族", "文化程度", "在校生状况", "健康状况", "劳动能力"]
-PERSON_HEADERS = ["户编号", "县", "乡镇", "村", "社", "姓名", "证件号码", "与户主关系", "民族", "健康状况",
-                  "贫困户属性", "主要致贫原因", "人均纯收入", "家庭人口"]
+HOUSEHOLD_HEADERS = [
+    "序号",
+    "县",
+    "乡(镇)",
+    "行政村",
+    "村民小组",
+    "户主姓名",
+    "公民身份号码",
+    "家庭人口数",
+    "联系电话",
+    "户属性",
+    "主要致贫原因",
+    "人均纯收入（元）",
+]
+MEMBER_HEADERS = [
+    "户主身份证号",
+    "姓名",
+    "身份证号码",
+    "与户主关系",
+    "民族",
+    "文化程度",
+    "在校生状况",
+    "健康状况",
+    "劳动能力",
+]
+PERSON_HEADERS = [
+    "户编号",
+    "县",
+    "乡镇",
+    "村",
+    "社",
+    "姓名",
+    "证件号码",
+    "与户主关系",
+    "民族",
+    "健康状况",
+    "贫困户属性",
+    "主要致贫原因",
+    "人均纯收入",
+    "家庭人口",
+]
 
 
 def pid(serial: int, born=datetime.date(1970, 1, 1), area="621121") -> str:
@@ -32,11 +68,40 @@ def family(serial: int, head: str = "张三", *, village="东关村", size=3, **
     head_id = pid(serial * 10 + 1)
     members = [
         (head, head_id, "户主", "汉族", "初中", "非在校生", "健康", "普通劳动力"),
-        (f"{head[0]}妻", pid(serial * 10 + 2, datetime.date(1972, 3, 3)), "配偶", "汉族", "小学", "非在校生", "长期慢性病", "普通劳动力"),
-        (f"{head[0]}儿", pid(serial * 10 + 3, datetime.date(2010, 6, 6)), "之子", "汉族", "小学", "小学", "健康", "无劳动力"),
+        (
+            f"{head[0]}妻",
+            pid(serial * 10 + 2, datetime.date(1972, 3, 3)),
+            "配偶",
+            "汉族",
+            "小学",
+            "非在校生",
+            "长期慢性病",
+            "普通劳动力",
+        ),
+        (
+            f"{head[0]}儿",
+            pid(serial * 10 + 3, datetime.date(2010, 6, 6)),
+            "之子",
+            "汉族",
+            "小学",
+            "小学",
+            "健康",
+            "无劳动力",
+        ),
     ][:size]
-    row = {"县": "通渭县", "乡": "马营镇", "村": village, "社": "3社", "户主": head, "id": head_id, "size": size,
-           "phone": "13809310001", "category": "一般贫困户", "cause": "因病", "income": 3200}
+    row = {
+        "县": "通渭县",
+        "乡": "马营镇",
+        "村": village,
+        "社": "3社",
+        "户主": head,
+        "id": head_id,
+        "size": size,
+        "phone": "13809310001",
+        "category": "一般贫困户",
+        "cause": "因病",
+        "income": 3200,
+    }
     row.update(overrides)
     return row, members
 
@@ -47,12 +112,28 @@ def household_workbook(families, *, member_sheet=True, hidden_decoy=True, merge_
     sheet.title = "建档立卡户"
     sheet.append(["通渭县马营镇建档立卡贫困户花名册"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HOUSEHOLD_HEADERS))
-    sheet.append(["填报单位：马营镇人民政府", None, None, None, None, None, None, None, "填报日期：2024年3月"])
+    sheet.append(
+        ["填报单位：马营镇人民政府", None, None, None, None, None, None, None, "填报日期：2024年3月"]
+    )
     sheet.append(HOUSEHOLD_HEADERS)
     first = sheet.max_row + 1
     for index, (row, _members) in enumerate(families, start=1):
-        sheet.append([index, row["县"], row["乡"], row["村"], row["社"], row["户主"], row["id"], row["size"],
-                      row["phone"], row["category"], row["cause"], row["income"]])
+        sheet.append(
+            [
+                index,
+                row["县"],
+                row["乡"],
+                row["村"],
+                row["社"],
+                row["户主"],
+                row["id"],
+                row["size"],
+                row["phone"],
+                row["category"],
+                row["cause"],
+                row["income"],
+            ]
+        )
     if merge_location and len(families) > 1 and len({r["村"] for r, _m in families}) == 1:
         # 县 and 乡 merged down the whole table, the way offices format them.
         for column in (2, 3):
@@ -87,14 +168,24 @@ def person_workbook(families, *, blank_between=True, merge_numbers=False) -> byt
         appended = []
         for person in people:
             is_head = person[2] == "户主"
-            sheet.append([
-                f"H{number:03d}",
-                row["县"] if is_head else None, row["乡"] if is_head else None, row["村"] if is_head else None,
-                row["社"] if is_head else None,
-                person[0], person[1], person[2], person[3], person[6],
-                row["category"] if is_head else None, row["cause"] if is_head else None,
-                row["income"] if is_head else None, row["size"] if is_head else None,
-            ])
+            sheet.append(
+                [
+                    f"H{number:03d}",
+                    row["县"] if is_head else None,
+                    row["乡"] if is_head else None,
+                    row["村"] if is_head else None,
+                    row["社"] if is_head else None,
+                    person[0],
+                    person[1],
+                    person[2],
+                    person[3],
+                    person[6],
+                    row["category"] if is_head else None,
+                    row["cause"] if is_head else None,
+                    row["income"] if is_head else None,
+                    row["size"] if is_head else None,
+                ]
+            )
             appended.append(sheet.max_row)
         if merge_numbers and len(appended) > 1:
             for r in appended[1:]:
@@ -113,8 +204,14 @@ def save(book) -> bytes:
 
 def snapshot():
     return (
-        sorted(Household.objects.values_list("head_id_number", "head_name", "village_id", "category", "income_per_head")),
-        sorted(Member.objects.values_list("id_number", "name", "household__head_id_number", "relation", "health")),
+        sorted(
+            Household.objects.values_list(
+                "head_id_number", "head_name", "village_id", "category", "income_per_head"
+            )
+        ),
+        sorted(
+            Member.objects.values_list("id_number", "name", "household__head_id_number", "relation", "health")
+        ),
     )
 
 
@@ -140,16 +237,25 @@ def test_household_and_member_sheets_with_title_rows_merged_cells_and_a_hidden_s
 def test_new_rows_get_list_causes_timestamps_and_the_model_defaults(world):
     """The bulk write sends plain rows (COPY on PostgreSQL): JSON, dates and left-out fields must land as the ORM's."""
     head_id = pid(11)
-    text = ("县,乡(镇),村,户主姓名,身份证号码,贫困户属性,其他致贫原因\n"
-            f"通渭县,马营镇,东关村,张三,{head_id},一般贫困户,因病、缺资金\n")
+    text = (
+        "县,乡(镇),村,户主姓名,身份证号码,贫困户属性,其他致贫原因\n"
+        f"通渭县,马营镇,东关村,张三,{head_id},一般贫困户,因病、缺资金\n"
+    )
     result = run(text.encode(), world.users.town_a, filename="roster.csv")
     assert result.ok, [str(e) for e in result.errors]
     household = Household.objects.get(head_id_number=head_id)
     assert household.other_causes == ["因病", "缺资金"] and household.status == "在册"
-    assert household.created_at is not None and household.updated_at is not None and not household.working_away
+    assert (
+        household.created_at is not None and household.updated_at is not None and not household.working_away
+    )
     assert result.created_household_ids == [household.pk]
     head = household.members.get()
-    assert (head.name, head.relation, head.sex, head.birth_date) == ("张三", "户主", "M", datetime.date(1970, 1, 1))
+    assert (head.name, head.relation, head.sex, head.birth_date) == (
+        "张三",
+        "户主",
+        "M",
+        datetime.date(1970, 1, 1),
+    )
     assert (head.ethnicity, head.schooling, head.health) == ("汉族", "非在校生", "健康")
     assert head.has_medical_insurance is True and head.has_pension_insurance is False
 
@@ -160,8 +266,14 @@ def test_reimporting_the_same_file_changes_nothing(world):
     before = snapshot()
     result = run(data, world.users.town_a)
     assert result.ok and result.applied
-    assert result.counts == {"households_new": 0, "households_changed": 0, "households_unchanged": 2,
-                             "members_new": 0, "members_changed": 0, "members_unchanged": 6}
+    assert result.counts == {
+        "households_new": 0,
+        "households_changed": 0,
+        "households_unchanged": 2,
+        "members_new": 0,
+        "members_changed": 0,
+        "members_unchanged": 6,
+    }
     assert result.changes == [] and result.missing == []
     assert snapshot() == before
 
@@ -184,7 +296,9 @@ def test_a_corrected_file_updates_and_lists_each_change_and_reports_missing_peop
     assert Household.objects.get(head_id_number=row["id"]).income_per_head == 3500
     # An edit form opened before the import is now stale; the unchanged household's is not.
     assert dict(Household.objects.values_list("head_id_number", "version")) == {
-        **versions, row["id"]: versions[row["id"]] + 1}
+        **versions,
+        row["id"]: versions[row["id"]] + 1,
+    }
     assert Member.objects.filter(id_number=members[2][1]).exists()  # reported, never deleted
 
 

@@ -27,7 +27,9 @@ def work():
 
 
 def upload(client, data, name="马营镇花名册.xlsx"):
-    response = client.post(reverse("imports:list"), {"kind": "households", "file": SimpleUploadedFile(name, data)})
+    response = client.post(
+        reverse("imports:list"), {"kind": "households", "file": SimpleUploadedFile(name, data)}
+    )
     assert response.status_code == 302
     return ImportBatch.objects.latest("pk")
 
@@ -78,11 +80,18 @@ def test_a_refused_file_shows_its_errors_and_a_highlighted_error_workbook(client
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.content))["建档立卡户"]
     rows = list(sheet.iter_rows())
-    assert [c.value for c in rows[0]][:3] == ["错误说明", "序号", "县"]  # the original header, 错误说明 in front
+    assert [c.value for c in rows[0]][:3] == [
+        "错误说明",
+        "序号",
+        "县",
+    ]  # the original header, 错误说明 in front
     bad_row = rows[2]
     assert "“贫困户属性”列：不是允许的值" in bad_row[0].value and rows[1][0].value is None
     assert bad_row[1 + 9].value == "特困户" and bad_row[1 + 9].fill.fgColor.rgb.endswith("FFC7CE")
-    assert bad_row[1 + 6].value == families[1][0]["id"] and bad_row[1 + 8].fill.fgColor.rgb in (None, "00000000")
+    assert bad_row[1 + 6].value == families[1][0]["id"] and bad_row[1 + 8].fill.fgColor.rgb in (
+        None,
+        "00000000",
+    )
     assert snapshot() == before
 
 
@@ -122,9 +131,29 @@ def test_a_filled_in_template_imports(client, world):
     client.force_login(world.users.town_a)
     book = load_workbook(io.BytesIO(client.get(reverse("imports:template", args=["households"])).content))
     row, members = family(1, size=2)
-    book["农户"].append([1, "通渭县", "马营镇", "东关村", "1社", row["户主"], row["id"], 2, "", "低保户", "因学", "", 1800, "", ""])
+    book["农户"].append(
+        [
+            1,
+            "通渭县",
+            "马营镇",
+            "东关村",
+            "1社",
+            row["户主"],
+            row["id"],
+            2,
+            "",
+            "低保户",
+            "因学",
+            "",
+            1800,
+            "",
+            "",
+        ]
+    )
     for person in members:
-        book["家庭成员"].append([1, row["id"], person[0], person[1], person[2], "回族", "", "", "", "", "", "是", "否"])
+        book["家庭成员"].append(
+            [1, row["id"], person[0], person[1], person[2], "回族", "", "", "", "", "", "是", "否"]
+        )
     buffer = io.BytesIO()
     book.save(buffer)
     result = import_households(buffer.getvalue(), user=world.users.town_a, filename="t.xlsx")
@@ -153,14 +182,22 @@ def test_the_export_imports_back_unchanged_and_escapes_formulas(client, world):
     result = import_households(response.content, user=world.users.town_a, filename="export.xlsx")
     assert result.ok, [str(e) for e in result.errors]
     assert result.changes == []
-    assert result.counts == {"households_new": 0, "households_changed": 0, "households_unchanged": 3,
-                             "members_new": 0, "members_changed": 0, "members_unchanged": 9}
+    assert result.counts == {
+        "households_new": 0,
+        "households_changed": 0,
+        "households_unchanged": 3,
+        "members_new": 0,
+        "members_changed": 0,
+        "members_unchanged": 9,
+    }
     assert snapshot() == before
 
 
 def test_the_export_follows_the_list_filters_and_the_scope(client, world):
     client.force_login(world.users.county_a)
-    book = load_workbook(io.BytesIO(client.get(reverse("imports:export_households"), {"q": "赵德胜"}).content))
+    book = load_workbook(
+        io.BytesIO(client.get(reverse("imports:export_households"), {"q": "赵德胜"}).content)
+    )
     assert [row[4].value for row in book["农户"].iter_rows(min_row=2)] == ["赵德胜"]
     client.force_login(world.users.town_b)
     book = load_workbook(io.BytesIO(client.get(reverse("imports:export_households")).content))

@@ -11,8 +11,23 @@ from imports.reader import FileRefused
 from tests.test_import_households import family, pid, save, snapshot
 
 # The 建档立卡 export: household fields only on the 户主 row, 户主姓名 on every row.
-EXPORT_HEADERS = ["序号", "县", "乡镇", "行政村", "村民小组", "户主姓名", "姓名", "身份证号", "与户主关系",
-                  "民族", "健康状况", "贫困户属性", "主要致贫原因", "人均纯收入", "家庭人口数"]
+EXPORT_HEADERS = [
+    "序号",
+    "县",
+    "乡镇",
+    "行政村",
+    "村民小组",
+    "户主姓名",
+    "姓名",
+    "身份证号",
+    "与户主关系",
+    "民族",
+    "健康状况",
+    "贫困户属性",
+    "主要致贫原因",
+    "人均纯收入",
+    "家庭人口数",
+]
 
 
 def export_workbook(families, *, head_id_column=False, headers=EXPORT_HEADERS, shuffle=None) -> bytes:
@@ -28,11 +43,21 @@ def export_workbook(families, *, head_id_column=False, headers=EXPORT_HEADERS, s
         for person in people:
             is_head = person[2] == "户主"
             values = {
-                "县": row["县"], "乡镇": row["乡"], "行政村": row["村"], "村民小组": row["社"], "户主姓名": row["户主"],
-                "姓名": person[0], "身份证号": person[1], "与户主关系": person[2], "民族": person[3],
-                "健康状况": person[6], "贫困户属性": row["category"] if is_head else None,
-                "主要致贫原因": row["cause"] if is_head else None, "人均纯收入": row["income"] if is_head else None,
-                "家庭人口数": row["size"] if is_head else None, "户主身份证号": row["id"],
+                "县": row["县"],
+                "乡镇": row["乡"],
+                "行政村": row["村"],
+                "村民小组": row["社"],
+                "户主姓名": row["户主"],
+                "姓名": person[0],
+                "身份证号": person[1],
+                "与户主关系": person[2],
+                "民族": person[3],
+                "健康状况": person[6],
+                "贫困户属性": row["category"] if is_head else None,
+                "主要致贫原因": row["cause"] if is_head else None,
+                "人均纯收入": row["income"] if is_head else None,
+                "家庭人口数": row["size"] if is_head else None,
+                "户主身份证号": row["id"],
             }
             rows.append([values.get(column) for column in columns])
     if shuffle:
@@ -63,7 +88,9 @@ def test_a_person_row_export_without_household_numbers_imports(world, head_id_co
 def test_grouping_by_the_head_id_column_does_not_need_the_head_first(world):
     """With 户主身份证号 on every row, a household's members may come before its 户主."""
     families = [family(1, "张三"), family(2, "李四")]
-    result = run(export_workbook(families, head_id_column=True, shuffle=lambda rows: rows[::-1]), world.users.town_a)
+    result = run(
+        export_workbook(families, head_id_column=True, shuffle=lambda rows: rows[::-1]), world.users.town_a
+    )
     assert result.ok, [str(e) for e in result.errors]
     assert Household.objects.get(head_id_number=families[0][0]["id"]).members.count() == 3
 
@@ -98,7 +125,10 @@ def test_a_head_whose_head_id_cell_is_not_his_own_id(world):
     messages = [str(e) for e in result.errors]
     assert not result.ok and snapshot() == before
     assert len(messages) == 1, messages
-    assert "第3行“户主身份证号”列" in messages[0] and "户主本人这一行的户主身份证号应与其身份证号码" in messages[0]
+    assert (
+        "第3行“户主身份证号”列" in messages[0]
+        and "户主本人这一行的户主身份证号应与其身份证号码" in messages[0]
+    )
 
 
 def test_rows_before_the_first_head_name_the_missing_columns(world):
@@ -119,7 +149,23 @@ def test_a_person_file_without_the_relation_column_is_ambiguous_and_says_so(worl
     book = Workbook()
     sheet = book.active
     sheet.append(headers)
-    sheet.append([1, "通渭县", "马营镇", "东关村", "3社", "张三", pid(11), "汉族", "健康", "一般贫困户", "因病", 3200, 1])
+    sheet.append(
+        [
+            1,
+            "通渭县",
+            "马营镇",
+            "东关村",
+            "3社",
+            "张三",
+            pid(11),
+            "汉族",
+            "健康",
+            "一般贫困户",
+            "因病",
+            3200,
+            1,
+        ]
+    )
     with pytest.raises(FileRefused) as refusal:
         run(save(book), world.users.town_a)
     message = str(refusal.value)
@@ -133,8 +179,42 @@ def test_the_export_with_head_names_but_no_relation_is_not_read_as_23_households
     book = Workbook()
     sheet = book.active
     sheet.append(headers)
-    sheet.append([1, "通渭县", "马营镇", "东关村", "3社", "张三", "张三", pid(11), "汉族", "健康", "一般贫困户", "因病", 3200, 2])
-    sheet.append([2, "通渭县", "马营镇", "东关村", "3社", "张三", "张妻", pid(12), "汉族", "健康", None, None, None, None])
+    sheet.append(
+        [
+            1,
+            "通渭县",
+            "马营镇",
+            "东关村",
+            "3社",
+            "张三",
+            "张三",
+            pid(11),
+            "汉族",
+            "健康",
+            "一般贫困户",
+            "因病",
+            3200,
+            2,
+        ]
+    )
+    sheet.append(
+        [
+            2,
+            "通渭县",
+            "马营镇",
+            "东关村",
+            "3社",
+            "张三",
+            "张妻",
+            pid(12),
+            "汉族",
+            "健康",
+            None,
+            None,
+            None,
+            None,
+        ]
+    )
     before = snapshot()
     result = run(save(book), world.users.town_a)
     messages = [str(e) for e in result.errors]
@@ -162,8 +242,9 @@ def test_a_refused_member_does_not_also_raise_the_size(world, layout):
     row, members = family(1, "张三", size=2)
     bad = members[1][1][:17] + ("0" if members[1][1][17] != "0" else "1")
     members = [members[0], (members[1][0], bad, *members[1][2:])]
-    data = (export_workbook([(row, members)]) if layout == "person rows"
-            else household_workbook([(row, members)]))
+    data = (
+        export_workbook([(row, members)]) if layout == "person rows" else household_workbook([(row, members)])
+    )
     result = run(data, world.users.town_a)
     messages = [str(e) for e in result.errors]
     assert len(messages) == 1 and "校验位错误" in messages[0], messages
@@ -173,10 +254,13 @@ def test_a_member_row_naming_an_unknown_head_does_not_also_raise_the_size(world)
     from tests.test_import_households import household_workbook
 
     row, members = family(1, "张三", size=2)
-    data = household_workbook([(row, members[:1]), ({**row, "id": pid(77)}, members[1:2])], merge_location=False)
+    data = household_workbook(
+        [(row, members[:1]), ({**row, "id": pid(77)}, members[1:2])], merge_location=False
+    )
     # The second family's household row is dropped: its member names a head the 户表 lacks.
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data))
     book["建档立卡户"].delete_rows(5)
@@ -201,7 +285,10 @@ def test_the_page_lists_both_layouts_and_offers_a_template_for_each(client, worl
     persons_url = reverse("imports:template", args=["persons"])
     assert persons_url in page and reverse("imports:template", args=["households"]) in page
     response = client.get(persons_url)
-    assert response.status_code == 200 and "%E4%B8%80%E4%BA%BA%E4%B8%80%E8%A1%8C" in response["Content-Disposition"]
+    assert (
+        response.status_code == 200
+        and "%E4%B8%80%E4%BA%BA%E4%B8%80%E8%A1%8C" in response["Content-Disposition"]
+    )
     assert client.get(reverse("imports:template", args=["nothing"])).status_code == 404
 
     # The template filled in the way the export comes: head first, no 户编号 → imports.
@@ -211,8 +298,14 @@ def test_the_page_lists_both_layouts_and_offers_a_template_for_each(client, worl
     assert "户编号" not in headers and headers[5:8] == ["姓名", "身份证号码", "与户主关系"]
     row, members = family(1, "张三", size=2)
     for name, id_number, relation, *_rest in members:
-        values = {"县": "通渭县", "乡(镇)": "马营镇", "村": "东关村", "姓名": name, "身份证号码": id_number,
-                  "与户主关系": relation}
+        values = {
+            "县": "通渭县",
+            "乡(镇)": "马营镇",
+            "村": "东关村",
+            "姓名": name,
+            "身份证号码": id_number,
+            "与户主关系": relation,
+        }
         if relation == "户主":
             values.update({"贫困户属性": "低保户", "家庭人口": 2})
         sheet.append([values.get(header) for header in headers])
@@ -237,4 +330,6 @@ def test_a_member_naming_another_head_id_is_one_error(world):
 
     result = run(export_workbook([(row, members)], head_id_column=True, shuffle=mistyped), world.users.town_a)
     messages = [str(e) for e in result.errors]
-    assert len(messages) == 1 and "第5行" in messages[0] and "应有且只有一个“户主”行（现有 0 个）" in messages[0], messages
+    assert (
+        len(messages) == 1 and "第5行" in messages[0] and "应有且只有一个“户主”行（现有 0 个）" in messages[0]
+    ), messages

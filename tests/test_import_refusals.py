@@ -61,8 +61,11 @@ def test_a_row_with_a_bad_head_id_and_an_unknown_village_gets_both_errors(world,
     row, members = family(1, village="不存在村")
     row["id"] = bad
     members = [(members[0][0], bad, *members[0][2:]), *members[1:]]
-    data = (household_workbook([(row, []), family(2, "李四")], member_sheet=False) if layout == "household sheet"
-            else person_workbook([(row, members), family(2, "李四")]))
+    data = (
+        household_workbook([(row, []), family(2, "李四")], member_sheet=False)
+        if layout == "household sheet"
+        else person_workbook([(row, members), family(2, "李四")])
+    )
     messages = refused(data, world.users.town_a)
     assert any("校验位错误" in message for message in messages)
     assert any("没有村“不存在村”" in message for message in messages)
@@ -88,7 +91,7 @@ def test_ids_stored_as_numbers_are_refused_not_repaired(world, value):
 
 def test_scientific_notation_in_a_csv_is_refused(world):
     row, _members = family(1, size=1)
-    text = "县,乡镇,村,户主姓名,身份证号码,户属性\n" f"通渭县,马营镇,东关村,张三,6.21121E+17,一般贫困户\n"
+    text = "县,乡镇,村,户主姓名,身份证号码,户属性\n通渭县,马营镇,东关村,张三,6.21121E+17,一般贫困户\n"
     [message] = refused(text.encode(), world.users.town_a, filename="a.csv")
     assert "工作表“a”第2行“身份证号码”列（6.21121E+17）" in message and "文本" in message
 
@@ -98,8 +101,11 @@ def test_the_same_person_twice_in_the_file(world):
     two, other = family(2, "李四")
     other[1] = (other[1][0], members[2][1], *other[1][2:])  # 李四's wife has 张三's son's ID
     messages = refused(household_workbook([(one, members), (two, other)]), world.users.town_a)
-    assert any("工作表“家庭成员”第7行“身份证号码”列" in m and "同一人在文件中出现了两次（另见工作表“家庭成员”第5行）" in m
-               for m in messages), messages
+    assert any(
+        "工作表“家庭成员”第7行“身份证号码”列" in m
+        and "同一人在文件中出现了两次（另见工作表“家庭成员”第5行）" in m
+        for m in messages
+    ), messages
 
 
 def test_the_same_head_twice_in_one_row_per_person_file(world):
@@ -117,8 +123,10 @@ def test_a_household_number_used_again_further_down(world):
         if row[0].value == "H003":
             row[0].value = "H001"
     messages = refused(save(book), world.users.town_a)
-    assert any("第12行" in m and "户编号“H001”已用于第4行开始的家庭" in m and "同一户的成员应排在一起" in m
-               for m in messages), messages
+    assert any(
+        "第12行" in m and "户编号“H001”已用于第4行开始的家庭" in m and "同一户的成员应排在一起" in m
+        for m in messages
+    ), messages
     assert sum("户编号" in m for m in messages) == 1, messages
 
 
@@ -136,7 +144,9 @@ def test_a_person_in_a_household_outside_the_scope_is_not_described(world):
     members[1] = (members[1][0], outsider.id_number, *members[1][2:])
     messages = refused(household_workbook([(row, members)]), world.users.town_a)
     assert any("此身份证号不能由您登记，已提请县双联办核实" in m for m in messages), messages
-    assert not any("妥有福" in m or "其他农户" in m for m in messages), messages  # nothing about the register outside
+    assert not any("妥有福" in m or "其他农户" in m for m in messages), (
+        messages
+    )  # nothing about the register outside
 
 
 def test_an_unknown_village_suggests_close_names(world):
@@ -160,7 +170,9 @@ def test_unknown_township_and_county(world):
 
 
 def test_a_village_outside_the_scope(world):
-    [message] = refused(household_workbook([family(1, 县="东乡族自治县", 乡="达板镇", village="达板村")]), world.users.town_a)
+    [message] = refused(
+        household_workbook([family(1, 县="东乡族自治县", 乡="达板镇", village="达板村")]), world.users.town_a
+    )
     assert "达板镇达板村不在您的管辖范围内" in message
 
 
@@ -178,19 +190,29 @@ def test_a_missing_required_column(world):
     sheet.append(["县", "乡镇", "户主姓名", "身份证号码", "户属性"])
     sheet.append(["通渭县", "马营镇", "张三", pid(11), "一般贫困户"])
     [message] = refused(save(book), world.users.town_a)
-    assert "缺少必填列“村”（可用的列名：村、行政村、村名、村名称、村社区）" in message and "工作表“Sheet”" in message
+    assert (
+        "缺少必填列“村”（可用的列名：村、行政村、村名、村名称、村社区）" in message
+        and "工作表“Sheet”" in message
+    )
 
 
 def test_a_value_outside_a_vocabulary_lists_the_allowed_values(world):
-    [message] = refused(household_workbook([family(1, category="特困户")], member_sheet=False), world.users.town_a)
-    assert "第4行“贫困户属性”列（特困户）：不是允许的值，可填：一般贫困户、低保户、五保户、低保贫困户、一般农户" in message
+    [message] = refused(
+        household_workbook([family(1, category="特困户")], member_sheet=False), world.users.town_a
+    )
+    assert (
+        "第4行“贫困户属性”列（特困户）：不是允许的值，可填：一般贫困户、低保户、五保户、低保贫困户、一般农户"
+        in message
+    )
 
 
 def test_a_member_relation_outside_the_vocabulary(world):
     row, members = family(1)
     members[1] = (*members[1][:2], "老婆", *members[1][3:])
     messages = refused(household_workbook([(row, members)]), world.users.town_a)
-    assert any("工作表“家庭成员”第4行“与户主关系”列（老婆）：不是允许的值，可填：户主、配偶" in m for m in messages), messages
+    assert any(
+        "工作表“家庭成员”第4行“与户主关系”列（老婆）：不是允许的值，可填：户主、配偶" in m for m in messages
+    ), messages
 
 
 def test_a_declared_size_that_disagrees_with_the_members(world):
@@ -202,7 +224,8 @@ def test_a_declared_size_that_disagrees_with_the_members(world):
 
 def test_a_file_that_is_not_a_spreadsheet(world):
     assert refused_file(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", world.users.town_a, "roster.xlsx") == (
-        "文件不是电子表格（.xlsx、.xls 或 .csv），无法导入")
+        "文件不是电子表格（.xlsx、.xls 或 .csv），无法导入"
+    )
     word = io.BytesIO()
     with zipfile.ZipFile(word, "w") as archive:
         archive.writestr("word/document.xml", "<w:document/>")
@@ -220,8 +243,15 @@ def test_a_text_file_without_a_roster_header(world):
 
 def test_an_encrypted_workbook(world):
     # What Excel writes for a password-protected .xlsx: an OLE container with an EncryptedPackage stream.
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 512
-    assert refused_file(ole, world.users.town_a) == "工作簿设置了密码（已加密），请在 Excel 中取消密码后再导入"
+    ole = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 504
+        + "EncryptedPackage".encode("utf-16-le")
+        + b"\x00" * 512
+    )
+    assert (
+        refused_file(ole, world.users.town_a) == "工作簿设置了密码（已加密），请在 Excel 中取消密码后再导入"
+    )
 
 
 def test_an_empty_sheet(world):

@@ -21,11 +21,15 @@ NEUTRAL = "此身份证号不能由您登记，已提请县双联办核实"
 
 
 def roster(head_id: str, name: str = "张三") -> bytes:
-    return f"县,乡镇,村,户主姓名,身份证号码,户属性\n通渭县,马营镇,东关村,{name},{head_id},一般贫困户\n".encode()
+    return (
+        f"县,乡镇,村,户主姓名,身份证号码,户属性\n通渭县,马营镇,东关村,{name},{head_id},一般贫困户\n".encode()
+    )
 
 
 def check(world, head_id, filename="名册.csv"):
-    batch = services.create_batch(data=roster(head_id), filename=filename, kind="households", user=world.users.town_a)
+    batch = services.create_batch(
+        data=roster(head_id), filename=filename, kind="households", user=world.users.town_a
+    )
     services.check_batch(batch=batch)
     batch.refresh_from_db()
     return batch
@@ -39,7 +43,12 @@ def township_view(client, world, batch, head_id):
     page = re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", page)  # differs on every page
     page = re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?", "TIME", page)
     report = str(batch.report).replace(head_id, "ID").replace(idcard.mask(head_id), "ID")
-    return (batch.status, batch.message, report, page.replace(head_id, "ID").replace(idcard.mask(head_id), "ID"))
+    return (
+        batch.status,
+        batch.message,
+        report,
+        page.replace(head_id, "ID").replace(idcard.mask(head_id), "ID"),
+    )
 
 
 @pytest.fixture
@@ -55,7 +64,10 @@ def elsewhere(world):
 
 
 def test_the_township_is_shown_the_same_whatever_and_wherever_the_person_is(client, world, elsewhere):
-    views = {case: township_view(client, world, check(world, head_id), head_id) for case, head_id in elsewhere.items()}
+    views = {
+        case: township_view(client, world, check(world, head_id), head_id)
+        for case, head_id in elsewhere.items()
+    }
     first = next(iter(views.values()))
     assert all(view == first for view in views.values()), views
     status, message, report, page = first
@@ -91,4 +103,7 @@ def test_the_county_office_sees_who_tried_whom_and_where_in_its_own_scope(client
     for outsider in ("county_b", "city_b", "town_a"):
         client.force_login(getattr(world.users, outsider))
         page = client.get(reverse("imports:list")).content.decode()
-        assert "乡镇登记已在别处登记的人员" not in page and idcard.mask(elsewhere["head in another county"]) not in page
+        assert (
+            "乡镇登记已在别处登记的人员" not in page
+            and idcard.mask(elsewhere["head in another county"]) not in page
+        )

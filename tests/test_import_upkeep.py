@@ -45,16 +45,21 @@ def roster():
 
 def stuck(batch, *, status, worker="", minutes_ago=0):
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=status, worker=worker, running_since=timezone.now() - datetime.timedelta(minutes=minutes_ago))
+        status=status, worker=worker, running_since=timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    )
     batch.refresh_from_db()
     return batch
 
 
 def new_batch(world):
-    return services.create_batch(data=roster(), filename="马营镇.xlsx", kind="households", user=world.users.town_a)
+    return services.create_batch(
+        data=roster(), filename="马营镇.xlsx", kind="households", user=world.users.town_a
+    )
 
 
-def test_a_batch_whose_worker_died_mid_apply_fails_when_a_worker_starts_and_can_be_tried_again(client, world, dead_pid):
+def test_a_batch_whose_worker_died_mid_apply_fails_when_a_worker_starts_and_can_be_tried_again(
+    client, world, dead_pid
+):
     """The reported case: the worker killed while applying left the batch 导入中 for ever and a
     new confirmation was refused."""
     client.force_login(world.users.town_a)
@@ -82,7 +87,9 @@ def test_a_batch_whose_worker_died_mid_apply_fails_when_a_worker_starts_and_can_
 
 
 def test_a_live_worker_keeps_its_batch_until_the_time_limit(world, live_pid):
-    batch = stuck(new_batch(world), status=ImportBatch.Status.CHECKING, worker=f"{HOST}:{live_pid}", minutes_ago=59)
+    batch = stuck(
+        new_batch(world), status=ImportBatch.Status.CHECKING, worker=f"{HOST}:{live_pid}", minutes_ago=59
+    )
     call_command("reclaim_batches", verbosity=0)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.CHECKING
@@ -146,7 +153,10 @@ def test_an_unexpected_error_fails_the_batch_with_a_message(world):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    with mock.patch.dict(services.IMPORTERS, {"households": (broken, Household)}), pytest.raises(RuntimeError):
+    with (
+        mock.patch.dict(services.IMPORTERS, {"households": (broken, Household)}),
+        pytest.raises(RuntimeError),
+    ):
         services.check_batch(batch=batch)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED and "内部错误" in batch.message and batch.worker == ""
@@ -208,7 +218,10 @@ def test_purged_batches_offer_no_error_workbook_or_retry(client, world):
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED)
     call_command("purge_uploads", verbosity=0)
     page = client.get(reverse("imports:detail", args=[batch.pk])).content.decode()
-    assert reverse("imports:errors", args=[batch.pk]) not in page and reverse("imports:retry", args=[batch.pk]) not in page
+    assert (
+        reverse("imports:errors", args=[batch.pk]) not in page
+        and reverse("imports:retry", args=[batch.pk]) not in page
+    )
     assert client.get(reverse("imports:errors", args=[batch.pk])).status_code == 404
     response = client.post(reverse("imports:retry", args=[batch.pk]), follow=True)
     assert "不能重试" in response.content.decode()

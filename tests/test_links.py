@@ -26,7 +26,18 @@ SKIPPED_PREFIXES = ("/admin/", "/static/", "/accounts/logout/")
 MAX_PAGES = 450
 # One path with other query strings (another filter, page 2) is visited this many times at most.
 VARIANTS_PER_PATH = 8
-ROLES = ("admin", "province", "city_a", "city_b", "county_a", "county_b", "town_a", "town_b", "unit_a", "unit_b")
+ROLES = (
+    "admin",
+    "province",
+    "city_a",
+    "city_b",
+    "county_a",
+    "county_b",
+    "town_a",
+    "town_b",
+    "unit_a",
+    "unit_b",
+)
 
 
 class _Links(HTMLParser):
@@ -99,30 +110,66 @@ def full_world(world):
     from visits.services import record_unit_visit, record_visit
 
     day = timezone.localdate() - datetime.timedelta(days=20)
-    sides = [(world.users.town_a, world.users.unit_a, world.household_a, world.cadre_a, world.unit_a,
-              world.village_a, world.town_a),
-             (world.users.town_b, world.users.unit_b, world.household_b, world.cadre_b, world.unit_b,
-              world.village_b, world.town_b)]
+    sides = [
+        (
+            world.users.town_a,
+            world.users.unit_a,
+            world.household_a,
+            world.cadre_a,
+            world.unit_a,
+            world.village_a,
+            world.town_a,
+        ),
+        (
+            world.users.town_b,
+            world.users.unit_b,
+            world.household_b,
+            world.cadre_b,
+            world.unit_b,
+            world.village_b,
+            world.town_b,
+        ),
+    ]
     # A county unit's cadre also holds a household in the county's other township (鸡川镇), which
     # the 马营镇 office does not see.
     f.pairing(world.cadre_a, world.household_a2)
     # Household A was helped before by a cadre of a city unit, who has since left: the township and
     # the unit now helping it see that cadre's name in the history, not the cadre.
     former = f.cadre(f.unit(world.city_a, "定西市发展和改革委员会", level="city"), "钱前任")
-    f.pairing(former, world.household_a, started_on=START - datetime.timedelta(days=400),
-              ended_on=START - datetime.timedelta(days=1), end_reason="调离")
+    f.pairing(
+        former,
+        world.household_a,
+        started_on=START - datetime.timedelta(days=400),
+        ended_on=START - datetime.timedelta(days=1),
+        end_reason="调离",
+    )
     for town, liaison, household, cadre, unit, village, township in sides:
         visit = record_visit(household=household, cadre=cadre, visited_on=day, by=town)
         demands.raise_demand(household=household, category="住房", text="危房改造", by=town, visit=visit)
         road = demands.raise_demand(household=household, category="基础设施", text="通组路硬化", by=town)
         demands.escalate(demand=road, by=town, text="需县交通局立项")
-        record_unit_visit(unit=unit, village=village, visited_on=day, cadres=[cadre], activities="商议修路",
-                          by=liaison)
-        plans.save_village_plan(village=village, year=day.year, by=town, data={
-            "development_path": "草畜为主", "leading_industry": "肉羊养殖", "projects": []})
-        plans.save_household_plan(household=household, year=day.year, by=town, data={
-            "causes": ["缺技术"], "measures": ["产业"], "targets": "养羊", "outcome": "",
-            "income_last_year": None, "income_this_year": None})
+        record_unit_visit(
+            unit=unit, village=village, visited_on=day, cadres=[cadre], activities="商议修路", by=liaison
+        )
+        plans.save_village_plan(
+            village=village,
+            year=day.year,
+            by=town,
+            data={"development_path": "草畜为主", "leading_industry": "肉羊养殖", "projects": []},
+        )
+        plans.save_household_plan(
+            household=household,
+            year=day.year,
+            by=town,
+            data={
+                "causes": ["缺技术"],
+                "measures": ["产业"],
+                "targets": "养羊",
+                "outcome": "",
+                "income_last_year": None,
+                "income_this_year": None,
+            },
+        )
         # An unpaired poor household and a cadre with room for it, so a proposal is made.
         f.household(village, "待结对户", members=1)
         f.cadre(unit, f"{unit.name}新干部")
@@ -155,15 +202,22 @@ def test_the_village_plan_names_the_village_and_links_it_for_those_who_may_brows
 
 
 def test_links_are_read_as_same_site_paths():
-    html = ('<a href="/regions/1/">村</a><a href="?page=2">下一页</a><a href="#top">顶部</a>'
-            '<a href="https://example.cn/">外站</a><a href="/static/x.css">样式</a><a href="/b/#c">锚点</a>')
+    html = (
+        '<a href="/regions/1/">村</a><a href="?page=2">下一页</a><a href="#top">顶部</a>'
+        '<a href="https://example.cn/">外站</a><a href="/static/x.css">样式</a><a href="/b/#c">锚点</a>'
+    )
     assert links_on(html, "/plans/") == ["/regions/1/", "/plans/?page=2", "/b/"]
 
 
 def test_a_households_history_names_a_cadre_its_viewer_may_not_open(client, world):
     former = f.cadre(f.unit(world.city_a, "定西市发展和改革委员会", level="city"), "钱前任")
-    f.pairing(former, world.household_a, started_on=START - datetime.timedelta(days=400),
-              ended_on=START - datetime.timedelta(days=1), end_reason="调离")
+    f.pairing(
+        former,
+        world.household_a,
+        started_on=START - datetime.timedelta(days=400),
+        ended_on=START - datetime.timedelta(days=1),
+        end_reason="调离",
+    )
     url = reverse("households:detail", args=[world.household_a.pk])
     link = reverse("pairing:cadre_detail", args=[former.pk])
     for username, linked in [("town_a", False), ("unit_a", False), ("city_a", True)]:

@@ -52,13 +52,24 @@ def test_one_address_guessing_many_usernames_is_locked(client, world):
 @override_settings(PROXY_COUNT=1)
 def test_behind_the_proxy_the_forwarded_address_is_counted(client, world):
     for name in ("a1", "a2", "a3", "a4", "a5"):
-        client.post(LOGIN, {"username": name, "password": "x"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.1.1")
+        client.post(
+            LOGIN,
+            {"username": name, "password": "x"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR="10.1.1.1",
+        )
     blocked = client.post(
-        LOGIN, {"username": "town_a", "password": "pw"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.1.1"
+        LOGIN,
+        {"username": "town_a", "password": "pw"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.1.1.1",
     )
     assert blocked.status_code == 429
     other = client.post(
-        LOGIN, {"username": "town_a", "password": "pw"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.2.2.2"
+        LOGIN,
+        {"username": "town_a", "password": "pw"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.2.2.2",
     )
     assert other.status_code == 302
 

@@ -55,6 +55,9 @@ def test_a_household_is_named_by_village_group_and_id_tail_with_or_without_a_gro
     plain.save(update_fields=["group"])
     client.force_login(world.users.town_a)
     tail = plain.head_id_number[-4:]
-    assert answers(client, "households:lookup", q="马向南") == [f"马向南（{world.village_a.name}，尾号{tail}）"]
+    assert answers(client, "households:lookup", q="马向南") == [
+        f"马向南（{world.village_a.name}，尾号{tail}）"
+    ]
     assert answers(client, "households:lookup", q="马向东") == [
-        f"马向东（{world.village_a.name} 3社，尾号{grouped.head_id_number[-4:]}）"]
+        f"马向东（{world.village_a.name} 3社，尾号{grouped.head_id_number[-4:]}）"
+    ]

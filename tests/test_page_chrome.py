@@ -49,8 +49,15 @@ def test_every_worklist_has_its_own_title_naming_the_list(client, world):
     assert len(set(titles)) == len(titles) == 10, titles
 
 
-@pytest.mark.parametrize("username, office", [("town_a", "马营镇"), ("unit_a", "通渭县农业农村局"),
-                                              ("county_a", "通渭县"), ("admin", "全省（系统管理员）")])
+@pytest.mark.parametrize(
+    "username, office",
+    [
+        ("town_a", "马营镇"),
+        ("unit_a", "通渭县农业农村局"),
+        ("county_a", "通渭县"),
+        ("admin", "全省（系统管理员）"),
+    ],
+)
 def test_the_header_names_the_office_or_unit_and_the_person(client, world, username, office):
     user = getattr(world.users, username)
     user.first_name = "张建华"
@@ -62,7 +69,9 @@ def test_the_header_names_the_office_or_unit_and_the_person(client, world, usern
 
 
 @pytest.mark.parametrize("username", ["town_a", "unit_a"])
-def test_the_signed_in_account_comes_with_its_office_or_unit(client, world, username, django_assert_num_queries):
+def test_the_signed_in_account_comes_with_its_office_or_unit(
+    client, world, username, django_assert_num_queries
+):
     """Naming the office or unit in every header costs no query (accounts.backends)."""
     client.force_login(getattr(world.users, username))
     user = client.get(reverse("visits:list")).wsgi_request.user
@@ -70,27 +79,57 @@ def test_the_signed_in_account_comes_with_its_office_or_unit(client, world, user
         assert user.acting_as.startswith(("马营镇 ", "通渭县农业农村局 "))
 
 
-ENGLISH = ["Database Backend", "Task Result", "Ready", "Running", "Successful", "Failed", "Model name",
-           "Add link", "Change or view list link", 'alt="Search"', "Task name", "Enqueued at", "Can add",
-           'alt="True"', 'alt="False"', "DBTaskResult"]
+ENGLISH = [
+    "Database Backend",
+    "Task Result",
+    "Ready",
+    "Running",
+    "Successful",
+    "Failed",
+    "Model name",
+    "Add link",
+    "Change or view list link",
+    'alt="Search"',
+    "Task name",
+    "Enqueued at",
+    "Can add",
+    'alt="True"',
+    'alt="False"',
+    "DBTaskResult",
+]
 
 
 def test_the_admin_speaks_chinese_to_the_superuser(client, world):
-    result = DBTaskResult.objects.create(args_kwargs={"args": [], "kwargs": {}}, task_path="imports.tasks.check_batch",
-                                         backend_name="default", run_after=timezone.now(),
-                                         exception_class_path="", traceback="")
+    result = DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="imports.tasks.check_batch",
+        backend_name="default",
+        run_after=timezone.now(),
+        exception_class_path="",
+        traceback="",
+    )
     client.force_login(world.users.admin)
-    pages = [reverse("admin:index"), reverse("admin:app_list", args=["django_tasks_database"]),
-             reverse("admin:django_tasks_database_dbtaskresult_changelist"),
-             reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.pk]),
-             reverse("admin:households_household_changelist"), reverse("admin:households_region_changelist"),
-             reverse("admin:accounts_user_changelist"),
-             reverse("admin:accounts_user_change", args=[world.users.town_a.pk])]
+    pages = [
+        reverse("admin:index"),
+        reverse("admin:app_list", args=["django_tasks_database"]),
+        reverse("admin:django_tasks_database_dbtaskresult_changelist"),
+        reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.pk]),
+        reverse("admin:households_household_changelist"),
+        reverse("admin:households_region_changelist"),
+        reverse("admin:accounts_user_changelist"),
+        reverse("admin:accounts_user_change", args=[world.users.town_a.pk]),
+    ]
     for url in pages:
         body = client.get(url).content.decode()
         assert not [word for word in ENGLISH if word in body], url
     tasks = client.get(pages[2]).content.decode()
-    assert "后台任务" in tasks and "任务记录" in tasks and "等待执行" in tasks and "正在执行" in tasks and "检查名册" in tasks
+    assert (
+        "后台任务" in tasks
+        and "任务记录" in tasks
+        and "等待执行" in tasks
+        and "正在执行" in tasks
+        and "检查名册" in tasks
+    )
     assert "check_batch" not in tasks  # the function's path shows on the result's page, as 任务函数
     assert "检查名册（等待执行）" in client.get(pages[3]).content.decode()
     assert 'alt="是"' in client.get(reverse("admin:households_region_changelist")).content.decode()

@@ -33,7 +33,10 @@ class TestHouseholdList:
         assert listed_heads(client.get(url, {"category": "一般农户"})) == ["陈有才"]
         assert listed_heads(client.get(url, {"cause": "因病"})) == ["陈有才"]
         assert listed_heads(client.get(url, {"status": "已脱贫"})) == ["陈有才"]
-        assert sorted(listed_heads(client.get(url, {"village": world.village_a.code}))) == ["王建国", "陈有才"]
+        assert sorted(listed_heads(client.get(url, {"village": world.village_a.code}))) == [
+            "王建国",
+            "陈有才",
+        ]
 
     def test_village_filter_only_offers_villages_in_scope(self, client, world):
         client.force_login(world.users.town_a)
@@ -93,7 +96,9 @@ class TestHouseholdDetailAndEdit:
         assert [p.cadre.name for p in response.context["current_pairings"]] == ["周新来"]
         assert [p.cadre.name for p in response.context["past_pairings"]] == ["李文华"]
         assert len(response.context["members"]) == 3
-        assert world.household_a.head_id_number not in response.content.decode()  # masked: 显示完整 reveals it
+        assert (
+            world.household_a.head_id_number not in response.content.decode()
+        )  # masked: 显示完整 reveals it
 
     def _edit_data(self, household, **changes):
         data = {
@@ -113,7 +118,9 @@ class TestHouseholdDetailAndEdit:
     def test_township_staff_edits_a_household(self, client, world):
         household = world.household_a
         client.force_login(world.users.town_a)
-        data = self._edit_data(household, group="3社", other_causes=["缺技术", "缺资金"], phone="１３９ ０９３１ ２２２２")
+        data = self._edit_data(
+            household, group="3社", other_causes=["缺技术", "缺资金"], phone="１３９ ０９３１ ２２２２"
+        )
         response = client.post(reverse("households:edit", args=[household.pk]), data)
         assert response.status_code == 302
         household.refresh_from_db()
@@ -157,7 +164,10 @@ class TestRegionDrillDown:
             row = rows[township.code]
             assert row["households"] == len(households)
             assert row["poor"] == len([h for h in households if h.is_poor])
-            assert (row["villages"], row["poor_villages"]) == (villages.count(), villages.filter(is_poor=True).count())
+            assert (row["villages"], row["poor_villages"]) == (
+                villages.count(),
+                villages.filter(is_poor=True).count(),
+            )
         assert rows[world.town_a.code]["households"] == 2
 
     def test_default_is_the_users_scope(self, client, world):
@@ -208,7 +218,9 @@ class TestCadres:
         assert [p.household.head_name for p in response.context["current_pairings"]] == ["王建国"]
 
 
-@pytest.mark.parametrize(("username", "households"), [("town_a", 1), ("county_a", 2), ("unit_b", 1), ("admin", 3)])
+@pytest.mark.parametrize(
+    ("username", "households"), [("town_a", 1), ("county_a", 2), ("unit_b", 1), ("admin", 3)]
+)
 def test_home_counts_the_users_scope(client, world, username, households):
     client.force_login(getattr(world.users, username))
     response = client.get(reverse("home"))
@@ -220,8 +232,11 @@ def test_home_counts_the_poor_households_on_the_register_as_coverage_does(client
     lifted.category, lifted.status = Category.GENERAL_POOR, "已脱贫"
     lifted.save(update_fields=["category", "status"])
     client.force_login(world.users.county_a)
-    on_register = Household.objects.filter(village__code__startswith="621121", category__in=[
-        Category.GENERAL_POOR, Category.DIBAO, Category.WUBAO, Category.DIBAO_POOR], status="在册").count()
+    on_register = Household.objects.filter(
+        village__code__startswith="621121",
+        category__in=[Category.GENERAL_POOR, Category.DIBAO, Category.WUBAO, Category.DIBAO_POOR],
+        status="在册",
+    ).count()
     assert client.get(reverse("home")).context["households"]["poor"] == on_register
     assert client.get(reverse("home")).context["households"]["total"] == 3  # every household is still counted
 
@@ -245,14 +260,18 @@ def test_breadcrumbs_link_only_regions_the_user_may_open(client, world, url_name
     """A township office sees 甘肃省 › 定西市 › 通渭县 above its township as names, not links that would 404."""
     client.force_login(world.users.town_a)
     page = client.get(reverse(url_name, args=[world.village_a.code])).content.decode()
-    crumbs = page[page.index('<nav class="crumbs">'):].split("</nav>")[0]
+    crumbs = page[page.index('<nav class="crumbs">') :].split("</nav>")[0]
     for region in (world.province, world.city_a, world.county_a):
         assert f"<span>{region.name}</span>" in crumbs and reverse(url_name, args=[region.code]) not in crumbs
     assert f'href="{reverse(url_name, args=[world.town_a.code])}"' in crumbs
     assert client.get(reverse(url_name, args=[world.town_a.code])).status_code == 200
 
     client.force_login(world.users.county_a)
-    crumbs = client.get(reverse(url_name, args=[world.village_a.code])).content.decode().split('<nav class="crumbs">')[1]
+    crumbs = (
+        client.get(reverse(url_name, args=[world.village_a.code]))
+        .content.decode()
+        .split('<nav class="crumbs">')[1]
+    )
     assert f'href="{reverse(url_name, args=[world.county_a.code])}"' in crumbs.split("</nav>")[0]
     assert reverse(url_name, args=[world.city_a.code]) not in crumbs.split("</nav>")[0]
 

@@ -27,7 +27,9 @@ def test_a_broken_rule_is_shown_and_nothing_written(client, world, unpaired):
     client.force_login(world.users.town_a)
     url = reverse("pairing:pair_household", args=[world.household_a.pk])
     helper = f.cadre(world.unit_a, "周新来")
-    response = client.post(url, {"cadre": helper.pk, "role": "帮扶责任人", "started_on": "2025-07-01"}, follow=True)
+    response = client.post(
+        url, {"cadre": helper.pk, "role": "帮扶责任人", "started_on": "2025-07-01"}, follow=True
+    )
     assert "已有帮扶责任人 李文华" in response.content.decode()
     assert not Pairing.objects.filter(cadre=helper).exists()
 
@@ -43,7 +45,9 @@ def test_cadre_of_another_county_is_not_offered(client, world, unpaired):
 
 def test_propose_review_and_apply(client, world, unpaired):
     client.force_login(world.users.town_a)
-    response = client.post(reverse("pairing:proposal_create"), {"region": world.town_a.code, "started_on": "2025-07-01"})
+    response = client.post(
+        reverse("pairing:proposal_create"), {"region": world.town_a.code, "started_on": "2025-07-01"}
+    )
     proposal = Proposal.objects.get()
     assert response.url == reverse("pairing:proposal_detail", args=[proposal.pk])
     lines = {line.household_id: line for line in proposal.lines.all()}
@@ -52,7 +56,10 @@ def test_propose_review_and_apply(client, world, unpaired):
     assert sum(1 for line in lines.values() if line.cadre_id) == 1
     placed = next(line for line in lines.values() if line.cadre_id)
     # The township removes the one line; the county office applies.
-    client.post(reverse("pairing:proposal_detail", args=[proposal.pk]), {f"removed-{placed.pk}": "on", f"cadre-{placed.pk}": placed.cadre_id})
+    client.post(
+        reverse("pairing:proposal_detail", args=[proposal.pk]),
+        {f"removed-{placed.pk}": "on", f"cadre-{placed.pk}": placed.cadre_id},
+    )
     placed.refresh_from_db()
     assert placed.removed and placed.changed_by == world.users.town_a
     forbidden = client.post(reverse("pairing:proposal_apply", args=[proposal.pk]))
@@ -68,7 +75,8 @@ def test_handover_through_the_pages(client, world):
     successor = f.cadre(world.unit_a, "接任者")
     client.force_login(world.users.unit_a)
     response = client.post(
-        reverse("pairing:handover_start", args=[world.cadre_a.pk]), {"new_status": "退休", "effective_on": "2025-09-01"}
+        reverse("pairing:handover_start", args=[world.cadre_a.pk]),
+        {"new_status": "退休", "effective_on": "2025-09-01"},
     )
     handover_url = response.url
     page = client.get(handover_url)
@@ -86,12 +94,26 @@ def test_pair_from_the_cadre_page(client, world, unpaired):
     client.force_login(world.users.town_a)
     url = reverse("pairing:pair_cadre", args=[helper.pk])
     offered = {h.head_name for h in client.get(url).context["form"].fields["households"].queryset}
-    assert {"待帮0", "待帮1", "待帮2", "王建国"} <= offered and "赵德胜" not in offered  # not a linked village
-    response = client.post(url, {"households": [unpaired[0].pk, unpaired[1].pk], "cadre": helper.pk,
-                                 "role": "帮扶责任人", "started_on": "2025-07-01"})
+    assert {
+        "待帮0",
+        "待帮1",
+        "待帮2",
+        "王建国",
+    } <= offered and "赵德胜" not in offered  # not a linked village
+    response = client.post(
+        url,
+        {
+            "households": [unpaired[0].pk, unpaired[1].pk],
+            "cadre": helper.pk,
+            "role": "帮扶责任人",
+            "started_on": "2025-07-01",
+        },
+    )
     assert response.status_code == 302
     assert set(Pairing.objects.open().filter(cadre=helper).values_list("household_id", flat=True)) == {
-        unpaired[0].pk, unpaired[1].pk}
+        unpaired[0].pk,
+        unpaired[1].pk,
+    }
 
 
 def test_bulk_pairing_is_all_or_nothing(client, world, unpaired):
@@ -100,7 +122,12 @@ def test_bulk_pairing_is_all_or_nothing(client, world, unpaired):
     url = reverse("pairing:bulk_pair") + f"?village={world.village_a.code}"
     page = client.get(url)
     assert {h.pk for h in page.context["form"].fields["households"].queryset} == {h.pk for h in unpaired}
-    data = {"households": [h.pk for h in unpaired], "cadre": staff.pk, "role": "帮扶责任人", "started_on": "2025-07-01"}
+    data = {
+        "households": [h.pk for h in unpaired],
+        "cadre": staff.pk,
+        "role": "帮扶责任人",
+        "started_on": "2025-07-01",
+    }
     response = client.post(url, data, follow=True)
     assert "一般干部帮扶贫困户上限" in response.content.decode()
     assert not Pairing.objects.filter(cadre=staff).exists()

@@ -48,20 +48,26 @@ class TestRules:
             services.pair(cadre=township.staff, household=township.unpaired[2], started_on=DAY)
         assert "一般干部帮扶贫困户上限" in messages(caught)
         assert "科员乙 已帮扶 2 户贫困户，上限 2 户" in messages(caught)
-        RankLimit.objects.create(county=township.county_a, rank=Cadre.Rank.STAFF, max_households=6, max_poor=3)
+        RankLimit.objects.create(
+            county=township.county_a, rank=Cadre.Rank.STAFF, max_households=6, max_poor=3
+        )
         services.pair(cadre=township.staff, household=township.unpaired[2], started_on=DAY)
 
     def test_households_must_lie_in_the_units_villages_unless_excepted(self, township):
         with pytest.raises(services.RuleBroken) as caught:
             services.pair(cadre=township.staff, household=township.household_a2, started_on=DAY)
         assert "联系户须在本单位联系村" in messages(caught)
-        PairingException.objects.create(cadre=township.staff, village=township.village_a2, reason="驻村工作队员")
+        PairingException.objects.create(
+            cadre=township.staff, village=township.village_a2, reason="驻村工作队员"
+        )
         services.pair(cadre=township.staff, household=township.household_a2, started_on=DAY)
 
     def test_responsible_cadre_only_for_poor_households(self, township):
         with pytest.raises(services.RuleBroken, match="只能作为联系户"):
             services.pair(cadre=township.staff, household=township.ordinary, started_on=DAY)
-        services.pair(cadre=township.staff, household=township.ordinary, started_on=DAY, role=Pairing.Role.CONTACT)
+        services.pair(
+            cadre=township.staff, household=township.ordinary, started_on=DAY, role=Pairing.Role.CONTACT
+        )
 
     def test_a_second_responsible_cadre_is_named_in_the_refusal(self, township):
         with pytest.raises(services.RuleBroken, match="已有帮扶责任人 李文华"):
@@ -94,7 +100,9 @@ class TestProposal:
 
     def test_same_result_twice(self, township):
         first = services.create_proposal(region=township.town_a, started_on=DAY, by=township.users.town_a)
-        Proposal.objects.filter(pk=first.pk).update(status=Proposal.Status.DISCARDED)  # else it is returned again
+        Proposal.objects.filter(pk=first.pk).update(
+            status=Proposal.Status.DISCARDED
+        )  # else it is returned again
         second = services.create_proposal(region=township.town_a, started_on=DAY, by=township.users.town_a)
         assert second.pk != first.pk
 
@@ -106,7 +114,9 @@ class TestProposal:
     def test_explains_a_village_without_a_unit(self, township):
         stray = f.household(township.village_a2, "无人联系", members=1)
         f.household(township.village_a, "待结对", members=1)  # placeable, so a proposal is made
-        proposal = services.create_proposal(region=township.county_a, started_on=DAY, by=township.users.county_a)
+        proposal = services.create_proposal(
+            region=township.county_a, started_on=DAY, by=township.users.county_a
+        )
         reasons = {line.household_id: line.unplaced_reason for line in proposal.lines.all()}
         assert "没有联系单位" in reasons[stray.pk]
 
@@ -161,8 +171,12 @@ class TestProposal:
 
     @staticmethod
     def assert_no_limit_broken():
-        loads = Pairing.objects.open().responsible().values("cadre__rank").annotate(n=Count("pk")).values_list(
-            "cadre_id", "cadre__rank", "n"
+        loads = (
+            Pairing.objects.open()
+            .responsible()
+            .values("cadre__rank")
+            .annotate(n=Count("pk"))
+            .values_list("cadre_id", "cadre__rank", "n")
         )
         limits = {rank: poor for rank, (total, poor) in RankLimit.DEFAULTS.items()}
         for _cadre, rank, count in loads:
@@ -173,7 +187,9 @@ class TestHandover:
     def test_transferred_cadre_hands_households_to_successors_on_one_date(self, township):
         services.pair(cadre=township.staff, household=township.unpaired[0], started_on=DAY)
         handover = services.start_handover(
-            cadre=township.staff, new_status=Cadre.Status.TRANSFERRED, effective_on=datetime.date(2025, 9, 1),
+            cadre=township.staff,
+            new_status=Cadre.Status.TRANSFERRED,
+            effective_on=datetime.date(2025, 9, 1),
             by=township.users.town_a,
         )
         line = handover.lines.get()
@@ -189,9 +205,13 @@ class TestHandover:
     def test_a_contact_household_is_handed_to_a_cadre_with_room(self, township):
         # 联系户 (not poor) take no 帮扶上限 place: the rule check that proposes the successor
         # is the one apply_handover makes, with the pairing's own role.
-        services.pair(cadre=township.staff, household=township.ordinary, started_on=DAY, role=Pairing.Role.CONTACT)
+        services.pair(
+            cadre=township.staff, household=township.ordinary, started_on=DAY, role=Pairing.Role.CONTACT
+        )
         handover = services.start_handover(
-            cadre=township.staff, new_status=Cadre.Status.TRANSFERRED, effective_on=datetime.date(2025, 9, 1),
+            cadre=township.staff,
+            new_status=Cadre.Status.TRANSFERRED,
+            effective_on=datetime.date(2025, 9, 1),
             by=township.users.town_a,
         )
         line = handover.lines.get()
@@ -206,8 +226,12 @@ class TestHandover:
         assert placement.cadre is None
         assert "帮扶上限" not in placement.reason
         assert "帮扶责任人只联系贫困户（3 名）" in placement.reason
-        RankLimit.objects.create(county=township.county_a, rank=Cadre.Rank.STAFF, max_households=6, max_poor=0, min_poor=0)
-        RankLimit.objects.create(county=township.county_a, rank=Cadre.Rank.SECTION, max_households=6, max_poor=0, min_poor=0)
+        RankLimit.objects.create(
+            county=township.county_a, rank=Cadre.Rank.STAFF, max_households=6, max_poor=0, min_poor=0
+        )
+        RankLimit.objects.create(
+            county=township.county_a, rank=Cadre.Rank.SECTION, max_households=6, max_poor=0, min_poor=0
+        )
         [placement] = matching.place([township.unpaired[7]])
         assert placement.reason == "西堡村民委员会联系单位的 3 名可联户干部均已达到帮扶上限"
 
@@ -218,7 +242,10 @@ class TestHandover:
         household = f.household(village, "偏远户", members=1)
         services.pair(cadre=lonely, household=household, started_on=DAY)
         handover = services.start_handover(
-            cadre=lonely, new_status=Cadre.Status.RETIRED, effective_on=datetime.date(2025, 9, 1), by=township.users.town_a
+            cadre=lonely,
+            new_status=Cadre.Status.RETIRED,
+            effective_on=datetime.date(2025, 9, 1),
+            by=township.users.town_a,
         )
         assert handover.lines.get().successor is None
         with pytest.raises(services.RuleBroken, match="尚未确定接任干部"):
@@ -237,4 +264,6 @@ def test_independent_count_of_unpaired_poor(township):
         .annotate(n=Count("pairings", filter=Q(pairings__ended_on__isnull=True, pairings__role="帮扶责任人")))
         .filter(n=0)
     )
-    assert sorted(h.pk for h in unpaired_poor_households(township.town_a.prefix)) == sorted(h.pk for h in expected)
+    assert sorted(h.pk for h in unpaired_poor_households(township.town_a.prefix)) == sorted(
+        h.pk for h in expected
+    )

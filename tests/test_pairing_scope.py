@@ -39,7 +39,9 @@ def line_for(handover, household):
 class TestCountyHandover:
     def test_county_office_applies_only_its_own_lines(self, crossing):
         w = crossing
-        handover = services.start_handover(cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a)
+        handover = services.start_handover(
+            cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a
+        )
         # Even a successor written straight into the line (as the reviewer's POST did) is not applied.
         HandoverLine.objects.filter(pk=line_for(handover, w.household_b2).pk).update(successor=w.cadre_b)
         HandoverLine.objects.filter(pk=line_for(handover, w.household_a3).pk).update(successor=w.cadre_a)
@@ -58,7 +60,9 @@ class TestCountyHandover:
 
     def test_the_other_line_waits_for_the_office_that_sees_it(self, crossing, client):
         w = crossing
-        handover = services.start_handover(cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a)
+        handover = services.start_handover(
+            cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a
+        )
         services.apply_handover(handover=handover, by=w.users.county_a)
 
         client.force_login(w.users.county_b)
@@ -72,7 +76,9 @@ class TestCountyHandover:
         assert [line.pairing.household for line in page.context["lines"]] == [w.household_b2]
         assert page.context["elsewhere"] == 1
         line = line_for(handover, w.household_b2)
-        client.post(reverse("pairing:handover_detail", args=[handover.pk]), {f"successor-{line.pk}": w.cadre_b.pk})
+        client.post(
+            reverse("pairing:handover_detail", args=[handover.pk]), {f"successor-{line.pk}": w.cadre_b.pk}
+        )
         client.post(reverse("pairing:handover_apply", args=[handover.pk]))
 
         assert Pairing.objects.open().get(household=w.household_b2).cadre == w.cadre_b
@@ -87,7 +93,8 @@ class TestCountyHandover:
         w = crossing
         client.force_login(w.users.county_a)
         response = client.post(
-            reverse("pairing:handover_start", args=[w.leaving.pk]), {"new_status": "调离", "effective_on": "2025-09-01"}
+            reverse("pairing:handover_start", args=[w.leaving.pk]),
+            {"new_status": "调离", "effective_on": "2025-09-01"},
         )
         handover = Handover.objects.get(cadre=w.leaving)
         assert response.url == reverse("pairing:handover_detail", args=[handover.pk])
@@ -105,7 +112,9 @@ class TestCountyHandover:
     def test_a_handover_with_no_line_in_scope_is_refused_and_writes_nothing(self, crossing):
         w = crossing
         services.end_relation(relation=w.pairing_a, ended_on=DAY, reason="调整")
-        handover = services.start_handover(cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a)
+        handover = services.start_handover(
+            cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a
+        )
         HandoverLine.objects.filter(handover=handover).update(successor=w.cadre_b)
         with pytest.raises(services.RuleBroken, match="没有您辖区内待实施"):
             services.apply_handover(handover=handover, by=w.users.county_a)
@@ -116,13 +125,19 @@ class TestCountyHandover:
 
     def test_starting_twice_reuses_the_waiting_handover(self, crossing):
         w = crossing
-        first = services.start_handover(cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a)
-        second = services.start_handover(cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_b)
+        first = services.start_handover(
+            cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a
+        )
+        second = services.start_handover(
+            cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_b
+        )
         assert first == second and first.lines.count() == 2
 
     def test_a_line_whose_pairing_ended_meanwhile_opens_nothing(self, crossing):
         w = crossing
-        handover = services.start_handover(cadre=w.leaving, new_status="退休", effective_on=DAY, by=w.users.county_a)
+        handover = services.start_handover(
+            cadre=w.leaving, new_status="退休", effective_on=DAY, by=w.users.county_a
+        )
         services.apply_handover(handover=handover, by=w.users.county_a)
         services.end_relation(relation=w.pairing_b, ended_on=DAY, reason="户迁出", by=w.users.town_b)
         services.apply_handover(handover=handover, by=w.users.county_b)
@@ -132,26 +147,36 @@ class TestCountyHandover:
         handover.refresh_from_db()
         assert handover.status == Handover.Status.APPLIED
 
-
     def test_successor_is_set_only_on_waiting_lines_in_scope(self, crossing):
         w = crossing
-        handover = services.start_handover(cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a)
+        handover = services.start_handover(
+            cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a
+        )
         with pytest.raises(services.OutOfScope):
-            services.set_successor(line=line_for(handover, w.household_b2), successor=None, by=w.users.county_a)
+            services.set_successor(
+                line=line_for(handover, w.household_b2), successor=None, by=w.users.county_a
+            )
         services.apply_handover(handover=handover, by=w.users.county_a)
         with pytest.raises(services.ValidationError, match="已实施"):
-            services.set_successor(line=line_for(handover, w.household_a3), successor=None, by=w.users.county_a)
+            services.set_successor(
+                line=line_for(handover, w.household_a3), successor=None, by=w.users.county_a
+            )
 
     def test_the_pages_say_what_is_left_and_where(self, crossing, client):
         w = crossing
-        handover = services.start_handover(cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a)
+        handover = services.start_handover(
+            cadre=w.leaving, new_status="调离", effective_on=DAY, by=w.users.county_a
+        )
         client.force_login(w.users.county_a)
         response = client.post(reverse("pairing:handover_apply", args=[handover.pk]), follow=True)
         assert "已实施本辖区 1 户的交接" in response.content.decode()
         client.force_login(w.users.county_b)
         html = client.get(reverse("pairing:proposal_list")).content.decode()
         assert "待办交接" in html and reverse("pairing:handover_detail", args=[handover.pk]) in html
-        assert "通渭户" not in client.get(reverse("pairing:handover_detail", args=[handover.pk])).content.decode()
+        assert (
+            "通渭户"
+            not in client.get(reverse("pairing:handover_detail", args=[handover.pk])).content.decode()
+        )
 
 
 class TestTownshipScope:
@@ -189,7 +214,8 @@ class TestTownshipScope:
         w = spread
         client.force_login(w.users.town_a)
         response = client.post(
-            reverse("pairing:handover_start", args=[w.cadre_a.pk]), {"new_status": "调离", "effective_on": "2025-09-01"}
+            reverse("pairing:handover_start", args=[w.cadre_a.pk]),
+            {"new_status": "调离", "effective_on": "2025-09-01"},
         )
         page = client.get(response.url)
         assert [line.pairing.household for line in page.context["lines"]] == [w.household_a]
@@ -206,7 +232,9 @@ class TestOtherWritePaths:
         with pytest.raises(services.OutOfScope):
             services.pair(cadre=world.cadre_b, household=household, started_on=DAY, by=world.users.town_a)
         with pytest.raises(services.OutOfScope):
-            services.pair_many(cadre=world.cadre_b, households=[household], started_on=DAY, by=world.users.county_a)
+            services.pair_many(
+                cadre=world.cadre_b, households=[household], started_on=DAY, by=world.users.county_a
+            )
         assert not Pairing.objects.filter(household=household).exists()
         services.pair(cadre=world.cadre_b, household=household, started_on=DAY, by=world.users.town_b)
 
@@ -236,7 +264,11 @@ class TestOtherWritePaths:
         pairing = Pairing.objects.get(household=world.household_b)
         client.force_login(world.users.town_a)
         url = reverse("admin:pairing_pairing_change", args=[pairing.pk])
-        assert client.post(url, {"ended_on": "2025-09-01", "end_reason": "调整"}).status_code in (302, 403, 404)
+        assert client.post(url, {"ended_on": "2025-09-01", "end_reason": "调整"}).status_code in (
+            302,
+            403,
+            404,
+        )
         pairing.refresh_from_db()
         assert pairing.is_open
 
@@ -249,10 +281,16 @@ def test_handovers_applied_before_the_change_have_their_lines_applied(world):
     from django.utils import timezone
 
     fill = importlib.import_module("pairing.migrations.0005_fill_handover_lines_applied").fill
-    handover = services.start_handover(cadre=world.cadre_a, new_status="调离", effective_on=DAY, by=world.users.town_a)
-    waiting = services.start_handover(cadre=world.cadre_b, new_status="调离", effective_on=DAY, by=world.users.town_b)
+    handover = services.start_handover(
+        cadre=world.cadre_a, new_status="调离", effective_on=DAY, by=world.users.town_a
+    )
+    waiting = services.start_handover(
+        cadre=world.cadre_b, new_status="调离", effective_on=DAY, by=world.users.town_b
+    )
     applied_at = timezone.now()
-    Handover.objects.filter(pk=handover.pk).update(status="已实施", applied_by=world.users.county_a, applied_at=applied_at)
+    Handover.objects.filter(pk=handover.pk).update(
+        status="已实施", applied_by=world.users.county_a, applied_at=applied_at
+    )
     fill(apps, None)
     line = handover.lines.get()
     assert (line.applied_by, line.applied_at) == (world.users.county_a, applied_at)

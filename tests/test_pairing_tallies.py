@@ -8,10 +8,10 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from imports.pairings import import_pairings
 from households.models import Household
+from imports.pairings import import_pairings
 from pairing import coverage, services, tallies
-from pairing.models import CadreLoad, Cadre, Pairing, RankLimit
+from pairing.models import Cadre, CadreLoad, Pairing, RankLimit
 from tests import factories as f
 from tests.test_import_relations import PAIRING_HEADERS, workbook
 
@@ -57,7 +57,9 @@ def test_pair_pair_many_and_end(town):
     assert tallies.kept()[(town.section.pk, town.county_a.code)] == (2, 2)
     # Ending it again (a second press, a stale copy) changes the date only, not the load.
     stale = Pairing.objects.get(pk=pairing.pk)
-    services.end_relation(relation=stale, ended_on=DAY + datetime.timedelta(days=1), reason=Pairing.EndReason.ADJUSTMENT)
+    services.end_relation(
+        relation=stale, ended_on=DAY + datetime.timedelta(days=1), reason=Pairing.EndReason.ADJUSTMENT
+    )
     assert_tallies_match()
     contact = Pairing.objects.open().get(cadre=town.staff)
     services.end_relation(relation=contact, ended_on=DAY, reason=Pairing.EndReason.ADJUSTMENT)
@@ -67,7 +69,9 @@ def test_pair_pair_many_and_end(town):
 
 
 def test_a_refused_pairing_counts_nothing(town):
-    RankLimit.objects.create(county=town.county_a, rank=Cadre.Rank.STAFF, max_households=1, max_poor=1, min_poor=0)
+    RankLimit.objects.create(
+        county=town.county_a, rank=Cadre.Rank.STAFF, max_households=1, max_poor=1, min_poor=0
+    )
     with pytest.raises(services.RuleBroken):
         services.pair_many(cadre=town.staff, households=town.poor_a[:2], started_on=DAY)
     with pytest.raises(services.RuleBroken):
@@ -85,7 +89,11 @@ def test_proposal_apply(town):
 def test_a_refused_proposal_counts_nothing(town):
     proposal = services.create_proposal(region=town.town_a, started_on=DAY, by=town.users.town_a)
     line = proposal.lines.filter(cadre__isnull=False).select_related("household").first()
-    services.pair(cadre=f.cadre(town.unit_a, "抢先者", rank=Cadre.Rank.SECTION), household=line.household, started_on=DAY)
+    services.pair(
+        cadre=f.cadre(town.unit_a, "抢先者", rank=Cadre.Rank.SECTION),
+        household=line.household,
+        started_on=DAY,
+    )
     before = tallies.kept()
     with pytest.raises(services.RuleBroken):
         services.apply_proposal(proposal=proposal, by=town.users.county_a)
@@ -96,7 +104,10 @@ def test_a_refused_proposal_counts_nothing(town):
 def test_handover_apply_moves_the_load_to_the_successors(town):
     services.pair_many(cadre=town.staff, households=town.poor_a[:2], started_on=DAY)
     handover = services.start_handover(
-        cadre=town.staff, new_status=Cadre.Status.TRANSFERRED, effective_on=datetime.date(2025, 9, 1), by=town.users.town_a
+        cadre=town.staff,
+        new_status=Cadre.Status.TRANSFERRED,
+        effective_on=datetime.date(2025, 9, 1),
+        by=town.users.town_a,
     )
     services.apply_handover(handover=handover, by=town.users.county_a)
     assert CadreLoad.objects.get(cadre=town.staff).households == 0
@@ -108,12 +119,19 @@ def test_a_handover_across_counties_applied_by_each_county(town):
     city_unit = f.unit(town.city_a, "定西市扶贫办", level="city")
     f.link(city_unit, town.village_a)
     f.link(city_unit, town.village_b)
-    leaving, successor = f.cadre(city_unit, "调离者", rank=Cadre.Rank.SECTION), f.cadre(city_unit, "接任者", rank=Cadre.Rank.SECTION)
+    leaving, successor = (
+        f.cadre(city_unit, "调离者", rank=Cadre.Rank.SECTION),
+        f.cadre(city_unit, "接任者", rank=Cadre.Rank.SECTION),
+    )
     services.pair(cadre=leaving, household=town.poor_a[3], started_on=DAY)
     services.pair(cadre=leaving, household=town.poor_b, started_on=DAY)
     assert_tallies_match()
-    handover = services.start_handover(cadre=leaving, new_status=Cadre.Status.RETIRED, effective_on=datetime.date(2025, 9, 1),
-                                       by=town.users.city_a)
+    handover = services.start_handover(
+        cadre=leaving,
+        new_status=Cadre.Status.RETIRED,
+        effective_on=datetime.date(2025, 9, 1),
+        by=town.users.city_a,
+    )
     handover.lines.update(successor=successor)
     services.apply_handover(handover=handover, by=town.users.county_a)
     assert_tallies_match()
@@ -123,16 +141,32 @@ def test_a_handover_across_counties_applied_by_each_county(town):
 
 
 def test_pairing_import(town):
-    RankLimit.objects.create(county=town.county_a, rank=Cadre.Rank.STAFF, max_households=4, max_poor=4, min_poor=0)
-    rows = [["通渭县农业农村局", "李文华", hh.head_id_number, hh.head_name, "帮扶责任人", "2026-03-01"] for hh in town.poor_a[:2]]
+    RankLimit.objects.create(
+        county=town.county_a, rank=Cadre.Rank.STAFF, max_households=4, max_poor=4, min_poor=0
+    )
+    rows = [
+        ["通渭县农业农村局", "李文华", hh.head_id_number, hh.head_name, "帮扶责任人", "2026-03-01"]
+        for hh in town.poor_a[:2]
+    ]
     result = import_pairings(workbook(PAIRING_HEADERS, rows), user=town.users.town_a)
     assert result.ok, result.errors
     assert tallies.kept()[(town.cadre_a.pk, town.county_a.code)] == (3, 3)
     assert_tallies_match()
     # A file refused whole (the last row breaks the limit of 4) leaves the loads as they were.
-    rows = [["通渭县农业农村局", "李文华", hh.head_id_number, hh.head_name, "帮扶责任人", "2026-03-01"] for hh in town.poor_a[2:]]
-    rows.append(["通渭县农业农村局", "李文华", f.household(town.village_a, "多一户", members=1).head_id_number, "多一户",
-                 "帮扶责任人", "2026-03-01"])
+    rows = [
+        ["通渭县农业农村局", "李文华", hh.head_id_number, hh.head_name, "帮扶责任人", "2026-03-01"]
+        for hh in town.poor_a[2:]
+    ]
+    rows.append(
+        [
+            "通渭县农业农村局",
+            "李文华",
+            f.household(town.village_a, "多一户", members=1).head_id_number,
+            "多一户",
+            "帮扶责任人",
+            "2026-03-01",
+        ]
+    )
     result = import_pairings(workbook(PAIRING_HEADERS, rows), user=town.users.town_a)
     assert not result.ok
     assert tallies.kept()[(town.cadre_a.pk, town.county_a.code)] == (3, 3)
@@ -164,8 +198,12 @@ def test_both_ways_of_reading_the_loads_give_the_same_rows(town):
     services.pair(cadre=both, household=town.poor_a[0], started_on=DAY, role=Pairing.Role.CONTACT)
     services.pair(cadre=both, household=town.poor_b, started_on=DAY)
     services.pair_many(cadre=town.section, households=town.poor_a[1:], started_on=DAY)
-    RankLimit.objects.create(county=town.county_b, rank=Cadre.Rank.STAFF, max_households=6, max_poor=4, min_poor=0)
-    RankLimit.objects.create(county=town.county_a, rank=Cadre.Rank.SECTION, max_households=2, max_poor=2, min_poor=2)
+    RankLimit.objects.create(
+        county=town.county_b, rank=Cadre.Rank.STAFF, max_households=6, max_poor=4, min_poor=0
+    )
+    RankLimit.objects.create(
+        county=town.county_a, rank=Cadre.Rank.SECTION, max_households=2, max_poor=2, min_poor=2
+    )
     f.cadre(town.unit_b, "东乡闲者")
     for region in (town.province, town.city_a, town.county_a, town.county_b, town.town_a):
         rows = {}

@@ -17,15 +17,24 @@ YEAR = 2025
 
 
 def household_data(**changes):
-    data = {"causes": ["缺技术"], "measures": ["产业", "务工"], "targets": "养羊二十只", "outcome": "",
-            "income_last_year": Decimal("2500.00"), "income_this_year": None}
+    data = {
+        "causes": ["缺技术"],
+        "measures": ["产业", "务工"],
+        "targets": "养羊二十只",
+        "outcome": "",
+        "income_last_year": Decimal("2500.00"),
+        "income_this_year": None,
+    }
     data.update(changes)
     return data
 
 
 def village_data(**changes):
-    data = {"development_path": "草畜为主，劳务为辅", "leading_industry": "肉羊养殖",
-            "projects": [{"name": "梯田改造", "funds": "200000.00"}]}
+    data = {
+        "development_path": "草畜为主，劳务为辅",
+        "leading_industry": "肉羊养殖",
+        "projects": [{"name": "梯田改造", "funds": "200000.00"}],
+    }
     data.update(changes)
     return data
 
@@ -33,10 +42,15 @@ def village_data(**changes):
 class TestVersions:
     def test_every_change_is_a_version_with_who_and_what(self, world):
         town, county = world.users.town_a, world.users.admin
-        plan, first = services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=town)
+        plan, first = services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=town
+        )
         assert (plan.version, first.number, first.changed_by) == (1, 1, town)
         plan, second = services.save_household_plan(
-            household=world.household_a, year=YEAR, by=county, expected_version=1,
+            household=world.household_a,
+            year=YEAR,
+            by=county,
+            expected_version=1,
             data=household_data(outcome="已养羊二十三只", income_this_year=Decimal("3600")),
         )
         assert (plan.version, second.number, second.changed_by) == (2, 2, county)
@@ -46,7 +60,9 @@ class TestVersions:
         assert plan.income_change == Decimal("1100")
 
     def test_saving_without_changes_adds_no_version(self, world):
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
+        services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
         plan, version = services.save_household_plan(
             household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
         )
@@ -58,30 +74,57 @@ class TestVersions:
         causes = ["自身发展动力不足", "缺劳力", "缺水"]
         in_page_order = sorted(causes, key=PovertyCause.values.index)
         assert in_page_order != causes
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(causes=causes),
-                                     by=world.users.town_a)
+        services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(causes=causes), by=world.users.town_a
+        )
         plan, version = services.save_household_plan(
-            household=world.household_a, year=YEAR, by=world.users.town_a, expected_version=1,
-            data=household_data(causes=in_page_order, targets="新目标"))
+            household=world.household_a,
+            year=YEAR,
+            by=world.users.town_a,
+            expected_version=1,
+            data=household_data(causes=in_page_order, targets="新目标"),
+        )
         assert version.changed_fields == ["targets"]
         assert version.data["causes"] == in_page_order
-        plan, version = services.save_household_plan(household=world.household_a, year=YEAR, by=world.users.town_a,
-                                                     data=household_data(causes=list(reversed(causes)), targets="新目标"))
+        plan, version = services.save_household_plan(
+            household=world.household_a,
+            year=YEAR,
+            by=world.users.town_a,
+            data=household_data(causes=list(reversed(causes)), targets="新目标"),
+        )
         assert version is None and plan.version == 2
 
     def test_a_stale_edit_is_refused_and_changes_nothing(self, world):
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(targets="新目标"),
-                                     by=world.users.town_a, expected_version=1)
+        services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
+        services.save_household_plan(
+            household=world.household_a,
+            year=YEAR,
+            data=household_data(targets="新目标"),
+            by=world.users.town_a,
+            expected_version=1,
+        )
         with pytest.raises(ValidationError, match="已被他人修改"):
-            services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(targets="旧页面"),
-                                         by=world.users.town_a, expected_version=1)
+            services.save_household_plan(
+                household=world.household_a,
+                year=YEAR,
+                data=household_data(targets="旧页面"),
+                by=world.users.town_a,
+                expected_version=1,
+            )
         assert HouseholdPlan.objects.get().targets == "新目标"
 
     def test_one_plan_per_household_and_year(self, world):
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
-        services.save_household_plan(household=world.household_a, year=YEAR + 1, data=household_data(), by=world.users.town_a)
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(targets="改"), by=world.users.town_a)
+        services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
+        services.save_household_plan(
+            household=world.household_a, year=YEAR + 1, data=household_data(), by=world.users.town_a
+        )
+        services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(targets="改"), by=world.users.town_a
+        )
         assert sorted(HouseholdPlan.objects.values_list("year", "version")) == [(YEAR, 2), (YEAR + 1, 1)]
 
 
@@ -99,8 +142,13 @@ class TestVillagePlans:
     def test_edit_page_parses_projects_and_names_bad_lines(self, client, world):
         client.force_login(world.users.town_a)
         url = reverse("plans:village_edit", args=[world.village_a.code])
-        data = {"year": YEAR, "development_path": "草畜为主", "leading_industry": "肉羊养殖", "version": 0,
-                "projects": "梯田改造，200000\n饮水工程, 八万\n\n道路|-5\n只有名称"}
+        data = {
+            "year": YEAR,
+            "development_path": "草畜为主",
+            "leading_industry": "肉羊养殖",
+            "version": 0,
+            "projects": "梯田改造，200000\n饮水工程, 八万\n\n道路|-5\n只有名称",
+        }
         response = client.post(url, data)
         assert response.status_code == 200
         errors = response.context["form"].errors["projects"]
@@ -114,9 +162,14 @@ class TestVillagePlans:
         data["projects"] = "梯田改造，200000\n饮水工程, 80000.5"
         assert client.post(url, data).status_code == 302
         plan = VillagePlan.objects.get()
-        assert plan.projects == [{"name": "梯田改造", "funds": "200000.00"}, {"name": "饮水工程", "funds": "80000.50"}]
+        assert plan.projects == [
+            {"name": "梯田改造", "funds": "200000.00"},
+            {"name": "饮水工程", "funds": "80000.50"},
+        ]
         assert plan.total_funds == Decimal("280000.50")
-        page = client.get(reverse("plans:village", args=[world.village_a.code]), {"year": YEAR}).content.decode()
+        page = client.get(
+            reverse("plans:village", args=[world.village_a.code]), {"year": YEAR}
+        ).content.decode()
         assert "肉羊养殖" in page and "280000.50" in page and "第 1 版" in page
 
     def test_region_page_links_the_village_plan(self, client, world):
@@ -133,8 +186,15 @@ class TestHouseholdPlanPages:
         assert form.initial["income_last_year"] == world.household_a.income_per_head
         response = client.post(url, {"year": YEAR, "measures": [], "targets": ""})
         assert "请至少选择一项帮扶措施" in response.content.decode()
-        data = {"year": YEAR, "causes": ["缺技术"], "measures": ["产业", "危房改造"], "targets": "养羊二十只",
-                "income_last_year": "2500", "income_this_year": "3100", "version": "0"}
+        data = {
+            "year": YEAR,
+            "causes": ["缺技术"],
+            "measures": ["产业", "危房改造"],
+            "targets": "养羊二十只",
+            "income_last_year": "2500",
+            "income_this_year": "3100",
+            "version": "0",
+        }
         assert client.post(url, data).status_code == 302
         data.update(version="1", outcome="养羊二十三只，危房已改造")
         assert client.post(url, data).status_code == 302
@@ -144,11 +204,18 @@ class TestHouseholdPlanPages:
         history = client.get(reverse("plans:household", args=[world.household_a.pk]), {"year": YEAR})
         versions = list(history.context["versions"])
         assert [(v.number, v.changed_by.username, v.changed_labels) for v in versions] == [
-            (2, "town_a", ["帮扶成效"]), (1, "town_a", ["致贫原因", "帮扶措施", "帮扶目标", "上年人均纯收入（元）", "本年人均纯收入（元）"]),
+            (2, "town_a", ["帮扶成效"]),
+            (
+                1,
+                "town_a",
+                ["致贫原因", "帮扶措施", "帮扶目标", "上年人均纯收入（元）", "本年人均纯收入（元）"],
+            ),
         ]
 
     def test_an_income_not_entered_reads_未填_not_a_dash_in_yuan(self, client, world):
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
+        services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
         client.force_login(world.users.town_a)
         page = client.get(reverse("plans:list"), {"year": YEAR}).content.decode()
         assert "上年 2500.00 元 → 本年 未填" in page and "— 元" not in page
@@ -163,10 +230,15 @@ class TestHouseholdPlanPages:
     def test_plan_follows_the_household_through_a_handover(self, client, world):
         from pairing import services as pairing_services
 
-        plan, _ = services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
+        plan, _ = services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
         successor = f.cadre(world.unit_a, "周新来")
         handover = pairing_services.start_handover(
-            cadre=world.cadre_a, new_status="调离", effective_on=datetime.date(2025, 9, 1), by=world.users.town_a
+            cadre=world.cadre_a,
+            new_status="调离",
+            effective_on=datetime.date(2025, 9, 1),
+            by=world.users.town_a,
         )
         handover.lines.update(successor=successor, unplaced_reason="")
         pairing_services.apply_handover(handover=handover, by=world.users.county_a)
@@ -181,7 +253,9 @@ class TestHouseholdPlanPages:
 class TestPlanList:
     def test_scope(self, client, world):
         for household in (world.household_a, world.household_a2, world.household_b):
-            services.save_household_plan(household=household, year=YEAR, data=household_data(), by=world.users.admin)
+            services.save_household_plan(
+                household=household, year=YEAR, data=household_data(), by=world.users.admin
+            )
         expectations = {
             "town_a": {world.household_a.pk},
             "county_a": {world.household_a.pk, world.household_a2.pk},
@@ -194,11 +268,19 @@ class TestPlanList:
             assert {plan.household_id for plan in page} == expected, username
 
     def test_village_plans_in_scope(self, client, world):
-        services.save_village_plan(village=world.village_a, year=YEAR, data=village_data(), by=world.users.admin)
+        services.save_village_plan(
+            village=world.village_a, year=YEAR, data=village_data(), by=world.users.admin
+        )
         f.link(world.unit_b, world.village_a2)
-        services.save_village_plan(village=world.village_a2, year=YEAR, data=village_data(), by=world.users.admin)
-        for username, expected in {"town_a": [world.village_a.code], "unit_b": [world.village_a2.code],
-                                   "town_b": [], "county_a": [world.village_a.code, world.village_a2.code]}.items():
+        services.save_village_plan(
+            village=world.village_a2, year=YEAR, data=village_data(), by=world.users.admin
+        )
+        for username, expected in {
+            "town_a": [world.village_a.code],
+            "unit_b": [world.village_a2.code],
+            "town_b": [],
+            "county_a": [world.village_a.code, world.village_a2.code],
+        }.items():
             client.force_login(getattr(world.users, username))
             page = client.get(reverse("plans:list"), {"year": YEAR, "kind": "village"}).context["page"]
             assert [plan.village_id for plan in page] == expected, username
@@ -207,15 +289,23 @@ class TestPlanList:
     def test_query_count_does_not_grow_with_rows(self, client, world, kind):
         client.force_login(world.users.county_a)
         url = f"{reverse('plans:list')}?year={YEAR}&kind={kind}"
-        services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a)
-        services.save_village_plan(village=world.village_a, year=YEAR, data=village_data(), by=world.users.town_a)
+        services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
+        services.save_village_plan(
+            village=world.village_a, year=YEAR, data=village_data(), by=world.users.town_a
+        )
         few = count_queries(client, url)
         for index in range(8):
             village = f.region(f"6211211012{index + 10}", f"新村{index}", "village")
             village.is_poor = True
             village.save()
             f.link(world.unit_a, village)
-            services.save_village_plan(village=village, year=YEAR, data=village_data(), by=world.users.county_a)
+            services.save_village_plan(
+                village=village, year=YEAR, data=village_data(), by=world.users.county_a
+            )
             household = f.household(village, f"户主{index}")
-            services.save_household_plan(household=household, year=YEAR, data=household_data(), by=world.users.county_a)
+            services.save_household_plan(
+                household=household, year=YEAR, data=household_data(), by=world.users.county_a
+            )
         assert count_queries(client, url) == few

@@ -54,8 +54,23 @@ EXTRA_URLS = {
 }
 
 HOSTILE = [
-    "0000-00", "0001-01-01", "9999-12-31", "2024-13-45", "-1", "0", "99999999999999999999", "abc", "",
-    "\x00", "%00", "²", "１２", "x" * 5000, "2024-02-30", "1900-01", "9999-12",
+    "0000-00",
+    "0001-01-01",
+    "9999-12-31",
+    "2024-13-45",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "abc",
+    "",
+    "\x00",
+    "%00",
+    "²",
+    "１２",
+    "x" * 5000,
+    "2024-02-30",
+    "1900-01",
+    "9999-12",
 ]
 
 
@@ -87,13 +102,27 @@ def test_bad_query_values_never_give_a_500(world, name, username):
 
 def test_the_issue_urls_answer_200(client, world):
     client.force_login(world.users.town_a)
-    for url in ("/visits/?month=0000-00", "/visits/worklists/?on=0001-01-01", "/visits/worklists/stale/?on=0001-01-01"):
+    for url in (
+        "/visits/?month=0000-00",
+        "/visits/worklists/?on=0001-01-01",
+        "/visits/worklists/stale/?on=0001-01-01",
+    ):
         assert client.get(url).status_code == 200, url
 
 
 # --- the list above is complete --------------------------------------------------------------------
 
-APPS = ["accounts", "dashboard", "demands", "households", "imports", "pairing", "plans", "visits", "shuanglian"]
+APPS = [
+    "accounts",
+    "dashboard",
+    "demands",
+    "households",
+    "imports",
+    "pairing",
+    "plans",
+    "visits",
+    "shuanglian",
+]
 READ = re.compile(r"""request\.GET(?:\.get\(|\[)\s*["'](\w+)["']|["'](\w+)["']\s+in\s+request\.GET""")
 FORM = re.compile(r"(\w+Form)\(\s*request\.GET")
 

@@ -13,8 +13,12 @@ TODAY = timezone.localdate()
 
 
 def form(**changes):
-    data = {"category": "医疗", "text": "老人需要慢病卡", "raised_on": TODAY.isoformat(),
-            "submission_key": str(uuid.uuid4())}
+    data = {
+        "category": "医疗",
+        "text": "老人需要慢病卡",
+        "raised_on": TODAY.isoformat(),
+        "submission_key": str(uuid.uuid4()),
+    }
     return {**data, **changes}
 
 
@@ -30,7 +34,12 @@ def test_unit_liaisons_and_township_staff_raise_a_demand(client, world, username
     assert response.url == reverse("households:detail", args=[world.household_a.pk]) + "#demands"
     demand = Demand.objects.get()
     assert (demand.household, demand.category, demand.text, demand.raised_by.username, demand.visit) == (
-        world.household_a, "医疗", "老人需要慢病卡", username, None)
+        world.household_a,
+        "医疗",
+        "老人需要慢病卡",
+        username,
+        None,
+    )
     assert list(demand.actions.values_list("kind", "by__username")) == [("提出", username)]
 
 
@@ -57,14 +66,20 @@ def test_a_role_that_does_not_raise_demands_gets_403(client, world):
 
 
 # These messages name their field already, so the page shows them without a 「标签：」 prefix.
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"text": "   "}, "诉求内容", "请填写诉求内容"),
-    ({"category": ""}, "诉求类别", "请选择诉求类别"),
-    ({"category": "上访"}, "诉求类别", "请选择有效的诉求类别"),
-    ({"raised_on": (TODAY + datetime.timedelta(days=1)).isoformat()},
-     "提出日期", f"提出日期 {TODAY + datetime.timedelta(days=1)} 晚于今天"),
-    ({"raised_on": "昨天"}, "提出日期", "请按 年-月-日 填写提出日期"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"text": "   "}, "诉求内容", "请填写诉求内容"),
+        ({"category": ""}, "诉求类别", "请选择诉求类别"),
+        ({"category": "上访"}, "诉求类别", "请选择有效的诉求类别"),
+        (
+            {"raised_on": (TODAY + datetime.timedelta(days=1)).isoformat()},
+            "提出日期",
+            f"提出日期 {TODAY + datetime.timedelta(days=1)} 晚于今天",
+        ),
+        ({"raised_on": "昨天"}, "提出日期", "请按 年-月-日 填写提出日期"),
+    ],
+)
 def test_bad_input_is_named_and_kept(client, world, changes, field, message):
     client.force_login(world.users.town_a)
     response = post(client, world, form(**changes))

@@ -84,7 +84,10 @@ def test_a_key_reused_with_another_diary_or_other_demands_is_refused(client, wor
     client.force_login(world.users.town_a)
     data = entry(world, **demand_rows(("基础设施", "想通自来水")))
     client.post(reverse("visits:new"), data)
-    for changed in ({"diary": "另写的日记"}, demand_rows(("基础设施", "想通自来水"), ("教育", "孩子要上高中"))):
+    for changed in (
+        {"diary": "另写的日记"},
+        demand_rows(("基础设施", "想通自来水"), ("教育", "孩子要上高中")),
+    ):
         response = client.post(reverse("visits:new"), {**data, **changed})
         assert response.status_code == 200 and "内容与之不同，未保存" in response.content.decode()
     assert Visit.objects.count() == 1 and Demand.objects.count() == 1
@@ -271,7 +274,9 @@ def press_twice(world, monkeypatch, pause):
     for name in ("first", "second"):
         clients[name] = Client()
         clients[name].force_login(world.users.town_a)
-    threads = {name: threading.Thread(target=press, args=(name, clients[name]), name=name) for name in clients}
+    threads = {
+        name: threading.Thread(target=press, args=(name, clients[name]), name=name) for name in clients
+    }
     return threads, responses, errors
 
 

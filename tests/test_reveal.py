@@ -15,7 +15,18 @@ from tests.test_access_matrix import MATRIX
 
 WHOLE_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 WHOLE_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-ROLES = ("admin", "province", "city_a", "city_b", "county_a", "county_b", "town_a", "town_b", "unit_a", "unit_b")
+ROLES = (
+    "admin",
+    "province",
+    "city_a",
+    "city_b",
+    "county_a",
+    "county_b",
+    "town_a",
+    "town_b",
+    "unit_a",
+    "unit_b",
+)
 OFFICES_A = ("admin", "province", "city_a", "county_a", "town_a")
 
 
@@ -68,7 +79,9 @@ def test_no_page_shows_a_whole_id_or_phone_by_default(client, phoned, username):
     assert scanned >= 10
 
 
-def test_the_household_and_cadre_pages_show_masked_values_and_offer_the_reveal_to_offices_only(client, phoned):
+def test_the_household_and_cadre_pages_show_masked_values_and_offer_the_reveal_to_offices_only(
+    client, phoned
+):
     household, cadre = phoned.household_a, phoned.cadre_a
     for username, offered in (("town_a", True), ("county_a", True), ("unit_a", False)):
         client.force_login(getattr(phoned.users, username))
@@ -94,7 +107,9 @@ def test_an_office_reveals_one_whole_value_and_it_is_logged(client, phoned, user
     assert household.phone in response.content.decode()
     response = client.post(reverse("pairing:cadre_reveal", args=[cadre.pk]), {"field": "phone"})
     assert response.status_code == 200 and cadre.phone in response.content.decode()
-    logged = list(RevealLog.objects.order_by("pk").values_list("user", "object_type", "object_id", "field", "subject"))
+    logged = list(
+        RevealLog.objects.order_by("pk").values_list("user", "object_type", "object_id", "field", "subject")
+    )
     assert logged == [
         (user.pk, "households.household", household.pk, "head_id_number", "王建国户"),
         (user.pk, "households.household", household.pk, "phone", "王建国户"),
@@ -102,26 +117,48 @@ def test_an_office_reveals_one_whole_value_and_it_is_logged(client, phoned, user
     ]
     assert RevealLog.objects.filter(at__isnull=False).count() == 3
     # The next plain GET is masked again.
-    assert household.head_id_number not in client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    assert (
+        household.head_id_number
+        not in client.get(reverse("households:detail", args=[household.pk])).content.decode()
+    )
 
 
 @pytest.mark.parametrize("username", ("unit_a", "unit_b"))
 def test_a_unit_liaison_is_refused_the_reveal(client, phoned, username):
     client.force_login(getattr(phoned.users, username))
-    assert client.post(reverse("households:reveal", args=[phoned.household_a.pk]), {"field": "phone"}).status_code == 403
-    assert client.post(reverse("pairing:cadre_reveal", args=[phoned.cadre_a.pk]), {"field": "phone"}).status_code == 403
+    assert (
+        client.post(
+            reverse("households:reveal", args=[phoned.household_a.pk]), {"field": "phone"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(reverse("pairing:cadre_reveal", args=[phoned.cadre_a.pk]), {"field": "phone"}).status_code
+        == 403
+    )
     assert not RevealLog.objects.exists()
 
 
 def test_outside_the_scope_unknown_fields_and_gets_reveal_nothing(client, phoned):
     client.force_login(phoned.users.town_b)
-    assert client.post(reverse("households:reveal", args=[phoned.household_a.pk]), {"field": "phone"}).status_code == 404
-    assert client.post(reverse("pairing:cadre_reveal", args=[phoned.cadre_a.pk]), {"field": "phone"}).status_code == 404
+    assert (
+        client.post(
+            reverse("households:reveal", args=[phoned.household_a.pk]), {"field": "phone"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("pairing:cadre_reveal", args=[phoned.cadre_a.pk]), {"field": "phone"}).status_code
+        == 404
+    )
     client.force_login(phoned.users.town_a)
     url = reverse("households:reveal", args=[phoned.household_a.pk])
     for data in ({}, {"field": "income_per_head"}, {"field": "members"}):
         assert client.post(url, data).status_code == 404
-    assert client.post(reverse("pairing:cadre_reveal", args=[phoned.cadre_a.pk]), {"field": "name"}).status_code == 404
+    assert (
+        client.post(reverse("pairing:cadre_reveal", args=[phoned.cadre_a.pk]), {"field": "name"}).status_code
+        == 404
+    )
     assert client.get(url, {"field": "phone"}).status_code == 405
     assert not RevealLog.objects.exists()
 
@@ -140,8 +177,10 @@ def test_the_reveal_needs_the_csrf_token(phoned):
 def test_the_admin_masks_ids_and_phones_for_unit_liaisons(client, phoned):
     household = phoned.household_a
     member = household.members.exclude(id_number=household.head_id_number).first()
-    pages = [reverse("admin:households_household_change", args=[household.pk]),
-             reverse("admin:households_member_change", args=[member.pk])]
+    pages = [
+        reverse("admin:households_household_change", args=[household.pk]),
+        reverse("admin:households_member_change", args=[member.pk]),
+    ]
     client.force_login(phoned.users.unit_a)
     for url in pages:
         body = client.get(url).content.decode()
@@ -161,5 +200,8 @@ def test_superusers_read_the_reveal_log_and_nobody_else(client, phoned):
     client.force_login(phoned.users.admin)
     assert "王建国户" in client.get(changelist).content.decode()
     log = RevealLog.objects.get()
-    assert client.post(reverse("admin:households_reveallog_delete", args=[log.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:households_reveallog_delete", args=[log.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert RevealLog.objects.count() == 1

@@ -16,8 +16,8 @@ from django.db.models.functions import Substr
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from demo.province import Scale, generate
 from demands.models import Demand
+from demo.province import Scale, generate
 from households.models import Household, Member, Region
 from pairing.models import Cadre, Pairing, Unit
 from tests.plans import explain, rows_read
@@ -25,7 +25,9 @@ from visits.models import Visit
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN (ANALYZE, FORMAT JSON) is PostgreSQL's"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="EXPLAIN (ANALYZE, FORMAT JSON) is PostgreSQL's"
+    ),
 ]
 
 # 10k households in 10 counties (~100 townships), ~110k visits: a township is about 1% of the
@@ -48,14 +50,23 @@ PAGES = [
 
 
 def _township_with_most_households() -> Region:
-    busiest = (Household.objects.order_by().annotate(township=Substr("village_id", 1, 9)).values("township")
-               .annotate(households=Count("pk")).order_by("-households", "township").first())
+    busiest = (
+        Household.objects.order_by()
+        .annotate(township=Substr("village_id", 1, 9))
+        .values("township")
+        .annotate(households=Count("pk"))
+        .order_by("-households", "township")
+        .first()
+    )
     return Region.objects.get(code=busiest["township"] + "000")
 
 
 def _outline(plan: dict, depth: int = 0) -> str:
     """The plan's nodes, one per line, for the failure message."""
-    line = "  " * depth + f"{plan['Node Type']} {plan.get('Relation Name', '')} {plan.get('Index Name', '')}".rstrip()
+    line = (
+        "  " * depth
+        + f"{plan['Node Type']} {plan.get('Relation Name', '')} {plan.get('Index Name', '')}".rstrip()
+    )
     line += f" rows={plan.get('Actual Rows')} loops={plan.get('Actual Loops')}"
     return "\n    ".join([line] + [_outline(child, depth + 1) for child in plan.get("Plans", [])])
 
@@ -63,7 +74,9 @@ def _outline(plan: dict, depth: int = 0) -> str:
 def _demands_for_every_fifth_household(clerk):
     on = datetime.date(2025, 11, 1)
     Demand.objects.bulk_create(
-        Demand(household_id=pk, raised_on=on, category="基础设施", text="村道塌方", due_on=on, raised_by=clerk)
+        Demand(
+            household_id=pk, raised_on=on, category="基础设施", text="村道塌方", due_on=on, raised_by=clerk
+        )
         for pk in Household.objects.order_by("pk").values_list("pk", flat=True)[::5]
     )
 
@@ -113,6 +126,8 @@ def test_township_pages_read_their_township_not_the_province(client):
                     continue
                 total, own = share[table]
                 if read > SLACK * own + BIG // 10:
-                    too_wide.append(f"{url}: read {read:,} of {total:,} rows of {table} (township has {own:,})\n"
-                                    f"    {sql[:300]}\n    {_outline(plan)}")
+                    too_wide.append(
+                        f"{url}: read {read:,} of {total:,} rows of {table} (township has {own:,})\n"
+                        f"    {sql[:300]}\n    {_outline(plan)}"
+                    )
     assert not too_wide, "\n".join(too_wide)

@@ -65,7 +65,9 @@ def test_regions_by_role(world):
         world.town_a.code,
         world.village_a.code,
     }
-    assert list(Region.objects.visible_to(world.users.unit_a).values_list("code", flat=True)) == [world.village_a.code]
+    assert list(Region.objects.visible_to(world.users.unit_a).values_list("code", flat=True)) == [
+        world.village_a.code
+    ]
     assert Region.objects.visible_to(world.users.province).count() == Region.objects.count()
 
 

@@ -32,7 +32,9 @@ def bind(client, user):
 
 
 def login(client, username, token="", password="pw"):
-    return client.post(LOGIN, {"username": username, "password": password, "otp_token": token}, REMOTE_ADDR="10.3.3.3")
+    return client.post(
+        LOGIN, {"username": username, "password": password, "otp_token": token}, REMOTE_ADDR="10.3.3.3"
+    )
 
 
 @pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from pairing.models import Proposal
 from pairing import services as pairing_services
+from pairing.models import Proposal
 from tests import factories as f
 
 DAY = datetime.date(2025, 7, 1)
@@ -31,7 +31,9 @@ class TestProposalPages:
 
     def test_discard_pressed_twice_discards_once(self, client, world):
         f.household(world.village_a, "待结对", members=1)
-        proposal = pairing_services.create_proposal(region=world.town_a, started_on=DAY, by=world.users.town_a)
+        proposal = pairing_services.create_proposal(
+            region=world.town_a, started_on=DAY, by=world.users.town_a
+        )
         client.force_login(world.users.town_a)
         page = client.get(reverse("pairing:proposal_detail", args=[proposal.pk]))
         assert "作废方案" in page.content.decode()
@@ -52,7 +54,9 @@ class TestDemandAtALevelWithoutAnAccount:
         from demands import services
         from demands.models import Level
 
-        demand = services.raise_demand(household=world.household_a, category="住房", text="危房改造", by=world.users.town_a)
+        demand = services.raise_demand(
+            household=world.household_a, category="住房", text="危房改造", by=world.users.town_a
+        )
         services.escalate(demand=demand, by=world.users.town_a, text="需单位协调")
         demand.refresh_from_db()
         assert demand.level == Level.UNIT
@@ -129,7 +133,9 @@ class TestInboxAndHome:
         from demands.models import Demand, Level
 
         f.household(world.village_a, "待结对", members=1)
-        proposal = pairing_services.create_proposal(region=world.town_a, started_on=DAY, by=world.users.town_a)
+        proposal = pairing_services.create_proposal(
+            region=world.town_a, started_on=DAY, by=world.users.town_a
+        )
         handover = pairing_services.start_handover(
             cadre=world.cadre_a, new_status="调离", effective_on=DAY, by=world.users.town_a
         )
@@ -190,7 +196,9 @@ class TestInboxAndHome:
         self._work(world)
         other = f.cadre(world.unit_a, "另一名")
         f.pairing(other, f.household(world.village_a, "又一户", members=1))
-        pairing_services.start_handover(cadre=other, new_status="退休", effective_on=DAY, by=world.users.town_a)
+        pairing_services.start_handover(
+            cadre=other, new_status="退休", effective_on=DAY, by=world.users.town_a
+        )
         f.household(world.village_a, "再一户", members=1)
         pairing_services.create_proposal(region=world.county_a, started_on=DAY, by=world.users.county_a)
         assert {url: count_queries(client, url) for url in before} == before

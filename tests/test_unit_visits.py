@@ -16,8 +16,14 @@ DAY = datetime.date(2025, 5, 12)
 
 
 def unit_visit(world, **overrides):
-    fields = {"unit": world.unit_a, "village": world.village_a, "visited_on": DAY, "cadres": [world.cadre_a],
-              "activities": "召开村民代表会，商议修路", "by": world.users.unit_a}
+    fields = {
+        "unit": world.unit_a,
+        "village": world.village_a,
+        "visited_on": DAY,
+        "cadres": [world.cadre_a],
+        "activities": "召开村民代表会，商议修路",
+        "by": world.users.unit_a,
+    }
     fields.update(overrides)
     return record_unit_visit(**fields)
 
@@ -31,14 +37,22 @@ def refusal(world, **overrides):
 def test_a_unit_visit_records_the_cadres_and_the_clerk(world):
     saved = unit_visit(world)
     assert list(saved.cadres.all()) == [world.cadre_a]
-    assert (saved.unit, saved.village, saved.recorded_by) == (world.unit_a, world.village_a, world.users.unit_a)
+    assert (saved.unit, saved.village, saved.recorded_by) == (
+        world.unit_a,
+        world.village_a,
+        world.users.unit_a,
+    )
 
 
 def test_refused_for_a_village_the_unit_was_not_linked_with_that_day(world):
     error = refusal(world, village=world.village_a2)
-    assert error.code == "not_linked" and "未联系" in error.messages[0] and "鸡川村民委员会" in error.messages[0]
+    assert (
+        error.code == "not_linked" and "未联系" in error.messages[0] and "鸡川村民委员会" in error.messages[0]
+    )
     assert refusal(world, visited_on=f.START - datetime.timedelta(days=1)).code == "not_linked"
-    end_relation(relation=world.unit_a.village_links.get(), ended_on=datetime.date(2025, 3, 31), reason="调整")
+    end_relation(
+        relation=world.unit_a.village_links.get(), ended_on=datetime.date(2025, 3, 31), reason="调整"
+    )
     assert refusal(world, visited_on=datetime.date(2025, 4, 1)).code == "not_linked"
     assert unit_visit(world, visited_on=datetime.date(2025, 3, 30)).pk  # still linked then
     assert UnitVisit.objects.count() == 1
@@ -65,8 +79,14 @@ def test_refused_in_the_future_twice_or_in_a_locked_month(world):
 
 def test_unit_visits_are_scoped(world):
     unit_visit(world)
-    record_unit_visit(unit=world.unit_b, village=world.village_b, visited_on=DAY, cadres=[world.cadre_b],
-                      activities="走访", by=world.users.town_b)
+    record_unit_visit(
+        unit=world.unit_b,
+        village=world.village_b,
+        visited_on=DAY,
+        cadres=[world.cadre_b],
+        activities="走访",
+        by=world.users.town_b,
+    )
     assert [v.unit for v in UnitVisit.objects.visible_to(world.users.unit_a)] == [world.unit_a]
     assert [v.unit for v in UnitVisit.objects.visible_to(world.users.town_b)] == [world.unit_b]
     assert not UnitVisit.objects.visible_to(world.users.county_b).filter(unit=world.unit_a).exists()
@@ -74,8 +94,12 @@ def test_unit_visits_are_scoped(world):
 
 
 def form_data(world, **overrides):
-    data = {"link": world.unit_a.village_links.get().pk, "visited_on": "2025-05-12", "cadres": [world.cadre_a.pk],
-            "activities": "帮助村里谋划马铃薯产业"}
+    data = {
+        "link": world.unit_a.village_links.get().pk,
+        "visited_on": "2025-05-12",
+        "cadres": [world.cadre_a.pk],
+        "activities": "帮助村里谋划马铃薯产业",
+    }
     data.update(overrides)
     return data
 

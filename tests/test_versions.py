@@ -26,9 +26,15 @@ MISSING = "缺少版本号"
 
 def household_post(household, **changes):
     data = {
-        "village": household.village_id, "group": household.group, "category": household.category,
-        "main_cause": household.main_cause, "income_per_head": "", "housing": "", "phone": household.phone,
-        "status": household.status, "version": household.version,
+        "village": household.village_id,
+        "group": household.group,
+        "category": household.category,
+        "main_cause": household.main_cause,
+        "income_per_head": "",
+        "housing": "",
+        "phone": household.phone,
+        "status": household.status,
+        "version": household.version,
     }
     data.update(changes)
     return data
@@ -98,8 +104,11 @@ class TestHouseholdPage:
         """Both forms pass their check at the same version; the write checks again, atomically."""
         household = world.household_a
         first, second = (
-            HouseholdForm(household_post(household, group=group), instance=Household.objects.get(pk=household.pk),
-                          user=world.users.town_a)
+            HouseholdForm(
+                household_post(household, group=group),
+                instance=Household.objects.get(pk=household.pk),
+                user=world.users.town_a,
+            )
             for group in ("7社", "8社")
         )
         assert first.is_valid() and second.is_valid()
@@ -126,8 +135,15 @@ class TestHouseholdPage:
 
 class TestPlanPages:
     def household_plan_post(self, version, **changes):
-        data = {"year": YEAR, "causes": ["缺技术"], "measures": ["产业"], "targets": "养羊二十只",
-                "income_last_year": "", "income_this_year": "", "outcome": ""}
+        data = {
+            "year": YEAR,
+            "causes": ["缺技术"],
+            "measures": ["产业"],
+            "targets": "养羊二十只",
+            "income_last_year": "",
+            "income_this_year": "",
+            "outcome": "",
+        }
         if version is not None:
             data["version"] = version
         data.update(changes)
@@ -145,18 +161,24 @@ class TestPlanPages:
         response = client.post(url, self.household_plan_post(version))
         assert response.status_code == 200 and MISSING in response.content.decode()
         assert not HouseholdPlan.objects.exists()
-        plan, _ = plan_services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(),
-                                                    by=world.users.town_a)
+        plan, _ = plan_services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
         response = client.post(url, self.household_plan_post(version, targets="改"))
         assert response.status_code == 200 and MISSING in response.content.decode()
         assert HouseholdPlan.objects.get().targets == plan.targets
 
     def test_a_stale_plan_save_is_refused_and_writes_nothing(self, client, world):
-        plan, _ = plan_services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(),
-                                                    by=world.users.town_a)
-        plan_services.save_household_plan(household=world.household_a, year=YEAR, data=household_data(targets="新"),
-                                          by=world.users.town_a,
-                                          expected_version=plan.version)
+        plan, _ = plan_services.save_household_plan(
+            household=world.household_a, year=YEAR, data=household_data(), by=world.users.town_a
+        )
+        plan_services.save_household_plan(
+            household=world.household_a,
+            year=YEAR,
+            data=household_data(targets="新"),
+            by=world.users.town_a,
+            expected_version=plan.version,
+        )
         client.force_login(world.users.town_a)
         url = reverse("plans:household_edit", args=[world.household_a.pk])
         response = client.post(url, self.household_plan_post(plan.version, targets="旧页面"))
@@ -167,8 +189,16 @@ class TestPlanPages:
     def test_a_form_opened_on_no_plan_cannot_overwrite_one_made_meanwhile(self, client, world):
         client.force_login(world.users.town_a)
         url = reverse("plans:village_edit", args=[world.village_a.code])
-        plan_services.save_village_plan(village=world.village_a, year=YEAR, data=village_data(), by=world.users.town_a)
-        data = {"year": YEAR, "development_path": "另一条路", "leading_industry": "苹果", "projects": "", "version": 0}
+        plan_services.save_village_plan(
+            village=world.village_a, year=YEAR, data=village_data(), by=world.users.town_a
+        )
+        data = {
+            "year": YEAR,
+            "development_path": "另一条路",
+            "leading_industry": "苹果",
+            "projects": "",
+            "version": 0,
+        }
         response = client.post(url, data)
         assert response.status_code == 200 and STALE in response.content.decode()
         assert VillagePlan.objects.get().leading_industry == village_data()["leading_industry"]
@@ -265,7 +295,9 @@ def test_a_stale_member_row_refuses_the_whole_household_page(client, world):
     member = household.members.exclude(relation="户主").first()
     someone_else_saves(member, name="别人改的")
     data = admin_form_data(opened, group="9社")
-    row = next(key[: -len("-id")] for key, value in data.items() if key.endswith("-id") and value == member.pk)
+    row = next(
+        key[: -len("-id")] for key, value in data.items() if key.endswith("-id") and value == member.pk
+    )
     data[f"{row}-name"] = "我改的"
     response = client.post(change_url(household), data)
     assert response.status_code == 200 and STALE in response.content.decode()
@@ -333,7 +365,11 @@ def test_two_saves_of_one_household_at_once_exactly_one_wins(world, second):
         client.force_login(world.users.town_a)
     for attempt in range(10):
         current = Household.objects.get(pk=household.pk)
-        page = (clients[0], reverse("households:edit", args=[household.pk]), household_post(current, group=f"{attempt}页"))
+        page = (
+            clients[0],
+            reverse("households:edit", args=[household.pk]),
+            household_post(current, group=f"{attempt}页"),
+        )
         if second == "page":
             other = (clients[1], page[1], household_post(current, group=f"{attempt}另"))
         else:
@@ -343,12 +379,17 @@ def test_two_saves_of_one_household_at_once_exactly_one_wins(world, second):
         assert all(not isinstance(answer, Exception) for answer in answers), answers
         # A save redirects onwards; a refusal shows the form again, or (the admin, when overtaken
         # after its form's check) sends the user back to the change page with the message.
-        won = [answer.status_code == 302 and answer["Location"] != url for answer, (_c, url, _d) in
-               zip(answers, [page, other])]
+        won = [
+            answer.status_code == 302 and answer["Location"] != url
+            for answer, (_c, url, _d) in zip(answers, [page, other])
+        ]
         assert won.count(True) == 1, (attempt, [answer.status_code for answer in answers])
         loser = answers[won.index(False)]
-        shown = loser.content.decode() if loser.status_code == 200 else " ".join(
-            str(m) for m in get_messages(loser.wsgi_request))
+        shown = (
+            loser.content.decode()
+            if loser.status_code == 200
+            else " ".join(str(m) for m in get_messages(loser.wsgi_request))
+        )
         assert STALE in shown
         saved = Household.objects.get(pk=household.pk)
         assert saved.group == [f"{attempt}页", f"{attempt}另"][won.index(True)]

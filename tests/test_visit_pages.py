@@ -12,10 +12,21 @@ from visits.services import record_visit
 
 
 def entry(world, **overrides):
-    data = {"household": world.household_a.pk, "cadre": "", "visited_on": "2025-05-12", "mode": "入户走访",
-            "task_policy": "on", "task_development": "on", "diary": "看了新建的羊圈", "help_cash": "0",
-            "help_goods": "", "help_goods_value": "0", "help_project": "", "next_steps": "",
-            "submission_key": str(uuid.uuid4())}
+    data = {
+        "household": world.household_a.pk,
+        "cadre": "",
+        "visited_on": "2025-05-12",
+        "mode": "入户走访",
+        "task_policy": "on",
+        "task_development": "on",
+        "diary": "看了新建的羊圈",
+        "help_cash": "0",
+        "help_goods": "",
+        "help_goods_value": "0",
+        "help_project": "",
+        "next_steps": "",
+        "submission_key": str(uuid.uuid4()),
+    }
     data.update(overrides)
     return data
 
@@ -49,8 +60,11 @@ def test_entry_builds_a_chooser_only_for_a_chosen_value(client, world, monkeypat
     built = []
     for queryset_class, name in ((HouseholdQuerySet, "household"), (CadreQuerySet, "cadre")):
         original = queryset_class.visible_to
-        monkeypatch.setattr(queryset_class, "visible_to",
-                            lambda self, user, name=name, original=original: built.append(name) or original(self, user))
+        monkeypatch.setattr(
+            queryset_class,
+            "visible_to",
+            lambda self, user, name=name, original=original: built.append(name) or original(self, user),
+        )
     client.force_login(world.users.town_a)
     assert client.get(reverse("visits:new")).status_code == 200
     assert built == []
@@ -88,12 +102,20 @@ def test_another_townships_household_cannot_be_chosen(client, world):
 def test_list_query_count_is_fixed(client, world):
     client.force_login(world.users.county_a)
     url = reverse("visits:list")
-    record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 4, 30),
-                 by=world.users.town_a)
+    record_visit(
+        household=world.household_a,
+        cadre=world.cadre_a,
+        visited_on=datetime.date(2025, 4, 30),
+        by=world.users.town_a,
+    )
     few = count_queries(client, url)
     for day in range(1, 21):
-        record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 5, day),
-                     by=world.users.town_a)
+        record_visit(
+            household=world.household_a,
+            cadre=world.cadre_a,
+            visited_on=datetime.date(2025, 5, day),
+            by=world.users.town_a,
+        )
     assert count_queries(client, url) == few
     response = client.get(url, {"month": "2025-05", "mode": "入户走访"})
     assert response.context["page"].paginator.count == 20
@@ -103,9 +125,18 @@ def test_lists_name_the_person_who_entered_a_visit(client, world):
     clerk = world.users.town_a
     clerk.first_name = "常晓燕"
     clerk.save(update_fields=["first_name"])
-    record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 4, 30),
-                 mode=Visit.Mode.HOME, diary="了解生产情况", by=clerk)
+    record_visit(
+        household=world.household_a,
+        cadre=world.cadre_a,
+        visited_on=datetime.date(2025, 4, 30),
+        mode=Visit.Mode.HOME,
+        diary="了解生产情况",
+        by=clerk,
+    )
     client.force_login(clerk)
-    for url in (reverse("visits:list") + "?month=2025-04", reverse("visits:household", args=[world.household_a.pk])):
+    for url in (
+        reverse("visits:list") + "?month=2025-04",
+        reverse("visits:household", args=[world.household_a.pk]),
+    ):
         page = client.get(url).content.decode()
         assert "常晓燕" in page and "town_a" not in page.split("<main", 1)[-1], url

@@ -24,8 +24,12 @@ def kept():
     """The three tables as plain data, to compare with a recount."""
     return (
         sorted(HouseholdContact.objects.values_list("household_id", "last_contacted_on")),
-        sorted(VisitTally.objects.values_list("cadre_id", "household_id", "year", "visits", "last_visited_on")),
-        sorted(UnitVisitTally.objects.values_list("unit_id", "village_id", "year", "visits", "last_visited_on")),
+        sorted(
+            VisitTally.objects.values_list("cadre_id", "household_id", "year", "visits", "last_visited_on")
+        ),
+        sorted(
+            UnitVisitTally.objects.values_list("unit_id", "village_id", "year", "visits", "last_visited_on")
+        ),
     )
 
 
@@ -72,17 +76,35 @@ def mixed(world):
         (world.household_b, world.cadre_b, datetime.date(2025, 6, 1), Visit.Mode.HOME, None),
     ]
     for household, cadre, day, mode, submission in plan:
-        record_visit(household=household, cadre=cadre, visited_on=day, mode=mode, by=clerk, submission_key=submission)
+        record_visit(
+            household=household, cadre=cadre, visited_on=day, mode=mode, by=clerk, submission_key=submission
+        )
     refusals = [
-        dict(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 2, 1), mode="入户走访"),
-        dict(household=world.household_b, cadre=world.cadre_a, visited_on=datetime.date(2025, 2, 2), mode="入户走访"),
+        dict(
+            household=world.household_a,
+            cadre=world.cadre_a,
+            visited_on=datetime.date(2025, 2, 1),
+            mode="入户走访",
+        ),
+        dict(
+            household=world.household_b,
+            cadre=world.cadre_a,
+            visited_on=datetime.date(2025, 2, 2),
+            mode="入户走访",
+        ),
     ]
     for refused in refusals:  # a duplicate, and a cadre not paired with the household: nothing counted
         with pytest.raises(ValidationError):
             record_visit(by=clerk, **refused)
     for day in (datetime.date(2025, 4, 1), datetime.date(2025, 9, 1), datetime.date(2024, 12, 1)):
-        record_unit_visit(unit=world.unit_a, village=world.village_a, visited_on=day, cadres=[world.cadre_a],
-                          activities="驻村", by=clerk)
+        record_unit_visit(
+            unit=world.unit_a,
+            village=world.village_a,
+            visited_on=day,
+            cadres=[world.cadre_a],
+            activities="驻村",
+            by=clerk,
+        )
     return world
 
 
@@ -90,8 +112,13 @@ def test_record_visit_keeps_the_tallies_equal_to_a_recount(mixed):
     assert Visit.objects.count() == 7
     assert kept() == counted_from_visits()
     tally = VisitTally.objects.get(cadre=mixed.cadre_a, household=mixed.household_a, year=2025)
-    assert (tally.visits, tally.last_visited_on) == (3, datetime.date(2025, 2, 1))  # the late SMS did not move it back
-    assert HouseholdContact.objects.get(household=mixed.household_a).last_contacted_on == datetime.date(2025, 3, 5)
+    assert (tally.visits, tally.last_visited_on) == (
+        3,
+        datetime.date(2025, 2, 1),
+    )  # the late SMS did not move it back
+    assert HouseholdContact.objects.get(household=mixed.household_a).last_contacted_on == datetime.date(
+        2025, 3, 5
+    )
     before = kept()
     tallies.rebuild()
     assert kept() == before
@@ -100,13 +127,23 @@ def test_record_visit_keeps_the_tallies_equal_to_a_recount(mixed):
 def test_each_user_sees_the_figures_of_their_own_scope(mixed):
     users = mixed.users
     households = {
-        user: set(HouseholdContact.objects.visible_to(getattr(users, user)).values_list("household_id", flat=True))
+        user: set(
+            HouseholdContact.objects.visible_to(getattr(users, user)).values_list("household_id", flat=True)
+        )
         for user in ("province", "county_a", "town_b", "unit_a", "unit_b")
     }
     side_a = {mixed.household_a.pk, mixed.household_a2.pk}
-    assert households == {"province": side_a | {mixed.household_b.pk}, "county_a": side_a,
-                          "town_b": {mixed.household_b.pk}, "unit_a": side_a, "unit_b": {mixed.household_b.pk}}
-    assert set(VisitTally.objects.visible_to(users.unit_a).values_list("cadre__name", flat=True)) == {"李文华", "周新来"}
+    assert households == {
+        "province": side_a | {mixed.household_b.pk},
+        "county_a": side_a,
+        "town_b": {mixed.household_b.pk},
+        "unit_a": side_a,
+        "unit_b": {mixed.household_b.pk},
+    }
+    assert set(VisitTally.objects.visible_to(users.unit_a).values_list("cadre__name", flat=True)) == {
+        "李文华",
+        "周新来",
+    }
     assert [t.household_id for t in VisitTally.objects.visible_to(users.town_b)] == [mixed.household_b.pk]
     assert UnitVisitTally.objects.visible_to(users.unit_a).count() == 2  # 2024 and 2025
     assert not UnitVisitTally.objects.visible_to(users.unit_b).exists()
@@ -138,18 +175,34 @@ def test_a_past_as_of_date_reads_the_visits_not_the_later_tally(mixed):
     """Household A was last contacted on 5 March 2025; as of 8 January only the visits up to then count."""
     user = mixed.users.county_a
     quotas = worklists.Quotas.load()
-    uncontacted = {h.pk: h.last_visit for h in worklists.uncontacted_this_quarter(user, datetime.date(2025, 1, 8))}
+    uncontacted = {
+        h.pk: h.last_visit for h in worklists.uncontacted_this_quarter(user, datetime.date(2025, 1, 8))
+    }
     assert uncontacted[mixed.household_a.pk] == datetime.date(2024, 11, 3)  # not the kept 5 March
     stale = {h.pk for h in worklists.stale_households(user, datetime.date(2025, 1, 8))}
     assert mixed.household_a.pk not in stale  # visited on 3 November, within 90 days
-    for kind, listed in (("quarter", uncontacted), ("stale", stale)):  # the province's count, from HouseholdContact
+    for kind, listed in (
+        ("quarter", uncontacted),
+        ("stale", stale),
+    ):  # the province's count, from HouseholdContact
         by_county = dict(worklists.per_county(mixed.users.province, datetime.date(2025, 1, 8), kind, quotas))
         assert by_county.get(mixed.county_a.code[:6], 0) == len(listed), kind
-    behind = {(p.cadre_id, p.household_id): p.done for p in worklists.pairings_behind(user, datetime.date(2025, 4, 30), quotas)}
+    behind = {
+        (p.cadre_id, p.household_id): p.done
+        for p in worklists.pairings_behind(user, datetime.date(2025, 4, 30), quotas)
+    }
     assert behind[(mixed.cadre_a.pk, mixed.household_a2.pk)] == 0  # its only visit is in July
-    later = {(p.cadre_id, p.household_id): p.done for p in worklists.pairings_behind(user, datetime.date(2025, 12, 31), quotas)}
-    assert (mixed.cadre_a.pk, mixed.household_a.pk) in later and later[(mixed.cadre_a.pk, mixed.household_a.pk)] == 3
-    links = {link.village_id: link.done for link in worklists.links_behind(user, datetime.date(2025, 5, 31), quotas)}
+    later = {
+        (p.cadre_id, p.household_id): p.done
+        for p in worklists.pairings_behind(user, datetime.date(2025, 12, 31), quotas)
+    }
+    assert (mixed.cadre_a.pk, mixed.household_a.pk) in later and later[
+        (mixed.cadre_a.pk, mixed.household_a.pk)
+    ] == 3
+    links = {
+        link.village_id: link.done
+        for link in worklists.links_behind(user, datetime.date(2025, 5, 31), quotas)
+    }
     assert links[mixed.village_a.code] == 1  # April's visit only: September's is after the as-of date
 
 
@@ -165,14 +218,23 @@ def test_two_visits_saved_at_once_both_count(world):
     def visit(cadre, mode):
         try:
             start.wait()
-            record_visit(household=world.household_a, cadre=cadre, visited_on=day, mode=mode, by=world.users.town_a)
+            record_visit(
+                household=world.household_a, cadre=cadre, visited_on=day, mode=mode, by=world.users.town_a
+            )
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=visit, args=args) for args in
-               [(world.cadre_a, "入户走访"), (world.cadre_a, "电话"), (contact, "入户走访"), (contact, "短信")]]
+    threads = [
+        threading.Thread(target=visit, args=args)
+        for args in [
+            (world.cadre_a, "入户走访"),
+            (world.cadre_a, "电话"),
+            (contact, "入户走访"),
+            (contact, "短信"),
+        ]
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -198,7 +260,9 @@ def test_wide_lists_show_each_county_with_a_link_to_its_live_list(client, mixed)
             listed = county_list.context["page"]
             figure = len({link.unit_id for link in listed}) if kind == "units" else listed.paginator.count
             assert rows.get(mixed.county_a.code, 0) == figure, (kind, username)
-            narrowed = client.get(reverse("visits:worklist", args=[kind]), {"on": on, "region": mixed.county_a.code})
+            narrowed = client.get(
+                reverse("visits:worklist", args=[kind]), {"on": on, "region": mixed.county_a.code}
+            )
             assert list(narrowed.context["page"]) == list(county_list.context["page"]), (kind, username)
             if figure:
                 assert f"region={mixed.county_a.code}" in page.content.decode()
@@ -208,7 +272,9 @@ def test_narrowing_outside_the_scope_is_not_found(client, mixed):
     url = reverse("visits:worklist", args=["stale"])
     client.force_login(mixed.users.city_b)
     assert client.get(url, {"region": mixed.county_a.code}).status_code == 404
-    assert client.get(url, {"region": mixed.village_b.code}).status_code == 404  # a village is not a county or township
+    assert (
+        client.get(url, {"region": mixed.village_b.code}).status_code == 404
+    )  # a village is not a county or township
     client.force_login(mixed.users.county_a)
     assert client.get(url, {"region": mixed.town_a.code}).status_code == 200
 

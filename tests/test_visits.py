@@ -15,8 +15,15 @@ DAY = datetime.date(2025, 5, 12)
 
 
 def visit(world, **overrides):
-    fields = {"household": world.household_a, "cadre": world.cadre_a, "visited_on": DAY, "by": world.users.town_a,
-              "mode": Visit.Mode.HOME, "task_policy": True, "diary": "了解春耕情况"}
+    fields = {
+        "household": world.household_a,
+        "cadre": world.cadre_a,
+        "visited_on": DAY,
+        "by": world.users.town_a,
+        "mode": Visit.Mode.HOME,
+        "task_policy": True,
+        "diary": "了解春耕情况",
+    }
     fields.update(overrides)
     return record_visit(**fields)
 

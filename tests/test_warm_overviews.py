@@ -9,8 +9,14 @@ from django.utils import timezone
 
 from tests import factories as f
 
-OVERVIEW_PAGES = ["/", "/coverage/", "/visits/worklists/", "/visits/worklists/stale/", "/visits/worklists/cadres/",
-                  "/demands/"]
+OVERVIEW_PAGES = [
+    "/",
+    "/coverage/",
+    "/visits/worklists/",
+    "/visits/worklists/stale/",
+    "/visits/worklists/cadres/",
+    "/demands/",
+]
 
 
 def warm() -> str:

@@ -24,8 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "@SUM(1)", "-2+3", "\t=1", "＝1+1"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # Every workbook the pages offer (a new export joins this list, and the scan below, by design).
-WORKBOOK_URLS = {"demands:export", "imports:errors", "imports:export_households", "imports:template",
-                 "pairing:coverage_list"}
+WORKBOOK_URLS = {
+    "demands:export",
+    "imports:errors",
+    "imports:export_households",
+    "imports:template",
+    "pairing:coverage_list",
+}
 
 
 def formula_cells(content: bytes) -> list[str]:
@@ -34,7 +39,9 @@ def formula_cells(content: bytes) -> list[str]:
     for sheet in load_workbook(io.BytesIO(content)).worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS)):
+                if cell.data_type == "f" or (
+                    isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS)
+                ):
                     found.append(f"{sheet.title}!{cell.coordinate}={cell.value!r}")
     return found
 
@@ -47,7 +54,13 @@ def test_the_writer_escapes_text_and_keeps_numbers_and_dates():
     assert safe_cell_value("正常 = 1") == "正常 = 1"
     assert safe_cell_value("a\x01b") == "a\ufffdb"  # openpyxl refuses control characters
     day = datetime.date(2026, 3, 1)
-    assert [safe_cell_value(v) for v in (-5, 1.5, Decimal("2.50"), day, None)] == [-5, 1.5, Decimal("2.50"), day, None]
+    assert [safe_cell_value(v) for v in (-5, 1.5, Decimal("2.50"), day, None)] == [
+        -5,
+        1.5,
+        Decimal("2.50"),
+        day,
+        None,
+    ]
     sheet = load_workbook(io.BytesIO(workbook_bytes("t", ["a", "b"], [["=1+1", -5], ["-x", day]]))).active
     assert [(c.value, c.data_type) for c in sheet[2]] == [("'=1+1", "s"), (-5, "n")]
     assert sheet["B3"].is_date and sheet["A3"].value == "'-x"
@@ -55,8 +68,9 @@ def test_the_writer_escapes_text_and_keeps_numbers_and_dates():
 
 def test_an_upload_named_like_a_formula_gives_an_error_workbook_without_formulas(client, world):
     data = household_workbook([family(1), family(2, "李四", category="特困户")])
-    batch = import_services.create_batch(data=data, filename="=1+1 xss roster.xlsx", kind="households",
-                                         user=world.users.town_a)
+    batch = import_services.create_batch(
+        data=data, filename="=1+1 xss roster.xlsx", kind="households", user=world.users.town_a
+    )
     import_services.check_batch(batch=batch)
     client.force_login(world.users.town_a)
     response = client.get(reverse("imports:errors", args=[batch.pk]))
@@ -70,11 +84,15 @@ def test_an_upload_named_like_a_formula_gives_an_error_workbook_without_formulas
 @pytest.fixture
 def hostile(world):
     """Formula-like text in every field an export writes out, on side A."""
-    household = f.household(world.village_a, HOSTILE[0], members=1, phone=HOSTILE[1])  # unpaired: coverage lists it
+    household = f.household(
+        world.village_a, HOSTILE[0], members=1, phone=HOSTILE[1]
+    )  # unpaired: coverage lists it
     household.group = HOSTILE[2]
     household.save(update_fields=["group"])
     f.cadre(world.unit_a, HOSTILE[3], post=HOSTILE[0])
-    demand_services.raise_demand(household=world.household_a, category="住房", text=HOSTILE[0], by=world.users.town_a)
+    demand_services.raise_demand(
+        household=world.household_a, category="住房", text=HOSTILE[0], by=world.users.town_a
+    )
     return world
 
 
@@ -102,15 +120,22 @@ def test_no_workbook_the_app_offers_holds_a_formula(client, hostile):
 
 def test_no_admin_export_holds_a_formula(client, hostile):
     client.force_login(hostile.users.admin)
-    exports = [f"admin:{model._meta.app_label}_{model._meta.model_name}_export"
-               for model, model_admin in admin.site._registry.items() if hasattr(model_admin, "has_export_permission")]
+    exports = [
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_export"
+        for model, model_admin in admin.site._registry.items()
+        if hasattr(model_admin, "has_export_permission")
+    ]
     assert exports  # the cadre list's 导出
     for name in exports:
         response = client.get(reverse(name))
         assert response.status_code == 200 and response["Content-Type"] == XLSX, name
         assert formula_cells(response.content) == [], name
-    names = [row[1] for row in load_workbook(io.BytesIO(client.get(reverse("admin:pairing_cadre_export")).content))
-             .active.iter_rows(min_row=2, values_only=True)]
+    names = [
+        row[1]
+        for row in load_workbook(
+            io.BytesIO(client.get(reverse("admin:pairing_cadre_export")).content)
+        ).active.iter_rows(min_row=2, values_only=True)
+    ]
     assert "'" + HOSTILE[3] in names  # escaped, not stripped
 
 

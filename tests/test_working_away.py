@@ -12,9 +12,15 @@ from visits.services import record_visit
 
 def edit_data(household, **changes):
     data = {
-        "village": household.village_id, "group": household.group, "category": household.category,
-        "main_cause": household.main_cause, "income_per_head": "", "housing": "", "phone": household.phone,
-        "status": household.status, "version": household.version,
+        "village": household.village_id,
+        "group": household.group,
+        "category": household.category,
+        "main_cause": household.main_cause,
+        "income_per_head": "",
+        "housing": "",
+        "phone": household.phone,
+        "status": household.status,
+        "version": household.version,
     }
     data.update(changes)
     return data
@@ -29,11 +35,15 @@ def test_edit_marks_a_household_working_away(client, world):
     household = world.household_a
     client.force_login(world.users.town_a)
     url = reverse("households:edit", args=[household.pk])
-    response = client.post(url, edit_data(household, working_away="on", working_away_place="", working_away_since=""))
+    response = client.post(
+        url, edit_data(household, working_away="on", working_away_place="", working_away_since="")
+    )
     assert response.status_code == 200
     assert "外出务工户请填写务工地点" in response.content.decode()
 
-    data = edit_data(household, working_away="on", working_away_place="新疆乌鲁木齐市", working_away_since="2025-03-01")
+    data = edit_data(
+        household, working_away="on", working_away_place="新疆乌鲁木齐市", working_away_since="2025-03-01"
+    )
     assert client.post(url, data).status_code == 302
     household.refresh_from_db()
     assert (household.working_away, household.working_away_place) == (True, "新疆乌鲁木齐市")
@@ -43,7 +53,11 @@ def test_edit_marks_a_household_working_away(client, world):
     # Back home: where and since when are cleared with the box.
     assert client.post(url, edit_data(household, working_away_place="新疆乌鲁木齐市")).status_code == 302
     household.refresh_from_db()
-    assert (household.working_away, household.working_away_place, household.working_away_since) == (False, "", None)
+    assert (household.working_away, household.working_away_place, household.working_away_since) == (
+        False,
+        "",
+        None,
+    )
 
 
 def test_list_filters_households_working_away(client, world):
@@ -56,10 +70,22 @@ def test_list_filters_households_working_away(client, world):
 
 def visits_of(world):
     by = world.users.town_a
-    home = record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 5, 1),
-                        mode=Visit.Mode.HOME, diary="看了羊圈", by=by)
-    phone = record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 6, 1),
-                         mode=Visit.Mode.PHONE, diary="电话问候", by=by)
+    home = record_visit(
+        household=world.household_a,
+        cadre=world.cadre_a,
+        visited_on=datetime.date(2025, 5, 1),
+        mode=Visit.Mode.HOME,
+        diary="看了羊圈",
+        by=by,
+    )
+    phone = record_visit(
+        household=world.household_a,
+        cadre=world.cadre_a,
+        visited_on=datetime.date(2025, 6, 1),
+        mode=Visit.Mode.PHONE,
+        diary="电话问候",
+        by=by,
+    )
     return home, phone
 
 
@@ -86,10 +112,20 @@ def test_household_page_query_count_does_not_grow_with_visits(client, world):
     client.force_login(world.users.town_a)
     url = reverse("households:detail", args=[world.household_a.pk])
     # From one visit: with none, the per-visit extras (demands raised in each) have nothing to fetch.
-    record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, 1, 2),
-                 mode=Visit.Mode.HOME, by=world.users.town_a)
+    record_visit(
+        household=world.household_a,
+        cadre=world.cadre_a,
+        visited_on=datetime.date(2025, 1, 2),
+        mode=Visit.Mode.HOME,
+        by=world.users.town_a,
+    )
     few = count_queries(client, url)
     for month in range(1, 12):
-        record_visit(household=world.household_a, cadre=world.cadre_a, visited_on=datetime.date(2025, month, 3),
-                     mode=Visit.Mode.SMS if month % 2 else Visit.Mode.HOME, by=world.users.town_a)
+        record_visit(
+            household=world.household_a,
+            cadre=world.cadre_a,
+            visited_on=datetime.date(2025, month, 3),
+            mode=Visit.Mode.SMS if month % 2 else Visit.Mode.HOME,
+            by=world.users.town_a,
+        )
     assert count_queries(client, url) == few

@@ -111,11 +111,19 @@ def test_household_page_and_home_offer_entry_to_township_users_only(client, worl
 
 
 def visit_with_demands(world, day, demands):
-    visit = Visit.objects.create(household=world.household_a, cadre=world.cadre_a, visited_on=day, mode=Visit.Mode.HOME,
-                                 task_policy=True, task_emotion=True, recorded_by=world.users.town_a)
+    visit = Visit.objects.create(
+        household=world.household_a,
+        cadre=world.cadre_a,
+        visited_on=day,
+        mode=Visit.Mode.HOME,
+        task_policy=True,
+        task_emotion=True,
+        recorded_by=world.users.town_a,
+    )
     for text in demands:
-        demand_services.raise_demand(household=world.household_a, category="住房", text=text,
-                                     by=world.users.town_a, visit=visit)
+        demand_services.raise_demand(
+            household=world.household_a, category="住房", text=text, by=world.users.town_a, visit=visit
+        )
     return visit
 
 

@@ -14,8 +14,13 @@ from tests.queries import count_queries
 from visits import tallies, worklists
 from visits.models import UnitVisit, Visit, VisitQuota
 
-DATES = [datetime.date(2025, 3, 31), datetime.date(2025, 6, 30), datetime.date(2025, 8, 15),
-         datetime.date(2025, 12, 31), datetime.date(2024, 12, 31)]
+DATES = [
+    datetime.date(2025, 3, 31),
+    datetime.date(2025, 6, 30),
+    datetime.date(2025, 8, 15),
+    datetime.date(2025, 12, 31),
+    datetime.date(2024, 12, 31),
+]
 MODES = [Visit.Mode.HOME, Visit.Mode.HOME, Visit.Mode.PHONE, Visit.Mode.CONTACT_CARD]
 
 
@@ -49,13 +54,24 @@ def busy(world):
             day = datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(365))
             if day < pairing.started_on or (pairing.ended_on and day >= pairing.ended_on):
                 continue
-            Visit.objects.get_or_create(household=pairing.household, cadre=pairing.cadre, visited_on=day,
-                                        mode=rng.choice(MODES), defaults={"recorded_by": clerk})
+            Visit.objects.get_or_create(
+                household=pairing.household,
+                cadre=pairing.cadre,
+                visited_on=day,
+                mode=rng.choice(MODES),
+                defaults={"recorded_by": clerk},
+            )
     for link in VillageLink.objects.all():
         for _ in range(rng.randrange(0, 7)):
-            day = max(link.started_on, datetime.date(2025, 1, 1)) + datetime.timedelta(days=rng.randrange(200))
-            visit, _ = UnitVisit.objects.get_or_create(unit=link.unit, village=link.village, visited_on=day,
-                                                       defaults={"activities": "驻村", "recorded_by": clerk})
+            day = max(link.started_on, datetime.date(2025, 1, 1)) + datetime.timedelta(
+                days=rng.randrange(200)
+            )
+            visit, _ = UnitVisit.objects.get_or_create(
+                unit=link.unit,
+                village=link.village,
+                visited_on=day,
+                defaults={"activities": "驻村", "recorded_by": clerk},
+            )
             visit.cadres.set(link.unit.cadres.all()[:1])
     VisitQuota.objects.create(county=world.county_a, household_visits_per_year=6)
     tallies.rebuild()  # the visits above were written directly, as a bulk writer would
@@ -85,8 +101,11 @@ def in_scope(user, code, unit_id):
 def expected(user, on):
     quotas = {q.county_id[:6]: q for q in VisitQuota.objects.all()}
     visits = list(Visit.objects.all())
-    pairings = [p for p in Pairing.objects.select_related("household", "cadre")
-                if in_force(p, on) and in_scope(user, p.household.village_id, p.cadre.unit_id)]
+    pairings = [
+        p
+        for p in Pairing.objects.select_related("household", "cadre")
+        if in_force(p, on) and in_scope(user, p.household.village_id, p.cadre.unit_id)
+    ]
     households = {p.household_id for p in pairings}
 
     def contacted_since(household, since):
@@ -100,8 +119,12 @@ def expected(user, on):
     for p in pairings:
         quota = quotas.get(p.household.village_id[:6])
         per_year = quota.household_visits_per_year if quota else 4
-        done = sum(1 for v in visits if (v.cadre_id, v.household_id) == (p.cadre_id, p.household_id)
-                   and year_start <= v.visited_on <= on)
+        done = sum(
+            1
+            for v in visits
+            if (v.cadre_id, v.household_id) == (p.cadre_id, p.household_id)
+            and year_start <= v.visited_on <= on
+        )
         if done < owed(per_year, p.started_on, on):
             cadres.add(p.cadre_id)
     unit_visits = list(UnitVisit.objects.all())
@@ -111,21 +134,29 @@ def expected(user, on):
             continue
         quota = quotas.get(link.village_id[:6])
         per_year = quota.village_visits_per_year if quota else 6
-        done = sum(1 for v in unit_visits if (v.unit_id, v.village_id) == (link.unit_id, link.village_id)
-                   and year_start <= v.visited_on <= on)
+        done = sum(
+            1
+            for v in unit_visits
+            if (v.unit_id, v.village_id) == (link.unit_id, link.village_id)
+            and year_start <= v.visited_on <= on
+        )
         if done < owed(per_year, link.started_on, on):
             units.add(link.unit_id)
             links.add(link.pk)
     return {"stale": stale, "quarter": uncontacted, "cadres": cadres, "units": units, "links": links}
 
 
-@pytest.mark.parametrize("username", ["admin", "province", "city_a", "county_a", "town_a", "unit_a", "town_b"])
+@pytest.mark.parametrize(
+    "username", ["admin", "province", "city_a", "county_a", "town_a", "unit_a", "town_b"]
+)
 def test_worklists_agree_with_an_independent_count(busy, username):
     user = getattr(busy.users, username)
     quotas = worklists.Quotas.load()
     for on in DATES:
         want = expected(user, on)
-        assert worklists.counts(user, on, quotas) == {k: len(want[k]) for k in ("stale", "quarter", "cadres", "units")}
+        assert worklists.counts(user, on, quotas) == {
+            k: len(want[k]) for k in ("stale", "quarter", "cadres", "units")
+        }
         assert {h.pk for h in worklists.stale_households(user, on)} == want["stale"], on
         assert {h.pk for h in worklists.uncontacted_this_quarter(user, on)} == want["quarter"], on
         assert {row["cadre_id"] for row in worklists.cadres_behind(user, on, quotas)} == want["cadres"], on
@@ -138,14 +169,25 @@ def test_worklists_agree_with_an_independent_count(busy, username):
 
 def test_pro_rata_expression_matches_the_definition_day_by_day(world):
     starts = [datetime.date(2023, 5, 1), datetime.date(2024, 2, 29), datetime.date(2024, 7, 15)]
-    pairings = [f.pairing(f.cadre(world.unit_a, f"干部{i}"), f.household(world.village_a, f"农户{i}"), started_on=s)
-                for i, s in enumerate(starts)]
+    pairings = [
+        f.pairing(f.cadre(world.unit_a, f"干部{i}"), f.household(world.village_a, f"农户{i}"), started_on=s)
+        for i, s in enumerate(starts)
+    ]
     for per_year in (1, 4, 6, 12):
         for on in [datetime.date(2024, 1, 1) + datetime.timedelta(days=d) for d in range(0, 366, 7)]:
-            got = dict(Pairing.objects.filter(pk__in=[p.pk for p in pairings]).on(on).annotate(
-                owed=worklists._owed(on, per_year, "started_on")).values_list("pk", "owed"))
-            assert got == {p.pk: owed(per_year, p.started_on, on) for p in pairings if in_force(p, on)}, (per_year, on)
-            assert all(worklists.owed_by(on, per_year, p.started_on) == got[p.pk] for p in pairings if p.pk in got)
+            got = dict(
+                Pairing.objects.filter(pk__in=[p.pk for p in pairings])
+                .on(on)
+                .annotate(owed=worklists._owed(on, per_year, "started_on"))
+                .values_list("pk", "owed")
+            )
+            assert got == {p.pk: owed(per_year, p.started_on, on) for p in pairings if in_force(p, on)}, (
+                per_year,
+                on,
+            )
+            assert all(
+                worklists.owed_by(on, per_year, p.started_on) == got[p.pk] for p in pairings if p.pk in got
+            )
 
 
 def test_worklist_pages_show_counts_and_link_to_the_lists(client, busy):
@@ -200,4 +242,6 @@ def test_province_and_city_summaries_are_cached_and_counties_are_live(client, bu
         assert client.get(url).context["counts"]["stale"] == stale_before[username] + 1  # the recount is kept
     client.force_login(busy.users.province)
     other_day = client.get(reverse("visits:worklists") + "?on=2025-08-15")  # each as-of date counted apart
-    assert other_day.context["counts"]["stale"] == len(expected(busy.users.province, datetime.date(2025, 8, 15))["stale"])
+    assert other_day.context["counts"]["stale"] == len(
+        expected(busy.users.province, datetime.date(2025, 8, 15))["stale"]
+    )

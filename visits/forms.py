@@ -17,16 +17,26 @@ class VisitForm(AppModelForm):
     """The diary page as township staff copy it from paper: household first, the rest by keyboard."""
 
     household = forms.ModelChoiceField(
-        label=_("农户"), queryset=Household.objects.none(),
+        label=_("农户"),
+        queryset=Household.objects.none(),
         help_text=_("输入户主或家人的姓名、村名，或身份证号的后几位，按回车，再从列表中选定"),
-        widget=LookupSelect("households:lookup", _("输入户主姓名、村名或身份证尾号"), attrs={"autofocus": True},
-                            empty_label=_("（先在搜索框输入姓名或身份证尾号）")),
+        widget=LookupSelect(
+            "households:lookup",
+            _("输入户主姓名、村名或身份证尾号"),
+            attrs={"autofocus": True},
+            empty_label=_("（先在搜索框输入姓名或身份证尾号）"),
+        ),
     )
     cadre = forms.ModelChoiceField(
-        label=_("走访干部"), queryset=Cadre.objects.none(), required=False,
+        label=_("走访干部"),
+        queryset=Cadre.objects.none(),
+        required=False,
         help_text=_("不选则为该日的帮扶责任人"),
-        widget=LookupSelect("pairing:cadre_lookup", _("输入干部姓名、单位或手机尾号"),
-                            empty_label=_("（不选：该日的帮扶责任人）")),
+        widget=LookupSelect(
+            "pairing:cadre_lookup",
+            _("输入干部姓名、单位或手机尾号"),
+            empty_label=_("（不选：该日的帮扶责任人）"),
+        ),
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -35,8 +45,15 @@ class VisitForm(AppModelForm):
         # household and cadre are declared above, chosen from the user's scoped querysets: left out
         # here so the model's validation does not look each up a second time (one query each).
         fields = [
-            "visited_on", "mode", *Visit.TASK_FIELDS, "diary", "help_cash", "help_goods",
-            "help_goods_value", "help_project", "next_steps",
+            "visited_on",
+            "mode",
+            *Visit.TASK_FIELDS,
+            "diary",
+            "help_cash",
+            "help_goods",
+            "help_goods_value",
+            "help_project",
+            "next_steps",
         ]
         # Refused under the field before the database's visit_help_not_negative would be.
         field_classes = {"help_cash": AmountField, "help_goods_value": AmountField}
@@ -71,13 +88,19 @@ class VisitForm(AppModelForm):
 class UnitVisitForm(AppForm):
     """A unit's day in a linked village: which link, when, who went, what was done."""
 
-    link = forms.ModelChoiceField(label=_("联系村"), queryset=VillageLink.objects.none(), empty_label=_("选择联系村"))
+    link = forms.ModelChoiceField(
+        label=_("联系村"), queryset=VillageLink.objects.none(), empty_label=_("选择联系村")
+    )
     visited_on = forms.DateField(
-        label=_("走访日期"), widget=HtmlDateInput, validators=dates.campaign_date_validators(allow_future=True)
+        label=_("走访日期"),
+        widget=HtmlDateInput,
+        validators=dates.campaign_date_validators(allow_future=True),
     )
     cadres = forms.ModelMultipleChoiceField(
         # Checkboxes, not a Ctrl-click list: unit visits are entered on phones too (issue 16).
-        label=_("参加干部"), queryset=Cadre.objects.none(), widget=forms.CheckboxSelectMultiple,
+        label=_("参加干部"),
+        queryset=Cadre.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("可勾选多人；人多时先在搜索框输入姓名或单位"),
     )
     activities = forms.CharField(label=_("工作内容"), widget=forms.Textarea(attrs={"rows": 4}))

@@ -83,7 +83,14 @@ class Visit(models.Model):
     objects = VisitQuerySet.as_manager()
     history = Tracked()
 
-    TASK_FIELDS = ("task_policy", "task_opinion", "task_development", "task_emotion", "task_grassroots", "task_model")
+    TASK_FIELDS = (
+        "task_policy",
+        "task_opinion",
+        "task_development",
+        "task_emotion",
+        "task_grassroots",
+        "task_model",
+    )
 
     class Meta:
         verbose_name = _("走访记录")
@@ -91,10 +98,12 @@ class Visit(models.Model):
         ordering = ["-visited_on", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cadre", "household", "visited_on", "mode"], name="visit_once_per_cadre_household_day_mode"
+                fields=["cadre", "household", "visited_on", "mode"],
+                name="visit_once_per_cadre_household_day_mode",
             ),
             models.CheckConstraint(
-                name="visit_help_not_negative", condition=Q(help_cash__gte=0, help_goods_value__gte=0),
+                name="visit_help_not_negative",
+                condition=Q(help_cash__gte=0, help_goods_value__gte=0),
                 # The form refuses first, under the field; this is what any other writer would see.
                 violation_error_message=_("帮扶资金和物资折价都不能为负数"),
             ),
@@ -114,7 +123,9 @@ class Visit(models.Model):
 
     @property
     def tasks(self) -> list[str]:
-        return [str(self._meta.get_field(name).verbose_name) for name in self.TASK_FIELDS if getattr(self, name)]
+        return [
+            str(self._meta.get_field(name).verbose_name) for name in self.TASK_FIELDS if getattr(self, name)
+        ]
 
 
 class LockedMonthQuerySet(models.QuerySet):
@@ -128,7 +139,9 @@ class LockedMonth(models.Model):
     Reports (a later issue) create these rows when a month is approved.
     """
 
-    region = models.ForeignKey("households.Region", verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        "households.Region", verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+"
+    )
     month = models.DateField(_("月份"), help_text=_("该月第一天"))
     locked_at = models.DateTimeField(_("锁定时间"), auto_now_add=True)
 
@@ -138,7 +151,9 @@ class LockedMonth(models.Model):
     class Meta:
         verbose_name = _("已锁定月份")
         verbose_name_plural = _("已锁定月份")
-        constraints = [models.UniqueConstraint(fields=["region", "month"], name="lockedmonth_one_per_region_month")]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "month"], name="lockedmonth_one_per_region_month")
+        ]
         constraints += [models.CheckConstraint(name="lockedmonth_first_day", condition=Q(month__day=1))]
 
 
@@ -163,9 +178,14 @@ class UnitVisit(models.Model):
     Its own kind, apart from household visits: it counts toward the unit's village-visit quota.
     """
 
-    unit = models.ForeignKey("pairing.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="village_visits")
+    unit = models.ForeignKey(
+        "pairing.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="village_visits"
+    )
     village = models.ForeignKey(
-        "households.Region", verbose_name=_("联系村"), on_delete=models.PROTECT, related_name="unit_visits",
+        "households.Region",
+        verbose_name=_("联系村"),
+        on_delete=models.PROTECT,
+        related_name="unit_visits",
         limit_choices_to={"level": "village"},
     )
     visited_on = models.DateField(_("走访日期"))
@@ -185,7 +205,9 @@ class UnitVisit(models.Model):
         verbose_name_plural = _("单位联村走访")
         ordering = ["-visited_on", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["unit", "village", "visited_on"], name="unitvisit_once_per_unit_village_day")
+            models.UniqueConstraint(
+                fields=["unit", "village", "visited_on"], name="unitvisit_once_per_unit_village_day"
+            )
         ]
         indexes = [models.Index(fields=["village", "-visited_on"], name="unitvisit_village_date")]
 
@@ -205,15 +227,21 @@ class VisitQuota(models.Model):
     VILLAGE_DEFAULT = 6
 
     county = models.OneToOneField(
-        "households.Region", verbose_name=_("县（市、区）"), on_delete=models.PROTECT, primary_key=True,
-        related_name="visit_quota", limit_choices_to={"level": "county"},
+        "households.Region",
+        verbose_name=_("县（市、区）"),
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="visit_quota",
+        limit_choices_to={"level": "county"},
     )
     household_visits_per_year = models.PositiveSmallIntegerField(
-        _("每户每年走访次数下限"), default=HOUSEHOLD_DEFAULT,
+        _("每户每年走访次数下限"),
+        default=HOUSEHOLD_DEFAULT,
         help_text=_("干部对每个联系户每年至少走访（含电话等联系）的次数"),
     )
     village_visits_per_year = models.PositiveSmallIntegerField(
-        _("每村每年驻村走访次数下限"), default=VILLAGE_DEFAULT,
+        _("每村每年驻村走访次数下限"),
+        default=VILLAGE_DEFAULT,
         help_text=_("单位干部到每个联系村每年至少走访的次数"),
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -244,7 +272,11 @@ class HouseholdContact(models.Model):
     """The date of a household's latest visit or contact, by any cadre in any mode (absent: never)."""
 
     household = models.OneToOneField(
-        Household, verbose_name=_("农户"), on_delete=models.CASCADE, primary_key=True, related_name="last_contact"
+        Household,
+        verbose_name=_("农户"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="last_contact",
     )
     last_contacted_on = models.DateField(_("最近走访或联系日期"))
 
@@ -274,7 +306,9 @@ class VisitTally(YearlyVisitCount):
     """How many visits (any mode) a cadre paid a household in one calendar year, and the latest of them."""
 
     cadre = models.ForeignKey(Cadre, verbose_name=_("走访干部"), on_delete=models.CASCADE, related_name="+")
-    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.CASCADE, related_name="+")
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.CASCADE, related_name="+"
+    )
 
     objects = CadreHouseholdQuerySet.as_manager()
 
@@ -282,7 +316,9 @@ class VisitTally(YearlyVisitCount):
         verbose_name = _("年度走访次数")
         verbose_name_plural = _("年度走访次数")
         constraints = [
-            models.UniqueConstraint(fields=["cadre", "household", "year"], name="visittally_one_per_pair_year")
+            models.UniqueConstraint(
+                fields=["cadre", "household", "year"], name="visittally_one_per_pair_year"
+            )
         ]
 
     def __str__(self):
@@ -292,8 +328,12 @@ class VisitTally(YearlyVisitCount):
 class UnitVisitTally(YearlyVisitCount):
     """How many village visits a unit made to a village in one calendar year, and the latest of them."""
 
-    unit = models.ForeignKey("pairing.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
-    village = models.ForeignKey("households.Region", verbose_name=_("联系村"), on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(
+        "pairing.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+    )
+    village = models.ForeignKey(
+        "households.Region", verbose_name=_("联系村"), on_delete=models.CASCADE, related_name="+"
+    )
 
     objects = UnitVisitQuerySet.as_manager()
 
@@ -301,7 +341,9 @@ class UnitVisitTally(YearlyVisitCount):
         verbose_name = _("年度联村走访次数")
         verbose_name_plural = _("年度联村走访次数")
         constraints = [
-            models.UniqueConstraint(fields=["unit", "village", "year"], name="unitvisittally_one_per_link_year")
+            models.UniqueConstraint(
+                fields=["unit", "village", "year"], name="unitvisittally_one_per_link_year"
+            )
         ]
 
     def __str__(self):

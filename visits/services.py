@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from pairing.models import Pairing, VillageLink
 from shuanglian.access import LEVEL_DIGITS
+from shuanglian.lib import dates
 from shuanglian.lib.history import recorded
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
-from shuanglian.lib import dates
 
 from . import entry, tallies
 from .models import LockedMonth, UnitVisit, Visit
@@ -26,7 +26,12 @@ def is_month_locked(village_code: str, day: datetime.date) -> bool:
 
 def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
     """Whether a submission reusing `visit`'s key asks for anything else than `visit` holds."""
-    wanted = {"household_id": household.pk, "cadre_id": cadre.pk, "visited_on": visited_on, "recorded_by_id": by.pk}
+    wanted = {
+        "household_id": household.pk,
+        "cadre_id": cadre.pk,
+        "visited_on": visited_on,
+        "recorded_by_id": by.pk,
+    }
     wanted |= fields
     return any(getattr(visit, name) != value for name, value in wanted.items())
 
@@ -38,8 +43,16 @@ def record_visit(**kwargs) -> Visit:
 
 @recorded
 @transaction.atomic
-def submit_visit(*, household, cadre, visited_on: datetime.date, by, submission_key: uuid.UUID | None = None,
-                 sections=(), **fields) -> tuple[Visit, bool]:
+def submit_visit(
+    *,
+    household,
+    cadre,
+    visited_on: datetime.date,
+    by,
+    submission_key: uuid.UUID | None = None,
+    sections=(),
+    **fields,
+) -> tuple[Visit, bool]:
     """Save a visit and what its page's sections took down (visits.entry: the demands raised in
     it), all or nothing, and say whether this call saved them: (visit, created).
 
@@ -49,10 +62,11 @@ def submit_visit(*, household, cadre, visited_on: datetime.date, by, submission_
     earlier look of the caller's. The key reused with other content (Back, another household,
     save) is refused: success is never claimed for what was not written.
     """
+
     def replay(earlier):
-        if _differs(earlier, household=household, cadre=cadre, visited_on=visited_on, by=by, fields=fields) or (
-            not entry.all_match(sections, visit=earlier)
-        ):
+        if _differs(
+            earlier, household=household, cadre=cadre, visited_on=visited_on, by=by, fields=fields
+        ) or (not entry.all_match(sections, visit=earlier)):
             refuse_reused_key(_("走访记录"), earlier)
         return earlier, False
 
@@ -71,11 +85,18 @@ def submit_visit(*, household, cadre, visited_on: datetime.date, by, submission_
         )
     if is_month_locked(household.village_id, visited_on):
         raise ValidationError(
-            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定") % {"year": visited_on.year, "month": visited_on.month},
+            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
+            % {"year": visited_on.year, "month": visited_on.month},
             code="locked",
         )
-    visit = Visit(household=household, cadre=cadre, visited_on=visited_on, recorded_by=by,
-                  submission_key=submission_key, **fields)
+    visit = Visit(
+        household=household,
+        cadre=cadre,
+        visited_on=visited_on,
+        recorded_by=by,
+        submission_key=submission_key,
+        **fields,
+    )
     try:
         with transaction.atomic():
             visit.save()
@@ -101,16 +122,30 @@ def record_unit_visit(**kwargs) -> UnitVisit:
 
 @recorded
 @transaction.atomic
-def submit_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activities: str, by,
-                      submission_key: uuid.UUID | None = None) -> tuple[UnitVisit, bool]:
+def submit_unit_visit(
+    *,
+    unit,
+    village,
+    visited_on: datetime.date,
+    cadres,
+    activities: str,
+    by,
+    submission_key: uuid.UUID | None = None,
+) -> tuple[UnitVisit, bool]:
     """record_unit_visit, saying whether this call saved it: (visit, created); a replayed
     submission key writes nothing, as in submit_visit."""
     cadres = list(cadres)
 
     def replay(earlier):
         wanted = (unit.pk, village.pk, visited_on, activities.strip(), by.pk, {cadre.pk for cadre in cadres})
-        saved = (earlier.unit_id, earlier.village_id, earlier.visited_on, earlier.activities, earlier.recorded_by_id,
-                 set(earlier.cadres.values_list("pk", flat=True)))
+        saved = (
+            earlier.unit_id,
+            earlier.village_id,
+            earlier.visited_on,
+            earlier.activities,
+            earlier.recorded_by_id,
+            set(earlier.cadres.values_list("pk", flat=True)),
+        )
         if wanted != saved:
             refuse_reused_key(_("联村走访"), earlier)
         return earlier, False
@@ -133,17 +168,25 @@ def submit_unit_visit(*, unit, village, visited_on: datetime.date, cadres, activ
     strangers = [cadre.name for cadre in cadres if cadre.unit_id != unit.pk]
     if strangers:
         raise ValidationError(
-            _("%(names)s 不是 %(unit)s 的干部") % {"names": "、".join(strangers), "unit": unit.name}, code="other_unit"
+            _("%(names)s 不是 %(unit)s 的干部") % {"names": "、".join(strangers), "unit": unit.name},
+            code="other_unit",
         )
     if not activities.strip():
         raise ValidationError(_("请填写工作内容"), code="no_activities")
     if is_month_locked(village.code, visited_on):
         raise ValidationError(
-            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定") % {"year": visited_on.year, "month": visited_on.month},
+            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
+            % {"year": visited_on.year, "month": visited_on.month},
             code="locked",
         )
-    visit = UnitVisit(unit=unit, village=village, visited_on=visited_on, activities=activities.strip(), recorded_by=by,
-                      submission_key=submission_key)
+    visit = UnitVisit(
+        unit=unit,
+        village=village,
+        visited_on=visited_on,
+        activities=activities.strip(),
+        recorded_by=by,
+        submission_key=submission_key,
+    )
     try:
         with transaction.atomic():
             visit.save()

@@ -35,14 +35,20 @@ def _add(model, key: dict, day: datetime.date, *, counted: bool = True) -> None:
 def count_visit(visit: Visit) -> None:
     """Adds a just-saved household visit to the household's last contact and to the cadre's yearly tally."""
     _add(HouseholdContact, {"household_id": visit.household_id}, visit.visited_on, counted=False)
-    _add(VisitTally, {"cadre_id": visit.cadre_id, "household_id": visit.household_id, "year": visit.visited_on.year},
-         visit.visited_on)
+    _add(
+        VisitTally,
+        {"cadre_id": visit.cadre_id, "household_id": visit.household_id, "year": visit.visited_on.year},
+        visit.visited_on,
+    )
 
 
 def count_unit_visit(visit: UnitVisit) -> None:
     """Adds a just-saved unit visit to the unit's yearly tally for the village."""
-    _add(UnitVisitTally, {"unit_id": visit.unit_id, "village_id": visit.village_id, "year": visit.visited_on.year},
-         visit.visited_on)
+    _add(
+        UnitVisitTally,
+        {"unit_id": visit.unit_id, "village_id": visit.village_id, "year": visit.visited_on.year},
+        visit.visited_on,
+    )
 
 
 def _insert_select(model, columns: list[str], queryset) -> int:
@@ -64,25 +70,34 @@ def rebuild(*, household_ids=None) -> dict[str, int]:
     contacts, tallies = HouseholdContact.objects.all(), VisitTally.objects.all()
     if household_ids is not None:
         visits = visits.filter(household_id__in=household_ids)
-        contacts, tallies = contacts.filter(household_id__in=household_ids), tallies.filter(household_id__in=household_ids)
+        contacts, tallies = (
+            contacts.filter(household_id__in=household_ids),
+            tallies.filter(household_id__in=household_ids),
+        )
     contacts.delete()
     tallies.delete()
     written = {
         "households": _insert_select(
-            HouseholdContact, ["household", "last_contacted_on"],
+            HouseholdContact,
+            ["household", "last_contacted_on"],
             visits.values("household_id").annotate(last=Max("visited_on")),
         ),
         "visit_tallies": _insert_select(
-            VisitTally, ["cadre", "household", "year", "visits", "last_visited_on"],
-            visits.annotate(y=ExtractYear("visited_on")).values("cadre_id", "household_id", "y")
+            VisitTally,
+            ["cadre", "household", "year", "visits", "last_visited_on"],
+            visits.annotate(y=ExtractYear("visited_on"))
+            .values("cadre_id", "household_id", "y")
             .annotate(n=Count("pk"), last=Max("visited_on")),
         ),
     }
     if household_ids is None:
         UnitVisitTally.objects.all().delete()
         written["unit_visit_tallies"] = _insert_select(
-            UnitVisitTally, ["unit", "village", "year", "visits", "last_visited_on"],
-            UnitVisit.objects.order_by().annotate(y=ExtractYear("visited_on")).values("unit_id", "village_id", "y")
+            UnitVisitTally,
+            ["unit", "village", "year", "visits", "last_visited_on"],
+            UnitVisit.objects.order_by()
+            .annotate(y=ExtractYear("visited_on"))
+            .values("unit_id", "village_id", "y")
             .annotate(n=Count("pk"), last=Max("visited_on")),
         )
     return written

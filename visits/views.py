@@ -21,6 +21,7 @@ from shuanglian.lib import params
 from shuanglian.lib.excel import xlsx_response
 
 from . import services, timeline, worklists
+
 # Sections other apps add to the entry page (the demand rows): visits must not import them.
 from .entry import all_valid, build_all
 from .forms import UnitVisitForm, VisitForm
@@ -43,7 +44,9 @@ def visit_new(request):
         return Cadre.objects.visible_to(request.user).active().select_related("unit")
 
     initial = {name: str(value) for name, value in (("cadre", cadre), ("household", household)) if value}
-    form = VisitForm(request.POST or None, households=households, cadres=cadres, initial=initial, village=village)
+    form = VisitForm(
+        request.POST or None, households=households, cadres=cadres, initial=initial, village=village
+    )
     sections = build_all(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and all_valid(sections):
         data = dict(form.cleaned_data)
@@ -51,10 +54,13 @@ def visit_new(request):
         cadre = data.pop("cadre") or _responsible_cadre(household, data["visited_on"])
         try:
             if cadre is None:
-                raise ValidationError(_("%(household)s 在该日没有帮扶责任人，请选择走访干部") % {"household": household})
+                raise ValidationError(
+                    _("%(household)s 在该日没有帮扶责任人，请选择走访干部") % {"household": household}
+                )
             # The service saves the sections too, and only if this press saved the visit.
-            visit, created = services.submit_visit(household=household, cadre=cadre, by=request.user,
-                                                   sections=sections, **data)
+            visit, created = services.submit_visit(
+                household=household, cadre=cadre, by=request.user, sections=sections, **data
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
             if error.code == "key_reused":  # a deliberate second save of this page is a new record
@@ -62,8 +68,11 @@ def visit_new(request):
                 form.data["submission_key"] = str(uuid.uuid4())
         else:
             if created:
-                messages.success(request, _("已保存 %(cadre)s 对 %(household)s 的走访") % {
-                    "cadre": cadre.name, "household": household})
+                messages.success(
+                    request,
+                    _("已保存 %(cadre)s 对 %(household)s 的走访")
+                    % {"cadre": cadre.name, "household": household},
+                )
             else:
                 messages.info(request, _("这份走访刚才已经保存，重复的提交未再保存"))
             if "next" in request.POST:
@@ -73,7 +82,13 @@ def visit_new(request):
 
 
 def _responsible_cadre(household, day):
-    pairing = Pairing.objects.on(day).responsible().filter(household=household).select_related("cadre__unit").first()
+    pairing = (
+        Pairing.objects.on(day)
+        .responsible()
+        .filter(household=household)
+        .select_related("cadre__unit")
+        .first()
+    )
     return pairing.cadre if pairing else None
 
 
@@ -113,7 +128,10 @@ def visit_list(request):
         visits = visits.contacts()
     page, query = _page(request, visits.order_by("-visited_on", "-pk"))
     context = {
-        "page": page, "query": query, "modes": Visit.Mode.choices, "month": _month_text(month),
+        "page": page,
+        "query": query,
+        "modes": Visit.Mode.choices,
+        "month": _month_text(month),
         "can_add": can_write(request.user, Visit),
     }
     return render(request, "visits/visit_list.html", context)
@@ -123,24 +141,35 @@ def visit_list(request):
 def household_visits(request, household_pk):
     household = get_household_for_user(request.user, household_pk)
     visits = household.visits.select_related("cadre__unit", "recorded_by").order_by("-visited_on", "-pk")
-    return render(request, "visits/household_visits.html", {
-        "household": household, "visits": timeline.with_extras(visits), "extras": timeline.templates()})
+    return render(
+        request,
+        "visits/household_visits.html",
+        {"household": household, "visits": timeline.with_extras(visits), "extras": timeline.templates()},
+    )
 
 
 @require_write(UnitVisit)
 def unit_visit_new(request):
     """Unit liaisons enter their unit's village visits; township staff those of units linked to their villages."""
-    links = village_links_in_scope(request.user).select_related("unit", "village").order_by(
-        "ended_on", "unit__name", "village_id"
+    links = (
+        village_links_in_scope(request.user)
+        .select_related("unit", "village")
+        .order_by("ended_on", "unit__name", "village_id")
     )
-    cadres = Cadre.objects.visible_to(request.user).active().select_related("unit").order_by("unit_id", "name")
+    cadres = (
+        Cadre.objects.visible_to(request.user).active().select_related("unit").order_by("unit_id", "name")
+    )
     form = UnitVisitForm(request.POST or None, links=links, cadres=cadres)
     if request.method == "POST" and form.is_valid():
         link = form.cleaned_data["link"]
         try:
             _visit, created = services.submit_unit_visit(
-                unit=link.unit, village=link.village, visited_on=form.cleaned_data["visited_on"],
-                cadres=form.cleaned_data["cadres"], activities=form.cleaned_data["activities"], by=request.user,
+                unit=link.unit,
+                village=link.village,
+                visited_on=form.cleaned_data["visited_on"],
+                cadres=form.cleaned_data["cadres"],
+                activities=form.cleaned_data["activities"],
+                by=request.user,
                 submission_key=form.cleaned_data["submission_key"],
             )
         except ValidationError as error:
@@ -150,8 +179,11 @@ def unit_visit_new(request):
                 form.data["submission_key"] = str(uuid.uuid4())
         else:
             if created:
-                messages.success(request, _("已保存 %(unit)s 到 %(village)s 的走访") % {
-                    "unit": link.unit.name, "village": link.village.name})
+                messages.success(
+                    request,
+                    _("已保存 %(unit)s 到 %(village)s 的走访")
+                    % {"unit": link.unit.name, "village": link.village.name},
+                )
             else:
                 messages.info(request, _("这次联村走访刚才已经保存，重复的提交未再保存"))
             return redirect("visits:unit_visit_list")
@@ -165,7 +197,12 @@ def unit_visit_list(request):
     if month:
         visits = visits.filter(visited_on__year=month[0], visited_on__month=month[1])
     page, query = _page(request, visits.prefetch_related("cadres").order_by("-visited_on", "-pk"))
-    context = {"page": page, "query": query, "month": _month_text(month), "can_add": can_write(request.user, UnitVisit)}
+    context = {
+        "page": page,
+        "query": query,
+        "month": _month_text(month),
+        "can_add": can_write(request.user, UnitVisit),
+    }
     return render(request, "visits/unit_visit_list.html", context)
 
 
@@ -185,9 +222,14 @@ def _as_of(request) -> datetime.date:
 def worklist_summary(request):
     on = _as_of(request)
     counts, counted_at = worklists.counts_cached(request.user, on, refresh="refresh" in request.GET)
-    context = {"on": on, "counts": counts, "stale_days": settings.VISIT_STALE_DAYS,
-               "quarter_start": worklists.quarter_start(on), "explicit_date": "on" in request.GET,
-               "counted_at": counted_at}
+    context = {
+        "on": on,
+        "counts": counts,
+        "stale_days": settings.VISIT_STALE_DAYS,
+        "quarter_start": worklists.quarter_start(on),
+        "explicit_date": "on" in request.GET,
+        "counted_at": counted_at,
+    }
     return render(request, "visits/worklists.html", context)
 
 
@@ -196,7 +238,9 @@ def _narrowed_to(request) -> Region | None:
     code = params.parse_code(request.GET.get("region"))
     if not code:
         return None
-    places = Region.objects.visible_to(request.user).filter(level__in=(Region.Level.COUNTY, Region.Level.TOWNSHIP))
+    places = Region.objects.visible_to(request.user).filter(
+        level__in=(Region.Level.COUNTY, Region.Level.TOWNSHIP)
+    )
     return get_object_or_404(places, code=code)
 
 
@@ -207,8 +251,12 @@ def worklist(request, kind):
     on = _as_of(request)
     place = _narrowed_to(request)
     within = place.prefix if place else ""
-    context = {"kind": kind, "on": on, "stale_days": settings.VISIT_STALE_DAYS,
-               "quarter_start": worklists.quarter_start(on)}
+    context = {
+        "kind": kind,
+        "on": on,
+        "stale_days": settings.VISIT_STALE_DAYS,
+        "quarter_start": worklists.quarter_start(on),
+    }
     if worklists.shows_breakdown(request.user) and not within:
         return _worklist_by_county(request, kind, on, context)
     rows = {  # the county quotas are read only by the two lists that need them
@@ -223,9 +271,18 @@ def worklist(request, kind):
     if params.parse_choice(request.GET.get("format"), ("xlsx",)):
         return _worklist_xlsx(kind, on, place, rows, show_township)
     page, query = _page(request, rows)
-    return render(request, "visits/worklist.html", context | {
-        "page": page, "query": query, "place": place, "show_township": show_township,
-        "can_add": can_write(request.user, Visit)})
+    return render(
+        request,
+        "visits/worklist.html",
+        context
+        | {
+            "page": page,
+            "query": query,
+            "place": place,
+            "show_township": show_township,
+            "can_add": can_write(request.user, Visit),
+        },
+    )
 
 
 def _worklist_xlsx(kind, on, place, rows, show_township):
@@ -233,16 +290,35 @@ def _worklist_xlsx(kind, on, place, rows, show_township):
     township = [_("乡镇")] if show_township else []
     if kind in ("stale", "quarter"):
         headers = [_("户主"), *township, _("村"), _("村民小组"), _("帮扶责任人"), _("最近走访")]
-        lines = ([h.head_name, *([h.village.parent.name if h.village.parent_id else ""] if show_township else []),
-                  h.village.name, h.group, h.cadre_name or "", h.last_visit or _("从未走访")] for h in rows)
+        lines = (
+            [
+                h.head_name,
+                *([h.village.parent.name if h.village.parent_id else ""] if show_township else []),
+                h.village.name,
+                h.group,
+                h.cadre_name or "",
+                h.last_visit or _("从未走访"),
+            ]
+            for h in rows
+        )
     elif kind == "cadres":
         headers = [_("干部"), _("单位"), _("未达标的联系户")]
         lines = ([r["cadre__name"], r["cadre__unit__name"], r["households_behind"]] for r in rows)
     else:
         headers = [_("单位"), *township, _("联系村"), _("今年已走访"), _("截至该日应走访")]
-        lines = ([link.unit.name, *([link.village.parent.name if link.village.parent_id else ""] if show_township
-                                    else []), link.village.name, link.done, link.owed] for link in rows)
-    title = render_to_string("visits/_worklist_name.html", {"kind": kind, "stale_days": settings.VISIT_STALE_DAYS})
+        lines = (
+            [
+                link.unit.name,
+                *([link.village.parent.name if link.village.parent_id else ""] if show_township else []),
+                link.village.name,
+                link.done,
+                link.owed,
+            ]
+            for link in rows
+        )
+    title = render_to_string(
+        "visits/_worklist_name.html", {"kind": kind, "stale_days": settings.VISIT_STALE_DAYS}
+    )
     title = title.strip() + (f"_{place.name}" if place else "")
     return xlsx_response(f"{title}_{on:%Y%m%d}.xlsx", title, [str(h) for h in headers], lines)
 
@@ -250,7 +326,9 @@ def _worklist_xlsx(kind, on, place, rows, show_township):
 def _worklist_by_county(request, kind, on, context):
     """A city's or the province's worklist: the figure per county, each linking to that county's list."""
     counts, counted_at = worklists.per_county_cached(request.user, on, kind, refresh="refresh" in request.GET)
-    counties = Region.objects.select_related("parent").in_bulk([prefix.ljust(12, "0") for prefix, _ in counts])
+    counties = Region.objects.select_related("parent").in_bulk(
+        [prefix.ljust(12, "0") for prefix, _ in counts]
+    )
     rows = [(counties[prefix.ljust(12, "0")], n) for prefix, n in counts]
     context |= {"by_county": rows, "total": sum(n for _, n in counts), "counted_at": counted_at}
     return render(request, "visits/worklist_by_county.html", context)

@@ -64,7 +64,9 @@ class Quotas:
 
     @classmethod
     def load(cls) -> "Quotas":
-        rows = VisitQuota.objects.values_list("county_id", "household_visits_per_year", "village_visits_per_year")
+        rows = VisitQuota.objects.values_list(
+            "county_id", "household_visits_per_year", "village_visits_per_year"
+        )
         return cls({c[:6]: h for c, h, _ in rows}, {c[:6]: v for c, _, v in rows})
 
     def household(self, code: str) -> int:
@@ -144,7 +146,9 @@ def _uncontacted_joined(user, on, since: datetime.date):
     kept = "last_contact__last_contacted_on"
     contacted = Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=since, visited_on__lte=on)
     return paired_households(user, on).filter(
-        Q(**{f"{kept}__isnull": True}) | Q(**{f"{kept}__lt": since}) | (Q(**{f"{kept}__gt": on}) & ~Exists(contacted))
+        Q(**{f"{kept}__isnull": True})
+        | Q(**{f"{kept}__lt": since})
+        | (Q(**{f"{kept}__gt": on}) & ~Exists(contacted))
     )
 
 
@@ -180,8 +184,11 @@ def _done_this_year(tallies, visits, on, per: str):
     The tally counts the whole year, so it answers for `on` whenever its latest visit is not after
     `on` (always, as of today). Only for a past as-of date with later visits are the visits counted."""
     done = tallies.filter(year=on.year).annotate(
-        done=Case(When(last_visited_on__gt=on, then=Coalesce(Subquery(_count_this_year(visits, on, per)), 0)),
-                  default=F("visits"), output_field=IntegerField())
+        done=Case(
+            When(last_visited_on__gt=on, then=Coalesce(Subquery(_count_this_year(visits, on, per)), 0)),
+            default=F("visits"),
+            output_field=IntegerField(),
+        )
     )
     return Coalesce(Subquery(done.values("done")[:1]), 0)
 
@@ -193,20 +200,29 @@ def _behind(tallies, visits, on, per: str) -> Q:
     means none done; a tally not after `on` is the count; a later one is counted from the visits."""
     year = tallies.filter(year=on.year)
     enough_kept = year.filter(last_visited_on__lte=on, visits__gte=OuterRef("owed"))
-    enough_counted = year.filter(last_visited_on__gt=on).annotate(
-        counted=Coalesce(Subquery(_count_this_year(visits, on, per)), 0)
-    ).filter(counted__gte=OuterRef("owed"))
+    enough_counted = (
+        year.filter(last_visited_on__gt=on)
+        .annotate(counted=Coalesce(Subquery(_count_this_year(visits, on, per)), 0))
+        .filter(counted__gte=OuterRef("owed"))
+    )
     return Q(owed__gt=0) & ~Exists(enough_kept) & ~Exists(enough_counted)
 
 
 def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
     tallies = VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id"))
-    visits = Visit.objects.filter(cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id")))
-    owed = Quotas.expression(quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code")
+    visits = Visit.objects.filter(
+        cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id"))
+    )
+    owed = Quotas.expression(
+        quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code"
+    )
     return (
-        (Pairing.objects.visible_to(user) if is_unit_liaison(user)
-         else Pairing.objects.filter(_in_region(user, "household__village__code", within)))
+        (
+            Pairing.objects.visible_to(user)
+            if is_unit_liaison(user)
+            else Pairing.objects.filter(_in_region(user, "household__village__code", within))
+        )
         .on(on)
         .annotate(owed=owed)
         .filter(_behind(tallies, visits, on, "household"))
@@ -228,13 +244,19 @@ def links_behind(user, on, quotas: Quotas, within: str = ""):
     """Village links in force on `on` whose unit has made fewer village visits there this year than owed."""
     done = _done_this_year(
         UnitVisitTally.objects.filter(unit=OuterRef("unit_id"), village=OuterRef("village_id")),
-        UnitVisit.objects.filter(unit=OuterRef(OuterRef("unit_id")), village=OuterRef(OuterRef("village_id"))),
-        on, "village",
+        UnitVisit.objects.filter(
+            unit=OuterRef(OuterRef("unit_id")), village=OuterRef(OuterRef("village_id"))
+        ),
+        on,
+        "village",
     )
     owed = Quotas.expression(quotas.villages, VisitQuota.VILLAGE_DEFAULT, on, "started_on", "village__code")
     return (
-        (village_links_in_scope(user) if is_unit_liaison(user)
-         else VillageLink.objects.filter(_in_region(user, "village__code", within)))
+        (
+            village_links_in_scope(user)
+            if is_unit_liaison(user)
+            else VillageLink.objects.filter(_in_region(user, "village__code", within))
+        )
         .on(on)
         .annotate(done=done, owed=owed)
         .filter(done__lt=F("owed"))
@@ -266,7 +288,10 @@ def counts_cached(user, on, *, refresh: bool = False) -> tuple[dict[str, int], d
     (shuanglian.lib.cached_counts); counted_at is None for a county, township or unit: live."""
     prefix = None if is_unit_liaison(user) else scope_prefix(user)
     return count_or_cached(
-        f"worklists:{prefix}:{on.isoformat()}", prefix, lambda: counts(user, on, Quotas.load()), refresh=refresh
+        f"worklists:{prefix}:{on.isoformat()}",
+        prefix,
+        lambda: counts(user, on, Quotas.load()),
+        refresh=refresh,
     )
 
 
@@ -295,13 +320,23 @@ def per_county(user, on, kind: str, quotas: Quotas) -> list[tuple[str, int]]:
     is behind in two counties counts in each."""
     if kind in ("stale", "quarter"):
         since = stale_since(on) if kind == "stale" else quarter_start(on)
-        rows = _uncontacted_joined(user, on, since).values(county=_county("village_id")).annotate(n=Count("pk"))
+        rows = (
+            _uncontacted_joined(user, on, since).values(county=_county("village_id")).annotate(n=Count("pk"))
+        )
     elif kind == "cadres":
-        rows = (pairings_behind(user, on, quotas).order_by().values(county=_county("household__village_id"))
-                .annotate(n=Count("cadre_id", distinct=True)))
+        rows = (
+            pairings_behind(user, on, quotas)
+            .order_by()
+            .values(county=_county("household__village_id"))
+            .annotate(n=Count("cadre_id", distinct=True))
+        )
     else:
-        rows = (links_behind(user, on, quotas).order_by().values(county=_county("village_id"))
-                .annotate(n=Count("unit_id", distinct=True)))
+        rows = (
+            links_behind(user, on, quotas)
+            .order_by()
+            .values(county=_county("village_id"))
+            .annotate(n=Count("unit_id", distinct=True))
+        )
     return sorted((row["county"], row["n"]) for row in rows)
 
 
@@ -309,6 +344,8 @@ def per_county_cached(user, on, kind: str, *, refresh: bool = False):
     """per_county() and when it was counted, kept like the summary's counts (counts_cached)."""
     prefix = scope_prefix(user)
     return count_or_cached(
-        f"worklist:{kind}:{prefix}:{on.isoformat()}", prefix, lambda: per_county(user, on, kind, Quotas.load()),
+        f"worklist:{kind}:{prefix}:{on.isoformat()}",
+        prefix,
+        lambda: per_county(user, on, kind, Quotas.load()),
         refresh=refresh,
     )

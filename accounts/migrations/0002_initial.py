@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,15 +17,41 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='unit',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='liaisons', to='pairing.unit', verbose_name='所在单位'),
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='liaisons',
+                to='pairing.unit',
+                verbose_name='所在单位',
+            ),
         ),
         migrations.AddField(
             model_name='user',
             name='user_permissions',
-            field=models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions'),
+            field=models.ManyToManyField(
+                blank=True,
+                help_text='Specific permissions for this user.',
+                related_name='user_set',
+                related_query_name='user',
+                to='auth.permission',
+                verbose_name='user permissions',
+            ),
         ),
         migrations.AddConstraint(
             model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('role', ''), models.Q(('region__isnull', True), ('role', 'unit'), ('unit__isnull', False)), models.Q(('region__isnull', False), ('role__in', ['township', 'county', 'city', 'province']), ('unit__isnull', True)), _connector='OR'), name='user_scope_matches_role'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('role', ''),
+                    models.Q(('region__isnull', True), ('role', 'unit'), ('unit__isnull', False)),
+                    models.Q(
+                        ('region__isnull', False),
+                        ('role__in', ['township', 'county', 'city', 'province']),
+                        ('unit__isnull', True),
+                    ),
+                    _connector='OR',
+                ),
+                name='user_scope_matches_role',
+            ),
         ),
     ]

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -21,13 +20,84 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='DemandDeadlines',
             fields=[
-                ('county', models.OneToOneField(limit_choices_to={'level': 'county'}, on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='demand_deadlines', serialize=False, to='households.region', verbose_name='县（市、区）')),
-                ('cadre_days', models.PositiveSmallIntegerField(default=7, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='帮扶干部办理天数')),
-                ('unit_days', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='帮扶单位办理天数')),
-                ('township_days', models.PositiveSmallIntegerField(default=15, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='乡镇办理天数')),
-                ('county_days', models.PositiveSmallIntegerField(default=20, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='县双联办办理天数')),
-                ('city_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='市双联办办理天数')),
-                ('province_days', models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='省双联办办理天数')),
+                (
+                    'county',
+                    models.OneToOneField(
+                        limit_choices_to={'level': 'county'},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name='demand_deadlines',
+                        serialize=False,
+                        to='households.region',
+                        verbose_name='县（市、区）',
+                    ),
+                ),
+                (
+                    'cadre_days',
+                    models.PositiveSmallIntegerField(
+                        default=7,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name='帮扶干部办理天数',
+                    ),
+                ),
+                (
+                    'unit_days',
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name='帮扶单位办理天数',
+                    ),
+                ),
+                (
+                    'township_days',
+                    models.PositiveSmallIntegerField(
+                        default=15,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name='乡镇办理天数',
+                    ),
+                ),
+                (
+                    'county_days',
+                    models.PositiveSmallIntegerField(
+                        default=20,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name='县双联办办理天数',
+                    ),
+                ),
+                (
+                    'city_days',
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name='市双联办办理天数',
+                    ),
+                ),
+                (
+                    'province_days',
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name='省双联办办理天数',
+                    ),
+                ),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
             ],
             options={
@@ -38,18 +108,94 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Demand',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('raised_on', models.DateField(verbose_name='提出日期')),
-                ('category', models.CharField(choices=[('生产发展', '生产发展'), ('基础设施', '基础设施'), ('住房', '住房'), ('医疗', '医疗'), ('教育', '教育'), ('低保救助', '低保救助'), ('矛盾纠纷', '矛盾纠纷'), ('政策咨询', '政策咨询'), ('其他', '其他')], max_length=8, verbose_name='类别')),
+                (
+                    'category',
+                    models.CharField(
+                        choices=[
+                            ('生产发展', '生产发展'),
+                            ('基础设施', '基础设施'),
+                            ('住房', '住房'),
+                            ('医疗', '医疗'),
+                            ('教育', '教育'),
+                            ('低保救助', '低保救助'),
+                            ('矛盾纠纷', '矛盾纠纷'),
+                            ('政策咨询', '政策咨询'),
+                            ('其他', '其他'),
+                        ],
+                        max_length=8,
+                        verbose_name='类别',
+                    ),
+                ),
                 ('text', models.TextField(verbose_name='诉求内容')),
-                ('level', models.CharField(choices=[('干部', '帮扶干部'), ('单位', '帮扶单位'), ('乡镇', '乡镇双联办'), ('县', '县双联办'), ('市', '市双联办'), ('省', '省双联办（领导小组办公室）')], default='干部', max_length=4, verbose_name='当前层级')),
-                ('status', models.CharField(choices=[('待办', '待办'), ('办理中', '办理中'), ('已解决', '已解决'), ('已解释', '已解释')], default='待办', max_length=4, verbose_name='状态')),
+                (
+                    'level',
+                    models.CharField(
+                        choices=[
+                            ('干部', '帮扶干部'),
+                            ('单位', '帮扶单位'),
+                            ('乡镇', '乡镇双联办'),
+                            ('县', '县双联办'),
+                            ('市', '市双联办'),
+                            ('省', '省双联办（领导小组办公室）'),
+                        ],
+                        default='干部',
+                        max_length=4,
+                        verbose_name='当前层级',
+                    ),
+                ),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[
+                            ('待办', '待办'),
+                            ('办理中', '办理中'),
+                            ('已解决', '已解决'),
+                            ('已解释', '已解释'),
+                        ],
+                        default='待办',
+                        max_length=4,
+                        verbose_name='状态',
+                    ),
+                ),
                 ('due_on', models.DateField(verbose_name='办理期限')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='demands', to='households.household', verbose_name='农户')),
-                ('raised_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('visit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='demands', to='visits.visit', verbose_name='提出时的走访')),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='demands',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
+                (
+                    'raised_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'visit',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='demands',
+                        to='visits.visit',
+                        verbose_name='提出时的走访',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '诉求',
@@ -60,14 +206,81 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='DemandAction',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('提出', '提出'), ('受理', '受理'), ('答复', '答复'), ('上报', '上报'), ('办结', '办结'), ('解释', '解释'), ('反馈', '反馈')], max_length=4, verbose_name='办理环节')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
+                (
+                    'kind',
+                    models.CharField(
+                        choices=[
+                            ('提出', '提出'),
+                            ('受理', '受理'),
+                            ('答复', '答复'),
+                            ('上报', '上报'),
+                            ('办结', '办结'),
+                            ('解释', '解释'),
+                            ('反馈', '反馈'),
+                        ],
+                        max_length=4,
+                        verbose_name='办理环节',
+                    ),
+                ),
                 ('text', models.TextField(blank=True, verbose_name='说明')),
-                ('from_level', models.CharField(choices=[('干部', '帮扶干部'), ('单位', '帮扶单位'), ('乡镇', '乡镇双联办'), ('县', '县双联办'), ('市', '市双联办'), ('省', '省双联办（领导小组办公室）')], max_length=4, verbose_name='原层级')),
-                ('to_level', models.CharField(blank=True, choices=[('干部', '帮扶干部'), ('单位', '帮扶单位'), ('乡镇', '乡镇双联办'), ('县', '县双联办'), ('市', '市双联办'), ('省', '省双联办（领导小组办公室）')], max_length=4, verbose_name='转至层级')),
+                (
+                    'from_level',
+                    models.CharField(
+                        choices=[
+                            ('干部', '帮扶干部'),
+                            ('单位', '帮扶单位'),
+                            ('乡镇', '乡镇双联办'),
+                            ('县', '县双联办'),
+                            ('市', '市双联办'),
+                            ('省', '省双联办（领导小组办公室）'),
+                        ],
+                        max_length=4,
+                        verbose_name='原层级',
+                    ),
+                ),
+                (
+                    'to_level',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('干部', '帮扶干部'),
+                            ('单位', '帮扶单位'),
+                            ('乡镇', '乡镇双联办'),
+                            ('县', '县双联办'),
+                            ('市', '市双联办'),
+                            ('省', '省双联办（领导小组办公室）'),
+                        ],
+                        max_length=4,
+                        verbose_name='转至层级',
+                    ),
+                ),
                 ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='办理时间')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='办理人')),
-                ('demand', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='demands.demand', verbose_name='诉求')),
+                (
+                    'by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='办理人',
+                    ),
+                ),
+                (
+                    'demand',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='actions',
+                        to='demands.demand',
+                        verbose_name='诉求',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '诉求办理记录',
@@ -77,7 +290,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='demand',
-            index=models.Index(condition=models.Q(('status__in', ['待办', '办理中'])), fields=['due_on', 'level'], name='demand_open_due'),
+            index=models.Index(
+                condition=models.Q(('status__in', ['待办', '办理中'])),
+                fields=['due_on', 'level'],
+                name='demand_open_due',
+            ),
         ),
         migrations.AddIndex(
             model_name='demand',

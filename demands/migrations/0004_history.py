@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('demands', '0003_action_acting_for'),
         ('households', '0008_history'),
@@ -19,24 +18,123 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalDemand',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('raised_on', models.DateField(verbose_name='提出日期')),
-                ('category', models.CharField(choices=[('生产发展', '生产发展'), ('基础设施', '基础设施'), ('住房', '住房'), ('医疗', '医疗'), ('教育', '教育'), ('低保救助', '低保救助'), ('矛盾纠纷', '矛盾纠纷'), ('政策咨询', '政策咨询'), ('其他', '其他')], max_length=8, verbose_name='类别')),
+                (
+                    'category',
+                    models.CharField(
+                        choices=[
+                            ('生产发展', '生产发展'),
+                            ('基础设施', '基础设施'),
+                            ('住房', '住房'),
+                            ('医疗', '医疗'),
+                            ('教育', '教育'),
+                            ('低保救助', '低保救助'),
+                            ('矛盾纠纷', '矛盾纠纷'),
+                            ('政策咨询', '政策咨询'),
+                            ('其他', '其他'),
+                        ],
+                        max_length=8,
+                        verbose_name='类别',
+                    ),
+                ),
                 ('text', models.TextField(verbose_name='诉求内容')),
-                ('level', models.CharField(choices=[('干部', '帮扶干部'), ('单位', '帮扶单位'), ('乡镇', '乡镇双联办'), ('县', '县双联办'), ('市', '市双联办'), ('省', '省双联办（领导小组办公室）')], default='干部', max_length=4, verbose_name='当前层级')),
-                ('status', models.CharField(choices=[('待办', '待办'), ('办理中', '办理中'), ('已解决', '已解决'), ('已解释', '已解释')], default='待办', max_length=4, verbose_name='状态')),
+                (
+                    'level',
+                    models.CharField(
+                        choices=[
+                            ('干部', '帮扶干部'),
+                            ('单位', '帮扶单位'),
+                            ('乡镇', '乡镇双联办'),
+                            ('县', '县双联办'),
+                            ('市', '市双联办'),
+                            ('省', '省双联办（领导小组办公室）'),
+                        ],
+                        default='干部',
+                        max_length=4,
+                        verbose_name='当前层级',
+                    ),
+                ),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[
+                            ('待办', '待办'),
+                            ('办理中', '办理中'),
+                            ('已解决', '已解决'),
+                            ('已解释', '已解释'),
+                        ],
+                        default='待办',
+                        max_length=4,
+                        verbose_name='状态',
+                    ),
+                ),
                 ('due_on', models.DateField(verbose_name='办理期限')),
                 ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='登记时间')),
                 ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='更新时间')),
-                ('submission_key', models.UUIDField(blank=True, db_index=True, editable=False, null=True, verbose_name='提交标识')),
+                (
+                    'submission_key',
+                    models.UUIDField(
+                        blank=True, db_index=True, editable=False, null=True, verbose_name='提交标识'
+                    ),
+                ),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.household', verbose_name='农户')),
-                ('raised_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('visit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='visits.visit', verbose_name='提出时的走访')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
+                (
+                    'raised_by',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'visit',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='visits.visit',
+                        verbose_name='提出时的走访',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '诉求操作记录',

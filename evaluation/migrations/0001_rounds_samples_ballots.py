@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -20,12 +19,30 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Ballot',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('collected_at', models.DateTimeField(verbose_name='采集时间')),
-                ('mode', models.CharField(choices=[('入户', '入户'), ('电话', '电话')], max_length=2, verbose_name='方式')),
+                (
+                    'mode',
+                    models.CharField(
+                        choices=[('入户', '入户'), ('电话', '电话')], max_length=2, verbose_name='方式'
+                    ),
+                ),
                 ('answers', models.JSONField(verbose_name='答卷')),
                 ('corrected', models.BooleanField(default=False, verbose_name='已更正')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.household', verbose_name='农户')),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '评议票',
@@ -36,13 +53,34 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='BallotCorrection',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('old_answers', models.JSONField(verbose_name='原答卷')),
                 ('new_answers', models.JSONField(verbose_name='新答卷')),
                 ('reason', models.CharField(max_length=200, verbose_name='更正理由')),
                 ('at', models.DateTimeField(auto_now_add=True, verbose_name='更正时间')),
-                ('ballot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='evaluation.ballot', verbose_name='评议票')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='更正人')),
+                (
+                    'ballot',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='corrections',
+                        to='evaluation.ballot',
+                        verbose_name='评议票',
+                    ),
+                ),
+                (
+                    'by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='更正人',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '评议票更正',
@@ -53,16 +91,62 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Collector',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('工作人员', '双联办工作人员'), ('志愿者', '志愿者')], max_length=4, verbose_name='类别')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
+                (
+                    'kind',
+                    models.CharField(
+                        choices=[('工作人员', '双联办工作人员'), ('志愿者', '志愿者')],
+                        max_length=4,
+                        verbose_name='类别',
+                    ),
+                ),
                 ('name', models.CharField(max_length=32, verbose_name='姓名')),
                 ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号码')),
                 ('active', models.BooleanField(default=True, verbose_name='有效')),
                 ('registered_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.region', verbose_name='登记办公室辖区')),
-                ('registered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pairing.unit', verbose_name='工作单位')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='collector', to=settings.AUTH_USER_MODEL, verbose_name='登录账号')),
+                (
+                    'region',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='登记办公室辖区',
+                    ),
+                ),
+                (
+                    'registered_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'unit',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='pairing.unit',
+                        verbose_name='工作单位',
+                    ),
+                ),
+                (
+                    'user',
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='collector',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登录账号',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '评议采集员',
@@ -73,32 +157,114 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ballot',
             name='collector',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ballots', to='evaluation.collector', verbose_name='采集员'),
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='ballots',
+                to='evaluation.collector',
+                verbose_name='采集员',
+            ),
         ),
         migrations.CreateModel(
             name='Round',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('name', models.CharField(max_length=64, verbose_name='名称')),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('period', models.PositiveSmallIntegerField(choices=[(0, '全年'), (1, '上半年'), (2, '下半年')], default=0, verbose_name='期间')),
+                (
+                    'period',
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, '全年'), (1, '上半年'), (2, '下半年')], default=0, verbose_name='期间'
+                    ),
+                ),
                 ('starts_on', models.DateField(verbose_name='收集开始日期')),
                 ('ends_on', models.DateField(verbose_name='收集截止日期')),
-                ('weight_masses', models.PositiveSmallIntegerField(default=60, verbose_name='群众评议权重（%）')),
-                ('weight_process', models.PositiveSmallIntegerField(default=40, verbose_name='过程指标权重（%）')),
+                (
+                    'weight_masses',
+                    models.PositiveSmallIntegerField(default=60, verbose_name='群众评议权重（%）'),
+                ),
+                (
+                    'weight_process',
+                    models.PositiveSmallIntegerField(default=40, verbose_name='过程指标权重（%）'),
+                ),
                 ('excellent_min', models.PositiveSmallIntegerField(default=90, verbose_name='优秀分数线')),
-                ('excellent_share', models.PositiveSmallIntegerField(default=20, verbose_name='优秀比例上限（%）')),
+                (
+                    'excellent_share',
+                    models.PositiveSmallIntegerField(default=20, verbose_name='优秀比例上限（%）'),
+                ),
                 ('good_min', models.PositiveSmallIntegerField(default=80, verbose_name='良好分数线')),
                 ('pass_min', models.PositiveSmallIntegerField(default=60, verbose_name='合格分数线')),
-                ('status', models.CharField(choices=[('进行中', '进行中'), ('已结束', '已结束')], default='进行中', max_length=4, verbose_name='状态')),
-                ('sample_method', models.CharField(choices=[('全部', '全部帮扶贫困户'), ('每名干部', '每名干部抽取N户'), ('每村比例', '每村按比例抽取')], max_length=4, verbose_name='抽样方式')),
-                ('sample_parameter', models.PositiveSmallIntegerField(default=0, help_text='每名干部抽取的户数，或每村抽取的百分比；全部抽取时不用。', verbose_name='抽样参数')),
-                ('seed', models.BigIntegerField(help_text='记录在案，任何人用同一种子可重复抽样。', verbose_name='随机种子')),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[('进行中', '进行中'), ('已结束', '已结束')],
+                        default='进行中',
+                        max_length=4,
+                        verbose_name='状态',
+                    ),
+                ),
+                (
+                    'sample_method',
+                    models.CharField(
+                        choices=[
+                            ('全部', '全部帮扶贫困户'),
+                            ('每名干部', '每名干部抽取N户'),
+                            ('每村比例', '每村按比例抽取'),
+                        ],
+                        max_length=4,
+                        verbose_name='抽样方式',
+                    ),
+                ),
+                (
+                    'sample_parameter',
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text='每名干部抽取的户数，或每村抽取的百分比；全部抽取时不用。',
+                        verbose_name='抽样参数',
+                    ),
+                ),
+                (
+                    'seed',
+                    models.BigIntegerField(
+                        help_text='记录在案，任何人用同一种子可重复抽样。', verbose_name='随机种子'
+                    ),
+                ),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='发起时间')),
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='结束时间')),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='结束人')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发起人')),
-                ('region', models.ForeignKey(limit_choices_to={'level__in': ['province', 'city', 'county']}, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.region', verbose_name='评议范围')),
+                (
+                    'closed_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='结束人',
+                    ),
+                ),
+                (
+                    'created_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='发起人',
+                    ),
+                ),
+                (
+                    'region',
+                    models.ForeignKey(
+                        limit_choices_to={'level__in': ['province', 'city', 'county']},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='评议范围',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '评议轮次',
@@ -109,18 +275,41 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Question',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('order', models.PositiveSmallIntegerField(verbose_name='序号')),
                 ('code', models.SlugField(max_length=32, verbose_name='代码')),
                 ('text', models.CharField(max_length=200, verbose_name='题目')),
-                ('kind', models.CharField(choices=[('single', '单选'), ('multiple', '多选'), ('text', '文字')], max_length=8, verbose_name='题型')),
+                (
+                    'kind',
+                    models.CharField(
+                        choices=[('single', '单选'), ('multiple', '多选'), ('text', '文字')],
+                        max_length=8,
+                        verbose_name='题型',
+                    ),
+                ),
                 ('choices', models.JSONField(blank=True, default=list, verbose_name='选项')),
                 ('scored', models.BooleanField(default=False, verbose_name='计入群众评议得分')),
                 ('weight', models.PositiveSmallIntegerField(default=1, verbose_name='权重')),
                 ('required', models.BooleanField(default=False, verbose_name='必答')),
                 ('allow_text', models.BooleanField(default=False, verbose_name='可填写文字')),
-                ('text_required_for', models.CharField(blank=True, max_length=32, verbose_name='选此项须说明')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='evaluation.round', verbose_name='评议轮次')),
+                (
+                    'text_required_for',
+                    models.CharField(blank=True, max_length=32, verbose_name='选此项须说明'),
+                ),
+                (
+                    'round',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='questions',
+                        to='evaluation.round',
+                        verbose_name='评议轮次',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '评议题目',
@@ -131,26 +320,129 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ballot',
             name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ballots', to='evaluation.round', verbose_name='评议轮次'),
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='ballots',
+                to='evaluation.round',
+                verbose_name='评议轮次',
+            ),
         ),
         migrations.CreateModel(
             name='SampledHousehold',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group_key', models.CharField(help_text='干部编号、村代码或“全部”。', max_length=32, verbose_name='抽样分组')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
+                (
+                    'group_key',
+                    models.CharField(
+                        help_text='干部编号、村代码或“全部”。', max_length=32, verbose_name='抽样分组'
+                    ),
+                ),
                 ('order', models.PositiveIntegerField(verbose_name='抽样顺序')),
-                ('status', models.CharField(choices=[('待采集', '待采集'), ('已采集', '已采集'), ('无法联系', '无法联系')], default='待采集', max_length=4, verbose_name='状态')),
-                ('unreachable_reason', models.CharField(blank=True, choices=[('外出', '外出'), ('拒访', '拒访'), ('无人在家', '无人在家')], max_length=4, verbose_name='无法联系原因')),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[('待采集', '待采集'), ('已采集', '已采集'), ('无法联系', '无法联系')],
+                        default='待采集',
+                        max_length=4,
+                        verbose_name='状态',
+                    ),
+                ),
+                (
+                    'unreachable_reason',
+                    models.CharField(
+                        blank=True,
+                        choices=[('外出', '外出'), ('拒访', '拒访'), ('无人在家', '无人在家')],
+                        max_length=4,
+                        verbose_name='无法联系原因',
+                    ),
+                ),
                 ('unreachable_note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
                 ('marked_at', models.DateTimeField(blank=True, null=True, verbose_name='登记时间')),
-                ('cadre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pairing.cadre', verbose_name='帮扶干部')),
-                ('cadre_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pairing.unit', verbose_name='干部单位')),
-                ('collector', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='samples', to='evaluation.collector', verbose_name='采集员')),
-                ('collector_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='pairing.unit', verbose_name='采集员单位')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.household', verbose_name='农户')),
-                ('marked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='samples', to='evaluation.round', verbose_name='评议轮次')),
-                ('substitute_for', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='substitute', to='evaluation.sampledhousehold', verbose_name='替补原样本户')),
+                (
+                    'cadre',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='pairing.cadre',
+                        verbose_name='帮扶干部',
+                    ),
+                ),
+                (
+                    'cadre_unit',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='pairing.unit',
+                        verbose_name='干部单位',
+                    ),
+                ),
+                (
+                    'collector',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='samples',
+                        to='evaluation.collector',
+                        verbose_name='采集员',
+                    ),
+                ),
+                (
+                    'collector_unit',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='pairing.unit',
+                        verbose_name='采集员单位',
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
+                (
+                    'marked_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'round',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='samples',
+                        to='evaluation.round',
+                        verbose_name='评议轮次',
+                    ),
+                ),
+                (
+                    'substitute_for',
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='substitute',
+                        to='evaluation.sampledhousehold',
+                        verbose_name='替补原样本户',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '样本户',
@@ -161,27 +453,58 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='ballot',
             name='sample',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='ballot', to='evaluation.sampledhousehold', verbose_name='样本户'),
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='ballot',
+                to='evaluation.sampledhousehold',
+                verbose_name='样本户',
+            ),
         ),
         migrations.AddConstraint(
             model_name='round',
-            constraint=models.CheckConstraint(condition=models.Q(('weight_masses__lte', 100), ('weight_process__lte', 100), ('weight_masses', django.db.models.expressions.CombinedExpression(models.Value(100), '-', models.F('weight_process')))), name='round_weights_sum_to_100'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('weight_masses__lte', 100),
+                    ('weight_process__lte', 100),
+                    (
+                        'weight_masses',
+                        django.db.models.expressions.CombinedExpression(
+                            models.Value(100), '-', models.F('weight_process')
+                        ),
+                    ),
+                ),
+                name='round_weights_sum_to_100',
+            ),
         ),
         migrations.AddConstraint(
             model_name='round',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='round_window_ordered'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='round_window_ordered'
+            ),
         ),
         migrations.AddConstraint(
             model_name='round',
-            constraint=models.CheckConstraint(condition=models.Q(('excellent_min__gte', models.F('good_min')), ('excellent_min__lte', 100), ('excellent_share__lte', 100), ('good_min__gte', models.F('pass_min'))), name='round_grade_lines_ordered'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('excellent_min__gte', models.F('good_min')),
+                    ('excellent_min__lte', 100),
+                    ('excellent_share__lte', 100),
+                    ('good_min__gte', models.F('pass_min')),
+                ),
+                name='round_grade_lines_ordered',
+            ),
         ),
         migrations.AddConstraint(
             model_name='question',
-            constraint=models.UniqueConstraint(fields=('round', 'code'), name='question_unique_code_per_round'),
+            constraint=models.UniqueConstraint(
+                fields=('round', 'code'), name='question_unique_code_per_round'
+            ),
         ),
         migrations.AddConstraint(
             model_name='question',
-            constraint=models.UniqueConstraint(fields=('round', 'order'), name='question_unique_order_per_round'),
+            constraint=models.UniqueConstraint(
+                fields=('round', 'order'), name='question_unique_order_per_round'
+            ),
         ),
         migrations.AddIndex(
             model_name='sampledhousehold',
@@ -189,18 +512,37 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sampledhousehold',
-            constraint=models.UniqueConstraint(fields=('round', 'household'), name='sample_one_per_round_household'),
+            constraint=models.UniqueConstraint(
+                fields=('round', 'household'), name='sample_one_per_round_household'
+            ),
         ),
         migrations.AddConstraint(
             model_name='sampledhousehold',
-            constraint=models.CheckConstraint(condition=models.Q(('collector_unit__isnull', True), models.Q(('collector_unit', models.F('cadre_unit')), _negated=True), _connector='OR'), name='sample_collector_not_of_cadre_unit', violation_error_message='采集员不能评议本单位干部'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('collector_unit__isnull', True),
+                    models.Q(('collector_unit', models.F('cadre_unit')), _negated=True),
+                    _connector='OR',
+                ),
+                name='sample_collector_not_of_cadre_unit',
+                violation_error_message='采集员不能评议本单位干部',
+            ),
         ),
         migrations.AddConstraint(
             model_name='sampledhousehold',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', '无法联系'), ('unreachable_reason__gt', '')), models.Q(models.Q(('status', '无法联系'), _negated=True), ('unreachable_reason', '')), _connector='OR'), name='sample_unreachable_has_reason'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(('status', '无法联系'), ('unreachable_reason__gt', '')),
+                    models.Q(models.Q(('status', '无法联系'), _negated=True), ('unreachable_reason', '')),
+                    _connector='OR',
+                ),
+                name='sample_unreachable_has_reason',
+            ),
         ),
         migrations.AddConstraint(
             model_name='ballot',
-            constraint=models.UniqueConstraint(fields=('round', 'household'), name='ballot_one_per_round_household'),
+            constraint=models.UniqueConstraint(
+                fields=('round', 'household'), name='ballot_one_per_round_household'
+            ),
         ),
     ]

@@ -5,21 +5,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
             name='Region',
             fields=[
-                ('code', models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name='统计用区划代码')),
+                (
+                    'code',
+                    models.CharField(
+                        max_length=12, primary_key=True, serialize=False, verbose_name='统计用区划代码'
+                    ),
+                ),
                 ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('level', models.CharField(choices=[('province', '省'), ('city', '市（州）'), ('county', '县（市、区）'), ('township', '乡（镇、街道）'), ('village', '村（社区）')], max_length=10, verbose_name='级别')),
-                ('is_poor', models.BooleanField(default=False, help_text='县级：国家或省列贫困县；村级：建档立卡贫困村。', verbose_name='贫困县/贫困村')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='households.region', verbose_name='上级')),
+                (
+                    'level',
+                    models.CharField(
+                        choices=[
+                            ('province', '省'),
+                            ('city', '市（州）'),
+                            ('county', '县（市、区）'),
+                            ('township', '乡（镇、街道）'),
+                            ('village', '村（社区）'),
+                        ],
+                        max_length=10,
+                        verbose_name='级别',
+                    ),
+                ),
+                (
+                    'is_poor',
+                    models.BooleanField(
+                        default=False,
+                        help_text='县级：国家或省列贫困县；村级：建档立卡贫困村。',
+                        verbose_name='贫困县/贫困村',
+                    ),
+                ),
+                (
+                    'parent',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='children',
+                        to='households.region',
+                        verbose_name='上级',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '行政区划',
@@ -30,20 +63,101 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Household',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('group', models.CharField(blank=True, max_length=32, verbose_name='社（组）')),
                 ('head_name', models.CharField(max_length=32, verbose_name='户主姓名')),
-                ('head_id_number', models.CharField(max_length=18, unique=True, verbose_name='户主身份证号码')),
-                ('category', models.CharField(choices=[('一般贫困户', '一般贫困户'), ('低保户', '低保户'), ('五保户', '五保户'), ('低保贫困户', '低保贫困户'), ('一般农户', '一般农户')], max_length=8, verbose_name='户属性')),
-                ('main_cause', models.CharField(blank=True, choices=[('因病', '因病'), ('因残', '因残'), ('因学', '因学'), ('因灾', '因灾'), ('缺土地', '缺土地'), ('缺水', '缺水'), ('缺技术', '缺技术'), ('缺劳力', '缺劳力'), ('缺资金', '缺资金'), ('交通条件落后', '交通条件落后'), ('自身发展动力不足', '自身发展动力不足'), ('其它', '其它')], max_length=12, verbose_name='主要致贫原因')),
+                (
+                    'head_id_number',
+                    models.CharField(max_length=18, unique=True, verbose_name='户主身份证号码'),
+                ),
+                (
+                    'category',
+                    models.CharField(
+                        choices=[
+                            ('一般贫困户', '一般贫困户'),
+                            ('低保户', '低保户'),
+                            ('五保户', '五保户'),
+                            ('低保贫困户', '低保贫困户'),
+                            ('一般农户', '一般农户'),
+                        ],
+                        max_length=8,
+                        verbose_name='户属性',
+                    ),
+                ),
+                (
+                    'main_cause',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('因病', '因病'),
+                            ('因残', '因残'),
+                            ('因学', '因学'),
+                            ('因灾', '因灾'),
+                            ('缺土地', '缺土地'),
+                            ('缺水', '缺水'),
+                            ('缺技术', '缺技术'),
+                            ('缺劳力', '缺劳力'),
+                            ('缺资金', '缺资金'),
+                            ('交通条件落后', '交通条件落后'),
+                            ('自身发展动力不足', '自身发展动力不足'),
+                            ('其它', '其它'),
+                        ],
+                        max_length=12,
+                        verbose_name='主要致贫原因',
+                    ),
+                ),
                 ('other_causes', models.JSONField(blank=True, default=list, verbose_name='其他致贫原因')),
-                ('income_per_head', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='人均纯收入（元）')),
-                ('housing', models.CharField(blank=True, choices=[('安全住房', '安全住房'), ('C级危房', 'C级危房'), ('D级危房', 'D级危房'), ('无房', '无房')], max_length=8, verbose_name='住房情况')),
+                (
+                    'income_per_head',
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        verbose_name='人均纯收入（元）',
+                    ),
+                ),
+                (
+                    'housing',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('安全住房', '安全住房'),
+                            ('C级危房', 'C级危房'),
+                            ('D级危房', 'D级危房'),
+                            ('无房', '无房'),
+                        ],
+                        max_length=8,
+                        verbose_name='住房情况',
+                    ),
+                ),
                 ('phone', models.CharField(blank=True, max_length=20, verbose_name='联系电话')),
-                ('status', models.CharField(choices=[('在册', '在册'), ('已脱贫', '已脱贫'), ('迁出', '迁出'), ('销户', '销户')], default='在册', max_length=4, verbose_name='状态')),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[('在册', '在册'), ('已脱贫', '已脱贫'), ('迁出', '迁出'), ('销户', '销户')],
+                        default='在册',
+                        max_length=4,
+                        verbose_name='状态',
+                    ),
+                ),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='建档时间')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('village', models.ForeignKey(limit_choices_to={'level': 'village'}, on_delete=django.db.models.deletion.PROTECT, related_name='households', to='households.region', verbose_name='所在村')),
+                (
+                    'village',
+                    models.ForeignKey(
+                        limit_choices_to={'level': 'village'},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='households',
+                        to='households.region',
+                        verbose_name='所在村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '农户',
@@ -54,27 +168,211 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Member',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('name', models.CharField(max_length=32, verbose_name='姓名')),
                 ('id_number', models.CharField(max_length=18, unique=True, verbose_name='身份证号码')),
-                ('relation', models.CharField(choices=[('户主', '户主'), ('配偶', '配偶'), ('之子', '之子'), ('之女', '之女'), ('之儿媳', '之儿媳'), ('之女婿', '之女婿'), ('之孙子', '之孙子'), ('之孙女', '之孙女'), ('之父', '之父'), ('之母', '之母'), ('兄弟姐妹', '兄弟姐妹'), ('其他', '其他')], max_length=8, verbose_name='与户主关系')),
-                ('sex', models.CharField(choices=[('M', '男'), ('F', '女')], editable=False, max_length=1, verbose_name='性别')),
+                (
+                    'relation',
+                    models.CharField(
+                        choices=[
+                            ('户主', '户主'),
+                            ('配偶', '配偶'),
+                            ('之子', '之子'),
+                            ('之女', '之女'),
+                            ('之儿媳', '之儿媳'),
+                            ('之女婿', '之女婿'),
+                            ('之孙子', '之孙子'),
+                            ('之孙女', '之孙女'),
+                            ('之父', '之父'),
+                            ('之母', '之母'),
+                            ('兄弟姐妹', '兄弟姐妹'),
+                            ('其他', '其他'),
+                        ],
+                        max_length=8,
+                        verbose_name='与户主关系',
+                    ),
+                ),
+                (
+                    'sex',
+                    models.CharField(
+                        choices=[('M', '男'), ('F', '女')], editable=False, max_length=1, verbose_name='性别'
+                    ),
+                ),
                 ('birth_date', models.DateField(editable=False, verbose_name='出生日期')),
-                ('ethnicity', models.CharField(choices=[('汉族', '汉族'), ('蒙古族', '蒙古族'), ('回族', '回族'), ('藏族', '藏族'), ('维吾尔族', '维吾尔族'), ('苗族', '苗族'), ('彝族', '彝族'), ('壮族', '壮族'), ('布依族', '布依族'), ('朝鲜族', '朝鲜族'), ('满族', '满族'), ('侗族', '侗族'), ('瑶族', '瑶族'), ('白族', '白族'), ('土家族', '土家族'), ('哈尼族', '哈尼族'), ('哈萨克族', '哈萨克族'), ('傣族', '傣族'), ('黎族', '黎族'), ('傈僳族', '傈僳族'), ('佤族', '佤族'), ('畲族', '畲族'), ('高山族', '高山族'), ('拉祜族', '拉祜族'), ('水族', '水族'), ('东乡族', '东乡族'), ('纳西族', '纳西族'), ('景颇族', '景颇族'), ('柯尔克孜族', '柯尔克孜族'), ('土族', '土族'), ('达斡尔族', '达斡尔族'), ('仫佬族', '仫佬族'), ('羌族', '羌族'), ('布朗族', '布朗族'), ('撒拉族', '撒拉族'), ('毛南族', '毛南族'), ('仡佬族', '仡佬族'), ('锡伯族', '锡伯族'), ('阿昌族', '阿昌族'), ('普米族', '普米族'), ('塔吉克族', '塔吉克族'), ('怒族', '怒族'), ('乌孜别克族', '乌孜别克族'), ('俄罗斯族', '俄罗斯族'), ('鄂温克族', '鄂温克族'), ('德昂族', '德昂族'), ('保安族', '保安族'), ('裕固族', '裕固族'), ('京族', '京族'), ('塔塔尔族', '塔塔尔族'), ('独龙族', '独龙族'), ('鄂伦春族', '鄂伦春族'), ('赫哲族', '赫哲族'), ('门巴族', '门巴族'), ('珞巴族', '珞巴族'), ('基诺族', '基诺族')], default='汉族', max_length=8, verbose_name='民族')),
-                ('education', models.CharField(blank=True, choices=[('文盲或半文盲', '文盲或半文盲'), ('小学', '小学'), ('初中', '初中'), ('高中', '高中'), ('大专及以上', '大专及以上'), ('学龄前儿童', '学龄前儿童')], max_length=8, verbose_name='文化程度')),
-                ('schooling', models.CharField(choices=[('非在校生', '非在校生'), ('学前教育', '学前教育'), ('小学', '小学'), ('初中', '初中'), ('高中', '高中'), ('中职', '中职'), ('高职高专', '高职高专'), ('本科及以上', '本科及以上'), ('辍学', '辍学')], default='非在校生', max_length=8, verbose_name='在校生状况')),
-                ('health', models.CharField(choices=[('健康', '健康'), ('长期慢性病', '长期慢性病'), ('患有大病', '患有大病'), ('残疾', '残疾')], default='健康', max_length=8, verbose_name='健康状况')),
-                ('disability', models.CharField(blank=True, choices=[('视力残疾', '视力残疾'), ('听力残疾', '听力残疾'), ('言语残疾', '言语残疾'), ('肢体残疾', '肢体残疾'), ('智力残疾', '智力残疾'), ('精神残疾', '精神残疾'), ('多重残疾', '多重残疾')], max_length=8, verbose_name='残疾类别')),
-                ('labour', models.CharField(blank=True, choices=[('普通劳动力', '普通劳动力'), ('技能劳动力', '技能劳动力'), ('丧失劳动力', '丧失劳动力'), ('无劳动力', '无劳动力')], max_length=8, verbose_name='劳动能力')),
+                (
+                    'ethnicity',
+                    models.CharField(
+                        choices=[
+                            ('汉族', '汉族'),
+                            ('蒙古族', '蒙古族'),
+                            ('回族', '回族'),
+                            ('藏族', '藏族'),
+                            ('维吾尔族', '维吾尔族'),
+                            ('苗族', '苗族'),
+                            ('彝族', '彝族'),
+                            ('壮族', '壮族'),
+                            ('布依族', '布依族'),
+                            ('朝鲜族', '朝鲜族'),
+                            ('满族', '满族'),
+                            ('侗族', '侗族'),
+                            ('瑶族', '瑶族'),
+                            ('白族', '白族'),
+                            ('土家族', '土家族'),
+                            ('哈尼族', '哈尼族'),
+                            ('哈萨克族', '哈萨克族'),
+                            ('傣族', '傣族'),
+                            ('黎族', '黎族'),
+                            ('傈僳族', '傈僳族'),
+                            ('佤族', '佤族'),
+                            ('畲族', '畲族'),
+                            ('高山族', '高山族'),
+                            ('拉祜族', '拉祜族'),
+                            ('水族', '水族'),
+                            ('东乡族', '东乡族'),
+                            ('纳西族', '纳西族'),
+                            ('景颇族', '景颇族'),
+                            ('柯尔克孜族', '柯尔克孜族'),
+                            ('土族', '土族'),
+                            ('达斡尔族', '达斡尔族'),
+                            ('仫佬族', '仫佬族'),
+                            ('羌族', '羌族'),
+                            ('布朗族', '布朗族'),
+                            ('撒拉族', '撒拉族'),
+                            ('毛南族', '毛南族'),
+                            ('仡佬族', '仡佬族'),
+                            ('锡伯族', '锡伯族'),
+                            ('阿昌族', '阿昌族'),
+                            ('普米族', '普米族'),
+                            ('塔吉克族', '塔吉克族'),
+                            ('怒族', '怒族'),
+                            ('乌孜别克族', '乌孜别克族'),
+                            ('俄罗斯族', '俄罗斯族'),
+                            ('鄂温克族', '鄂温克族'),
+                            ('德昂族', '德昂族'),
+                            ('保安族', '保安族'),
+                            ('裕固族', '裕固族'),
+                            ('京族', '京族'),
+                            ('塔塔尔族', '塔塔尔族'),
+                            ('独龙族', '独龙族'),
+                            ('鄂伦春族', '鄂伦春族'),
+                            ('赫哲族', '赫哲族'),
+                            ('门巴族', '门巴族'),
+                            ('珞巴族', '珞巴族'),
+                            ('基诺族', '基诺族'),
+                        ],
+                        default='汉族',
+                        max_length=8,
+                        verbose_name='民族',
+                    ),
+                ),
+                (
+                    'education',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('文盲或半文盲', '文盲或半文盲'),
+                            ('小学', '小学'),
+                            ('初中', '初中'),
+                            ('高中', '高中'),
+                            ('大专及以上', '大专及以上'),
+                            ('学龄前儿童', '学龄前儿童'),
+                        ],
+                        max_length=8,
+                        verbose_name='文化程度',
+                    ),
+                ),
+                (
+                    'schooling',
+                    models.CharField(
+                        choices=[
+                            ('非在校生', '非在校生'),
+                            ('学前教育', '学前教育'),
+                            ('小学', '小学'),
+                            ('初中', '初中'),
+                            ('高中', '高中'),
+                            ('中职', '中职'),
+                            ('高职高专', '高职高专'),
+                            ('本科及以上', '本科及以上'),
+                            ('辍学', '辍学'),
+                        ],
+                        default='非在校生',
+                        max_length=8,
+                        verbose_name='在校生状况',
+                    ),
+                ),
+                (
+                    'health',
+                    models.CharField(
+                        choices=[
+                            ('健康', '健康'),
+                            ('长期慢性病', '长期慢性病'),
+                            ('患有大病', '患有大病'),
+                            ('残疾', '残疾'),
+                        ],
+                        default='健康',
+                        max_length=8,
+                        verbose_name='健康状况',
+                    ),
+                ),
+                (
+                    'disability',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('视力残疾', '视力残疾'),
+                            ('听力残疾', '听力残疾'),
+                            ('言语残疾', '言语残疾'),
+                            ('肢体残疾', '肢体残疾'),
+                            ('智力残疾', '智力残疾'),
+                            ('精神残疾', '精神残疾'),
+                            ('多重残疾', '多重残疾'),
+                        ],
+                        max_length=8,
+                        verbose_name='残疾类别',
+                    ),
+                ),
+                (
+                    'labour',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('普通劳动力', '普通劳动力'),
+                            ('技能劳动力', '技能劳动力'),
+                            ('丧失劳动力', '丧失劳动力'),
+                            ('无劳动力', '无劳动力'),
+                        ],
+                        max_length=8,
+                        verbose_name='劳动能力',
+                    ),
+                ),
                 ('has_medical_insurance', models.BooleanField(default=True, verbose_name='参加新农合')),
                 ('has_pension_insurance', models.BooleanField(default=False, verbose_name='参加养老保险')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='households.household', verbose_name='所属农户')),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='members',
+                        to='households.household',
+                        verbose_name='所属农户',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '家庭成员',
                 'verbose_name_plural': '家庭成员',
                 'ordering': ['household_id', 'birth_date', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('relation', '户主')), fields=('household',), name='member_one_head_per_household')],
+                'constraints': [
+                    models.UniqueConstraint(
+                        condition=models.Q(('relation', '户主')),
+                        fields=('household',),
+                        name='member_one_head_per_household',
+                    )
+                ],
             },
         ),
         migrations.AddIndex(

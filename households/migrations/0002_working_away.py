@@ -4,7 +4,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0001_initial'),
     ]
@@ -18,7 +17,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='household',
             name='working_away_place',
-            field=models.CharField(blank=True, help_text='省、市，如：新疆乌鲁木齐市', max_length=64, verbose_name='务工地点'),
+            field=models.CharField(
+                blank=True, help_text='省、市，如：新疆乌鲁木齐市', max_length=64, verbose_name='务工地点'
+            ),
         ),
         migrations.AddField(
             model_name='household',

@@ -4,7 +4,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0002_working_away'),
     ]
@@ -12,10 +11,20 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='member',
-            index=models.Index(condition=models.Q(('has_medical_insurance', False), ('health__in', ['患有大病', '长期慢性病'])), fields=['household'], name='member_ill_uninsured'),
+            index=models.Index(
+                condition=models.Q(
+                    ('has_medical_insurance', False), ('health__in', ['患有大病', '长期慢性病'])
+                ),
+                fields=['household'],
+                name='member_ill_uninsured',
+            ),
         ),
         migrations.AddIndex(
             model_name='member',
-            index=models.Index(condition=models.Q(('schooling__in', ['非在校生', '辍学'])), fields=['birth_date', 'household'], name='member_out_of_school'),
+            index=models.Index(
+                condition=models.Q(('schooling__in', ['非在校生', '辍学'])),
+                fields=['birth_date', 'household'],
+                name='member_out_of_school',
+            ),
         ),
     ]

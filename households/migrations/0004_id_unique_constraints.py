@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0003_floor_indexes'),
     ]
@@ -19,7 +18,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='household',
             name='village',
-            field=models.ForeignKey(db_index=False, limit_choices_to={'level': 'village'}, on_delete=django.db.models.deletion.PROTECT, related_name='households', to='households.region', verbose_name='所在村'),
+            field=models.ForeignKey(
+                db_index=False,
+                limit_choices_to={'level': 'village'},
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='households',
+                to='households.region',
+                verbose_name='所在村',
+            ),
         ),
         migrations.AlterField(
             model_name='member',
@@ -28,7 +34,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='household',
-            constraint=models.UniqueConstraint(fields=('head_id_number',), name='household_head_id_number_unique'),
+            constraint=models.UniqueConstraint(
+                fields=('head_id_number',), name='household_head_id_number_unique'
+            ),
         ),
         migrations.AddConstraint(
             model_name='member',

@@ -4,7 +4,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0004_id_unique_constraints'),
     ]
@@ -12,6 +11,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='household',
-            index=models.Index(fields=['village'], name='household_village_like', opclasses=['varchar_pattern_ops']),
+            index=models.Index(
+                fields=['village'], name='household_village_like', opclasses=['varchar_pattern_ops']
+            ),
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0006_household_member_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -17,13 +16,31 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='RevealLog',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('object_type', models.CharField(max_length=40, verbose_name='对象类型')),
                 ('object_id', models.PositiveBigIntegerField(verbose_name='对象编号')),
                 ('subject', models.CharField(max_length=64, verbose_name='对象')),
                 ('field', models.CharField(max_length=40, verbose_name='查看的信息')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='查看时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='查看人')),
+                (
+                    'at',
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name='查看时间'
+                    ),
+                ),
+                (
+                    'user',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='查看人',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '完整信息查看记录',

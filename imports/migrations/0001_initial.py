@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,23 +16,67 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='ImportBatch',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('households', '农户及成员')], max_length=16, verbose_name='类别')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
+                (
+                    'kind',
+                    models.CharField(
+                        choices=[('households', '农户及成员')], max_length=16, verbose_name='类别'
+                    ),
+                ),
                 ('filename', models.CharField(max_length=255, verbose_name='文件名')),
                 ('size', models.PositiveIntegerField(verbose_name='文件大小（字节）')),
                 ('sha256', models.CharField(max_length=64, verbose_name='文件摘要')),
                 ('content', models.BinaryField(verbose_name='文件内容')),
                 ('scope_code', models.CharField(blank=True, max_length=12, verbose_name='范围代码')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='上传时间')),
-                ('status', models.CharField(choices=[('queued', '排队中'), ('checking', '检查中'), ('checked', '待确认'), ('refused', '有错误'), ('applying', '导入中'), ('done', '已导入'), ('failed', '失败')], default='queued', max_length=10, verbose_name='状态')),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[
+                            ('queued', '排队中'),
+                            ('checking', '检查中'),
+                            ('checked', '待确认'),
+                            ('refused', '有错误'),
+                            ('applying', '导入中'),
+                            ('done', '已导入'),
+                            ('failed', '失败'),
+                        ],
+                        default='queued',
+                        max_length=10,
+                        verbose_name='状态',
+                    ),
+                ),
                 ('rows_read', models.PositiveIntegerField(default=0, verbose_name='已读行数')),
                 ('message', models.TextField(blank=True, verbose_name='说明')),
                 ('report', models.JSONField(blank=True, default=dict, verbose_name='检查结果')),
                 ('checked_at', models.DateTimeField(blank=True, null=True, verbose_name='检查完成时间')),
                 ('applied_at', models.DateTimeField(blank=True, null=True, verbose_name='导入时间')),
                 ('created_households', models.JSONField(blank=True, default=list, verbose_name='新建农户ID')),
-                ('confirmed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='确认人')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人')),
+                (
+                    'confirmed_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='确认人',
+                    ),
+                ),
+                (
+                    'created_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='上传人',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '导入批次',

@@ -4,7 +4,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('imports', '0001_initial'),
     ]
@@ -13,6 +12,15 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='importbatch',
             name='kind',
-            field=models.CharField(choices=[('households', '农户及成员'), ('cadres', '干部名册'), ('links', '联村关系'), ('pairings', '结对关系')], max_length=16, verbose_name='类别'),
+            field=models.CharField(
+                choices=[
+                    ('households', '农户及成员'),
+                    ('cadres', '干部名册'),
+                    ('links', '联村关系'),
+                    ('pairings', '结对关系'),
+                ],
+                max_length=16,
+                verbose_name='类别',
+            ),
         ),
     ]

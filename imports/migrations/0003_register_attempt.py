@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0004_id_unique_constraints'),
         ('imports', '0002_batch_kinds'),
@@ -17,7 +16,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='RegisterAttempt',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('attempted_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
                 ('scope_code', models.CharField(blank=True, max_length=12, verbose_name='范围代码')),
                 ('filename', models.CharField(blank=True, max_length=255, verbose_name='文件名')),
@@ -25,15 +29,45 @@ class Migration(migrations.Migration):
                 ('row', models.PositiveIntegerField(verbose_name='行号')),
                 ('id_number', models.CharField(max_length=18, verbose_name='身份证号码')),
                 ('name', models.CharField(blank=True, max_length=50, verbose_name='姓名')),
-                ('attempted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人')),
-                ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='imports.importbatch', verbose_name='导入批次')),
-                ('registered_village', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.region', verbose_name='已登记所在村')),
+                (
+                    'attempted_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='上传人',
+                    ),
+                ),
+                (
+                    'batch',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='imports.importbatch',
+                        verbose_name='导入批次',
+                    ),
+                ),
+                (
+                    'registered_village',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='已登记所在村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '跨范围登记尝试',
                 'verbose_name_plural': '跨范围登记尝试',
                 'ordering': ['-attempted_at', '-pk'],
-                'constraints': [models.UniqueConstraint(fields=('batch', 'id_number'), name='register_attempt_once_per_batch')],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('batch', 'id_number'), name='register_attempt_once_per_batch'
+                    )
+                ],
             },
         ),
     ]

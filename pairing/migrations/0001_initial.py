@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,11 +17,50 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Unit',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('name', models.CharField(max_length=64, verbose_name='单位名称')),
-                ('level', models.CharField(choices=[('province', '省直'), ('city', '市直'), ('county', '县直'), ('township', '乡镇')], max_length=10, verbose_name='层级')),
-                ('kind', models.CharField(choices=[('党政机关', '党政机关'), ('事业单位', '事业单位'), ('人民团体', '人民团体'), ('国有企业', '国有企业'), ('驻甘部队', '驻甘部队'), ('中央在甘单位', '中央在甘单位')], max_length=8, verbose_name='单位性质')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='seated_units', to='households.region', verbose_name='所在地')),
+                (
+                    'level',
+                    models.CharField(
+                        choices=[
+                            ('province', '省直'),
+                            ('city', '市直'),
+                            ('county', '县直'),
+                            ('township', '乡镇'),
+                        ],
+                        max_length=10,
+                        verbose_name='层级',
+                    ),
+                ),
+                (
+                    'kind',
+                    models.CharField(
+                        choices=[
+                            ('党政机关', '党政机关'),
+                            ('事业单位', '事业单位'),
+                            ('人民团体', '人民团体'),
+                            ('国有企业', '国有企业'),
+                            ('驻甘部队', '驻甘部队'),
+                            ('中央在甘单位', '中央在甘单位'),
+                        ],
+                        max_length=8,
+                        verbose_name='单位性质',
+                    ),
+                ),
+                (
+                    'region',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='seated_units',
+                        to='households.region',
+                        verbose_name='所在地',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '单位',
@@ -33,15 +71,58 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Cadre',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('name', models.CharField(max_length=32, verbose_name='姓名')),
                 ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号码')),
                 ('post', models.CharField(blank=True, max_length=64, verbose_name='职务')),
-                ('rank', models.CharField(choices=[('县级', '县级领导干部'), ('科级', '科级干部'), ('一般', '一般干部')], default='一般', max_length=4, verbose_name='职级')),
-                ('category', models.CharField(choices=[('公务员', '公务员'), ('参公人员', '参照公务员法管理人员'), ('事业人员', '事业单位管理人员'), ('教师', '教师'), ('医务人员', '医务人员'), ('企业职工', '企业职工')], max_length=8, verbose_name='人员类别')),
-                ('status', models.CharField(choices=[('在岗', '在岗'), ('调离', '调离'), ('退休', '退休')], default='在岗', max_length=4, verbose_name='状态')),
+                (
+                    'rank',
+                    models.CharField(
+                        choices=[('县级', '县级领导干部'), ('科级', '科级干部'), ('一般', '一般干部')],
+                        default='一般',
+                        max_length=4,
+                        verbose_name='职级',
+                    ),
+                ),
+                (
+                    'category',
+                    models.CharField(
+                        choices=[
+                            ('公务员', '公务员'),
+                            ('参公人员', '参照公务员法管理人员'),
+                            ('事业人员', '事业单位管理人员'),
+                            ('教师', '教师'),
+                            ('医务人员', '医务人员'),
+                            ('企业职工', '企业职工'),
+                        ],
+                        max_length=8,
+                        verbose_name='人员类别',
+                    ),
+                ),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[('在岗', '在岗'), ('调离', '调离'), ('退休', '退休')],
+                        default='在岗',
+                        max_length=4,
+                        verbose_name='状态',
+                    ),
+                ),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cadres', to='pairing.unit', verbose_name='单位')),
+                (
+                    'unit',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='cadres',
+                        to='pairing.unit',
+                        verbose_name='单位',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '干部',
@@ -52,14 +133,61 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='VillageLink',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('started_on', models.DateField(verbose_name='开始日期')),
                 ('ended_on', models.DateField(blank=True, null=True, verbose_name='结束日期')),
-                ('end_reason', models.CharField(blank=True, choices=[('调动', '调动'), ('退休', '退休'), ('户已脱贫', '户已脱贫'), ('户迁出', '户迁出'), ('调整', '调整'), ('其他', '其他')], max_length=8, verbose_name='结束原因')),
+                (
+                    'end_reason',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('调动', '调动'),
+                            ('退休', '退休'),
+                            ('户已脱贫', '户已脱贫'),
+                            ('户迁出', '户迁出'),
+                            ('调整', '调整'),
+                            ('其他', '其他'),
+                        ],
+                        max_length=8,
+                        verbose_name='结束原因',
+                    ),
+                ),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='village_links', to='pairing.unit', verbose_name='单位')),
-                ('village', models.ForeignKey(limit_choices_to={'level': 'village'}, on_delete=django.db.models.deletion.PROTECT, related_name='village_links', to='households.region', verbose_name='联系村')),
+                (
+                    'created_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'unit',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='village_links',
+                        to='pairing.unit',
+                        verbose_name='单位',
+                    ),
+                ),
+                (
+                    'village',
+                    models.ForeignKey(
+                        limit_choices_to={'level': 'village'},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='village_links',
+                        to='households.region',
+                        verbose_name='联系村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '联村关系',
@@ -70,22 +198,95 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='Pairing',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('started_on', models.DateField(verbose_name='开始日期')),
                 ('ended_on', models.DateField(blank=True, null=True, verbose_name='结束日期')),
-                ('end_reason', models.CharField(blank=True, choices=[('调动', '调动'), ('退休', '退休'), ('户已脱贫', '户已脱贫'), ('户迁出', '户迁出'), ('调整', '调整'), ('其他', '其他')], max_length=8, verbose_name='结束原因')),
+                (
+                    'end_reason',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('调动', '调动'),
+                            ('退休', '退休'),
+                            ('户已脱贫', '户已脱贫'),
+                            ('户迁出', '户迁出'),
+                            ('调整', '调整'),
+                            ('其他', '其他'),
+                        ],
+                        max_length=8,
+                        verbose_name='结束原因',
+                    ),
+                ),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('role', models.CharField(choices=[('帮扶责任人', '帮扶责任人'), ('联系户', '联系户')], default='帮扶责任人', max_length=8, verbose_name='联系类型')),
-                ('cadre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pairings', to='pairing.cadre', verbose_name='干部')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pairings', to='households.household', verbose_name='农户')),
+                (
+                    'role',
+                    models.CharField(
+                        choices=[('帮扶责任人', '帮扶责任人'), ('联系户', '联系户')],
+                        default='帮扶责任人',
+                        max_length=8,
+                        verbose_name='联系类型',
+                    ),
+                ),
+                (
+                    'cadre',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='pairings',
+                        to='pairing.cadre',
+                        verbose_name='干部',
+                    ),
+                ),
+                (
+                    'created_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='pairings',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '联户关系',
                 'verbose_name_plural': '联户关系',
                 'ordering': ['-started_on', 'id'],
                 'indexes': [models.Index(fields=['cadre', 'ended_on'], name='pairing_cadre_ended')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('started_on')), _connector='OR'), name='pairing_ends_after_start'), models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True), ('role', '帮扶责任人')), fields=('household',), name='pairing_one_open_responsible_per_household'), models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('cadre', 'household'), name='pairing_one_open_per_cadre_household')],
+                'constraints': [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ('ended_on__isnull', True),
+                            ('ended_on__gte', models.F('started_on')),
+                            _connector='OR',
+                        ),
+                        name='pairing_ends_after_start',
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(('ended_on__isnull', True), ('role', '帮扶责任人')),
+                        fields=('household',),
+                        name='pairing_one_open_responsible_per_household',
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(('ended_on__isnull', True)),
+                        fields=('cadre', 'household'),
+                        name='pairing_one_open_per_cadre_household',
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
@@ -98,10 +299,19 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='villagelink',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('started_on')), _connector='OR'), name='villagelink_ends_after_start'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('ended_on__isnull', True), ('ended_on__gte', models.F('started_on')), _connector='OR'
+                ),
+                name='villagelink_ends_after_start',
+            ),
         ),
         migrations.AddConstraint(
             model_name='villagelink',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('unit', 'village'), name='villagelink_one_open_per_unit_village'),
+            constraint=models.UniqueConstraint(
+                condition=models.Q(('ended_on__isnull', True)),
+                fields=('unit', 'village'),
+                name='villagelink_one_open_per_unit_village',
+            ),
         ),
     ]

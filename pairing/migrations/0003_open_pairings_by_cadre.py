@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0001_initial'),
         ('pairing', '0002_rules_proposals_handovers'),
@@ -19,6 +18,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='pairing',
-            index=models.Index(condition=models.Q(('ended_on__isnull', True)), fields=['cadre', 'role'], name='pairing_open_by_cadre'),
+            index=models.Index(
+                condition=models.Q(('ended_on__isnull', True)),
+                fields=['cadre', 'role'],
+                name='pairing_open_by_cadre',
+            ),
         ),
     ]

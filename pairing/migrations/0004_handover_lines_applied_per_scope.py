@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('pairing', '0003_open_pairings_by_cadre'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -21,11 +20,23 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='handoverline',
             name='applied_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='实施人'),
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='+',
+                to=settings.AUTH_USER_MODEL,
+                verbose_name='实施人',
+            ),
         ),
         migrations.AlterField(
             model_name='handover',
             name='status',
-            field=models.CharField(choices=[('待审核', '待审核'), ('部分实施', '部分实施'), ('已实施', '已实施')], default='待审核', max_length=4, verbose_name='状态'),
+            field=models.CharField(
+                choices=[('待审核', '待审核'), ('部分实施', '部分实施'), ('已实施', '已实施')],
+                default='待审核',
+                max_length=4,
+                verbose_name='状态',
+            ),
         ),
     ]

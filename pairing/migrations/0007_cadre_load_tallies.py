@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('pairing', '0006_unit_cadre_version'),
     ]
@@ -14,16 +13,37 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='CadreLoad',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('county', models.CharField(max_length=12, verbose_name='农户所在县代码')),
                 ('households', models.PositiveIntegerField(default=0, verbose_name='联系户数（含帮扶户）')),
                 ('responsible', models.PositiveIntegerField(default=0, verbose_name='帮扶户数')),
-                ('cadre', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pairing.cadre', verbose_name='干部')),
+                (
+                    'cadre',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='pairing.cadre',
+                        verbose_name='干部',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '干部联户数汇总',
                 'verbose_name_plural': '干部联户数汇总',
-                'constraints': [models.UniqueConstraint(fields=('cadre', 'county'), name='cadreload_one_per_cadre_county'), models.CheckConstraint(condition=models.Q(('responsible__lte', models.F('households'))), name='cadreload_responsible_within')],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('cadre', 'county'), name='cadreload_one_per_cadre_county'
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(('responsible__lte', models.F('households'))),
+                        name='cadreload_responsible_within',
+                    ),
+                ],
             },
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0008_history'),
         ('pairing', '0008_fill_cadre_load_tallies'),
@@ -18,21 +17,78 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalCadre',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('version', models.PositiveIntegerField(default=0, editable=False, verbose_name='版本')),
                 ('name', models.CharField(max_length=32, verbose_name='姓名')),
                 ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号码')),
                 ('post', models.CharField(blank=True, max_length=64, verbose_name='职务')),
-                ('rank', models.CharField(choices=[('县级', '县级领导干部'), ('科级', '科级干部'), ('一般', '一般干部')], default='一般', max_length=4, verbose_name='职级')),
-                ('category', models.CharField(choices=[('公务员', '公务员'), ('参公人员', '参照公务员法管理人员'), ('事业人员', '事业单位管理人员'), ('教师', '教师'), ('医务人员', '医务人员'), ('企业职工', '企业职工')], max_length=8, verbose_name='人员类别')),
-                ('status', models.CharField(choices=[('在岗', '在岗'), ('调离', '调离'), ('退休', '退休')], default='在岗', max_length=4, verbose_name='状态')),
+                (
+                    'rank',
+                    models.CharField(
+                        choices=[('县级', '县级领导干部'), ('科级', '科级干部'), ('一般', '一般干部')],
+                        default='一般',
+                        max_length=4,
+                        verbose_name='职级',
+                    ),
+                ),
+                (
+                    'category',
+                    models.CharField(
+                        choices=[
+                            ('公务员', '公务员'),
+                            ('参公人员', '参照公务员法管理人员'),
+                            ('事业人员', '事业单位管理人员'),
+                            ('教师', '教师'),
+                            ('医务人员', '医务人员'),
+                            ('企业职工', '企业职工'),
+                        ],
+                        max_length=8,
+                        verbose_name='人员类别',
+                    ),
+                ),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[('在岗', '在岗'), ('调离', '调离'), ('退休', '退休')],
+                        default='在岗',
+                        max_length=4,
+                        verbose_name='状态',
+                    ),
+                ),
                 ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='更新时间')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pairing.unit', verbose_name='单位')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'unit',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='pairing.unit',
+                        verbose_name='单位',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '干部操作记录',
@@ -45,20 +101,92 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalPairing',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('started_on', models.DateField(verbose_name='开始日期')),
                 ('ended_on', models.DateField(blank=True, null=True, verbose_name='结束日期')),
-                ('end_reason', models.CharField(blank=True, choices=[('调动', '调动'), ('退休', '退休'), ('户已脱贫', '户已脱贫'), ('户迁出', '户迁出'), ('调整', '调整'), ('其他', '其他')], max_length=8, verbose_name='结束原因')),
+                (
+                    'end_reason',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('调动', '调动'),
+                            ('退休', '退休'),
+                            ('户已脱贫', '户已脱贫'),
+                            ('户迁出', '户迁出'),
+                            ('调整', '调整'),
+                            ('其他', '其他'),
+                        ],
+                        max_length=8,
+                        verbose_name='结束原因',
+                    ),
+                ),
                 ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='登记时间')),
-                ('role', models.CharField(choices=[('帮扶责任人', '帮扶责任人'), ('联系户', '联系户')], default='帮扶责任人', max_length=8, verbose_name='联系类型')),
+                (
+                    'role',
+                    models.CharField(
+                        choices=[('帮扶责任人', '帮扶责任人'), ('联系户', '联系户')],
+                        default='帮扶责任人',
+                        max_length=8,
+                        verbose_name='联系类型',
+                    ),
+                ),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('cadre', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pairing.cadre', verbose_name='干部')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.household', verbose_name='农户')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'cadre',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='pairing.cadre',
+                        verbose_name='干部',
+                    ),
+                ),
+                (
+                    'created_by',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '联户关系操作记录',
@@ -71,17 +199,70 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalUnit',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('version', models.PositiveIntegerField(default=0, editable=False, verbose_name='版本')),
                 ('name', models.CharField(max_length=64, verbose_name='单位名称')),
-                ('level', models.CharField(choices=[('province', '省直'), ('city', '市直'), ('county', '县直'), ('township', '乡镇')], max_length=10, verbose_name='层级')),
-                ('kind', models.CharField(choices=[('党政机关', '党政机关'), ('事业单位', '事业单位'), ('人民团体', '人民团体'), ('国有企业', '国有企业'), ('驻甘部队', '驻甘部队'), ('中央在甘单位', '中央在甘单位')], max_length=8, verbose_name='单位性质')),
+                (
+                    'level',
+                    models.CharField(
+                        choices=[
+                            ('province', '省直'),
+                            ('city', '市直'),
+                            ('county', '县直'),
+                            ('township', '乡镇'),
+                        ],
+                        max_length=10,
+                        verbose_name='层级',
+                    ),
+                ),
+                (
+                    'kind',
+                    models.CharField(
+                        choices=[
+                            ('党政机关', '党政机关'),
+                            ('事业单位', '事业单位'),
+                            ('人民团体', '人民团体'),
+                            ('国有企业', '国有企业'),
+                            ('驻甘部队', '驻甘部队'),
+                            ('中央在甘单位', '中央在甘单位'),
+                        ],
+                        max_length=8,
+                        verbose_name='单位性质',
+                    ),
+                ),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.region', verbose_name='所在地')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'region',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='所在地',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '单位操作记录',
@@ -94,19 +275,84 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalVillageLink',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('started_on', models.DateField(verbose_name='开始日期')),
                 ('ended_on', models.DateField(blank=True, null=True, verbose_name='结束日期')),
-                ('end_reason', models.CharField(blank=True, choices=[('调动', '调动'), ('退休', '退休'), ('户已脱贫', '户已脱贫'), ('户迁出', '户迁出'), ('调整', '调整'), ('其他', '其他')], max_length=8, verbose_name='结束原因')),
+                (
+                    'end_reason',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('调动', '调动'),
+                            ('退休', '退休'),
+                            ('户已脱贫', '户已脱贫'),
+                            ('户迁出', '户迁出'),
+                            ('调整', '调整'),
+                            ('其他', '其他'),
+                        ],
+                        max_length=8,
+                        verbose_name='结束原因',
+                    ),
+                ),
                 ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='登记时间')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pairing.unit', verbose_name='单位')),
-                ('village', models.ForeignKey(blank=True, db_constraint=False, limit_choices_to={'level': 'village'}, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.region', verbose_name='联系村')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'created_by',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='登记人',
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'unit',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='pairing.unit',
+                        verbose_name='单位',
+                    ),
+                ),
+                (
+                    'village',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        limit_choices_to={'level': 'village'},
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='联系村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '联村关系操作记录',

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,7 +17,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HouseholdPlan',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
                 ('version', models.PositiveIntegerField(default=0, editable=False, verbose_name='版本')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='最后修改时间')),
@@ -26,10 +30,44 @@ class Migration(migrations.Migration):
                 ('measures', models.JSONField(default=list, verbose_name='帮扶措施')),
                 ('targets', models.TextField(verbose_name='帮扶目标')),
                 ('outcome', models.TextField(blank=True, verbose_name='帮扶成效')),
-                ('income_last_year', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='上年人均纯收入（元）')),
-                ('income_this_year', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='本年人均纯收入（元）')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plans', to='households.household', verbose_name='农户')),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='最后修改人')),
+                (
+                    'income_last_year',
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        verbose_name='上年人均纯收入（元）',
+                    ),
+                ),
+                (
+                    'income_this_year',
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        verbose_name='本年人均纯收入（元）',
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='plans',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
+                (
+                    'updated_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='最后修改人',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '户帮扶计划',
@@ -40,13 +78,34 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HouseholdPlanVersion',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('number', models.PositiveIntegerField(verbose_name='版本号')),
                 ('data', models.JSONField(verbose_name='内容')),
                 ('changed_fields', models.JSONField(default=list, verbose_name='修改的项目')),
                 ('changed_at', models.DateTimeField(auto_now_add=True, verbose_name='修改时间')),
-                ('changed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='修改人')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='plans.householdplan', verbose_name='计划')),
+                (
+                    'changed_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='修改人',
+                    ),
+                ),
+                (
+                    'plan',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='versions',
+                        to='plans.householdplan',
+                        verbose_name='计划',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '户帮扶计划版本',
@@ -58,15 +117,36 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='VillagePlan',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
                 ('version', models.PositiveIntegerField(default=0, editable=False, verbose_name='版本')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='最后修改时间')),
                 ('development_path', models.TextField(verbose_name='发展思路')),
                 ('leading_industry', models.CharField(max_length=100, verbose_name='主导产业')),
                 ('projects', models.JSONField(blank=True, default=list, verbose_name='项目及资金')),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='最后修改人')),
-                ('village', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='village_plans', to='households.region', verbose_name='贫困村')),
+                (
+                    'updated_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='最后修改人',
+                    ),
+                ),
+                (
+                    'village',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='village_plans',
+                        to='households.region',
+                        verbose_name='贫困村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '村帮扶计划',
@@ -77,13 +157,34 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='VillagePlanVersion',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('number', models.PositiveIntegerField(verbose_name='版本号')),
                 ('data', models.JSONField(verbose_name='内容')),
                 ('changed_fields', models.JSONField(default=list, verbose_name='修改的项目')),
                 ('changed_at', models.DateTimeField(auto_now_add=True, verbose_name='修改时间')),
-                ('changed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='修改人')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='plans.villageplan', verbose_name='计划')),
+                (
+                    'changed_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='修改人',
+                    ),
+                ),
+                (
+                    'plan',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='versions',
+                        to='plans.villageplan',
+                        verbose_name='计划',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '村帮扶计划版本',
@@ -94,26 +195,44 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='householdplan',
-            constraint=models.UniqueConstraint(fields=('household', 'year'), name='householdplan_one_per_household_year'),
+            constraint=models.UniqueConstraint(
+                fields=('household', 'year'), name='householdplan_one_per_household_year'
+            ),
         ),
         migrations.AddConstraint(
             model_name='householdplan',
-            constraint=models.CheckConstraint(condition=models.Q(('income_last_year__gte', 0), ('income_last_year__isnull', True), _connector='OR'), name='householdplan_income_not_negative'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('income_last_year__gte', 0), ('income_last_year__isnull', True), _connector='OR'
+                ),
+                name='householdplan_income_not_negative',
+            ),
         ),
         migrations.AddConstraint(
             model_name='householdplan',
-            constraint=models.CheckConstraint(condition=models.Q(('income_this_year__gte', 0), ('income_this_year__isnull', True), _connector='OR'), name='householdplan_income_this_year_not_negative'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('income_this_year__gte', 0), ('income_this_year__isnull', True), _connector='OR'
+                ),
+                name='householdplan_income_this_year_not_negative',
+            ),
         ),
         migrations.AddConstraint(
             model_name='householdplanversion',
-            constraint=models.UniqueConstraint(fields=('plan', 'number'), name='householdplanversion_unique_number'),
+            constraint=models.UniqueConstraint(
+                fields=('plan', 'number'), name='householdplanversion_unique_number'
+            ),
         ),
         migrations.AddConstraint(
             model_name='villageplan',
-            constraint=models.UniqueConstraint(fields=('village', 'year'), name='villageplan_one_per_village_year'),
+            constraint=models.UniqueConstraint(
+                fields=('village', 'year'), name='villageplan_one_per_village_year'
+            ),
         ),
         migrations.AddConstraint(
             model_name='villageplanversion',
-            constraint=models.UniqueConstraint(fields=('plan', 'number'), name='villageplanversion_unique_number'),
+            constraint=models.UniqueConstraint(
+                fields=('plan', 'number'), name='villageplanversion_unique_number'
+            ),
         ),
     ]

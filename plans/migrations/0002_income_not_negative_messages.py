@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0004_id_unique_constraints'),
         ('plans', '0001_initial'),
@@ -16,11 +15,23 @@ class Migration(migrations.Migration):
         migrations.AlterConstraint(
             model_name='householdplan',
             name='householdplan_income_not_negative',
-            constraint=models.CheckConstraint(condition=models.Q(('income_last_year__gte', 0), ('income_last_year__isnull', True), _connector='OR'), name='householdplan_income_not_negative', violation_error_message='上年人均纯收入不能为负数'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('income_last_year__gte', 0), ('income_last_year__isnull', True), _connector='OR'
+                ),
+                name='householdplan_income_not_negative',
+                violation_error_message='上年人均纯收入不能为负数',
+            ),
         ),
         migrations.AlterConstraint(
             model_name='householdplan',
             name='householdplan_income_this_year_not_negative',
-            constraint=models.CheckConstraint(condition=models.Q(('income_this_year__gte', 0), ('income_this_year__isnull', True), _connector='OR'), name='householdplan_income_this_year_not_negative', violation_error_message='本年人均纯收入不能为负数'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ('income_this_year__gte', 0), ('income_this_year__isnull', True), _connector='OR'
+                ),
+                name='householdplan_income_this_year_not_negative',
+                violation_error_message='本年人均纯收入不能为负数',
+            ),
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0008_history'),
         ('plans', '0002_income_not_negative_messages'),
@@ -18,7 +17,10 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalHouseholdPlan',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('version', models.PositiveIntegerField(default=0, editable=False, verbose_name='版本')),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
                 ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='最后修改时间')),
@@ -26,15 +28,68 @@ class Migration(migrations.Migration):
                 ('measures', models.JSONField(default=list, verbose_name='帮扶措施')),
                 ('targets', models.TextField(verbose_name='帮扶目标')),
                 ('outcome', models.TextField(blank=True, verbose_name='帮扶成效')),
-                ('income_last_year', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='上年人均纯收入（元）')),
-                ('income_this_year', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='本年人均纯收入（元）')),
+                (
+                    'income_last_year',
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        verbose_name='上年人均纯收入（元）',
+                    ),
+                ),
+                (
+                    'income_this_year',
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        verbose_name='本年人均纯收入（元）',
+                    ),
+                ),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.household', verbose_name='农户')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='最后修改人')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
+                (
+                    'updated_by',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='最后修改人',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '户帮扶计划操作记录',
@@ -47,7 +102,10 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalVillagePlan',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('version', models.PositiveIntegerField(default=0, editable=False, verbose_name='版本')),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
                 ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='最后修改时间')),
@@ -57,10 +115,45 @@ class Migration(migrations.Migration):
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='最后修改人')),
-                ('village', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.region', verbose_name='贫困村')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'updated_by',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='最后修改人',
+                    ),
+                ),
+                (
+                    'village',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='贫困村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '村帮扶计划操作记录',

@@ -13,5 +13,10 @@ register = template.Library()
 @register.inclusion_tag("plans/household_plan_card.html", takes_context=True)
 def household_plan(context, household):
     """The household's latest plan (it follows the household, whoever its cadre is)."""
-    plan = HouseholdPlan.objects.filter(household=household).select_related("updated_by").order_by("-year").first()
+    plan = (
+        HouseholdPlan.objects.filter(household=household)
+        .select_related("updated_by")
+        .order_by("-year")
+        .first()
+    )
     return {"household": household, "plan": plan, "can_edit": can_write(context["request"].user, Household)}

@@ -31,7 +31,9 @@ def _pg_tool(name: str) -> str:
             return str(path)
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"找不到 {name}：请安装 PostgreSQL 客户端（postgresql-client）或设置 SHUANGLIAN_PG_BIN")
+        raise BackupError(
+            f"找不到 {name}：请安装 PostgreSQL 客户端（postgresql-client）或设置 SHUANGLIAN_PG_BIN"
+        )
     return found
 
 
@@ -111,7 +113,9 @@ def fingerprint(*, alias: str = "default") -> dict[str, tuple[int, str]]:
     result = {}
     with connection.cursor() as cursor:
         for table in sorted(connection.introspection.table_names(cursor)):
-            columns = [column.name for column in connection.introspection.get_table_description(cursor, table)]
+            columns = [
+                column.name for column in connection.introspection.get_table_description(cursor, table)
+            ]
             key = connection.introspection.get_primary_key_columns(cursor, table) or columns
             order = ", ".join(quote(column) for column in key)
             cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY {order}")  # noqa: S608 - names from introspection

@@ -20,7 +20,9 @@ def chinese(day: datetime.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def check_date(value: datetime.date | None, label, *, allow_future: bool = False, field: str | None = None) -> None:
+def check_date(
+    value: datetime.date | None, label, *, allow_future: bool = False, field: str | None = None
+) -> None:
     """Refuse a date before the floor (or after today) with a message naming the field `label`.
 
     With `field`, the error is attached to that form field (services whose callers show it there)."""
@@ -29,7 +31,8 @@ def check_date(value: datetime.date | None, label, *, allow_future: bool = False
     error = None
     if value < floor():
         error = ValidationError(
-            _("%(field)s 不能早于 %(floor)s") % {"field": label, "floor": chinese(floor())}, code="before_floor"
+            _("%(field)s 不能早于 %(floor)s") % {"field": label, "floor": chinese(floor())},
+            code="before_floor",
         )
     elif not allow_future and value > timezone.localdate():
         error = ValidationError(_("%(field)s 不能晚于今天") % {"field": label}, code="future")
@@ -42,7 +45,8 @@ def check_year(year: int, label, *, ahead: int = 1) -> None:
     last = timezone.localdate().year + ahead
     if not floor().year <= year <= last:
         raise ValidationError(
-            _("%(field)s 须在 %(first)d 至 %(last)d 年之间") % {"field": label, "first": floor().year, "last": last},
+            _("%(field)s 须在 %(first)d 至 %(last)d 年之间")
+            % {"field": label, "first": floor().year, "last": last},
             code="year_out_of_range",
         )
 

@@ -66,7 +66,9 @@ class Tracked(HistoricalRecords):
 
     def get_meta_options(self, model):
         options = super().get_meta_options(model)
-        options["verbose_name"] = options["verbose_name_plural"] = format_lazy("{}操作记录", model._meta.verbose_name)
+        options["verbose_name"] = options["verbose_name_plural"] = format_lazy(
+            "{}操作记录", model._meta.verbose_name
+        )
         return options
 
     def get_history_user(self, instance):
@@ -125,7 +127,11 @@ class Entry:
     def subject(self) -> str:
         """The object's kind and name as the row had it (no query: a deleted object is named too)."""
         record = self.record
-        name = getattr(record, "head_name", None) or getattr(record, "name", None) or getattr(record, "username", None)
+        name = (
+            getattr(record, "head_name", None)
+            or getattr(record, "name", None)
+            or getattr(record, "username", None)
+        )
         if name and self.model._meta.model_name == "household":
             name = f"{name}户"
         return f"{self.model._meta.verbose_name} {name or '#%s' % record.id}"
@@ -187,7 +193,9 @@ def entries(pairs, model) -> list:
 
 def newest(history):
     """The history rows newest first, with the acting user and the office it acts for."""
-    return history.select_related("history_user__region", "history_user__unit").order_by("-history_date", "-history_id")
+    return history.select_related("history_user__region", "history_user__unit").order_by(
+        "-history_date", "-history_id"
+    )
 
 
 def recent(*histories, limit: int = 10) -> list:

@@ -43,7 +43,9 @@ def parse_page(raw) -> int:
     return parse_int(raw, default=1, min_value=1, max_value=10**9)
 
 
-def parse_date(raw, *, default=None, earliest: datetime.date | None = None, latest: datetime.date | None = None):
+def parse_date(
+    raw, *, default=None, earliest: datetime.date | None = None, latest: datetime.date | None = None
+):
     """YYYY-MM-DD between `earliest` (the campaign floor) and `latest` (today), else `default`."""
     if not isinstance(raw, str) or not _DATE.fullmatch(raw.strip()):
         return default

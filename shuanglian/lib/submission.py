@@ -20,7 +20,10 @@ def earlier_submission(model, key):
 def refuse_reused_key(what: str, saved) -> None:
     """Refuse a key that saved `saved` (a `what`) and now comes back asking for something else."""
     raise ValidationError(
-        _("本页已保存过一份%(what)s（%(saved)s），这次提交的内容与之不同，未保存。"
-          "请核对后再次点击保存，将作为新的记录保存。") % {"what": what, "saved": saved},
+        _(
+            "本页已保存过一份%(what)s（%(saved)s），这次提交的内容与之不同，未保存。"
+            "请核对后再次点击保存，将作为新的记录保存。"
+        )
+        % {"what": what, "saved": saved},
         code="key_reused",
     )

@@ -61,4 +61,6 @@ LOOKUP_LIMIT = 20
 
 def lookup_response(queryset) -> JsonResponse:
     """The first LOOKUP_LIMIT rows as a chooser's answers; objects name themselves by `choice_label`."""
-    return JsonResponse({"results": [{"id": obj.pk, "text": obj.choice_label} for obj in queryset[:LOOKUP_LIMIT]]})
+    return JsonResponse(
+        {"results": [{"id": obj.pk, "text": obj.choice_label} for obj in queryset[:LOOKUP_LIMIT]]}
+    )

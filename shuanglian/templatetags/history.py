@@ -20,7 +20,10 @@ def change_log(context, obj, *related, limit=10):
         histories.append(field.related_model.history.filter(**{field.field.attname: obj.pk}))
     user = context["request"].user
     return {
-        "entries": history.recent(*histories, limit=limit), "limit": limit, "many": bool(related),
+        "entries": history.recent(*histories, limit=limit),
+        "limit": limit,
+        "many": bool(related),
         # Offices search the whole history (dashboard/history.py) from here.
-        "search": may_search_history(user) and f"{reverse('history')}?type={obj._meta.model_name}&object={obj.pk}",
+        "search": may_search_history(user)
+        and f"{reverse('history')}?type={obj._meta.model_name}&object={obj.pk}",
     }

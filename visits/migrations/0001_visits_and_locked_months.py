@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,23 +18,64 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='LockedMonth',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('month', models.DateField(help_text='该月第一天', verbose_name='月份')),
                 ('locked_at', models.DateTimeField(auto_now_add=True, verbose_name='锁定时间')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='households.region', verbose_name='区域')),
+                (
+                    'region',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='区域',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '已锁定月份',
                 'verbose_name_plural': '已锁定月份',
-                'constraints': [models.UniqueConstraint(fields=('region', 'month'), name='lockedmonth_one_per_region_month'), models.CheckConstraint(condition=models.Q(('month__day', 1)), name='lockedmonth_first_day')],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('region', 'month'), name='lockedmonth_one_per_region_month'
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(('month__day', 1)), name='lockedmonth_first_day'
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
             name='Visit',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('visited_on', models.DateField(verbose_name='走访日期')),
-                ('mode', models.CharField(choices=[('入户走访', '入户走访'), ('电话', '电话'), ('短信', '短信'), ('书信', '书信'), ('联系卡', '联系卡'), ('座谈', '座谈'), ('集中活动', '集中活动')], default='入户走访', max_length=4, verbose_name='方式')),
+                (
+                    'mode',
+                    models.CharField(
+                        choices=[
+                            ('入户走访', '入户走访'),
+                            ('电话', '电话'),
+                            ('短信', '短信'),
+                            ('书信', '书信'),
+                            ('联系卡', '联系卡'),
+                            ('座谈', '座谈'),
+                            ('集中活动', '集中活动'),
+                        ],
+                        default='入户走访',
+                        max_length=4,
+                        verbose_name='方式',
+                    ),
+                ),
                 ('task_policy', models.BooleanField(default=False, verbose_name='宣传政策')),
                 ('task_opinion', models.BooleanField(default=False, verbose_name='反映民意')),
                 ('task_development', models.BooleanField(default=False, verbose_name='促进发展')),
@@ -43,23 +83,75 @@ class Migration(migrations.Migration):
                 ('task_grassroots', models.BooleanField(default=False, verbose_name='强基固本')),
                 ('task_model', models.BooleanField(default=False, verbose_name='推广典型')),
                 ('diary', models.TextField(blank=True, verbose_name='民情日记')),
-                ('help_cash', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='帮扶资金（元）')),
+                (
+                    'help_cash',
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=10, verbose_name='帮扶资金（元）'
+                    ),
+                ),
                 ('help_goods', models.CharField(blank=True, max_length=200, verbose_name='帮扶物资')),
-                ('help_goods_value', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='物资折价（元）')),
+                (
+                    'help_goods_value',
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=10, verbose_name='物资折价（元）'
+                    ),
+                ),
                 ('help_project', models.CharField(blank=True, max_length=200, verbose_name='帮扶项目')),
                 ('next_steps', models.TextField(blank=True, verbose_name='下一步打算')),
                 ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='录入时间')),
-                ('submission_key', models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='提交标识')),
-                ('cadre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='pairing.cadre', verbose_name='走访干部')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='households.household', verbose_name='农户')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
+                (
+                    'submission_key',
+                    models.UUIDField(
+                        blank=True, editable=False, null=True, unique=True, verbose_name='提交标识'
+                    ),
+                ),
+                (
+                    'cadre',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='visits',
+                        to='pairing.cadre',
+                        verbose_name='走访干部',
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='visits',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
+                (
+                    'recorded_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='录入人',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '走访记录',
                 'verbose_name_plural': '走访记录',
                 'ordering': ['-visited_on', '-id'],
-                'indexes': [models.Index(fields=['household', '-visited_on'], name='visit_household_date'), models.Index(fields=['cadre', '-visited_on'], name='visit_cadre_date'), models.Index(fields=['visited_on'], name='visit_date')],
-                'constraints': [models.UniqueConstraint(fields=('cadre', 'household', 'visited_on', 'mode'), name='visit_once_per_cadre_household_day_mode'), models.CheckConstraint(condition=models.Q(('help_cash__gte', 0), ('help_goods_value__gte', 0)), name='visit_help_not_negative')],
+                'indexes': [
+                    models.Index(fields=['household', '-visited_on'], name='visit_household_date'),
+                    models.Index(fields=['cadre', '-visited_on'], name='visit_cadre_date'),
+                    models.Index(fields=['visited_on'], name='visit_date'),
+                ],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('cadre', 'household', 'visited_on', 'mode'),
+                        name='visit_once_per_cadre_household_day_mode',
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(('help_cash__gte', 0), ('help_goods_value__gte', 0)),
+                        name='visit_help_not_negative',
+                    ),
+                ],
             },
         ),
     ]

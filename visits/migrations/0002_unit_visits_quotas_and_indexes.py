@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0001_initial'),
         ('pairing', '0003_open_pairings_by_cadre'),
@@ -18,9 +17,34 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='VisitQuota',
             fields=[
-                ('county', models.OneToOneField(limit_choices_to={'level': 'county'}, on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='visit_quota', serialize=False, to='households.region', verbose_name='县（市、区）')),
-                ('household_visits_per_year', models.PositiveSmallIntegerField(default=4, help_text='干部对每个联系户每年至少走访（含电话等联系）的次数', verbose_name='每户每年走访次数下限')),
-                ('village_visits_per_year', models.PositiveSmallIntegerField(default=6, help_text='单位干部到每个联系村每年至少走访的次数', verbose_name='每村每年驻村走访次数下限')),
+                (
+                    'county',
+                    models.OneToOneField(
+                        limit_choices_to={'level': 'county'},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name='visit_quota',
+                        serialize=False,
+                        to='households.region',
+                        verbose_name='县（市、区）',
+                    ),
+                ),
+                (
+                    'household_visits_per_year',
+                    models.PositiveSmallIntegerField(
+                        default=4,
+                        help_text='干部对每个联系户每年至少走访（含电话等联系）的次数',
+                        verbose_name='每户每年走访次数下限',
+                    ),
+                ),
+                (
+                    'village_visits_per_year',
+                    models.PositiveSmallIntegerField(
+                        default=6,
+                        help_text='单位干部到每个联系村每年至少走访的次数',
+                        verbose_name='每村每年驻村走访次数下限',
+                    ),
+                ),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
             ],
             options={
@@ -32,31 +56,82 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='visit',
             name='cadre',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='pairing.cadre', verbose_name='走访干部'),
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='visits',
+                to='pairing.cadre',
+                verbose_name='走访干部',
+            ),
         ),
         migrations.AlterField(
             model_name='visit',
             name='household',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='households.household', verbose_name='农户'),
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name='visits',
+                to='households.household',
+                verbose_name='农户',
+            ),
         ),
         migrations.CreateModel(
             name='UnitVisit',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('visited_on', models.DateField(verbose_name='走访日期')),
                 ('activities', models.TextField(verbose_name='工作内容')),
                 ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='录入时间')),
-                ('cadres', models.ManyToManyField(related_name='village_visits', to='pairing.cadre', verbose_name='参加干部')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='village_visits', to='pairing.unit', verbose_name='单位')),
-                ('village', models.ForeignKey(limit_choices_to={'level': 'village'}, on_delete=django.db.models.deletion.PROTECT, related_name='unit_visits', to='households.region', verbose_name='联系村')),
+                (
+                    'cadres',
+                    models.ManyToManyField(
+                        related_name='village_visits', to='pairing.cadre', verbose_name='参加干部'
+                    ),
+                ),
+                (
+                    'recorded_by',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='录入人',
+                    ),
+                ),
+                (
+                    'unit',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='village_visits',
+                        to='pairing.unit',
+                        verbose_name='单位',
+                    ),
+                ),
+                (
+                    'village',
+                    models.ForeignKey(
+                        limit_choices_to={'level': 'village'},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='unit_visits',
+                        to='households.region',
+                        verbose_name='联系村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '单位联村走访',
                 'verbose_name_plural': '单位联村走访',
                 'ordering': ['-visited_on', '-id'],
                 'indexes': [models.Index(fields=['village', '-visited_on'], name='unitvisit_village_date')],
-                'constraints': [models.UniqueConstraint(fields=('unit', 'village', 'visited_on'), name='unitvisit_once_per_unit_village_day')],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('unit', 'village', 'visited_on'), name='unitvisit_once_per_unit_village_day'
+                    )
+                ],
             },
         ),
     ]

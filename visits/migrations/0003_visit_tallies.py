@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0003_floor_indexes'),
         ('pairing', '0003_open_pairings_by_cadre'),
@@ -16,7 +15,17 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HouseholdContact',
             fields=[
-                ('household', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='last_contact', serialize=False, to='households.household', verbose_name='农户')),
+                (
+                    'household',
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name='last_contact',
+                        serialize=False,
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
                 ('last_contacted_on', models.DateField(verbose_name='最近走访或联系日期')),
             ],
             options={
@@ -28,33 +37,83 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='UnitVisitTally',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
                 ('visits', models.PositiveIntegerField(verbose_name='走访次数')),
                 ('last_visited_on', models.DateField(verbose_name='最近走访日期')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pairing.unit', verbose_name='单位')),
-                ('village', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='households.region', verbose_name='联系村')),
+                (
+                    'unit',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='pairing.unit',
+                        verbose_name='单位',
+                    ),
+                ),
+                (
+                    'village',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='联系村',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '年度联村走访次数',
                 'verbose_name_plural': '年度联村走访次数',
-                'constraints': [models.UniqueConstraint(fields=('unit', 'village', 'year'), name='unitvisittally_one_per_link_year')],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('unit', 'village', 'year'), name='unitvisittally_one_per_link_year'
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
             name='VisitTally',
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name='ID'
+                    ),
+                ),
                 ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
                 ('visits', models.PositiveIntegerField(verbose_name='走访次数')),
                 ('last_visited_on', models.DateField(verbose_name='最近走访日期')),
-                ('cadre', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pairing.cadre', verbose_name='走访干部')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='households.household', verbose_name='农户')),
+                (
+                    'cadre',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='pairing.cadre',
+                        verbose_name='走访干部',
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '年度走访次数',
                 'verbose_name_plural': '年度走访次数',
-                'constraints': [models.UniqueConstraint(fields=('cadre', 'household', 'year'), name='visittally_one_per_pair_year')],
+                'constraints': [
+                    models.UniqueConstraint(
+                        fields=('cadre', 'household', 'year'), name='visittally_one_per_pair_year'
+                    )
+                ],
             },
         ),
     ]

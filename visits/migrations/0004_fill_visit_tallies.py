@@ -16,20 +16,32 @@ def fill_visit_tallies(apps, schema_editor):
     connection = schema_editor.connection
     Visit, UnitVisit = apps.get_model("visits", "Visit"), apps.get_model("visits", "UnitVisit")
     visits = Visit.objects.order_by()
-    _insert_select(connection, apps.get_model("visits", "HouseholdContact"), ["household", "last_contacted_on"],
-                   visits.values("household_id").annotate(last=Max("visited_on")))
-    _insert_select(connection, apps.get_model("visits", "VisitTally"),
-                   ["cadre", "household", "year", "visits", "last_visited_on"],
-                   visits.annotate(y=ExtractYear("visited_on")).values("cadre_id", "household_id", "y")
-                   .annotate(n=Count("pk"), last=Max("visited_on")))
-    _insert_select(connection, apps.get_model("visits", "UnitVisitTally"),
-                   ["unit", "village", "year", "visits", "last_visited_on"],
-                   UnitVisit.objects.order_by().annotate(y=ExtractYear("visited_on")).values("unit_id", "village_id", "y")
-                   .annotate(n=Count("pk"), last=Max("visited_on")))
+    _insert_select(
+        connection,
+        apps.get_model("visits", "HouseholdContact"),
+        ["household", "last_contacted_on"],
+        visits.values("household_id").annotate(last=Max("visited_on")),
+    )
+    _insert_select(
+        connection,
+        apps.get_model("visits", "VisitTally"),
+        ["cadre", "household", "year", "visits", "last_visited_on"],
+        visits.annotate(y=ExtractYear("visited_on"))
+        .values("cadre_id", "household_id", "y")
+        .annotate(n=Count("pk"), last=Max("visited_on")),
+    )
+    _insert_select(
+        connection,
+        apps.get_model("visits", "UnitVisitTally"),
+        ["unit", "village", "year", "visits", "last_visited_on"],
+        UnitVisit.objects.order_by()
+        .annotate(y=ExtractYear("visited_on"))
+        .values("unit_id", "village_id", "y")
+        .annotate(n=Count("pk"), last=Max("visited_on")),
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [("visits", "0003_visit_tallies")]
 
     operations = [migrations.RunPython(fill_visit_tallies, migrations.RunPython.noop)]

@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0004_id_unique_constraints'),
         ('pairing', '0003_open_pairings_by_cadre'),
@@ -17,6 +16,10 @@ class Migration(migrations.Migration):
         migrations.AlterConstraint(
             model_name='visit',
             name='visit_help_not_negative',
-            constraint=models.CheckConstraint(condition=models.Q(('help_cash__gte', 0), ('help_goods_value__gte', 0)), name='visit_help_not_negative', violation_error_message='帮扶资金和物资折价都不能为负数'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(('help_cash__gte', 0), ('help_goods_value__gte', 0)),
+                name='visit_help_not_negative',
+                violation_error_message='帮扶资金和物资折价都不能为负数',
+            ),
         ),
     ]

@@ -4,7 +4,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('visits', '0005_help_not_negative_message'),
     ]
@@ -13,6 +12,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='unitvisit',
             name='submission_key',
-            field=models.UUIDField(blank=True, editable=False, null=True, unique=True, verbose_name='提交标识'),
+            field=models.UUIDField(
+                blank=True, editable=False, null=True, unique=True, verbose_name='提交标识'
+            ),
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('households', '0008_history'),
         ('pairing', '0009_history'),
@@ -19,15 +18,42 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalLockedMonth',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('month', models.DateField(help_text='该月第一天', verbose_name='月份')),
                 ('locked_at', models.DateTimeField(blank=True, editable=False, verbose_name='锁定时间')),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.region', verbose_name='区域')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'region',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.region',
+                        verbose_name='区域',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '已锁定月份操作记录',
@@ -40,9 +66,28 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HistoricalVisit',
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                (
+                    'id',
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID'),
+                ),
                 ('visited_on', models.DateField(verbose_name='走访日期')),
-                ('mode', models.CharField(choices=[('入户走访', '入户走访'), ('电话', '电话'), ('短信', '短信'), ('书信', '书信'), ('联系卡', '联系卡'), ('座谈', '座谈'), ('集中活动', '集中活动')], default='入户走访', max_length=4, verbose_name='方式')),
+                (
+                    'mode',
+                    models.CharField(
+                        choices=[
+                            ('入户走访', '入户走访'),
+                            ('电话', '电话'),
+                            ('短信', '短信'),
+                            ('书信', '书信'),
+                            ('联系卡', '联系卡'),
+                            ('座谈', '座谈'),
+                            ('集中活动', '集中活动'),
+                        ],
+                        default='入户走访',
+                        max_length=4,
+                        verbose_name='方式',
+                    ),
+                ),
                 ('task_policy', models.BooleanField(default=False, verbose_name='宣传政策')),
                 ('task_opinion', models.BooleanField(default=False, verbose_name='反映民意')),
                 ('task_development', models.BooleanField(default=False, verbose_name='促进发展')),
@@ -50,21 +95,82 @@ class Migration(migrations.Migration):
                 ('task_grassroots', models.BooleanField(default=False, verbose_name='强基固本')),
                 ('task_model', models.BooleanField(default=False, verbose_name='推广典型')),
                 ('diary', models.TextField(blank=True, verbose_name='民情日记')),
-                ('help_cash', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='帮扶资金（元）')),
+                (
+                    'help_cash',
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=10, verbose_name='帮扶资金（元）'
+                    ),
+                ),
                 ('help_goods', models.CharField(blank=True, max_length=200, verbose_name='帮扶物资')),
-                ('help_goods_value', models.DecimalField(decimal_places=2, default=0, max_digits=10, verbose_name='物资折价（元）')),
+                (
+                    'help_goods_value',
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=10, verbose_name='物资折价（元）'
+                    ),
+                ),
                 ('help_project', models.CharField(blank=True, max_length=200, verbose_name='帮扶项目')),
                 ('next_steps', models.TextField(blank=True, verbose_name='下一步打算')),
                 ('recorded_at', models.DateTimeField(blank=True, editable=False, verbose_name='录入时间')),
-                ('submission_key', models.UUIDField(blank=True, db_index=True, editable=False, null=True, verbose_name='提交标识')),
+                (
+                    'submission_key',
+                    models.UUIDField(
+                        blank=True, db_index=True, editable=False, null=True, verbose_name='提交标识'
+                    ),
+                ),
                 ('history_id', models.AutoField(primary_key=True, serialize=False)),
                 ('history_date', models.DateTimeField(db_index=True)),
                 ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('cadre', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pairing.cadre', verbose_name='走访干部')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('household', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='households.household', verbose_name='农户')),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
+                (
+                    'history_type',
+                    models.CharField(
+                        choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1
+                    ),
+                ),
+                (
+                    'cadre',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='pairing.cadre',
+                        verbose_name='走访干部',
+                    ),
+                ),
+                (
+                    'history_user',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'household',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to='households.household',
+                        verbose_name='农户',
+                    ),
+                ),
+                (
+                    'recorded_by',
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name='录入人',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': '走访记录操作记录',

@@ -49,4 +49,6 @@ class Command(BaseCommand):
             warm(region)
             if options["verbosity"] > 1:
                 self.stdout.write(f"{region.name}：{time.perf_counter() - began:.2f} 秒")
-        self.stdout.write(f"已统计 {len(regions)} 个省、市（州）的概况，用时 {time.perf_counter() - started:.1f} 秒")
+        self.stdout.write(
+            f"已统计 {len(regions)} 个省、市（州）的概况，用时 {time.perf_counter() - started:.1f} 秒"
+        )

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from demo import build, store
-from demo import visits as demo_visits
 from demo import demands as demo_demands
 from demo import plans as demo_plans
+from demo import visits as demo_visits
 from households.choices import POOR_CATEGORIES, HouseholdStatus
 from pairing.models import Cadre, Pairing, Unit
 
@@ -61,9 +61,13 @@ class Command(BaseCommand):
             say(self.style.SUCCESS("已载入演示数据："))
         else:
             if differences:
-                say(self.style.WARNING(
-                    "演示数据已存在，但与本命令生成的不一致（可能已在系统中修改过）：" + "；".join(differences) + "。未写入。"
-                ))
+                say(
+                    self.style.WARNING(
+                        "演示数据已存在，但与本命令生成的不一致（可能已在系统中修改过）："
+                        + "；".join(differences)
+                        + "。未写入。"
+                    )
+                )
             else:
                 say("演示数据已存在，未写入。")
             accounts = store.ensure_logins(plan.logins)
@@ -91,7 +95,9 @@ class Command(BaseCommand):
         ended = len(plan.pairings) - len(open_pairings)
         unpaired = len(poor_households) - responsible
         poor_villages = len(plan.poor_villages)
-        say(f"  贫困县 2 个（通渭县、东乡族自治县）；贫困村 {poor_villages} 个（两县共 {plan.villages} 个村和社区）")
+        say(
+            f"  贫困县 2 个（通渭县、东乡族自治县）；贫困村 {poor_villages} 个（两县共 {plan.villages} 个村和社区）"
+        )
         say(
             f"  单位 {len(plan.units)} 个（"
             + "、".join(f"{label} {levels[value]}" for value, label in Unit.Level.choices)
@@ -133,5 +139,7 @@ class Command(BaseCommand):
             say("  " + "".join(_pad(cell, widths[i]) for i, cell in enumerate(row[:4])) + row[4])
         if clerks:
             example = clerks[0].user
-            say(f"另有其他 {len(clerks)} 个乡镇的录入员账号（乡镇双联办，录入本乡镇的走访），"
-                f"如 {example.username}（{store.scope_name(example)}，{example.get_full_name()}），密码相同。")
+            say(
+                f"另有其他 {len(clerks)} 个乡镇的录入员账号（乡镇双联办，录入本乡镇的走访），"
+                f"如 {example.username}（{store.scope_name(example)}，{example.get_full_name()}），密码相同。"
+            )

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "载入甘肃省统计用区划代码（省、市、县、乡、村五级）。可重复执行：只新增或更新名称，不改动贫困县/贫困村标记。"
 
     def add_arguments(self, parser):
-        parser.add_argument("--file", type=Path, default=DEFAULT_FIXTURE, help="CSV: code,name,level,parent_code")
+        parser.add_argument(
+            "--file", type=Path, default=DEFAULT_FIXTURE, help="CSV: code,name,level,parent_code"
+        )
         parser.add_argument("--dry-run", action="store_true", help="只读取并核对，不写入数据库")
 
     def handle(self, *args, file: Path, dry_run: bool, verbosity: int, **options):
@@ -36,7 +38,9 @@ class Command(BaseCommand):
                 )
         if verbosity:
             prefix = "（试运行，未写入）" if dry_run else ""
-            self.stdout.write(f"{prefix}区划 {len(rows)} 条：新增 {new}，更名 {renamed}，未变 {len(rows) - new - renamed}")
+            self.stdout.write(
+                f"{prefix}区划 {len(rows)} 条：新增 {new}，更名 {renamed}，未变 {len(rows) - new - renamed}"
+            )
 
     def read(self, file: Path) -> list[Region]:
         if not file.exists():

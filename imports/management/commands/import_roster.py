@@ -18,8 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the roster file")
-        parser.add_argument("--kind", choices=ImportBatch.Kind.values, default=ImportBatch.Kind.HOUSEHOLDS,
-                            help="households（农户及成员）、cadres（干部）、links（联村）或 pairings（结对）")
+        parser.add_argument(
+            "--kind",
+            choices=ImportBatch.Kind.values,
+            default=ImportBatch.Kind.HOUSEHOLDS,
+            help="households（农户及成员）、cadres（干部）、links（联村）或 pairings（结对）",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check and compare only; write nothing")
         parser.add_argument("--user", help="import within this user's scope (default: an administrator's)")
 

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="list the files that would be deleted; change nothing")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="list the files that would be deleted; change nothing"
+        )
 
     def handle(self, *args, dry_run, verbosity, **options):
         with transaction.atomic():
@@ -25,4 +27,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb}上传超过 {days} 天的文件：{len(batches)} 个")
         if verbosity >= 2:
             for batch in batches:
-                self.stdout.write(f"  批次 {batch.pk}：{batch.filename}（{batch.created_at:%Y-%m-%d} 上传，{batch.size} 字节）")
+                self.stdout.write(
+                    f"  批次 {batch.pk}：{batch.filename}（{batch.created_at:%Y-%m-%d} 上传，{batch.size} 字节）"
+                )

@@ -22,4 +22,6 @@ class Command(BaseCommand):
             verb = "将标为失败" if dry_run else "已标为失败"
             self.stdout.write(f"{verb}的导入批次：{len(reclaimed)} 个")
             for item in reclaimed:
-                self.stdout.write(f"  批次 {item.batch.pk}（{item.batch.filename}，{item.batch.get_status_display()}）：{item.reason}")
+                self.stdout.write(
+                    f"  批次 {item.batch.pk}（{item.batch.filename}，{item.batch.get_status_display()}）：{item.reason}"
+                )

@@ -24,10 +24,12 @@ class Command(BaseCommand):
             transaction.set_rollback(dry_run)  # a dry run counts the rows, then keeps nothing
         if verbosity:
             prefix = "（试运行，未保存）" if dry_run else ""
-            self.stdout.write(self.style.SUCCESS(
-                f"{prefix}已重新计算：干部联户数汇总 {written} 条，其中与原汇总不同 {differing} 条"
-                f"（{time.perf_counter() - started:.1f} 秒）"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{prefix}已重新计算：干部联户数汇总 {written} 条，其中与原汇总不同 {differing} 条"
+                    f"（{time.perf_counter() - started:.1f} 秒）"
+                )
+            )
 
 
 def _differing(before: dict, after: dict) -> int:

@@ -22,7 +22,9 @@ class Command(BaseCommand):
             transaction.set_rollback(dry_run)  # a dry run counts the rows, then keeps nothing
         if verbosity:
             prefix = "（试运行，未保存）" if dry_run else ""
-            self.stdout.write(self.style.SUCCESS(
-                f"{prefix}已重新计算：农户最近联系 {written['households']} 户，干部年度走访 {written['visit_tallies']} 条，"
-                f"单位年度联村走访 {written['unit_visit_tallies']} 条（{time.perf_counter() - started:.1f} 秒）"
-            ))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{prefix}已重新计算：农户最近联系 {written['households']} 户，干部年度走访 {written['visit_tallies']} 条，"
+                    f"单位年度联村走访 {written['unit_visit_tallies']} 条（{time.perf_counter() - started:.1f} 秒）"
+                )
+            )
