@@ -95,7 +95,8 @@ def main(scale: float):
         with CaptureQueriesContext(connection) as queries:
             call_command("escalate_overdue", verbosity=0)
         print(
-            f"escalate_overdue, {run} run: {(time.perf_counter() - began) * 1000:.0f} ms, {len(queries)} queries"
+            f"escalate_overdue, {run} run: {(time.perf_counter() - began) * 1000:.0f} ms, "
+            f"{len(queries)} queries"
         )
 
 

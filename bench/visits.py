@@ -113,7 +113,8 @@ def main(scale: float):
         time_rebuild()
     print(
         f"\n{connection.vendor}, scale {scale}: {Household.objects.count():,} households, "
-        f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, township {township.name}, unit {unit.name}"
+        f"{Visit.objects.count():,} visits; city {city.name}, county {county.name}, "
+        f"township {township.name}, unit {unit.name}"
     )
     print(_pages.table_heading("step", WIDTH))
     time_saves(users["township"], township)

@@ -75,7 +75,8 @@ def demand_rows(formset) -> list[dict]:
 
 
 class RaiseDemandForm(AppForm):
-    """A demand taken outside a visit (a call to the township, a liaison's own visit), on the household page."""
+    """A demand taken outside a visit (a call to the township, a liaison's own visit), on the
+    household page."""
 
     category = forms.ChoiceField(
         label=_("诉求类别"),

@@ -1,4 +1,5 @@
-"""The demands raised in each visit, under it on the household's timeline (registered with visits.timeline)."""
+"""The demands raised in each visit, under it on the household's timeline (registered with
+visits.timeline)."""
 
 from django.db.models import Prefetch
 

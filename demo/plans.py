@@ -65,7 +65,8 @@ def load(say, today: datetime.date) -> None:
     households = _household_plans(today.year)
     away = _working_away(today)
     say(
-        f"  村帮扶计划 {villages} 份、户帮扶计划 {households} 份（{today.year} 年，部分有修改记录）；外出务工户 {away} 户"
+        f"  村帮扶计划 {villages} 份、户帮扶计划 {households} 份（{today.year} 年，部分有修改记录）；"
+        f"外出务工户 {away} 户"
     )
 
 

@@ -271,15 +271,19 @@ def generate_visits(*, log=print) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             sql(
-                f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
-                " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
+                f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks},"
+                " diary, help_cash, help_goods, help_goods_value, help_project, next_steps, recorded_by_id,"
+                " recorded_at) "
                 + months
                 + f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 7 + m * 13) % 28')}, "
-                "CASE WHEN (p.id + m) % 10 = 0 THEN '电话' WHEN (p.id + m) % 10 = 5 THEN '联系卡' ELSE '入户走访' END, "
-                "(p.id + m) % 2 = 0, (p.id + m) % 3 = 0, (p.id + m) % 4 = 1, (p.id + m) % 5 = 2, (p.id + m) % 6 = 3, "
+                "CASE WHEN (p.id + m) % 10 = 0 THEN '电话' WHEN (p.id + m) % 10 = 5 THEN '联系卡' "
+                "ELSE '入户走访' END, "
+                "(p.id + m) % 2 = 0, (p.id + m) % 3 = 0, (p.id + m) % 4 = 1, (p.id + m) % 5 = 2, "
+                "(p.id + m) % 6 = 3, "
                 "(p.id + m) % 7 = 4, '了解家庭生产生活情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
                 f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
-                "WHERE p.ended_on IS NULL AND NOT (p.id % 10 = 3 AND m > 9) AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"
+                "WHERE p.ended_on IS NULL AND NOT (p.id % 10 = 3 AND m > 9) "
+                "AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"
             ),
             [clerk.pk],
         )
@@ -289,10 +293,11 @@ def generate_visits(*, log=print) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             sql(
-                f"INSERT INTO {UnitVisit._meta.db_table} (unit_id, village_id, visited_on, activities, recorded_by_id,"
-                " recorded_at) "
+                f"INSERT INTO {UnitVisit._meta.db_table} (unit_id, village_id, visited_on, activities,"
+                " recorded_by_id, recorded_at) "
                 + months
-                + f"SELECT l.unit_id, l.village_id, {_date_sql('m', '1 + (l.id + m) % 28')}, '驻村走访', %s, CURRENT_TIMESTAMP "
+                + f"SELECT l.unit_id, l.village_id, {_date_sql('m', '1 + (l.id + m) % 28')}, '驻村走访', "
+                "%s, CURRENT_TIMESTAMP "
                 f"FROM {VillageLink._meta.db_table} l CROSS JOIN months WHERE l.ended_on IS NULL "
                 "AND ((l.id % 5 = 0 AND m IN (1, 5, 9)) OR (l.id % 5 <> 0 AND m % 3 <> 0))"
             ),
@@ -301,8 +306,10 @@ def generate_visits(*, log=print) -> int:
         unit_visits = cursor.rowcount
         through = UnitVisit.cadres.through._meta.db_table
         cursor.execute(
-            f"INSERT INTO {through} (unitvisit_id, cadre_id) SELECT v.id, c.id FROM {UnitVisit._meta.db_table} v "
-            f"JOIN (SELECT unit_id, MIN(id) AS id FROM {Cadre._meta.db_table} GROUP BY unit_id) c ON c.unit_id = v.unit_id"
+            f"INSERT INTO {through} (unitvisit_id, cadre_id) SELECT v.id, c.id "
+            f"FROM {UnitVisit._meta.db_table} v "
+            f"JOIN (SELECT unit_id, MIN(id) AS id FROM {Cadre._meta.db_table} GROUP BY unit_id) c "
+            "ON c.unit_id = v.unit_id"
         )
         log(f"联村走访 {unit_visits}")
     written = tallies.rebuild()  # the worklists' figures, recounted in one pass per table
@@ -321,11 +328,13 @@ def generate_contacts_away(*, clerk=None, log=print) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             _escaped(
-                f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks}, diary, help_cash,"
-                " help_goods, help_goods_value, help_project, next_steps, recorded_by_id, recorded_at) "
+                f"INSERT INTO {Visit._meta.db_table} (household_id, cadre_id, visited_on, mode, {tasks},"
+                " diary, help_cash, help_goods, help_goods_value, help_project, next_steps, recorded_by_id,"
+                " recorded_at) "
                 "WITH RECURSIVE months(m) AS (SELECT 1 UNION ALL SELECT m + 1 FROM months WHERE m < 12) "
-                f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 3 + m * 7) % 28')}, '短信', "
-                "true, false, false, true, false, false, '短信了解外出务工情况', 0, '', 0, '', '', %s, CURRENT_TIMESTAMP "
+                f"SELECT p.household_id, p.cadre_id, {_date_sql('m', '1 + (p.id * 3 + m * 7) % 28')}, "
+                "'短信', true, false, false, true, false, false, '短信了解外出务工情况', 0, '', 0, '', '', "
+                "%s, CURRENT_TIMESTAMP "
                 f"FROM {Pairing._meta.db_table} p CROSS JOIN months "
                 "WHERE p.ended_on IS NULL AND p.id % 3 = 0 AND NOT (p.id % 10 = 3 AND m > 9) "
                 "AND NOT (p.id % 10 = 7 AND m % 4 <> 0)"

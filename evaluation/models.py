@@ -23,7 +23,8 @@ def _covering_codes(user) -> list[str]:
 class RoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rounds opened in the user's region, or above it (a county reads the province's round for its
-        part); a unit liaison, the rounds that sampled its cadres; a collector, the rounds they collect for."""
+        part); a unit liaison, the rounds that sampled its cadres; a collector, the rounds they collect
+        for."""
         collecting = Q(pk__in=SampledHousehold.objects.filter(collector__user_id=user.pk).values("round_id"))
         if is_unit_liaison(user):
             sampled = SampledHousehold.objects.filter(cadre_unit_id=user.unit_id).values("round_id")
@@ -194,7 +195,8 @@ class CollectorQuerySet(models.QuerySet):
 
 
 class Collector(models.Model):
-    """An account that collects ballots: office staff marked as collectors, or a volunteer the office registers.
+    """An account that collects ballots: office staff marked as collectors, or a volunteer the office
+    registers.
 
     `unit` is where the person works (empty for office staff and volunteers outside any unit): a
     collector never scores a cadre of that unit (services refuse it, SampledHousehold's check too)."""

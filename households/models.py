@@ -102,7 +102,8 @@ class Region(models.Model):
 
     @property
     def choice_label(self) -> str:
-        """How choosers name a village: village names repeat, so the township follows (select_related("parent"))."""
+        """How choosers name a village: village names repeat, so the township follows
+        (select_related("parent"))."""
         return f"{self.name}（{self.parent.name}）" if self.parent_id else self.name
 
     @property

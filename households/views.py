@@ -94,7 +94,8 @@ def household_lookup(request):
 
 @login_required
 def village_lookup(request):
-    """The village chooser's answers (village or township name, or the code's leading digits), within scope."""
+    """The village chooser's answers (village or township name, or the code's leading digits), within
+    scope."""
     text = params.parse_text(request.GET.get("q"))
     if not text:
         return lookup_response(Region.objects.none())

@@ -71,7 +71,8 @@ def check_zip(data: bytes) -> None:
             if info.file_size > 1024 * 1024 and ratio > MAX_RATIO:
                 raise FileRefused(
                     _(
-                        "文件中的“%(name)s”解压后约 %(mb)d MB，压缩比异常（%(ratio)d 倍），疑似压缩炸弹，已拒绝"
+                        "文件中的“%(name)s”解压后约 %(mb)d MB，压缩比异常（%(ratio)d 倍），"
+                        "疑似压缩炸弹，已拒绝"
                     )
                     % {"name": info.filename, "mb": info.file_size // 2**20, "ratio": ratio}
                 )

@@ -67,17 +67,20 @@ def reason(code: str, params: dict) -> str:
         ),
         "dimension": _(
             "工作表“%(part)s”声明的范围是 %(ref)s（%(rows)d 行、%(columns)d 列），超过上限"
-            "（%(max_rows)d 行、%(max_columns)d 列、共 %(max_cells)d 个单元格）；请删除表格右侧和下方多余的行列，"
+            "（%(max_rows)d 行、%(max_columns)d 列、共 %(max_cells)d 个单元格）；"
+            "请删除表格右侧和下方多余的行列，"
             "或按乡镇拆分后分别导入"
         ),
         "shared_strings": _("工作簿中的不同文字有 %(count)d 个，超过 %(limit_strings)d 个的上限"),
         "size": _(
-            "工作表“%(sheet)s”有 %(rows)d 行、%(columns)d 列，超过上限（%(max_rows)d 行、%(max_columns)d 列）；"
+            "工作表“%(sheet)s”有 %(rows)d 行、%(columns)d 列，"
+            "超过上限（%(max_rows)d 行、%(max_columns)d 列）；"
             "请删除多余的行列，或按乡镇拆分后分别导入"
         ),
         "columns": _("工作表“%(sheet)s”第%(row)d行有 %(columns)d 列，超过 %(max_columns)d 列的上限"),
         "cell": _(
-            "工作表“%(sheet)s”第%(row)d行第%(column)d列的单元格有 %(chars)d 个字符，超过 %(limit_chars)d 个字符的上限"
+            "工作表“%(sheet)s”第%(row)d行第%(column)d列的单元格有 %(chars)d 个字符，"
+            "超过 %(limit_chars)d 个字符的上限"
         ),
         "csv_field": _("第%(row)d行有一个字段超过 %(limit_chars)d 个字符的上限（常见原因：引号没有配对）"),
         "csv": _("第%(row)d行无法按 CSV 解析（%(reason)s）"),

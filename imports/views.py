@@ -37,7 +37,8 @@ def require_importer(view):
 
 
 def get_batch_for_user(user, pk) -> ImportBatch:
-    """The batch if it was made within the user's scope (else 404) and of a kind the user may import (else 403)."""
+    """The batch if it was made within the user's scope (else 404) and of a kind the user may import
+    (else 403)."""
     batch = get_object_or_404(ImportBatch.objects.visible_to(user).select_related("created_by"), pk=pk)
     if not services.may_import(user, batch.kind):
         raise PermissionDenied

@@ -222,7 +222,8 @@ def household_layouts() -> list[dict]:
         {
             "template": "persons",
             "title": "一人一行（建档立卡导出的格式）",
-            "how": "每人一行，户的信息（贫困户属性、致贫原因、人均纯收入、家庭人口）填在户主行。有“户编号”列时按户编号分户，"
+            "how": "每人一行，户的信息（贫困户属性、致贫原因、人均纯收入、家庭人口）填在户主行。"
+            "有“户编号”列时按户编号分户，"
             "否则有“户主身份证号”列时按它分户，都没有时每户从“户主”行开始、成员行紧随其后。",
             "sheets": [
                 ("花名册", columns(["household_no", "head_id", *PERSON_COLUMNS], REQUIRED["persons"]))
@@ -232,7 +233,8 @@ def household_layouts() -> list[dict]:
 
 
 def template_bytes(kind: str) -> bytes:
-    """A blank roster: text-formatted ID columns, drop-downs for the vocabularies, a note per column, an example row."""
+    """A blank roster: text-formatted ID columns, drop-downs for the vocabularies, a note per column, an
+    example row."""
     book = excel.new_workbook(write_only=False)
     options = book.create_sheet("选项")
     options.sheet_state = "hidden"  # the importer ignores hidden sheets

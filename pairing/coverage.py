@@ -63,7 +63,8 @@ def _narrow_load_sql(prefix: str) -> tuple[str, list]:
                         MAX(s.max_households), CASE c.rank {by_rank} END) AS max_households,
                COALESCE(MAX(CASE WHEN {held} THEN COALESCE(r.max_poor, CASE c.rank {by_rank} END) END),
                         MAX(s.max_poor), CASE c.rank {by_rank} END) AS max_poor,
-               COALESCE(MIN(CASE WHEN {held} THEN COALESCE(r.min_poor, 1) END), MIN(s.min_poor), 1) AS min_poor
+               COALESCE(MIN(CASE WHEN {held} THEN COALESCE(r.min_poor, 1) END), MIN(s.min_poor), 1)
+                   AS min_poor
         FROM {cadre} c
         JOIN {unit} u ON u.id = c.unit_id
         LEFT JOIN {load} t ON t.cadre_id = c.id AND t.households > 0
@@ -105,7 +106,8 @@ def _wide_load_sql(prefix: str) -> tuple[str, list]:
     sql = f"""
         SELECT c.id AS cadre_id, u.region_id AS seat,
                COALESCE(l.total, 0) AS total_load, COALESCE(l.poor, 0) AS poor_load,
-               COALESCE({by_rank("l.max_households_{i}")}, s.max_households, {by_rank("%s")}) AS max_households,
+               COALESCE({by_rank("l.max_households_{i}")}, s.max_households, {by_rank("%s")})
+                   AS max_households,
                COALESCE({by_rank("l.max_poor_{i}")}, s.max_poor, {by_rank("%s")}) AS max_poor,
                COALESCE({by_rank("l.min_poor_{i}")}, s.min_poor, 1) AS min_poor
         FROM {cadre} c

@@ -74,7 +74,8 @@ def _open_by_county(pairings):
 
 
 def counted(cadre_ids=None) -> dict[tuple[int, str], tuple[int, int]]:
-    """What the tallies should hold, counted from the open pairings: {(cadre, county): (households, responsible)}."""
+    """What the tallies should hold, counted from the open pairings:
+    {(cadre, county): (households, responsible)}."""
     pairings = Pairing.objects.all() if cadre_ids is None else Pairing.objects.filter(cadre_id__in=cadre_ids)
     return {(row["cadre_id"], row["c"]): (row["n"], row["r"]) for row in _open_by_county(pairings)}
 

@@ -155,7 +155,8 @@ MATRIX = {
         forbidden=("province", "city_a", "county_a", "unit_a"),
         outsiders=("town_b",),
     ),
-    # 显示完整 (a POST that renders the page with one whole value): the roster-keeping offices, never unit liaisons.
+    # 显示完整 (a POST that renders the page with one whole value): the roster-keeping offices, never
+    # unit liaisons.
     "households:reveal": Case(
         kwargs=lambda w: {"pk": w.household_a.pk},
         method="post",

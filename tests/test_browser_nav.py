@@ -30,7 +30,8 @@ LINKS = {
 ROWS_JS = """() => {
   const bar = document.querySelector('header.topbar');
   const style = getComputedStyle(bar);
-  const inner = bar.getBoundingClientRect().height - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  const inner = bar.getBoundingClientRect().height
+    - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
   const tallest = Math.max(...[...bar.children].map(child => child.getBoundingClientRect().height));
   return {inner, tallest};
 }"""

@@ -84,7 +84,10 @@ def test_checksum_and_birth_date_agree_with_python_stdnum():
 
     rng = random.Random(11643)
     for _ in range(3000):
-        body = f"{rng.randrange(10**6):06d}{rng.randrange(1900, 2030)}{rng.randrange(0, 14):02d}{rng.randrange(0, 33):02d}{rng.randrange(1000):03d}"
+        body = (
+            f"{rng.randrange(10**6):06d}{rng.randrange(1900, 2030)}"
+            f"{rng.randrange(0, 14):02d}{rng.randrange(0, 33):02d}{rng.randrange(1000):03d}"
+        )
         assert idcard._check_digit(body) == ric.calc_check_digit(body + "0")
         number = body + idcard._check_digit(body)
         try:

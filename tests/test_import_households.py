@@ -235,7 +235,8 @@ def test_household_and_member_sheets_with_title_rows_merged_cells_and_a_hidden_s
 
 
 def test_new_rows_get_list_causes_timestamps_and_the_model_defaults(world):
-    """The bulk write sends plain rows (COPY on PostgreSQL): JSON, dates and left-out fields must land as the ORM's."""
+    """The bulk write sends plain rows (COPY on PostgreSQL): JSON, dates and left-out fields must land
+    as the ORM's."""
     head_id = pid(11)
     text = (
         "县,乡(镇),村,户主姓名,身份证号码,贫困户属性,其他致贫原因\n"

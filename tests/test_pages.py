@@ -257,7 +257,8 @@ def test_province_home_figures_are_cached_and_a_township_sees_them_live(client, 
 
 @pytest.mark.parametrize("url_name", ["households:region", "pairing:coverage_region"])
 def test_breadcrumbs_link_only_regions_the_user_may_open(client, world, url_name):
-    """A township office sees 甘肃省 › 定西市 › 通渭县 above its township as names, not links that would 404."""
+    """A township office sees 甘肃省 › 定西市 › 通渭县 above its township as names, not links that
+    would 404."""
     client.force_login(world.users.town_a)
     page = client.get(reverse(url_name, args=[world.village_a.code])).content.decode()
     crumbs = page[page.index('<nav class="crumbs">') :].split("</nav>")[0]

@@ -70,7 +70,8 @@ class TestVersions:
         assert HouseholdPlanVersion.objects.count() == 1
 
     def test_the_same_boxes_ticked_in_another_order_are_no_change(self, world):
-        """Causes recorded as 缺劳力、缺水 and sent back by the form in page order (缺水、缺劳力) are the same causes."""
+        """Causes recorded as 缺劳力、缺水 and sent back by the form in page order (缺水、缺劳力) are
+        the same causes."""
         causes = ["自身发展动力不足", "缺劳力", "缺水"]
         in_page_order = sorted(causes, key=PovertyCause.values.index)
         assert in_page_order != causes

@@ -240,7 +240,10 @@ def test_a_double_clicked_import_confirmation_imports_once(client, world):
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="SQLite's in-memory test database locks whole tables: the second press's read blocks the first's write",
+    reason=(
+        "SQLite's in-memory test database locks whole tables: the second press's read blocks "
+        "the first's write"
+    ),
 )
 
 

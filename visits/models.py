@@ -51,7 +51,8 @@ class Visit(models.Model):
     HOME_MODES = (Mode.HOME, Mode.MEETING, Mode.EVENT)
 
     # No single-column indexes on these two: visit_household_date and visit_cadre_date (and the unique
-    # constraint) lead with them, and at province scale the planner never used the plain ones (bench/visits.py).
+    # constraint) lead with them, and at province scale the planner never used the plain ones
+    # (bench/visits.py).
     household = models.ForeignKey(
         Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="visits", db_index=False
     )

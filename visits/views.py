@@ -150,7 +150,8 @@ def household_visits(request, household_pk):
 
 @require_write(UnitVisit)
 def unit_visit_new(request):
-    """Unit liaisons enter their unit's village visits; township staff those of units linked to their villages."""
+    """Unit liaisons enter their unit's village visits; township staff those of units linked to their
+    villages."""
     links = (
         village_links_in_scope(request.user)
         .select_related("unit", "village")
@@ -234,7 +235,8 @@ def worklist_summary(request):
 
 
 def _narrowed_to(request) -> Region | None:
-    """?region=<county or township code> narrows a wide worklist to one place of the user's scope (404 outside)."""
+    """?region=<county or township code> narrows a wide worklist to one place of the user's scope
+    (404 outside)."""
     code = params.parse_code(request.GET.get("region"))
     if not code:
         return None

@@ -102,7 +102,8 @@ def _in_region(user, code_field: str, within: str) -> Q:
 
 
 def paired_households(user, on, within: str = ""):
-    """Households the user looks after (unit liaison: paired with the unit's cadres) with a pairing on `on`."""
+    """Households the user looks after (unit liaison: paired with the unit's cadres) with a pairing on
+    `on`."""
     in_force = Pairing.objects.on(on)
     if is_unit_liaison(user):
         return Household.objects.filter(pk__in=in_force.visible_to(user).values("household_id"))

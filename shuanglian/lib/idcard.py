@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 # Zero-width and BOM characters survive NFKC and copy-paste from web pages.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _WHITESPACE = re.compile(r"\s+")
-# GB 11643: digit i (from the left, 0-based) weighs 2^(17-i) mod 11; the weighted sum mod 11 picks the check character.
+# GB 11643: digit i (from the left, 0-based) weighs 2^(17-i) mod 11; the weighted sum mod 11 picks the
+# check character.
 _CHECK_CHARACTERS = "10X98765432"
 # Since 13 ≡ 2 (mod 11), reading the 17 digits as one base-13 number gives sum(d_i * 13^(16-i)),
 # which is ≡ sum(d_i * 2^(16-i)): half the weighted sum, mod 11. One int() call in C instead of

@@ -7,7 +7,8 @@ from demands.models import Level
 class Command(BaseCommand):
     help = (
         "把逾期未办结的诉求逐条上报一级（帮扶干部→帮扶单位→乡镇→县→市→省双联办），"
-        "并写入自动上报记录（理由：逾期未办结）。可重复执行：同一天再次执行不会改变任何数据，可放入 cron 每隔几分钟运行。"
+        "并写入自动上报记录（理由：逾期未办结）。"
+        "可重复执行：同一天再次执行不会改变任何数据，可放入 cron 每隔几分钟运行。"
     )
 
     def add_arguments(self, parser):

@@ -96,7 +96,8 @@ class Command(BaseCommand):
         unpaired = len(poor_households) - responsible
         poor_villages = len(plan.poor_villages)
         say(
-            f"  贫困县 2 个（通渭县、东乡族自治县）；贫困村 {poor_villages} 个（两县共 {plan.villages} 个村和社区）"
+            f"  贫困县 2 个（通渭县、东乡族自治县）；"
+            f"贫困村 {poor_villages} 个（两县共 {plan.villages} 个村和社区）"
         )
         say(
             f"  单位 {len(plan.units)} 个（"
@@ -104,16 +105,19 @@ class Command(BaseCommand):
             + f"）；联村关系 {len(plan.links)} 条，{len(plan.unlinked_villages)} 个贫困村未安排联村单位"
         )
         say(
-            f"  干部 {len(plan.cadres)} 名（在岗 {statuses[Cadre.Status.ACTIVE]}、调离 {statuses[Cadre.Status.TRANSFERRED]}、"
+            f"  干部 {len(plan.cadres)} 名（在岗 {statuses[Cadre.Status.ACTIVE]}、"
+            f"调离 {statuses[Cadre.Status.TRANSFERRED]}、"
             f"退休 {statuses[Cadre.Status.RETIRED]}；教师、医务人员、企业职工 {exempt} 名不安排联户）"
         )
         say(
-            f"  农户 {len(plan.households)} 户，家庭成员 {len(plan.members)} 人；贫困户 {len(poor_households)} 户（"
+            f"  农户 {len(plan.households)} 户，家庭成员 {len(plan.members)} 人；"
+            f"贫困户 {len(poor_households)} 户（"
             + "、".join(f"{category} {categories[category]}" for category in POOR_CATEGORIES)
             + f"；已脱贫 {lifted}），一般农户 {categories['一般农户']} 户"
         )
         say(
-            f"  联户关系 {len(plan.pairings)} 条：帮扶责任人 {responsible}、联系户 {contacts}、已结束 {ended}；"
+            f"  联户关系 {len(plan.pairings)} 条："
+            f"帮扶责任人 {responsible}、联系户 {contacts}、已结束 {ended}；"
             f"{unpaired} 户贫困户尚无帮扶责任人"
         )
 

@@ -12,7 +12,10 @@ BATCH_SIZE = 2000
 
 
 class Command(BaseCommand):
-    help = "载入甘肃省统计用区划代码（省、市、县、乡、村五级）。可重复执行：只新增或更新名称，不改动贫困县/贫困村标记。"
+    help = (
+        "载入甘肃省统计用区划代码（省、市、县、乡、村五级）。"
+        "可重复执行：只新增或更新名称，不改动贫困县/贫困村标记。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

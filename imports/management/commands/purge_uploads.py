@@ -28,5 +28,6 @@ class Command(BaseCommand):
         if verbosity >= 2:
             for batch in batches:
                 self.stdout.write(
-                    f"  批次 {batch.pk}：{batch.filename}（{batch.created_at:%Y-%m-%d} 上传，{batch.size} 字节）"
+                    f"  批次 {batch.pk}：{batch.filename}"
+                    f"（{batch.created_at:%Y-%m-%d} 上传，{batch.size} 字节）"
                 )

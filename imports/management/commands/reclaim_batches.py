@@ -23,5 +23,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb}的导入批次：{len(reclaimed)} 个")
             for item in reclaimed:
                 self.stdout.write(
-                    f"  批次 {item.batch.pk}（{item.batch.filename}，{item.batch.get_status_display()}）：{item.reason}"
+                    f"  批次 {item.batch.pk}（{item.batch.filename}，"
+                    f"{item.batch.get_status_display()}）：{item.reason}"
                 )

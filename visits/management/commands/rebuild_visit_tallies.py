@@ -24,7 +24,9 @@ class Command(BaseCommand):
             prefix = "（试运行，未保存）" if dry_run else ""
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"{prefix}已重新计算：农户最近联系 {written['households']} 户，干部年度走访 {written['visit_tallies']} 条，"
-                    f"单位年度联村走访 {written['unit_visit_tallies']} 条（{time.perf_counter() - started:.1f} 秒）"
+                    f"{prefix}已重新计算：农户最近联系 {written['households']} 户，"
+                    f"干部年度走访 {written['visit_tallies']} 条，"
+                    f"单位年度联村走访 {written['unit_visit_tallies']} 条"
+                    f"（{time.perf_counter() - started:.1f} 秒）"
                 )
             )
