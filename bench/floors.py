@@ -50,6 +50,7 @@ def main(scale: float):
             page = _pages.time_page(users[role], url)
             rows = page.response.context["page"].paginator.count
             print(page.row(label, 40) + f"{rows:>9,}")
+            _pages.page_figure(_pages.slug(label.replace("有底线预警", "floor alert")), page)
             if "floor_alert" in url and _pages.explain_wanted():
                 print(_pages.heaviest_heading(page.heaviest_query))
                 _pages.print_plan(page.heaviest_query["sql"], first_lines=10)

@@ -10,6 +10,8 @@ plus COPY — on SQLite executemany — of the same rows into bare tables), then
 import with each .xlsx reader (seconds, rows/s, peak memory of the process, ratio to the
 floor), and the re-import of the same file (0 new, all unchanged). Each measurement runs
 in a fresh process so that its peak RSS is its own. Not a test: nothing is asserted.
+
+run.sh: skip (it loads its own county into an empty database; run it as above)
 """
 
 import argparse
@@ -167,12 +169,14 @@ def floor(path: Path) -> dict:
         cursor.execute("DROP TABLE IF EXISTS floor_member")
         cursor.execute("DROP TABLE IF EXISTS floor_household")
         cursor.execute(
-            "CREATE TABLE floor_household (head_id varchar(18) PRIMARY KEY, head_name varchar(32), grp varchar(32),"
-            " category varchar(8), cause varchar(12), income numeric(10,2), phone varchar(20))"
+            "CREATE TABLE floor_household (head_id varchar(18) PRIMARY KEY, head_name varchar(32),"
+            " grp varchar(32), category varchar(8), cause varchar(12), income numeric(10,2),"
+            " phone varchar(20))"
         )
         cursor.execute(
-            "CREATE TABLE floor_member (head_id varchar(18), name varchar(32), id_number varchar(18) PRIMARY KEY,"
-            " relation varchar(8), ethnicity varchar(8), education varchar(8), health varchar(8), labour varchar(8))"
+            "CREATE TABLE floor_member (head_id varchar(18), name varchar(32),"
+            " id_number varchar(18) PRIMARY KEY, relation varchar(8), ethnicity varchar(8),"
+            " education varchar(8), health varchar(8), labour varchar(8))"
         )
         if connection.vendor == "postgresql":
             import io
@@ -262,14 +266,16 @@ def measure(tmp: Path, args):
     start = time.perf_counter()
     generate(path, args.households)
     print(
-        f"{vendor}: {args.households:,} households, {args.households * 4:,} members in {path.stat().st_size / 2**20:.1f} MB"
+        f"{vendor}: {args.households:,} households, {args.households * 4:,} members"
+        f" in {path.stat().st_size / 2**20:.1f} MB"
         f" (generated in {time.perf_counter() - start:.0f} s)"
     )
 
     base = child("--phase", "floor", "--file", str(path))
     print(
         f"floor (calamine + {'COPY' if vendor == 'PostgreSQL' else 'executemany'} into bare tables): "
-        f"{base['seconds']:.1f} s (reading {base['read_seconds']:.1f} s), {base['rows'] / base['seconds']:,.0f} rows/s, "
+        f"{base['seconds']:.1f} s (reading {base['read_seconds']:.1f} s), "
+        f"{base['rows'] / base['seconds']:,.0f} rows/s, "
         f"peak {base['peak_mb']:.0f} MB"
     )
     for engine in ("calamine", "openpyxl"):
@@ -281,8 +287,9 @@ def measure(tmp: Path, args):
         again = child("--phase", "import", "--file", str(path), "--engine", engine)
         for label, run in (("import", first), ("re-import", again)):
             print(
-                f"{label:9} ({engine:8}): {run['seconds']:.1f} s, {run['rows'] / run['seconds']:,.0f} rows/s, "
-                f"peak {run['peak_mb']:.0f} MB, {run['seconds'] / base['seconds']:.2f}× the floor  {run['counts']}"
+                f"{label:9} ({engine:8}): {run['seconds']:.1f} s, "
+                f"{run['rows'] / run['seconds']:,.0f} rows/s, peak {run['peak_mb']:.0f} MB, "
+                f"{run['seconds'] / base['seconds']:.2f}× the floor  {run['counts']}"
             )
 
 
