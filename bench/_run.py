@@ -88,7 +88,9 @@ def generate(scale: float) -> tuple[str, dict]:
         if note.parent.is_dir():
             note.write_text(f"{took} on {datetime.date.today()}")
     else:
-        took = f"reused (kept cluster; generated in {note.read_text()})" if note.exists() else "reused"
+        took = (
+            f"reused (kept cluster; generated in {note.read_text().strip()})" if note.exists() else "reused"
+        )
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
