@@ -179,7 +179,7 @@ def commit() -> str:
     return head + (" + uncommitted changes" if dirty else "")
 
 
-def write(out: Path, *, scale, started, took, size, results, load_start, load_end):
+def write(out: Path, *, scale, started, measured, took, size, results, load_start, load_end):
     lines = [
         "# Benchmarks",
         "",
@@ -188,7 +188,7 @@ def write(out: Path, *, scale, started, took, size, results, load_start, load_en
         "",
         "| | |",
         "|---|---|",
-        f"| commit | {commit()} |",
+        f"| commit | {measured} |",
         f"| date | {started:%Y-%m-%d %H:%M} UTC |",
         f"| machine | {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()} |",
         f"| load average (1 / 5 / 15 min) | {load_start} at the start, {load_end} at the end |",
@@ -232,6 +232,7 @@ def main():
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     started = datetime.datetime.now(datetime.timezone.utc)
+    measured = commit()  # what the benches run, before anything is edited during a long run
     load_start = loadavg()
     print(f"scale {args.scale}, load {load_start}; logs in {args.logs}", flush=True)
     took, size = generate(args.scale)
@@ -246,6 +247,7 @@ def main():
         out,
         scale=args.scale,
         started=started,
+        measured=measured,
         took=took,
         size=size,
         results=results,
