@@ -235,6 +235,10 @@ def report(results: dict, added: int):
     _pages.figure("month_end.failures", failures, "count", "=0")
     _pages.figure("month_end.5xx", fivexx, "count", "=0")
     _pages.figure("month_end.lost_writes", lost, "count", "=0")
+    # A double click saves once (lost_writes counts the rows) and the page says so.
+    _pages.figure("month_end.pressed_twice", seen["pressed twice"], "count")
+    untold = seen["pressed twice"] - seen["told replayed"]
+    _pages.figure("month_end.pressed_twice_not_told", untold, "count", "=0")
     if seen["unclear"] or seen["refused"]:
         print(f"warning: {seen['refused']} saves refused, {seen['unclear']} without a message")
 
