@@ -4,7 +4,8 @@
 # Delete the directory to start again from an empty database.
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PGDIR=${BENCH_PGDATA:-/tmp/shuanglian-bench-run-pg}
-PGPORT=${BENCH_PGPORT:-55819}
+# A free port unless told (kept clusters of two scales may run at once); a running one keeps its own.
+PGPORT=${BENCH_PGPORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 _as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
@@ -14,8 +15,9 @@ if [ ! -d "$PGDIR/data" ]; then
   _as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   _kept_pg_fresh=1
 fi
-if ! _as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
-  # max_connections: 4 gunicorn workers and the benches need few, but leave room.
+if _as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
+  PGPORT=$(sed -n 4p "$PGDIR/data/postmaster.pid")
+else
   _as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -w -l "$PGDIR/server.log" \
     -o "-k $PGDIR -h 127.0.0.1 -p $PGPORT -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
   trap '_as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null 2>&1 || true' EXIT
