@@ -158,7 +158,7 @@ def main(scale: float):
         print(page.row(label, WIDTH))
         # Issue 18: a township's visit list and worklists under 50 ms.
         _pages.page_figure(
-            _pages.slug(label), page, "<50" if role == "township" and "unit" not in label else None
+            _pages.slug(label), page, "<50" if role == "township" and "unit visit" not in label else None
         )
         print(_pages.heaviest_heading(page.heaviest_query))
         if _pages.explain_wanted():
