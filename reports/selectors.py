@@ -141,8 +141,8 @@ def report_page(office: Office, month: datetime.date, user) -> dict:
     totals = report_figures.row_totals(shown)
     status = report.status if report else MISSING
     due = due_date(office, month)
-    writable = may_write(user, office)
-    reviewer = may_review(user, office)
+    writable = user is not None and may_write(user, office)
+    reviewer = user is not None and may_review(user, office)
     return {
         "office": office,
         "month": month,
