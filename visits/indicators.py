@@ -33,29 +33,57 @@ def _tally_rows(scope: Scope, period: Period):
     return VillageMonthTally.objects.filter(_months(period), prefix_range_q("village_id", scope.prefix))
 
 
-def _zero(field: str):
-    return Decimal("0.00") if field.startswith("help") else 0
+# Indicator key → tally column; one query reads them all (an indicator batch).
+TALLIED = {
+    "visits_home": "home_visits",
+    "visits_contact": "contacts",
+    "households_contacted": "households_contacted",
+    "unit_visits": "unit_visits",
+    "help_cash": "help_cash",
+    "help_goods_value": "help_goods_value",
+}
 
 
-def _tally_count(field: str):
-    def count(scope: Scope, period: Period | None):
-        total = _tally_rows(scope, period).aggregate(n=Sum(field))["n"]
-        return total if total is not None else _zero(field)
-
-    return count
+def _zero(key: str):
+    return Decimal("0.00") if key.startswith("help") else 0
 
 
-def _tally_rows_by_child(field: str):
-    def rows(scope: Scope, period: Period | None, level_digits: int) -> dict[str, object]:
-        grouped = (
-            VillageMonthTally.objects.filter(_months(period), prefix_range_q("village_id", scope.prefix))
-            .annotate(child=Substr("village_id", 1, level_digits))
+def _sums():
+    return {key: Sum(column) for key, column in TALLIED.items()}
+
+
+def _filled(row: dict) -> dict:
+    return {key: row.get(key) if row.get(key) is not None else _zero(key) for key in TALLIED}
+
+
+def tally_figures(scope: Scope, period: Period | None) -> dict:
+    """The tallied figures of a scope and period, in one query (households reached over more than
+    one month: counted distinct over the visits, one more)."""
+    figures = _filled(_tally_rows(scope, period).aggregate(**_sums()))
+    if not _is_one_month(period):
+        figures["households_contacted"] = _visits_in(scope, period).values("household_id").distinct().count()
+    return figures
+
+
+def tally_rows(scope: Scope, period: Period | None, level_digits: int) -> dict[str, dict]:
+    grouped = (
+        VillageMonthTally.objects.filter(_months(period), prefix_range_q("village_id", scope.prefix))
+        .annotate(child=Substr("village_id", 1, level_digits))
+        .values("child")
+        .annotate(**_sums())
+        .order_by()
+    )
+    rows = {row.pop("child"): _filled(row) for row in grouped}
+    if not _is_one_month(period):
+        distinct = (
+            _visits_in(scope, period)
+            .annotate(child=Substr("household__village_id", 1, level_digits))
             .values("child")
-            .annotate(n=Sum(field))
+            .annotate(n=Count("household_id", distinct=True))
             .order_by()
         )
-        return {row["child"]: row["n"] for row in grouped}
-
+        for row in distinct:
+            rows.setdefault(row["child"], _filled({}))["households_contacted"] = row["n"]
     return rows
 
 
@@ -68,26 +96,6 @@ def _visits_in(scope: Scope, period: Period):
     if scope.unit_id is not None:
         return visits.filter(cadre__unit_id=scope.unit_id)
     return visits.filter(prefix_range_q("household__village_id", scope.prefix))
-
-
-def _households_contacted(scope: Scope, period: Period | None):
-    """One month: the tallies' households reached; a longer span: counted distinct over its visits."""
-    if _is_one_month(period):
-        return _tally_count("households_contacted")(scope, period)
-    return _visits_in(scope, period).values("household_id").distinct().count()
-
-
-def _households_contacted_rows(scope: Scope, period: Period | None, level_digits: int):
-    if _is_one_month(period):
-        return _tally_rows_by_child("households_contacted")(scope, period, level_digits)
-    grouped = (
-        _visits_in(scope, period)
-        .annotate(child=Substr("household__village_id", 1, level_digits))
-        .values("child")
-        .annotate(n=Count("household_id", distinct=True))
-        .order_by()
-    )
-    return {row["child"]: row["n"] for row in grouped}
 
 
 def scope_households(scope: Scope):
@@ -138,14 +146,9 @@ def _household_count(households):
     return count, rows
 
 
-def _tallied(key: str, field: str, name: str, definition: str, unit: str) -> Indicator:
+def _tallied(key: str, name: str, definition: str, unit: str) -> Indicator:
     return Indicator(
-        key=key,
-        name=name,
-        definition=definition,
-        count=_tally_count(field),
-        rows=_tally_rows_by_child(field),
-        unit=unit,
+        key=key, name=name, definition=definition, batch=tally_figures, batch_rows=tally_rows, unit=unit
     )
 
 
@@ -155,19 +158,13 @@ def _households(key: str, households, name: str, definition: str) -> Indicator:
 
 
 INDICATORS = [
+    _tallied("visits_home", "入户走访", "期间内干部入户走访、座谈和集中活动的次数（民情日记）", "次"),
+    _tallied("visits_contact", "电话等联系", "期间内干部以电话、短信、书信、联系卡联系农户的次数", "次"),
     _tallied(
-        "visits_home", "home_visits", "入户走访", "期间内干部入户走访、座谈和集中活动的次数（民情日记）", "次"
-    ),
-    _tallied(
-        "visits_contact", "contacts", "电话等联系", "期间内干部以电话、短信、书信、联系卡联系农户的次数", "次"
-    ),
-    Indicator(
-        key="households_contacted",
-        name="走访或联系的户数",
-        definition="期间内至少被走访或联系过一次的农户数（同一户多次只计一次）",
-        count=_households_contacted,
-        rows=_households_contacted_rows,
-        unit="户",
+        "households_contacted",
+        "走访或联系的户数",
+        "期间内至少被走访或联系过一次的农户数（同一户多次只计一次）",
+        "户",
     ),
     _households(
         "households_not_contacted_quarter",
@@ -176,7 +173,6 @@ INDICATORS = [
         "现有结对的在册户中，从本季度第一天到期末没有任何走访或联系的户数",
     ),
     _tallied(
-        "unit_visits",
         "unit_visits",
         "单位联村走访",
         "期间内帮扶单位到联系村开展联村走访的次数（单位的报告：本单位的次数）",
@@ -189,10 +185,8 @@ INDICATORS = [
         "外出务工户已联系",
         "外出务工户中期间内被走访或电话等方式联系过的户数",
     ),
-    _tallied("help_cash", "help_cash", "帮扶资金", "期间内走访时登记的帮扶资金合计", "元"),
-    _tallied(
-        "help_goods_value", "help_goods_value", "帮扶物资折价", "期间内走访时登记的帮扶物资折价合计", "元"
-    ),
+    _tallied("help_cash", "帮扶资金", "期间内走访时登记的帮扶资金合计", "元"),
+    _tallied("help_goods_value", "帮扶物资折价", "期间内走访时登记的帮扶物资折价合计", "元"),
 ]
 
 
