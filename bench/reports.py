@@ -7,6 +7,7 @@ which keeps its PostgreSQL cluster between runs so the generated data is reused.
 """
 
 import datetime
+import os
 import sys
 import time
 
@@ -51,6 +52,9 @@ def main(scale: float):
         region = scopes[role]
         timings, queries = time_compute(Office(region=region), runs)
         print(_pages.timing_row(f"{role} {region.name}", WIDTH, timings, len(queries)))
+        if os.environ.get("BENCH_SLOWEST"):
+            for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]:
+                print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:150]}")
         query = _pages.heaviest_query(queries)
         if heaviest is None or float(query["time"]) > float(heaviest["time"]):
             heaviest = query

@@ -87,6 +87,21 @@ def tally_rows(scope: Scope, period: Period | None, level_digits: int) -> dict[s
     return rows
 
 
+def tally_by_unit(unit_ids, period: Period) -> dict[int, dict]:
+    """tally_figures of several units' own work over one month, in one query: unit id → figures
+    (the rows of an office's units, where one query per unit would grow with them)."""
+    if not _is_one_month(period):
+        raise ValueError("units' rows are read for one month")
+    grouped = (
+        UnitMonthTally.objects.filter(_months(period), unit_id__in=list(unit_ids))
+        .values("unit_id")
+        .annotate(**_sums())
+        .order_by()
+    )
+    found = {row.pop("unit_id"): _filled(row) for row in grouped}
+    return {unit_id: found.get(unit_id, _filled({})) for unit_id in unit_ids}
+
+
 def _is_one_month(period: Period) -> bool:
     return period.start.day == 1 and period.end == (period.start + datetime.timedelta(days=32)).replace(day=1)
 
@@ -109,13 +124,27 @@ def _quarter_start(day: datetime.date) -> datetime.date:
 
 
 def _not_contacted_this_quarter(scope: Scope, period: Period | None):
-    """Paired households with no visit or contact from the quarter's first day to the period's end."""
+    """Paired households with no visit or contact from the quarter's first day to the period's end.
+
+    Read as the worklists do (visits.worklists._uncontacted_joined): the household's latest contact
+    (HouseholdContact) answers whenever it is before the quarter (not contacted) or within it up
+    to the period's end (contacted); only a household contacted after the period's end, a past
+    month's report, is checked against its visits."""
     since = _quarter_start(period.end - datetime.timedelta(days=1))
+    kept = "last_contact__last_contacted_on"
     contacted = Visit.objects.filter(
         household=OuterRef("pk"), visited_on__gte=since, visited_on__lt=period.end
     )
     paired = Pairing.objects.open().filter(household=OuterRef("pk"))
-    return scope_households(scope).filter(Exists(paired)).exclude(Exists(contacted))
+    return (
+        scope_households(scope)
+        .filter(Exists(paired))
+        .filter(
+            Q(**{f"{kept}__isnull": True})
+            | Q(**{f"{kept}__lt": since})
+            | (Q(**{f"{kept}__gte": period.end}) & ~Exists(contacted))
+        )
+    )
 
 
 def _working_away(scope: Scope, period: Period | None):
