@@ -57,11 +57,11 @@ def _filled(row: dict) -> dict:
 
 
 def tally_figures(scope: Scope, period: Period | None) -> dict:
-    """The tallied figures of a scope and period, in one query (households reached over more than
-    one month: counted distinct over the visits, one more)."""
+    """The tallied figures of a scope and period, in one query. Households reached add up over
+    villages, not over months: over a longer span they are households_contacted's own count."""
     figures = _filled(_tally_rows(scope, period).aggregate(**_sums()))
     if not _is_one_month(period):
-        figures["households_contacted"] = _visits_in(scope, period).values("household_id").distinct().count()
+        figures["households_contacted"] = None
     return figures
 
 
@@ -73,18 +73,30 @@ def tally_rows(scope: Scope, period: Period | None, level_digits: int) -> dict[s
         .annotate(**_sums())
         .order_by()
     )
-    rows = {row.pop("child"): _filled(row) for row in grouped}
-    if not _is_one_month(period):
-        distinct = (
-            _visits_in(scope, period)
-            .annotate(child=Substr("household__village_id", 1, level_digits))
-            .values("child")
-            .annotate(n=Count("household_id", distinct=True))
-            .order_by()
-        )
-        for row in distinct:
-            rows.setdefault(row["child"], _filled({}))["households_contacted"] = row["n"]
-    return rows
+    return {row.pop("child"): _filled(row) for row in grouped}
+
+
+def _households_contacted(scope: Scope, period: Period | None):
+    """One month: the tallies' households reached; a longer span: counted distinct over its visits."""
+    if _is_one_month(period):
+        return tally_figures(scope, period)["households_contacted"]
+    return _visits_in(scope, period).values("household_id").distinct().count()
+
+
+def _households_contacted_rows(scope: Scope, period: Period | None, level_digits: int):
+    if _is_one_month(period):
+        return {
+            child: row["households_contacted"]
+            for child, row in tally_rows(scope, period, level_digits).items()
+        }
+    grouped = (
+        _visits_in(scope, period)
+        .annotate(child=Substr("household__village_id", 1, level_digits))
+        .values("child")
+        .annotate(n=Count("household_id", distinct=True))
+        .order_by()
+    )
+    return {row["child"]: row["n"] for row in grouped}
 
 
 def tally_by_unit(unit_ids, period: Period) -> dict[int, dict]:
@@ -189,11 +201,13 @@ def _households(key: str, households, name: str, definition: str) -> Indicator:
 INDICATORS = [
     _tallied("visits_home", "入户走访", "期间内干部入户走访、座谈和集中活动的次数（民情日记）", "次"),
     _tallied("visits_contact", "电话等联系", "期间内干部以电话、短信、书信、联系卡联系农户的次数", "次"),
-    _tallied(
-        "households_contacted",
-        "走访或联系的户数",
-        "期间内至少被走访或联系过一次的农户数（同一户多次只计一次）",
-        "户",
+    Indicator(
+        key="households_contacted",
+        name="走访或联系的户数",
+        definition="期间内至少被走访或联系过一次的农户数（同一户多次只计一次）",
+        count=_households_contacted,
+        rows=_households_contacted_rows,
+        unit="户",
     ),
     _households(
         "households_not_contacted_quarter",
