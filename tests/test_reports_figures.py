@@ -166,6 +166,11 @@ def _plain(scope: Scope, month: datetime.date) -> dict:
         "help_cash": sum((v.help_cash for v in visits), Decimal("0.00")),
         "unit_visits": len(unit_visits),
         "demands_raised": sum(1 for d in demands if month <= d.raised_on < end),
+        "demands_overdue": sum(
+            1
+            for d in demands
+            if d.status in ("待办", "办理中") and d.due_on < end - datetime.timedelta(days=1)
+        ),
         "demands_resolved": sum(
             1 for d in demands if d.status == "已解决" and (d.pk, DemandAction.Kind.RESOLVE) in closed
         ),
