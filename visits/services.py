@@ -5,7 +5,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,9 +25,23 @@ def _locks(village_code: str, day: datetime.date):
     return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions)
 
 
-def is_month_locked(village_code: str, day: datetime.date) -> bool:
-    """Whether an approved report for the village's township, county, city or province counted this month."""
-    return _locks(village_code, day).exists()
+def is_month_locked(village_code: str, day: datetime.date) -> LockedMonth | None:
+    """The lock, if an approved report for the village (a unit's), its township, county, city or
+    province counted this month; None when the month is open there."""
+    return _locks(village_code, day).first()
+
+
+def locked_month_error(lock: LockedMonth, day: datetime.date, what: str) -> ValidationError:
+    """The refusal of a record dated in a locked month, naming the report that locked it."""
+    month = {"year": day.year, "month": day.month, "what": what}
+    if lock.reason:
+        message = _("%(year)d年%(month)d月已锁定：%(report)s已审核通过，该月%(what)s不能再录入") % {
+            **month,
+            "report": lock.reason,
+        }
+    else:
+        message = _("%(year)d年%(month)d月的月报已审核通过，该月%(what)s已锁定") % month
+    return ValidationError(message, code="locked")
 
 
 def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
@@ -88,7 +102,7 @@ def submit_visit(
     locked = list(
         Pairing.objects.on(visited_on)
         .filter(cadre=cadre, household=household)
-        .annotate(locked=Exists(_locks(household.village_id, visited_on)))
+        .annotate(locked=Subquery(_locks(household.village_id, visited_on).values("pk")[:1]))
         .values_list("locked", flat=True)[:1]
     )
     if not locked:
@@ -98,11 +112,8 @@ def submit_visit(
             code="not_paired",
         )
     if locked[0]:
-        raise ValidationError(
-            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
-            % {"year": visited_on.year, "month": visited_on.month},
-            code="locked",
-        )
+        lock = LockedMonth.objects.get(pk=locked[0])  # only on the refusal path
+        raise locked_month_error(lock, visited_on, _("走访记录"))
     visit = Visit(
         household=household,
         cadre=cadre,
@@ -187,12 +198,8 @@ def submit_unit_visit(
         )
     if not activities.strip():
         raise ValidationError(_("请填写工作内容"), code="no_activities")
-    if is_month_locked(village.code, visited_on):
-        raise ValidationError(
-            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
-            % {"year": visited_on.year, "month": visited_on.month},
-            code="locked",
-        )
+    if lock := is_month_locked(village.code, visited_on):
+        raise locked_month_error(lock, visited_on, _("联村走访记录"))
     visit = UnitVisit(
         unit=unit,
         village=village,
