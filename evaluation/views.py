@@ -44,13 +44,17 @@ def round_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            round_ = services.open_round(
+            round_, opened = services.open_round_once(
                 by=request.user, **{**data, "sample_parameter": data["sample_parameter"] or 0}
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            messages.success(request, _("已发起评议，抽取样本户 %(n)s 户。") % {"n": round_.samples.count()})
+            if opened:
+                text = _("已发起评议，抽取样本户 %(n)s 户。") % {"n": round_.samples.count()}
+                messages.success(request, text)
+            else:  # the second press of a double click
+                messages.info(request, _("已发起同样的评议，未重复发起，已打开该轮评议"))
             return redirect("evaluation:round_detail", pk=round_.pk)
     return render(request, "evaluation/round_form.html", {"form": form})
 
@@ -139,8 +143,11 @@ def assign(request, pk):
 @require_POST
 def round_close(request, pk):
     round_ = get_object_or_404(Round.objects.managed_by(request.user), pk=pk)
-    services.close_round(by=request.user, round_=round_)
-    messages.success(request, _("本轮评议已结束。"))
+    if round_.is_open:
+        services.close_round(by=request.user, round_=round_)
+        messages.success(request, _("本轮评议已结束。"))
+    else:  # the second press of a double click
+        messages.info(request, _("本轮评议已结束，重复的提交未再办理"))
     return redirect("evaluation:round_detail", pk=round_.pk)
 
 

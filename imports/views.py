@@ -57,10 +57,13 @@ def batch_list(request):
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        batch = services.create_batch(
+        batch, created = services.create_batch_once(
             data=upload.read(), filename=upload.name, kind=form.cleaned_data["kind"], user=request.user
         )
-        tasks.check_batch.enqueue(batch.pk)
+        if created:
+            tasks.check_batch.enqueue(batch.pk)
+        else:  # the second press of a double click
+            messages.info(request, _("同一文件刚才已上传，未重复上传，已打开该批次"))
         return redirect("imports:detail", pk=batch.pk)
     kinds = services.importable_kinds(request.user)
     batches = (
