@@ -303,3 +303,36 @@ def test_unlocking_an_account_twice(client, world):
     _, _second, text = twice(client, url, {"username": "town_a"})
     assert text == "账号 town_a 已解锁，重复的提交未再办理"
     assert get_user_model().objects.filter(username="town_a").exists()
+
+
+def test_assigning_a_village_twice(client, world):
+    from tests.test_evaluation import _collector, _open
+
+    round_ = _open(world)
+    collector = _collector(world, "vol")
+    client.force_login(world.users.county_a)
+    url = reverse("evaluation:assign", args=[round_.pk])
+    _, _second, text = twice(client, url, {"collector": collector.pk, "village": world.village_a.code})
+    assert text == "该村的样本户已指派，重复的提交未再办理"
+    assert round_.samples.filter(household__village=world.village_a, collector=collector).exists()
+
+
+def test_a_ballot_pressed_twice_is_saved_once(client, world):
+    from evaluation.models import Ballot
+    from tests.test_evaluation import _assigned, _collector, _open
+
+    round_ = _open(world)
+    collector = _collector(world, "vol")
+    sample = _assigned(world, round_, collector, household=world.household_a)[0]
+    client.force_login(collector.user)
+    form = {
+        "mode": "入户",
+        "satisfaction": "基本满意",
+        "visits": "1–2次",
+        "violation": "无",
+        "deeds": ["危房改造"],
+    }
+    _, second, text = twice(client, reverse("evaluation:ballot", args=[sample.pk]), form)
+    assert second.url == reverse("evaluation:collect")
+    assert text == "这张评议票刚才已经保存，重复的提交未再保存"
+    assert Ballot.objects.count() == 1
