@@ -1,7 +1,9 @@
-"""Playwright driving Debian's Chromium (never a downloaded browser)."""
+"""Playwright driving Debian's Chromium (never a downloaded browser), and the live server it talks to."""
 
+import contextlib
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -28,6 +30,42 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, answering one request at a time on SQLite.
+
+    On SQLite the tests' database lives in memory, so the server's request threads and the test
+    thread share ONE connection (Django's connections_override), and with it one transaction
+    state. Two requests at once, as a page makes them (a lookup asked while typing and again on
+    Enter, a visit saved while the responsible-cadre answer is on its way), then interleave their
+    transactions: two sessions touched together (accounts.middleware touches it once a minute,
+    so a slow run does) nest one's BEGIN in the other's, and one of them fails. A busy machine
+    makes both more likely; a lookup that fails shows 「（无匹配）」, and the test waited for its
+    answer in vain. Each request here runs whole (its body read and closed) under a lock, and the
+    test thread takes the same lock (`live_server.db_lock`) to write while a page polls. Each
+    PostgreSQL request thread has its own connection, so there the lock is a no-op.
+    """
+    if live_server.thread.connections_override:
+        lock = threading.Lock()
+        httpd = live_server.thread.httpd
+        app = httpd.get_app()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                response = app(environ, start_response)
+                try:
+                    return [b"".join(response)]
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()  # request_finished: Django's end of request, under the lock
+
+        httpd.set_app(one_at_a_time)
+        live_server.db_lock = lock
+    else:
+        live_server.db_lock = contextlib.nullcontext()
+    return live_server
 
 
 def log_in(page, live_server, username, password="pw"):
