@@ -36,18 +36,20 @@ def chromium():
 def live_server(live_server):
     """pytest-django's live server, answering one request at a time on SQLite.
 
-    On SQLite the tests' database lives in memory, so the server's request threads and the test
-    thread share ONE connection (Django's connections_override), and with it one transaction
-    state. Two requests at once, as a page makes them (a lookup asked while typing and again on
-    Enter, a visit saved while the responsible-cadre answer is on its way), then interleave their
-    transactions: two sessions touched together (accounts.middleware touches it once a minute,
-    so a slow run does) nest one's BEGIN in the other's, and one of them fails. A busy machine
-    makes both more likely; a lookup that fails shows 「（无匹配）」, and the test waited for its
-    answer in vain. Each request here runs whole (its body read and closed) under a lock, and the
-    test thread takes the same lock (`live_server.db_lock`) to write while a page polls. Each
-    PostgreSQL request thread has its own connection, so there the lock is a no-op.
+    On SQLite the tests' database is one in memory with a shared cache, and each request thread
+    of the server opens its own connection to it. Shared-cache connections lock whole tables, and
+    a conflict is not waited out: it fails at once with 「database table is locked」. A page asks
+    several things at once (a lookup while typing and again on Enter, the responsible cadre while
+    the visit is saved), and any request may write the session (accounts.middleware touches it
+    once a minute, so a slow run does): the lookup that lost failed with a 500, lookup.js showed
+    「（无匹配）」 and the test waited 30 s for a match. A busy machine makes the overlaps longer.
+    Here each request runs whole (its body read, its end of request run) under a lock, and the
+    test thread takes the same lock (`live_server.db_lock`) to use the database while a page may
+    still be asking (the import worker beside a polling page). PostgreSQL needs none of this.
     """
-    if live_server.thread.connections_override:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
         lock = threading.Lock()
         httpd = live_server.thread.httpd
         app = httpd.get_app()
