@@ -164,6 +164,12 @@ def batch_retry(request, pk):
         return redirect("imports:detail", pk=batch.pk)
     if queued:
         tasks.check_batch.enqueue(batch.pk)
+    else:  # the second press of a double click: the first queued it
+        batch.refresh_from_db(fields=["status"])
+        messages.info(
+            request,
+            _("该批次当前状态为“%(status)s”，未重复检查") % {"status": batch.get_status_display()},
+        )
     return redirect("imports:detail", pk=batch.pk)
 
 

@@ -336,3 +336,18 @@ def test_a_ballot_pressed_twice_is_saved_once(client, world):
     assert second.url == reverse("evaluation:collect")
     assert text == "这张评议票刚才已经保存，重复的提交未再保存"
     assert Ballot.objects.count() == 1
+
+
+def test_retrying_a_failed_batch_twice_checks_it_once(client, world):
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.test_import_pages import upload
+    from tests.test_import_upkeep import stuck
+
+    client.force_login(world.users.town_a)
+    batch = stuck(upload(client, household_workbook([family(1)])), status=ImportBatch.Status.FAILED)
+    DBTaskResult.objects.all().delete()
+    _, second, text = twice(client, reverse("imports:retry", args=[batch.pk]))
+    assert second.url == reverse("imports:detail", args=[batch.pk])
+    assert text == "该批次当前状态为“排队中”，未重复检查"
+    assert DBTaskResult.objects.count() == 1
