@@ -95,6 +95,31 @@ def open_round(
 
 
 @transaction.atomic
+def open_round_once(*, by, region: Region, **fields) -> tuple[Round, bool]:
+    """open_round, unless this office opened the same round already and it is still open (the first
+    press of a double click did): (that round, False). A seed left blank is not compared, since
+    open_round draws a fresh one. The region's row is locked, so two presses cannot both find none."""
+    Region.objects.select_for_update().filter(pk=region.pk).exists()
+    same = {
+        name: fields[name]
+        for name in ("name", "year", "period", "starts_on", "ends_on", "sample_method", "weight_masses")
+        if name in fields
+    }
+    if fields.get("sample_parameter") is not None:
+        same["sample_parameter"] = fields["sample_parameter"]
+    if fields.get("seed") is not None:
+        same["seed"] = fields["seed"]
+    earlier = (
+        Round.objects.filter(region=region, created_by=by, status=Round.Status.OPEN, **same)
+        .order_by("-pk")
+        .first()
+    )
+    if earlier:
+        return earlier, False
+    return open_round(by=by, region=region, **fields), True
+
+
+@transaction.atomic
 def update_question(*, by, question: Question, **changes) -> Question:
     """Edit one questionnaire item; refused once the round has a ballot (the questionnaire is locked)."""
     _require_office(by, Round)

@@ -44,13 +44,17 @@ def round_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            round_ = services.open_round(
+            round_, opened = services.open_round_once(
                 by=request.user, **{**data, "sample_parameter": data["sample_parameter"] or 0}
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            messages.success(request, _("已发起评议，抽取样本户 %(n)s 户。") % {"n": round_.samples.count()})
+            if opened:
+                text = _("已发起评议，抽取样本户 %(n)s 户。") % {"n": round_.samples.count()}
+                messages.success(request, text)
+            else:  # the second press of a double click
+                messages.info(request, _("已发起同样的评议，未重复发起，已打开该轮评议"))
             return redirect("evaluation:round_detail", pk=round_.pk)
     return render(request, "evaluation/round_form.html", {"form": form})
 
@@ -128,6 +132,9 @@ def assign(request, pk):
         messages.error(request, " ".join(refusal.messages))
     else:
         skipped = own_unit.count()
+        if not assigned and not skipped:  # the second press of a double click: the first assigned them
+            messages.info(request, _("该村的样本户已指派，重复的提交未再办理"))
+            return redirect("evaluation:round_detail", pk=round_.pk)
         text = _("已将 %(n)s 户指派给%(name)s。") % {"n": assigned, "name": collector.name}
         if skipped:
             text += _("另有 %(n)s 户的帮扶干部与该采集员同单位，请另派采集员。") % {"n": skipped}
@@ -139,8 +146,11 @@ def assign(request, pk):
 @require_POST
 def round_close(request, pk):
     round_ = get_object_or_404(Round.objects.managed_by(request.user), pk=pk)
-    services.close_round(by=request.user, round_=round_)
-    messages.success(request, _("本轮评议已结束。"))
+    if round_.is_open:
+        services.close_round(by=request.user, round_=round_)
+        messages.success(request, _("本轮评议已结束。"))
+    else:  # the second press of a double click
+        messages.info(request, _("本轮评议已结束，重复的提交未再办理"))
     return redirect("evaluation:round_detail", pk=round_.pk)
 
 
@@ -204,13 +214,17 @@ def ballot(request, pk):
                 answers[question.code] = request.POST.get(question.code, "")
             answers[f"{question.code}__text"] = request.POST.get(f"{question.code}__text", "")
         try:
-            services.record_ballot(
+            _ballot, created = services.record_ballot(
                 by=request.user, sample=sample, mode=request.POST.get("mode", ""), answers=answers
             )
         except ValidationError as refusal:
             error = " ".join(refusal.messages)
         else:
-            messages.success(request, _("已保存 %(household)s 的评议票。") % {"household": sample.household})
+            if created:
+                text = _("已保存 %(household)s 的评议票。") % {"household": sample.household}
+                messages.success(request, text)
+            else:  # the second press of a double click
+                messages.info(request, _("这张评议票刚才已经保存，重复的提交未再保存"))
             return redirect("evaluation:collect")
     existing = Ballot.objects.filter(sample=sample).first()
     return render(

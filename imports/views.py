@@ -58,10 +58,13 @@ def batch_list(request):
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        batch = services.create_batch(
+        batch, created = services.create_batch_once(
             data=upload.read(), filename=upload.name, kind=form.cleaned_data["kind"], user=request.user
         )
-        tasks.check_batch.enqueue(batch.pk)
+        if created:
+            tasks.check_batch.enqueue(batch.pk)
+        else:  # the second press of a double click
+            messages.info(request, _("同一文件刚才已上传，未重复上传，已打开该批次"))
         return redirect("imports:detail", pk=batch.pk)
     kinds = services.importable_kinds(request.user)
     batches = (
@@ -162,6 +165,12 @@ def batch_retry(request, pk):
         return redirect("imports:detail", pk=batch.pk)
     if queued:
         tasks.check_batch.enqueue(batch.pk)
+    else:  # the second press of a double click: the first queued it
+        batch.refresh_from_db(fields=["status"])
+        messages.info(
+            request,
+            _("该批次当前状态为“%(status)s”，未重复检查") % {"status": batch.get_status_display()},
+        )
     return redirect("imports:detail", pk=batch.pk)
 
 
