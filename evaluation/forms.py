@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Region
 from shuanglian.lib.forms import AppForm
 
-from .models import Round
+from .models import Round, ViolationCase
 
 
 class RoundForm(AppForm):
@@ -42,3 +42,22 @@ class RoundForm(AppForm):
         self.fields["region"].queryset = Region.objects.visible_to(user).filter(
             level__in=["province", "city", "county"]
         )
+
+
+class PaperUploadForm(AppForm):
+    file = forms.FileField(label=_("填好的纸质评议表（.xlsx）"))
+
+
+class CaseForm(AppForm):
+    status = forms.ChoiceField(label=_("核查状态"), choices=ViolationCase.Status.choices)
+    outcome = forms.CharField(
+        label=_("核查结果"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("结论为“属实”或“不属实”时必填：查实的情况和处理结果。"),
+    )
+
+
+class FlagCheckForm(AppForm):
+    note = forms.CharField(label=_("核实说明"), required=False, max_length=200)

@@ -23,7 +23,8 @@ def _covering_codes(user) -> list[str]:
 class RoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rounds opened in the user's region, or above it (a county reads the province's round for its
-        part); a unit liaison, the rounds that sampled its cadres; a collector, the rounds they collect for."""
+        part); a unit liaison, the rounds that sampled its cadres; a collector, the rounds they
+        collect for."""
         collecting = Q(pk__in=SampledHousehold.objects.filter(collector__user_id=user.pk).values("round_id"))
         if is_unit_liaison(user):
             sampled = SampledHousehold.objects.filter(cadre_unit_id=user.unit_id).values("round_id")
@@ -83,6 +84,11 @@ class Round(models.Model):
     excellent_share = models.PositiveSmallIntegerField(_("优秀比例上限（%）"), default=20)
     good_min = models.PositiveSmallIntegerField(_("良好分数线"), default=80)
     pass_min = models.PositiveSmallIntegerField(_("合格分数线"), default=60)
+    pace_minutes = models.PositiveSmallIntegerField(
+        _("采集间隔下限（分钟）"),
+        default=3,
+        help_text=_("同一采集员手机提交的两张评议票间隔短于此数，记为“采集过快”。"),
+    )
     status = models.CharField(_("状态"), max_length=4, choices=Status.choices, default=Status.OPEN)
     sample_method = models.CharField(_("抽样方式"), max_length=4, choices=SampleMethod.choices)
     sample_parameter = models.PositiveSmallIntegerField(
@@ -194,7 +200,8 @@ class CollectorQuerySet(models.QuerySet):
 
 
 class Collector(models.Model):
-    """An account that collects ballots: office staff marked as collectors, or a volunteer the office registers.
+    """An account that collects ballots: office staff marked as collectors, or a volunteer the office
+    registers.
 
     `unit` is where the person works (empty for office staff and volunteers outside any unit): a
     collector never scores a cadre of that unit (services refuse it, SampledHousehold's check too)."""
@@ -354,6 +361,10 @@ class Ballot(models.Model):
         HOME = "入户", _("入户")
         PHONE = "电话", _("电话")
 
+    class Source(models.TextChoices):
+        PHONE = "手机", _("手机采集")
+        PAPER = "纸质", _("纸质评议表导入")
+
     round = models.ForeignKey(
         Round, verbose_name=_("评议轮次"), on_delete=models.PROTECT, related_name="ballots"
     )
@@ -368,6 +379,7 @@ class Ballot(models.Model):
     )
     collected_at = models.DateTimeField(_("采集时间"))
     mode = models.CharField(_("方式"), max_length=2, choices=Mode.choices)
+    source = models.CharField(_("来源"), max_length=2, choices=Source.choices, default=Source.PHONE)
     # {question code: value | [values] | text, "<code>__text": explanation}
     answers = models.JSONField(_("答卷"))
     corrected = models.BooleanField(_("已更正"), default=False)
@@ -407,3 +419,114 @@ class BallotCorrection(models.Model):
 
     def __str__(self):
         return f"{self.ballot}（{self.at:%Y-%m-%d}）"
+
+
+class FlagQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Flags of the rounds the user's office manages (they are the office's to check)."""
+        return self.filter(round__in=Round.objects.managed_by(user))
+
+    def unchecked(self):
+        return self.filter(checked_at__isnull=True)
+
+
+class Flag(models.Model):
+    """An integrity flag on a round (疑点): something in the ballots worth a second look, saying why.
+
+    Found by evaluation.flags; `key` names what it is about (a sample, a collector, a village), so
+    looking again refreshes the reason without losing the office's check."""
+
+    class Kind(models.TextChoices):
+        VISITS = "走访次数不符", _("走访次数不符")
+        PACE = "采集过快", _("采集过快")
+        IDENTICAL = "答卷雷同", _("答卷雷同")
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="flags"
+    )
+    kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
+    key = models.CharField(_("对象"), max_length=32)
+    village = models.ForeignKey(
+        Region, verbose_name=_("村"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("原因"))
+    found_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    check_note = models.CharField(_("核实说明"), max_length=200, blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评议疑点")
+        verbose_name_plural = _("评议疑点")
+        ordering = ["round_id", "kind", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "kind", "key"], name="flag_one_per_round_kind_key")
+        ]
+
+    def __str__(self):
+        return f"{self.round}：{self.kind}"
+
+
+class ViolationCaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Cases of the rounds the user's office manages, within its region."""
+        return self.filter(
+            round__in=Round.objects.managed_by(user),
+            ballot__sample__in=SampledHousehold.objects.visible_to(user),
+        )
+
+
+class ViolationCase(models.Model):
+    """A ballot that answered 有 to 八个不准: the office checks it and records the outcome."""
+
+    class Status(models.TextChoices):
+        CHECKING = "核查中", _("核查中")
+        TRUE = "属实", _("属实")
+        UNFOUNDED = "不属实", _("不属实")
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="violation_cases"
+    )
+    ballot = models.OneToOneField(
+        Ballot, verbose_name=_("评议票"), on_delete=models.CASCADE, related_name="violation_case"
+    )
+    cadre = models.ForeignKey(Cadre, verbose_name=_("被反映干部"), on_delete=models.PROTECT, related_name="+")
+    report = models.TextField(_("反映情况"))
+    status = models.CharField(_("状态"), max_length=3, choices=Status.choices, default=Status.CHECKING)
+    outcome = models.TextField(_("核查结果"), blank=True)
+    opened_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    objects = ViolationCaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("“八个不准”反映")
+        verbose_name_plural = _("“八个不准”反映")
+        ordering = ["round_id", "status", "opened_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="violation_case_settled_has_outcome",
+                condition=Q(status="核查中") | Q(outcome__gt=""),
+                violation_error_message=_("核查结论须写明核查结果。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ballot}：{self.status}"

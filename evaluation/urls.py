@@ -14,4 +14,10 @@ urlpatterns = [
     path("evaluation/collect/", views.collect, name="collect"),
     path("evaluation/collect/<int:pk>/", views.ballot, name="ballot"),
     path("evaluation/collect/<int:pk>/unreachable/", views.unreachable, name="unreachable"),
+    path("evaluation/<int:pk>/paper/", views.paper_import, name="paper_import"),
+    path("evaluation/<int:pk>/paper/<str:village>/", views.paper_sheet, name="paper_sheet"),
+    path("evaluation/<int:pk>/flags/", views.flag_list, name="flag_list"),
+    path("evaluation/flags/<int:pk>/check/", views.flag_check, name="flag_check"),
+    path("evaluation/<int:pk>/cases/", views.case_list, name="case_list"),
+    path("evaluation/cases/<int:pk>/", views.case_detail, name="case_detail"),
 ]

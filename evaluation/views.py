@@ -1,12 +1,14 @@
 """Pages of the mass evaluation: rounds (list, open, detail with progress and results, close), a
 cadre's explained score, and the collector's phone pages (assigned households, the ballot form)."""
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,10 +16,11 @@ from django.views.decorators.http import require_POST
 from households.models import Region
 from pairing.models import Unit
 from shuanglian.access import can_write, require_write
+from shuanglian.lib.excel import XLSX
 
-from . import scores, services
-from .forms import RoundForm
-from .models import Ballot, Collector, Round, SampledHousehold
+from . import paper, scores, services
+from .forms import CaseForm, FlagCheckForm, PaperUploadForm, RoundForm
+from .models import Ballot, Collector, Flag, Round, SampledHousehold, ViolationCase
 
 
 def get_round_for_user(user, pk) -> Round:
@@ -67,11 +70,11 @@ def round_detail(request, pk):
         unassigned=Count("pk", filter=Q(collector__isnull=True, status=SampledHousehold.Status.PENDING)),
     )
     cadre_ids = set(samples.values_list("cadre_id", flat=True))
-    manages = (
-        round_.is_open
-        and can_write(request.user, Round)
+    manages_round = (
+        can_write(request.user, Round)
         and Round.objects.managed_by(request.user).filter(pk=round_.pk).exists()
     )
+    manages = round_.is_open and manages_round
     to_assign = (
         (
             samples.filter(status=SampledHousehold.Status.PENDING, collector__isnull=True)
@@ -91,6 +94,7 @@ def round_detail(request, pk):
             "results": scores.round_scores(round_, cadre_ids),
             "questions": round_.questions.all(),
             "can_close": manages,
+            "manages_round": manages_round,
             "to_assign": to_assign,
             "collectors": Collector.objects.visible_to(request.user).active().select_related("unit")
             if manages
@@ -302,4 +306,127 @@ def collectors(request):
             "error": error,
             "posted": request.POST,
         },
+    )
+
+
+# --- The office's pages: paper sheets, integrity flags, 八个不准 cases -------------------------------
+
+
+def _managed_round(user, pk) -> Round:
+    return get_object_or_404(Round.objects.managed_by(user).select_related("region"), pk=pk)
+
+
+@require_write(Round)
+def paper_sheet(request, pk, village):
+    """The village's paper sheet (one row per sampled household still in the sample)."""
+    round_ = _managed_round(request.user, pk)
+    place = get_object_or_404(Region.objects.visible_to(request.user), pk=village, level="village")
+    samples = paper.village_samples(round_, request.user, place.pk)
+    if not samples.exists():
+        raise Http404
+    response = HttpResponse(paper.sheet_bytes(round_, place, samples), content_type=XLSX)
+    filename = f"{round_.name}-{place.name}-纸质评议表.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@require_write(Round)
+def paper_import(request, pk):
+    """Download a village's sheet, and upload filled ones: all or nothing, errors by row and column.
+    Uploading the same sheet twice adds nothing the second time."""
+    round_ = _managed_round(request.user, pk)
+    form = PaperUploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = paper.import_sheet(by=request.user, round_=round_, data=form.cleaned_data["file"].read())
+        if not result.errors:
+            messages.success(
+                request,
+                _("已导入评议票 %(n)s 张（此前已导入 %(same)s 张，空行 %(blank)s 行）。")
+                % {"n": result.created, "same": result.unchanged, "blank": result.blank},
+            )
+            return redirect("evaluation:paper_import", pk=round_.pk)
+    villages = (
+        SampledHousehold.objects.visible_to(request.user)
+        .in_sample()
+        .filter(round=round_)
+        .values("household__village_id", "household__village__name")
+        .annotate(
+            n=Count("pk"),
+            done=Count("pk", filter=Q(status=SampledHousehold.Status.COLLECTED)),
+            unassigned=Count("pk", filter=Q(collector__isnull=True)),
+        )
+        .order_by("household__village_id")
+    )
+    return render(
+        request,
+        "evaluation/paper.html",
+        {"round": round_, "form": form, "result": result, "villages": villages},
+    )
+
+
+@require_write(Round)
+def flag_list(request, pk):
+    """The round's integrity flags; 重新检查 looks at the ballots again, 已核实 marks one checked."""
+    round_ = _managed_round(request.user, pk)
+    if request.method == "POST":
+        count = services.refresh_flags(by=request.user, round_=round_)
+        messages.success(request, _("已重新检查，现有疑点 %(n)s 条。") % {"n": count})
+        return redirect("evaluation:flag_list", pk=round_.pk)
+    flags = Flag.objects.visible_to(request.user).filter(round=round_).select_related("checked_by", "village")
+    return render(
+        request,
+        "evaluation/flags.html",
+        {"round": round_, "flags": flags, "form": FlagCheckForm(), "kinds": Flag.Kind.choices},
+    )
+
+
+@require_write(Round)
+@require_POST
+def flag_check(request, pk):
+    flag = get_object_or_404(Flag.objects.visible_to(request.user), pk=pk)
+    form = FlagCheckForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    services.check_flag(by=request.user, flag=flag, note=note)
+    messages.success(request, _("已标记为已核实。"))
+    return redirect("evaluation:flag_list", pk=flag.round_id)
+
+
+@require_write(Round)
+def case_list(request, pk):
+    """八个不准 reports of the round: who is named, what was said, where the check stands."""
+    round_ = _managed_round(request.user, pk)
+    cases = (
+        ViolationCase.objects.visible_to(request.user)
+        .filter(round=round_)
+        .select_related("cadre__unit", "ballot__household__village", "updated_by")
+    )
+    rows = [
+        {"case": case, "household": f"{scores.mask(case.ballot.household.head_name)}户"} for case in cases
+    ]
+    return render(request, "evaluation/cases.html", {"round": round_, "rows": rows})
+
+
+@require_write(Round)
+def case_detail(request, pk):
+    case = get_object_or_404(
+        ViolationCase.objects.visible_to(request.user).select_related(
+            "round", "cadre__unit", "ballot__household__village", "ballot__collector", "updated_by"
+        ),
+        pk=pk,
+    )
+    form = CaseForm(request.POST or None, initial={"status": case.status, "outcome": case.outcome})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.settle_violation_case(by=request.user, case=case, **form.cleaned_data)
+        except ValidationError as refusal:
+            for field_name, errors in refusal.message_dict.items():
+                form.add_error(field_name if field_name in form.fields else None, errors)
+        else:
+            messages.success(request, _("已保存核查情况。"))
+            return redirect("evaluation:case_list", pk=case.round_id)
+    return render(
+        request,
+        "evaluation/case_detail.html",
+        {"case": case, "form": form, "household": f"{scores.mask(case.ballot.household.head_name)}户"},
     )
