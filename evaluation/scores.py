@@ -26,6 +26,12 @@ rounded figure with the round's lines. 优秀 needs ≥ the line and a place wit
 floor(share % × cadres scored) by combined score (ties broken by masses' score, then cadre id);
 those over the line beyond the cap are 良好. Ranks are competition ranks by combined score.
 Only cadres with at least one counted ballot are scored.
+
+Units (单位): a unit's masses' score is the weighted mean above over the ballots of households
+helped by its cadres and of households in the villages it is linked to (联村, links in force at the
+period's end), each ballot once; its process score is the mean of its sampled cadres' process
+scores; combined, grades (the same lines and 优秀 cap, among units) and ranks as for cadres. A unit
+with no sampled cadre or no counted ballot is listed unscored.
 """
 
 import datetime
@@ -37,7 +43,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from demands.models import Demand, DemandAction
-from pairing.models import Cadre, Pairing
+from pairing.models import Cadre, Pairing, Unit, VillageLink
 from plans.models import HouseholdPlan
 from visits.models import Visit
 from visits.worklists import Quotas, owed_by
@@ -104,10 +110,49 @@ class CadreScore:
     combined: float | None = None
     grade: str = ""
     rank: int | None = None
+    scope_rank: int | None = None
 
     @property
     def caution(self) -> bool:
         return self.counted < CAUTION_BELOW
+
+    @property
+    def ident(self) -> int:
+        return self.cadre_id
+
+
+@dataclass
+class UnitScore:
+    unit_id: int
+    unit_name: str = ""
+    cadres: int = 0
+    ballots: int = 0
+    counted: int = 0
+    masses: float | None = None
+    process: float | None = None
+    combined: float | None = None
+    grade: str = ""
+    rank: int | None = None
+    scope_rank: int | None = None
+
+    @property
+    def caution(self) -> bool:
+        return self.counted < CAUTION_BELOW
+
+    @property
+    def ident(self) -> int:
+        return self.unit_id
+
+
+def ballot_score(weights, answers) -> tuple[float, int]:
+    """(Σ weight × score, Σ weight) over the ballot's scored answers; (0, 0) when none scores."""
+    total, weight_here = 0.0, 0
+    for code, (weight, scores) in weights.items():
+        score = scores.get(answers.get(code))
+        if score is not None:
+            total += weight * score
+            weight_here += weight
+    return total, weight_here
 
 
 def scored_weights(round_: Round) -> dict[str, tuple[int, dict]]:
@@ -130,14 +175,10 @@ def masses_scores(round_: Round) -> dict[int, tuple[int, int, float | None]]:
     for cadre_id, answers in rows:
         entry = sums[cadre_id]
         entry[0] += 1
-        weight_here = 0
-        for code, (weight, scores) in weights.items():
-            score = scores.get(answers.get(code))
-            if score is not None:
-                entry[2] += weight * score
-                weight_here += weight
+        total, weight_here = ballot_score(weights, answers)
         if weight_here:
             entry[1] += 1
+            entry[2] += total
             entry[3] += weight_here
     return {c: (b, n, (total / w if w else None)) for c, (b, n, total, w) in sums.items()}
 
@@ -202,10 +243,10 @@ def process_indicators(round_: Round, cadre_ids) -> dict[int, list[Indicator]]:
     }
 
 
-def grade(round_: Round, scores: list[CadreScore]) -> None:
-    """Set grade and rank on the scored cadres (combined not None), in place."""
+def grade(round_: Round, scores: list) -> None:
+    """Set grade and rank on the scored cadres or units (combined not None), in place."""
     scored = sorted(
-        (s for s in scores if s.combined is not None), key=lambda s: (-s.combined, -s.masses, s.cadre_id)
+        (s for s in scores if s.combined is not None), key=lambda s: (-s.combined, -s.masses, s.ident)
     )
     cap = math.floor(len(scored) * round_.excellent_share / 100)
     excellent = 0
@@ -259,6 +300,124 @@ def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
         wanted = set(cadre_ids)
         scores = [s for s in scores if s.cadre_id in wanted]
     return scores
+
+
+def rank_within(scores: list) -> None:
+    """Competition ranks over just these scores (the part of the round a user's scope holds)."""
+    previous = None
+    for position, score in enumerate(s for s in scores if s.combined is not None):
+        score.scope_rank = (
+            previous.scope_rank if previous and previous.combined == score.combined else position + 1
+        )
+        previous = score
+
+
+def _links(round_: Round) -> dict[str, set[int]]:
+    """village code → the units linked to it at the period's end, within the round's region."""
+    _start, end = period_dates(round_)
+    linked = defaultdict(set)
+    for village_id, unit_id in (
+        VillageLink.objects.on(end)
+        .filter(village__code__startswith=round_.region.prefix)
+        .values_list("village_id", "unit_id")
+    ):
+        linked[village_id].add(unit_id)
+    return linked
+
+
+def unit_scores(round_: Round, cadre_scores: list[CadreScore], unit_ids=None) -> list[UnitScore]:
+    """Every unit's score (its cadres' households and its linked villages), graded and ranked among
+    the round's units, best first. `cadre_scores` is round_scores(round_) for the whole round."""
+    weights = scored_weights(round_)
+    linked = _links(round_)
+    sums = defaultdict(lambda: [0, 0, 0.0, 0])  # ballots, counted, Σ w×s, Σ w
+    rows = (
+        Ballot.objects.filter(round=round_)
+        .values_list("sample__cadre_unit_id", "household__village_id", "answers")
+        .iterator(chunk_size=5000)
+    )
+    for unit_id, village_id, answers in rows:
+        total, weight_here = ballot_score(weights, answers)
+        for unit in {unit_id} | linked.get(village_id, set()):
+            entry = sums[unit]
+            entry[0] += 1
+            if weight_here:
+                entry[1] += 1
+                entry[2] += total
+                entry[3] += weight_here
+    sampled_units = set(round_.samples.values_list("cadre_unit_id", flat=True).distinct())
+    units = sampled_units | set(sums)
+    names = dict(Unit.objects.filter(pk__in=units).values_list("pk", "name"))
+    cadre_ids_of = defaultdict(list)
+    for cadre in Cadre.objects.filter(pk__in=[s.cadre_id for s in cadre_scores]).values_list("pk", "unit_id"):
+        cadre_ids_of[cadre[1]].append(cadre[0])
+    by_cadre = {s.cadre_id: s for s in cadre_scores}
+    result = []
+    for unit_id in units:
+        ballots, counted, total, weight = sums.get(unit_id, (0, 0, 0.0, 0))
+        theirs = [by_cadre[c] for c in cadre_ids_of.get(unit_id, [])]
+        score = UnitScore(unit_id, names.get(unit_id, ""), len(theirs), ballots, counted)
+        if weight:
+            score.masses = round(total / weight, 2)
+        if theirs:
+            score.process = round(sum(s.process for s in theirs) / len(theirs), 2)
+        if score.masses is not None and score.process is not None:
+            score.combined = round(
+                score.masses * round_.weight_masses / 100 + score.process * round_.weight_process / 100, 2
+            )
+        result.append(score)
+    grade(round_, result)
+    result.sort(key=lambda s: (s.rank is None, s.rank or 0, s.unit_id))
+    if unit_ids is not None:
+        wanted = set(unit_ids)
+        result = [s for s in result if s.unit_id in wanted]
+    return result
+
+
+def explain_unit(round_: Round, unit_id: int) -> dict:
+    """What a unit's score is made of: the formula, its cadres' scores, every ballot counted
+    (households masked) and why it counts (本单位干部帮扶户 or 联系村)."""
+    cadres = round_scores(round_)
+    score = next(s for s in unit_scores(round_, cadres) if s.unit_id == unit_id)
+    weights = scored_weights(round_)
+    linked_villages = {v for v, units in _links(round_).items() if unit_id in units}
+    ballots = []
+    for ballot in (
+        Ballot.objects.filter(round=round_)
+        .filter(Q(sample__cadre_unit_id=unit_id) | Q(household__village_id__in=linked_villages))
+        .select_related("household__village", "sample")
+        .order_by("household__village_id", "collected_at", "pk")
+    ):
+        total, weight_here = ballot_score(weights, ballot.answers)
+        ballots.append(
+            {
+                "household": f"{mask(ballot.household.head_name)}户（{ballot.household.village.name}）",
+                "collected_on": timezone.localdate(ballot.collected_at),
+                "why": "本单位干部帮扶户" if ballot.sample.cadre_unit_id == unit_id else "联系村农户",
+                "score": round(total / weight_here, 2) if weight_here else None,
+            }
+        )
+    return {
+        "score": score,
+        "cadres": [s for s in cadres if s.cadre_id in _cadres_of(unit_id, cadres)],
+        "formula": (
+            f"综合得分 = 群众评议得分 × {round_.weight_masses}% + 过程指标得分 × {round_.weight_process}%"
+        ),
+        "masses_rule": "群众评议得分 = 本单位干部帮扶户和本单位联系村农户的评议票中计分题得分的加权平均"
+        "（每票只计一次，“不了解”不计入）",
+        "process_rule": "过程指标得分 = 本轮抽中的本单位干部过程指标得分的平均值",
+        "ballots": ballots,
+        "villages": sorted(linked_villages),
+        "caution": score.caution,
+    }
+
+
+def _cadres_of(unit_id: int, cadres: list[CadreScore]) -> set[int]:
+    return set(
+        Cadre.objects.filter(pk__in=[s.cadre_id for s in cadres], unit_id=unit_id).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def mask(name: str) -> str:

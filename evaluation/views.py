@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from households.models import Region
 from pairing.models import Unit
-from shuanglian.access import can_write, require_write
-from shuanglian.lib.excel import XLSX
+from shuanglian.access import can_write, is_unit_liaison, require_write
+from shuanglian.lib.excel import XLSX, append, cell, new_workbook, workbook_bytes_of
 
 from . import paper, scores, services
 from .forms import CaseForm, FlagCheckForm, PaperUploadForm, RoundForm
@@ -69,7 +69,7 @@ def round_detail(request, pk):
         unreachable=Count("pk", filter=Q(status=SampledHousehold.Status.UNREACHABLE)),
         unassigned=Count("pk", filter=Q(collector__isnull=True, status=SampledHousehold.Status.PENDING)),
     )
-    cadre_ids = set(samples.values_list("cadre_id", flat=True))
+    cadres, units = _results(request.user, round_, samples)
     manages_round = (
         can_write(request.user, Round)
         and Round.objects.managed_by(request.user).filter(pk=round_.pk).exists()
@@ -91,7 +91,8 @@ def round_detail(request, pk):
         {
             "round": round_,
             "progress": progress,
-            "results": scores.round_scores(round_, cadre_ids),
+            "results": cadres,
+            "units": units,
             "questions": round_.questions.all(),
             "can_close": manages,
             "manages_round": manages_round,
@@ -100,6 +101,91 @@ def round_detail(request, pk):
             if manages
             else [],
         },
+    )
+
+
+def _results(user, round_, samples=None):
+    """The cadres' and units' scores the user may see, ranked in the round and within that part."""
+    if samples is None:
+        samples = SampledHousehold.objects.visible_to(user).filter(round=round_)
+    seen = samples.values_list("cadre_id", "cadre_unit_id").distinct()
+    cadre_ids, unit_ids = {c for c, _u in seen}, {u for _c, u in seen}
+    if is_unit_liaison(user):
+        unit_ids.add(user.unit_id)
+    everyone = scores.round_scores(round_)
+    cadres = [s for s in everyone if s.cadre_id in cadre_ids]
+    units = scores.unit_scores(round_, everyone, unit_ids)
+    scores.rank_within(cadres)
+    scores.rank_within(units)
+    return cadres, units
+
+
+@login_required
+def unit_score(request, pk, unit_pk):
+    """A unit's explained score: the formula, its cadres, the ballots counted (households masked)."""
+    round_ = get_round_for_user(request.user, pk)
+    _cadres, units = _results(request.user, round_)
+    if not any(u.unit_id == unit_pk for u in units):
+        raise Http404
+    explained = scores.explain_unit(round_, unit_pk)
+    return render(
+        request,
+        "evaluation/unit_score.html",
+        {"round": round_, "explained": explained, "score": explained["score"]},
+    )
+
+
+RESULT_HEADERS = ["全轮排名", "本范围排名", "有效票", "群众评议得分", "过程指标得分", "综合得分", "等次"]
+
+
+def _result_row(score):
+    return [
+        score.rank,
+        score.scope_rank,
+        score.counted,
+        score.masses,
+        score.process,
+        score.combined,
+        score.grade,
+    ]
+
+
+@login_required
+def results_export(request, pk):
+    """The results the user may see as a workbook: a sheet of cadres and one of units."""
+    round_ = get_round_for_user(request.user, pk)
+    cadres, units = _results(request.user, round_)
+    book = new_workbook()
+    sheet = book.create_sheet("干部")
+    append(sheet, [cell(sheet, h, bold=True) for h in ["干部", "单位", *RESULT_HEADERS, "过程指标明细"]])
+    for s in cadres:
+        detail = "；".join(f"{i.name} {i.value}" for i in s.indicators)
+        append(sheet, [s.cadre_name, s.unit_name, *_result_row(s), detail])
+    sheet = book.create_sheet("单位")
+    append(sheet, [cell(sheet, h, bold=True) for h in ["单位", "评议干部数", *RESULT_HEADERS]])
+    for s in units:
+        append(sheet, [s.unit_name, s.cadres, *_result_row(s)])
+    sheet = book.create_sheet("说明")
+    for line in (
+        f"{round_.name}（{round_.region.name}，{round_.year}年{round_.get_period_display()}）",
+        f"综合得分 = 群众评议得分 × {round_.weight_masses}% + 过程指标得分 × {round_.weight_process}%",
+        f"等次：优秀 ≥ {round_.excellent_min}（不超过 {round_.excellent_share}%），良好 ≥ {round_.good_min}，"
+        f"合格 ≥ {round_.pass_min}，不合格 < {round_.pass_min}",
+        "有效票少于5张的得分仅供参考。",
+    ):
+        append(sheet, [line])
+    response = HttpResponse(workbook_bytes_of(book), content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(round_.name + '-评议结果.xlsx')}"
+    return response
+
+
+@login_required
+def results_print(request, pk):
+    """The results on A4 paper (app.css's print rules hide the menu)."""
+    round_ = get_round_for_user(request.user, pk)
+    cadres, units = _results(request.user, round_)
+    return render(
+        request, "evaluation/results_print.html", {"round": round_, "results": cadres, "units": units}
     )
 
 

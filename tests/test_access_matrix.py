@@ -402,6 +402,17 @@ MATRIX = {
     ),
     "evaluation:round_detail": Case(kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
     "evaluation:cadre_score": Case(kwargs=_cadre_score, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
+    "evaluation:unit_score": Case(
+        kwargs=lambda w: {"pk": _round(w).pk, "unit_pk": w.cadre_a.unit_id},
+        allowed=EVALUATION_READERS_A,
+        outsiders=OTHER_SIDE,
+    ),
+    "evaluation:results_export": Case(
+        kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE
+    ),
+    "evaluation:results_print": Case(
+        kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE
+    ),
     "evaluation:round_close": Case(
         kwargs=_round_kwargs,
         method="post",

@@ -27,6 +27,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 WORKBOOK_URLS = {
     "demands:export",
     "evaluation:paper_sheet",
+    "evaluation:results_export",
     "imports:errors",
     "imports:export_households",
     "imports:template",
