@@ -119,6 +119,22 @@ def update_question(*, by, question: Question, **changes) -> Question:
 
 
 @transaction.atomic
+def add_question(*, by, round_: Round, text: str, kind: str, **fields) -> Question:
+    """Append an item to the questionnaire; refused once the round has a ballot."""
+    _require_office(by, Round)
+    _visible_or_refuse(Round.objects.managed_by(by), round_, by)
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    if round_.ballots.exists():
+        raise ValidationError(_("本轮已收到评议票，问卷已锁定，不能再修改。"))
+    last = round_.questions.order_by("-order").first()
+    order = (last.order if last else 0) + 1
+    question = Question(round=round_, order=order, code=f"q{order}", text=text, kind=kind, **fields)
+    question.full_clean()
+    question.save()
+    return question
+
+
+@transaction.atomic
 def register_collector(
     *, by, user, region: Region, kind: str, name: str, phone: str = "", unit=None
 ) -> Collector:

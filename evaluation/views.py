@@ -19,8 +19,8 @@ from shuanglian.access import can_write, is_unit_liaison, require_write
 from shuanglian.lib.excel import XLSX, append, cell, new_workbook, workbook_bytes_of
 
 from . import paper, scores, services
-from .forms import CaseForm, FlagCheckForm, PaperUploadForm, RoundForm
-from .models import Ballot, Collector, Flag, Round, SampledHousehold, ViolationCase
+from .forms import CaseForm, FlagCheckForm, PaperUploadForm, QuestionForm, RoundForm
+from .models import Ballot, Collector, Flag, Question, Round, SampledHousehold, ViolationCase
 
 
 def get_round_for_user(user, pk) -> Round:
@@ -515,4 +515,79 @@ def case_detail(request, pk):
         request,
         "evaluation/case_detail.html",
         {"case": case, "form": form, "household": f"{scores.mask(case.ballot.household.head_name)}户"},
+    )
+
+
+# --- The questionnaire, editable until the first ballot ---------------------------------------------
+
+
+@require_write(Round)
+def questionnaire(request, pk):
+    """The round's questions, each with 修改; a form to add one. Locked (read only) from the first ballot."""
+    round_ = _managed_round(request.user, pk)
+    locked = round_.ballots.exists()
+    form = QuestionForm(request.POST or None, initial={"kind": Question.Kind.SINGLE, "weight": 1})
+    if request.method == "POST" and not locked and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_question(
+                by=request.user,
+                round_=round_,
+                text=data["text"],
+                kind=data["kind"],
+                choices=data["choices_text"],
+                scored=data["scored"],
+                weight=data["weight"],
+                required=data["required"],
+                allow_text=data["allow_text"],
+            )
+        except ValidationError as refusal:
+            form.add_error(None, refusal.messages)
+        else:
+            messages.success(request, _("已添加题目。"))
+            return redirect("evaluation:questionnaire", pk=round_.pk)
+    elif request.method == "POST" and locked:
+        messages.error(request, _("本轮已收到评议票，问卷已锁定，不能再修改。"))
+        return redirect("evaluation:questionnaire", pk=round_.pk)
+    return render(
+        request,
+        "evaluation/questionnaire.html",
+        {"round": round_, "questions": round_.questions.all(), "locked": locked, "form": form},
+    )
+
+
+@require_write(Round)
+def question_edit(request, pk):
+    question = get_object_or_404(
+        Question.objects.filter(round__in=Round.objects.managed_by(request.user)).select_related("round"),
+        pk=pk,
+    )
+    form = QuestionForm(request.POST or None, initial=QuestionForm.initial_of(question), locked_kind=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_question(
+                by=request.user,
+                question=question,
+                text=data["text"],
+                choices=data["choices_text"],
+                scored=data["scored"] and question.kind == Question.Kind.SINGLE,
+                weight=data["weight"],
+                required=data["required"],
+                allow_text=data["allow_text"],
+            )
+        except ValidationError as refusal:
+            form.add_error(None, refusal.messages)
+        else:
+            messages.success(request, _("已保存题目。"))
+            return redirect("evaluation:questionnaire", pk=question.round_id)
+    return render(
+        request,
+        "evaluation/question_form.html",
+        {
+            "question": question,
+            "round": question.round,
+            "form": form,
+            "locked": question.round.ballots.exists(),
+        },
     )

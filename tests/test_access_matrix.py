@@ -429,7 +429,16 @@ MATRIX = {
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
         outsiders=("city_b", "county_b"),
     ),
-    # The round's office pages: paper sheets, integrity flags, 八个不准 cases.
+    # The round's office pages: questionnaire, paper sheets, integrity flags, 八个不准 cases.
+    "evaluation:questionnaire": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:question_edit": Case(
+        kwargs=lambda w: {"pk": _round(w).questions.first().pk},
+        allowed=OFFICE_A,
+        forbidden=NOT_OFFICES,
+        outsiders=OFFICE_B,
+    ),
     "evaluation:paper_import": Case(
         kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
     ),

@@ -333,3 +333,46 @@ def test_a_violation_answer_opens_a_case_the_office_settles_with_an_outcome(clie
     )
     assert ViolationCase.objects.count() == 2
     assert SampledHousehold.objects.filter(round=round_, status="已采集").count() == 2
+
+
+# --- The questionnaire page ---------------------------------------------------------------------
+
+
+def test_the_office_edits_and_adds_questions_until_the_first_ballot(client, county):
+    round_ = _open(county)
+    client.force_login(county.users.county_a)
+    satisfaction = round_.questions.get(code="satisfaction")
+    url = reverse("evaluation:question_edit", args=[satisfaction.pk])
+    form = {
+        "text": "总体满意度",
+        "choices_text": "满意 100\n较满意 80\n不满意 0\n不了解",
+        "scored": "on",
+        "weight": 2,
+    }
+    bad = client.post(url, {**form, "choices_text": "满意 100\n满意 90"})
+    assert "第2行“满意”：选项重复。" in bad.content.decode()
+    assert client.post(url, {**form, "required": "on"}).status_code == 302
+    satisfaction.refresh_from_db()
+    assert (
+        satisfaction.choices[1] == {"value": "较满意", "score": 80}
+        and satisfaction.choices[3]["score"] is None
+    )
+    assert (satisfaction.weight, satisfaction.kind, satisfaction.text) == (2, "single", "总体满意度")
+    new = reverse("evaluation:questionnaire", args=[round_.pk])
+    client.post(
+        new, {"text": "是否知道帮扶干部电话", "kind": "single", "choices_text": "知道\n不知道", "weight": 1}
+    )
+    assert round_.questions.get(order=6).choices == [
+        {"value": "知道", "score": None},
+        {"value": "不知道", "score": None},
+    ]
+    collector = _collector(county, "vol")
+    sample = _assigned(county, round_, collector, household=county.household_a)[0]
+    services.record_ballot(
+        by=collector.user, sample=sample, mode="入户", answers={**GOOD_ANSWERS, "satisfaction": "较满意"}
+    )
+    locked = client.post(url, {**form, "text": "改"})
+    assert "问卷已锁定" in locked.content.decode()
+    assert "问卷已锁定" in client.get(new).content.decode()
+    client.post(new, {"text": "再加一题", "kind": "text", "weight": 1})
+    assert round_.questions.count() == 6
