@@ -108,6 +108,9 @@ class Round(models.Model):
         related_name="+",
     )
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    scored_at = models.DateTimeField(
+        _("得分计算时间"), null=True, blank=True, help_text=_("结束时计算并保存；进行中可由双联办重新计算。")
+    )
 
     objects = RoundQuerySet.as_manager()
 
@@ -530,3 +533,50 @@ class ViolationCase(models.Model):
 
     def __str__(self):
         return f"{self.ballot}：{self.status}"
+
+
+class Score(models.Model):
+    """A cadre's or unit's score as computed and stored for a round (evaluation.scores defines every
+    figure): pages of a large round read these rows instead of computing over all its ballots."""
+
+    class Kind(models.TextChoices):
+        CADRE = "干部", _("干部")
+        UNIT = "单位", _("单位")
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="scores"
+    )
+    kind = models.CharField(_("类别"), max_length=2, choices=Kind.choices)
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("干部"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    unit_name = models.CharField(_("单位名称"), max_length=100, blank=True)
+    cadres = models.PositiveIntegerField(_("评议干部数"), default=0)
+    ballots = models.PositiveIntegerField(_("评议票"), default=0)
+    counted = models.PositiveIntegerField(_("有效票"), default=0)
+    masses = models.FloatField(_("群众评议得分"), null=True, blank=True)
+    process = models.FloatField(_("过程指标得分"), null=True, blank=True)
+    combined = models.FloatField(_("综合得分"), null=True, blank=True)
+    grade = models.CharField(_("等次"), max_length=4, blank=True)
+    rank = models.PositiveIntegerField(_("排名"), null=True, blank=True)
+    # [[indicator code, numerator, denominator], …] for a cadre
+    indicators = models.JSONField(_("过程指标"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("评议得分")
+        verbose_name_plural = _("评议得分")
+        ordering = ["round_id", "kind", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "cadre"], condition=Q(kind="干部"), name="score_one_per_round_cadre"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "unit"], condition=Q(kind="单位"), name="score_one_per_round_unit"
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "kind", "rank"], name="score_round_kind_rank")]
+
+    def __str__(self):
+        return f"{self.round}：{self.name}"

@@ -39,7 +39,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import Rank
 from django.utils import timezone
 
 from demands.models import Demand, DemandAction
@@ -48,7 +49,7 @@ from plans.models import HouseholdPlan
 from visits.models import Visit
 from visits.worklists import Quotas, owed_by
 
-from .models import Ballot, Round
+from .models import Ballot, Round, Score
 
 CAUTION_BELOW = 5
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "合格", "不合格"
@@ -377,10 +378,30 @@ def unit_scores(round_: Round, cadre_scores: list[CadreScore], unit_ids=None) ->
 def explain_unit(round_: Round, unit_id: int) -> dict:
     """What a unit's score is made of: the formula, its cadres' scores, every ballot counted
     (households masked) and why it counts (本单位干部帮扶户 or 联系村)."""
-    cadres = round_scores(round_)
-    score = next(s for s in unit_scores(round_, cadres) if s.unit_id == unit_id)
+    row = (
+        Score.objects.filter(round=round_, kind=Score.Kind.UNIT, unit_id=unit_id).first()
+        if round_.scored_at
+        else None
+    )
+    if row is not None:
+        score = unit_of(row)
+        cadres = [
+            cadre_of(r)
+            for r in Score.objects.filter(round=round_, kind=Score.Kind.CADRE, unit_id=unit_id).order_by(
+                F("rank").asc(nulls_last=True), "cadre_id"
+            )
+        ]
+    else:
+        everyone = round_scores(round_)
+        score = next(s for s in unit_scores(round_, everyone) if s.unit_id == unit_id)
+        cadres = [s for s in everyone if s.cadre_id in _cadres_of(unit_id, everyone)]
     weights = scored_weights(round_)
-    linked_villages = {v for v, units in _links(round_).items() if unit_id in units}
+    _start, end = period_dates(round_)
+    linked_villages = set(
+        VillageLink.objects.on(end)
+        .filter(unit_id=unit_id, village__code__startswith=round_.region.prefix)
+        .values_list("village_id", flat=True)
+    )
     ballots = []
     for ballot in (
         Ballot.objects.filter(round=round_)
@@ -399,7 +420,7 @@ def explain_unit(round_: Round, unit_id: int) -> dict:
         )
     return {
         "score": score,
-        "cadres": [s for s in cadres if s.cadre_id in _cadres_of(unit_id, cadres)],
+        "cadres": cadres,
         "formula": (
             f"综合得分 = 群众评议得分 × {round_.weight_masses}% + 过程指标得分 × {round_.weight_process}%"
         ),
@@ -425,10 +446,118 @@ def mask(name: str) -> str:
     return name[:1] + "*" * max(1, len(name) - 1)
 
 
+# --- Stored scores: computed once (closing the round, or 重新计算), read by the pages ------------------
+
+
+def store(round_: Round) -> tuple[int, int]:
+    """Compute every cadre's and unit's score and keep them as Score rows (replacing earlier ones).
+    Returns (cadres, units). The caller holds the transaction."""
+    cadres = round_scores(round_)
+    units = unit_scores(round_, cadres)
+    unit_of = dict(Cadre.objects.filter(pk__in=[s.cadre_id for s in cadres]).values_list("pk", "unit_id"))
+    Score.objects.filter(round=round_).delete()
+    rows = [
+        Score(
+            round=round_,
+            kind=Score.Kind.CADRE,
+            cadre_id=s.cadre_id,
+            unit_id=unit_of[s.cadre_id],
+            name=s.cadre_name[:100],
+            unit_name=s.unit_name[:100],
+            ballots=s.ballots,
+            counted=s.counted,
+            masses=s.masses,
+            process=s.process,
+            combined=s.combined,
+            grade=s.grade,
+            rank=s.rank,
+            indicators=[[i.code, i.numerator, i.denominator] for i in s.indicators],
+        )
+        for s in cadres
+    ]
+    rows += [
+        Score(
+            round=round_,
+            kind=Score.Kind.UNIT,
+            unit_id=s.unit_id,
+            name=s.unit_name[:100],
+            cadres=s.cadres,
+            ballots=s.ballots,
+            counted=s.counted,
+            masses=s.masses,
+            process=s.process,
+            combined=s.combined,
+            grade=s.grade,
+            rank=s.rank,
+        )
+        for s in units
+    ]
+    Score.objects.bulk_create(rows, batch_size=5000)
+    return len(cadres), len(units)
+
+
+def cadre_of(row: Score) -> CadreScore:
+    return CadreScore(
+        row.cadre_id,
+        row.name,
+        row.unit_name,
+        row.ballots,
+        row.counted,
+        row.masses,
+        [Indicator(code, numerator, denominator) for code, numerator, denominator in row.indicators],
+        row.process,
+        row.combined,
+        row.grade,
+        row.rank,
+        getattr(row, "scope_rank", None),
+    )
+
+
+def unit_of(row: Score) -> UnitScore:
+    return UnitScore(
+        row.unit_id,
+        row.name,
+        row.cadres,
+        row.ballots,
+        row.counted,
+        row.masses,
+        row.process,
+        row.combined,
+        row.grade,
+        row.rank,
+        getattr(row, "scope_rank", None),
+    )
+
+
+def stored(round_: Round, kind: str, ids, *, limit: int | None = None):
+    """Stored scores of these cadres or units (a queryset of ids), ranked within that part too."""
+    field = "cadre_id" if kind == Score.Kind.CADRE else "unit_id"
+    rows = (
+        Score.objects.filter(round=round_, kind=kind, **{f"{field}__in": ids})
+        .annotate(scope_rank=Window(Rank(), order_by=F("combined").desc(nulls_last=True)))
+        .order_by(F("rank").asc(nulls_last=True), field)
+    )
+    rows = list(rows[:limit] if limit else rows)
+    convert = cadre_of if kind == Score.Kind.CADRE else unit_of
+    result = [convert(row) for row in rows]
+    for score in result:
+        if score.combined is None:
+            score.scope_rank = None
+    return result
+
+
+def _cadre_score(round_: Round, cadre_id: int) -> CadreScore:
+    if round_.scored_at:
+        row = Score.objects.filter(round=round_, kind=Score.Kind.CADRE, cadre_id=cadre_id).first()
+        if row is not None:
+            return cadre_of(row)
+    return next(s for s in round_scores(round_) if s.cadre_id == cadre_id)
+
+
 def explain(round_: Round, cadre_id: int) -> dict:
     """What a cadre's score is made of: the formula, every ballot counted (households masked), and
     each indicator with its definition and figures."""
-    score = next(s for s in round_scores(round_) if s.cadre_id == cadre_id)
+    score = _cadre_score(round_, cadre_id)
     weights = scored_weights(round_)
     ballots = []
     for ballot in (

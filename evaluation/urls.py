@@ -15,6 +15,7 @@ urlpatterns = [
     path("evaluation/collect/<int:pk>/", views.ballot, name="ballot"),
     path("evaluation/collect/<int:pk>/unreachable/", views.unreachable, name="unreachable"),
     path("evaluation/<int:pk>/units/<int:unit_pk>/", views.unit_score, name="unit_score"),
+    path("evaluation/<int:pk>/score/", views.round_score, name="round_score"),
     path("evaluation/<int:pk>/results/", views.results_export, name="results_export"),
     path("evaluation/<int:pk>/print/", views.results_print, name="results_print"),
     path("evaluation/<int:pk>/questions/", views.questionnaire, name="questionnaire"),

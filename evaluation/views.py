@@ -20,7 +20,7 @@ from shuanglian.lib.excel import XLSX, append, cell, new_workbook, workbook_byte
 
 from . import paper, scores, services
 from .forms import CaseForm, FlagCheckForm, PaperUploadForm, QuestionForm, RoundForm
-from .models import Ballot, Collector, Flag, Question, Round, SampledHousehold, ViolationCase
+from .models import Ballot, Collector, Flag, Question, Round, SampledHousehold, Score, ViolationCase
 
 
 def get_round_for_user(user, pk) -> Round:
@@ -69,7 +69,7 @@ def round_detail(request, pk):
         unreachable=Count("pk", filter=Q(status=SampledHousehold.Status.UNREACHABLE)),
         unassigned=Count("pk", filter=Q(collector__isnull=True, status=SampledHousehold.Status.PENDING)),
     )
-    cadres, units = _results(request.user, round_, samples)
+    cadres, units = _results(request.user, round_, samples, limit=SHOWN)
     manages_round = (
         can_write(request.user, Round)
         and Round.objects.managed_by(request.user).filter(pk=round_.pk).exists()
@@ -96,6 +96,7 @@ def round_detail(request, pk):
             "questions": round_.questions.all(),
             "can_close": manages,
             "manages_round": manages_round,
+            "shown": SHOWN,
             "to_assign": to_assign,
             "collectors": Collector.objects.visible_to(request.user).active().select_related("unit")
             if manages
@@ -104,10 +105,22 @@ def round_detail(request, pk):
     )
 
 
-def _results(user, round_, samples=None):
-    """The cadres' and units' scores the user may see, ranked in the round and within that part."""
+SHOWN = 200  # rows of each table on the round page; the workbook holds them all
+
+
+def _results(user, round_, samples=None, *, limit=None):
+    """The cadres' and units' scores the user may see, ranked in the round and within that part:
+    the stored rows once computed (a large round), else computed now (a small or fresh one)."""
     if samples is None:
         samples = SampledHousehold.objects.visible_to(user).filter(round=round_)
+    if round_.scored_at:
+        unit_ids = samples.values("cadre_unit_id")
+        if is_unit_liaison(user):
+            unit_ids = Unit.objects.filter(Q(pk=user.unit_id) | Q(pk__in=unit_ids)).values("pk")
+        return (
+            scores.stored(round_, Score.Kind.CADRE, samples.values("cadre_id"), limit=limit),
+            scores.stored(round_, Score.Kind.UNIT, unit_ids, limit=limit),
+        )
     seen = samples.values_list("cadre_id", "cadre_unit_id").distinct()
     cadre_ids, unit_ids = {c for c, _u in seen}, {u for _c, u in seen}
     if is_unit_liaison(user):
@@ -117,15 +130,26 @@ def _results(user, round_, samples=None):
     units = scores.unit_scores(round_, everyone, unit_ids)
     scores.rank_within(cadres)
     scores.rank_within(units)
-    return cadres, units
+    return (cadres[:limit], units[:limit]) if limit else (cadres, units)
+
+
+@require_write(Round)
+@require_POST
+def round_score(request, pk):
+    """计算得分: compute and keep the scores now; pressed twice, the same figures twice."""
+    round_ = _managed_round(request.user, pk)
+    cadres, units = services.compute_scores(by=request.user, round_=round_)
+    messages.success(request, _("已计算得分：干部 %(c)s 名，单位 %(u)s 个。") % {"c": cadres, "u": units})
+    return redirect("evaluation:round_detail", pk=round_.pk)
 
 
 @login_required
 def unit_score(request, pk, unit_pk):
     """A unit's explained score: the formula, its cadres, the ballots counted (households masked)."""
     round_ = get_round_for_user(request.user, pk)
-    _cadres, units = _results(request.user, round_)
-    if not any(u.unit_id == unit_pk for u in units):
+    samples = SampledHousehold.objects.visible_to(request.user).filter(round=round_)
+    mine = is_unit_liaison(request.user) and request.user.unit_id == unit_pk
+    if not mine and not samples.filter(cadre_unit_id=unit_pk).exists():
         raise Http404
     explained = scores.explain_unit(round_, unit_pk)
     return render(

@@ -421,6 +421,14 @@ MATRIX = {
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
         outsiders=("city_b", "county_b"),
     ),
+    "evaluation:round_score": Case(
+        kwargs=_round_kwargs,
+        method="post",
+        ok=302,
+        allowed=OFFICE_A,
+        forbidden=NOT_OFFICES,
+        outsiders=OFFICE_B,
+    ),
     "evaluation:assign": Case(
         kwargs=_round_kwargs,
         method="post",

@@ -102,3 +102,41 @@ def test_results_export_and_print_hold_cadres_and_units(client, county):
     }
     page = client.get(reverse("evaluation:results_print", args=[round_.pk])).content.decode()
     assert 'class="print-sheet"' in page and "通渭县教育局" in page and county.cadres[-1].name in page
+
+
+def test_stored_scores_equal_the_computed_ones_and_pages_read_them(client, county):
+    round_ = _open(county)
+    collector = _collector(county, "vol")
+    rng = random.Random(3)
+    for sample in _assigned(county, round_, collector):
+        answer = rng.choice(["满意", "基本满意", "不满意"])
+        services.record_ballot(
+            by=collector.user, sample=sample, mode="入户", answers={**GOOD_ANSWERS, "satisfaction": answer}
+        )
+    live_cadres = scores.round_scores(round_)
+    live_units = scores.unit_scores(round_, live_cadres)
+    client.force_login(county.users.county_a)
+    client.post(reverse("evaluation:round_score", args=[round_.pk]))
+    round_.refresh_from_db()
+    assert round_.scored_at is not None
+    ids = [c.pk for c in county.cadres]
+    assert scores.stored(round_, "干部", ids) == [
+        scores.CadreScore(**{**s.__dict__, "scope_rank": s.rank}) for s in live_cadres
+    ]
+    assert [
+        (u.unit_id, u.masses, u.combined, u.grade, u.rank)
+        for u in scores.stored(round_, "单位", [county.unit_a.pk, county.unit_c.pk])
+    ] == [(u.unit_id, u.masses, u.combined, u.grade, u.rank) for u in live_units]
+    # A ballot changed after the computation shows once computed again (closing computes too).
+    page = client.get(reverse("evaluation:round_detail", args=[round_.pk])).content.decode()
+    assert "得分计算于" in page
+    explained = client.get(
+        reverse("evaluation:cadre_score", args=[round_.pk, county.cadre_a.pk])
+    ).content.decode()
+    assert "综合得分 = 群众评议得分" in explained
+    unit_page = client.get(
+        reverse("evaluation:unit_score", args=[round_.pk, county.unit_c.pk])
+    ).content.decode()
+    assert "通渭县教育局" in unit_page and "本单位干部帮扶户" in unit_page
+    services.close_round(by=county.users.county_a, round_=round_)
+    assert Round.objects.get(pk=round_.pk).scores.count() == len(live_cadres) + len(live_units)
