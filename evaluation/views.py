@@ -152,10 +152,12 @@ def unit_score(request, pk, unit_pk):
     if not mine and not samples.filter(cadre_unit_id=unit_pk).exists():
         raise Http404
     explained = scores.explain_unit(round_, unit_pk)
+    # A cadre of the unit whose households lie outside the reader's part is named, not linked.
+    readable = set(samples.filter(cadre_unit_id=unit_pk).values_list("cadre_id", flat=True))
     return render(
         request,
         "evaluation/unit_score.html",
-        {"round": round_, "explained": explained, "score": explained["score"]},
+        {"round": round_, "explained": explained, "score": explained["score"], "readable": readable},
     )
 
 

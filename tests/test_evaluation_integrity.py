@@ -376,3 +376,37 @@ def test_the_office_edits_and_adds_questions_until_the_first_ballot(client, coun
     assert "问卷已锁定" in client.get(new).content.decode()
     client.post(new, {"text": "再加一题", "kind": "text", "weight": 1})
     assert round_.questions.count() == 6
+
+
+def test_flag_and_case_lists_run_a_fixed_number_of_queries(client, county):
+    from tests.queries import count_queries
+
+    round_ = _open(county)
+    collector = _collector(county, "vol")
+    samples = list(round_.samples.order_by("pk"))
+    start = timezone.now() - datetime.timedelta(hours=3)
+    reported = {**GOOD_ANSWERS, "violation": "有", "violation__text": "收礼"}
+    for n, sample in enumerate(samples[:3]):
+        _ballot(county, round_, collector, sample, reported, at=start + datetime.timedelta(seconds=20 * n))
+    services.refresh_flags(by=county.users.county_a, round_=round_)
+    client.force_login(county.users.county_a)
+    pages = [
+        reverse("evaluation:flag_list", args=[round_.pk]),
+        reverse("evaluation:case_list", args=[round_.pk]),
+    ]
+    before = [count_queries(client, page) for page in pages]
+    for n, sample in enumerate(samples[3:12]):
+        _ballot(
+            county,
+            round_,
+            collector,
+            sample,
+            reported,
+            at=start + datetime.timedelta(minutes=1, seconds=20 * n),
+        )
+    quick = _collector(county, "quick")
+    for n, sample in enumerate(samples[12:15]):
+        _ballot(county, round_, quick, sample, at=start + datetime.timedelta(hours=1, seconds=20 * n))
+    services.refresh_flags(by=county.users.county_a, round_=round_)
+    assert Flag.objects.filter(round=round_).count() >= 2 and ViolationCase.objects.count() == 12
+    assert [count_queries(client, page) for page in pages] == before
