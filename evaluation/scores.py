@@ -46,7 +46,7 @@ from django.utils import timezone
 from demands.models import Demand, DemandAction
 from pairing.models import Cadre, Pairing, Unit, VillageLink
 from plans.models import HouseholdPlan
-from visits.models import Visit
+from visits.models import Visit, VisitTally
 from visits.worklists import Quotas, owed_by
 
 from .models import Ballot, Round, Score
@@ -184,24 +184,32 @@ def masses_scores(round_: Round) -> dict[int, tuple[int, int, float | None]]:
     return {c: (b, n, (total / w if w else None)) for c, (b, n, total, w) in sums.items()}
 
 
-def process_indicators(round_: Round, cadre_ids) -> dict[int, list[Indicator]]:
-    """The four indicators of each cadre, in a handful of aggregate queries over all of them."""
+def process_indicators(round_: Round, cadre_ids, *, among=None) -> dict[int, list[Indicator]]:
+    """The four indicators of each cadre, in a handful of aggregate queries over all of them.
+    `among` (a subquery of cadre ids, such as the round's sample) filters in SQL instead of a
+    long list of ids; a year's visits come from the yearly tallies (visits/tallies.py)."""
     start, end = period_dates(round_)
     cadre_ids = list(cadre_ids)
-    pairings = list(
-        Pairing.objects.on(end)
-        .responsible()
-        .filter(cadre_id__in=cadre_ids)
-        .values_list("cadre_id", "household_id", "started_on", "household__village_id")
-    )
-    visits = dict(
-        ((row["cadre_id"], row["household_id"]), row["n"])
-        for row in Visit.objects.filter(cadre_id__in=cadre_ids, visited_on__gte=start, visited_on__lte=end)
-        .order_by()
-        .values("cadre_id", "household_id")
-        .annotate(n=Count("pk"))
-    )
-    household_ids = {hh for _c, hh, _s, _v in pairings}
+    among = cadre_ids if among is None else among
+    in_force = Pairing.objects.on(end).responsible().filter(cadre_id__in=among)
+    pairings = list(in_force.values_list("cadre_id", "household_id", "started_on", "household__village_id"))
+    if round_.period == Round.Period.YEAR:
+        # Every visit of the year so far (none lies in the future): what VisitTally keeps.
+        visits = {
+            (cadre_id, household_id): n
+            for cadre_id, household_id, n in VisitTally.objects.filter(
+                cadre_id__in=among, year=round_.year
+            ).values_list("cadre_id", "household_id", "visits")
+        }
+    else:
+        visits = dict(
+            ((row["cadre_id"], row["household_id"]), row["n"])
+            for row in Visit.objects.filter(cadre_id__in=among, visited_on__gte=start, visited_on__lte=end)
+            .order_by()
+            .values("cadre_id", "household_id")
+            .annotate(n=Count("pk"))
+        )
+    household_ids = in_force.values("household_id")
     planned = set(
         HouseholdPlan.objects.filter(household_id__in=household_ids, year=round_.year).values_list(
             "household_id", flat=True
@@ -269,11 +277,11 @@ def grade(round_: Round, scores: list) -> None:
 def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
     """Every sampled cadre's score, graded and ranked within the round, best first (unscored last)."""
     masses = masses_scores(round_)
+    among = round_.samples.values("cadre_id")
     sampled = set(round_.samples.values_list("cadre_id", flat=True).distinct()) | set(masses)
-    indicators = process_indicators(round_, sampled)
+    indicators = process_indicators(round_, sampled, among=among)
     names = {
-        c.pk: c
-        for c in Cadre.objects.filter(pk__in=sampled).select_related("unit").only("name", "unit__name")
+        c.pk: c for c in Cadre.objects.filter(pk__in=among).select_related("unit").only("name", "unit__name")
     }
     scores = []
     for cadre_id in sampled:
@@ -350,9 +358,11 @@ def unit_scores(round_: Round, cadre_scores: list[CadreScore], unit_ids=None) ->
     units = sampled_units | set(sums)
     names = dict(Unit.objects.filter(pk__in=units).values_list("pk", "name"))
     cadre_ids_of = defaultdict(list)
-    for cadre in Cadre.objects.filter(pk__in=[s.cadre_id for s in cadre_scores]).values_list("pk", "unit_id"):
-        cadre_ids_of[cadre[1]].append(cadre[0])
     by_cadre = {s.cadre_id: s for s in cadre_scores}
+    for cadre in Cadre.objects.filter(pk__in=round_.samples.values("cadre_id")).values_list("pk", "unit_id"):
+        if cadre[0] not in by_cadre:
+            continue
+        cadre_ids_of[cadre[1]].append(cadre[0])
     result = []
     for unit_id in units:
         ballots, counted, total, weight = sums.get(unit_id, (0, 0, 0.0, 0))
@@ -454,7 +464,9 @@ def store(round_: Round) -> tuple[int, int]:
     Returns (cadres, units). The caller holds the transaction."""
     cadres = round_scores(round_)
     units = unit_scores(round_, cadres)
-    unit_of = dict(Cadre.objects.filter(pk__in=[s.cadre_id for s in cadres]).values_list("pk", "unit_id"))
+    unit_of = dict(
+        Cadre.objects.filter(pk__in=round_.samples.values("cadre_id")).values_list("pk", "unit_id")
+    )
     Score.objects.filter(round=round_).delete()
     rows = [
         Score(
