@@ -116,6 +116,9 @@ def main(scale: float):
     for role in ("province", "county", "township"):
         page = _pages.time_page(users[role], f"/evaluation/{round_.pk}/")
         print(page.row(f"{role} round page (results)", 40))
+        if _pages.explain_wanted("0"):
+            print(_pages.heaviest_heading(page.heaviest_query))
+            _pages.print_plan(page.heaviest_query["sql"], first_lines=12)
     for label, url in (
         ("province cadre's explained score", f"/evaluation/{round_.pk}/cadres/{cadre.cadre_id}/"),
         ("province unit's explained score", f"/evaluation/{round_.pk}/units/{unit.unit_id}/"),
