@@ -415,12 +415,11 @@ def explain_unit(round_: Round, unit_id: int) -> dict:
         .values_list("village_id", flat=True)
     )
     ballots = []
-    for ballot in (
-        Ballot.objects.filter(round=round_)
-        .filter(Q(sample__cadre_unit_id=unit_id) | Q(household__village_id__in=linked_villages))
-        .select_related("household__village", "sample")
-        .order_by("household__village_id", "collected_at", "pk")
-    ):
+    # Two indexed reads rather than one OR across a join, which scans the round's ballots.
+    theirs = Ballot.objects.filter(round=round_).select_related("household__village", "sample")
+    found = {b.pk: b for b in theirs.filter(sample__cadre_unit_id=unit_id)}
+    found.update((b.pk, b) for b in theirs.filter(household__village_id__in=linked_villages))
+    for ballot in sorted(found.values(), key=lambda b: (b.household.village_id, b.collected_at, b.pk)):
         total, weight_here = ballot_score(weights, ballot.answers)
         ballots.append(
             {
@@ -580,13 +579,16 @@ def unit_of(row: Score) -> UnitScore:
 
 
 def stored(round_: Round, kind: str, ids, *, limit: int | None = None):
-    """Stored scores of these cadres or units (a queryset of ids), ranked within that part too."""
+    """Stored scores of these cadres or units (ids: a list, a subquery, or None for the whole round),
+    ranked within that part too."""
     field = "cadre_id" if kind == Score.Kind.CADRE else "unit_id"
-    rows = (
-        Score.objects.filter(round=round_, kind=kind, **{f"{field}__in": ids})
-        .annotate(scope_rank=Window(Rank(), order_by=F("combined").desc(nulls_last=True)))
-        .order_by(F("rank").asc(nulls_last=True), field)
-    )
+    rows = Score.objects.filter(round=round_, kind=kind).order_by(F("rank").asc(nulls_last=True), field)
+    if ids is None:  # the whole round: its own ranks, read along the (round, kind, rank) index
+        rows = rows.annotate(scope_rank=F("rank"))
+    else:
+        rows = rows.filter(**{f"{field}__in": ids}).annotate(
+            scope_rank=Window(Rank(), order_by=F("combined").desc(nulls_last=True))
+        )
     rows = list(rows[:limit] if limit else rows)
     convert = cadre_of if kind == Score.Kind.CADRE else unit_of
     result = [convert(row) for row in rows]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from households.models import Region
 from pairing.models import Unit
-from shuanglian.access import can_write, is_unit_liaison, require_write
+from shuanglian.access import can_write, is_unit_liaison, require_write, scope_prefix
 from shuanglian.lib.excel import XLSX, append, cell, new_workbook, workbook_bytes_of
 
 from . import paper, scores, services
@@ -108,11 +108,23 @@ def round_detail(request, pk):
 SHOWN = 200  # rows of each table on the round page; the workbook holds them all
 
 
+def _sees_whole(user, round_) -> bool:
+    """Whether the user's region holds the round's whole region (the province office, a city office
+    on its city's round): then the part they see is the whole round."""
+    prefix = scope_prefix(user)
+    return prefix is not None and not is_unit_liaison(user) and round_.region.prefix.startswith(prefix)
+
+
 def _results(user, round_, samples=None, *, limit=None):
     """The cadres' and units' scores the user may see, ranked in the round and within that part:
     the stored rows once computed (a large round), else computed now (a small or fresh one)."""
     if samples is None:
         samples = SampledHousehold.objects.visible_to(user).filter(round=round_)
+    if round_.scored_at and _sees_whole(user, round_):
+        return (
+            scores.stored(round_, Score.Kind.CADRE, None, limit=limit),
+            scores.stored(round_, Score.Kind.UNIT, None, limit=limit),
+        )
     if round_.scored_at:
         unit_ids = samples.values("cadre_unit_id")
         if is_unit_liaison(user):
