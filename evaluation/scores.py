@@ -280,7 +280,7 @@ def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
     """Every sampled cadre's score, graded and ranked within the round, best first (unscored last)."""
     masses = masses_scores(round_)
     among = round_.samples.values("cadre_id")
-    sampled = set(round_.samples.values_list("cadre_id", flat=True).distinct()) | set(masses)
+    sampled = set(round_.samples.order_by().values_list("cadre_id", flat=True).distinct()) | set(masses)
     indicators = process_indicators(round_, sampled, among=among)
     names = {
         c.pk: c for c in Cadre.objects.filter(pk__in=among).select_related("unit").only("name", "unit__name")
@@ -356,7 +356,7 @@ def unit_scores(round_: Round, cadre_scores: list[CadreScore], unit_ids=None) ->
                 entry[1] += 1
                 entry[2] += total
                 entry[3] += weight_here
-    sampled_units = set(round_.samples.values_list("cadre_unit_id", flat=True).distinct())
+    sampled_units = set(round_.samples.order_by().values_list("cadre_unit_id", flat=True).distinct())
     units = sampled_units | set(sums)
     names = dict(Unit.objects.filter(pk__in=units).values_list("pk", "name"))
     cadre_ids_of = defaultdict(list)

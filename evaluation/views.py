@@ -133,7 +133,7 @@ def _results(user, round_, samples=None, *, limit=None):
             scores.stored(round_, Score.Kind.CADRE, samples.values("cadre_id"), limit=limit),
             scores.stored(round_, Score.Kind.UNIT, unit_ids, limit=limit),
         )
-    seen = samples.values_list("cadre_id", "cadre_unit_id").distinct()
+    seen = samples.order_by().values_list("cadre_id", "cadre_unit_id").distinct()
     cadre_ids, unit_ids = {c for c, _u in seen}, {u for _c, u in seen}
     if is_unit_liaison(user):
         unit_ids.add(user.unit_id)
