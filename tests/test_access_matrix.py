@@ -127,6 +127,36 @@ def _assigned_sample(w):
     return {"pk": sample.pk}
 
 
+def _paper_sheet(w):
+    return {"pk": _round(w).pk, "village": w.household_a.village_id}
+
+
+def _flag(w):
+    from evaluation.models import Flag
+
+    return {"pk": Flag.objects.create(round=_round(w), kind="采集过快", key="c0", reason="测试").pk}
+
+
+def _case(w):
+    """A ballot answering 有 to 八个不准, collected by county_a's account: it opens a case."""
+    from evaluation import services
+    from evaluation.models import SampledHousehold
+
+    sample = SampledHousehold.objects.get(pk=_assigned_sample(w)["pk"])
+    ballot, _created = services.record_ballot(
+        by=w.users.county_a,
+        sample=sample,
+        mode="入户",
+        answers={"satisfaction": "满意", "visits": "0次", "violation": "有", "violation__text": "收过礼"},
+    )
+    return {"pk": ballot.violation_case.pk}
+
+
+OFFICE_A = ("admin", "province", "city_a", "county_a")
+NOT_OFFICES = ("town_a", "unit_a", "town_b", "unit_b")
+OFFICE_B = ("city_b", "county_b")
+
+
 # Evaluation: read by every role in the round's scope (units: their sampled cadres); offices write.
 EVALUATION_READERS_A = ("admin", "province", "city_a", "county_a", "town_a", "unit_a")
 NOT_COLLECTORS = ("admin", "province", "city_a", "town_a", "unit_a") + OTHER_SIDE
@@ -412,6 +442,17 @@ MATRIX = {
     ),
     "evaluation:round_detail": Case(kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
     "evaluation:cadre_score": Case(kwargs=_cadre_score, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
+    "evaluation:unit_score": Case(
+        kwargs=lambda w: {"pk": _round(w).pk, "unit_pk": w.cadre_a.unit_id},
+        allowed=EVALUATION_READERS_A,
+        outsiders=OTHER_SIDE,
+    ),
+    "evaluation:results_export": Case(
+        kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE
+    ),
+    "evaluation:results_print": Case(
+        kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE
+    ),
     "evaluation:round_close": Case(
         kwargs=_round_kwargs,
         method="post",
@@ -419,6 +460,14 @@ MATRIX = {
         allowed=("admin", "province", "city_a", "county_a"),
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
         outsiders=("city_b", "county_b"),
+    ),
+    "evaluation:round_score": Case(
+        kwargs=_round_kwargs,
+        method="post",
+        ok=302,
+        allowed=OFFICE_A,
+        forbidden=NOT_OFFICES,
+        outsiders=OFFICE_B,
     ),
     "evaluation:assign": Case(
         kwargs=_round_kwargs,
@@ -428,6 +477,32 @@ MATRIX = {
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
         outsiders=("city_b", "county_b"),
     ),
+    # The round's office pages: questionnaire, paper sheets, integrity flags, 八个不准 cases.
+    "evaluation:questionnaire": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:question_edit": Case(
+        kwargs=lambda w: {"pk": _round(w).questions.first().pk},
+        allowed=OFFICE_A,
+        forbidden=NOT_OFFICES,
+        outsiders=OFFICE_B,
+    ),
+    "evaluation:paper_import": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:paper_sheet": Case(
+        kwargs=_paper_sheet, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:flag_list": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:flag_check": Case(
+        kwargs=_flag, method="post", ok=302, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:case_list": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:case_detail": Case(kwargs=_case, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B),
     "evaluation:collectors": Case(
         allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),

@@ -26,6 +26,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # Every workbook the pages offer (a new export joins this list, and the scan below, by design).
 WORKBOOK_URLS = {
     "demands:export",
+    "evaluation:paper_sheet",
+    "evaluation:results_export",
     "imports:errors",
     "imports:export_households",
     "imports:template",
