@@ -66,6 +66,24 @@ def _batch(w):
     return {"pk": batch.pk}
 
 
+EXPORT_OUTSIDERS = tuple(name for name in SIDE_A + OTHER_SIDE if name != "town_a")
+
+
+def _export(w):
+    """town_a's household roster, built (the job runs here, not in a worker)."""
+    from imports import exports
+
+    job = exports.start_export(
+        builder="imports.exports.household_roster",
+        params={},
+        label="农户名册",
+        filename="农户名册.xlsx",
+        user=w.users.town_a,
+    )
+    exports.run_export(job_id=job.pk)
+    return {"pk": job.pk}
+
+
 def _demand(w):
     from demands import services
 
@@ -325,6 +343,10 @@ MATRIX = {
         allowed=("admin", "province", "city_a", "county_a", "town_a", "city_b", "county_b", "town_b"),
         forbidden=("unit_a", "unit_b"),
     ),
+    # A background export is its requester's alone (it may carry whole IDs): everyone else gets 404.
+    "imports:export_detail": Case(kwargs=_export, allowed=("town_a",), outsiders=EXPORT_OUTSIDERS),
+    "imports:export_status": Case(kwargs=_export, allowed=("town_a",), outsiders=EXPORT_OUTSIDERS),
+    "imports:export_download": Case(kwargs=_export, allowed=("town_a",), outsiders=EXPORT_OUTSIDERS),
     # --- demand ledger: side A's household has a demand at its cadre's level ---
     "demands:list": Case(),
     "demands:export": Case(),
