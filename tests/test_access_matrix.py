@@ -425,6 +425,8 @@ MATRIX = {
         outsiders=NOT_COLLECTORS,
         extra={"data": {"reason": "外出"}},
     ),
+    # Monthly reports (月报告).
+    "reports:index": Case(),
 }
 
 
