@@ -1,8 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import dispatch_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("reports/", views.index, name="index"),
+    # Quarterly dispatch (季调度), bulletins (通报), annual summary (年总结): reports/dispatch_views.py
+    path("reports/dispatch/", dispatch_views.dispatch_page, name="dispatch"),
+    path("reports/bulletins/", dispatch_views.bulletin_list, name="bulletin_list"),
+    path("reports/bulletins/draft/", dispatch_views.bulletin_draft, name="bulletin_draft"),
+    path("reports/bulletins/<int:pk>/", dispatch_views.bulletin_detail, name="bulletin_detail"),
+    path("reports/bulletins/<int:pk>/issue/", dispatch_views.bulletin_issue, name="bulletin_issue"),
+    path("reports/bulletins/<int:pk>/read/", dispatch_views.bulletin_read, name="bulletin_read"),
+    path("reports/bulletins/<int:pk>/bulletin.docx", dispatch_views.bulletin_docx, name="bulletin_docx"),
+    path("reports/bulletins/<int:pk>/print/", dispatch_views.bulletin_print, name="bulletin_print"),
 ]

@@ -47,6 +47,8 @@ PARAMS = {
     "plans:village_edit": PLAN_YEAR,
     "plans:household": PLAN_YEAR,
     "plans:household_edit": PLAN_YEAR,
+    "reports:dispatch": ["quarter"],
+    "reports:bulletin_list": ["page"],
 }
 # The same bad values for the worklists of every kind.
 EXTRA_URLS = {
