@@ -10,8 +10,10 @@ class DemandsConfig(AppConfig):
     def ready(self):
         from visits import entry, timeline
 
+        from . import indicators
         from .visit_entry import DEMAND_ROWS
         from .visit_timeline import RAISED_DEMANDS
 
         entry.register(DEMAND_ROWS)  # the demand rows on the visit entry page
         timeline.register(RAISED_DEMANDS)  # the demands raised in each visit, on the household's timeline
+        indicators.register()  # the demand figures of the reports

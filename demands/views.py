@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from households.views import get_household_for_user
+from households.selectors import get_household_for_user
 from shuanglian.access import is_unit_liaison, scope_prefix
 from shuanglian.lib import params
 from shuanglian.lib.cached_counts import count_or_cached

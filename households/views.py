@@ -4,14 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Substr
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from shuanglian import indicators
 from shuanglian.access import (
-    LEVEL_DIGITS,
     can_write,
     may_see_whole_ids,
     require_roles,
@@ -22,10 +22,10 @@ from shuanglian.lib import params
 from shuanglian.lib.versions import StaleVersion
 from shuanglian.lib.widgets import lookup_response
 
-from . import floors, moves, reveal
-from .choices import POOR_CATEGORIES
+from . import floors, moves, reveal, selectors
 from .forms import HouseholdFilterForm, HouseholdForm
 from .models import Household, Member, Region
+from .selectors import get_household_for_user
 
 REGION_ROLES = ("township", "county", "city", "province")
 
@@ -34,11 +34,6 @@ def may_export_roster(user) -> bool:
     """The roster export carries whole resident IDs and phones, which every page masks: it is for
     the offices that keep the rosters, not for unit liaisons."""
     return may_see_whole_ids(user)
-
-
-def get_household_for_user(user, pk) -> Household:
-    """The household if the user may see it, else 404 (never tell outsiders it exists)."""
-    return get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=pk)
 
 
 @login_required
@@ -159,46 +154,14 @@ def household_edit(request, pk):
 @require_roles(*REGION_ROLES)
 def region_browse(request, code=None):
     """Drill down from the user's scope to villages, with counts aggregated in the database."""
-    user = request.user
-    if code is None:
-        code = "620000000000" if user.is_superuser else user.region_id
-    region = get_object_or_404(Region.objects.visible_to(user), code=code)
+    region = selectors.start_region(request.user, code)
     children = list(region.children.order_by("code"))
-    rows = _child_counts(region, children)
-    return render(
-        request,
-        "households/region_browse.html",
-        {"region": region, "crumbs": region.breadcrumbs(user), "rows": rows},
-    )
-
-
-def _child_counts(region: Region, children: list[Region]) -> list[dict]:
-    """Villages, poor villages, households and poor households per child, in two GROUP BY queries.
-
-    Pairing coverage per region is the pairing app's coverage page.
-    """
-    if not children:
-        return []
-    digits = LEVEL_DIGITS[children[0].level]
-    households = (
-        Household.objects.filter(village__code__startswith=region.prefix)
-        .annotate(child=Substr("village_id", 1, digits))
-        .values("child")
-        .annotate(households=Count("pk"), poor=Count("pk", filter=Q(category__in=POOR_CATEGORIES)))
-    )
-    villages = (
-        Region.objects.villages()
-        .within(region.prefix)
-        .annotate(child=Substr("code", 1, digits))
-        .values("child")
-        .annotate(villages=Count("code"), poor_villages=Count("code", filter=Q(is_poor=True)))
-    )
-    rows = {
-        child.prefix: {"region": child, "households": 0, "poor": 0, "villages": 0, "poor_villages": 0}
-        for child in children
+    rows, totals = selectors.region_rows(region, children)
+    context = {
+        "region": region,
+        "crumbs": region.breadcrumbs(request.user),
+        "rows": rows,
+        "totals": totals,
+        "indicators": {key: indicators.get(key) for key in selectors.REGION_KEYS},
     }
-    for counts in (households, villages):
-        for row in counts:
-            if row["child"] in rows:
-                rows[row.pop("child")].update(row)
-    return list(rows.values())
+    return render(request, "households/region_browse.html", context)

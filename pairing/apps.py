@@ -8,6 +8,9 @@ class PairingConfig(AppConfig):
     def ready(self):
         from households import moves
 
+        from . import indicators
         from .tallies import recount_households
+
+        indicators.register_all()
 
         moves.register(recount_households)  # a household moved: its cadres' loads per county, recounted

@@ -13,7 +13,9 @@ from django.views.decorators.http import require_POST
 
 from households import reveal
 from households.models import Household, Region
-from households.views import REGION_ROLES, get_household_for_user
+from households.selectors import get_household_for_user, start_region
+from households.views import REGION_ROLES
+from shuanglian import indicators
 from shuanglian.access import (
     can_approve,
     can_write,
@@ -28,7 +30,7 @@ from shuanglian.lib.excel import xlsx_response
 from shuanglian.lib.widgets import lookup_response
 
 from . import coverage as coverage_counts
-from . import matching, services
+from . import matching, selectors, services
 from .forms import CadreFilterForm, HandoverForm, PairForm, PairHouseholdsForm, ProposalForm
 from .models import Cadre, Handover, Pairing, Proposal
 from .rules import CadreFacts
@@ -40,10 +42,6 @@ def cadre_lookup(request):
     text = params.parse_text(request.GET.get("q"))
     cadres = Cadre.objects.visible_to(request.user).active().search(text).select_related("unit")
     return lookup_response(cadres.order_by("unit_id", "name", "pk") if text.strip() else cadres.none())
-
-
-def get_cadre_for_user(user, pk) -> Cadre:
-    return get_object_or_404(Cadre.objects.visible_to(user).select_related("unit__region"), pk=pk)
 
 
 @login_required
@@ -69,7 +67,7 @@ def cadre_list(request):
 
 @login_required
 def cadre_detail(request, pk, revealed=None):
-    cadre = get_cadre_for_user(request.user, pk)
+    cadre = selectors.get_cadre_for_user(request.user, pk)
     # Households outside the viewer's scope are only counted: their names and links are not theirs to see.
     pairings = (
         cadre.pairings.of_visible_households(request.user)
@@ -102,7 +100,7 @@ def cadre_detail(request, pk, revealed=None):
 @never_cache
 def cadre_reveal(request, pk):
     """显示完整: the cadre page again, with the whole phone (and a log row)."""
-    cadre = get_cadre_for_user(request.user, pk)
+    cadre = selectors.get_cadre_for_user(request.user, pk)
     return cadre_detail(request, pk, revealed=reveal.from_post(request, cadre, reveal.CADRE_FIELDS))
 
 
@@ -254,7 +252,7 @@ def proposal_discard(request, pk):
 @require_write(Handover)
 @require_POST
 def handover_start(request, cadre_pk):
-    cadre = get_cadre_for_user(request.user, cadre_pk)
+    cadre = selectors.get_cadre_for_user(request.user, cadre_pk)
     form = HandoverForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写离岗原因和交接日期"))
@@ -325,6 +323,14 @@ def handover_apply(request, pk):
 
 # --- Coverage -----------------------------------------------------------------------------------
 
+# Units seated at a region's own level: the coverage table's 本级 row.
+OWN_LEVEL_UNITS = {
+    "province": _("省直单位"),
+    "city": _("市直单位"),
+    "county": _("县直单位"),
+    "township": _("乡镇单位"),
+}
+
 COVERAGE_LISTS = {
     "unpaired": _("未落实帮扶责任人的贫困户"),
     "villages_without_unit": _("无联系单位的贫困村"),
@@ -334,26 +340,23 @@ COVERAGE_LISTS = {
 }
 
 
-def _coverage_region(user, code):
-    if code is None:
-        code = "620000000000" if user.is_superuser else user.region_id
-    return get_object_or_404(Region.objects.visible_to(user), code=code)
-
-
 @require_roles(*REGION_ROLES)
 def coverage(request, code=None):
-    region = _coverage_region(request.user, code)
+    region = start_region(request.user, code)
     children = list(region.children.order_by("code"))
-    rows, totals, counted_at = coverage_counts.per_child_cached(
+    rows, own, totals, counted_at = selectors.coverage_rows_cached(
         region, children, refresh="refresh" in request.GET
     )
     context = {
         "region": region,
         "crumbs": region.breadcrumbs(request.user),
         "rows": rows,
+        "own": own if any(own.values()) else None,
+        "own_label": OWN_LEVEL_UNITS.get(region.level),
         "totals": totals,
         "lists": COVERAGE_LISTS,
         "counted_at": counted_at,
+        "indicators": {key: indicators.get(key) for key in (*selectors.COVERAGE_KEYS, "coverage_rate")},
     }
     return render(request, "pairing/coverage.html", context)
 
@@ -362,7 +365,7 @@ def coverage(request, code=None):
 def coverage_list(request, code, kind):
     if kind not in COVERAGE_LISTS:
         raise Http404
-    region = _coverage_region(request.user, code)
+    region = start_region(request.user, code)
     export = params.parse_choice(request.GET.get("format"), ("xlsx",)) == "xlsx"
     headers, rows = _coverage_rows(kind, region.prefix, full_ids=export)
     title = f"{region.name}{COVERAGE_LISTS[kind]}"
@@ -465,13 +468,14 @@ def _pair_households(request, form):
 @require_write(Pairing)
 def pair_cadre(request, cadre_pk):
     """From a cadre's page: households in the villages the cadre's unit links (or excepted ones)."""
-    cadre = get_cadre_for_user(request.user, cadre_pk)
+    cadre = selectors.get_cadre_for_user(request.user, cadre_pk)
     facts = CadreFacts.load([cadre])
     villages = facts.linked_villages[cadre.unit_id] | facts.exceptions[cadre.pk]
     already = Pairing.objects.open().filter(cadre=cadre, household_id=OuterRef("pk"))
     households = (
         Household.objects.visible_to(request.user)
-        .filter(village_id__in=villages, status="在册")
+        .filter(village_id__in=villages)
+        .on_register()
         .exclude(Exists(already))
         .select_related("village")
         .order_by("village_id", "group", "head_name")

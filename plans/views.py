@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Region
-from households.views import get_household_for_user
+from households.selectors import get_household_for_user
 from shuanglian.access import can_write, require_write
 from shuanglian.lib import dates, params
 

@@ -3,8 +3,19 @@ from django.urls import path
 from . import dispatch_views, views
 
 app_name = "reports"
+monthly = "reports/monthly/<str:office>/<int:year>/<int:month>/"
 urlpatterns = [
     path("reports/", views.index, name="index"),
+    path("reports/board/", views.board, name="board"),
+    path("reports/board/xlsx/", views.board_xlsx, name="board_xlsx"),
+    path(monthly, views.detail, name="detail"),
+    path(f"{monthly}save/", views.save, name="save"),
+    path(f"{monthly}submit/", views.submit, name="submit"),
+    path(f"{monthly}return/", views.return_, name="return"),
+    path(f"{monthly}approve/", views.approve, name="approve"),
+    path(f"{monthly}reopen/", views.reopen, name="reopen"),
+    path(f"{monthly}print/", views.print_view, name="print"),
+    path(f"{monthly}xlsx/", views.xlsx, name="xlsx"),
     # Quarterly dispatch (季调度), bulletins (通报), annual summary (年总结): reports/dispatch_views.py
     path("reports/dispatch/", dispatch_views.dispatch_page, name="dispatch"),
     path("reports/bulletins/", dispatch_views.bulletin_list, name="bulletin_list"),

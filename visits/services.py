@@ -18,10 +18,24 @@ from . import entry, tallies
 from .models import LockedMonth, UnitVisit, Visit
 
 
-def is_month_locked(village_code: str, day: datetime.date) -> bool:
-    """Whether an approved report for the village's township, county, city or province counted this month."""
+def is_month_locked(village_code: str, day: datetime.date) -> LockedMonth | None:
+    """The lock, if an approved report for the village (a unit's), its township, county, city or
+    province counted this month; None when the month is open there."""
     regions = [village_code[:digits].ljust(12, "0") for digits in LEVEL_DIGITS.values()]
-    return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions).exists()
+    return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions).first()
+
+
+def locked_month_error(lock: LockedMonth, day: datetime.date, what: str) -> ValidationError:
+    """The refusal of a record dated in a locked month, naming the report that locked it."""
+    month = {"year": day.year, "month": day.month, "what": what}
+    if lock.reason:
+        message = _("%(year)d年%(month)d月已锁定：%(report)s已审核通过，该月%(what)s不能再录入") % {
+            **month,
+            "report": lock.reason,
+        }
+    else:
+        message = _("%(year)d年%(month)d月的月报已审核通过，该月%(what)s已锁定") % month
+    return ValidationError(message, code="locked")
 
 
 def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
@@ -83,12 +97,8 @@ def submit_visit(
             % {"day": visited_on, "cadre": cadre.name, "household": household},
             code="not_paired",
         )
-    if is_month_locked(household.village_id, visited_on):
-        raise ValidationError(
-            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
-            % {"year": visited_on.year, "month": visited_on.month},
-            code="locked",
-        )
+    if lock := is_month_locked(household.village_id, visited_on):
+        raise locked_month_error(lock, visited_on, _("走访记录"))
     visit = Visit(
         household=household,
         cadre=cadre,
@@ -173,12 +183,8 @@ def submit_unit_visit(
         )
     if not activities.strip():
         raise ValidationError(_("请填写工作内容"), code="no_activities")
-    if is_month_locked(village.code, visited_on):
-        raise ValidationError(
-            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
-            % {"year": visited_on.year, "month": visited_on.month},
-            code="locked",
-        )
+    if lock := is_month_locked(village.code, visited_on):
+        raise locked_month_error(lock, visited_on, _("联村走访记录"))
     visit = UnitVisit(
         unit=unit,
         village=village,

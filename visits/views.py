@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Region
-from households.views import get_household_for_user
+from households.selectors import get_household_for_user
 from pairing.models import Cadre, Pairing
 from shuanglian.access import LEVEL_DIGITS, can_write, is_unit_liaison, require_write, scope_prefix
 from shuanglian.lib import params
