@@ -8,18 +8,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from imports import exports
 from shuanglian.lib import params
+from shuanglian.lib.excel import XLSX
+from shuanglian.lib.history import acting
+from shuanglian.lib.versions import STALE_MESSAGE
 
-from . import bulletins, dispatch
+from . import annual, bulletins, dispatch
 from .dispatch import Quarter
-from .dispatch_forms import BulletinForm, IssueForm
-from .models import Bulletin
+from .dispatch_forms import AnnualSummaryForm, BulletinForm, IssueForm
+from .models import AnnualSummary, Bulletin
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -259,3 +264,99 @@ def bulletin_print(request, pk):
             ],
         },
     )
+
+
+# --- Annual summary (年总结) --------------------------------------------------------------------
+
+
+@require_office
+def annual_page(request, office):
+    """The year by month as charts with their tables, totals below, bulletins, evaluation, the text."""
+    year = annual.parse_year(request.GET.get("year"))
+    text = AnnualSummary.objects.filter(region=office, year=year).first() or AnnualSummary(
+        region=office, year=year
+    )
+    form = AnnualSummaryForm(request.POST or None, instance=text)
+    if request.method == "POST" and form.is_valid():
+        # The row is written only if nobody saved since the page was opened (version), in one step.
+        saved = _save_summary(office, year, form.cleaned_data, request.user)
+        if saved:
+            messages.success(request, _("年度总结已保存"))
+            return redirect(f"{request.path}?year={year}")
+        form.add_error(None, STALE_MESSAGE)
+    data = annual.summary(office, year)
+    today = timezone.localdate()
+    return render(
+        request,
+        "reports/annual_summary.html",
+        {
+            "data": data,
+            "form": form,
+            "years": range(today.year, max(today.year - 5, 1999), -1),
+            "printing": False,
+        },
+    )
+
+
+def _save_summary(office, year, cleaned, user) -> bool:
+    with transaction.atomic(), acting(user):
+        if cleaned["version"] == 0:
+            try:
+                with transaction.atomic():
+                    AnnualSummary.objects.create(
+                        region=office, year=year, text=cleaned["text"], version=1, updated_by=user
+                    )
+                return True
+            except IntegrityError:
+                return False  # someone else wrote the first version meanwhile
+        row = (
+            AnnualSummary.objects.select_for_update()
+            .filter(region=office, year=year, version=cleaned["version"])
+            .first()
+        )
+        if row is None:
+            return False
+        row.text = cleaned["text"]
+        row.updated_by = user
+        row.version += 1  # the row is locked: no one else moves it on meanwhile
+        row.save(update_fields=["text", "updated_by", "version", "updated_at"])
+        return True
+
+
+@require_office
+def annual_print(request, office):
+    year = annual.parse_year(request.GET.get("year"))
+    return render(
+        request, "reports/annual_summary.html", {"data": annual.summary(office, year), "printing": True}
+    )
+
+
+@require_office
+def annual_xlsx(request, office):
+    """The summary as .xlsx: at once for a county, as a background export for a city or the province."""
+    year = annual.parse_year(request.GET.get("year"))
+    if request.method == "POST" or annual.is_large(office):
+        if request.method != "POST":
+            return render(
+                request,
+                "imports/export_start.html",
+                {
+                    "count": None,
+                    "label": _("年度总结"),
+                    "submission_key": uuid.uuid4(),
+                    "back": "reports:annual",
+                },
+            )
+        job = exports.start_export(
+            builder="reports.annual.export_job",
+            params={"office": office.code, "year": year},
+            label=_("%(office)s%(year)s年度总结") % {"office": office.name, "year": year},
+            filename=annual.filename(office, year),
+            user=request.user,
+            submission_key=exports.parse_key(request.POST.get("submission_key")),
+        )
+        if job is None:
+            raise PermissionDenied
+        return redirect("imports:export_detail", pk=job.pk)
+    content = annual.workbook_bytes(annual.summary(office, year))
+    return _attachment(content, annual.filename(office, year), XLSX)

@@ -25,4 +25,7 @@ urlpatterns = [
     path("reports/bulletins/<int:pk>/read/", dispatch_views.bulletin_read, name="bulletin_read"),
     path("reports/bulletins/<int:pk>/bulletin.docx", dispatch_views.bulletin_docx, name="bulletin_docx"),
     path("reports/bulletins/<int:pk>/print/", dispatch_views.bulletin_print, name="bulletin_print"),
+    path("reports/annual/", dispatch_views.annual_page, name="annual"),
+    path("reports/annual/print/", dispatch_views.annual_print, name="annual_print"),
+    path("reports/annual/summary.xlsx", dispatch_views.annual_xlsx, name="annual_xlsx"),
 ]

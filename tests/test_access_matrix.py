@@ -426,6 +426,10 @@ MATRIX = {
         forbidden=("admin", "county_a"),
         outsiders=BULLETIN_OUTSIDERS,
     ),
+    "reports:annual": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
+    "reports:annual_print": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
+    # A county's workbook comes at once; a city's and the province's are offered as a background export.
+    "reports:annual_xlsx": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
     # --- demand ledger: side A's household has a demand at its cadre's level ---
     "demands:list": Case(),
     "demands:export": Case(),

@@ -49,6 +49,9 @@ PARAMS = {
     "plans:household_edit": PLAN_YEAR,
     "reports:dispatch": ["quarter"],
     "reports:bulletin_list": ["page"],
+    "reports:annual": ["year"],
+    "reports:annual_print": ["year"],
+    "reports:annual_xlsx": ["year"],
 }
 # The same bad values for the worklists of every kind.
 EXTRA_URLS = {
