@@ -66,7 +66,7 @@ def _counted(key: str, demands, name: str, definition: str) -> Indicator:
             .annotate(n=Count("pk"))
             .order_by()
         )
-        return {row["child"].ljust(12, "0"): row["n"] for row in grouped}
+        return {row["child"]: row["n"] for row in grouped}
 
     return Indicator(key=key, name=name, definition=definition, count=count, rows=rows, unit="件")
 

@@ -53,7 +53,7 @@ def _counted(key, rows_of, name, definition, unit) -> Indicator:
             .annotate(n=Count("pk"))
             .order_by()
         )
-        return {row["child"].ljust(12, "0"): row["n"] for row in grouped}
+        return {row["child"]: row["n"] for row in grouped}
 
     return Indicator(key=key, name=name, definition=definition, count=count, rows=rows, unit=unit)
 

@@ -1,9 +1,5 @@
 """A monthly report's figures: read from the indicator catalogue, for the month and the year to date,
 for the office and for each office reporting to it. Never typed, never counted here.
-
-The present-state figures (households, villages, cadres) are the households and pairing apps'
-indicators; where the catalogue does not hold them yet, they are read from the coverage counts
-(pairing/coverage.py per_child), which count them the same way for a region.
 """
 
 import datetime
@@ -13,20 +9,20 @@ from django.utils import timezone
 
 from shuanglian import indicators
 from shuanglian.access import LEVEL_DIGITS
-from shuanglian.indicators import Period, Scope
+from shuanglian.indicators import Period
 
 from .offices import CHILD_LEVEL, Office, children
 
 # The present state (no period): counted as of the moment the report is computed.
 PRESENT = [
-    "villages_linked",
-    "villages_unlinked",
-    "households_poor",
-    "households_paired",
-    "households_unpaired",
-    "cadres_active",
+    "poor_villages_with_unit",
+    "poor_villages_without_unit",
+    "poor",
+    "paired",
+    "unpaired",
+    "cadres",
     "cadres_paired",
-    "cadres_over_limit",
+    "cadres_over",
     "households_away",
     "households_floor_alert",
     "demands_open",
@@ -69,9 +65,9 @@ YEAR = [
 UNIT_ROW = ["visits_home", "visits_contact", "households_contacted", "unit_visits", "help_cash"]
 # The figures each row of a region shows (the office's table below its own figures).
 REGION_ROW = [
-    "households_poor",
-    "households_paired",
-    "households_unpaired",
+    "poor",
+    "paired",
+    "unpaired",
     "visits_home",
     "visits_contact",
     "households_contacted",
@@ -82,54 +78,21 @@ REGION_ROW = [
     "help_cash",
 ]
 
-# The coverage counts standing in for present-state indicators not (yet) in the catalogue.
-_COVERAGE = {
-    "households_poor": ("poor", True),
-    "households_paired": ("paired", True),
-    "households_unpaired": ("unpaired", True),
-    "villages_unlinked": ("poor_villages_without_unit", True),
-    "cadres_active": ("cadres", True),
-    "cadres_paired": ("cadres_helping", False),
-    "cadres_over_limit": ("cadres_over", True),
-}
-_FALLBACK_NAMES = {
-    "households_poor": ("在册贫困户", "当前在册的一般贫困户、低保户、五保户、低保贫困户户数"),
-    "households_paired": ("已结对贫困户", "在册贫困户中当前有责任帮扶干部的户数"),
-    "households_unpaired": ("未结对贫困户", "在册贫困户中当前没有责任帮扶干部的户数"),
-    "villages_linked": ("已联系贫困村", "当前有帮扶单位联系的贫困村数"),
-    "villages_unlinked": ("未联系贫困村", "当前没有帮扶单位联系的贫困村数"),
-    "cadres_active": ("在岗干部", "所在地单位在岗、须结对的干部人数（按单位所在地计）"),
-    "cadres_paired": ("已结对干部", "当前在本区域有结对户的干部人数（一人帮多地只计一次，不可加总）"),
-    "cadres_over_limit": ("超出结对上限的干部", "结对户数超过所在县规定上限的干部人数"),
-}
-
-
-def month_start(year: int, month: int) -> datetime.date:
-    return datetime.date(year, month, 1)
+# The command's JSON names for catalogue keys whose own names are short (kept stable as an interface).
+JSON_NAMES = {"poor": "households_poor", "paired": "households_paired", "unpaired": "households_unpaired"}
 
 
 def names() -> dict[str, tuple[str, str, str]]:
-    """Each figure's Chinese name, definition and unit, for the page (catalogue first)."""
+    """Each figure's Chinese name, definition and unit, for the page."""
     found = {}
     for key in PRESENT + MONTH:
-        try:
-            indicator = indicators.get(key)
-            found[key] = (indicator.name, indicator.definition, indicator.unit)
-        except KeyError:
-            name, definition = _FALLBACK_NAMES.get(key, (key, ""))
-            found[key] = (
-                name,
-                definition,
-                "个" if key.startswith("villages") else "户" if "house" in key else "人",
-            )
+        indicator = indicators.get(key)
+        found[key] = (str(indicator.name), str(indicator.definition), str(indicator.unit))
     return found
 
 
 def additive(key: str) -> bool:
-    try:
-        return indicators.get(key).additive
-    except KeyError:
-        return _COVERAGE.get(key, ("", True))[1]
+    return indicators.get(key).additive
 
 
 def plain(value):
@@ -139,87 +102,55 @@ def plain(value):
     return value
 
 
-class _Coverage:
-    """The coverage counts of a region and its children, counted once per report."""
-
-    def __init__(self, office: Office, child_regions):
-        self.totals, self.rows = {}, {}
-        if office.region is None:
-            return
-        from pairing.coverage import per_child
-
-        region = office.region
-        rows, totals = per_child(region, list(child_regions))
-        self.totals = self._figures(totals)
-        self.rows = {row["region"].code: self._figures(row) for row in rows}
-
-    @staticmethod
-    def _figures(row) -> dict:
-        figures = {key: row[source] for key, (source, _additive) in _COVERAGE.items()}
-        figures["villages_linked"] = row["poor_villages"] - row["poor_villages_without_unit"]
-        return figures
-
-
-def _value(key: str, scope: Scope, period: Period | None, coverage: dict):
-    try:
-        indicator = indicators.get(key)
-    except KeyError:
-        return coverage.get(key)
-    return indicator.count(scope, period)
+def _plain_all(values: dict) -> dict:
+    return {key: plain(value) for key, value in values.items()}
 
 
 def compute(office: Office, month: datetime.date) -> dict:
-    """The report's figures as stored when approved: {"month", "year", "rows", "computed_at"}."""
+    """The report's figures as stored when approved: {"month", "year", "rows", "computed_at"}.
+    Each batch of the catalogue runs once per scope and period."""
     period = Period.month(month.year, month.month)
-    ytd = period.year_to_date()
-    below = children(office)
-    child_regions = [child.region for child in below if child.region]
-    coverage = _Coverage(office, child_regions)
     scope = office.scope
     figures = {
-        "month": {key: plain(_value(key, scope, None, coverage.totals)) for key in PRESENT},
-        "year": {key: plain(_value(key, scope, ytd, coverage.totals)) for key in YEAR},
+        "month": _plain_all(
+            indicators.values(PRESENT, scope, None) | indicators.values(MONTH, scope, period)
+        ),
+        "year": _plain_all(indicators.values(YEAR, scope, period.year_to_date())),
         "rows": [],
         "computed_at": timezone.now().isoformat(timespec="seconds"),
     }
-    figures["month"] |= {key: plain(_value(key, scope, period, coverage.totals)) for key in MONTH}
+    below = children(office)
+    child_regions = [child.region for child in below if child.region]
     if child_regions:
-        figures["rows"] += _region_rows(office, child_regions, period, coverage)
+        figures["rows"] += _region_rows(office, child_regions, period)
     for child in below:
         if child.unit:
-            values = {key: plain(indicators.value(key, child.scope, period)) for key in UNIT_ROW}
+            values = _plain_all(indicators.values(UNIT_ROW, child.scope, period))
             figures["rows"].append(
                 {"office": child.key, "name": child.name, "kind": "unit", "values": values}
             )
     return figures
 
 
-def _region_rows(office: Office, child_regions, period: Period, coverage: _Coverage) -> list[dict]:
+def _region_rows(office: Office, child_regions, period: Period) -> list[dict]:
     digits = LEVEL_DIGITS[CHILD_LEVEL[office.level]]
-    per_key = {}
-    for key in REGION_ROW:
-        try:
-            indicator = indicators.get(key)
-        except KeyError:
-            per_key[key] = {code: figures.get(key) for code, figures in coverage.rows.items()}
-            continue
-        when = None if key in PRESENT else period
-        if indicator.rows is not None:
-            per_key[key] = indicator.rows(office.scope, when, digits)
-        else:
-            per_key[key] = {
-                region.code: indicator.count(Scope(prefix=region.code[:digits]), when)
-                for region in child_regions
+    present = [key for key in REGION_ROW if key in PRESENT]
+    spans = [key for key in REGION_ROW if key not in PRESENT]
+    per_child = indicators.table(present, office.scope, None, digits)
+    for child, values in indicators.table(spans, office.scope, period, digits).items():
+        per_child.setdefault(child, {}).update(values)
+    rows = []
+    for region in child_regions:
+        values = per_child.get(region.code[:digits], {})
+        rows.append(
+            {
+                "office": region.code,
+                "name": region.name,
+                "kind": "region",
+                "values": {key: plain(values.get(key, _zero(key))) for key in REGION_ROW},
             }
-    return [
-        {
-            "office": region.code,
-            "name": region.name,
-            "kind": "region",
-            "values": {key: plain(per_key[key].get(region.code, _zero(key))) for key in REGION_ROW},
-        }
-        for region in child_regions
-    ]
+        )
+    return rows
 
 
 def _zero(key: str):

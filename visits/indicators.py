@@ -54,7 +54,7 @@ def _tally_rows_by_child(field: str):
             .annotate(n=Sum(field))
             .order_by()
         )
-        return {row["child"].ljust(12, "0"): row["n"] for row in grouped}
+        return {row["child"]: row["n"] for row in grouped}
 
     return rows
 
@@ -87,17 +87,13 @@ def _households_contacted_rows(scope: Scope, period: Period | None, level_digits
         .annotate(n=Count("household_id", distinct=True))
         .order_by()
     )
-    return {row["child"].ljust(12, "0"): row["n"] for row in grouped}
+    return {row["child"]: row["n"] for row in grouped}
 
 
 def scope_households(scope: Scope):
-    """Households on the register the scope answers for: a region's, or those a unit's cadres are
-    paired with now."""
-    households = Household.objects.filter(status=HouseholdStatus.REGISTERED)
-    if scope.unit_id is not None:
-        paired = Pairing.objects.open().filter(cadre__unit_id=scope.unit_id, household=OuterRef("pk"))
-        return households.filter(Exists(paired))
-    return households.filter(prefix_range_q("village_id", scope.prefix))
+    """Households on the register the scope answers for, by the rule of the households' own
+    figures (Household.objects.in_scope): a region's; a unit's linked villages' and paired ones."""
+    return Household.objects.in_scope(scope).filter(status=HouseholdStatus.REGISTERED)
 
 
 def _quarter_start(day: datetime.date) -> datetime.date:
@@ -137,7 +133,7 @@ def _household_count(households):
             .annotate(n=Count("pk"))
             .order_by()
         )
-        return {row["child"].ljust(12, "0"): row["n"] for row in grouped}
+        return {row["child"]: row["n"] for row in grouped}
 
     return count, rows
 

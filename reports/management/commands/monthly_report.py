@@ -44,7 +44,8 @@ class Command(BaseCommand):
         else:
             computed = figures.compute(office, day)
         if json:
-            self.stdout.write(_json({key: value for key, value in computed["month"].items()}))
+            named = {figures.JSON_NAMES.get(key, key): value for key, value in computed["month"].items()}
+            self.stdout.write(_json(named))
         elif not xlsx:
             names = figures.names()
             self.stdout.write(f"{office.name} {day.year}年{day.month}月")
