@@ -110,3 +110,22 @@ def test_a_citys_workbook_is_a_background_export(
     )
     book = load_workbook(io.BytesIO(client.get(reverse("imports:export_download", args=[job.pk])).content))
     assert [row[0] for row in book["分地区和单位"].iter_rows(min_row=2, values_only=True)] == ["通渭县"]
+
+
+def test_the_workbook_holds_no_formula(client, year_of_work):
+    from tests.test_workbook_formulas import HOSTILE, formula_cells
+
+    AnnualSummary.objects.create(
+        region=year_of_work.county_a,
+        year=YEAR,
+        text="\n".join(HOSTILE),
+        updated_by=year_of_work.users.county_a,
+    )
+    client.force_login(year_of_work.users.county_a)
+    content = client.get(reverse("reports:annual_xlsx"), {"year": YEAR}).content
+    assert formula_cells(content) == []
+    lines = [
+        row[0]
+        for row in load_workbook(io.BytesIO(content))["年度总结"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert lines == ["'" + value for value in HOSTILE]  # kept, as text
