@@ -17,7 +17,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +31,8 @@ from shuanglian.access import LEVEL_DIGITS
 from shuanglian.indicators import Indicator, Period, Scope
 from shuanglian.lib import params
 from shuanglian.lib.codes import prefix_range_q
-from visits.models import UnitVisit, Visit, VisitQuota
+from visits import worklists
+from visits.models import UnitVisit, Visit
 
 RULE = _(
     "综合得分为走访联系率、走访任务完成率、诉求按期办结率、结对覆盖率四项的算术平均（某项无统计对象时不计入）；"
@@ -109,73 +110,55 @@ def _pairings_in_force(period: Period):
     return Pairing.objects.on(as_of(period))
 
 
-def contact_counts(prefix: str, period: Period, *, digits=None, units=None) -> Counts:
-    """走访联系率: households with a pairing in force on the last day that were visited or contacted
-    (any mode, any cadre) in the quarter, of those households. For units: the unit's pairings in
-    force whose cadre visited or contacted the household in the quarter, of those pairings."""
+def _visited_households(period: Period):
+    """The households visited or contacted (any mode, any cadre) in the period up to its last day
+    counted: one range scan of the visit-date index, which PostgreSQL hashes once (an IN subquery)
+    rather than probing each household's visits."""
     end = as_of(period)
+    return Visit.objects.filter(visited_on__gte=period.start, visited_on__lte=end).values("household_id")
+
+
+def contact_counts(prefix: str, period: Period, *, digits=None, units=None) -> Counts:
+    """走访联系率: households on the register with a pairing in force on the last day that were visited
+    or contacted (any mode, any cadre) in the period, of those households. For units: the unit's
+    pairings in force whose household was visited or contacted in the period."""
+    visited = Q(household_id__in=_visited_households(period))
     if units is not None:
-        visited = Visit.objects.filter(
-            cadre=OuterRef("cadre_id"),
-            household=OuterRef("household_id"),
-            visited_on__gte=period.start,
-            visited_on__lte=end,
-        )
-        pairings = _pairings_in_force(period).filter(cadre__unit_id__in=units).annotate(hit=Exists(visited))
-        return _grouped(pairings, F("cadre__unit_id"), Q(hit=True))
-    visited = Visit.objects.filter(
-        household=OuterRef("pk"), visited_on__gte=period.start, visited_on__lte=end
+        pairings = _pairings_in_force(period).filter(cadre__unit_id__in=units)
+        return _grouped(pairings, F("cadre__unit_id"), visited)
+    paired = _pairings_in_force(period).values("household_id")
+    households = Household.objects.filter(
+        prefix_range_q("village_id", prefix), status=HouseholdStatus.REGISTERED, pk__in=paired
     )
-    in_force = _pairings_in_force(period).filter(household=OuterRef("pk"))
-    households = (
-        Household.objects.filter(prefix_range_q("village_id", prefix), status=HouseholdStatus.REGISTERED)
-        .filter(Exists(in_force))
-        .annotate(hit=Exists(visited))
-    )
-    return _grouped(households, _region_key("village_id", digits), Q(hit=True))
+    return _grouped(households, _region_key("village_id", digits), Q(pk__in=_visited_households(period)))
 
 
-def _quarterly_quota(per_year: int) -> int:
-    """The visits owed in a quarter by a county's yearly quota: a quarter of it, rounded up."""
-    return -(-per_year // 4)
+class _Office:
+    """The scope of a count as the worklists read it from a user: a region prefix, or everything."""
+
+    is_authenticated = is_active = True
+    unit_id = None
+
+    def __init__(self, prefix: str):
+        self.is_superuser = not prefix
+        self.role = next((level for level, n in LEVEL_DIGITS.items() if n == len(prefix)), "")
+        self.region_id = prefix.ljust(12, "0") if prefix else None
 
 
 def quota_counts(prefix: str, period: Period, *, digits=None, units=None) -> Counts:
-    """走访任务完成率: pairings in force on the last day whose cadre paid the household at least the
-    quarter's share of the county's yearly quota (a quarter of it, rounded up; all modes count),
-    of those pairings."""
-    end = as_of(period)
-    visits = (
-        Visit.objects.filter(
-            cadre=OuterRef("cadre_id"),
-            household=OuterRef("household_id"),
-            visited_on__gte=period.start,
-            visited_on__lte=end,
-        )
-        .order_by()
-        .values("cadre_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    quotas = {
-        county[:6]: _quarterly_quota(per_year)
-        for county, per_year in VisitQuota.objects.values_list("county_id", "household_visits_per_year")
-    }
-    default = _quarterly_quota(VisitQuota.HOUSEHOLD_DEFAULT)
-    whens = [
-        When(household__village__code__startswith=county, then=Value(owed))
-        for county, owed in sorted(quotas.items())
-        if owed != default
-    ]
-    pairings = _pairings_in_force(period).annotate(
-        owed=Case(*whens, default=Value(default), output_field=IntegerField()),
-        done_visits=Subquery(visits, output_field=IntegerField()),
-    )
-    met = Q(done_visits__gte=F("owed"))
+    """走访任务完成率: pairings in force on the last day whose cadre has paid the household, from
+    1 January to that day, at least the visits the county's yearly quota owes by then pro rata
+    (every mode counts), of those pairings: the worklists' 未完成走访任务 (visits/worklists.py),
+    read from the yearly visit tallies."""
+    on = as_of(period)
+    scope = _Office("" if units is not None else prefix)
+    behind = worklists.pairings_behind(scope, on, worklists.Quotas.load()).values("pk")
+    pairings = _pairings_in_force(period)
+    not_behind = ~Q(pk__in=behind)
     if units is not None:
-        return _grouped(pairings.filter(cadre__unit_id__in=units), F("cadre__unit_id"), met)
+        return _grouped(pairings.filter(cadre__unit_id__in=units), F("cadre__unit_id"), not_behind)
     pairings = pairings.filter(prefix_range_q("household__village_id", prefix))
-    return _grouped(pairings, _region_key("household__village_id", digits), met)
+    return _grouped(pairings, _region_key("household__village_id", digits), not_behind)
 
 
 CLOSING_KINDS = (DemandAction.Kind.RESOLVE, DemandAction.Kind.EXPLAIN)
@@ -223,11 +206,11 @@ def coverage_counts(prefix: str, period: Period, *, digits=None, units=None) -> 
         )
         links = VillageLink.objects.on(end).filter(unit_id__in=units).annotate(hit=Exists(visited))
         return _grouped(links, F("unit_id"), Q(hit=True))
-    responsible = _pairings_in_force(period).filter(household=OuterRef("pk"), role=Pairing.Role.RESPONSIBLE)
+    responsible = _pairings_in_force(period).filter(role=Pairing.Role.RESPONSIBLE).values("household_id")
     households = Household.objects.filter(
         prefix_range_q("village_id", prefix), status=HouseholdStatus.REGISTERED, category__in=POOR_CATEGORIES
-    ).annotate(hit=Exists(responsible))
-    return _grouped(households, _region_key("village_id", digits), Q(hit=True))
+    )
+    return _grouped(households, _region_key("village_id", digits), Q(pk__in=responsible))
 
 
 # --- The catalogue ------------------------------------------------------------------------------
@@ -277,13 +260,14 @@ INDICATORS = [
     _rate_indicator(
         "quarter_contact_rate",
         "走访联系率",
-        "期末有结对的在册户中，本期内被走访或电话等方式联系过的户所占比例（单位：本单位期末结对中本期走访过的比例）",
+        "期末有结对的在册户中，本期内被走访或电话等方式联系过的户所占比例（单位：本单位干部期末结对的户中本期被走访或联系过的比例）",
         contact_counts,
     ),
     _rate_indicator(
         "quarter_quota_rate",
         "走访任务完成率",
-        "期末在结对关系中，干部本期走访次数达到本县年度走访任务四分之一（向上取整）的比例",
+        "期末在结对关系中，干部年初至期末的走访次数（含电话等联系）达到本县年度走访任务按日折算应走访次数的比例，"
+        "与工作清单“未完成走访任务”同一口径",
         quota_counts,
     ),
     _rate_indicator(
