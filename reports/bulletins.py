@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Region
 from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, scope_prefix
-from shuanglian.lib.history import acting
+from shuanglian.lib.history import acting, recorded
 
 from . import dispatch
 from .dispatch import Quarter
@@ -117,6 +117,7 @@ def _recipients(rankings) -> list[BulletinRecipient]:
     return recipients
 
 
+@recorded
 def draft_bulletin(
     *, region: Region, quarter: Quarter, by, submission_key: uuid.UUID | None = None
 ) -> Bulletin:
@@ -158,6 +159,7 @@ def draft_bulletin(
 EDITABLE = ("title", "opening", "experiences", "problems", "requirements")
 
 
+@recorded
 def update_bulletin(*, bulletin: Bulletin, by, version: int, **text) -> Bulletin:
     """Save the office's edits of a draft, unless someone saved another edit since `version`."""
     with transaction.atomic(), acting(by):
@@ -173,6 +175,7 @@ def update_bulletin(*, bulletin: Bulletin, by, version: int, **text) -> Bulletin
     return locked
 
 
+@recorded
 def issue_bulletin(*, bulletin: Bulletin, number: str, by) -> bool:
     """Issue a draft under a document number. True when this call issued it; False when it was
     already issued (the second press of a double click), which changes nothing."""
@@ -202,6 +205,7 @@ def recipient_for(bulletin: Bulletin, user) -> BulletinRecipient | None:
     return bulletin.recipients.filter(region_id=prefix.ljust(12, "0"), region__level=user.role).first()
 
 
+@recorded
 def mark_read(*, bulletin: Bulletin, by) -> bool:
     """The user's office marks an issued bulletin read; a second press changes nothing."""
     recipient = recipient_for(bulletin, by)

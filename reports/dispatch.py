@@ -30,6 +30,7 @@ from shuanglian import indicators
 from shuanglian.access import LEVEL_DIGITS
 from shuanglian.indicators import Indicator, Period, Scope
 from shuanglian.lib import params
+from shuanglian.lib.cached_counts import count_or_cached
 from shuanglian.lib.codes import prefix_range_q
 from visits import worklists
 from visits.models import UnitVisit, Visit
@@ -110,27 +111,33 @@ def _pairings_in_force(period: Period):
     return Pairing.objects.on(as_of(period))
 
 
-def _visited_households(period: Period):
+def _visited_households(period: Period, *, prefix: str = "", households=None):
     """The households visited or contacted (any mode, any cadre) in the period up to its last day
-    counted: one range scan of the visit-date index, which PostgreSQL hashes once (an IN subquery)
-    rather than probing each household's visits."""
+    counted, within a region or among `households`: a range scan of the visit-date index that
+    PostgreSQL hashes once (an IN subquery) rather than probing each household's visits."""
     end = as_of(period)
-    return Visit.objects.filter(visited_on__gte=period.start, visited_on__lte=end).values("household_id")
+    visits = Visit.objects.filter(visited_on__gte=period.start, visited_on__lte=end)
+    if households is not None:
+        visits = visits.filter(household_id__in=households)
+    else:
+        visits = visits.filter(prefix_range_q("household__village_id", prefix))
+    return visits.values("household_id")
 
 
 def contact_counts(prefix: str, period: Period, *, digits=None, units=None) -> Counts:
     """走访联系率: households on the register with a pairing in force on the last day that were visited
     or contacted (any mode, any cadre) in the period, of those households. For units: the unit's
     pairings in force whose household was visited or contacted in the period."""
-    visited = Q(household_id__in=_visited_households(period))
     if units is not None:
         pairings = _pairings_in_force(period).filter(cadre__unit_id__in=units)
-        return _grouped(pairings, F("cadre__unit_id"), visited)
+        visited = _visited_households(period, households=pairings.values("household_id"))
+        return _grouped(pairings, F("cadre__unit_id"), Q(household_id__in=visited))
     paired = _pairings_in_force(period).values("household_id")
     households = Household.objects.filter(
         prefix_range_q("village_id", prefix), status=HouseholdStatus.REGISTERED, pk__in=paired
     )
-    return _grouped(households, _region_key("village_id", digits), Q(pk__in=_visited_households(period)))
+    visited = _visited_households(period, prefix=prefix)
+    return _grouped(households, _region_key("village_id", digits), Q(pk__in=visited))
 
 
 class _Office:
@@ -152,7 +159,10 @@ def quota_counts(prefix: str, period: Period, *, digits=None, units=None) -> Cou
     read from the yearly visit tallies."""
     on = as_of(period)
     scope = _Office("" if units is not None else prefix)
-    behind = worklists.pairings_behind(scope, on, worklists.Quotas.load()).values("pk")
+    behind = worklists.pairings_behind(scope, on, worklists.Quotas.load())
+    if units is not None:
+        behind = behind.filter(cadre__unit_id__in=units)
+    behind = behind.values("pk")
     pairings = _pairings_in_force(period)
     not_behind = ~Q(pk__in=behind)
     if units is not None:
@@ -419,3 +429,15 @@ def rankings(prefix: str, office_level: str, quarter: Quarter) -> list[Ranking]:
             row.previous_rank = previous.get(row.key)
         result.append(Ranking(title=str(title), rows=rows))
     return result
+
+
+def cached_rankings(prefix: str, office_level: str, quarter: Quarter, *, refresh: bool = False):
+    """(rankings, counted_at): a city's or the province's ranking is kept in the cache for
+    COVERAGE_CACHE_SECONDS like the other overviews (shuanglian/lib/cached_counts.py; the page
+    says when it was counted and offers a recount); a county's is counted live."""
+    return count_or_cached(
+        f"dispatch:{prefix}:{quarter}",
+        prefix,
+        lambda: rankings(prefix, office_level, quarter),
+        refresh=refresh,
+    )

@@ -70,7 +70,8 @@ def dispatch_page(request, office):
     """The office's quarterly ranking of the regions and units below, with the rule and movement."""
     quarter = _quarter(request)
     prefix = office.code[: dispatch.LEVEL_DIGITS[office.level]]
-    rankings = dispatch.rankings(prefix, office.level, quarter)
+    refresh = "refresh" in request.GET
+    rankings, counted_at = dispatch.cached_rankings(prefix, office.level, quarter, refresh=refresh)
     charts = [
         {"id": f"ranking-chart-{index}", "title": ranking.title, "spec": score_chart(ranking)}
         for index, ranking in enumerate(rankings)
@@ -82,12 +83,14 @@ def dispatch_page(request, office):
         {
             "office": office,
             "quarter": quarter,
+            "quarter_code": str(quarter),
             "previous": quarter.previous,
             "following": quarter.next if quarter.next <= current else None,
             "as_of": dispatch.as_of(quarter.period),
             "rankings": list(zip(rankings, charts, strict=True)),
             "indicators": [(ind, dispatch.indicators.get(ind.key)) for ind in dispatch.RANKING],
             "rule": dispatch.RULE,
+            "counted_at": counted_at,
             "submission_key": uuid.uuid4(),
             "bulletins": Bulletin.objects.filter(region=office, year=quarter.year, quarter=quarter.number),
         },

@@ -433,3 +433,12 @@ def test_the_rates_vary_so_the_count_is_tested(county):
     (towns, _units) = dispatch.rankings("621121", "county", QUARTER)
     for key in ("quarter_contact_rate", "quarter_quota_rate", "quarter_demands_on_time_rate"):
         assert len({row.rates[key] for row in towns.rows}) > 2, key
+
+
+def test_issuing_is_recorded_by_the_office(county):
+    from tests.test_history import assert_recorded
+
+    bulletin = _draft(county)
+    assert_recorded(Bulletin, bulletin.pk, county.users.county_a, "+")
+    bulletins.issue_bulletin(bulletin=bulletin, number="通双联办〔2026〕2号", by=county.users.county_a)
+    assert assert_recorded(Bulletin, bulletin.pk, county.users.county_a).status == Bulletin.Status.ISSUED

@@ -47,7 +47,7 @@ PARAMS = {
     "plans:village_edit": PLAN_YEAR,
     "plans:household": PLAN_YEAR,
     "plans:household_edit": PLAN_YEAR,
-    "reports:dispatch": ["quarter"],
+    "reports:dispatch": ["quarter", "refresh"],
     "reports:bulletin_list": ["page"],
     "reports:annual": ["year"],
     "reports:annual_print": ["year"],
