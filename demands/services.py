@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from households.models import Household
 from pairing.models import Pairing
 from shuanglian.lib import dates
+from shuanglian.lib.codes import county_code
 from shuanglian.lib.history import record_bulk, recorded
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
 from visits.services import is_month_locked, locked_month_error
@@ -25,7 +26,6 @@ from .models import (
     DemandAction,
     DemandDeadlines,
     Level,
-    county_code,
     next_level,
 )
 

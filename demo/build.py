@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from households.choices import (
     POOR_CATEGORIES,
+    PROVINCE_CODE,
     Category,
     Disability,
     Education,
@@ -102,7 +103,7 @@ class Login:
 # The logins load_demo prints, one per role and scope, each a named person.
 LOGINS = (
     Login("admin", "", superuser=True, name="王立新"),
-    Login("province", "province", "620000000000", name="张文博"),
+    Login("province", "province", PROVINCE_CODE, name="张文博"),
     Login("dingxi", "city", "621100000000", name="李志刚"),
     Login("linxia", "city", "622900000000", name="马海军"),
     Login("tongwei", "county", TONGWEI + "000000", name="牛建华"),

@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -19,6 +17,7 @@ from shuanglian.access import (
     require_write,
 )
 from shuanglian.lib import params
+from shuanglian.lib.pagination import page_of, query_without
 from shuanglian.lib.versions import StaleVersion
 from shuanglian.lib.widgets import lookup_response
 
@@ -55,16 +54,13 @@ def household_list(request):
         # Aggregating queries drop Meta.ordering; pages need a stable order.
         .order_by("village_id", "group", "head_name", "pk")
     )
-    page = Paginator(households, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "households/household_list.html",
         {
             "form": form,
-            "page": page,
-            "query": query.urlencode(),
+            "page": page_of(request, households),
+            "query": query_without(request),
             "can_add": can_write(request.user, Household),
             "can_export": may_export_roster(request.user),
         },

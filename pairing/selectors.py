@@ -31,6 +31,11 @@ def get_cadre_for_user(user, pk) -> Cadre:
     return get_object_or_404(Cadre.objects.visible_to(user).select_related("unit__region"), pk=pk)
 
 
+def openable_cadre_ids(user, ids) -> set[int]:
+    """Which of these cadres `user` may open (one query): the others are shown by name only."""
+    return set(Cadre.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
 def coverage_rows(region: Region, children: list[Region]) -> tuple[list[dict], dict, dict]:
     """The coverage figures per child region, the 本级 row (units seated at the region's own level
     and their cadres) and the region's totals: one query per indicator batch, whatever the scope.

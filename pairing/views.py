@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +25,7 @@ from shuanglian.access import (
 )
 from shuanglian.lib import idcard, params
 from shuanglian.lib.excel import xlsx_response
+from shuanglian.lib.pagination import page_of, query_without
 from shuanglian.lib.widgets import lookup_response
 
 from . import coverage as coverage_counts
@@ -55,13 +54,9 @@ def cadre_list(request):
         ),
     )
     # Aggregating queries drop Meta.ordering; pages need a stable order.
-    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(
-        params.parse_page(request.GET.get("page"))
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = page_of(request, cadres.order_by("unit_id", "name", "pk"))
     return render(
-        request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query.urlencode()}
+        request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query_without(request)}
     )
 
 
@@ -148,9 +143,7 @@ def proposal_list(request):
         placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False)),
     )
     form = ProposalForm(user=request.user) if can_write(request.user, Proposal) else None
-    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(
-        params.parse_page(request.GET.get("page"))
-    )
+    page = page_of(request, proposals.order_by("-proposed_at", "-pk"))
     context = {
         "page": page,
         "form": form,
@@ -371,7 +364,7 @@ def coverage_list(request, code, kind):
     title = f"{region.name}{COVERAGE_LISTS[kind]}"
     if export:
         return xlsx_response(f"{title}.xlsx", str(COVERAGE_LISTS[kind]), headers, (row[1:] for row in rows))
-    page = Paginator(rows, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
+    page = page_of(request, rows)
     context = {"region": region, "kind": kind, "title": title, "headers": headers, "page": page}
     return render(request, "pairing/coverage_list.html", context)
 

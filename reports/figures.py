@@ -10,6 +10,7 @@ from django.utils import timezone
 from shuanglian import indicators
 from shuanglian.access import LEVEL_DIGITS
 from shuanglian.indicators import Period
+from visits.indicators import tally_by_unit
 
 from .offices import CHILD_LEVEL, Office, children
 
@@ -50,10 +51,10 @@ MONTH = [
     "villages_planned",
     "households_planned",
 ]
+# (Households reached are not summed over months: one household visited each month is one.)
 YEAR = [
     "visits_home",
     "visits_contact",
-    "households_contacted",
     "unit_visits",
     "demands_raised",
     "demands_resolved",
@@ -61,7 +62,8 @@ YEAR = [
     "help_cash",
     "help_goods_value",
 ]
-# The figures of a unit's own work shown on its row of the office above.
+# The figures of a unit's own work shown on its row of the office above: the visit tallies'
+# indicators, read for all the units at once (visits.indicators.tally_by_unit).
 UNIT_ROW = ["visits_home", "visits_contact", "households_contacted", "unit_visits", "help_cash"]
 # The figures each row of a region shows (the office's table below its own figures).
 REGION_ROW = [
@@ -123,12 +125,11 @@ def compute(office: Office, month: datetime.date) -> dict:
     child_regions = [child.region for child in below if child.region]
     if child_regions:
         figures["rows"] += _region_rows(office, child_regions, period)
-    for child in below:
-        if child.unit:
-            values = _plain_all(indicators.values(UNIT_ROW, child.scope, period))
-            figures["rows"].append(
-                {"office": child.key, "name": child.name, "kind": "unit", "values": values}
-            )
+    units = [child for child in below if child.unit]
+    per_unit = tally_by_unit([child.unit.pk for child in units], period) if units else {}
+    for child in units:
+        values = {key: plain(per_unit[child.unit.pk][key]) for key in UNIT_ROW}
+        figures["rows"].append({"office": child.key, "name": child.name, "kind": "unit", "values": values})
     return figures
 
 

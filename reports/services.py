@@ -32,7 +32,11 @@ class AlreadyDone(Exception):
 
 
 def _locked(report: MonthlyReport) -> MonthlyReport:
-    return MonthlyReport.objects.select_for_update().select_related("region", "unit").get(pk=report.pk)
+    return (
+        MonthlyReport.objects.select_for_update(of=("self",))
+        .select_related("region", "unit")
+        .get(pk=report.pk)
+    )
 
 
 def office_of_report(report: MonthlyReport) -> Office:

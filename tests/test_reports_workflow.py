@@ -266,3 +266,21 @@ def test_the_status_board_counts_and_exports(client, world):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     client.force_login(world.users.town_a)
     assert client.get(reverse("reports:board")).status_code == 403
+
+
+def test_the_report_downloads_as_a_workbook_with_its_figures_rows_and_text(client, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    _draft(world, Office(region=world.county_a), world.users.county_a)
+    client.force_login(world.users.county_a)
+    response = client.get(_url("xlsx", world.county_a.code))
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["指标", "下级", "帮扶单位", "文字"]
+    rows = [[cell for cell in row] for row in book["下级"].iter_rows(values_only=True)]
+    assert [row[0] for row in rows] == ["区域", "马营镇", "鸡川镇", "合计"]
+    text = {row[0]: row[1] for row in book["文字"].iter_rows(values_only=True)}
+    assert text["工作开展情况"] == "开展走访"
+    names = [row[0] for row in book["指标"].iter_rows(values_only=True)]
+    assert "在册贫困户" in names and "入户走访" in names

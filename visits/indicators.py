@@ -33,30 +33,85 @@ def _tally_rows(scope: Scope, period: Period):
     return VillageMonthTally.objects.filter(_months(period), prefix_range_q("village_id", scope.prefix))
 
 
-def _zero(field: str):
-    return Decimal("0.00") if field.startswith("help") else 0
+# Indicator key → tally column; one query reads them all (an indicator batch).
+TALLIED = {
+    "visits_home": "home_visits",
+    "visits_contact": "contacts",
+    "households_contacted": "households_contacted",
+    "unit_visits": "unit_visits",
+    "help_cash": "help_cash",
+    "help_goods_value": "help_goods_value",
+}
 
 
-def _tally_count(field: str):
-    def count(scope: Scope, period: Period | None):
-        total = _tally_rows(scope, period).aggregate(n=Sum(field))["n"]
-        return total if total is not None else _zero(field)
-
-    return count
+def _zero(key: str):
+    return Decimal("0.00") if key.startswith("help") else 0
 
 
-def _tally_rows_by_child(field: str):
-    def rows(scope: Scope, period: Period | None, level_digits: int) -> dict[str, object]:
-        grouped = (
-            VillageMonthTally.objects.filter(_months(period), prefix_range_q("village_id", scope.prefix))
-            .annotate(child=Substr("village_id", 1, level_digits))
-            .values("child")
-            .annotate(n=Sum(field))
-            .order_by()
-        )
-        return {row["child"]: row["n"] for row in grouped}
+def _sums():
+    return {key: Sum(column) for key, column in TALLIED.items()}
 
-    return rows
+
+def _filled(row: dict) -> dict:
+    return {key: row.get(key) if row.get(key) is not None else _zero(key) for key in TALLIED}
+
+
+def tally_figures(scope: Scope, period: Period | None) -> dict:
+    """The tallied figures of a scope and period, in one query. Households reached add up over
+    villages, not over months: over a longer span they are households_contacted's own count."""
+    figures = _filled(_tally_rows(scope, period).aggregate(**_sums()))
+    if not _is_one_month(period):
+        figures["households_contacted"] = None
+    return figures
+
+
+def tally_rows(scope: Scope, period: Period | None, level_digits: int) -> dict[str, dict]:
+    grouped = (
+        VillageMonthTally.objects.filter(_months(period), prefix_range_q("village_id", scope.prefix))
+        .annotate(child=Substr("village_id", 1, level_digits))
+        .values("child")
+        .annotate(**_sums())
+        .order_by()
+    )
+    return {row.pop("child"): _filled(row) for row in grouped}
+
+
+def _households_contacted(scope: Scope, period: Period | None):
+    """One month: the tallies' households reached; a longer span: counted distinct over its visits."""
+    if _is_one_month(period):
+        return tally_figures(scope, period)["households_contacted"]
+    return _visits_in(scope, period).values("household_id").distinct().count()
+
+
+def _households_contacted_rows(scope: Scope, period: Period | None, level_digits: int):
+    if _is_one_month(period):
+        return {
+            child: row["households_contacted"]
+            for child, row in tally_rows(scope, period, level_digits).items()
+        }
+    grouped = (
+        _visits_in(scope, period)
+        .annotate(child=Substr("household__village_id", 1, level_digits))
+        .values("child")
+        .annotate(n=Count("household_id", distinct=True))
+        .order_by()
+    )
+    return {row["child"]: row["n"] for row in grouped}
+
+
+def tally_by_unit(unit_ids, period: Period) -> dict[int, dict]:
+    """tally_figures of several units' own work over one month, in one query: unit id → figures
+    (the rows of an office's units, where one query per unit would grow with them)."""
+    if not _is_one_month(period):
+        raise ValueError("units' rows are read for one month")
+    grouped = (
+        UnitMonthTally.objects.filter(_months(period), unit_id__in=list(unit_ids))
+        .values("unit_id")
+        .annotate(**_sums())
+        .order_by()
+    )
+    found = {row.pop("unit_id"): _filled(row) for row in grouped}
+    return {unit_id: found.get(unit_id, _filled({})) for unit_id in unit_ids}
 
 
 def _is_one_month(period: Period) -> bool:
@@ -70,26 +125,6 @@ def _visits_in(scope: Scope, period: Period):
     return visits.filter(prefix_range_q("household__village_id", scope.prefix))
 
 
-def _households_contacted(scope: Scope, period: Period | None):
-    """One month: the tallies' households reached; a longer span: counted distinct over its visits."""
-    if _is_one_month(period):
-        return _tally_count("households_contacted")(scope, period)
-    return _visits_in(scope, period).values("household_id").distinct().count()
-
-
-def _households_contacted_rows(scope: Scope, period: Period | None, level_digits: int):
-    if _is_one_month(period):
-        return _tally_rows_by_child("households_contacted")(scope, period, level_digits)
-    grouped = (
-        _visits_in(scope, period)
-        .annotate(child=Substr("household__village_id", 1, level_digits))
-        .values("child")
-        .annotate(n=Count("household_id", distinct=True))
-        .order_by()
-    )
-    return {row["child"]: row["n"] for row in grouped}
-
-
 def scope_households(scope: Scope):
     """Households on the register the scope answers for, by the rule of the households' own
     figures (Household.objects.in_scope): a region's; a unit's linked villages' and paired ones."""
@@ -101,13 +136,27 @@ def _quarter_start(day: datetime.date) -> datetime.date:
 
 
 def _not_contacted_this_quarter(scope: Scope, period: Period | None):
-    """Paired households with no visit or contact from the quarter's first day to the period's end."""
+    """Paired households with no visit or contact from the quarter's first day to the period's end.
+
+    Read as the worklists do (visits.worklists._uncontacted_joined): the household's latest contact
+    (HouseholdContact) answers whenever it is before the quarter (not contacted) or within it up
+    to the period's end (contacted); only a household contacted after the period's end, a past
+    month's report, is checked against its visits."""
     since = _quarter_start(period.end - datetime.timedelta(days=1))
+    kept = "last_contact__last_contacted_on"
     contacted = Visit.objects.filter(
         household=OuterRef("pk"), visited_on__gte=since, visited_on__lt=period.end
     )
     paired = Pairing.objects.open().filter(household=OuterRef("pk"))
-    return scope_households(scope).filter(Exists(paired)).exclude(Exists(contacted))
+    return (
+        scope_households(scope)
+        .filter(Exists(paired))
+        .filter(
+            Q(**{f"{kept}__isnull": True})
+            | Q(**{f"{kept}__lt": since})
+            | (Q(**{f"{kept}__gte": period.end}) & ~Exists(contacted))
+        )
+    )
 
 
 def _working_away(scope: Scope, period: Period | None):
@@ -138,14 +187,9 @@ def _household_count(households):
     return count, rows
 
 
-def _tallied(key: str, field: str, name: str, definition: str, unit: str) -> Indicator:
+def _tallied(key: str, name: str, definition: str, unit: str) -> Indicator:
     return Indicator(
-        key=key,
-        name=name,
-        definition=definition,
-        count=_tally_count(field),
-        rows=_tally_rows_by_child(field),
-        unit=unit,
+        key=key, name=name, definition=definition, batch=tally_figures, batch_rows=tally_rows, unit=unit
     )
 
 
@@ -155,12 +199,8 @@ def _households(key: str, households, name: str, definition: str) -> Indicator:
 
 
 INDICATORS = [
-    _tallied(
-        "visits_home", "home_visits", "入户走访", "期间内干部入户走访、座谈和集中活动的次数（民情日记）", "次"
-    ),
-    _tallied(
-        "visits_contact", "contacts", "电话等联系", "期间内干部以电话、短信、书信、联系卡联系农户的次数", "次"
-    ),
+    _tallied("visits_home", "入户走访", "期间内干部入户走访、座谈和集中活动的次数（民情日记）", "次"),
+    _tallied("visits_contact", "电话等联系", "期间内干部以电话、短信、书信、联系卡联系农户的次数", "次"),
     Indicator(
         key="households_contacted",
         name="走访或联系的户数",
@@ -177,7 +217,6 @@ INDICATORS = [
     ),
     _tallied(
         "unit_visits",
-        "unit_visits",
         "单位联村走访",
         "期间内帮扶单位到联系村开展联村走访的次数（单位的报告：本单位的次数）",
         "次",
@@ -189,10 +228,8 @@ INDICATORS = [
         "外出务工户已联系",
         "外出务工户中期间内被走访或电话等方式联系过的户数",
     ),
-    _tallied("help_cash", "help_cash", "帮扶资金", "期间内走访时登记的帮扶资金合计", "元"),
-    _tallied(
-        "help_goods_value", "help_goods_value", "帮扶物资折价", "期间内走访时登记的帮扶物资折价合计", "元"
-    ),
+    _tallied("help_cash", "帮扶资金", "期间内走访时登记的帮扶资金合计", "元"),
+    _tallied("help_goods_value", "帮扶物资折价", "期间内走访时登记的帮扶物资折价合计", "元"),
 ]
 
 

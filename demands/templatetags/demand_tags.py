@@ -1,6 +1,7 @@
 from django import template
 from django.utils import timezone
 
+from demands import selectors
 from demands.forms import RaiseDemandForm
 from demands.services import may_raise
 
@@ -13,7 +14,7 @@ def household_demands(context, household):
     (the page has already scoped the household to the user)."""
     return {
         "household": household,
-        "demands": household.demands.order_by("-raised_on", "-pk"),
+        "demands": selectors.household_demands(household),
         "today": timezone.localdate(),
         "raise_form": RaiseDemandForm() if may_raise(context["user"]) else None,
         "csrf_token": context.get("csrf_token"),

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from dashboard.selectors import scope_counts_cached
 from demands.forms import DemandFilterForm
-from demands.views import ledger_summary
+from demands.selectors import ledger_summary
 from households.models import Region
 from pairing.selectors import coverage_rows_cached
 from visits import worklists
