@@ -17,7 +17,16 @@ BELOW = {
     "pairing": {"households"},
     "visits": {"households", "pairing"},
     "evaluation": {"households", "pairing", "visits", "demands", "plans"},
-    "reports": {"households", "pairing", "visits", "demands", "plans", "evaluation", "inspections"},
+    "reports": {
+        "households",
+        "pairing",
+        "visits",
+        "demands",
+        "plans",
+        "imports",
+        "evaluation",
+        "inspections",
+    },
 }
 
 
