@@ -10,17 +10,19 @@ from inspections import flags
 
 class Command(BaseCommand):
     help = (
-        "Flag visit records that look fabricated (copied diaries, impossible days, home visits to households "
-        "working away, bulk proxy entry, ballots against the diary). Idempotent: a flag already raised is not "
-        "raised again. --since DATE looks only at the visits recorded since that day (a daily run)."
+        "筛查疑似弄虚作假的走访记录（雷同日记、不可能的一天、外出务工户入户走访、集中代录、群众评议与日记不符）。"
+        "可重复执行：已发现的疑点不会重复生成，适合定时任务。"
+        "--since 日期：只看该日以来录入的走访（及采集的评议票）。"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--since", help="YYYY-MM-DD: only visits recorded (and ballots collected) since")
+        parser.add_argument("--since", help="YYYY-MM-DD：只看该日以来录入的走访")
         parser.add_argument(
-            "--json", action="store_true", help="print one JSON object: created, open, by kind"
+            "--json",
+            action="store_true",
+            help="输出一个 JSON 对象：created（新增）、open（待核查）及各类数量",
         )
-        parser.add_argument("--dry-run", action="store_true", help="say what would be created, save nothing")
+        parser.add_argument("--dry-run", action="store_true", help="试运行：报告将新增的疑点，不保存")
 
     def handle(self, *args, since=None, json=False, dry_run=False, verbosity=1, **options):
         day = None
