@@ -17,6 +17,7 @@ BELOW = {
     "pairing": {"households"},
     "visits": {"households", "pairing"},
     "evaluation": {"households", "pairing", "visits", "demands", "plans"},
+    "inspections": {"households", "pairing", "visits", "demands", "plans", "evaluation"},
 }
 
 
