@@ -449,21 +449,24 @@ DETECTORS = (
 )
 
 
-def run(*, since: datetime.date | None = None, dry_run: bool = False, log=None) -> dict:
+def run(
+    *, since: datetime.date | None = None, dry_run: bool = False, log=None, from_visit_id: int | None = None
+) -> dict:
     """Run every detector over the visits recorded since `since` (all when None); save new flags.
 
     A dry run does the same work in a transaction it rolls back: it says what it would create."""
     if dry_run:
         with transaction.atomic():
-            result = _run(since=since, log=log)
+            result = _run(since=since, log=log, from_visit_id=from_visit_id)
             transaction.set_rollback(True)
         return result
-    return _run(since=since, log=log)
+    return _run(since=since, log=log, from_visit_id=from_visit_id)
 
 
-def _run(*, since, log) -> dict:
+def _run(*, since, log, from_visit_id) -> dict:
     began = time.perf_counter()
-    first_id = first_visit_id_since(since) if since else 0
+    # from_visit_id: the demo flags the records it made, not the whole demo year.
+    first_id = from_visit_id or (first_visit_id_since(since) if since else 0)
     last_id = Visit.objects.aggregate(high=Max("id"))["high"] or 0
     created = Counter()
     for kind, detector in DETECTORS:

@@ -270,7 +270,7 @@ VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
 # Two diaries whose character 3-gram sets overlap this much (Jaccard, in percent) are 雷同日记; diaries
 # shorter than INSPECTION_COPY_MIN_CHARS letters are boilerplate and not compared.
 INSPECTION_COPY_THRESHOLD = envint("SHUANGLIAN_INSPECTION_COPY_PERCENT", 70) / 100
-INSPECTION_COPY_MIN_CHARS = envint("SHUANGLIAN_INSPECTION_COPY_MIN_CHARS", 20)
+INSPECTION_COPY_MIN_CHARS = envint("SHUANGLIAN_INSPECTION_COPY_MIN_CHARS", 30)
 # More households visited at home by one cadre in one day than this is 不可能的一天.
 INSPECTION_MAX_HOUSEHOLDS_PER_DAY = envint("SHUANGLIAN_INSPECTION_MAX_HOUSEHOLDS_PER_DAY", 8)
 # 集中代录: at least this many visits of at least this many cadres entered by one account, each

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from demo import build, store
 from demo import demands as demo_demands
+from demo import inspections as demo_inspections
 from demo import plans as demo_plans
 from demo import visits as demo_visits
 from households.choices import POOR_CATEGORIES, HouseholdStatus
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         self.summary(plan, say)
         demo_demands.load(say)
         demo_plans.load(say, today)
+        demo_inspections.load(say, today)
         self.logins(accounts, say, first_load=differences is None)
         if verbosity >= 2:
             say(f"共用时 {time.monotonic() - started:.1f} 秒")
