@@ -32,6 +32,7 @@ from .models import DiaryBand, Flag, FlagRun, FlagVisit
 
 CHUNK = 1000
 CANDIDATES_PER_DIARY = 10
+BULK_RUN_MOST = 2000
 
 
 @dataclass
@@ -333,7 +334,9 @@ def bulk_entry(first_id: int):
         )
 
     for row in rows.iterator(chunk_size=5000):
-        if run and (row[0] != run[-1][0] or row[1] - run[-1][1] > gap):
+        # A very long run is cut into flags of BULK_RUN_MOST visits: memory stays bounded, and a
+        # month-end marathon reads as several sittings rather than one flag of everything.
+        if run and (row[0] != run[-1][0] or row[1] - run[-1][1] > gap or len(run) >= BULK_RUN_MOST):
             found = finish(run)
             if found:
                 yield found
