@@ -8,6 +8,8 @@ similarity of the two shingle sets reaches the threshold. Nothing compares all p
 needs to match exactly.
 
 Short diaries (「电话联系，了解近况」) are boilerplate every cadre writes: they are not fingerprinted.
+The band keys depend on the threshold (it sets the banding): after changing
+SHUANGLIAN_INSPECTION_COPY_PERCENT, empty the DiaryBand table and run flag_records once in full.
 """
 
 import hashlib

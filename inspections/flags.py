@@ -86,7 +86,15 @@ def copied_diaries(first_id: int):
     """Each new diary against every fingerprinted one: the best candidate at or over the threshold."""
     new = Visit.objects.filter(id__gte=first_id).exclude(diary="").values_list("id", "diary")
     for rows in _id_chunks(new):
-        texts = {pk: text for pk, text in rows if diaries.fingerprintable(text)}
+        # A diary fingerprinted by an earlier run was compared then with every earlier diary, and each
+        # later one is compared with it when its own turn comes: it is skipped, so a repeated run
+        # (or an overlapping --since) reads the table but hashes nothing.
+        done = set(
+            DiaryBand.objects.filter(visit_id__in=[pk for pk, _text in rows]).values_list(
+                "visit_id", flat=True
+            )
+        )
+        texts = {pk: text for pk, text in rows if pk not in done and diaries.fingerprintable(text)}
         if not texts:
             continue
         bands = {pk: diaries.bands(text) for pk, text in texts.items()}
