@@ -4,6 +4,7 @@ is safe to repeat (a second press lands on the same result) and refuses in Chine
 import datetime
 import random
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -48,6 +49,12 @@ def may_post_notice(user) -> bool:
 def _office_region(by, fallback: Region) -> Region:
     """The office a user acts for (a superuser acts for the region in question)."""
     return fallback if by.is_superuser or not by.region_id else by.region
+
+
+def _one_at_a_time(by) -> None:
+    """Serialise one user's creations (the user's row locked to the end of the transaction), so that
+    a double-clicked form finds the first press's row and returns it instead of adding a second."""
+    get_user_model().objects.select_for_update().filter(pk=by.pk).first()  # request.user is lazy
 
 
 def _require(allowed: bool):
@@ -125,6 +132,10 @@ def create_inspection(
         raise ValidationError({"ends_on": _("结束日期不能早于开始日期。")})
     if visits_to < visits_from:
         raise ValidationError({"visits_to": _("抽查走访截止日期不能早于起始日期。")})
+    _one_at_a_time(by)
+    earlier = Inspection.objects.filter(name=name, starts_on=starts_on, created_by=by).first()
+    if earlier:  # the same form pressed twice
+        return earlier
     prefix = scope_prefix(by)
     for town in townships:
         if not town.code.startswith(prefix or "-"):
@@ -196,6 +207,16 @@ def add_finding(
         raise ValidationError(_("请指定一个责任乡镇或一个责任单位。"))
     if not text.strip():
         raise ValidationError({"text": _("请填写问题。")})
+    _one_at_a_time(by)
+    earlier = Finding.objects.filter(
+        inspection=inspection,
+        text=text.strip(),
+        created_by=by,
+        rectifications__township=township,
+        rectifications__unit=unit,
+    ).first()
+    if earlier:  # the same form pressed twice
+        return earlier
     finding = Finding.objects.create(
         inspection=inspection,
         region=inspection.region if inspection else _office_region(by, township or unit.region),
@@ -330,6 +351,16 @@ def nominate_case(*, by, kind: str, subject, title: str, write_up: str) -> Typic
     if not title.strip() or not write_up.strip():
         raise ValidationError(_("请填写标题和典型材料。"))
     region = by.region if by.region_id else Region.objects.get(level="province")
+    _one_at_a_time(by)
+    earlier = TypicalCase.objects.filter(
+        kind=kind,
+        title=title.strip(),
+        nominated_by=by,
+        status=TypicalCase.Status.NOMINATED,
+        **{field: subject},
+    ).first()
+    if earlier:  # the same form pressed twice
+        return earlier
     return TypicalCase.objects.create(
         kind=kind,
         title=title.strip(),

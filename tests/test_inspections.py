@@ -33,10 +33,10 @@ def _visits(world, cadre, households, days=6):
     return made
 
 
-def _inspect(world, seed=7, per_cadre=2):
+def _inspect(world, seed=7, per_cadre=2, name="五月督查"):
     return services.create_inspection(
         by=world.users.county_a,
-        name="五月督查",
+        name=name,
         starts_on=DAY,
         ends_on=DAY + datetime.timedelta(days=3),
         checks="电话回访、检查民情日记",
@@ -64,13 +64,13 @@ def test_the_sample_repeats_from_its_seed_and_is_drawn_per_cadre(world):
     _visits(world, world.cadre_a, [world.household_a])
     _visits(world, other, [household])
     first = _inspect(world, seed=42)
-    again = _inspect(world, seed=42)
-    assert _drawn(first) == _drawn(again) and len(_drawn(first)) == 4
+    again = _inspect(world, seed=42, name="复查")
+    assert first != again and _drawn(first) == _drawn(again) and len(_drawn(first)) == 4
     by_cadre = {}
     for sample in first.samples.select_related("visit"):
         by_cadre.setdefault(sample.visit.cadre_id, []).append(sample)
     assert sorted(len(v) for v in by_cadre.values()) == [2, 2]
-    others = {tuple(_drawn(_inspect(world, seed=seed))) for seed in range(1, 8)}
+    others = {tuple(_drawn(_inspect(world, seed=seed, name=f"督查{seed}"))) for seed in range(1, 8)}
     assert len(others) > 1  # the seed decides
     assert first.seed == 42
 
@@ -313,3 +313,22 @@ def test_inspection_pages_show_progress_and_the_sample(client, world):
     assert SampledVisit.objects.get(pk=sample.pk).result == "属实"
     assert Inspection.objects.get().status == Inspection.Status.OPEN
     assert timezone.now()
+
+
+def test_forms_pressed_twice_create_once(world):
+    _visits(world, world.cadre_a, [world.household_a], days=2)
+    first, second = _inspect(world, seed=3), _inspect(world, seed=3)
+    assert first == second and Inspection.objects.count() == 1
+    finding = dict(
+        by=world.users.county_a,
+        inspection=first,
+        text="问题",
+        township=world.town_a,
+        requirement="改",
+        due_on=DAY,
+    )
+    assert services.add_finding(**finding) == services.add_finding(**finding)
+    assert Rectification.objects.count() == 1
+    case = dict(by=world.users.town_a, kind="干部", subject=world.cadre_a, title="好干部", write_up="事迹")
+    assert services.nominate_case(**case) == services.nominate_case(**case)
+    assert TypicalCase.objects.count() == 1
