@@ -224,7 +224,7 @@ def timed_run(label: str, **kwargs) -> dict:
     return result
 
 
-def main(scale: float):
+def main(scale: float, repeat_only: bool = False):
     _pages.prepare_database()
     ensure_data(scale)
     from django.db.models import Max
@@ -237,6 +237,11 @@ def main(scale: float):
     visits = Visit.objects.count()
     home = Visit.objects.filter(mode="入户走访").count()
     print(f"scale {scale}: {visits} visits, {home} home visits with diaries")
+    if repeat_only and Flag.objects.exists():  # `bash bench/flags.sh <scale> repeat`: the kept flags stay
+        last_at = Visit.objects.aggregate(at=Max("recorded_at"))["at"]
+        timed_run("full run again (creates 0)")
+        timed_run("incremental --since (creates 0)", since=timezone.localtime(last_at).date())
+        return
     # Start from no flags, so that the full run is a first run.
     FlagVisit.objects.all().delete()
     Flag.objects.all().delete()
@@ -262,4 +267,4 @@ def main(scale: float):
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0)
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0, repeat_only=sys.argv[2:3] == ["repeat"])

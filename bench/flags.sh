@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # flag_records at province scale on a PostgreSQL 15 cluster kept in $BENCH_PGDATA (default
 # /tmp/shuanglian-bench-flags-pg), so a second run reuses the generated data:
-#   bash bench/flags.sh [scale]        (scale 1.0 = 400k households, ~4M visits)
+#   bash bench/flags.sh [scale] [repeat]   (scale 1.0 = 400k households, ~4M visits; repeat: only the
+#   second full and incremental runs over the flags kept from the last run)
 # Remove the directory to start again from an empty database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,4 @@ _as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -w -l "$PGDIR/server.log" \
 trap '_as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null 2>&1 || true' EXIT
 [ -n "${fresh:-}" ] && _as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres shuanglian
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/shuanglian"
-python bench/flags.py "${1:-1.0}"
+python bench/flags.py "${1:-1.0}" ${2:-}
