@@ -177,7 +177,7 @@ def ensure_data(scale: float):
     elif not Visit.objects.exists():
         with _pages.timed("visits generated"):
             generate_visits()
-    if Visit.objects.filter(diary="了解家庭生产生活情况").exists():
+    if Visit.objects.filter(mode="入户走访", diary="了解家庭生产生活情况").exists():
         with _pages.timed("diaries varied, copies planted, entry times spread"):
             vary()
     _pages.analyze(vacuum=True)
