@@ -332,3 +332,36 @@ def test_forms_pressed_twice_create_once(world):
     case = dict(by=world.users.town_a, kind="干部", subject=world.cadre_a, title="好干部", write_up="事迹")
     assert services.nominate_case(**case) == services.nominate_case(**case)
     assert TypicalCase.objects.count() == 1
+
+
+def test_the_county_opens_an_inspection_and_adds_a_finding_on_the_pages(client, world):
+    _visits(world, world.cadre_a, [world.household_a], days=2)
+    client.force_login(world.users.county_a)
+    data = {
+        "name": "六月督查",
+        "starts_on": "2025-06-01",
+        "ends_on": "2025-06-03",
+        "checks": "电话回访",
+        "townships": [world.town_a.pk],
+        "team": [world.users.county_a.pk],
+        "visits_from": "2025-05-01",
+        "visits_to": "2025-05-31",
+        "per_cadre": "1",
+        "seed": "9",
+    }
+    response = client.post(reverse("inspections:inspection_create"), data)
+    inspection = Inspection.objects.get()
+    assert response.status_code == 302 and inspection.samples.count() == 1 and inspection.seed == 9
+    url = reverse("inspections:finding_add", args=[inspection.pk])
+    client.post(
+        url, {"text": "日记简单", "township": world.town_a.pk, "requirement": "补充", "due_on": "2025-07-01"}
+    )
+    item = Rectification.objects.get()
+    assert item.township == world.town_a and item.finding.inspection == inspection
+    page = client.get(reverse("inspections:inspection_detail", args=[inspection.pk]))
+    assert "日记简单" in page.content.decode()
+    refused = client.post(
+        url, {"text": "没有责任方", "requirement": "x", "due_on": "2025-07-01"}, follow=True
+    )
+    assert "请选择一个责任乡镇或一个责任单位" in refused.content.decode()
+    assert Rectification.objects.count() == 1
