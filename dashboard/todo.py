@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from demands.models import Demand, at_level_of_q, overdue_q, unattended_q
+from inspections import selectors as inspection_selectors
+from inspections.services import REVIEW_ROLES
 from pairing.models import Handover, Proposal
 from reports.selectors import due_counts
 from shuanglian.access import can_approve, is_unit_liaison
@@ -93,7 +95,7 @@ def items(user, today: datetime.date) -> list[Item]:
         found.append(
             Item("handovers", _("待实施的干部交接"), handovers_waiting(user).count(), f"{inbox}#handovers")
         )
-    return found + _report_items(user, today)
+    return found + _report_items(user, today) + _inspection_items(user, today)
 
 
 def _report_items(user, today: datetime.date) -> list[Item]:
@@ -115,4 +117,22 @@ def _report_items(user, today: datetime.date) -> list[Item]:
         board = f"{reverse('reports:board')}?month={month:%Y-%m}"
         found.append(Item("reports_to_review", _("待审核的月报告"), due["to_review"], board))
         found.append(Item("reports_overdue", _("逾期未报的下级月报告"), due["overdue_below"], board))
+    return found
+
+
+def _inspection_items(user, today: datetime.date) -> list[Item]:
+    """Flags to review (reviewing offices), rectification items to answer (townships, units), to close
+    (offices) and overdue on either side."""
+    figures = inspection_selectors.todo_figures(user, today)
+    items_url = reverse("inspections:rectification_list")
+    reviews = user.is_superuser or user.role in REVIEW_ROLES
+    found = []
+    if reviews:
+        found.append(Item("flags", _("待核查的疑点"), figures["flags"], reverse("inspections:flag_list")))
+        found.append(Item("rectify_close", _("待销号的整改事项"), figures["to_close"], items_url))
+    else:
+        found.append(Item("rectify", _("待整改事项"), figures["to_answer"], items_url))
+    found.append(Item("rectify_overdue", _("逾期的整改事项"), figures["overdue"], f"{items_url}?overdue=on"))
+    if reviews:
+        found.append(Item("cases", _("待审核的典型"), figures["cases"], reverse("inspections:case_list")))
     return found

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "plans",
     "evaluation",
     "reports",
+    "inspections",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -268,6 +269,20 @@ CACHES = {
 }
 # Worklists: a paired household with no visit or contact in this many days is listed.
 VISIT_STALE_DAYS = envint("SHUANGLIAN_VISIT_STALE_DAYS", 90)
+# Inspections (inspections/flags.py): what `manage.py flag_records` takes for a sign of fabrication.
+# Two diaries whose character 3-gram sets overlap this much (Jaccard, in percent) are 雷同日记; diaries
+# shorter than INSPECTION_COPY_MIN_CHARS letters are boilerplate and not compared.
+INSPECTION_COPY_THRESHOLD = envint("SHUANGLIAN_INSPECTION_COPY_PERCENT", 70) / 100
+INSPECTION_COPY_MIN_CHARS = envint("SHUANGLIAN_INSPECTION_COPY_MIN_CHARS", 30)
+# More households visited at home by one cadre in one day than this is 不可能的一天.
+INSPECTION_MAX_HOUSEHOLDS_PER_DAY = envint("SHUANGLIAN_INSPECTION_MAX_HOUSEHOLDS_PER_DAY", 8)
+# 集中代录: at least this many visits of at least this many cadres entered by one account, each
+# within this many minutes of the one before.
+INSPECTION_BULK_VISITS = envint("SHUANGLIAN_INSPECTION_BULK_VISITS", 30)
+INSPECTION_BULK_CADRES = envint("SHUANGLIAN_INSPECTION_BULK_CADRES", 5)
+INSPECTION_BULK_MINUTES = envint("SHUANGLIAN_INSPECTION_BULK_MINUTES", 10)
+# A flagged visit is this many times as likely to be drawn for an inspection's call-back.
+INSPECTION_FLAGGED_WEIGHT = envint("SHUANGLIAN_INSPECTION_FLAGGED_WEIGHT", 3)
 # Where the PostgreSQL client programs are (pg_dump, pg_restore) for `manage.py backup`; empty: the
 # server's own version under /usr/lib/postgresql, else PATH.
 PG_BIN = os.environ.get("SHUANGLIAN_PG_BIN", "")

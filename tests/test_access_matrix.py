@@ -194,6 +194,83 @@ def _case(w):
 OFFICE_A = ("admin", "province", "city_a", "county_a")
 NOT_OFFICES = ("town_a", "unit_a", "town_b", "unit_b")
 OFFICE_B = ("city_b", "county_b")
+# --- inspections (issue 15) ---------------------------------------------------------------------
+OFFICES_ALL = ("admin", "province", "city_a", "county_a", "town_a", "city_b", "county_b", "town_b")
+REVIEWERS_A = ("admin", "province", "city_a", "county_a")
+
+
+def _visit_a(w):
+    from visits.models import Visit
+
+    # get_or_create: some tests build a case's kwargs more than once.
+    return Visit.objects.get_or_create(
+        household=w.household_a,
+        cadre=w.cadre_a,
+        visited_on=START,
+        mode="入户走访",
+        defaults={"recorded_by": w.users.town_a},
+    )[0]
+
+
+def _flag(w):
+    from inspections.models import Flag, FlagVisit
+
+    flag, _ = Flag.objects.get_or_create(
+        key="test:1",
+        defaults={"kind": "外出户入户", "village": w.village_a, "cadre": w.cadre_a, "reason": "测试"},
+    )
+    FlagVisit.objects.get_or_create(flag=flag, visit=_visit_a(w))
+    return {"pk": flag.pk}
+
+
+def _inspection(w):
+    from inspections import services
+
+    _visit_a(w)
+    return services.create_inspection(
+        by=w.users.county_a,
+        name="督查",
+        starts_on=START,
+        ends_on=START,
+        checks="电话回访",
+        townships=[w.town_a],
+        units=[w.unit_a],
+        team=[w.users.county_a],
+        visits_from=START,
+        visits_to=START,
+        seed=1,
+    )
+
+
+def _inspection_kwargs(w):
+    return {"pk": _inspection(w).pk}
+
+
+def _sample(w):
+    return {"pk": _inspection(w).samples.get().pk}
+
+
+def _rectification(w):
+    from inspections import services
+
+    finding = services.add_finding(
+        by=w.users.county_a,
+        inspection=None,
+        text="日记雷同",
+        township=w.town_a,
+        requirement="核实",
+        due_on=START,
+    )
+    return {"pk": finding.rectifications.get().pk}
+
+
+def _case(w):
+    from inspections import services
+
+    case = services.nominate_case(
+        by=w.users.town_a, kind="干部", subject=w.cadre_a, title="好干部", write_up="事迹"
+    )
+    return {"pk": case.pk}
 
 
 # Evaluation: read by every role in the round's scope (units: their sampled cadres); offices write.
@@ -625,6 +702,97 @@ MATRIX = {
         )
         for step in ("return", "approve", "reopen")
     },
+    # --- inspections: flags and notice lists for the offices, reviews by county and up ---
+    "inspections:flag_list": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
+    "inspections:flag_detail": Case(
+        kwargs=_flag,
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a", "unit_b"),
+        outsiders=("town_b", "county_b", "city_b"),
+    ),
+    "inspections:flag_review": Case(
+        kwargs=_flag,
+        method="post",
+        ok=302,
+        allowed=REVIEWERS_A,
+        forbidden=("town_a", "unit_a", "town_b"),
+        outsiders=("county_b", "city_b"),
+        extra={"data": {"decision": "dismiss", "note": "已核实"}},
+    ),
+    "inspections:inspection_list": Case(),
+    "inspections:inspection_create": Case(
+        allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
+        forbidden=("town_a", "unit_a", "town_b", "unit_b"),
+    ),
+    "inspections:inspection_detail": Case(kwargs=_inspection_kwargs, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "inspections:inspection_close": Case(
+        kwargs=_inspection_kwargs,
+        method="post",
+        ok=302,
+        allowed=REVIEWERS_A,
+        forbidden=("town_a", "unit_a"),
+        outsiders=("county_b", "city_b"),
+    ),
+    "inspections:finding_add": Case(
+        kwargs=_inspection_kwargs,
+        method="post",
+        ok=302,
+        allowed=REVIEWERS_A,
+        forbidden=("town_a", "unit_a"),
+        outsiders=("county_b", "city_b"),
+    ),
+    # The phone pages of call-backs: the inspection's team only.
+    "inspections:checks": Case(
+        kwargs=_inspection_kwargs,
+        allowed=("admin", "county_a"),
+        forbidden=("province", "city_a", "town_a", "unit_a"),
+        outsiders=OTHER_SIDE,
+    ),
+    "inspections:check": Case(
+        kwargs=_sample,
+        allowed=("admin", "county_a"),
+        forbidden=("province", "city_a", "town_a", "unit_a"),
+        outsiders=OTHER_SIDE,
+    ),
+    "inspections:report": Case(kwargs=_inspection_kwargs, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "inspections:report_docx": Case(kwargs=_inspection_kwargs, allowed=SIDE_A, outsiders=OTHER_SIDE),
+    "inspections:rectification_list": Case(),
+    "inspections:rectification": Case(
+        kwargs=_rectification, allowed=REGION_READERS_A, outsiders=("unit_a",) + OTHER_SIDE
+    ),
+    "inspections:notice_list": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
+    "inspections:notice": Case(
+        kwargs=lambda w: {"code": w.village_a.code},
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a", "unit_b"),
+        outsiders=("town_b", "county_b", "city_b"),
+    ),
+    "inspections:notice_post": Case(
+        kwargs=lambda w: {"code": w.village_a.code},
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a", "unit_a"),
+        outsiders=("town_b",),
+    ),
+    "inspections:case_list": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
+    "inspections:case_nominate": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
+    "inspections:case_detail": Case(
+        kwargs=_case,
+        allowed=REGION_READERS_A,
+        forbidden=("unit_a",),
+        outsiders=("town_b", "county_b", "city_b"),
+    ),
+    # The office one level up from the nominating township reviews: the county.
+    "inspections:case_review": Case(
+        kwargs=_case,
+        method="post",
+        ok=302,
+        allowed=("admin", "county_a"),
+        forbidden=("province", "city_a", "town_a", "unit_a"),
+        outsiders=("town_b", "county_b", "city_b"),
+        extra={"data": {"decision": "approve"}},
+    ),
 }
 
 

@@ -27,6 +27,7 @@ BELOW = {
         "evaluation",
         "inspections",
     },
+    "inspections": {"households", "pairing", "visits", "demands", "plans", "evaluation"},
 }
 
 

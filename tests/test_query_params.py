@@ -25,6 +25,9 @@ PLAN_YEAR = ["year"]
 # URL name -> the GET parameters its view reads.
 PARAMS = {
     "home": ["refresh"],
+    "inspections:flag_list": ["kind", "status", "page"],
+    "inspections:rectification_list": ["overdue", "page"],
+    "inspections:notice_list": ["page"],
     "households:list": HOUSEHOLD_FILTERS + ["page"],
     "households:lookup": ["q", "village"],
     "pairing:cadre_list": ["q", "rank", "category", "status", "page"],
@@ -123,6 +126,7 @@ APPS = [
     "demands",
     "households",
     "imports",
+    "inspections",
     "pairing",
     "plans",
     "visits",

@@ -151,7 +151,14 @@ class TestInboxAndHome:
         client.force_login(world.users.county_a)
         home = client.get(reverse("home"))
         counts = todo_counts(home)
-        assert counts == {"demands": 0, "overdue": 0, "unattended": 0, "proposals": 1, "handovers": 1}
+        assert counts == {
+            "demands": 0,
+            "overdue": 0,
+            "unattended": 0,
+            "proposals": 1,
+            "handovers": 1,
+            **{"flags": 0, "rectify_close": 0, "rectify_overdue": 0, "cases": 0},  # inspections
+        }
         body = home.content.decode()
         assert f'href="{reverse("inbox")}#proposals"' in body and "待审核的结对方案" in body
         inbox = client.get(reverse("inbox"))
@@ -186,7 +193,12 @@ class TestInboxAndHome:
 
     def test_a_liaison_has_no_office_figures(self, client, world):
         client.force_login(world.users.unit_a)
-        assert set(todo_counts(client.get(reverse("home")))) == {"demands", "overdue"}
+        assert set(todo_counts(client.get(reverse("home")))) == {
+            "demands",
+            "overdue",
+            "rectify",
+            "rectify_overdue",
+        }
 
     @pytest.mark.parametrize("username", ["town_a", "county_a"])
     def test_home_and_inbox_queries_do_not_grow_with_the_work(self, client, world, username):

@@ -10,6 +10,7 @@ from accounts.models import User
 from demo import build, store
 from demo import demands as demo_demands
 from demo import evaluation as demo_evaluation
+from demo import inspections as demo_inspections
 from demo import plans as demo_plans
 from demo import reports as demo_reports
 from demo import visits as demo_visits
@@ -82,6 +83,7 @@ class Command(BaseCommand):
         demo_plans.load(say, today)
         demo_reports.load(say, today)  # monthly reports at every status, the earlier months locked
         demo_evaluation.load(say, today)
+        demo_inspections.load(say, today)
         self.logins(accounts, say, first_load=differences is None)
         say(demo_evaluation.login_line())
         if verbosity >= 2:

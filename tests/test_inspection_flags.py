@@ -1,0 +1,283 @@
+"""flag_records: each kind raised by a case that should raise it and not by one that should not; a
+second run creates nothing; --since looks at the newer visits only; --json prints one object."""
+
+import datetime
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from inspections import diaries, flags
+from inspections.models import Flag
+from tests import factories as f
+from visits.models import Visit
+
+DAY = datetime.date(2025, 5, 6)
+DIARY = "今天到王建国家走访，了解到他家今年种植马铃薯五亩，长势良好，孩子在县城读高中，宣传了教育资助政策。"
+OTHER = (
+    "电话联系赵德胜，询问其在新疆务工情况，工资按时发放，提醒注意安全并按时参加医保缴费，家中老人身体尚好。"
+)
+
+
+def visit(household, cadre, by, day=DAY, mode=Visit.Mode.HOME, diary="", **fields):
+    return Visit.objects.create(
+        household=household, cadre=cadre, visited_on=day, mode=mode, diary=diary, recorded_by=by, **fields
+    )
+
+
+def flagged(kind):
+    return list(Flag.objects.filter(kind=kind))
+
+
+def run(**kwargs):
+    return flags.run(**kwargs)
+
+
+# --- 雷同日记 -------------------------------------------------------------------------------------
+
+
+def test_shingles_are_character_trigrams_without_punctuation():
+    assert diaries.shingles("走访，王家") == {"走访王", "访王家"}
+    assert diaries.jaccard(diaries.shingles(DIARY), diaries.shingles(DIARY + "。")) == 1.0
+
+
+def test_a_nearly_copied_diary_is_flagged_with_its_similarity(world):
+    other = f.household(world.village_a, "李有田")
+    f.pairing(world.cadre_a, other)
+    first = visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    # The same text with a name changed and punctuation moved: not an exact match, still a copy.
+    second = visit(
+        other, world.cadre_a, world.users.town_a, DAY.replace(day=9), diary=DIARY.replace("王建国", "李有田")
+    )
+    assert run()["created"] >= 1
+    (flag,) = flagged(Flag.Kind.COPIED)
+    assert {v.pk for v in flag.visits.all()} == {first.pk, second.pk}
+    assert flag.similarity >= 0.7 and "本人" in flag.reason and "%" in flag.reason
+    assert flag.village_id == world.village_a.pk
+
+
+def test_different_diaries_and_short_boilerplate_are_not_flagged(world):
+    other = f.household(world.village_a, "李有田")
+    f.pairing(world.cadre_a, other)
+    visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    visit(other, world.cadre_a, world.users.town_a, diary=OTHER)
+    # Short boilerplate is what every cadre writes: identical, and not a sign of anything.
+    visit(
+        world.household_a, world.cadre_a, world.users.town_a, DAY.replace(day=20), diary="电话联系，了解近况"
+    )
+    visit(other, world.cadre_a, world.users.town_a, DAY.replace(day=20), diary="电话联系，了解近况")
+    run()
+    assert flagged(Flag.Kind.COPIED) == []
+
+
+def test_copies_across_cadres_name_the_other_cadre(world):
+    visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    visit(world.household_b, world.cadre_b, world.users.town_b, diary=DIARY + "下一步继续跟进。")
+    run()
+    (flag,) = flagged(Flag.Kind.COPIED)
+    assert world.cadre_a.name in flag.reason or world.cadre_b.name in flag.reason
+    assert "本人" not in flag.reason
+
+
+# --- 不可能的一天 ---------------------------------------------------------------------------------
+
+
+def test_home_visits_in_two_townships_on_one_day_are_an_impossible_day(world):
+    far = f.household(world.village_a2, "孙有才")
+    f.pairing(world.cadre_a, far)
+    visit(world.household_a, world.cadre_a, world.users.town_a)
+    visit(far, world.cadre_a, world.users.town_a)
+    run()
+    (flag,) = flagged(Flag.Kind.IMPOSSIBLE_DAY)
+    assert "2 个乡镇" in flag.reason and world.town_a.name in flag.reason and flag.links.count() == 2
+
+
+def test_two_townships_on_different_days_or_by_phone_are_not(world):
+    far = f.household(world.village_a2, "孙有才")
+    f.pairing(world.cadre_a, far)
+    visit(world.household_a, world.cadre_a, world.users.town_a)
+    visit(far, world.cadre_a, world.users.town_a, DAY.replace(day=7))
+    visit(far, world.cadre_a, world.users.town_a, mode=Visit.Mode.PHONE)  # a call reaches any township
+    run()
+    assert flagged(Flag.Kind.IMPOSSIBLE_DAY) == []
+
+
+def test_more_households_in_a_day_than_the_setting_allows(world, settings):
+    settings.INSPECTION_MAX_HOUSEHOLDS_PER_DAY = 2
+    for name in ("甲", "乙"):
+        household = f.household(world.village_a, f"张{name}")
+        f.pairing(world.cadre_a, household)
+        visit(household, world.cadre_a, world.users.town_a)
+    visit(world.household_a, world.cadre_a, world.users.town_a, DAY.replace(day=7))
+    run()
+    assert flagged(Flag.Kind.IMPOSSIBLE_DAY) == []  # two on one day: within the limit
+    visit(world.household_a, world.cadre_a, world.users.town_a)
+    run()
+    (flag,) = flagged(Flag.Kind.IMPOSSIBLE_DAY)
+    assert "3 户" in flag.reason and "2 户" in flag.reason
+
+
+# --- 外出务工户入户走访 ---------------------------------------------------------------------------
+
+
+def test_a_home_visit_to_a_household_away_on_that_date(world):
+    household = world.household_a
+    household.working_away, household.working_away_since = True, DAY.replace(month=3)
+    household.working_away_place = "新疆乌鲁木齐市"
+    household.save()
+    before = visit(household, world.cadre_a, world.users.town_a, DAY.replace(month=2))  # still at home then
+    phone = visit(household, world.cadre_a, world.users.town_a, mode=Visit.Mode.PHONE)  # the right way
+    home = visit(household, world.cadre_a, world.users.town_a)
+    run()
+    (flag,) = flagged(Flag.Kind.AWAY)
+    assert [v.pk for v in flag.visits.all()] == [home.pk]
+    assert "新疆乌鲁木齐市" in flag.reason
+    assert before.pk != home.pk != phone.pk
+
+
+# --- 集中代录 -------------------------------------------------------------------------------------
+
+
+def _proxy_entries(world, *, cadres, per_cadre, minutes_apart):
+    households = []
+    for index in range(cadres):
+        cadre = f.cadre(world.unit_a, f"干部{index}")
+        household = f.household(world.village_a, f"户{index}")
+        f.pairing(cadre, household)
+        households.append((household, cadre))
+    start = timezone.now() - datetime.timedelta(days=1)
+    made = []
+    for index in range(per_cadre):
+        for household, cadre in households:
+            made.append(visit(household, cadre, world.users.town_a, DAY.replace(day=1 + index)))
+    for step, row in enumerate(made):
+        Visit.objects.filter(pk=row.pk).update(
+            recorded_at=start + datetime.timedelta(minutes=minutes_apart * step)
+        )
+    return made
+
+
+def test_many_visits_of_many_cadres_entered_within_minutes(world, settings):
+    settings.INSPECTION_BULK_VISITS, settings.INSPECTION_BULK_CADRES = 10, 3
+    made = _proxy_entries(world, cadres=4, per_cadre=3, minutes_apart=1)
+    run()
+    (flag,) = flagged(Flag.Kind.BULK)
+    assert flag.links.count() == len(made) == 12
+    assert not flag.blames and "正常工作" in flag.reason
+
+
+def test_the_same_number_entered_over_hours_is_not_bulk(world, settings):
+    settings.INSPECTION_BULK_VISITS, settings.INSPECTION_BULK_CADRES = 10, 3
+    _proxy_entries(world, cadres=4, per_cadre=3, minutes_apart=30)
+    run()
+    assert flagged(Flag.Kind.BULK) == []
+
+
+# --- 群众评议与日记不符 ---------------------------------------------------------------------------
+
+
+def _ballot(world, answer):
+    from evaluation import services
+
+    today = timezone.localdate()
+    round_ = services.open_round(
+        by=world.users.county_a,
+        region=world.county_a,
+        name="群众评议",
+        year=today.year,
+        starts_on=today,
+        ends_on=today,
+        sample_method="全部",
+        seed=1,
+    )
+    collector = services.register_collector(
+        by=world.users.county_a,
+        user=world.users.county_a,
+        region=world.county_a,
+        kind="工作人员",
+        name="县双联办",
+    )
+    sample = round_.samples.get(household=world.household_a)
+    services.assign_collector(by=world.users.county_a, round_=round_, collector=collector, samples=[sample])
+    from evaluation.models import Ballot
+
+    return Ballot.objects.create(
+        round=round_,
+        household=world.household_a,
+        sample=sample,
+        collector=collector,
+        collected_at=timezone.now(),
+        mode="入户",
+        answers={"satisfaction": "满意", "visits": answer, "violation": "无"},
+    )
+
+
+@pytest.mark.parametrize(("answer", "raised"), [("0次", True), ("3–5次", False)])
+def test_a_ballot_that_remembers_no_visit_against_a_diary_of_several(world, answer, raised):
+    year = timezone.localdate().year
+    for month in (1, 2, 3):
+        visit(world.household_a, world.cadre_a, world.users.town_a, datetime.date(year, month, 5))
+    _ballot(world, answer)
+    run()
+    found = flagged(Flag.Kind.BALLOT)
+    assert bool(found) is raised
+    if raised:
+        assert "0次" in found[0].reason and "3 次" in found[0].reason
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def test_a_second_run_creates_nothing_and_json_reports_created_and_open(world):
+    far = f.household(world.village_a2, "孙有才")
+    f.pairing(world.cadre_a, far)
+    visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    visit(far, world.cadre_a, world.users.town_a, diary=DIARY)
+    out = StringIO()
+    call_command("flag_records", "--json", stdout=out)
+    first = json.loads(out.getvalue())
+    assert first["created"] == 2 and first["open"] == 2  # a copy and an impossible day
+    out = StringIO()
+    call_command("flag_records", "--json", stdout=out)
+    second = json.loads(out.getvalue())
+    assert second["created"] == 0 and second["open"] == 2
+    assert Flag.objects.count() == 2
+
+
+def test_a_dry_run_saves_nothing(world):
+    far = f.household(world.village_a2, "孙有才")
+    f.pairing(world.cadre_a, far)
+    visit(world.household_a, world.cadre_a, world.users.town_a)
+    visit(far, world.cadre_a, world.users.town_a)
+    assert flags.run(dry_run=True)["created"] == 1
+    assert Flag.objects.count() == 0
+
+
+def test_since_looks_at_the_visits_recorded_since_and_still_compares_them_with_older_ones(world):
+    old = visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    Visit.objects.filter(pk=old.pk).update(recorded_at=timezone.now() - datetime.timedelta(days=10))
+    flags.run()
+    assert Flag.objects.count() == 0
+    today = timezone.localdate()
+    assert flags.first_visit_id_since(today) == old.pk + 1
+    new = visit(world.household_b, world.cadre_b, world.users.town_b, diary=DIARY)
+    assert flags.first_visit_id_since(today) == new.pk
+    result = flags.run(since=today)
+    assert result["created"] == 1 and result["first_visit_id"] == new.pk
+    (flag,) = flagged(Flag.Kind.COPIED)
+    assert {v.pk for v in flag.visits.all()} == {old.pk, new.pk}
+
+
+def test_since_a_day_after_the_last_visit_looks_at_nothing(world):
+    visit(world.household_a, world.cadre_a, world.users.town_a)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert flags.first_visit_id_since(tomorrow) == Visit.objects.get().pk + 1
+
+
+def test_a_bad_since_is_refused_in_words():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("flag_records", "--since", "yesterday")
