@@ -170,6 +170,8 @@ class ExportJob(models.Model):
         RUNNING = "running", _("生成中")
         DONE = "done", _("已生成")
         FAILED = "failed", _("失败")
+        # The file was dropped after SHUANGLIAN_UPLOAD_RETENTION_DAYS (purge_uploads); the job stays.
+        EXPIRED = "expired", _("已过期")
 
     # The dotted path of the function that builds the file: the worker imports it by name, so an
     # app above this one (reports) can hand its workbooks to the same jobs without being imported.

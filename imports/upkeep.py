@@ -1,4 +1,5 @@
-"""Periodic care of import batches: end the ones whose worker is gone, drop old files.
+"""Periodic care of import batches: end the ones whose worker is gone, drop old files (uploads,
+and the workbooks of finished background exports).
 
 Both run from cron (`manage.py reclaim_batches`, `manage.py purge_uploads`); reclaim also
 runs when a worker starts (`imports/management/commands/db_worker.py`).
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import RUNNING, ImportBatch
+from .models import RUNNING, ExportJob, ImportBatch
 
 
 @dataclass
@@ -106,3 +107,30 @@ def purge_uploads(*, now=None, dry_run=False) -> list[ImportBatch]:
             status__in=RUNNING
         ).update(content=b"", content_deleted_at=now)
     return batches
+
+
+def expired_exports(*, now=None):
+    """Background exports finished more than SHUANGLIAN_UPLOAD_RETENTION_DAYS ago whose file is
+    still kept: a roster workbook may carry whole IDs and phones, like an upload."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.SHUANGLIAN_UPLOAD_RETENTION_DAYS)
+    return (
+        ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff)
+        .defer("content")
+        .order_by("pk")
+    )
+
+
+def purge_exports(*, now=None, dry_run=False) -> list[ExportJob]:
+    """Drop the file of expired exports and mark them 已过期, keeping each job's record, so its
+    page tells the requester to export again."""
+    now = now or timezone.now()
+    jobs = list(expired_exports(now=now))
+    if not dry_run and jobs:
+        ExportJob.objects.filter(pk__in=[job.pk for job in jobs], status=ExportJob.Status.DONE).update(
+            status=ExportJob.Status.EXPIRED,
+            content=None,
+            message=_("文件已在完成 %(days)d 天后按保留期限删除，请重新导出")
+            % {"days": settings.SHUANGLIAN_UPLOAD_RETENTION_DAYS},
+        )
+    return jobs

@@ -258,6 +258,9 @@ def export_status(request, pk):
 @login_required
 def export_download(request, pk):
     job = get_object_or_404(ExportJob.objects.visible_to(request.user), pk=pk)
+    if job.status == ExportJob.Status.EXPIRED:
+        # An old link to a purged file: the job's page says 已过期 and offers to export again.
+        return redirect("imports:export_detail", pk=job.pk)
     if job.status != ExportJob.Status.DONE or job.content is None:
         raise Http404
     return _xlsx_or_file(job.filename, bytes(job.content))

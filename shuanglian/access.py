@@ -37,6 +37,8 @@ WRITE_ROLES = {
     "evaluation.round": {"county", "city", "province"},
     "evaluation.collector": {"county", "city", "province"},
     "evaluation.ballot": {"county", "city", "province"},
+    # The day of the next month each level's monthly report is due: the province's rule.
+    "reports.reportdueday": {"province"},
 }
 
 # Who reviews and applies what others prepared (superusers may too).

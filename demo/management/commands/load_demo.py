@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from demo import build, store
+from demo import bulletins as demo_bulletins
 from demo import demands as demo_demands
 from demo import evaluation as demo_evaluation
 from demo import inspections as demo_inspections
@@ -82,6 +83,7 @@ class Command(BaseCommand):
         demo_demands.load(say)
         demo_plans.load(say, today)
         demo_reports.load(say, today)  # monthly reports at every status, the earlier months locked
+        demo_bulletins.load(say, today)  # 通渭县's bulletin on the last quarter, read by half below
         demo_evaluation.load(say, today)
         demo_inspections.load(say, today)
         self.logins(accounts, say, first_load=differences is None)
