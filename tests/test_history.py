@@ -315,8 +315,14 @@ def test_a_superuser_deleting_a_household_in_the_admin_keeps_the_whole_old_row(c
 
 @pytest.mark.parametrize(
     "module",
-    ["pairing.services", "demands.services", "plans.services", "visits.services", "reports.services"],
-    ["pairing.services", "demands.services", "plans.services", "visits.services", "inspections.services"],
+    [
+        "pairing.services",
+        "demands.services",
+        "plans.services",
+        "visits.services",
+        "reports.services",
+        "inspections.services",
+    ],
 )
 def test_every_service_that_takes_an_actor_records_it(module):
     import importlib
