@@ -6,7 +6,7 @@ from django.utils import timezone
 from households.choices import POOR_CATEGORIES
 from households.models import Household, Region
 from pairing.models import Cadre, Pairing
-from shuanglian.access import scope_prefix
+from shuanglian.access import is_unit_liaison, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
 
 from . import todo
@@ -53,7 +53,7 @@ def home(request):
     user = request.user
     counts, counted_at = scope_counts_cached(user, refresh="refresh" in request.GET)
     linked_villages = None
-    if user.role == "unit":
+    if is_unit_liaison(user):
         linked_villages = (
             Region.objects.visible_to(user)
             .villages()

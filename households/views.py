@@ -12,7 +12,9 @@ from django.views.decorators.http import require_POST
 
 from shuanglian.access import (
     LEVEL_DIGITS,
+    REGION_ROLES,
     can_write,
+    may_export_roster,
     may_see_whole_ids,
     require_roles,
     require_whole_ids,
@@ -26,14 +28,6 @@ from . import floors, moves, reveal
 from .choices import POOR_CATEGORIES
 from .forms import HouseholdFilterForm, HouseholdForm
 from .models import Household, Member, Region
-
-REGION_ROLES = ("township", "county", "city", "province")
-
-
-def may_export_roster(user) -> bool:
-    """The roster export carries whole resident IDs and phones, which every page masks: it is for
-    the offices that keep the rosters, not for unit liaisons."""
-    return may_see_whole_ids(user)
 
 
 def get_household_for_user(user, pk) -> Household:

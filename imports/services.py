@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household
 from pairing.models import Cadre, Pairing, VillageLink
-from shuanglian.access import can_write, is_unit_liaison, scope_prefix
+from shuanglian import access
 from shuanglian.lib.history import acting
 
 from . import attempts, cadres, households, links, pairings
@@ -32,8 +32,7 @@ IMPORTERS = {
 
 def may_import(user, kind) -> bool:
     _importer, model = IMPORTERS[kind]
-    has_scope = scope_prefix(user) is not None or is_unit_liaison(user)
-    return can_write(user, model) and has_scope
+    return access.may_import(user, model)
 
 
 def importable_kinds(user) -> list[str]:
@@ -58,7 +57,7 @@ def create_batch(*, data: bytes, filename: str, kind: str, user) -> ImportBatch:
         sha256=hashlib.sha256(data).hexdigest(),
         content=data,
         created_by=user,
-        scope_code=scope_prefix(user) or "",
+        scope_code=access.scope_prefix(user) or "",
         running_since=timezone.now(),
     )
 

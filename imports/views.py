@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from households.forms import HouseholdFilterForm
 from households.models import Household
-from households.views import may_export_roster
+from shuanglian.access import may_export_roster
 from shuanglian.lib.excel import XLSX
 
 from . import attempts, services, tasks, workbooks

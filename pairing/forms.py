@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
+from shuanglian.access import proposes_for_villages
 from shuanglian.lib import dates
 from shuanglian.lib.forms import AppForm
 from shuanglian.lib.widgets import HtmlDateInput, with_all_option
@@ -57,7 +58,7 @@ class ProposalForm(AppForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        levels = ["township", "village"] if user.role == "township" else ["township"]
+        levels = ["township", "village"] if proposes_for_villages(user) else ["township"]
         self.fields["region"].queryset = Region.objects.visible_to(user).filter(level__in=levels)
         self.fields["started_on"].initial = timezone.localdate()
 

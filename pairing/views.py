@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from households import reveal
 from households.models import Household, Region
-from households.views import REGION_ROLES, get_household_for_user
+from households.views import get_household_for_user
 from shuanglian.access import (
+    REGION_ROLES,
     can_approve,
     can_write,
     may_see_whole_ids,

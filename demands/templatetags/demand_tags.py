@@ -2,7 +2,7 @@ from django import template
 from django.utils import timezone
 
 from demands.forms import RaiseDemandForm
-from demands.services import may_raise
+from shuanglian.access import may_raise_demand
 
 register = template.Library()
 
@@ -15,6 +15,6 @@ def household_demands(context, household):
         "household": household,
         "demands": household.demands.order_by("-raised_on", "-pk"),
         "today": timezone.localdate(),
-        "raise_form": RaiseDemandForm() if may_raise(context["user"]) else None,
+        "raise_form": RaiseDemandForm() if may_raise_demand(context["user"]) else None,
         "csrf_token": context.get("csrf_token"),
     }

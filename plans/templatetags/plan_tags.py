@@ -2,7 +2,6 @@
 
 from django import template
 
-from households.models import Household
 from shuanglian.access import can_write
 
 from ..models import HouseholdPlan
@@ -19,4 +18,5 @@ def household_plan(context, household):
         .order_by("-year")
         .first()
     )
-    return {"household": household, "plan": plan, "can_edit": can_write(context["request"].user, Household)}
+    can_edit = can_write(context["request"].user, HouseholdPlan)
+    return {"household": household, "plan": plan, "can_edit": can_edit}
