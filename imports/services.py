@@ -187,6 +187,28 @@ def apply_batch(*, batch: ImportBatch, user):
     return result
 
 
+def confirm_batch(*, batch: ImportBatch, user) -> bool:
+    """确认导入: move a checked batch to 导入中 for `user`. True when this call did (the caller
+    enqueues the import), False when an earlier press already had (a double click, a second tab:
+    `batch` is refreshed to show how far that one got). Refuses (NotAllowed) a batch whose file
+    was deleted, or one in another status.
+
+    Only the press whose conditional UPDATE moves the batch out of 待确认 confirms it: two presses
+    at once cannot both pass a check made before the write."""
+    _require(user, batch.kind)
+    if batch.content_deleted_at is not None:
+        raise NotAllowed(_("上传的文件已在保留期满后删除，不能导入；请重新上传"))
+    values = {"status": ImportBatch.Status.APPLYING, "confirmed_by": user, "running_since": timezone.now()}
+    if ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKED).update(**values):
+        for name, value in values.items():
+            setattr(batch, name, value)
+        return True
+    batch.refresh_from_db(fields=["status", "confirmed_by"])
+    if batch.confirmed_by_id:
+        return False
+    raise NotAllowed(_("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
+
+
 def retry_batch(*, batch: ImportBatch, user) -> bool:
     """Queue a failed batch for a new check; False when it is not failed (a second press) and
     nothing is done. The caller enqueues the check."""
