@@ -14,7 +14,6 @@ from shuanglian.access import (
     LEVEL_DIGITS,
     REGION_ROLES,
     can_write,
-    may_export_roster,
     may_see_whole_ids,
     require_roles,
     require_whole_ids,
@@ -65,7 +64,6 @@ def household_list(request):
             "page": page,
             "query": query.urlencode(),
             "can_add": can_write(request.user, Household),
-            "can_export": may_export_roster(request.user),
         },
     )
 
@@ -105,17 +103,13 @@ def village_lookup(request):
 @login_required
 def household_detail(request, pk, revealed=None):
     household = get_household_for_user(request.user, pk)
-    pairings = household.pairings.select_related("cadre__unit").order_by("ended_on", "-started_on")
     members = list(household.members.all())
     context = {
         "household": household,
         "members": members,
         "alerts": floors.alerts(household, members),
-        "current_pairings": [p for p in pairings if p.is_open],
-        "past_pairings": [p for p in pairings if not p.is_open],
         "ancestors": household.village.ancestors(),
         "can_edit": can_write(request.user, Household),
-        "can_pair": can_write(request.user, household.pairings.model),
         "can_reveal": may_see_whole_ids(request.user),
         "revealed": revealed or {},
     }

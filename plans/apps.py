@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = "帮扶计划"
+
+    def ready(self):
+        from households import sections
+
+        from .household_page import PLAN, VILLAGE_PLAN
+
+        sections.register_section(PLAN)  # the household's plan card on its page
+        sections.register_link("region", VILLAGE_PLAN)

@@ -1,14 +1,15 @@
-from django import template
+"""The household page's demands and the form to raise one, registered with households.sections
+(households may not import demands)."""
+
 from django.utils import timezone
 
-from demands.forms import RaiseDemandForm
+from households.sections import Section
 from shuanglian.access import may_raise_demand
 
-register = template.Library()
+from .forms import RaiseDemandForm
 
 
-@register.inclusion_tag("demands/household_demands.html", takes_context=True)
-def household_demands(context, household):
+def _demands(context, household) -> dict:
     """A household's demands for its page, and the form to raise one for those who may
     (the page has already scoped the household to the user)."""
     return {
@@ -18,3 +19,6 @@ def household_demands(context, household):
         "raise_form": RaiseDemandForm() if may_raise_demand(context["user"]) else None,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+DEMANDS = Section(order=40, template="demands/household_demands.html", data=_demands)
