@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.template import engines
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_APPS = {path.parent.name for path in ROOT.glob("*/apps.py")} - {"shuanglian"}
@@ -161,3 +161,30 @@ def test_the_visit_page_gets_its_demand_rows_from_the_demands_app():
     from visits.entry import SECTIONS
 
     assert SECTIONS == [DEMAND_ROWS]
+
+
+def test_the_household_pages_get_their_parts_from_the_apps_above():
+    from households import sections
+
+    assert [section.template for section in sections.SECTIONS] == [
+        "pairing/household_pairings.html",
+        "visits/visit_timeline.html",
+        "plans/household_plan_card.html",
+        "demands/household_demands.html",
+    ]
+    labels = {place: [str(link.label) for link in links] for place, links in sections.LINKS.items()}
+    assert labels == {
+        "household": ["走访记录", "录入走访"],
+        "household_list": ["导出 Excel（可再导入）"],
+        "region": ["村帮扶计划", "联户覆盖情况"],
+    }
+
+
+@pytest.mark.django_db
+def test_the_household_page_shows_the_registered_parts_in_order(client, world):
+    client.force_login(world.users.town_a)
+    page = client.get(reverse("households:detail", args=[world.household_a.pk])).content.decode()
+    headings = ["<h2>帮扶干部</h2>", "<h2>走访记录</h2>", "<h2>帮扶计划</h2>", '<h2 id="demands">诉求</h2>']
+    positions = [page.find(heading) for heading in headings]
+    assert -1 not in positions and positions == sorted(positions), positions
+    assert page.find(">录入走访</a>") < positions[0]  # the visit buttons sit in the page's heading
