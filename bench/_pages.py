@@ -5,6 +5,7 @@ Import it before anything from Django or the project: importing it sets Django u
 """
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -86,6 +87,25 @@ def bench_user(role: str, **fields):
 def bench_users(scopes: dict) -> dict:
     """One bench_<role> login per scope of pick_scopes()."""
     return {role: bench_user(role, region=region) for role, region in scopes.items()}
+
+
+def figure(name: str, value, unit: str, goal: str | None = None):
+    """One figure for bench/run.sh (docs/benchmarks.md): `FIGURE name value unit goal`.
+
+    name has no spaces; goal is `<N`, `<=N`, `=N`, `>N` or `-` (none)."""
+    print(f"FIGURE {name} {value} {unit} {goal or '-'}")
+
+
+def slug(label: str) -> str:
+    """A figure name from a table label: ASCII words joined by underscores, names of places dropped."""
+    label = re.sub(r"[(（][^)）]*[)）]", "", label)
+    return "_".join(re.findall(r"[a-z0-9]+", label.lower()))
+
+
+def page_figure(name: str, page: "PageTiming", goal: str | None = None):
+    """A page's median render time and its query count, as two figures."""
+    figure(f"{name}.median", round(statistics.median(page.timings), 1), "ms", goal)
+    figure(f"{name}.queries", len(page.queries), "queries")
 
 
 def table_heading(first_column: str, width: int) -> str:

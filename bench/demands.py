@@ -87,6 +87,7 @@ def main(scale: float):
     ]:
         page = _pages.time_page(users[role], url)
         print(page.row(label, 34))
+        _pages.page_figure(_pages.slug(label), page)
         if _pages.explain_wanted(default="0"):
             _pages.print_plan(page.heaviest_query["sql"], first_lines=14, last_line=False)
 
@@ -94,10 +95,10 @@ def main(scale: float):
         began = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             call_command("escalate_overdue", verbosity=0)
-        print(
-            f"escalate_overdue, {run} run: {(time.perf_counter() - began) * 1000:.0f} ms, "
-            f"{len(queries)} queries"
-        )
+        took = (time.perf_counter() - began) * 1000
+        print(f"escalate_overdue, {run} run: {took:.0f} ms, {len(queries)} queries")
+        _pages.figure(f"escalate_overdue.{run}_run", round(took), "ms")
+        _pages.figure(f"escalate_overdue.{run}_run.queries", len(queries), "queries")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ plus COPY — on SQLite executemany — of the same rows into bare tables), then
 import with each .xlsx reader (seconds, rows/s, peak memory of the process, ratio to the
 floor), and the re-import of the same file (0 new, all unchanged). Each measurement runs
 in a fresh process so that its peak RSS is its own. Not a test: nothing is asserted.
+
+run.sh: skip (it loads its own county into an empty database; run it as above)
 """
 
 import argparse

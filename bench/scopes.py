@@ -66,6 +66,9 @@ def main(scale: float):
                 if query["sql"].lstrip().upper().startswith("SELECT")
             )
             print(page.row(label, WIDTH) + f"{read:>12,}")
+            name = "scopes." + _pages.slug(label)
+            _pages.page_figure(name, page)
+            _pages.figure(f"{name}.rows_read", read, "rows")
             if _pages.explain_wanted(default="0"):
                 print(_pages.heaviest_heading(page.heaviest_query))
                 _pages.print_plan(page.heaviest_query["sql"], first_lines=14)

@@ -7,7 +7,6 @@ household itself is not. A superuser sees every row, those of deleted objects in
 
 import datetime
 
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from pairing.models import Cadre, Pairing, Unit, VillageLink
 from plans.models import HouseholdPlan, VillagePlan
 from shuanglian.access import HISTORY_ROLES, require_roles
 from shuanglian.lib import history, params
+from shuanglian.lib.pagination import page_of, query_without
 from visits.models import LockedMonth, Visit
 
 PAGE_SIZE = 50
@@ -80,17 +80,15 @@ def search(request):
         "until": params.parse_date(get.get("until")),
     }
     rows = search_history(request.user, kind=kind, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(params.parse_page(get.get("page")))
+    page = page_of(request, rows, per_page=PAGE_SIZE)
     records = list(page.object_list)
     entries = history.entries(history.with_previous(records), TRACKED[kind][0]) if records else []
-    query = get.copy()
-    query.pop("page", None)
     context = {
         "page": page,
         "entries": entries,
         "types": TYPE_CHOICES,
         "kind": kind,
-        "query": query.urlencode(),
+        "query": query_without(request),
         **filters,
     }
     return render(request, "history/search.html", context)

@@ -9,11 +9,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from demands.models import Demand, at_level_of_q, unattended_q
+from demands.models import Demand, at_level_of_q, overdue_q, unattended_q
 from pairing.models import Handover, Proposal
 from shuanglian.access import is_office, is_unit_liaison, may_enter_visits, waits_on_handovers
 from visits import worklists
@@ -37,7 +37,7 @@ def _demand_figures(user, today: datetime.date) -> dict[str, int]:
     mine = at_level_of_q(user)
     return scoped.order_by().aggregate(
         mine=Count("pk", filter=mine),
-        mine_overdue=Count("pk", filter=mine & Q(due_on__lt=today)),
+        mine_overdue=Count("pk", filter=mine & overdue_q(today)),
         unattended=Count("pk", filter=unattended_q()),
     )
 

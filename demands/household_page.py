@@ -6,6 +6,7 @@ from django.utils import timezone
 from households.sections import Section
 from shuanglian.access import may_raise_demand
 
+from . import selectors
 from .forms import RaiseDemandForm
 
 
@@ -14,7 +15,7 @@ def _demands(context, household) -> dict:
     (the page has already scoped the household to the user)."""
     return {
         "household": household,
-        "demands": household.demands.order_by("-raised_on", "-pk"),
+        "demands": selectors.household_demands(household),
         "today": timezone.localdate(),
         "raise_form": RaiseDemandForm() if may_raise_demand(context["user"]) else None,
         "csrf_token": context.get("csrf_token"),

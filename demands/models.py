@@ -152,7 +152,7 @@ class DemandQuerySet(models.QuerySet):
         return self.filter(status__in=Demand.OPEN_STATUSES)
 
     def overdue(self, today: datetime.date | None = None):
-        return self.open().filter(due_on__lt=today or timezone.localdate())
+        return self.filter(overdue_q(today))
 
     def with_responsible_cadre(self):
         """Annotate the household's current responsible cadre: derived from the open pairing,
@@ -238,7 +238,14 @@ class Demand(models.Model):
 
     @property
     def is_overdue(self) -> bool:
+        """Open past its due date: the row-by-row twin of overdue_q, which pages and counts use."""
         return self.is_open and self.due_on < timezone.localdate()
+
+
+def overdue_q(today: datetime.date | None = None) -> Q:
+    """逾期: open (待办 or 办理中) and past the due date of the level it waits at. The one definition
+    every list, count and worklist filters by (Demand.is_overdue says the same of one row)."""
+    return Q(status__in=Demand.OPEN_STATUSES, due_on__lt=today or timezone.localdate())
 
 
 class DemandAction(models.Model):
@@ -353,7 +360,3 @@ class DemandDeadlines(models.Model):
         for rules in cls.objects.filter(county_id__in=list(table)):
             table[rules.county_id] = {level: rules.days(level) for level in LEVEL_ORDER}
         return table
-
-
-def county_code(village_code: str) -> str:
-    return village_code[:6].ljust(12, "0")

@@ -15,6 +15,7 @@ from households.models import Household
 from pairing.models import Pairing
 from shuanglian.access import may_raise_demand
 from shuanglian.lib import dates
+from shuanglian.lib.codes import county_code
 from shuanglian.lib.history import record_bulk, recorded
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
 
@@ -25,7 +26,6 @@ from .models import (
     DemandAction,
     DemandDeadlines,
     Level,
-    county_code,
     next_level,
 )
 

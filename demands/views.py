@@ -1,74 +1,22 @@
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from households.views import get_household_for_user
-from shuanglian.access import is_unit_liaison, may_raise_demand, scope_prefix
-from shuanglian.lib import params
-from shuanglian.lib.cached_counts import count_or_cached
+from households.selectors import get_household_for_user
+from shuanglian.access import may_raise_demand
 from shuanglian.lib.excel import xlsx_response
+from shuanglian.lib.pagination import page_of, query_without
 
-from . import services
+from . import selectors, services
 from .forms import ACTION_PROMPTS, ActionForm, DemandFilterForm, RaiseDemandForm
 from .models import Demand
-
-
-def get_demand_for_user(user, pk) -> Demand:
-    """The demand if the user may see it, else 404."""
-    return get_object_or_404(
-        Demand.objects.visible_to(user)
-        .select_related("household__village", "visit", "raised_by")
-        .with_responsible_cadre(),
-        pk=pk,
-    )
-
-
-def _status_counts(demands):
-    """Counts per status (and overdue, and in all) in one query, for the ledger's summary."""
-    today = timezone.localdate()
-    aggregates = {
-        f"s{index}": Count("pk", filter=Q(status=value)) for index, value in enumerate(Demand.Status.values)
-    }
-    aggregates["overdue"] = Count("pk", filter=Q(status__in=Demand.OPEN_STATUSES, due_on__lt=today))
-    aggregates["total"] = Count("pk")
-    figures = demands.order_by().aggregate(**aggregates)
-    statuses = [
-        (value, label, figures[f"s{index}"]) for index, (value, label) in enumerate(Demand.Status.choices)
-    ]
-    return statuses, figures["overdue"], figures["total"]
-
-
-def ledger_summary(user, form, *, refresh: bool = False):
-    """_status_counts for the filters other than status, and when they were counted: a city's or
-    the province's pass over every demand comes from the cache (shuanglian.lib.cached_counts),
-    anything narrower is counted live (counted_at None)."""
-    scoped = Demand.objects.visible_to(user)
-    prefix = None if is_unit_liaison(user) else scope_prefix(user)
-    filters = form.cleaned_data if form.is_valid() else {}
-    # "mine" depends on the user's level and "overdue" on the day, so both are in the key.
-    key = "demands:" + urlencode(
-        [
-            ("role", user.role or ""),
-            ("superuser", user.is_superuser),
-            ("prefix", str(prefix)),
-            ("today", timezone.localdate()),
-            *sorted((name, value) for name, value in filters.items() if name != "status" and value),
-        ]
-    )
-    return count_or_cached(
-        key, prefix, lambda: _status_counts(form.filter(scoped, user, skip_status=True)), refresh=refresh
-    )
 
 
 def _outdated_on_last_page(paginator, page, demands) -> bool:
@@ -86,7 +34,7 @@ def demand_list(request):
     """The ledger for the user's scope; `?mine=1&overdue=1` is the "overdue at my level" worklist."""
     form = DemandFilterForm(request.GET or None)
     scoped = Demand.objects.visible_to(request.user)
-    (statuses, overdue_count, total), counted_at = ledger_summary(
+    (statuses, overdue_count, total), counted_at = selectors.ledger_summary(
         request.user, form, refresh="refresh" in request.GET
     )
     demands = (
@@ -95,25 +43,21 @@ def demand_list(request):
         .with_responsible_cadre()
         .order_by("-raised_on", "-pk")
     )
-    paginator = Paginator(demands, settings.PAGE_SIZE)
     # The summary has counted this list (all statuses, or the chosen one's figure): a second COUNT
     # over every demand of a province or county would cost as much as the summary itself. For a
     # city or the province that count is as old as the cached summary; the rows are live.
     chosen = form.cleaned_data["status"] if form.is_valid() else ""
-    paginator.count = next((n for value, _label, n in statuses if value == chosen), total)
-    page = paginator.get_page(params.parse_page(request.GET.get("page")))
-    if counted_at is not None and _outdated_on_last_page(paginator, page, demands):
+    page = page_of(
+        request, demands, count=next((n for value, _label, n in statuses if value == chosen), total)
+    )
+    if counted_at is not None and _outdated_on_last_page(page.paginator, page, demands):
         # Demands moved since the count (raised, escalated here or away): count live, so that
         # the last rows can be reached and 共 N 件 is true.
-        paginator = Paginator(demands, settings.PAGE_SIZE)
-        page = paginator.get_page(params.parse_page(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("refresh", None)  # a recount is asked for once, not carried into the page links
+        page = page_of(request, demands)
     context = {
         "form": form,
         "page": page,
-        "query": query.urlencode(),
+        "query": query_without(request, "refresh"),  # a recount is asked for once, not carried on
         "statuses": statuses,
         "overdue_count": overdue_count,
         "today": timezone.localdate(),
@@ -176,7 +120,7 @@ def demand_export(request):
 @login_required
 def demand_detail(request, pk):
     """The demand and its whole path, with a form for each step the user may take now."""
-    demand = get_demand_for_user(request.user, pk)
+    demand = selectors.get_demand_for_user(request.user, pk)
     actions = list(demand.actions.select_related("by__region", "by__unit"))
     seen = max((action.pk for action in actions), default=0)
     forms = [
@@ -200,7 +144,7 @@ def demand_detail(request, pk):
 @require_POST
 @login_required
 def demand_act(request, pk):
-    demand = get_demand_for_user(request.user, pk)
+    demand = selectors.get_demand_for_user(request.user, pk)
     form = ActionForm(request.POST)
     if not form.is_valid():
         if not services.may_act(request.user, demand):

@@ -32,6 +32,7 @@ from decimal import Decimal
 from accounts.models import User
 from households.choices import (
     POOR_CATEGORIES,
+    PROVINCE_CODE,
     Category,
     Disability,
     Education,
@@ -105,7 +106,7 @@ class Login:
 # The logins load_demo prints, one per role and scope, each a named person.
 LOGINS = (
     Login("admin", "", superuser=True, name="王立新"),
-    Login("province", Role.PROVINCE, "620000000000", name="张文博"),
+    Login("province", Role.PROVINCE, PROVINCE_CODE, name="张文博"),
     Login("dingxi", Role.CITY, "621100000000", name="李志刚"),
     Login("linxia", Role.CITY, "622900000000", name="马海军"),
     Login("tongwei", Role.COUNTY, TONGWEI + "000000", name="牛建华"),

@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from demands.models import LEVEL_ORDER, Demand, DemandAction, DemandDeadlines, Level, county_code
+from demands.models import LEVEL_ORDER, Demand, DemandAction, DemandDeadlines, Level
 from households.models import Household
 from pairing.models import Pairing
+from shuanglian.lib.codes import county_code
 
 from .build import COUNTIES, DEMO_TOWNSHIPS, LOGINS
 from .units import LIAISON_UNITS

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from households.choices import Category, PovertyCause
+from households.choices import PROVINCE_CODE, Category, PovertyCause
 from households.models import Household, Region
 from pairing import tallies as pairing_tallies
 from pairing.models import Cadre, Pairing, Unit, VillageLink
@@ -102,7 +102,7 @@ def generate(scale: Scale, *, seed: int = 2012, log=print) -> dict:
 
 def _units(rng, scale, poor_counties):
     # A tenth at province level, a tenth at city level, the rest in the poor counties and their townships.
-    province = Region.objects.get(code="620000000000")
+    province = Region.objects.get(code=PROVINCE_CODE)
     cities = list(Region.objects.filter(level="city").order_by("code"))
     townships = list(
         Region.objects.filter(

@@ -8,11 +8,12 @@ links no village and shows up on the coverage pages as a unit without a village.
 import random
 from dataclasses import dataclass
 
+from households.choices import PROVINCE_CODE
 from pairing.models import Cadre, Unit
 
 TONGWEI = "621121"
 DONGXIANG = "622926"
-PROVINCE = "620000000000"
+PROVINCE = PROVINCE_CODE
 DINGXI = "621100000000"
 LINXIA = "622900000000"
 MAYING = "621121101000"  # 马营镇, the township of the tongwei_town login

@@ -16,6 +16,9 @@ class Category(models.TextChoices):
 
 POOR_CATEGORIES = (Category.GENERAL_POOR, Category.DIBAO, Category.WUBAO, Category.DIBAO_POOR)
 
+# The province's statistical code: the root of the region tree, where a superuser's pages start.
+PROVINCE_CODE = "620000000000"
+
 
 class PovertyCause(models.TextChoices):
     """致贫原因"""
@@ -35,7 +38,7 @@ class PovertyCause(models.TextChoices):
 
 
 class HouseholdStatus(models.TextChoices):
-    REGISTERED = "在册", _("在册")
+    REGISTERED = "在册", _("在册")  # on the register: what pairing, visits and the figures count
     LIFTED = "已脱贫", _("已脱贫")
     MOVED_OUT = "迁出", _("迁出")
     CLOSED = "销户", _("销户")

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, region_q, scope_prefix
+from shuanglian.indicators import Scope
 from shuanglian.lib import idcard
 from shuanglian.lib.codes import prefix_range_q
 from shuanglian.lib.history import Tracked
@@ -41,6 +42,12 @@ class RegionQuerySet(models.QuerySet):
         if is_unit_liaison(user):
             return self.linked_to_unit(user.unit_id)
         return self.filter(region_q(user, "code"))
+
+    def in_scope(self, scope: Scope):
+        """Regions of an indicator scope (shuanglian.indicators.Scope), by the rule of visible_to."""
+        if scope.is_unit:
+            return self.linked_to_unit(scope.unit_id)
+        return self.filter(code__startswith=scope.prefix) if scope.prefix else self
 
     def linked_to_unit(self, unit_id):
         """Villages the unit links now."""
@@ -130,24 +137,45 @@ class Region(models.Model):
         ]
 
 
+# Poor households on the register (在册): the poor the campaign pairs and the figures count;
+# 已脱贫, 迁出 and 销户 households are left out.
+POOR_ON_REGISTER = Q(category__in=POOR_CATEGORIES, status=HouseholdStatus.REGISTERED)
+
+
 class HouseholdQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Households in the user's region; for a unit liaison, those in its linked
         villages or paired with its cadres."""
         if is_unit_liaison(user):
-            linked_villages = linked_village_codes(user.unit_id)
-            paired = Household.objects.filter(
-                pairings__cadre__unit_id=user.unit_id, pairings__ended_on__isnull=True
-            ).values("pk")
-            return self.filter(Q(village_id__in=linked_villages) | Q(pk__in=paired))
+            return self.in_scope(Scope(unit_id=user.unit_id))
         # The range beside the LIKE: the household list is ordered by village, and with the LIKE
         # alone PostgreSQL walked household_village_status from the province's first village,
         # filtering, until the township's rows came (issue 18). Visits and pairings scope through
         # the LIKE alone: its small estimate is what starts their township pages from the households.
         return self.filter(region_q(user, "village__code"), prefix_range_q("village_id", scope_prefix(user)))
 
+    def in_scope(self, scope: Scope):
+        """Households of an indicator scope (shuanglian.indicators.Scope), by the rule of visible_to."""
+        if scope.is_unit:
+            linked_villages = linked_village_codes(scope.unit_id)
+            paired = Household.objects.filter(
+                pairings__cadre__unit_id=scope.unit_id, pairings__ended_on__isnull=True
+            ).values("pk")
+            return self.filter(Q(village_id__in=linked_villages) | Q(pk__in=paired))
+        if not scope.prefix:
+            return self
+        return self.filter(
+            Q(village__code__startswith=scope.prefix), prefix_range_q("village_id", scope.prefix)
+        )
+
     def poor(self):
         return self.filter(category__in=POOR_CATEGORIES)
+
+    def on_register(self):
+        return self.filter(status=HouseholdStatus.REGISTERED)
+
+    def poor_on_register(self):
+        return self.filter(POOR_ON_REGISTER)
 
     def working_away(self):
         return self.filter(working_away=True)

@@ -1,17 +1,15 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Substr
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from shuanglian import indicators
 from shuanglian.access import (
-    LEVEL_DIGITS,
     REGION_ROLES,
     can_write,
     may_see_whole_ids,
@@ -20,18 +18,14 @@ from shuanglian.access import (
     require_write,
 )
 from shuanglian.lib import params
+from shuanglian.lib.pagination import page_of, query_without
 from shuanglian.lib.versions import StaleVersion
 from shuanglian.lib.widgets import lookup_response
 
-from . import floors, moves, reveal
-from .choices import POOR_CATEGORIES
+from . import floors, moves, reveal, selectors
 from .forms import HouseholdFilterForm, HouseholdForm
 from .models import Household, Member, Region
-
-
-def get_household_for_user(user, pk) -> Household:
-    """The household if the user may see it, else 404 (never tell outsiders it exists)."""
-    return get_object_or_404(Household.objects.visible_to(user).select_related("village"), pk=pk)
+from .selectors import get_household_for_user
 
 
 @login_required
@@ -53,16 +47,13 @@ def household_list(request):
         # Aggregating queries drop Meta.ordering; pages need a stable order.
         .order_by("village_id", "group", "head_name", "pk")
     )
-    page = Paginator(households, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "households/household_list.html",
         {
             "form": form,
-            "page": page,
-            "query": query.urlencode(),
+            "page": page_of(request, households),
+            "query": query_without(request),
             "can_add": can_write(request.user, Household),
         },
     )
@@ -148,46 +139,14 @@ def household_edit(request, pk):
 @require_roles(*REGION_ROLES)
 def region_browse(request, code=None):
     """Drill down from the user's scope to villages, with counts aggregated in the database."""
-    user = request.user
-    if code is None:
-        code = "620000000000" if user.is_superuser else user.region_id
-    region = get_object_or_404(Region.objects.visible_to(user), code=code)
+    region = selectors.start_region(request.user, code)
     children = list(region.children.order_by("code"))
-    rows = _child_counts(region, children)
-    return render(
-        request,
-        "households/region_browse.html",
-        {"region": region, "crumbs": region.breadcrumbs(user), "rows": rows},
-    )
-
-
-def _child_counts(region: Region, children: list[Region]) -> list[dict]:
-    """Villages, poor villages, households and poor households per child, in two GROUP BY queries.
-
-    Pairing coverage per region is the pairing app's coverage page.
-    """
-    if not children:
-        return []
-    digits = LEVEL_DIGITS[children[0].level]
-    households = (
-        Household.objects.filter(village__code__startswith=region.prefix)
-        .annotate(child=Substr("village_id", 1, digits))
-        .values("child")
-        .annotate(households=Count("pk"), poor=Count("pk", filter=Q(category__in=POOR_CATEGORIES)))
-    )
-    villages = (
-        Region.objects.villages()
-        .within(region.prefix)
-        .annotate(child=Substr("code", 1, digits))
-        .values("child")
-        .annotate(villages=Count("code"), poor_villages=Count("code", filter=Q(is_poor=True)))
-    )
-    rows = {
-        child.prefix: {"region": child, "households": 0, "poor": 0, "villages": 0, "poor_villages": 0}
-        for child in children
+    rows, totals = selectors.region_rows(region, children)
+    context = {
+        "region": region,
+        "crumbs": region.breadcrumbs(request.user),
+        "rows": rows,
+        "totals": totals,
+        "indicators": {key: indicators.get(key) for key in selectors.REGION_KEYS},
     }
-    for counts in (households, villages):
-        for row in counts:
-            if row["child"] in rows:
-                rows[row.pop("child")].update(row)
-    return list(rows.values())
+    return render(request, "households/region_browse.html", context)

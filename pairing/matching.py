@@ -28,8 +28,8 @@ class Placement:
 def unpaired_poor_households(region_code_prefix: str):
     has_responsible = Pairing.objects.open().responsible().filter(household_id=OuterRef("pk"))
     return (
-        Household.objects.filter(village__code__startswith=region_code_prefix, status="在册")
-        .poor()
+        Household.objects.filter(village__code__startswith=region_code_prefix)
+        .poor_on_register()
         .exclude(Exists(has_responsible))
         .select_related("village")
         .order_by("village_id", "group", "pk")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from households.choices import POOR_CATEGORIES
 from households.models import Household
+from shuanglian.lib.codes import county_code
 
 from .models import Cadre, CountyRules, Pairing, PairingException, RankLimit, VillageLink
 
@@ -87,10 +88,6 @@ class CadreFacts:
         load.total += 1
         if role == Pairing.Role.RESPONSIBLE:
             load.poor += 1
-
-
-def county_code(region_code: str) -> str:
-    return region_code[:6] + "000000"
 
 
 class RuleBook:

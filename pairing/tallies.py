@@ -13,14 +13,11 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Concat, Substr
 
+from shuanglian.lib.codes import county_code
+
 from .models import CadreLoad, Pairing
 
 RESPONSIBLE = Pairing.Role.RESPONSIBLE
-
-
-def county_of(village_id: str) -> str:
-    """The county code of a village code (the first six digits, padded)."""
-    return village_id[:6] + "000000"
 
 
 def _change(deltas: Counter, responsible: Counter) -> None:
@@ -45,7 +42,7 @@ def _change(deltas: Counter, responsible: Counter) -> None:
 def _count(pairings, sign: int) -> None:
     deltas, responsible = Counter(), Counter()
     for pairing in pairings:
-        key = (pairing.cadre_id, county_of(pairing.household.village_id))
+        key = (pairing.cadre_id, county_code(pairing.household.village_id))
         deltas[key] += sign
         if pairing.role == RESPONSIBLE:
             responsible[key] += sign

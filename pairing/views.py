@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from households import reveal
 from households.models import Household, Region
-from households.views import get_household_for_user
+from households.selectors import get_household_for_user, start_region
+from shuanglian import indicators
 from shuanglian.access import (
     REGION_ROLES,
     can_approve,
@@ -26,10 +25,11 @@ from shuanglian.access import (
 )
 from shuanglian.lib import idcard, params
 from shuanglian.lib.excel import xlsx_response
+from shuanglian.lib.pagination import page_of, query_without
 from shuanglian.lib.widgets import lookup_response
 
 from . import coverage as coverage_counts
-from . import matching, services
+from . import matching, selectors, services
 from .forms import (
     CadreFilterForm,
     HandoverForm,
@@ -51,10 +51,6 @@ def cadre_lookup(request):
     return lookup_response(cadres.order_by("unit_id", "name", "pk") if text.strip() else cadres.none())
 
 
-def get_cadre_for_user(user, pk) -> Cadre:
-    return get_object_or_404(Cadre.objects.visible_to(user).select_related("unit__region"), pk=pk)
-
-
 @login_required
 def cadre_list(request):
     form = CadreFilterForm(request.GET or None)
@@ -66,19 +62,15 @@ def cadre_list(request):
         ),
     )
     # Aggregating queries drop Meta.ordering; pages need a stable order.
-    page = Paginator(cadres.order_by("unit_id", "name", "pk"), settings.PAGE_SIZE).get_page(
-        params.parse_page(request.GET.get("page"))
-    )
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = page_of(request, cadres.order_by("unit_id", "name", "pk"))
     return render(
-        request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query.urlencode()}
+        request, "pairing/cadre_list.html", {"form": form, "page": page, "query": query_without(request)}
     )
 
 
 @login_required
 def cadre_detail(request, pk, revealed=None):
-    cadre = get_cadre_for_user(request.user, pk)
+    cadre = selectors.get_cadre_for_user(request.user, pk)
     # Households outside the viewer's scope are only counted: their names and links are not theirs to see.
     pairings = (
         cadre.pairings.of_visible_households(request.user)
@@ -111,7 +103,7 @@ def cadre_detail(request, pk, revealed=None):
 @never_cache
 def cadre_reveal(request, pk):
     """显示完整: the cadre page again, with the whole phone (and a log row)."""
-    cadre = get_cadre_for_user(request.user, pk)
+    cadre = selectors.get_cadre_for_user(request.user, pk)
     return cadre_detail(request, pk, revealed=reveal.from_post(request, cadre, reveal.CADRE_FIELDS))
 
 
@@ -159,9 +151,7 @@ def proposal_list(request):
         placed=Count("lines", filter=Q(lines__cadre__isnull=False, lines__removed=False)),
     )
     form = ProposalForm(user=request.user) if can_write(request.user, Proposal) else None
-    page = Paginator(proposals.order_by("-proposed_at", "-pk"), settings.PAGE_SIZE).get_page(
-        params.parse_page(request.GET.get("page"))
-    )
+    page = page_of(request, proposals.order_by("-proposed_at", "-pk"))
     context = {
         "page": page,
         "form": form,
@@ -260,7 +250,7 @@ def proposal_discard(request, pk):
 @require_write(Handover)
 @require_POST
 def handover_start(request, cadre_pk):
-    cadre = get_cadre_for_user(request.user, cadre_pk)
+    cadre = selectors.get_cadre_for_user(request.user, cadre_pk)
     form = HandoverForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写离岗原因和交接日期"))
@@ -335,6 +325,14 @@ def handover_apply(request, pk):
 
 # --- Coverage -----------------------------------------------------------------------------------
 
+# Units seated at a region's own level: the coverage table's 本级 row.
+OWN_LEVEL_UNITS = {
+    "province": _("省直单位"),
+    "city": _("市直单位"),
+    "county": _("县直单位"),
+    "township": _("乡镇单位"),
+}
+
 COVERAGE_LISTS = {
     "unpaired": _("未落实帮扶责任人的贫困户"),
     "villages_without_unit": _("无联系单位的贫困村"),
@@ -344,26 +342,23 @@ COVERAGE_LISTS = {
 }
 
 
-def _coverage_region(user, code):
-    if code is None:
-        code = "620000000000" if user.is_superuser else user.region_id
-    return get_object_or_404(Region.objects.visible_to(user), code=code)
-
-
 @require_roles(*REGION_ROLES)
 def coverage(request, code=None):
-    region = _coverage_region(request.user, code)
+    region = start_region(request.user, code)
     children = list(region.children.order_by("code"))
-    rows, totals, counted_at = coverage_counts.per_child_cached(
+    rows, own, totals, counted_at = selectors.coverage_rows_cached(
         region, children, refresh="refresh" in request.GET
     )
     context = {
         "region": region,
         "crumbs": region.breadcrumbs(request.user),
         "rows": rows,
+        "own": own if any(own.values()) else None,
+        "own_label": OWN_LEVEL_UNITS.get(region.level),
         "totals": totals,
         "lists": COVERAGE_LISTS,
         "counted_at": counted_at,
+        "indicators": {key: indicators.get(key) for key in (*selectors.COVERAGE_KEYS, "coverage_rate")},
     }
     return render(request, "pairing/coverage.html", context)
 
@@ -372,13 +367,13 @@ def coverage(request, code=None):
 def coverage_list(request, code, kind):
     if kind not in COVERAGE_LISTS:
         raise Http404
-    region = _coverage_region(request.user, code)
+    region = start_region(request.user, code)
     export = params.parse_choice(request.GET.get("format"), ("xlsx",)) == "xlsx"
     headers, rows = _coverage_rows(kind, region.prefix, full_ids=export)
     title = f"{region.name}{COVERAGE_LISTS[kind]}"
     if export:
         return xlsx_response(f"{title}.xlsx", str(COVERAGE_LISTS[kind]), headers, (row[1:] for row in rows))
-    page = Paginator(rows, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
+    page = page_of(request, rows)
     context = {"region": region, "kind": kind, "title": title, "headers": headers, "page": page}
     return render(request, "pairing/coverage_list.html", context)
 
@@ -475,13 +470,14 @@ def _pair_households(request, form):
 @require_write(Pairing)
 def pair_cadre(request, cadre_pk):
     """From a cadre's page: households in the villages the cadre's unit links (or excepted ones)."""
-    cadre = get_cadre_for_user(request.user, cadre_pk)
+    cadre = selectors.get_cadre_for_user(request.user, cadre_pk)
     facts = CadreFacts.load([cadre])
     villages = facts.linked_villages[cadre.unit_id] | facts.exceptions[cadre.pk]
     already = Pairing.objects.open().filter(cadre=cadre, household_id=OuterRef("pk"))
     households = (
         Household.objects.visible_to(request.user)
-        .filter(village_id__in=villages, status="在册")
+        .filter(village_id__in=villages)
+        .on_register()
         .exclude(Exists(already))
         .select_related("village")
         .order_by("village_id", "group", "head_name")

@@ -1,17 +1,16 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Region
-from households.views import get_household_for_user
+from households.selectors import get_household_for_user
 from shuanglian.access import can_write, require_write
 from shuanglian.lib import dates, params
+from shuanglian.lib.pagination import page_of, query_without
 
 from . import services
 from .forms import HouseholdPlanForm, VillagePlanForm
@@ -49,10 +48,8 @@ def plan_list(request):
         plans = plans.select_related("household__village", "updated_by").order_by(
             "household__village_id", "household_id"
         )
-    page = Paginator(plans, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"page": page, "kind": kind, "year": year, "years": _years(), "query": query.urlencode()}
+    page = page_of(request, plans)
+    context = {"page": page, "kind": kind, "year": year, "years": _years(), "query": query_without(request)}
     return render(request, "plans/plan_list.html", context)
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from households.models import Household, Region
-from pairing import coverage
+from pairing import selectors as coverage_selectors
 from pairing.models import Pairing
 from tests import factories as f
 
@@ -180,7 +180,7 @@ class TestCoverageCadreFigures:
 
     def test_rows_count_cadres_helping_here_besides_those_seated_here(self, helped):
         world = helped
-        rows, totals = coverage.per_child(world.county_a, [world.town_a, world.town_a2])
+        rows, _own, totals = coverage_selectors.coverage_rows(world.county_a, [world.town_a, world.town_a2])
         town = next(row for row in rows if row["region"] == world.town_a)
         assert town["cadres_helping"] == 2
         assert totals["cadres_helping"] == 2  # a cadre helping in two townships is one cadre
@@ -191,15 +191,15 @@ class TestCoverageCadreFigures:
         client.force_login(world.users.county_a)
         page = client.get(reverse("pairing:coverage_region", args=[world.county_a.code])).content.decode()
         assert (
-            "<th>单位驻地在此的干部</th>" in page
-            and "<th>在此帮扶的干部</th>" in page
-            and "<th>落实率</th>" in page
+            ">单位驻地在此的在岗干部</th>" in page
+            and ">在此帮扶的干部</th>" in page
+            and ">落实率</th>" in page
         )
         assert '<td data-label="落实率">100%</td>' in page
         assert '<td data-label="在此帮扶的干部">2</td>' in page
         # 未落实 0 reads as good news, not in the alarm colour.
         unpaired = reverse("pairing:coverage_list", args=[world.county_a.code, "unpaired"])
-        assert f'<a class="stat ok" href="{unpaired}">' in page
+        assert f'<a class="stat ok" href="{unpaired}" title=' in page
 
 
 class FilterForms(HTMLParser):

@@ -224,7 +224,7 @@ class TestCadres:
 def test_home_counts_the_users_scope(client, world, username, households):
     client.force_login(getattr(world.users, username))
     response = client.get(reverse("home"))
-    assert response.context["households"]["total"] == households
+    assert response.context["figures"]["households"] == households
 
 
 def test_home_counts_the_poor_households_on_the_register_as_coverage_does(client, world):
@@ -237,8 +237,10 @@ def test_home_counts_the_poor_households_on_the_register_as_coverage_does(client
         category__in=[Category.GENERAL_POOR, Category.DIBAO, Category.WUBAO, Category.DIBAO_POOR],
         status="在册",
     ).count()
-    assert client.get(reverse("home")).context["households"]["poor"] == on_register
-    assert client.get(reverse("home")).context["households"]["total"] == 3  # every household is still counted
+    assert client.get(reverse("home")).context["figures"]["poor"] == on_register
+    assert (
+        client.get(reverse("home")).context["figures"]["households"] == 3
+    )  # every household is still counted
 
 
 def test_province_home_figures_are_cached_and_a_township_sees_them_live(client, world):
@@ -246,13 +248,15 @@ def test_province_home_figures_are_cached_and_a_township_sees_them_live(client, 
     first = client.get(reverse("home"))
     assert first.context["counted_at"] is not None and "立即重新统计" in first.content.decode()
     f.household(world.village_a, "新来户", members=1)
-    assert client.get(reverse("home")).context["households"]["total"] == first.context["households"]["total"]
+    assert (
+        client.get(reverse("home")).context["figures"]["households"] == first.context["figures"]["households"]
+    )
     recounted = client.get(reverse("home"), {"refresh": "1"})
-    assert recounted.context["households"]["total"] == first.context["households"]["total"] + 1
+    assert recounted.context["figures"]["households"] == first.context["figures"]["households"] + 1
     client.force_login(world.users.town_a)
     township = client.get(reverse("home"))
     assert township.context["counted_at"] is None
-    assert township.context["households"]["total"] == 2
+    assert township.context["figures"]["households"] == 2
 
 
 @pytest.mark.parametrize("url_name", ["households:region", "pairing:coverage_region"])

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from households.models import Household
 from imports.pairings import import_pairings
 from pairing import coverage, services, tallies
-from pairing.models import Cadre, CadreLoad, Pairing, RankLimit
+from pairing.models import Cadre, CadreLoad, CountyRules, Pairing, RankLimit
+from shuanglian.indicators import Scope
 from tests import factories as f
 from tests.test_import_relations import PAIRING_HEADERS, workbook
 
@@ -205,13 +206,24 @@ def test_both_ways_of_reading_the_loads_give_the_same_rows(town):
         county=town.county_a, rank=Cadre.Rank.SECTION, max_households=2, max_poor=2, min_poor=2
     )
     f.cadre(town.unit_b, "东乡闲者")
+    # Exemptions by the seat county's own rules: 东乡县 pairs its teachers, 通渭县 does not,
+    # except one who holds a pairing already.
+    CountyRules.objects.create(county=town.county_b, exempt_categories=[])
+    f.cadre(town.unit_b, "东乡教师", category=Cadre.Category.TEACHER)
+    f.cadre(town.unit_a, "通渭教师", category=Cadre.Category.TEACHER)
+    f.pairing(
+        f.cadre(town.unit_a, "联户医生", category=Cadre.Category.MEDICAL), town.poor_a[0], role="联系户"
+    )
     for region in (town.province, town.city_a, town.county_a, town.county_b, town.town_a):
         rows = {}
         for way in (coverage._wide_load_sql, coverage._narrow_load_sql):
-            sql, params = way(region.prefix)
+            sql, params = way(Scope(prefix=region.prefix))
             rows[way] = sorted(tuple(row.values()) for row in coverage._dict_rows(sql, params))
         assert rows[coverage._wide_load_sql] == rows[coverage._narrow_load_sql], region.name
         assert rows[coverage._wide_load_sql] or region == town.town_a  # no unit seated in the township
+    seated = {row["cadre_id"] for row in coverage._dict_rows(*coverage._cadre_load_sql(Scope(prefix="62")))}
+    names = set(Cadre.objects.filter(pk__in=seated).values_list("name", flat=True))
+    assert {"东乡教师", "联户医生"} <= names and "通渭教师" not in names
 
 
 def test_a_household_moved_to_another_county_by_import_moves_its_load(world):

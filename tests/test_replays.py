@@ -94,12 +94,13 @@ def test_a_key_reused_with_another_diary_or_other_demands_is_refused(client, wor
 
 
 # One visit saved through the page (issue 18 §4), as counted in a test, where the service's
-# transaction is a savepoint: session and user (2); the household chosen (1); the form's check of
-# visit_help_not_negative (3, in a savepoint); the responsible cadre (1); the service's savepoint
-# (2); its look at the submission key, the pairing and the month lock (3); the insert in its
-# savepoint (3); its history row (1, shuanglian/lib/history.py); the two tallies (2, or 6 for a
-# pair's first visit of the year, which inserts them).
-QUERIES_PER_SAVE = 18
+# transaction is a savepoint: session and user (2); the household chosen (1); the responsible
+# cadre (1); the service's savepoint (2); its look at the submission key (1), then the pairing and
+# the month lock in one query (1); the insert in its savepoint (3); its history row (1,
+# shuanglian/lib/history.py); the two tallies (2, or 6 for a pair's first visit of the year, which
+# inserts them). Was 18: the form no longer re-checks visit_help_not_negative (3, in a savepoint;
+# AmountField refuses a negative sum first), and the pairing and the lock were two queries.
+QUERIES_PER_SAVE = 14
 # Each demand row: its savepoint (2), the scope and the deadline table (2), the insert in its
 # savepoint (3), its history row (1) and its action row (1).
 QUERIES_PER_DEMAND = 9
@@ -241,8 +242,8 @@ def test_a_double_clicked_import_confirmation_imports_once(client, world):
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason=(
-        "SQLite's in-memory test database locks whole tables: the second press's read blocks "
-        "the first's write"
+        "SQLite's in-memory test database locks whole tables: "
+        "the second press's read blocks the first's write"
     ),
 )
 

@@ -80,6 +80,11 @@ class VisitForm(AppModelForm):
             self.initial.setdefault("visited_on", timezone.localdate())
             self.initial["submission_key"] = uuid.uuid4()
 
+    def _get_validation_exclusions(self):
+        # AmountField has refused a negative sum under its field already, and the database holds
+        # visit_help_not_negative; the model's check of that constraint would cost a query per save.
+        return super()._get_validation_exclusions() | {"help_cash", "help_goods_value"}
+
     @property
     def task_fields(self):
         return [self[name] for name in Visit.TASK_FIELDS]

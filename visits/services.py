@@ -5,6 +5,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,10 +19,15 @@ from . import entry, tallies
 from .models import LockedMonth, UnitVisit, Visit
 
 
+def _locks(village_code: str, day: datetime.date):
+    """The month locks that hold a village's visits on `day`: its township's, county's, city's, province's."""
+    regions = [village_code[:digits].ljust(12, "0") for digits in LEVEL_DIGITS.values()]
+    return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions)
+
+
 def is_month_locked(village_code: str, day: datetime.date) -> bool:
     """Whether an approved report for the village's township, county, city or province counted this month."""
-    regions = [village_code[:digits].ljust(12, "0") for digits in LEVEL_DIGITS.values()]
-    return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions).exists()
+    return _locks(village_code, day).exists()
 
 
 def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
@@ -51,14 +57,19 @@ def _check_day(visited_on: datetime.date) -> None:
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
 
 
+def _locked(visited_on: datetime.date) -> ValidationError:
+    """The refusal of a visit in a month that an approved report counted."""
+    return ValidationError(
+        _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
+        % {"year": visited_on.year, "month": visited_on.month},
+        code="locked",
+    )
+
+
 def _check_unlocked(village_code: str, visited_on: datetime.date) -> None:
     """No visit enters a month that an approved report counted."""
     if is_month_locked(village_code, visited_on):
-        raise ValidationError(
-            _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
-            % {"year": visited_on.year, "month": visited_on.month},
-            code="locked",
-        )
+        raise _locked(visited_on)
 
 
 def _insert(visit, *, replay, duplicate):
@@ -117,13 +128,22 @@ def submit_visit(
     if earlier:
         return replay(earlier)
     _check_day(visited_on)
-    if not Pairing.objects.on(visited_on).filter(cadre=cadre, household=household).exists():
+    # Both refusals in one query (a save is the month-end rush's busiest request): no pairing that
+    # day, then a locked month, told in that order.
+    locked = list(
+        Pairing.objects.on(visited_on)
+        .filter(cadre=cadre, household=household)
+        .annotate(locked=Exists(_locks(household.village_id, visited_on)))
+        .values_list("locked", flat=True)[:1]
+    )
+    if not locked:
         raise ValidationError(
             _("%(day)s %(cadre)s 未联系 %(household)s，不能登记其走访")
             % {"day": visited_on, "cadre": cadre.name, "household": household},
             code="not_paired",
         )
-    _check_unlocked(household.village_id, visited_on)
+    if locked[0]:
+        raise _locked(visited_on)
     visit = Visit(
         household=household,
         cadre=cadre,

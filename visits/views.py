@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -14,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Region
-from households.views import get_household_for_user
+from households.selectors import get_household_for_user
 from pairing.models import Cadre, Pairing
 from shuanglian.access import LEVEL_DIGITS, can_write, is_unit_liaison, require_write, scope_prefix
 from shuanglian.lib import params
 from shuanglian.lib.excel import xlsx_response
+from shuanglian.lib.pagination import page_of, query_without
 
 from . import services, timeline, worklists
 
@@ -104,10 +104,7 @@ def responsible_cadre(request, household_pk):
 
 def _page(request, queryset):
     """A page of `queryset` and the query string to keep in the pagination links."""
-    page = Paginator(queryset, settings.PAGE_SIZE).get_page(params.parse_page(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return page_of(request, queryset), query_without(request)
 
 
 @login_required

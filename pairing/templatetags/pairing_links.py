@@ -6,7 +6,7 @@ lies outside the viewer's scope, answers 404 to that viewer: such a cadre is sho
 
 from django import template
 
-from pairing.models import Cadre
+from pairing import selectors
 
 register = template.Library()
 
@@ -14,5 +14,4 @@ register = template.Library()
 @register.simple_tag
 def openable_cadres(pairings, user) -> set[int]:
     """The ids of these pairings' cadres that `user` may open (one query)."""
-    ids = {pairing.cadre_id for pairing in pairings}
-    return set(Cadre.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return selectors.openable_cadre_ids(user, {pairing.cadre_id for pairing in pairings})

@@ -23,3 +23,10 @@ def prefix_range_q(field: str, prefix: str | None) -> Q:
         return Q()
     low, high = prefix_bounds(prefix)
     return Q(**{f"{field}__gte": low}) & (Q(**{f"{field}__lt": high}) if high else Q())
+
+
+def county_code(code: str) -> str:
+    """The 12-digit code of the county holding a region code (a village's, a township's or a
+    county prefix): '621121101201' and '621121' give '621121000000'. Counties' rules (pairing
+    limits, demand deadlines) are keyed by it."""
+    return code[:6].ljust(12, "0")

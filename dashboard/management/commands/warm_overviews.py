@@ -14,11 +14,11 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.models import User
-from dashboard.views import scope_counts_cached
+from dashboard.selectors import scope_counts_cached
 from demands.forms import DemandFilterForm
-from demands.views import ledger_summary
+from demands.selectors import ledger_summary
 from households.models import Region
-from pairing.coverage import per_child_cached
+from pairing.selectors import coverage_rows_cached
 from visits import worklists
 
 
@@ -31,7 +31,7 @@ def warm(region: Region) -> None:
     """Recounts every cached overview of one province or city and keeps the new figures."""
     user, today = office(region), timezone.localdate()
     scope_counts_cached(user, refresh=True)
-    per_child_cached(region, list(region.children.order_by("code")), refresh=True)
+    coverage_rows_cached(region, list(region.children.order_by("code")), refresh=True)
     worklists.counts_cached(user, today, refresh=True)
     for kind in worklists.KINDS:
         worklists.per_county_cached(user, today, kind, refresh=True)

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from demo.province import Scale, generate
+from households.choices import PROVINCE_CODE
 from households.models import Household, Region
 
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale: float, seed: int, verbosity: int, **options):
         if Household.objects.exists():
             raise CommandError("数据库中已有农户数据；请在空库上生成测试数据。")
-        if not Region.objects.filter(code="620000000000").exists():
+        if not Region.objects.filter(code=PROVINCE_CODE).exists():
             call_command("load_regions", verbosity=verbosity)
         log = self.stdout.write if verbosity else (lambda message: None)
         counts = generate(Scale().times(scale), seed=seed, log=log)
