@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from demands.models import Demand, at_level_of_q, overdue_q, unattended_q
 from pairing.models import Handover, Proposal
+from reports.selectors import due_counts
 from shuanglian.access import is_office, is_unit_liaison, may_enter_visits, waits_on_handovers
 from visits import worklists
 
@@ -90,4 +91,26 @@ def items(user, today: datetime.date) -> list[Item]:
         found.append(
             Item("handovers", _("待实施的干部交接"), handovers_waiting(user).count(), f"{inbox}#handovers")
         )
+    return found + _report_items(user, today)
+
+
+def _report_items(user, today: datetime.date) -> list[Item]:
+    """Last month's report: the office's own while not yet submitted (overdue past its due day), and
+    for a reviewing office the reports below waiting for review and those overdue."""
+    due = due_counts(user, today)
+    month = due["month"]
+    found = []
+    if due["own"] is not None:
+        office = due["own"]
+        url = reverse("reports:detail", args=[office.key, month.year, month.month])
+        if due["own_overdue"]:
+            found.append(
+                Item("report_overdue", _("%(month)d月月报告已逾期") % {"month": month.month}, 1, url)
+            )
+        else:
+            found.append(Item("report_due", _("%(month)d月月报告待报送") % {"month": month.month}, 1, url))
+    if "board" in due:
+        board = f"{reverse('reports:board')}?month={month:%Y-%m}"
+        found.append(Item("reports_to_review", _("待审核的月报告"), due["to_review"], board))
+        found.append(Item("reports_overdue", _("逾期未报的下级月报告"), due["overdue_below"], board))
     return found

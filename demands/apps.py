@@ -11,6 +11,7 @@ class DemandsConfig(AppConfig):
         from households import sections
         from visits import entry, timeline
 
+        from . import indicators
         from .household_page import DEMANDS
         from .visit_entry import DEMAND_ROWS
         from .visit_timeline import RAISED_DEMANDS
@@ -18,3 +19,4 @@ class DemandsConfig(AppConfig):
         entry.register(DEMAND_ROWS)  # the demand rows on the visit entry page
         timeline.register(RAISED_DEMANDS)  # the demands raised in each visit, on the household's timeline
         sections.register_section(DEMANDS)  # the household's demands, and the form to raise one
+        indicators.register()  # the demand figures of the reports

@@ -18,6 +18,7 @@ from shuanglian.lib import dates
 from shuanglian.lib.codes import county_code
 from shuanglian.lib.history import record_bulk, recorded
 from shuanglian.lib.submission import earlier_submission, refuse_reused_key
+from visits.services import is_month_locked, locked_month_error
 
 from .models import (
     LEVEL_ORDER,
@@ -106,6 +107,8 @@ def submit_demand(
     dates.check_date(raised_on, _("提出日期"), allow_future=True, field="raised_on")
     if raised_on > timezone.localdate():
         raise ValidationError({"raised_on": _("提出日期 %(day)s 晚于今天") % {"day": raised_on}})
+    if lock := is_month_locked(household.village_id, raised_on):
+        raise locked_month_error(lock, raised_on, _("诉求"))
     demand = Demand(
         household=household,
         visit=visit,

@@ -91,13 +91,46 @@ def generate(scale: Scale, *, seed: int = 2012, log=print) -> dict:
     pairings = _pairings(households, links, cadres)
     log(f"联户 {pairings}")
     visits = generate_visits(log=log)
+    reports = generate_monthly_reports(log=log)
     return {
         "units": len(units),
         "cadres": len(cadres),
         "households": len(households),
         "pairings": pairings,
         "visits": visits,
+        "reports": reports,
     }
+
+
+REPORT_MONTH = datetime.date(2025, 11, 1)  # the generated year's last month of visits but one
+
+
+def generate_monthly_reports(*, month: datetime.date = REPORT_MONTH, log=print) -> int:
+    """November's monthly reports (月报告) of every township, unit and county office, at every
+    status by turns (a fifth missing), for the status boards: rows only, in bulk; no figures
+    frozen, no month locked (approval through reports.services does both)."""
+    from accounts.models import User
+    from reports.models import MonthlyReport
+
+    clerk = User.objects.get(username="province_generator")
+    statuses = [None, *MonthlyReport.Status.values]  # None: not started
+    offices = [
+        ("region", code)
+        for code in Region.objects.filter(level__in=("township", "county"))
+        .values_list("code", flat=True)
+        .order_by("code")
+    ]
+    offices += [("unit", pk) for pk in Unit.objects.order_by("pk").values_list("pk", flat=True)]
+    reports = [
+        MonthlyReport(
+            month=month, status=statuses[index % len(statuses)], created_by=clerk, **{f"{kind}_id": key}
+        )
+        for index, (kind, key) in enumerate(offices)
+        if statuses[index % len(statuses)] is not None
+    ]
+    MonthlyReport.objects.bulk_create(reports, batch_size=5000)
+    log(f"月报告 {len(reports)}")
+    return len(reports)
 
 
 def _units(rng, scale, poor_counties):

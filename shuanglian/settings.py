@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "shuanglian.tasks_app.TasksDatabaseConfig",  # django_tasks_db, named in Chinese
     "plans",
     "evaluation",
+    "reports",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("", include("plans.urls")),
     path("", include("evaluation.urls")),
+    path("", include("reports.urls")),
     # One login page for the app and the admin, so the admin cannot skip the second factor.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

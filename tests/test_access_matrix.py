@@ -4,6 +4,7 @@ The list of URLs comes from the URLconf itself, so a new page without an
 entry here fails `test_every_url_has_a_matrix_entry`.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 import pytest
@@ -129,6 +130,44 @@ def _assigned_sample(w):
 # Evaluation: read by every role in the round's scope (units: their sampled cadres); offices write.
 EVALUATION_READERS_A = ("admin", "province", "city_a", "county_a", "town_a", "unit_a")
 NOT_COLLECTORS = ("admin", "province", "city_a", "town_a", "unit_a") + OTHER_SIDE
+
+REVIEWING_OFFICES = ("admin", "province", "city_a", "county_a", "city_b", "county_b")
+NOT_REVIEWING = ("town_a", "unit_a", "town_b", "unit_b")
+REPORT_OUTSIDERS = ("unit_a",) + OTHER_SIDE
+
+
+def _report_kwargs(w):
+    from reports.selectors import last_month
+
+    month = last_month(datetime.date.today())
+    return {"office": w.town_a.code, "year": month.year, "month": month.month}
+
+
+def _draft_report_kwargs(w):
+    """Township A's draft on last month (a test may ask several times: made once)."""
+    from reports import services
+    from reports.models import MonthlyReport
+    from reports.offices import Office
+
+    kwargs = _report_kwargs(w)
+    month = datetime.date(kwargs["year"], kwargs["month"], 1)
+    if not MonthlyReport.objects.filter(region=w.town_a, month=month).exists():
+        services.save_report(
+            office=Office(region=w.town_a), month=month, by=w.users.town_a, texts={"work_done": "走访"}
+        )
+    return kwargs
+
+
+def _submitted_report_kwargs(w):
+    from reports import services
+    from reports.models import MonthlyReport
+
+    kwargs = _draft_report_kwargs(w)
+    report = MonthlyReport.objects.get(region=w.town_a)
+    if report.status in ("draft", "returned"):
+        services.submit_report(report=report, by=w.users.town_a)
+    return kwargs
+
 
 MATRIX = {
     "home": Case(),
@@ -404,6 +443,42 @@ MATRIX = {
         outsiders=NOT_COLLECTORS,
         extra={"data": {"reason": "外出"}},
     ),
+    # Monthly reports (月报告): township A's report on last month, read by the offices above it.
+    "reports:index": Case(),
+    "reports:board": Case(allowed=REVIEWING_OFFICES, forbidden=NOT_REVIEWING),
+    "reports:board_xlsx": Case(allowed=REVIEWING_OFFICES, forbidden=NOT_REVIEWING),
+    "reports:detail": Case(kwargs=_report_kwargs, allowed=REGION_READERS_A, outsiders=REPORT_OUTSIDERS),
+    "reports:print": Case(kwargs=_report_kwargs, allowed=REGION_READERS_A, outsiders=REPORT_OUTSIDERS),
+    "reports:xlsx": Case(kwargs=_report_kwargs, allowed=REGION_READERS_A, outsiders=REPORT_OUTSIDERS),
+    "reports:save": Case(
+        kwargs=_report_kwargs,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a"),
+        outsiders=REPORT_OUTSIDERS,
+        extra={"data": {"work_done": "走访"}},
+    ),
+    "reports:submit": Case(
+        kwargs=_draft_report_kwargs,
+        method="post",
+        ok=302,
+        allowed=("admin", "town_a"),
+        forbidden=("province", "city_a", "county_a"),
+        outsiders=REPORT_OUTSIDERS,
+    ),
+    **{
+        f"reports:{step}": Case(
+            kwargs=_submitted_report_kwargs,
+            method="post",
+            ok=302,
+            allowed=("admin", "county_a"),
+            forbidden=("province", "city_a", "town_a"),
+            outsiders=REPORT_OUTSIDERS,
+            extra={"data": {"text": "意见"}},
+        )
+        for step in ("return", "approve", "reopen")
+    },
 }
 
 

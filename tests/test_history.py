@@ -314,7 +314,8 @@ def test_a_superuser_deleting_a_household_in_the_admin_keeps_the_whole_old_row(c
 
 
 @pytest.mark.parametrize(
-    "module", ["pairing.services", "demands.services", "plans.services", "visits.services"]
+    "module",
+    ["pairing.services", "demands.services", "plans.services", "visits.services", "reports.services"],
 )
 def test_every_service_that_takes_an_actor_records_it(module):
     import importlib

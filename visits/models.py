@@ -137,13 +137,16 @@ class LockedMonthQuerySet(models.QuerySet):
 class LockedMonth(models.Model):
     """A month whose approved report has counted the visits in a region: they can no longer change.
 
-    Reports (a later issue) create these rows when a month is approved.
+    reports/services.py creates these rows when a month's report is approved, and removes them
+    when it is reopened.
     """
 
     region = models.ForeignKey(
         "households.Region", verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+"
     )
     month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    # Which approved report locked it, named in the refusal (reports/services.py writes it).
+    reason = models.CharField(_("锁定依据"), max_length=200, blank=True)
     locked_at = models.DateTimeField(_("锁定时间"), auto_now_add=True)
 
     objects = LockedMonthQuerySet.as_manager()
@@ -349,3 +352,63 @@ class UnitVisitTally(YearlyVisitCount):
 
     def __str__(self):
         return f"{self.unit} → {self.village}：{self.year}年 {self.visits} 次"
+
+
+class MonthlyCounts(models.Model):
+    """What both monthly tallies keep for one calendar month (reports' figures, issue 13)."""
+
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    home_visits = models.PositiveIntegerField(_("入户走访次数"), default=0)
+    contacts = models.PositiveIntegerField(_("电话等联系次数"), default=0)
+    households_contacted = models.PositiveIntegerField(_("走访或联系的户数"), default=0)
+    help_cash = models.DecimalField(_("帮扶资金（元）"), max_digits=14, decimal_places=2, default=0)
+    help_goods_value = models.DecimalField(_("物资折价（元）"), max_digits=14, decimal_places=2, default=0)
+    unit_visits = models.PositiveIntegerField(_("单位联村走访次数"), default=0)
+
+    COUNTED = (
+        "home_visits",
+        "contacts",
+        "households_contacted",
+        "help_cash",
+        "help_goods_value",
+        "unit_visits",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class VillageMonthTally(MonthlyCounts):
+    """A village's visits, contacts, households reached, help and unit visits in one month."""
+
+    village = models.ForeignKey(
+        "households.Region", verbose_name=_("村"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("村月度走访统计")
+        verbose_name_plural = _("村月度走访统计")
+        constraints = [
+            models.UniqueConstraint(fields=["village", "month"], name="villagemonthtally_one_per_month")
+        ]
+        indexes = [models.Index(fields=["month", "village"], name="villagemonthtally_month")]
+
+    def __str__(self):
+        return f"{self.village_id} {self.month:%Y-%m}"
+
+
+class UnitMonthTally(MonthlyCounts):
+    """A unit's cadres' visits and contacts, the households they reached, their help, and the
+    unit's village visits in one month."""
+
+    unit = models.ForeignKey(
+        "pairing.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("单位月度走访统计")
+        verbose_name_plural = _("单位月度走访统计")
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="unitmonthtally_one_per_month")]
+
+    def __str__(self):
+        return f"{self.unit_id} {self.month:%Y-%m}"

@@ -5,7 +5,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,9 +25,23 @@ def _locks(village_code: str, day: datetime.date):
     return LockedMonth.objects.filter(month=day.replace(day=1), region_id__in=regions)
 
 
-def is_month_locked(village_code: str, day: datetime.date) -> bool:
-    """Whether an approved report for the village's township, county, city or province counted this month."""
-    return _locks(village_code, day).exists()
+def is_month_locked(village_code: str, day: datetime.date) -> LockedMonth | None:
+    """The lock, if an approved report for the village (a unit's), its township, county, city or
+    province counted this month; None when the month is open there."""
+    return _locks(village_code, day).first()
+
+
+def locked_month_error(lock: LockedMonth, day: datetime.date, what: str) -> ValidationError:
+    """The refusal of a record dated in a locked month, naming the report that locked it."""
+    month = {"year": day.year, "month": day.month, "what": what}
+    if lock.reason:
+        message = _("%(year)d年%(month)d月已锁定：%(report)s已审核通过，该月%(what)s不能再录入") % {
+            **month,
+            "report": lock.reason,
+        }
+    else:
+        message = _("%(year)d年%(month)d月的月报已审核通过，该月%(what)s已锁定") % month
+    return ValidationError(message, code="locked")
 
 
 def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
@@ -57,19 +71,10 @@ def _check_day(visited_on: datetime.date) -> None:
         raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
 
 
-def _locked(visited_on: datetime.date) -> ValidationError:
-    """The refusal of a visit in a month that an approved report counted."""
-    return ValidationError(
-        _("%(year)d年%(month)d月的月报已审核通过，该月走访记录已锁定")
-        % {"year": visited_on.year, "month": visited_on.month},
-        code="locked",
-    )
-
-
-def _check_unlocked(village_code: str, visited_on: datetime.date) -> None:
-    """No visit enters a month that an approved report counted."""
-    if is_month_locked(village_code, visited_on):
-        raise _locked(visited_on)
+def _check_unlocked(village_code: str, visited_on: datetime.date, what: str) -> None:
+    """No visit enters a month that an approved report counted (`what`: the record, for the message)."""
+    if lock := is_month_locked(village_code, visited_on):
+        raise locked_month_error(lock, visited_on, what)
 
 
 def _insert(visit, *, replay, duplicate):
@@ -133,7 +138,7 @@ def submit_visit(
     locked = list(
         Pairing.objects.on(visited_on)
         .filter(cadre=cadre, household=household)
-        .annotate(locked=Exists(_locks(household.village_id, visited_on)))
+        .annotate(locked=Subquery(_locks(household.village_id, visited_on).values("pk")[:1]))
         .values_list("locked", flat=True)[:1]
     )
     if not locked:
@@ -143,7 +148,8 @@ def submit_visit(
             code="not_paired",
         )
     if locked[0]:
-        raise _locked(visited_on)
+        lock = LockedMonth.objects.get(pk=locked[0])  # only on the refusal path
+        raise locked_month_error(lock, visited_on, _("走访记录"))
     visit = Visit(
         household=household,
         cadre=cadre,
@@ -225,7 +231,7 @@ def submit_unit_visit(
         )
     if not activities.strip():
         raise ValidationError(_("请填写工作内容"), code="no_activities")
-    _check_unlocked(village.code, visited_on)
+    _check_unlocked(village.code, visited_on, _("联村走访记录"))
     visit = UnitVisit(
         unit=unit,
         village=village,

@@ -1,4 +1,5 @@
-"""The pre-aggregated visit figures the worklists read (HouseholdContact, VisitTally, UnitVisitTally).
+"""The pre-aggregated visit figures the worklists and reports read (HouseholdContact, VisitTally,
+UnitVisitTally; the monthly VillageMonthTally and UnitMonthTally).
 
 Kept exact in two ways: the services that save a visit call count_visit / count_unit_visit in the
 visit's own transaction, and writers that insert visits in bulk (demo loader, province generator)
@@ -9,10 +10,19 @@ the app (the admin is read-only), so adding is the only change to follow.
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Value
-from django.db.models.functions import ExtractYear, Greatest
+from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db.models.functions import ExtractYear, Greatest, TruncMonth
 
-from .models import HouseholdContact, UnitVisit, UnitVisitTally, Visit, VisitTally
+from .models import (
+    HouseholdContact,
+    MonthlyCounts,
+    UnitMonthTally,
+    UnitVisit,
+    UnitVisitTally,
+    VillageMonthTally,
+    Visit,
+    VisitTally,
+)
 
 
 def _add(model, key: dict, day: datetime.date, *, counted: bool = True) -> None:
@@ -40,15 +50,109 @@ def count_visit(visit: Visit) -> None:
         {"cadre_id": visit.cadre_id, "household_id": visit.household_id, "year": visit.visited_on.year},
         visit.visited_on,
     )
+    _count_visit_month(visit)
 
 
 def count_unit_visit(visit: UnitVisit) -> None:
-    """Adds a just-saved unit visit to the unit's yearly tally for the village."""
+    """Adds a just-saved unit visit to the unit's yearly tally for the village, and to the month's
+    tallies of the village and the unit."""
     _add(
         UnitVisitTally,
         {"unit_id": visit.unit_id, "village_id": visit.village_id, "year": visit.visited_on.year},
         visit.visited_on,
     )
+    month = visit.visited_on.replace(day=1)
+    _add_month(VillageMonthTally, {"village_id": visit.village_id, "month": month}, {"unit_visits": 1})
+    _add_month(UnitMonthTally, {"unit_id": visit.unit_id, "month": month}, {"unit_visits": 1})
+
+
+def _add_month(model, key: dict, amounts: dict) -> None:
+    """Adds `amounts` to the month's row `key` of a monthly tally, race-safe as _add: the UPDATE
+    holds the row's lock until the visit's transaction ends."""
+    changes = {name: F(name) + value for name, value in amounts.items()}
+    rows = model.objects.filter(**key)
+    if not rows.update(**changes):
+        model.objects.bulk_create([model(**key)], ignore_conflicts=True)
+        rows.update(**changes)
+
+
+def _month_amounts(visit: Visit) -> dict:
+    home = visit.mode in Visit.HOME_MODES
+    return {
+        "home_visits": 1 if home else 0,
+        "contacts": 0 if home else 1,
+        "help_cash": visit.help_cash or 0,
+        "help_goods_value": visit.help_goods_value or 0,
+    }
+
+
+def _count_visit_month(visit: Visit) -> None:
+    """Adds a household visit to its village's and its cadre's unit's tallies for the month.
+
+    The household counts as reached once per month: after the UPDATE has taken the month row's
+    lock, a visit of the same month saved by another transaction has committed and is seen, so
+    two first visits at once do not both count it."""
+    start = visit.visited_on.replace(day=1)
+    month_visits = Visit.objects.filter(
+        household_id=visit.household_id,
+        visited_on__gte=start,
+        visited_on__lt=(start + datetime.timedelta(days=32)).replace(day=1),
+    ).exclude(pk=visit.pk)
+    amounts = _month_amounts(visit)
+    key = {"village_id": visit.household.village_id, "month": start}
+    _add_month(VillageMonthTally, key, amounts)
+    if not month_visits.exists():
+        _add_month(VillageMonthTally, key, {"households_contacted": 1})
+    unit_id = visit.cadre.unit_id
+    _add_month(UnitMonthTally, {"unit_id": unit_id, "month": start}, amounts)
+    if not month_visits.filter(cadre__unit_id=unit_id).exists():
+        _add_month(UnitMonthTally, {"unit_id": unit_id, "month": start}, {"households_contacted": 1})
+
+
+@transaction.atomic
+def rebuild_monthly() -> dict[str, int]:
+    """Recounts both monthly tallies from every Visit and UnitVisit: a few GROUP BY queries in the
+    database, merged here (a row per village or unit and month), then written in bulk."""
+    village_rows: dict[tuple, dict] = {}
+    unit_rows: dict[tuple, dict] = {}
+    visits = Visit.objects.order_by().annotate(m=TruncMonth("visited_on"))
+    sums = {
+        "home_visits": Count("pk", filter=Q(mode__in=Visit.HOME_MODES)),
+        "contacts": Count("pk", filter=~Q(mode__in=Visit.HOME_MODES)),
+        "households_contacted": Count("household_id", distinct=True),
+        "help_cash": Sum("help_cash"),
+        "help_goods_value": Sum("help_goods_value"),
+    }
+    for rows, owner, source in (
+        (village_rows, "household__village_id", visits),
+        (unit_rows, "cadre__unit_id", visits),
+        (village_rows, "village_id", UnitVisit.objects.order_by().annotate(m=TruncMonth("visited_on"))),
+        (unit_rows, "unit_id", UnitVisit.objects.order_by().annotate(m=TruncMonth("visited_on"))),
+    ):
+        aggregates = sums if source is visits else {"unit_visits": Count("pk")}
+        for row in source.values(owner, "m").annotate(**aggregates):
+            month = row["m"].date() if isinstance(row["m"], datetime.datetime) else row["m"]
+            counts = rows.setdefault((row[owner], month), {})
+            counts.update({name: row[name] or 0 for name in aggregates})
+    VillageMonthTally.objects.all().delete()
+    UnitMonthTally.objects.all().delete()
+    VillageMonthTally.objects.bulk_create(
+        (VillageMonthTally(village_id=v, month=m, **c) for (v, m), c in village_rows.items()), batch_size=2000
+    )
+    UnitMonthTally.objects.bulk_create(
+        (UnitMonthTally(unit_id=u, month=m, **c) for (u, m), c in unit_rows.items()), batch_size=2000
+    )
+    return {"village_months": len(village_rows), "unit_months": len(unit_rows)}
+
+
+def monthly_recount(model) -> dict[tuple, dict]:
+    """A monthly tally's rows as {(owner, month): {figure: value}}, zero rows left out (tests compare it)."""
+    owner = "village_id" if model is VillageMonthTally else "unit_id"
+    return {
+        (row[owner], row["month"]): {name: row[name] for name in MonthlyCounts.COUNTED}
+        for row in model.objects.values(owner, "month", *MonthlyCounts.COUNTED)
+        if any(row[name] for name in MonthlyCounts.COUNTED)
+    }
 
 
 def _insert_select(model, columns: list[str], queryset) -> int:
@@ -100,4 +204,5 @@ def rebuild(*, household_ids=None) -> dict[str, int]:
             .values("unit_id", "village_id", "y")
             .annotate(n=Count("pk"), last=Max("visited_on")),
         )
+    written |= rebuild_monthly()  # the monthly tallies are recounted whole: a few GROUP BY queries
     return written

@@ -10,6 +10,7 @@ from accounts.models import User
 from demo import build, store
 from demo import demands as demo_demands
 from demo import plans as demo_plans
+from demo import reports as demo_reports
 from demo import visits as demo_visits
 from households.choices import POOR_CATEGORIES, HouseholdStatus
 from pairing.models import Cadre, Pairing, Unit
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         self.summary(plan, say)
         demo_demands.load(say)
         demo_plans.load(say, today)
+        demo_reports.load(say, today)  # monthly reports at every status, the earlier months locked
         self.logins(accounts, say, first_load=differences is None)
         if verbosity >= 2:
             say(f"共用时 {time.monotonic() - started:.1f} 秒")

@@ -1,0 +1,75 @@
+"""The plan figures of a year (帮扶计划), and the households under a three-floor alert that the plans
+answer: registered from PlansConfig.ready() (shuanglian/indicators.py)."""
+
+from django.db.models import Count
+from django.db.models.functions import Substr
+
+from households.floors import alert_q
+from households.models import Household
+from pairing.models import VillageLink
+from shuanglian import indicators
+from shuanglian.indicators import Indicator, Period, Scope
+from shuanglian.lib.codes import prefix_range_q
+from visits.indicators import scope_households
+
+from .models import HouseholdPlan, VillagePlan
+
+
+def _year(period: Period):
+    return period.start.year
+
+
+def _village_plans(scope: Scope, period: Period):
+    plans = VillagePlan.objects.filter(year=_year(period))
+    if scope.unit_id is not None:
+        linked = VillageLink.objects.open().filter(unit_id=scope.unit_id).values("village_id")
+        return plans.filter(village_id__in=linked), "village_id"
+    return plans.filter(prefix_range_q("village_id", scope.prefix)), "village_id"
+
+
+def _household_plans(scope: Scope, period: Period):
+    plans = HouseholdPlan.objects.filter(year=_year(period))
+    if scope.unit_id is not None:
+        return plans.filter(household__in=scope_households(scope)), "household__village_id"
+    return plans.filter(prefix_range_q("household__village_id", scope.prefix)), "household__village_id"
+
+
+def _floor_alerts(scope: Scope, period: Period | None):
+    households = Household.objects.filter(alert_q())
+    if scope.unit_id is not None:
+        return households.filter(pk__in=scope_households(scope).values("pk")), "village_id"
+    return households.filter(prefix_range_q("village_id", scope.prefix)), "village_id"
+
+
+def _counted(key, rows_of, name, definition, unit) -> Indicator:
+    def count(scope, period):
+        return rows_of(scope, period)[0].count()
+
+    def rows(scope, period, level_digits):
+        queryset, code = rows_of(scope, period)
+        grouped = (
+            queryset.annotate(child=Substr(code, 1, level_digits))
+            .values("child")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        return {row["child"]: row["n"] for row in grouped}
+
+    return Indicator(key=key, name=name, definition=definition, count=count, rows=rows, unit=unit)
+
+
+INDICATORS = [
+    _counted("villages_planned", _village_plans, "有帮扶计划的村", "本年度已制定村帮扶计划的村数", "个"),
+    _counted("households_planned", _household_plans, "有帮扶计划的户", "本年度已制定户帮扶计划的户数", "户"),
+    _counted(
+        "households_floor_alert",
+        _floor_alerts,
+        "“三个不能”预警户",
+        "当前存在不能生活不下去、不能因贫失学、不能因贫看不起病预警的户数（现状）",
+        "户",
+    ),
+]
+
+
+def register() -> None:
+    indicators.register(*INDICATORS)

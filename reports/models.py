@@ -1,0 +1,146 @@
+"""Reports of the leading-group offices: the monthly report (月报告) and its review steps.
+
+A report belongs to an office: a region's office (township, county, city, province) or a unit,
+for one month. Its figures are computed from the record while it is open and frozen into
+`figures` when it is approved; every workflow step is a ReportAction row.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shuanglian.lib.history import Tracked
+
+# Bounds of the four texts an office writes: long enough for a page of prose, short enough to print.
+TEXT_MAX = 2000
+
+
+class ReportDueDay(models.Model):
+    """The day of the next month by which an office at a level reports (absent: the default)."""
+
+    class Level(models.TextChoices):
+        TOWNSHIP = "township", _("乡镇")
+        UNIT = "unit", _("单位")
+        COUNTY = "county", _("县（市、区）")
+        CITY = "city", _("市（州）")
+
+    DEFAULTS = {"township": 3, "unit": 3, "county": 5, "city": 8}
+
+    level = models.CharField(_("报送层级"), max_length=10, choices=Level.choices, unique=True)
+    day = models.PositiveSmallIntegerField(_("次月报送截止日"))
+
+    history = Tracked()
+
+    class Meta:
+        verbose_name = _("月报告报送期限")
+        verbose_name_plural = _("月报告报送期限")
+        constraints = [
+            models.CheckConstraint(name="reportdueday_day_in_month", condition=Q(day__gte=1, day__lte=28))
+        ]
+
+    def __str__(self):
+        return f"{self.get_level_display()}：次月{self.day}日前"
+
+
+class MonthlyReport(models.Model):
+    """One office's report on one month: the figures computed from the record, and its own text."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已报送")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已审核")
+
+    region = models.ForeignKey(
+        "households.Region",
+        verbose_name=_("报告单位（区域）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "pairing.Unit",
+        verbose_name=_("报告单位（帮扶单位）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    work_done = models.TextField(_("工作开展情况"), max_length=TEXT_MAX, blank=True)
+    experience = models.TextField(_("经验做法"), max_length=TEXT_MAX, blank=True)
+    problems = models.TextField(_("存在问题"), max_length=TEXT_MAX, blank=True)
+    next_month = models.TextField(_("下月打算"), max_length=TEXT_MAX, blank=True)
+    missing_note = models.TextField(_("缺报说明"), max_length=TEXT_MAX, blank=True)
+    # Frozen at approval: {"month": {...}, "year": {...}, "rows": [...]} exactly as the page showed them.
+    figures = models.JSONField(_("审核时的数据"), default=dict, blank=True)
+    frozen_at = models.DateTimeField(_("数据冻结时间"), null=True, blank=True)
+    # Bumped by every change, so that two people editing at once do not overwrite each other.
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = Tracked()
+
+    class Meta:
+        verbose_name = _("月报告")
+        verbose_name_plural = _("月报告")
+        ordering = ["-month", "region_id", "unit_id"]
+        constraints = [
+            models.CheckConstraint(
+                name="monthlyreport_one_office",
+                condition=Q(region__isnull=False, unit__isnull=True)
+                | Q(region__isnull=True, unit__isnull=False),
+            ),
+            models.CheckConstraint(name="monthlyreport_first_day", condition=Q(month__day=1)),
+            models.UniqueConstraint(
+                fields=["region", "month"],
+                condition=Q(unit__isnull=True),
+                name="monthlyreport_one_per_region",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "month"], condition=Q(region__isnull=True), name="monthlyreport_one_per_unit"
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "status"], name="monthlyreport_month_status")]
+
+    def __str__(self):
+        office = self.region.name if self.region_id else self.unit.name
+        return f"{office}{self.month.year}年{self.month.month}月月报告"
+
+
+class ReportAction(models.Model):
+    """One step of a report's review: who took it, when, and what they wrote."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("起草")
+        EDIT = "edit", _("修改")
+        SUBMIT = "submit", _("报送")
+        RETURN = "return", _("退回")
+        APPROVE = "approve", _("审核通过")
+        REOPEN = "reopen", _("重新打开")
+
+    report = models.ForeignKey(
+        MonthlyReport, verbose_name=_("月报告"), on_delete=models.CASCADE, related_name="actions"
+    )
+    kind = models.CharField(_("环节"), max_length=10, choices=Kind.choices)
+    comment = models.TextField(_("意见"), max_length=TEXT_MAX, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("月报告办理记录")
+        verbose_name_plural = _("月报告办理记录")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.report} {self.get_kind_display()}"

@@ -1,0 +1,268 @@
+"""The monthly report's figures against an independent count written as plain Python over the
+records (3 scopes × 3 months); rows that add up to their totals; the monthly tallies equal to a
+recount after a random sequence of writes; the report page's pinned query count."""
+
+import datetime
+import json
+import random
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.urls import reverse
+
+from demands.models import Demand, DemandAction, Level
+from households.models import Household
+from pairing.models import Pairing, VillageLink
+from reports import figures
+from reports.offices import Office
+from shuanglian import indicators
+from shuanglian.indicators import Period, Scope
+from tests import factories as f
+from tests.queries import count_queries
+from visits import tallies
+from visits.models import UnitMonthTally, UnitVisit, VillageMonthTally, Visit
+from visits.services import record_unit_visit, record_visit
+
+MONTHS = [datetime.date(2025, 4, 1), datetime.date(2025, 5, 1), datetime.date(2025, 6, 1)]
+MODES = list(Visit.Mode)
+
+
+@pytest.fixture
+def record(world):
+    """Households in both townships of county A, paired with cadres of two units; three months of
+    visits, unit visits and demands written through the services, at random (seeded)."""
+    rng = random.Random(13)
+    unit_c = f.unit(world.town_a2, "鸡川镇政府", level="township")
+    cadre_c = f.cadre(unit_c, "周强")
+    f.link(unit_c, world.village_a2)
+    households = [world.household_a, world.household_a2]
+    for index in range(6):
+        village = world.village_a if index % 2 else world.village_a2
+        households.append(f.household(village, f"户{index}", members=1, working_away=index % 3 == 0))
+    helpers = {}
+    for household in households[1:]:
+        cadre = rng.choice([world.cadre_a, cadre_c])
+        f.pairing(cadre, household)
+    for pairing in Pairing.objects.filter(household__in=households):
+        helpers[pairing.household_id] = pairing.cadre
+    for _ in range(60):
+        household = rng.choice(households)
+        month = rng.choice(MONTHS)
+        try:
+            record_visit(
+                household=household,
+                cadre=helpers[household.pk],
+                visited_on=month.replace(day=rng.randint(1, 28)),
+                by=world.users.admin,
+                mode=rng.choice(MODES),
+                help_cash=Decimal(rng.choice([0, 0, 100, 250])),
+            )
+        except ValidationError:
+            pass  # the same cadre, household, day and mode twice: refused, counted nowhere
+    for _ in range(12):
+        unit, village, cadre = rng.choice(
+            [(world.unit_a, world.village_a, world.cadre_a), (unit_c, world.village_a2, cadre_c)]
+        )
+        try:
+            record_unit_visit(
+                unit=unit,
+                village=village,
+                visited_on=rng.choice(MONTHS).replace(day=rng.randint(1, 28)),
+                cadres=[cadre],
+                activities="座谈",
+                by=world.users.admin,
+            )
+        except ValidationError:
+            pass
+    for index in range(15):
+        household = rng.choice(households)
+        raised = rng.choice(MONTHS).replace(day=rng.randint(1, 28))
+        status = rng.choice(list(Demand.Status))
+        demand = Demand.objects.create(
+            household=household,
+            raised_on=raised,
+            category=Demand.Category.values[0],
+            text=f"诉求{index}",
+            level=Level.CADRE,
+            status=status,
+            due_on=raised + datetime.timedelta(days=15),
+            raised_by=world.users.admin,
+        )
+        if status in (Demand.Status.RESOLVED, Demand.Status.EXPLAINED):
+            kind = (
+                DemandAction.Kind.RESOLVE if status == Demand.Status.RESOLVED else DemandAction.Kind.EXPLAIN
+            )
+            closed = raised + datetime.timedelta(days=rng.randint(0, 40))
+            DemandAction.objects.create(
+                demand=demand,
+                kind=kind,
+                from_level=Level.CADRE,
+                by=world.users.admin,
+                at=datetime.datetime.combine(closed, datetime.time(10), tzinfo=datetime.UTC),
+            )
+    return {"unit_c": unit_c}
+
+
+def _plain(scope: Scope, month: datetime.date) -> dict:
+    """The figures counted in Python over every row, with no query shared with the indicators."""
+    end = (month + datetime.timedelta(days=32)).replace(day=1)
+
+    def region_or_unit(village_code, unit_id):
+        if scope.unit_id is not None:
+            return unit_id == scope.unit_id
+        return village_code.startswith(scope.prefix)
+
+    visits = [
+        v
+        for v in Visit.objects.select_related("household", "cadre")
+        if month <= v.visited_on < end and region_or_unit(v.household.village_id, v.cadre.unit_id)
+    ]
+    unit_visits = [
+        u
+        for u in UnitVisit.objects.all()
+        if month <= u.visited_on < end and region_or_unit(u.village_id, u.unit_id)
+    ]
+    open_pairs = {
+        (p.household_id, p.cadre.unit_id) for p in Pairing.objects.select_related("cadre") if not p.ended_on
+    }
+
+    def demand_in_scope(d):
+        if scope.unit_id is not None:
+            return (d.household_id, scope.unit_id) in open_pairs
+        return d.household.village_id.startswith(scope.prefix)
+
+    demands = [d for d in Demand.objects.select_related("household") if demand_in_scope(d)]
+    closed = {
+        (a.demand_id, a.kind)
+        for a in DemandAction.objects.all()
+        if month <= a.at.astimezone(datetime.UTC).date() < end
+    }
+    home = {Visit.Mode.HOME, Visit.Mode.MEETING, Visit.Mode.EVENT}
+    linked = {(link.village_id, link.unit_id) for link in VillageLink.objects.all() if not link.ended_on}
+
+    def household_in_scope(h):
+        if h.status != "在册":
+            return False
+        if scope.unit_id is not None:
+            return (h.village_id, scope.unit_id) in linked or (h.pk, scope.unit_id) in open_pairs
+        return h.village_id.startswith(scope.prefix)
+
+    quarter = month.replace(month=3 * ((month.month - 1) // 3) + 1)
+    every_visit = list(Visit.objects.all())
+    paired = {household for household, _unit in open_pairs}
+    households = [h for h in Household.objects.all() if household_in_scope(h)]
+    seen_in_quarter = {v.household_id for v in every_visit if quarter <= v.visited_on < end}
+    seen_in_month = {v.household_id for v in every_visit if month <= v.visited_on < end}
+    return {
+        "households_not_contacted_quarter": sum(
+            1 for h in households if h.pk in paired and h.pk not in seen_in_quarter
+        ),
+        "households_away_contacted": sum(1 for h in households if h.working_away and h.pk in seen_in_month),
+        "visits_home": sum(1 for v in visits if v.mode in home),
+        "visits_contact": sum(1 for v in visits if v.mode not in home),
+        "households_contacted": len({v.household_id for v in visits}),
+        "help_cash": sum((v.help_cash for v in visits), Decimal("0.00")),
+        "unit_visits": len(unit_visits),
+        "demands_raised": sum(1 for d in demands if month <= d.raised_on < end),
+        "demands_overdue": sum(
+            1
+            for d in demands
+            if d.status in ("待办", "办理中") and d.due_on < end - datetime.timedelta(days=1)
+        ),
+        "demands_resolved": sum(
+            1 for d in demands if d.status == "已解决" and (d.pk, DemandAction.Kind.RESOLVE) in closed
+        ),
+        "demands_explained": sum(
+            1 for d in demands if d.status == "已解释" and (d.pk, DemandAction.Kind.EXPLAIN) in closed
+        ),
+    }
+
+
+@pytest.mark.parametrize("month", MONTHS)
+@pytest.mark.parametrize("which", ["county_a", "town_a2", "unit_a"])
+def test_the_figures_equal_a_plain_count_of_the_records(settings, world, record, which, month):
+    settings.TIME_ZONE = "UTC"
+    scope = (
+        Scope(unit_id=world.unit_a.pk)
+        if which == "unit_a"
+        else Scope(prefix=getattr(world, which).code.rstrip("0"))
+    )
+    if which == "county_a":
+        scope = Scope(prefix=world.county_a.code[:6])
+    if which == "town_a2":
+        scope = Scope(prefix=world.town_a2.code[:9])
+    expected = _plain(scope, month)
+    period = Period.month(month.year, month.month)
+    counted = {key: indicators.value(key, scope, period) for key in expected}
+    assert counted == expected
+    assert expected["visits_home"] + expected["visits_contact"] > 0 or which == "unit_a"
+
+
+def test_the_county_rows_add_up_to_its_totals(world, record):
+    report = figures.compute(Office(region=world.county_a), MONTHS[1])
+    rows = [row for row in report["rows"] if row["kind"] == "region"]
+    assert [row["name"] for row in rows] == ["马营镇", "鸡川镇"]
+    assert [row["name"] for row in report["rows"] if row["kind"] == "unit"] == [
+        "通渭县农业农村局",
+        "鸡川镇政府",
+    ]
+    totals = figures.row_totals(report)
+    checked = 0
+    for key in figures.REGION_ROW:
+        if figures.additive(key):
+            assert str(totals[key]) == str(report["month"][key]), key
+            checked += 1
+    assert checked >= 8
+    assert report["month"]["visits_home"] + report["month"]["visits_contact"] > 0
+
+
+def test_the_monthly_tallies_equal_a_recount_after_random_writes(world, record):
+    kept = {model: tallies.monthly_recount(model) for model in (VillageMonthTally, UnitMonthTally)}
+    assert kept[VillageMonthTally] and kept[UnitMonthTally]
+    tallies.rebuild_monthly()
+    for model in (VillageMonthTally, UnitMonthTally):
+        assert tallies.monthly_recount(model) == kept[model], model.__name__
+
+
+def test_the_rebuild_command_restores_lost_tallies(world, record):
+    kept = tallies.monthly_recount(VillageMonthTally)
+    VillageMonthTally.objects.all().delete()
+    call_command("rebuild_visit_tallies", verbosity=0)
+    assert tallies.monthly_recount(VillageMonthTally) == kept
+
+
+def test_the_command_prints_the_figures_as_json(world, record, capsys):
+    call_command("monthly_report", "2025-05", "--scope", world.county_a.code[:6], "--json")
+    printed = json.loads(capsys.readouterr().out)
+    keys = (
+        "households_poor households_paired households_unpaired visits_home visits_contact "
+        "households_contacted unit_visits demands_raised demands_resolved demands_overdue help_cash"
+    ).split()
+    assert all(isinstance(printed[key], int | float) for key in keys), printed
+    expected = _plain(Scope(prefix=world.county_a.code[:6]), MONTHS[1])
+    assert printed["visits_home"] == expected["visits_home"]
+    assert Decimal(str(printed["help_cash"])) == expected["help_cash"]
+
+
+def test_the_command_writes_a_workbook(world, record, tmp_path):
+    target = tmp_path / "report.xlsx"
+    call_command(
+        "monthly_report", "2025-05", "--scope", world.town_a.code, "--xlsx", str(target), verbosity=0
+    )
+    from openpyxl import load_workbook
+
+    book = load_workbook(target)
+    assert "指标" in book.sheetnames
+
+
+def test_the_report_page_runs_a_fixed_number_of_queries(client, world, record):
+    client.force_login(world.users.county_a)
+    url = reverse("reports:detail", args=[world.county_a.code, 2025, 5])
+    first = count_queries(client, url)
+    f.unit(world.county_a, "县水务局", level="county")  # one more unit row: no more queries
+    f.household(world.village_a, "新户", members=1)  # more records: no more queries
+    second = count_queries(client, url)
+    assert second == first
+    assert first <= 90, first
