@@ -65,9 +65,9 @@ def locked_users(office):
     return sorted(rows, key=lambda row: (-row["failures"], row["user"].username))
 
 
-def unlock(*, office, username: str) -> bool:
-    """Clear the failures of `username` if `office` manages that account; False when it does not."""
+def unlock(*, office, username: str) -> int | None:
+    """Clear the failures of `username` if `office` manages that account: how many records were
+    cleared (0 when none was left, as for a second press); None when `office` does not manage it."""
     if not User.objects.managed_by(office).filter(username=username).exists():
-        return False
-    reset(username=username)
-    return True
+        return None
+    return reset(username=username)

@@ -18,8 +18,11 @@ def locked_list(request):
     """账号解锁: the office's accounts with failed logins on record, and a button to clear them."""
     if request.method == "POST":
         username = request.POST.get("username", "")
-        if lockout.unlock(office=request.user, username=username):
+        cleared = lockout.unlock(office=request.user, username=username)
+        if cleared:
             messages.success(request, f"已解锁账号 {username}，其登录失败记录已清除。")
+        elif cleared == 0:  # nothing left to clear: the second press of a double click
+            messages.info(request, f"账号 {username} 已解锁，重复的提交未再办理")
         else:
             # The same answer for an unknown account and another office's: nothing is revealed.
             messages.error(request, "没有可解锁的该账号。")

@@ -23,8 +23,8 @@ def _covering_codes(user) -> list[str]:
 class RoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rounds opened in the user's region, or above it (a county reads the province's round for its
-        part); a unit liaison, the rounds that sampled its cadres; a collector, the rounds they collect
-        for."""
+        part); a unit liaison, the rounds that sampled its cadres; a collector, the rounds they
+        collect for."""
         collecting = Q(pk__in=SampledHousehold.objects.filter(collector__user_id=user.pk).values("round_id"))
         if is_unit_liaison(user):
             sampled = SampledHousehold.objects.filter(cadre_unit_id=user.unit_id).values("round_id")
@@ -84,6 +84,11 @@ class Round(models.Model):
     excellent_share = models.PositiveSmallIntegerField(_("优秀比例上限（%）"), default=20)
     good_min = models.PositiveSmallIntegerField(_("良好分数线"), default=80)
     pass_min = models.PositiveSmallIntegerField(_("合格分数线"), default=60)
+    pace_minutes = models.PositiveSmallIntegerField(
+        _("采集间隔下限（分钟）"),
+        default=3,
+        help_text=_("同一采集员手机提交的两张评议票间隔短于此数，记为“采集过快”。"),
+    )
     status = models.CharField(_("状态"), max_length=4, choices=Status.choices, default=Status.OPEN)
     sample_method = models.CharField(_("抽样方式"), max_length=4, choices=SampleMethod.choices)
     sample_parameter = models.PositiveSmallIntegerField(
@@ -103,6 +108,9 @@ class Round(models.Model):
         related_name="+",
     )
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    scored_at = models.DateTimeField(
+        _("得分计算时间"), null=True, blank=True, help_text=_("结束时计算并保存；进行中可由双联办重新计算。")
+    )
 
     objects = RoundQuerySet.as_manager()
 
@@ -241,14 +249,21 @@ class SampledHouseholdQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rows of households in the user's region; a unit liaison, its cadres' rows; a collector, theirs."""
         collecting = Q(collector__user_id=user.pk)
+        # Only an account marked as a collector gets the OR: it keeps the planner off the indexes.
+        is_collector = Collector.objects.filter(user_id=user.pk).exists() if user.pk else False
         if is_unit_liaison(user):
-            return self.filter(Q(cadre_unit_id=user.unit_id) | collecting)
+            return self.filter(
+                (Q(cadre_unit_id=user.unit_id) | collecting)
+                if is_collector
+                else Q(cadre_unit_id=user.unit_id)
+            )
         prefix = scope_prefix(user)
         if prefix is None:
             return self.filter(collecting)
         if prefix == "":
             return self.all()
-        return self.filter(region_q(user, "household__village__code") | collecting)
+        in_region = Q(household__village__code__startswith=prefix)
+        return self.filter((in_region | collecting) if is_collector else in_region)
 
     def assigned_to(self, user):
         return self.filter(collector__user_id=user.pk)
@@ -356,6 +371,10 @@ class Ballot(models.Model):
         HOME = "入户", _("入户")
         PHONE = "电话", _("电话")
 
+    class Source(models.TextChoices):
+        PHONE = "手机", _("手机采集")
+        PAPER = "纸质", _("纸质评议表导入")
+
     round = models.ForeignKey(
         Round, verbose_name=_("评议轮次"), on_delete=models.PROTECT, related_name="ballots"
     )
@@ -370,6 +389,7 @@ class Ballot(models.Model):
     )
     collected_at = models.DateTimeField(_("采集时间"))
     mode = models.CharField(_("方式"), max_length=2, choices=Mode.choices)
+    source = models.CharField(_("来源"), max_length=2, choices=Source.choices, default=Source.PHONE)
     # {question code: value | [values] | text, "<code>__text": explanation}
     answers = models.JSONField(_("答卷"))
     corrected = models.BooleanField(_("已更正"), default=False)
@@ -409,3 +429,161 @@ class BallotCorrection(models.Model):
 
     def __str__(self):
         return f"{self.ballot}（{self.at:%Y-%m-%d}）"
+
+
+class FlagQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Flags of the rounds the user's office manages (they are the office's to check)."""
+        return self.filter(round__in=Round.objects.managed_by(user))
+
+    def unchecked(self):
+        return self.filter(checked_at__isnull=True)
+
+
+class Flag(models.Model):
+    """An integrity flag on a round (疑点): something in the ballots worth a second look, saying why.
+
+    Found by evaluation.flags; `key` names what it is about (a sample, a collector, a village), so
+    looking again refreshes the reason without losing the office's check."""
+
+    class Kind(models.TextChoices):
+        VISITS = "走访次数不符", _("走访次数不符")
+        PACE = "采集过快", _("采集过快")
+        IDENTICAL = "答卷雷同", _("答卷雷同")
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="flags"
+    )
+    kind = models.CharField(_("类别"), max_length=8, choices=Kind.choices)
+    key = models.CharField(_("对象"), max_length=32)
+    village = models.ForeignKey(
+        Region, verbose_name=_("村"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("原因"))
+    found_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    checked_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    check_note = models.CharField(_("核实说明"), max_length=200, blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评议疑点")
+        verbose_name_plural = _("评议疑点")
+        ordering = ["round_id", "kind", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "kind", "key"], name="flag_one_per_round_kind_key")
+        ]
+
+    def __str__(self):
+        return f"{self.round}：{self.kind}"
+
+
+class ViolationCaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Cases of the rounds the user's office manages, within its region."""
+        return self.filter(
+            round__in=Round.objects.managed_by(user),
+            ballot__sample__in=SampledHousehold.objects.visible_to(user),
+        )
+
+
+class ViolationCase(models.Model):
+    """A ballot that answered 有 to 八个不准: the office checks it and records the outcome."""
+
+    class Status(models.TextChoices):
+        CHECKING = "核查中", _("核查中")
+        TRUE = "属实", _("属实")
+        UNFOUNDED = "不属实", _("不属实")
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="violation_cases"
+    )
+    ballot = models.OneToOneField(
+        Ballot, verbose_name=_("评议票"), on_delete=models.CASCADE, related_name="violation_case"
+    )
+    cadre = models.ForeignKey(Cadre, verbose_name=_("被反映干部"), on_delete=models.PROTECT, related_name="+")
+    report = models.TextField(_("反映情况"))
+    status = models.CharField(_("状态"), max_length=3, choices=Status.choices, default=Status.CHECKING)
+    outcome = models.TextField(_("核查结果"), blank=True)
+    opened_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    objects = ViolationCaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("“八个不准”反映")
+        verbose_name_plural = _("“八个不准”反映")
+        ordering = ["round_id", "status", "opened_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="violation_case_settled_has_outcome",
+                condition=Q(status="核查中") | Q(outcome__gt=""),
+                violation_error_message=_("核查结论须写明核查结果。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.ballot}：{self.status}"
+
+
+class Score(models.Model):
+    """A cadre's or unit's score as computed and stored for a round (evaluation.scores defines every
+    figure): pages of a large round read these rows instead of computing over all its ballots."""
+
+    class Kind(models.TextChoices):
+        CADRE = "干部", _("干部")
+        UNIT = "单位", _("单位")
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="scores"
+    )
+    kind = models.CharField(_("类别"), max_length=2, choices=Kind.choices)
+    cadre = models.ForeignKey(
+        Cadre, verbose_name=_("干部"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    unit_name = models.CharField(_("单位名称"), max_length=100, blank=True)
+    cadres = models.PositiveIntegerField(_("评议干部数"), default=0)
+    ballots = models.PositiveIntegerField(_("评议票"), default=0)
+    counted = models.PositiveIntegerField(_("有效票"), default=0)
+    masses = models.FloatField(_("群众评议得分"), null=True, blank=True)
+    process = models.FloatField(_("过程指标得分"), null=True, blank=True)
+    combined = models.FloatField(_("综合得分"), null=True, blank=True)
+    grade = models.CharField(_("等次"), max_length=4, blank=True)
+    rank = models.PositiveIntegerField(_("排名"), null=True, blank=True)
+    # [[indicator code, numerator, denominator], …] for a cadre
+    indicators = models.JSONField(_("过程指标"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("评议得分")
+        verbose_name_plural = _("评议得分")
+        ordering = ["round_id", "kind", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "cadre"], condition=Q(kind="干部"), name="score_one_per_round_cadre"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "unit"], condition=Q(kind="单位"), name="score_one_per_round_unit"
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "kind", "rank"], name="score_round_kind_rank")]
+
+    def __str__(self):
+        return f"{self.round}：{self.name}"

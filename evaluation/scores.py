@@ -26,23 +26,32 @@ rounded figure with the round's lines. 优秀 needs ≥ the line and a place wit
 floor(share % × cadres scored) by combined score (ties broken by masses' score, then cadre id);
 those over the line beyond the cap are 良好. Ranks are competition ranks by combined score.
 Only cadres with at least one counted ballot are scored.
+
+Units (单位): a unit's masses' score is the weighted mean above over the ballots of households
+helped by its cadres and of households in the villages it is linked to (联村, links in force at the
+period's end), each ballot once; its process score is the mean of its sampled cadres' process
+scores; combined, grades (the same lines and 优秀 cap, among units) and ranks as for cadres. A unit
+with no sampled cadre or no counted ballot is listed unscored.
 """
 
 import datetime
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import Rank
 from django.utils import timezone
 
 from demands.models import Demand, DemandAction
-from pairing.models import Cadre, Pairing
+from pairing.models import Cadre, Pairing, Unit, VillageLink
 from plans.models import HouseholdPlan
-from visits.models import Visit
+from visits.models import Visit, VisitTally
 from visits.worklists import Quotas, owed_by
 
-from .models import Ballot, Round
+from .models import Ballot, Round, Score
 
 CAUTION_BELOW = 5
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "合格", "不合格"
@@ -104,10 +113,49 @@ class CadreScore:
     combined: float | None = None
     grade: str = ""
     rank: int | None = None
+    scope_rank: int | None = None
 
     @property
     def caution(self) -> bool:
         return self.counted < CAUTION_BELOW
+
+    @property
+    def ident(self) -> int:
+        return self.cadre_id
+
+
+@dataclass
+class UnitScore:
+    unit_id: int
+    unit_name: str = ""
+    cadres: int = 0
+    ballots: int = 0
+    counted: int = 0
+    masses: float | None = None
+    process: float | None = None
+    combined: float | None = None
+    grade: str = ""
+    rank: int | None = None
+    scope_rank: int | None = None
+
+    @property
+    def caution(self) -> bool:
+        return self.counted < CAUTION_BELOW
+
+    @property
+    def ident(self) -> int:
+        return self.unit_id
+
+
+def ballot_score(weights, answers) -> tuple[float, int]:
+    """(Σ weight × score, Σ weight) over the ballot's scored answers; (0, 0) when none scores."""
+    total, weight_here = 0.0, 0
+    for code, (weight, scores) in weights.items():
+        score = scores.get(answers.get(code))
+        if score is not None:
+            total += weight * score
+            weight_here += weight
+    return total, weight_here
 
 
 def scored_weights(round_: Round) -> dict[str, tuple[int, dict]]:
@@ -130,36 +178,40 @@ def masses_scores(round_: Round) -> dict[int, tuple[int, int, float | None]]:
     for cadre_id, answers in rows:
         entry = sums[cadre_id]
         entry[0] += 1
-        weight_here = 0
-        for code, (weight, scores) in weights.items():
-            score = scores.get(answers.get(code))
-            if score is not None:
-                entry[2] += weight * score
-                weight_here += weight
+        total, weight_here = ballot_score(weights, answers)
         if weight_here:
             entry[1] += 1
+            entry[2] += total
             entry[3] += weight_here
     return {c: (b, n, (total / w if w else None)) for c, (b, n, total, w) in sums.items()}
 
 
-def process_indicators(round_: Round, cadre_ids) -> dict[int, list[Indicator]]:
-    """The four indicators of each cadre, in a handful of aggregate queries over all of them."""
+def process_indicators(round_: Round, cadre_ids, *, among=None) -> dict[int, list[Indicator]]:
+    """The four indicators of each cadre, in a handful of aggregate queries over all of them.
+    `among` (a subquery of cadre ids, such as the round's sample) filters in SQL instead of a
+    long list of ids; a year's visits come from the yearly tallies (visits/tallies.py)."""
     start, end = period_dates(round_)
     cadre_ids = list(cadre_ids)
-    pairings = list(
-        Pairing.objects.on(end)
-        .responsible()
-        .filter(cadre_id__in=cadre_ids)
-        .values_list("cadre_id", "household_id", "started_on", "household__village_id")
-    )
-    visits = dict(
-        ((row["cadre_id"], row["household_id"]), row["n"])
-        for row in Visit.objects.filter(cadre_id__in=cadre_ids, visited_on__gte=start, visited_on__lte=end)
-        .order_by()
-        .values("cadre_id", "household_id")
-        .annotate(n=Count("pk"))
-    )
-    household_ids = {hh for _c, hh, _s, _v in pairings}
+    among = cadre_ids if among is None else among
+    in_force = Pairing.objects.on(end).responsible().filter(cadre_id__in=among)
+    pairings = list(in_force.values_list("cadre_id", "household_id", "started_on", "household__village_id"))
+    if round_.period == Round.Period.YEAR:
+        # Every visit of the year so far (none lies in the future): what VisitTally keeps.
+        visits = {
+            (cadre_id, household_id): n
+            for cadre_id, household_id, n in VisitTally.objects.filter(
+                cadre_id__in=among, year=round_.year
+            ).values_list("cadre_id", "household_id", "visits")
+        }
+    else:
+        visits = dict(
+            ((row["cadre_id"], row["household_id"]), row["n"])
+            for row in Visit.objects.filter(cadre_id__in=among, visited_on__gte=start, visited_on__lte=end)
+            .order_by()
+            .values("cadre_id", "household_id")
+            .annotate(n=Count("pk"))
+        )
+    household_ids = in_force.values("household_id")
     planned = set(
         HouseholdPlan.objects.filter(household_id__in=household_ids, year=round_.year).values_list(
             "household_id", flat=True
@@ -202,10 +254,10 @@ def process_indicators(round_: Round, cadre_ids) -> dict[int, list[Indicator]]:
     }
 
 
-def grade(round_: Round, scores: list[CadreScore]) -> None:
-    """Set grade and rank on the scored cadres (combined not None), in place."""
+def grade(round_: Round, scores: list) -> None:
+    """Set grade and rank on the scored cadres or units (combined not None), in place."""
     scored = sorted(
-        (s for s in scores if s.combined is not None), key=lambda s: (-s.combined, -s.masses, s.cadre_id)
+        (s for s in scores if s.combined is not None), key=lambda s: (-s.combined, -s.masses, s.ident)
     )
     cap = math.floor(len(scored) * round_.excellent_share / 100)
     excellent = 0
@@ -227,11 +279,11 @@ def grade(round_: Round, scores: list[CadreScore]) -> None:
 def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
     """Every sampled cadre's score, graded and ranked within the round, best first (unscored last)."""
     masses = masses_scores(round_)
-    sampled = set(round_.samples.values_list("cadre_id", flat=True).distinct()) | set(masses)
-    indicators = process_indicators(round_, sampled)
+    among = round_.samples.values("cadre_id")
+    sampled = set(round_.samples.order_by().values_list("cadre_id", flat=True).distinct()) | set(masses)
+    indicators = process_indicators(round_, sampled, among=among)
     names = {
-        c.pk: c
-        for c in Cadre.objects.filter(pk__in=sampled).select_related("unit").only("name", "unit__name")
+        c.pk: c for c in Cadre.objects.filter(pk__in=among).select_related("unit").only("name", "unit__name")
     }
     scores = []
     for cadre_id in sampled:
@@ -261,15 +313,303 @@ def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
     return scores
 
 
+def rank_within(scores: list) -> None:
+    """Competition ranks over just these scores (the part of the round a user's scope holds)."""
+    previous = None
+    for position, score in enumerate(s for s in scores if s.combined is not None):
+        score.scope_rank = (
+            previous.scope_rank if previous and previous.combined == score.combined else position + 1
+        )
+        previous = score
+
+
+def _links(round_: Round) -> dict[str, set[int]]:
+    """village code → the units linked to it at the period's end, within the round's region."""
+    _start, end = period_dates(round_)
+    linked = defaultdict(set)
+    for village_id, unit_id in (
+        VillageLink.objects.on(end)
+        .filter(village__code__startswith=round_.region.prefix)
+        .values_list("village_id", "unit_id")
+    ):
+        linked[village_id].add(unit_id)
+    return linked
+
+
+def unit_scores(round_: Round, cadre_scores: list[CadreScore], unit_ids=None) -> list[UnitScore]:
+    """Every unit's score (its cadres' households and its linked villages), graded and ranked among
+    the round's units, best first. `cadre_scores` is round_scores(round_) for the whole round."""
+    weights = scored_weights(round_)
+    linked = _links(round_)
+    sums = defaultdict(lambda: [0, 0, 0.0, 0])  # ballots, counted, Σ w×s, Σ w
+    rows = (
+        Ballot.objects.filter(round=round_)
+        .values_list("sample__cadre_unit_id", "household__village_id", "answers")
+        .iterator(chunk_size=5000)
+    )
+    for unit_id, village_id, answers in rows:
+        total, weight_here = ballot_score(weights, answers)
+        for unit in {unit_id} | linked.get(village_id, set()):
+            entry = sums[unit]
+            entry[0] += 1
+            if weight_here:
+                entry[1] += 1
+                entry[2] += total
+                entry[3] += weight_here
+    sampled_units = set(round_.samples.order_by().values_list("cadre_unit_id", flat=True).distinct())
+    units = sampled_units | set(sums)
+    names = dict(Unit.objects.filter(pk__in=units).values_list("pk", "name"))
+    cadre_ids_of = defaultdict(list)
+    by_cadre = {s.cadre_id: s for s in cadre_scores}
+    for cadre in Cadre.objects.filter(pk__in=round_.samples.values("cadre_id")).values_list("pk", "unit_id"):
+        if cadre[0] not in by_cadre:
+            continue
+        cadre_ids_of[cadre[1]].append(cadre[0])
+    result = []
+    for unit_id in units:
+        ballots, counted, total, weight = sums.get(unit_id, (0, 0, 0.0, 0))
+        theirs = [by_cadre[c] for c in cadre_ids_of.get(unit_id, [])]
+        score = UnitScore(unit_id, names.get(unit_id, ""), len(theirs), ballots, counted)
+        if weight:
+            score.masses = round(total / weight, 2)
+        if theirs:
+            score.process = round(sum(s.process for s in theirs) / len(theirs), 2)
+        if score.masses is not None and score.process is not None:
+            score.combined = round(
+                score.masses * round_.weight_masses / 100 + score.process * round_.weight_process / 100, 2
+            )
+        result.append(score)
+    grade(round_, result)
+    result.sort(key=lambda s: (s.rank is None, s.rank or 0, s.unit_id))
+    if unit_ids is not None:
+        wanted = set(unit_ids)
+        result = [s for s in result if s.unit_id in wanted]
+    return result
+
+
+def explain_unit(round_: Round, unit_id: int) -> dict:
+    """What a unit's score is made of: the formula, its cadres' scores, every ballot counted
+    (households masked) and why it counts (本单位干部帮扶户 or 联系村)."""
+    row = (
+        Score.objects.filter(round=round_, kind=Score.Kind.UNIT, unit_id=unit_id).first()
+        if round_.scored_at
+        else None
+    )
+    if row is not None:
+        score = unit_of(row)
+        cadres = [
+            cadre_of(r)
+            for r in Score.objects.filter(round=round_, kind=Score.Kind.CADRE, unit_id=unit_id).order_by(
+                F("rank").asc(nulls_last=True), "cadre_id"
+            )
+        ]
+    else:
+        everyone = round_scores(round_)
+        score = next(s for s in unit_scores(round_, everyone) if s.unit_id == unit_id)
+        cadres = [s for s in everyone if s.cadre_id in _cadres_of(unit_id, everyone)]
+    weights = scored_weights(round_)
+    _start, end = period_dates(round_)
+    linked_villages = set(
+        VillageLink.objects.on(end)
+        .filter(unit_id=unit_id, village__code__startswith=round_.region.prefix)
+        .values_list("village_id", flat=True)
+    )
+    ballots = []
+    # Two indexed reads rather than one OR across a join, which scans the round's ballots.
+    theirs = Ballot.objects.filter(round=round_).select_related("household__village", "sample")
+    found = {b.pk: b for b in theirs.filter(sample__cadre_unit_id=unit_id)}
+    found.update((b.pk, b) for b in theirs.filter(household__village_id__in=linked_villages))
+    for ballot in sorted(found.values(), key=lambda b: (b.household.village_id, b.collected_at, b.pk)):
+        total, weight_here = ballot_score(weights, ballot.answers)
+        ballots.append(
+            {
+                "household": f"{mask(ballot.household.head_name)}户（{ballot.household.village.name}）",
+                "collected_on": timezone.localdate(ballot.collected_at),
+                "why": "本单位干部帮扶户" if ballot.sample.cadre_unit_id == unit_id else "联系村农户",
+                "score": round(total / weight_here, 2) if weight_here else None,
+            }
+        )
+    return {
+        "score": score,
+        "cadres": cadres,
+        "formula": (
+            f"综合得分 = 群众评议得分 × {round_.weight_masses}% + 过程指标得分 × {round_.weight_process}%"
+        ),
+        "masses_rule": "群众评议得分 = 本单位干部帮扶户和本单位联系村农户的评议票中计分题得分的加权平均"
+        "（每票只计一次，“不了解”不计入）",
+        "process_rule": "过程指标得分 = 本轮抽中的本单位干部过程指标得分的平均值",
+        "ballots": ballots,
+        "villages": sorted(linked_villages),
+        "caution": score.caution,
+    }
+
+
+def _cadres_of(unit_id: int, cadres: list[CadreScore]) -> set[int]:
+    return set(
+        Cadre.objects.filter(pk__in=[s.cadre_id for s in cadres], unit_id=unit_id).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def mask(name: str) -> str:
     """王建国 → 王**: enough for a unit to recognise its households, not to expose them."""
     return name[:1] + "*" * max(1, len(name) - 1)
 
 
+# --- Stored scores: computed once (closing the round, or 重新计算), read by the pages ------------------
+
+
+def store(round_: Round) -> tuple[int, int]:
+    """Compute every cadre's and unit's score and keep them as Score rows (replacing earlier ones).
+    Returns (cadres, units). The caller holds the transaction."""
+    cadres = round_scores(round_)
+    units = unit_scores(round_, cadres)
+    unit_of = dict(
+        Cadre.objects.filter(pk__in=round_.samples.values("cadre_id")).values_list("pk", "unit_id")
+    )
+    Score.objects.filter(round=round_).delete()
+    rows = [
+        (
+            round_.pk,
+            Score.Kind.CADRE.value,
+            s.cadre_id,
+            unit_of[s.cadre_id],
+            s.cadre_name[:100],
+            s.unit_name[:100],
+            0,
+            s.ballots,
+            s.counted,
+            s.masses,
+            s.process,
+            s.combined,
+            s.grade,
+            s.rank,
+            json.dumps([[i.code, i.numerator, i.denominator] for i in s.indicators]),
+        )
+        for s in cadres
+    ]
+    rows += [
+        (
+            round_.pk,
+            Score.Kind.UNIT.value,
+            None,
+            s.unit_id,
+            s.unit_name[:100],
+            "",
+            s.cadres,
+            s.ballots,
+            s.counted,
+            s.masses,
+            s.process,
+            s.combined,
+            s.grade,
+            s.rank,
+            "[]",
+        )
+        for s in units
+    ]
+    _insert(rows)
+    return len(cadres), len(units)
+
+
+SCORE_COLUMNS = (
+    "round_id",
+    "kind",
+    "cadre_id",
+    "unit_id",
+    "name",
+    "unit_name",
+    "cadres",
+    "ballots",
+    "counted",
+    "masses",
+    "process",
+    "combined",
+    "grade",
+    "rank",
+    "indicators",
+)
+
+
+def _insert(rows: list[tuple]) -> None:
+    """Multi-row INSERTs without a model instance per row: at 80k rows, bulk_create spends most of
+    its time building and preparing instances."""
+    per_statement = max(1, min(1000, (connection.features.max_query_params or 999) // len(SCORE_COLUMNS)))
+    one = "(" + ", ".join(["%s"] * len(SCORE_COLUMNS)) + ")"
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(Score._meta.db_table)} ({', '.join(map(quote, SCORE_COLUMNS))}) VALUES "
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), per_statement):
+            batch = rows[offset : offset + per_statement]
+            cursor.execute(head + ", ".join([one] * len(batch)), [value for row in batch for value in row])
+
+
+def cadre_of(row: Score) -> CadreScore:
+    return CadreScore(
+        row.cadre_id,
+        row.name,
+        row.unit_name,
+        row.ballots,
+        row.counted,
+        row.masses,
+        [Indicator(code, numerator, denominator) for code, numerator, denominator in row.indicators],
+        row.process,
+        row.combined,
+        row.grade,
+        row.rank,
+        getattr(row, "scope_rank", None),
+    )
+
+
+def unit_of(row: Score) -> UnitScore:
+    return UnitScore(
+        row.unit_id,
+        row.name,
+        row.cadres,
+        row.ballots,
+        row.counted,
+        row.masses,
+        row.process,
+        row.combined,
+        row.grade,
+        row.rank,
+        getattr(row, "scope_rank", None),
+    )
+
+
+def stored(round_: Round, kind: str, ids, *, limit: int | None = None):
+    """Stored scores of these cadres or units (ids: a list, a subquery, or None for the whole round),
+    ranked within that part too."""
+    field = "cadre_id" if kind == Score.Kind.CADRE else "unit_id"
+    rows = Score.objects.filter(round=round_, kind=kind).order_by(F("rank").asc(nulls_last=True), field)
+    if ids is None:  # the whole round: its own ranks, read along the (round, kind, rank) index
+        rows = rows.annotate(scope_rank=F("rank"))
+    else:
+        rows = rows.filter(**{f"{field}__in": ids}).annotate(
+            scope_rank=Window(Rank(), order_by=F("combined").desc(nulls_last=True))
+        )
+    rows = list(rows[:limit] if limit else rows)
+    convert = cadre_of if kind == Score.Kind.CADRE else unit_of
+    result = [convert(row) for row in rows]
+    for score in result:
+        if score.combined is None:
+            score.scope_rank = None
+    return result
+
+
+def _cadre_score(round_: Round, cadre_id: int) -> CadreScore:
+    if round_.scored_at:
+        row = Score.objects.filter(round=round_, kind=Score.Kind.CADRE, cadre_id=cadre_id).first()
+        if row is not None:
+            return cadre_of(row)
+    return next(s for s in round_scores(round_) if s.cadre_id == cadre_id)
+
+
 def explain(round_: Round, cadre_id: int) -> dict:
     """What a cadre's score is made of: the formula, every ballot counted (households masked), and
     each indicator with its definition and figures."""
-    score = next(s for s in round_scores(round_) if s.cadre_id == cadre_id)
+    score = _cadre_score(round_, cadre_id)
     weights = scored_weights(round_)
     ballots = []
     for ballot in (

@@ -15,9 +15,18 @@ from django.utils.translation import gettext as _
 from households.models import Region
 from shuanglian.access import can_write, is_volunteer
 
-from . import sampling
-from .models import Ballot, BallotCorrection, Collector, Question, Round, SampledHousehold
-from .questionnaire import DEFAULT_QUESTIONS
+from . import flags, sampling, scores
+from .models import (
+    Ballot,
+    BallotCorrection,
+    Collector,
+    Flag,
+    Question,
+    Round,
+    SampledHousehold,
+    ViolationCase,
+)
+from .questionnaire import DEFAULT_QUESTIONS, VIOLATION
 
 OFFICE_LEVELS = ("province", "city", "county")
 
@@ -95,6 +104,31 @@ def open_round(
 
 
 @transaction.atomic
+def open_round_once(*, by, region: Region, **fields) -> tuple[Round, bool]:
+    """open_round, unless this office opened the same round already and it is still open (the first
+    press of a double click did): (that round, False). A seed left blank is not compared, since
+    open_round draws a fresh one. The region's row is locked, so two presses cannot both find none."""
+    Region.objects.select_for_update().filter(pk=region.pk).exists()
+    same = {
+        name: fields[name]
+        for name in ("name", "year", "period", "starts_on", "ends_on", "sample_method", "weight_masses")
+        if name in fields
+    }
+    if fields.get("sample_parameter") is not None:
+        same["sample_parameter"] = fields["sample_parameter"]
+    if fields.get("seed") is not None:
+        same["seed"] = fields["seed"]
+    earlier = (
+        Round.objects.filter(region=region, created_by=by, status=Round.Status.OPEN, **same)
+        .order_by("-pk")
+        .first()
+    )
+    if earlier:
+        return earlier, False
+    return open_round(by=by, region=region, **fields), True
+
+
+@transaction.atomic
 def update_question(*, by, question: Question, **changes) -> Question:
     """Edit one questionnaire item; refused once the round has a ballot (the questionnaire is locked)."""
     _require_office(by, Round)
@@ -106,6 +140,22 @@ def update_question(*, by, question: Question, **changes) -> Question:
         setattr(question, field, value)
     question.full_clean(exclude=["round"])
     question.save(update_fields=list(changes))
+    return question
+
+
+@transaction.atomic
+def add_question(*, by, round_: Round, text: str, kind: str, **fields) -> Question:
+    """Append an item to the questionnaire; refused once the round has a ballot."""
+    _require_office(by, Round)
+    _visible_or_refuse(Round.objects.managed_by(by), round_, by)
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    if round_.ballots.exists():
+        raise ValidationError(_("本轮已收到评议票，问卷已锁定，不能再修改。"))
+    last = round_.questions.order_by("-order").first()
+    order = (last.order if last else 0) + 1
+    question = Question(round=round_, order=order, code=f"q{order}", text=text, kind=kind, **fields)
+    question.full_clean()
+    question.save()
     return question
 
 
@@ -257,6 +307,18 @@ def record_ballot(
     if mode not in Ballot.Mode.values:
         raise ValidationError({"mode": _("请选择采集方式：入户或电话。")})
     cleaned = clean_answers(list(round_.questions.all()), answers)
+    return insert_ballot(
+        sample=sample, collector=collector, collected_at=collected_at, mode=mode, answers=cleaned
+    )
+
+
+def insert_ballot(
+    *, sample, collector, collected_at, mode: str, answers: dict, source: str = Ballot.Source.PHONE
+) -> tuple[Ballot, bool]:
+    """Insert checked answers (the phone page's and the paper sheet's common last step): the unique
+    insert decides, the sample is marked collected, and a 有 to 八个不准 opens a case. Call it
+    inside a transaction, after every check."""
+    round_ = sample.round
     try:
         with transaction.atomic():
             ballot = Ballot.objects.create(
@@ -266,13 +328,14 @@ def record_ballot(
                 collector=collector,
                 collected_at=collected_at,
                 mode=mode,
-                answers=cleaned,
+                answers=answers,
+                source=source,
             )
     except IntegrityError:
         earlier = Ballot.objects.filter(round=round_, household=sample.household).first()
         if (
             earlier
-            and earlier.answers == cleaned
+            and earlier.answers == answers
             and earlier.mode == mode
             and earlier.collector_id == collector.pk
         ):
@@ -282,7 +345,23 @@ def record_ballot(
             % {"household": sample.household}
         )
     SampledHousehold.objects.filter(pk=sample.pk).update(status=SampledHousehold.Status.COLLECTED)
+    open_violation_case(ballot=ballot, cadre_id=sample.cadre_id)
     return ballot, True
+
+
+def open_violation_case(*, ballot: Ballot, cadre_id: int) -> ViolationCase | None:
+    """A ballot answering 有 to 八个不准 opens a case for the office (once per ballot)."""
+    if ballot.answers.get(VIOLATION) != "有":
+        return None
+    case, _created = ViolationCase.objects.get_or_create(
+        ballot=ballot,
+        defaults={
+            "round_id": ballot.round_id,
+            "cadre_id": cadre_id,
+            "report": ballot.answers.get(f"{VIOLATION}__text", ""),
+        },
+    )
+    return case
 
 
 @transaction.atomic
@@ -336,14 +415,33 @@ def mark_unreachable(*, by, sample: SampledHousehold, reason: str, note: str = "
 
 @transaction.atomic
 def close_round(*, by, round_: Round) -> Round:
-    """End collection; pressing it again changes nothing."""
+    """End collection and look for integrity flags; pressing it again changes nothing."""
     _require_office(by, Round)
     _visible_or_refuse(Round.objects.managed_by(by), round_, by)
     round_ = Round.objects.select_for_update().get(pk=round_.pk)
     if round_.is_open:
         round_.status, round_.closed_by, round_.closed_at = Round.Status.CLOSED, by, timezone.now()
         round_.save(update_fields=["status", "closed_by", "closed_at"])
+        _store_flags(round_)
+        _store_scores(round_)
     return round_
+
+
+@transaction.atomic
+def compute_scores(*, by, round_: Round) -> tuple[int, int]:
+    """Compute and keep every cadre's and unit's score now (closing the round does it too), so that
+    the pages of a large round read stored rows. Returns (cadres, units)."""
+    _require_office(by, Round)
+    _visible_or_refuse(Round.objects.managed_by(by), round_, by)
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    return _store_scores(round_)
+
+
+def _store_scores(round_: Round) -> tuple[int, int]:
+    counts = scores.store(round_)
+    round_.scored_at = timezone.now()
+    round_.save(update_fields=["scored_at"])
+    return counts
 
 
 @transaction.atomic
@@ -362,4 +460,69 @@ def correct_ballot(*, by, ballot: Ballot, answers: dict, reason: str) -> Ballot:
     )
     ballot.answers, ballot.corrected = cleaned, True
     ballot.save(update_fields=["answers", "corrected"])
+    open_violation_case(ballot=ballot, cadre_id=ballot.sample.cadre_id)
     return ballot
+
+
+@transaction.atomic
+def settle_violation_case(*, by, case: ViolationCase, status: str, outcome: str) -> ViolationCase:
+    """The office records where a 八个不准 case stands (核查中, 属实, 不属实) and its outcome; a
+    settled case needs the outcome written. Pressed twice with the same, nothing changes."""
+    _require_office(by, Ballot)
+    _visible_or_refuse(ViolationCase.objects, case, by)
+    case = ViolationCase.objects.select_for_update().get(pk=case.pk)
+    if status not in ViolationCase.Status.values:
+        raise ValidationError({"status": _("请选择核查状态：核查中、属实或不属实。")})
+    outcome = outcome.strip()
+    if status != ViolationCase.Status.CHECKING and not outcome:
+        raise ValidationError({"outcome": _("核查结论为“%(s)s”时，请写明核查结果。") % {"s": status}})
+    if (case.status, case.outcome) == (status, outcome):
+        return case
+    case.status, case.outcome = status, outcome[:2000]
+    case.updated_by, case.updated_at = by, timezone.now()
+    case.save(update_fields=["status", "outcome", "updated_by", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def refresh_flags(*, by, round_: Round) -> int:
+    """Look at the round's ballots again (evaluation.flags) and keep a Flag per finding: a new
+    finding is added, a known one gets its reason refreshed and keeps the office's check, one no
+    longer found is removed unless it was checked. Returns the number of flags now standing."""
+    _require_office(by, Round)
+    _visible_or_refuse(Round.objects.managed_by(by), round_, by)
+    return _store_flags(round_)
+
+
+def _store_flags(round_: Round) -> int:
+    found = {(f.kind, f.key): f for f in flags.find(round_)}
+    known = {(f.kind, f.key): f for f in Flag.objects.filter(round=round_)}
+    Flag.objects.filter(
+        pk__in=[f.pk for k, f in known.items() if k not in found and not f.checked_at]
+    ).delete()
+    for key, finding in found.items():
+        flag = known.get(key)
+        if flag is None:
+            Flag.objects.create(
+                round=round_,
+                kind=finding.kind,
+                key=finding.key,
+                village_id=finding.village_id,
+                reason=finding.reason,
+            )
+        elif flag.reason != finding.reason:
+            flag.reason = finding.reason
+            flag.save(update_fields=["reason"])
+    return Flag.objects.filter(round=round_).count()
+
+
+@transaction.atomic
+def check_flag(*, by, flag: Flag, note: str = "") -> Flag:
+    """The office marks a flag checked (核实), with a note; pressed twice, the first mark stays."""
+    _require_office(by, Round)
+    _visible_or_refuse(Flag.objects, flag, by)
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.checked_at is None:
+        flag.checked_by, flag.checked_at, flag.check_note = by, timezone.now(), note.strip()[:200]
+        flag.save(update_fields=["checked_by", "checked_at", "check_note"])
+    return flag

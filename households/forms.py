@@ -77,7 +77,10 @@ def refuse_main_cause_again(form, cleaned: dict) -> None:
 class HouseholdForm(BareLabels, VersionedModelForm):
     """The household's profile; members are edited one by one, the head's ID identifies it.
 
-    It carries the version it was opened on: a save over someone else's newer one is refused."""
+    It carries the version it was opened on: a save over someone else's newer one is refused;
+    a second press of the same form, finding its values saved, lands on the household."""
+
+    replays_land = True
 
     other_causes = forms.MultipleChoiceField(
         label=_("其他致贫原因"),

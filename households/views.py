@@ -126,12 +126,15 @@ def household_edit(request, pk):
         try:
             with transaction.atomic():
                 form.save()
-                if "village" in form.changed_data:
+                if "village" in form.changed_data and not form.replayed:
                     moves.moved([household.pk])
         except StaleVersion as refusal:  # saved by someone else since the form's own check
             form.add_error(None, refusal)
         else:
-            messages.success(request, _("已保存 %(name)s 的信息") % {"name": household})
+            if form.replayed:
+                messages.info(request, _("这份修改刚才已经保存，重复的提交未再保存"))
+            else:
+                messages.success(request, _("已保存 %(name)s 的信息") % {"name": household})
             return redirect("households:detail", pk=household.pk)
     return render(request, "households/household_form.html", {"form": form, "household": household})
 

@@ -199,7 +199,20 @@ def household_values(cells, mapping, errors, sheet, row) -> dict:
                 continue
             values[HOUSEHOLD_FIELDS[key]] = value
     if "other_causes" in mapping:
-        values["other_causes"] = parse_causes(cell(cells, mapping, "other_causes"), errors, sheet, row)
+        raw = cell(cells, mapping, "other_causes")
+        causes = parse_causes(raw, errors, sheet, row)
+        main_cause = values.get("main_cause")
+        if causes and main_cause and main_cause in causes:
+            # As the household edit form refuses it: the page would read 「因病（其他：因病）」.
+            errors.add(
+                sheet,
+                row,
+                "other_causes",
+                raw,
+                _("「%(cause)s」已是主要致贫原因，不要在其他致贫原因中重复填写") % {"cause": main_cause},
+            )
+            causes = None
+        values["other_causes"] = causes
     if "income" in mapping:
         values["income_per_head"] = parse_decimal(
             cell(cells, mapping, "income"), errors, sheet, row, "income"

@@ -149,3 +149,63 @@ class RegisterAttempt(models.Model):
 
 # A batch in one of these is waiting for a worker or being worked on.
 RUNNING = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.APPLYING)
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Only the requester's own exports: a file may carry whole IDs and phones, and it was built
+        with the requester's scope, so nobody else may fetch it (another user gets a 404)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(created_by=user)
+
+
+class ExportJob(models.Model):
+    """A workbook built in the background (imports/exports.py): the county household roster at
+    50,000 households takes about a minute, so it is built by a worker with progress and offered
+    when ready. Report workbooks that grow large go the same way."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已生成")
+        FAILED = "failed", _("失败")
+
+    # The dotted path of the function that builds the file: the worker imports it by name, so an
+    # app above this one (reports) can hand its workbooks to the same jobs without being imported.
+    builder = models.CharField(_("生成函数"), max_length=100)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    label = models.CharField(_("导出内容"), max_length=200)
+    filename = models.CharField(_("文件名"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows_done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    rows_total = models.PositiveIntegerField(_("总行数"), default=0)
+    content = models.BinaryField(_("文件内容"), null=True, editable=False)
+    message = models.TextField(_("说明"), blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Carried by the form that starts the job: a double-clicked button starts one job.
+    submission_key = models.UUIDField(_("提交标识"), unique=True, null=True, blank=True, editable=False)
+
+    objects = ExportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.label}（{self.get_status_display()}）"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)

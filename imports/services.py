@@ -4,6 +4,8 @@ import hashlib
 import os
 import socket
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -60,6 +62,30 @@ def create_batch(*, data: bytes, filename: str, kind: str, user) -> ImportBatch:
         scope_code=access.scope_prefix(user) or "",
         running_since=timezone.now(),
     )
+
+
+# A batch of the same file not yet confirmed: a second press of 上传并检查 opens it.
+_UPLOAD_REPLAYS = (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.CHECKED)
+
+
+@transaction.atomic
+def create_batch_once(*, data: bytes, filename: str, kind: str, user) -> tuple[ImportBatch, bool]:
+    """create_batch, unless this user's same file of the same kind waits unconfirmed already (the
+    first press of a double click made it): (that batch, False). The user's row is locked, so
+    two presses at once cannot both find none."""
+    _require(user, kind)
+    get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+    earlier = (
+        ImportBatch.objects.filter(
+            created_by=user, kind=kind, sha256=hashlib.sha256(data).hexdigest(), status__in=_UPLOAD_REPLAYS
+        )
+        .defer("content")
+        .order_by("-pk")
+        .first()
+    )
+    if earlier:
+        return earlier, False
+    return create_batch(data=data, filename=filename, kind=kind, user=user), True
 
 
 def worker_name() -> str:

@@ -4,7 +4,7 @@ from django_tasks import task
 
 from accounts.models import User
 
-from . import services
+from . import exports, services
 from .models import ImportBatch
 
 
@@ -20,3 +20,8 @@ def apply_batch(batch_id: int, user_id: int) -> str:
     batch = ImportBatch.objects.get(pk=batch_id)
     services.apply_batch(batch=batch, user=User.objects.get(pk=user_id))
     return batch.status
+
+
+@task()
+def run_export(job_id: int) -> str:
+    return exports.run_export(job_id=job_id)

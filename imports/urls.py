@@ -12,4 +12,7 @@ urlpatterns = [
     path("imports/<int:pk>/errors.xlsx", views.batch_errors, name="errors"),
     path("imports/template/<str:kind>.xlsx", views.template, name="template"),
     path("imports/export/households.xlsx", views.export_households, name="export_households"),
+    path("exports/<int:pk>/", views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/status/", views.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
 ]

@@ -1,8 +1,10 @@
 """Upload → background check with progress → preview → confirm → done."""
 
+import uuid
 from functools import wraps
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,9 +18,9 @@ from households.models import Household
 from shuanglian.access import may_export_roster
 from shuanglian.lib.excel import XLSX
 
-from . import attempts, services, tasks, workbooks
+from . import attempts, exports, services, tasks, workbooks
 from .forms import UploadForm
-from .models import RUNNING, ImportBatch
+from .models import RUNNING, ExportJob, ImportBatch
 from .reader import FileRefused
 
 
@@ -57,10 +59,13 @@ def batch_list(request):
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        batch = services.create_batch(
+        batch, created = services.create_batch_once(
             data=upload.read(), filename=upload.name, kind=form.cleaned_data["kind"], user=request.user
         )
-        tasks.check_batch.enqueue(batch.pk)
+        if created:
+            tasks.check_batch.enqueue(batch.pk)
+        else:  # the second press of a double click
+            messages.info(request, _("同一文件刚才已上传，未重复上传，已打开该批次"))
         return redirect("imports:detail", pk=batch.pk)
     kinds = services.importable_kinds(request.user)
     batches = (
@@ -152,6 +157,12 @@ def batch_retry(request, pk):
         return redirect("imports:detail", pk=batch.pk)
     if queued:
         tasks.check_batch.enqueue(batch.pk)
+    else:  # the second press of a double click: the first queued it
+        batch.refresh_from_db(fields=["status"])
+        messages.info(
+            request,
+            _("该批次当前状态为“%(status)s”，未重复检查") % {"status": batch.get_status_display()},
+        )
     return redirect("imports:detail", pk=batch.pk)
 
 
@@ -178,9 +189,73 @@ def template(request, kind):
 
 @login_required
 def export_households(request):
-    """The household list as filtered on its page, as a roster that imports back unchanged."""
+    """The household list as filtered on its page, as a roster that imports back unchanged.
+
+    A small list comes at once; a large one (a county: about a minute) is offered as a background
+    job, started by a POST from this page (imports/exports.py)."""
     if not may_export_roster(request.user):
         raise PermissionDenied
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     households = form.filter(Household.objects.visible_to(request.user))
-    return _xlsx("农户名册.xlsx", workbooks.export_households_bytes(households))
+    if request.method == "POST":
+        job = exports.start_export(
+            builder="imports.exports.household_roster",
+            params={name: request.GET.getlist(name) for name in form.fields if name in request.GET},
+            label=_("农户名册"),
+            filename="农户名册.xlsx",
+            user=request.user,
+            submission_key=exports.parse_key(request.POST.get("submission_key")),
+        )
+        if job is None:
+            raise Http404
+        return redirect("imports:export_detail", pk=job.pk)
+    count = households.count()
+    if count <= settings.EXPORT_INLINE_ROWS:
+        return _xlsx("农户名册.xlsx", workbooks.export_households_bytes(households))
+    return render(
+        request,
+        "imports/export_start.html",
+        {"count": count, "label": _("农户名册"), "submission_key": uuid.uuid4(), "back": "households:list"},
+    )
+
+
+def get_export_for_user(user, pk) -> ExportJob:
+    """The user's own export job, else 404."""
+    return get_object_or_404(ExportJob.objects.visible_to(user).defer("content"), pk=pk)
+
+
+@login_required
+def export_detail(request, pk):
+    job = get_export_for_user(request.user, pk)
+    return render(request, "imports/export_detail.html", {"job": job})
+
+
+@login_required
+def export_status(request, pk):
+    job = get_export_for_user(request.user, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "label": job.get_status_display(),
+            "done": job.rows_done,
+            "total": job.rows_total,
+            "percent": job.percent,
+            "running": job.running,
+        }
+    )
+
+
+@login_required
+def export_download(request, pk):
+    job = get_object_or_404(ExportJob.objects.visible_to(request.user), pk=pk)
+    if job.status != ExportJob.Status.DONE or job.content is None:
+        raise Http404
+    return _xlsx_or_file(job.filename, bytes(job.content))
+
+
+def _xlsx_or_file(filename: str, content: bytes) -> HttpResponse:
+    if filename.endswith(".xlsx"):
+        return _xlsx(filename, content)
+    response = HttpResponse(content, content_type="application/octet-stream")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response

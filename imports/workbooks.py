@@ -18,6 +18,9 @@ from .common import VOCABULARIES
 from .headers import LABELS, find_header_row
 from .reader import open_sheets
 
+# How often (in rows) a background export tells its job how far it got.
+PROGRESS_EVERY = 1000
+
 HOUSEHOLD_COLUMNS = [
     "county",
     "township",
@@ -358,9 +361,17 @@ def _row(sheet, values: dict, columns: list[str]) -> list:
     ]
 
 
-def export_households_bytes(households) -> bytes:
-    """Households (a scoped queryset) with their members, as a roster the importer reads back unchanged."""
+def export_households_bytes(households, progress=None) -> bytes:
+    """Households (a scoped queryset) with their members, as a roster the importer reads back unchanged.
+
+    `progress(done, total)`, when given, hears how far it got (a background export's bar): the
+    households and then their members, counted as rows of the two sheets."""
     households = households.order_by("village_id", "group", "head_name", "pk")
+    total = 0
+    if progress is not None:
+        total = households.count() + Member.objects.filter(household__in=households.values("pk")).count()
+        progress(0, total)
+    done = 0
     codes = set(households.values_list("village_id", flat=True))
     wanted = codes | {c[:9] + "000" for c in codes} | {c[:6] + "000000" for c in codes}
     names = dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
@@ -392,6 +403,9 @@ def export_households_bytes(households) -> bytes:
             "status": household.status,
         }
         excel.append(sheet, _row(sheet, values, HOUSEHOLD_COLUMNS))
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done)
     members = Member.objects.filter(household__in=households.values("pk")).order_by(
         "household_id", "birth_date", "pk"
     )
@@ -411,4 +425,7 @@ def export_households_bytes(households) -> bytes:
             "pension": "是" if member.has_pension_insurance else "否",
         }
         excel.append(members_sheet, _row(members_sheet, values, MEMBER_COLUMNS))
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done)
     return excel.workbook_bytes_of(book)

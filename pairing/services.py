@@ -75,6 +75,22 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
     return problems
 
 
+def opened_already(*, user, household_ids, cadre_id: int, role: str, started_on: datetime.date) -> bool:
+    """Whether every pairing a form asks for is open already, from that date, as the first press of
+    a double click left it: the second press then lands on the result instead of being refused
+    as 「已联系」. Only households `user` sees count, so nothing is confirmed about others.
+    A read (it writes nothing, so it takes no actor)."""
+    wanted = set(household_ids)
+    if not wanted:
+        return False
+    opened = (
+        Pairing.objects.open()
+        .filter(cadre_id=cadre_id, role=role, started_on=started_on, household_id__in=wanted)
+        .filter(household__in=Household.objects.visible_to(user).values("pk"))
+    )
+    return opened.count() == len(wanted)
+
+
 @recorded
 @transaction.atomic
 def pair(
@@ -240,13 +256,16 @@ def change_lines(*, changes, by) -> int:
 
 @recorded
 @transaction.atomic
-def apply_proposal(*, proposal: Proposal, by) -> int:
-    """Open every kept line's pairing in one transaction, re-checking every rule now.
+def apply_proposal(*, proposal: Proposal, by) -> int | None:
+    """Open every kept line's pairing in one transaction, re-checking every rule now; returns how
+    many, or None when the proposal was applied already (a second press writes nothing).
 
     All or nothing: if any line breaks a rule (say a colleague paired the household
     meanwhile), nothing is written and the messages say which lines to fix.
     """
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status == Proposal.Status.APPLIED:
+        return None  # the second press of 审核通过并实施: the first applied it
     if proposal.status != Proposal.Status.DRAFT:
         raise ValidationError(_("方案已%(status)s，不能重复实施") % {"status": proposal.status})
     if (
@@ -342,9 +361,10 @@ def set_successors(*, choices, by) -> int:
 
 @recorded
 @transaction.atomic
-def apply_handover(*, handover: Handover, by) -> int:
+def apply_handover(*, handover: Handover, by) -> int | None:
     """Apply the lines of households the actor sees: end those pairings on the handover date with
-    the reason and open the successors' the same day. Returns the number of lines applied.
+    the reason and open the successors' the same day. Returns the number of lines applied, or
+    None when they were applied already (the second press of a double click writes nothing).
 
     Lines of households outside the actor's scope are left waiting for the office that sees them
     (`Handover.objects.waiting_for`); the handover is 部分实施 until the last line is applied,
@@ -353,11 +373,13 @@ def apply_handover(*, handover: Handover, by) -> int:
     """
     handover = Handover.objects.select_for_update().select_related("cadre").get(pk=handover.pk)
     if handover.status == Handover.Status.APPLIED:
-        raise ValidationError(_("交接已实施"))
+        return None  # a second press: the first applied it
     pending = handover.lines.pending()
     mine = pending.visible_to(by) if by is not None else pending
     lines = list(mine.select_related("pairing__household__village", "successor__unit"))
     if not lines:
+        if by is not None and handover.lines.visible_to(by).exists():
+            return None  # a second press: the actor's share was applied by the first
         raise RuleBroken([_("本交接没有您辖区内待实施的农户；其他乡镇/县的农户由其所在地的双联办实施")])
     # Lock the pairings: another office's edit or a second press sees them ended, not open.
     ended = dict(

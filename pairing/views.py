@@ -115,9 +115,38 @@ def _rule_errors(request, error):
         messages.error(request, message)
 
 
+def _replayed(request, household_ids) -> bool:
+    """The second press of a pairing form: what it asks for is open already (the first press opened
+    it, and its own check would now refuse it as taken). Nothing is written again."""
+    post = request.POST
+    cadre_id = params.parse_int(post.get("cadre"), min_value=1)
+    role = params.parse_choice(post.get("role"), Pairing.Role.values)
+    started_on = params.parse_date(post.get("started_on"))
+    if not (cadre_id and role and started_on):
+        return False
+    return services.opened_already(
+        user=request.user, household_ids=household_ids, cadre_id=cadre_id, role=role, started_on=started_on
+    )
+
+
+def _posted_households(request) -> list[int]:
+    ids = [params.parse_int(raw, min_value=1) for raw in request.POST.getlist("households")]
+    return [pk for pk in ids if pk]
+
+
+def _cadre_name(request) -> str:
+    cadre = Cadre.objects.filter(pk=params.parse_int(request.POST.get("cadre"), min_value=1)).first()
+    return cadre.name if cadre else ""
+
+
 @require_write(Pairing)
 def pair_household(request, household_pk):
     household = get_household_for_user(request.user, household_pk)
+    if request.method == "POST" and _replayed(request, [household.pk]):
+        messages.info(
+            request, _("已安排 %(cadre)s 联系本户，重复的提交未再办理") % {"cadre": _cadre_name(request)}
+        )
+        return redirect("households:detail", pk=household.pk)
     candidates = matching.candidate_cadres({household.village_id})[0][household.village_id]
     form = PairForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
@@ -226,7 +255,10 @@ def proposal_apply(request, pk):
     proposal = get_object_or_404(Proposal.objects.visible_to(request.user), pk=pk)
     try:
         created = services.apply_proposal(proposal=proposal, by=request.user)
-        messages.success(request, _("方案已实施，新建帮扶关系 %(count)d 条") % {"count": created})
+        if created is None:
+            messages.info(request, _("方案已实施，重复的提交未再办理"))
+        else:
+            messages.success(request, _("方案已实施，新建帮扶关系 %(count)d 条") % {"count": created})
     except ValidationError as error:
         _rule_errors(request, error)
     return redirect("pairing:proposal_detail", pk=proposal.pk)
@@ -310,7 +342,12 @@ def handover_apply(request, pk):
     try:
         applied = services.apply_handover(handover=handover, by=request.user)
         handover.refresh_from_db(fields=["status"])
-        if handover.status == Handover.Status.APPLIED:
+        if applied is None:  # the second press of a double click
+            if handover.status == Handover.Status.APPLIED:
+                messages.info(request, _("交接已实施，重复的提交未再办理"))
+            else:
+                messages.info(request, _("本辖区的交接已实施，重复的提交未再办理"))
+        elif handover.status == Handover.Status.APPLIED:
             messages.success(request, _("交接已实施"))
         else:
             messages.success(
@@ -446,6 +483,13 @@ def _coverage_rows(kind: str, prefix: str, *, full_ids: bool):
     return headers, rows
 
 
+def _pairing_replayed(cadre_name: str, count: int) -> str:
+    return _("已安排 %(cadre)s 联系这 %(count)d 户，重复的提交未再办理") % {
+        "cadre": cadre_name,
+        "count": count,
+    }
+
+
 def _pair_households(request, form):
     """Pair the ticked households with the chosen cadre; True when written."""
     try:
@@ -471,6 +515,10 @@ def _pair_households(request, form):
 def pair_cadre(request, cadre_pk):
     """From a cadre's page: households in the villages the cadre's unit links (or excepted ones)."""
     cadre = selectors.get_cadre_for_user(request.user, cadre_pk)
+    chosen = _posted_households(request) if request.method == "POST" else []
+    if chosen and _replayed(request, chosen):
+        messages.info(request, _pairing_replayed(cadre.name, len(chosen)))
+        return redirect("pairing:cadre_detail", pk=cadre.pk)
     facts = CadreFacts.load([cadre])
     villages = facts.linked_villages[cadre.unit_id] | facts.exceptions[cadre.pk]
     already = Pairing.objects.open().filter(cadre=cadre, household_id=OuterRef("pk"))
@@ -498,6 +546,10 @@ def bulk_pair(request):
     code = params.parse_code(request.GET.get("village"))
     village = get_object_or_404(villages, code=code) if code else None
     context = {"villages": villages.filter(is_poor=True).order_by("code"), "village": village}
+    chosen = _posted_households(request) if village and request.method == "POST" else []
+    if chosen and _replayed(request, chosen):
+        messages.info(request, _pairing_replayed(_cadre_name(request), len(chosen)))
+        return redirect(f"{reverse('pairing:bulk_pair')}?village={village.code}")
     if village:
         households = matching.unpaired_poor_households(village.code).filter(
             pk__in=Household.objects.visible_to(request.user).values("pk")

@@ -22,19 +22,21 @@ def check_plannable_village(village: Region) -> None:
 
 
 def _save(*, plan, version_model, data: dict, expected_version: int | None, by):
-    # None: a caller that edits no form (the demo); the pages always send the version they showed.
-    if expected_version is not None:
-        if plan.pk:
-            claim_version(plan, expected_version)  # atomic: holds the row until this save commits
-        elif expected_version != 0:  # no plan yet: only a form opened on none (version 0) creates it
-            raise StaleVersion()
     before = (plan if plan.pk else type(plan)()).snapshot()
     for name, value in data.items():
         setattr(plan, name, value)
     after = plan.snapshot()
     changed = [name for name in plan.TRACKED_FIELDS if before.get(name) != after[name]]
     if plan.pk and not changed:
+        # Nothing to write, whatever version the form was opened on: the plan (locked by the
+        # caller) already holds every value sent, as after the first press of a double click.
         return plan, None
+    # None: a caller that edits no form (the demo); the pages always send the version they showed.
+    if expected_version is not None:
+        if plan.pk:
+            claim_version(plan, expected_version)  # atomic: holds the row until this save commits
+        elif expected_version != 0:  # no plan yet: only a form opened on none (version 0) creates it
+            raise StaleVersion()
     plan.updated_by = by
     try:
         with transaction.atomic():

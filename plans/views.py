@@ -137,13 +137,16 @@ def _edit_plan(request, form, year, *, subject, page, save, title):
     form was opened at), then back to the plan's page for that year."""
     if request.method == "POST" and form.is_valid():
         try:
-            save(form.plan_data(), form.cleaned_data["version"])
+            _plan, version = save(form.plan_data(), form.cleaned_data["version"])
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request, _("已保存 %(subject)s %(year)s 年帮扶计划") % {"subject": subject, "year": year}
-            )
+            if version is None:  # a second press, or a save that changed nothing
+                messages.info(request, _("与已保存的计划相同，未再保存"))
+            else:
+                messages.success(
+                    request, _("已保存 %(subject)s %(year)s 年帮扶计划") % {"subject": subject, "year": year}
+                )
             return redirect(f"{page}?year={year}")
     context = {
         "form": form,

@@ -144,3 +144,175 @@ class ReportAction(models.Model):
 
     def __str__(self):
         return f"{self.report} {self.get_kind_display()}"
+
+
+# --- Quarterly dispatch (季调度): bulletins; the annual summary (年总结) -----------------------------
+
+
+class BulletinQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The issuing office sees its bulletins (drafts too); the offices and units below see the
+        issued ones (a unit liaison: those addressed to its unit)."""
+        from shuanglian.access import is_unit_liaison, scope_prefix
+
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        issued = Q(status=Bulletin.Status.ISSUED)
+        if is_unit_liaison(user):
+            addressed = BulletinRecipient.objects.filter(unit_id=user.unit_id).values("bulletin_id")
+            return self.filter(issued, pk__in=addressed)
+        prefix = scope_prefix(user)
+        if not prefix:
+            return self.none()
+        # Its own office's bulletins, and the issued ones of the offices above it.
+        own = Q(region_id=prefix.ljust(12, "0"))
+        above = [prefix[:n].ljust(12, "0") for n in (2, 4, 6) if n < len(prefix)]
+        return self.filter(own | (issued & Q(region_id__in=above)))
+
+
+class Bulletin(models.Model):
+    """通报: an office's quarterly dispatch, drafted from its ranking, edited, then issued with a number."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        ISSUED = "issued", _("已印发")
+
+    region = models.ForeignKey(
+        "households.Region", verbose_name=_("发文单位（区域）"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.DRAFT)
+    number = models.CharField(_("文号"), max_length=40, blank=True)
+    title = models.CharField(_("标题"), max_length=100)
+    opening = models.TextField(_("导语"), max_length=TEXT_MAX, blank=True)
+    experiences = models.TextField(_("经验做法"), max_length=TEXT_MAX * 2, blank=True)
+    problems = models.TextField(_("存在问题"), max_length=TEXT_MAX * 2, blank=True)
+    requirements = models.TextField(_("下一步要求"), max_length=TEXT_MAX, blank=True)
+    # The rankings as drafted: [{"title": …, "rows": [Row.as_dict(), …]}]; what the bulletin prints.
+    ranking = models.JSONField(_("排名"), default=list, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("起草人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("起草时间"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("印发时间"), null=True, blank=True)
+    # Carried by the draft form: a double-clicked 起草 makes one draft.
+    submission_key = models.UUIDField(_("提交标识"), unique=True, null=True, blank=True, editable=False)
+
+    objects = BulletinQuerySet.as_manager()
+    history = Tracked()
+
+    class Meta:
+        verbose_name = _("通报")
+        verbose_name_plural = _("通报")
+        ordering = ["-year", "-quarter", "-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="bulletin_quarter_1_to_4", condition=Q(quarter__gte=1, quarter__lte=4)
+            ),
+            models.UniqueConstraint(
+                fields=["region", "number"], condition=~Q(number=""), name="bulletin_number_unique_per_office"
+            ),
+            models.CheckConstraint(
+                name="bulletin_issued_has_number", condition=Q(status="draft") | ~Q(number="")
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class BulletinRecipient(models.Model):
+    """An office or unit below a bulletin is addressed to, and whether (when, by whom) it read it."""
+
+    bulletin = models.ForeignKey(
+        Bulletin, verbose_name=_("通报"), on_delete=models.CASCADE, related_name="recipients"
+    )
+    region = models.ForeignKey(
+        "households.Region",
+        verbose_name=_("接收单位（区域）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unit = models.ForeignKey(
+        "pairing.Unit",
+        verbose_name=_("接收单位（帮扶单位）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    read_at = models.DateTimeField(_("阅知时间"), null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("阅知人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("通报接收单位")
+        verbose_name_plural = _("通报接收单位")
+        ordering = ["region_id", "unit_id"]
+        constraints = [
+            models.CheckConstraint(
+                name="bulletinrecipient_one_office",
+                condition=Q(region__isnull=False, unit__isnull=True)
+                | Q(region__isnull=True, unit__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["bulletin", "region"],
+                condition=Q(unit__isnull=True),
+                name="bulletinrecipient_one_region",
+            ),
+            models.UniqueConstraint(
+                fields=["bulletin", "unit"],
+                condition=Q(region__isnull=True),
+                name="bulletinrecipient_one_unit",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.bulletin} → {self.region or self.unit}"
+
+
+class AnnualSummary(models.Model):
+    """年总结: an office's summary text of a year (the figures beside it are computed, never stored)."""
+
+    region = models.ForeignKey(
+        "households.Region", verbose_name=_("单位（区域）"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    text = models.TextField(_("总结"), max_length=TEXT_MAX * 4, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填写人"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = Tracked()
+
+    class Meta:
+        verbose_name = _("年度总结")
+        verbose_name_plural = _("年度总结")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="annualsummary_one_per_office_year")
+        ]
+
+    def __str__(self):
+        return f"{self.region.name}{self.year}年度总结"

@@ -255,6 +255,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 # How many rows a list page shows.
 PAGE_SIZE = envint("SHUANGLIAN_PAGE_SIZE", 50)
+# An export of more rows than this is built in the background with progress (imports/exports.py).
+EXPORT_INLINE_ROWS = envint("SHUANGLIAN_EXPORT_INLINE_ROWS", 2000)
 # Province- and city-wide coverage counts aggregate every household and cadre (about a
 # second at province scale); they are kept this long. Counties and below are always live.
 COVERAGE_CACHE_SECONDS = envint("SHUANGLIAN_COVERAGE_CACHE_SECONDS", 300)

@@ -1,7 +1,9 @@
-"""Playwright driving Debian's Chromium (never a downloaded browser)."""
+"""Playwright driving Debian's Chromium (never a downloaded browser), and the live server it talks to."""
 
+import contextlib
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -28,6 +30,44 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, answering one request at a time on SQLite.
+
+    On SQLite the tests' database is one in memory with a shared cache, and each request thread
+    of the server opens its own connection to it. Shared-cache connections lock whole tables, and
+    a conflict is not waited out: it fails at once with 「database table is locked」. A page asks
+    several things at once (a lookup while typing and again on Enter, the responsible cadre while
+    the visit is saved), and any request may write the session (accounts.middleware touches it
+    once a minute, so a slow run does): the lookup that lost failed with a 500, lookup.js showed
+    「（无匹配）」 and the test waited 30 s for a match. A busy machine makes the overlaps longer.
+    Here each request runs whole (its body read, its end of request run) under a lock, and the
+    test thread takes the same lock (`live_server.db_lock`) to use the database while a page may
+    still be asking (the import worker beside a polling page). PostgreSQL needs none of this.
+    """
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        lock = threading.Lock()
+        httpd = live_server.thread.httpd
+        app = httpd.get_app()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                response = app(environ, start_response)
+                try:
+                    return [b"".join(response)]
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()  # request_finished: Django's end of request, under the lock
+
+        httpd.set_app(one_at_a_time)
+        live_server.db_lock = lock
+    else:
+        live_server.db_lock = contextlib.nullcontext()
+    return live_server
 
 
 def log_in(page, live_server, username, password="pw"):

@@ -107,4 +107,4 @@ def world(db):
     )
 
 
-from tests.browser import chromium  # noqa: E402,F401  (fixture for the browser tests)
+from tests.browser import chromium, live_server  # noqa: E402,F401  (fixtures for the browser tests)

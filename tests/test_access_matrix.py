@@ -67,6 +67,45 @@ def _batch(w):
     return {"pk": batch.pk}
 
 
+EXPORT_OUTSIDERS = tuple(name for name in SIDE_A + OTHER_SIDE if name != "town_a")
+
+
+def _export(w):
+    """town_a's household roster, built (the job runs here, not in a worker)."""
+    from imports import exports
+
+    job = exports.start_export(
+        builder="imports.exports.household_roster",
+        params={},
+        label="农户名册",
+        filename="农户名册.xlsx",
+        user=w.users.town_a,
+    )
+    exports.run_export(job_id=job.pk)
+    return {"pk": job.pk}
+
+
+DISPATCHERS = ("admin", "province", "city_a", "county_a", "city_b", "county_b")
+NOT_DISPATCHERS = ("town_a", "town_b", "unit_a", "unit_b")
+BULLETIN_READERS = ("admin", "county_a", "town_a", "unit_a")
+# A county's bulletin goes down to its townships and units, not up, nor to another county.
+BULLETIN_OUTSIDERS = ("province", "city_a", "city_b", "county_b", "town_b", "unit_b")
+
+
+def _bulletin(w):
+    """County A's bulletin of last quarter, issued: addressed to its townships and to unit A."""
+    from django.utils import timezone
+
+    from reports import bulletins
+    from reports.dispatch import Quarter
+
+    quarter = Quarter.of(timezone.localdate()).previous
+    bulletin = bulletins.draft_bulletin(region=w.county_a, quarter=quarter, by=w.users.county_a)
+    number = f"通双联办〔2026〕{bulletin.pk}号"  # a fresh number each time a test asks
+    bulletins.issue_bulletin(bulletin=bulletin, number=number, by=w.users.county_a)
+    return {"pk": bulletin.pk}
+
+
 def _demand(w):
     from demands import services
 
@@ -125,6 +164,36 @@ def _assigned_sample(w):
     sample = round_.samples.get(household=w.household_a)
     services.assign_collector(by=w.users.county_a, round_=round_, collector=collector, samples=[sample])
     return {"pk": sample.pk}
+
+
+def _paper_sheet(w):
+    return {"pk": _round(w).pk, "village": w.household_a.village_id}
+
+
+def _flag(w):
+    from evaluation.models import Flag
+
+    return {"pk": Flag.objects.create(round=_round(w), kind="采集过快", key="c0", reason="测试").pk}
+
+
+def _case(w):
+    """A ballot answering 有 to 八个不准, collected by county_a's account: it opens a case."""
+    from evaluation import services
+    from evaluation.models import SampledHousehold
+
+    sample = SampledHousehold.objects.get(pk=_assigned_sample(w)["pk"])
+    ballot, _created = services.record_ballot(
+        by=w.users.county_a,
+        sample=sample,
+        mode="入户",
+        answers={"satisfaction": "满意", "visits": "0次", "violation": "有", "violation__text": "收过礼"},
+    )
+    return {"pk": ballot.violation_case.pk}
+
+
+OFFICE_A = ("admin", "province", "city_a", "county_a")
+NOT_OFFICES = ("town_a", "unit_a", "town_b", "unit_b")
+OFFICE_B = ("city_b", "county_b")
 
 
 # Evaluation: read by every role in the round's scope (units: their sampled cadres); offices write.
@@ -365,6 +434,38 @@ MATRIX = {
         allowed=("admin", "province", "city_a", "county_a", "town_a", "city_b", "county_b", "town_b"),
         forbidden=("unit_a", "unit_b"),
     ),
+    # A background export is its requester's alone (it may carry whole IDs): everyone else gets 404.
+    "imports:export_detail": Case(kwargs=_export, allowed=("town_a",), outsiders=EXPORT_OUTSIDERS),
+    "imports:export_status": Case(kwargs=_export, allowed=("town_a",), outsiders=EXPORT_OUTSIDERS),
+    "imports:export_download": Case(kwargs=_export, allowed=("town_a",), outsiders=EXPORT_OUTSIDERS),
+    # --- quarterly dispatch (季调度) and bulletins: county A's bulletin, issued to its townships and unit ---
+    "reports:dispatch": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
+    "reports:bulletin_list": Case(),
+    "reports:bulletin_draft": Case(method="post", ok=302, allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
+    "reports:bulletin_detail": Case(kwargs=_bulletin, allowed=BULLETIN_READERS, outsiders=BULLETIN_OUTSIDERS),
+    "reports:bulletin_docx": Case(kwargs=_bulletin, allowed=BULLETIN_READERS, outsiders=BULLETIN_OUTSIDERS),
+    "reports:bulletin_print": Case(kwargs=_bulletin, allowed=BULLETIN_READERS, outsiders=BULLETIN_OUTSIDERS),
+    "reports:bulletin_issue": Case(
+        kwargs=_bulletin,
+        method="post",
+        ok=302,
+        allowed=("admin", "county_a"),
+        forbidden=("town_a", "unit_a"),
+        outsiders=BULLETIN_OUTSIDERS,
+        extra={"data": {"number": "通双联办〔2026〕9号"}},
+    ),
+    "reports:bulletin_read": Case(
+        kwargs=_bulletin,
+        method="post",
+        ok=302,
+        allowed=("town_a", "unit_a"),  # the offices it is addressed to
+        forbidden=("admin", "county_a"),
+        outsiders=BULLETIN_OUTSIDERS,
+    ),
+    "reports:annual": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
+    "reports:annual_print": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
+    # A county's workbook comes at once; a city's and the province's are offered as a background export.
+    "reports:annual_xlsx": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),
     # --- demand ledger: side A's household has a demand at its cadre's level ---
     "demands:list": Case(),
     "demands:export": Case(),
@@ -412,6 +513,17 @@ MATRIX = {
     ),
     "evaluation:round_detail": Case(kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
     "evaluation:cadre_score": Case(kwargs=_cadre_score, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE),
+    "evaluation:unit_score": Case(
+        kwargs=lambda w: {"pk": _round(w).pk, "unit_pk": w.cadre_a.unit_id},
+        allowed=EVALUATION_READERS_A,
+        outsiders=OTHER_SIDE,
+    ),
+    "evaluation:results_export": Case(
+        kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE
+    ),
+    "evaluation:results_print": Case(
+        kwargs=_round_kwargs, allowed=EVALUATION_READERS_A, outsiders=OTHER_SIDE
+    ),
     "evaluation:round_close": Case(
         kwargs=_round_kwargs,
         method="post",
@@ -419,6 +531,14 @@ MATRIX = {
         allowed=("admin", "province", "city_a", "county_a"),
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
         outsiders=("city_b", "county_b"),
+    ),
+    "evaluation:round_score": Case(
+        kwargs=_round_kwargs,
+        method="post",
+        ok=302,
+        allowed=OFFICE_A,
+        forbidden=NOT_OFFICES,
+        outsiders=OFFICE_B,
     ),
     "evaluation:assign": Case(
         kwargs=_round_kwargs,
@@ -428,6 +548,32 @@ MATRIX = {
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),
         outsiders=("city_b", "county_b"),
     ),
+    # The round's office pages: questionnaire, paper sheets, integrity flags, 八个不准 cases.
+    "evaluation:questionnaire": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:question_edit": Case(
+        kwargs=lambda w: {"pk": _round(w).questions.first().pk},
+        allowed=OFFICE_A,
+        forbidden=NOT_OFFICES,
+        outsiders=OFFICE_B,
+    ),
+    "evaluation:paper_import": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:paper_sheet": Case(
+        kwargs=_paper_sheet, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:flag_list": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:flag_check": Case(
+        kwargs=_flag, method="post", ok=302, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:case_list": Case(
+        kwargs=_round_kwargs, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B
+    ),
+    "evaluation:case_detail": Case(kwargs=_case, allowed=OFFICE_A, forbidden=NOT_OFFICES, outsiders=OFFICE_B),
     "evaluation:collectors": Case(
         allowed=("admin", "province", "city_a", "county_a", "city_b", "county_b"),
         forbidden=("town_a", "unit_a", "town_b", "unit_b"),

@@ -10,10 +10,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def act(page, kind, text):
+    """Take one step and wait for the page it lands on. Waiting for a `.flash` alone could find the
+    previous step's message on the page being left, and the next step would fill that page."""
     form = page.locator("form", has=page.locator(f"button:text-is('{kind}')"))
     form.locator("textarea").fill(text)
-    form.locator("button").click()
-    page.wait_for_selector(".flash")
+    with page.expect_navigation():
+        form.locator("button").click()
 
 
 def test_a_demand_is_escalated_and_then_resolved_through_the_pages(chromium, live_server, world):
@@ -81,8 +83,8 @@ def test_a_unit_liaison_raises_a_demand_from_the_household_page(chromium, live_s
     form = page.locator("form.raise-demand")
     form.locator("select").select_option("住房")
     form.locator("textarea").fill("屋顶漏雨，需要维修")
-    form.locator("button[type=submit]").click()
-    page.wait_for_selector(".flash")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
     assert page.url.endswith(f"/households/{world.household_a.pk}/#demands")
     assert "已登记" in page.inner_text(".flash")
     row = page.locator("table.household-demands tbody tr", has_text="屋顶漏雨，需要维修")

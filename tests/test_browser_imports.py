@@ -36,7 +36,8 @@ def test_township_imports_a_roster_and_finds_the_households(chromium, live_serve
     progress = page.locator("#progress")
     assert progress.is_visible() and "正在检查" in progress.inner_text()
     assert page.inner_text("#batch-status") == "排队中"
-    work()
+    with live_server.db_lock:  # the page polls the batch's status meanwhile
+        work()
     page.wait_for_selector("#counts")  # the poll noticed the end and reloaded
     assert page.inner_text("#batch-status") == "待确认"
     counts = page.inner_text("#counts")
@@ -47,7 +48,8 @@ def test_township_imports_a_roster_and_finds_the_households(chromium, live_serve
     page.click("text=确认导入")
     page.wait_for_selector("#progress")
     assert "正在写入" in page.inner_text("#progress")
-    work()
+    with live_server.db_lock:  # the page polls the batch's status meanwhile
+        work()
     page.wait_for_selector("text=查看农户")
     assert page.inner_text("#batch-status") == "已导入"
     assert ImportBatch.objects.get().status == "done"
@@ -70,7 +72,8 @@ def test_a_refused_roster_shows_its_errors_in_the_browser(chromium, live_server,
     )
     page.click("text=上传并检查")
     page.wait_for_url("**/imports/*/")
-    work()
+    with live_server.db_lock:  # the page polls the batch's status meanwhile
+        work()
     page.wait_for_selector("#errors")
     assert "“贫困户属性”列（特困户）" in page.inner_text("#errors")
     assert page.locator("text=确认导入").count() == 0
@@ -95,7 +98,8 @@ def test_township_imports_a_person_row_export_without_household_numbers(chromium
     )
     page.click("text=上传并检查")
     page.wait_for_url("**/imports/*/")
-    work()
+    with live_server.db_lock:  # the page polls the batch's status meanwhile
+        work()
     page.wait_for_selector("#counts")
     assert page.inner_text("#batch-status") == "待确认"
     counts = page.inner_text("#counts")
@@ -103,7 +107,8 @@ def test_township_imports_a_person_row_export_without_household_numbers(chromium
     assert page.locator("#errors").count() == 0
     page.click("text=确认导入")
     page.wait_for_selector("#progress")
-    work()
+    with live_server.db_lock:  # the page polls the batch's status meanwhile
+        work()
     page.wait_for_selector("text=查看农户")
     assert page.inner_text("#batch-status") == "已导入"
     assert Household.objects.get(head_name="李四").members.count() == 2

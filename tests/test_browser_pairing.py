@@ -24,7 +24,8 @@ def test_township_proposes_county_reviews_and_applies(chromium, live_server, wor
     # The township moves 待帮0 to 周新来 and removes 待帮2.
     page.select_option("select[aria-label=待帮0的干部]", str(extra.pk))
     page.check("input[aria-label=移除待帮2]")
-    page.click("text=保存修改")
+    with page.expect_navigation():  # the saved page, not the one being left
+        page.click("text=保存修改")
     assert "已保存" in page.inner_text(".flash")
     assert page.locator("text=审核通过并实施").count() == 0  # townships do not approve
     context.clear_cookies()
@@ -32,7 +33,8 @@ def test_township_proposes_county_reviews_and_applies(chromium, live_server, wor
     log_in(page, live_server, "county_a")
     proposal = Proposal.objects.get()
     page.goto(f"{live_server.url}/proposals/{proposal.pk}/")
-    page.click("text=审核通过并实施")
+    with page.expect_navigation():
+        page.click("text=审核通过并实施")
     assert "方案已实施" in page.inner_text(".flash")
     assert Pairing.objects.open().get(household=households[0]).cadre == extra
     assert not Pairing.objects.filter(household=households[2]).exists()
@@ -55,7 +57,8 @@ def test_unit_liaison_hands_over_a_transferred_cadre(chromium, live_server, worl
 
     log_in(page, live_server, "county_a")
     page.goto(handover_url)
-    page.click("text=审核通过并实施交接")
+    with page.expect_navigation():
+        page.click("text=审核通过并实施交接")
     assert "交接已实施" in page.inner_text(".flash")
     world.cadre_a.refresh_from_db()
     assert world.cadre_a.status == Cadre.Status.TRANSFERRED
@@ -78,7 +81,8 @@ def test_township_pairs_from_the_cadre_page_typing_to_filter(chromium, live_serv
     visible = page.locator("#id_households label:visible")
     assert visible.count() == 1
     visible.first.click()
-    page.click("button:has-text('保存')")
+    with page.expect_navigation():
+        page.click("button:has-text('保存')")
     assert "已安排 周新来 联系 1 户" in page.inner_text(".flash")
     assert Pairing.objects.open().get(cadre=helper).household.head_name == "待帮3"
     context.close()

@@ -16,6 +16,7 @@ from evaluation.models import Ballot, BallotCorrection, Round, SampledHousehold
 from evaluation.scores import CadreScore
 from plans.models import HouseholdPlan
 from tests import factories as f
+from visits import tallies
 from visits.models import Visit
 
 GOOD_ANSWERS = {"satisfaction": "满意", "visits": "3–5次", "violation": "无"}
@@ -286,6 +287,7 @@ def test_scores_match_an_independent_computation_over_random_ballots(county):
             visited_on=timezone.localdate(),
             recorded_by=county.users.town_a,
         )
+    tallies.rebuild()  # the visits above were written directly, past services.record_visit
     results = {s.cadre_id: s for s in scores.round_scores(round_)}
     for cadre in county.cadres:
         got = results[cadre.pk]
@@ -444,6 +446,7 @@ def test_visit_and_demand_indicators_follow_their_definitions(county):
     demand(households[1], today - 3 * day, closed_at=today - day, status="已解决")  # late
     demand(households[2], today - day)  # still open, overdue
     demand(households[3], today + day)  # not yet due: not counted
+    tallies.rebuild()  # the visits above were written directly, past services.record_visit
     indicators = {i.code: i for i in scores.process_indicators(round_, [cadre.pk])[cadre.pk]}
     # By hand: 4 visits a year, pro rata from 1 January (every pairing began in 2024).
     elapsed = (today - datetime.date(today.year, 1, 1)).days + 1

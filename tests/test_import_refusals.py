@@ -206,6 +206,18 @@ def test_a_value_outside_a_vocabulary_lists_the_allowed_values(world):
     )
 
 
+def test_the_main_cause_repeated_under_other_causes_is_refused(world):
+    """As on the household edit form: the detail page would read 「因病（其他：因病、缺资金）」."""
+    text = (
+        "县,乡(镇),村,户主姓名,身份证号码,贫困户属性,主要致贫原因,其他致贫原因\n"
+        f"通渭县,马营镇,东关村,张三,{pid(11)},一般贫困户,因病,缺资金、因病\n"
+    )
+    [message] = refused(text.encode(), world.users.town_a, filename="roster.csv")
+    assert message == (
+        "工作表“roster”第2行“其他致贫原因”列（缺资金、因病）：「因病」已是主要致贫原因，不要在其他致贫原因中重复填写"
+    )
+
+
 def test_a_member_relation_outside_the_vocabulary(world):
     row, members = family(1)
     members[1] = (*members[1][:2], "老婆", *members[1][3:])

@@ -108,6 +108,10 @@ def _url_apps() -> dict[str, str]:
     return names
 
 
+# The home page every page's menu (base.html) links: a way out, not a reach into the dashboard.
+BASE_URLS = {"home"}
+
+
 def template_reach(path: Path) -> set[tuple[str, str]]:
     """(what, the project app it belongs to) for each library the template loads and URL it names."""
     text = path.read_text(encoding="utf-8")
@@ -119,7 +123,8 @@ def template_reach(path: Path) -> set[tuple[str, str]]:
                 break
             reached.add((f"load {name}", libraries[name]))
     for name in URL.findall(text):
-        reached.add((f"url {name}", urls[name]))
+        if name not in BASE_URLS:
+            reached.add((f"url {name}", urls[name]))
     return {(what, app) for what, app in reached if app in PROJECT_APPS}
 
 

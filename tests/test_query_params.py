@@ -47,6 +47,11 @@ PARAMS = {
     "plans:village_edit": PLAN_YEAR,
     "plans:household": PLAN_YEAR,
     "plans:household_edit": PLAN_YEAR,
+    "reports:dispatch": ["quarter", "refresh"],
+    "reports:bulletin_list": ["page"],
+    "reports:annual": ["year"],
+    "reports:annual_print": ["year"],
+    "reports:annual_xlsx": ["year"],
 }
 # The same bad values for the worklists of every kind.
 EXTRA_URLS = {

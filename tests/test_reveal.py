@@ -1,14 +1,17 @@
 """Whole resident IDs and phones: masked on every page for every role; 显示完整 (a logged POST)
 for the offices that keep the rosters, never for unit liaisons."""
 
+import io
 import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from docx import Document
 
 from households.models import Household, Member, RevealLog
 from pairing.models import Cadre
+from reports.dispatch_views import DOCX
 from shuanglian.lib import idcard
 from shuanglian.lib.excel import XLSX
 from tests.test_access_matrix import MATRIX
@@ -71,7 +74,10 @@ def test_no_page_shows_a_whole_id_or_phone_by_default(client, phoned, username):
         response = client.get(url, **case.extra)
         if response.get("Content-Type") == XLSX:
             continue  # the roster and coverage exports carry whole IDs on purpose (offices only)
-        body = response.content.decode()
+        if response.get("Content-Type") == DOCX:
+            body = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
+        else:
+            body = response.content.decode()
         leaked = {value for value in secrets if value in body}
         assert not leaked, f"{name}: {leaked}"
         assert not WHOLE_ID.search(body) and not WHOLE_MOBILE.search(body), name

@@ -24,12 +24,18 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "@SUM(1)", "-2+3", "\t=1", "＝1+1"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # Every workbook the pages offer (a new export joins this list, and the scan below, by design).
+# The scan runs as the superuser: a background export's file is its requester's alone, and the
+# province's annual summary is a background export; tests/test_annual.py checks that workbook.
 WORKBOOK_URLS = {
     "demands:export",
+    "evaluation:paper_sheet",
+    "evaluation:results_export",
     "imports:errors",
     "imports:export_households",
     "imports:template",
     "pairing:coverage_list",
+    "reports:board_xlsx",
+    "reports:xlsx",
 }
 
 

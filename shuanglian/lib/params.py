@@ -72,6 +72,25 @@ def parse_month(raw, *, default=None):
     return year, month
 
 
+_QUARTER = re.compile(r"([0-9]{4})-[Qq]([1-4])")
+
+
+def parse_quarter(raw, *, default=None):
+    """YYYY-Qn as (year, n), from the floor's quarter to this quarter, else `default`."""
+    match = _QUARTER.fullmatch(raw.strip()) if isinstance(raw, str) else None
+    if not match:
+        return default
+    year, quarter = int(match[1]), int(match[2])
+    floor, today = dates.floor(), timezone.localdate()
+    if (
+        not (floor.year, (floor.month - 1) // 3 + 1)
+        <= (year, quarter)
+        <= (today.year, (today.month - 1) // 3 + 1)
+    ):
+        return default
+    return year, quarter
+
+
 def parse_choice(raw, choices, *, default=None):
     """One of `choices` (values, or (value, label) pairs), else `default`."""
     values = {c[0] if isinstance(c, (tuple, list)) else c for c in choices}

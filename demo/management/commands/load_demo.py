@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from demo import build, store
 from demo import demands as demo_demands
+from demo import evaluation as demo_evaluation
 from demo import plans as demo_plans
 from demo import reports as demo_reports
 from demo import visits as demo_visits
@@ -80,7 +81,9 @@ class Command(BaseCommand):
         demo_demands.load(say)
         demo_plans.load(say, today)
         demo_reports.load(say, today)  # monthly reports at every status, the earlier months locked
+        demo_evaluation.load(say, today)
         self.logins(accounts, say, first_load=differences is None)
+        say(demo_evaluation.login_line())
         if verbosity >= 2:
             say(f"共用时 {time.monotonic() - started:.1f} 秒")
 
