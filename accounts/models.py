@@ -25,17 +25,25 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     pass
 
 
+class Role(models.TextChoices):
+    """Read as User.Role; what each role may do is in shuanglian.access."""
+
+    TOWNSHIP = "township", _("乡镇双联办")
+    UNIT = "unit", _("单位联络员")
+    COUNTY = "county", _("县双联办")
+    CITY = "city", _("市双联办")
+    PROVINCE = "province", _("省双联办")
+
+
+# The roles whose scope is a region, bottom to top (a unit liaison's scope is its unit).
+REGION_ROLES = (Role.TOWNSHIP, Role.COUNTY, Role.CITY, Role.PROVINCE)
+
+
 class User(AbstractUser):
     """A staff account: one role, one scope (a region, or a unit for liaisons)."""
 
-    class Role(models.TextChoices):
-        TOWNSHIP = "township", _("乡镇双联办")
-        UNIT = "unit", _("单位联络员")
-        COUNTY = "county", _("县双联办")
-        CITY = "city", _("市双联办")
-        PROVINCE = "province", _("省双联办")
-
-    REGION_ROLES = (Role.TOWNSHIP, Role.COUNTY, Role.CITY, Role.PROVINCE)
+    Role = Role
+    REGION_ROLES = REGION_ROLES
 
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, blank=True)
     region = models.ForeignKey(
@@ -67,9 +75,9 @@ class User(AbstractUser):
                 name="user_scope_matches_role",
                 condition=(
                     Q(role="")
-                    | Q(role="unit", unit__isnull=False, region__isnull=True)
+                    | Q(role=Role.UNIT, unit__isnull=False, region__isnull=True)
                     | Q(
-                        role__in=["township", "county", "city", "province"],
+                        role__in=list(REGION_ROLES),
                         region__isnull=False,
                         unit__isnull=True,
                     )

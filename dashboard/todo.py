@@ -18,10 +18,8 @@ from inspections import selectors as inspection_selectors
 from inspections.services import REVIEW_ROLES
 from pairing.models import Handover, Proposal
 from reports.selectors import due_counts
-from shuanglian.access import can_approve, is_unit_liaison
+from shuanglian.access import is_office, is_unit_liaison, may_enter_visits, waits_on_handovers
 from visits import worklists
-
-OFFICE_ROLES = ("county", "city", "province")
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ def items(user, today: datetime.date) -> list[Item]:
     demands = _demand_figures(user, today)
     ledger = reverse("demands:list")
     found = []
-    if user.is_superuser or user.role == "township":
+    if may_enter_visits(user):
         stale = worklists.counts_cached(user, today)[0]["stale"]
         found.append(
             Item(
@@ -87,11 +85,11 @@ def items(user, today: datetime.date) -> list[Item]:
             )
         )
     inbox = reverse("inbox")
-    if user.is_superuser or user.role in OFFICE_ROLES:
+    if is_office(user):
         found.append(
             Item("proposals", _("待审核的结对方案"), proposals_to_review(user).count(), f"{inbox}#proposals")
         )
-    if user.is_superuser or can_approve(user, Handover) or user.role == "township":
+    if waits_on_handovers(user):
         found.append(
             Item("handovers", _("待实施的干部交接"), handovers_waiting(user).count(), f"{inbox}#handovers")
         )

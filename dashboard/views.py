@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from shuanglian import indicators
+from shuanglian.access import is_unit_liaison
 
 from . import selectors, todo
 
@@ -17,7 +18,7 @@ def home(request):
         "figures": counts,
         "indicators": {key: indicators.get(key) for key in selectors.home_keys(user)},
         "counted_at": counted_at,
-        "linked_villages": selectors.linked_villages(user) if user.role == "unit" else None,
+        "linked_villages": selectors.linked_villages(user) if is_unit_liaison(user) else None,
         "scope_region": user.region,
         "todo": todo.items(user, timezone.localdate()),
     }

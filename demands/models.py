@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
 from pairing.models import Pairing
-from shuanglian.access import is_unit_liaison, region_q
+from shuanglian.access import REGION_ROLES, Role, is_unit_liaison, region_q
 from shuanglian.lib.history import Tracked
 
 
@@ -32,13 +32,6 @@ class Level(models.TextChoices):
 
 # Bottom to top: escalation moves one step along this list.
 LEVEL_ORDER = list(Level)
-# The office level each region role answers at.
-ROLE_LEVEL = {
-    "township": Level.TOWNSHIP,
-    "county": Level.COUNTY,
-    "city": Level.CITY,
-    "province": Level.PROVINCE,
-}
 
 
 def next_level(level: str) -> str | None:
@@ -52,6 +45,8 @@ def _open_pairing(household_ref, **filters):
 
 # The offices, bottom to top: where a level has no one who can act, the next one up acts for it.
 OFFICE_LEVELS = (Level.TOWNSHIP, Level.COUNTY, Level.CITY, Level.PROVINCE)
+# The office level each region role answers at: the region roles, bottom to top (access.REGION_ROLES).
+ROLE_LEVEL = dict(zip(REGION_ROLES, OFFICE_LEVELS, strict=True))
 # Significant digits of the region an office level answers for.
 OFFICE_DIGITS = {Level.TOWNSHIP: 9, Level.COUNTY: 6, Level.CITY: 4, Level.PROVINCE: 2}
 OFFICE_ROLE = {level: role for role, level in ROLE_LEVEL.items()}
@@ -66,7 +61,7 @@ def _active_accounts():
 def _liaison_of_a_unit_helping(**pairing_filters) -> Exists:
     """An active liaison account of a unit one of whose cadres helps the household now."""
     units = _open_pairing(OuterRef(OuterRef("household")), **pairing_filters).values("cadre__unit_id")
-    return Exists(_active_accounts().filter(role="unit", unit_id__in=units))
+    return Exists(_active_accounts().filter(role=Role.UNIT, unit_id__in=units))
 
 
 def _office_account(level) -> Exists:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household
 from pairing.models import Pairing
+from shuanglian.access import may_raise_demand
 from shuanglian.lib import dates
 from shuanglian.lib.codes import county_code
 from shuanglian.lib.history import record_bulk, recorded
@@ -29,13 +30,7 @@ from .models import (
     next_level,
 )
 
-# Who may put a demand in the ledger: those who enter visits or act for cadres.
-RAISING_ROLES = {"township", "unit"}
 Kind = DemandAction.Kind
-
-
-def may_raise(user) -> bool:
-    return user.is_superuser or user.role in RAISING_ROLES
 
 
 def may_act(user, demand: Demand) -> bool:
@@ -97,7 +92,7 @@ def submit_demand(
         earlier = earlier_submission(Demand, submission_key)
         if earlier:
             return replay(earlier)
-    if not may_raise(by):
+    if not may_raise_demand(by):
         raise ValidationError(_("您的角色不能登记诉求"), code="role")
     if not Household.objects.visible_to(by).filter(pk=household.pk).exists():
         raise ValidationError(_("%(household)s 不在您的管辖范围内") % {"household": household}, code="scope")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from households.selectors import get_household_for_user
+from shuanglian.access import may_raise_demand
 from shuanglian.lib.excel import xlsx_response
 from shuanglian.lib.pagination import page_of, query_without
 
@@ -171,7 +172,7 @@ def demand_act(request, pk):
 def demand_raise(request, household_pk):
     """提出诉求 for one household outside a visit. The household page shows this form; this page
     shows it again with the errors, so nothing typed is lost."""
-    if not services.may_raise(request.user):
+    if not may_raise_demand(request.user):
         raise PermissionDenied
     household = get_household_for_user(request.user, household_pk)
     form = RaiseDemandForm(request.POST or None)

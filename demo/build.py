@@ -29,6 +29,7 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from accounts.models import User
 from households.choices import (
     POOR_CATEGORIES,
     PROVINCE_CODE,
@@ -51,6 +52,8 @@ from . import names
 from .dates import Calendar
 from .names import weighted
 from .units import DABAN, DONGXIANG, LIAISON_UNITS, MAYING, TONGWEI, TOWNSHIP_UNITS, UNITS, UnitSpec, staff_of
+
+Role = User.Role
 
 SEED = 2012  # the year the 双联 campaign began
 REFERENCE = datetime.date(2026, 1, 1)  # ages are as of this day; everyone is born before it
@@ -103,18 +106,18 @@ class Login:
 # The logins load_demo prints, one per role and scope, each a named person.
 LOGINS = (
     Login("admin", "", superuser=True, name="王立新"),
-    Login("province", "province", PROVINCE_CODE, name="张文博"),
-    Login("dingxi", "city", "621100000000", name="李志刚"),
-    Login("linxia", "city", "622900000000", name="马海军"),
-    Login("tongwei", "county", TONGWEI + "000000", name="牛建华"),
-    Login("dongxiang", "county", DONGXIANG + "000000", name="汪学武"),
-    Login("tongwei_town", "township", MAYING, name="常晓燕"),
-    Login("dongxiang_town", "township", DABAN, name="马秀兰"),
-    Login("tongwei_unit", "unit", unit=LIAISON_UNITS[TONGWEI], name="李旭东"),
-    Login("dongxiang_unit", "unit", unit=LIAISON_UNITS[DONGXIANG], name="何志清"),
+    Login("province", Role.PROVINCE, PROVINCE_CODE, name="张文博"),
+    Login("dingxi", Role.CITY, "621100000000", name="李志刚"),
+    Login("linxia", Role.CITY, "622900000000", name="马海军"),
+    Login("tongwei", Role.COUNTY, TONGWEI + "000000", name="牛建华"),
+    Login("dongxiang", Role.COUNTY, DONGXIANG + "000000", name="汪学武"),
+    Login("tongwei_town", Role.TOWNSHIP, MAYING, name="常晓燕"),
+    Login("dongxiang_town", Role.TOWNSHIP, DABAN, name="马秀兰"),
+    Login("tongwei_unit", Role.UNIT, unit=LIAISON_UNITS[TONGWEI], name="李旭东"),
+    Login("dongxiang_unit", Role.UNIT, unit=LIAISON_UNITS[DONGXIANG], name="何志清"),
     # The township governments link villages too; their liaisons act for them.
-    Login("tongwei_town_unit", "unit", unit=TOWNSHIP_UNITS[TONGWEI], name="魏亮"),
-    Login("dongxiang_town_unit", "unit", unit=TOWNSHIP_UNITS[DONGXIANG], name="唐海燕"),
+    Login("tongwei_town_unit", Role.UNIT, unit=TOWNSHIP_UNITS[TONGWEI], name="魏亮"),
+    Login("dongxiang_town_unit", Role.UNIT, unit=TOWNSHIP_UNITS[DONGXIANG], name="唐海燕"),
 )
 COUNTY_LOGINS = {TONGWEI: "tongwei", DONGXIANG: "dongxiang"}
 
@@ -123,14 +126,14 @@ def clerk_username(township: str) -> str:
     """The login of the clerk who enters a township's visits: the demo township's own login, else
     the county's login name and the township's three digits (tongwei_100)."""
     for login in LOGINS:
-        if login.role == "township" and login.region == township:
+        if login.role == Role.TOWNSHIP and login.region == township:
             return login.username
     return f"{COUNTY_LOGINS[township[:6]]}_{township[6:9]}"
 
 
 def _clerks(households: list[Household]) -> list[Login]:
     """A township clerk for every township with demo households but no printed login."""
-    printed = {login.region for login in LOGINS if login.role == "township"}
+    printed = {login.region for login in LOGINS if login.role == Role.TOWNSHIP}
     townships = sorted({h.village_id[:9] + "000" for h in households} - printed)
     logins = []
     for township in townships:
@@ -138,7 +141,7 @@ def _clerks(households: list[Household]) -> list[Login]:
         rng = _rng(f"clerk-{township}")
         ethnicity = weighted(rng, ETHNICITIES[township[:6]])
         name = names.full_name(rng, ethnicity, township[:6], rng.random() < 0.5, rng.randrange(1975, 2000))
-        logins.append(Login(clerk_username(township), "township", township, name=name))
+        logins.append(Login(clerk_username(township), Role.TOWNSHIP, township, name=name))
     return logins
 
 

@@ -49,7 +49,7 @@ def _in_counties(field: str) -> Q:
 
 def _author(township: str) -> User:
     return (
-        User.objects.filter(role="township", region_id=township).order_by("pk").first()
+        User.objects.filter(role=User.Role.TOWNSHIP, region_id=township).order_by("pk").first()
         or User.objects.filter(is_superuser=True).order_by("pk").first()
     )
 

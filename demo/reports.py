@@ -39,7 +39,7 @@ DRAFT_EVERY = 3
 def _office_user(office: Office, admin: User) -> User:
     """The login of the office if the demo has one, else the superuser (acting for it)."""
     if office.unit:
-        found = User.objects.filter(role="unit", unit=office.unit, is_active=True)
+        found = User.objects.filter(role=User.Role.UNIT, unit=office.unit, is_active=True)
     else:
         found = User.objects.filter(role=office.region.level, region=office.region, is_active=True)
     return found.order_by("pk").first() or admin

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Region
-from shuanglian.access import can_write
+from shuanglian.access import can_write, is_volunteer
 
 from . import flags, sampling, scores
 from .models import (
@@ -171,7 +171,7 @@ def register_collector(
         raise ValidationError({"region": _("不在您的管辖范围内。")})
     accounts = type(user).objects
     staff = accounts.managed_by(by).filter(pk=user.pk).exists()
-    volunteer = not user.role and not user.is_superuser and user.is_active
+    volunteer = is_volunteer(user)
     if not (staff or volunteer):
         raise ValidationError({"user": _("该账号不在您的管辖范围内。")})
     earlier = Collector.objects.filter(user=user).first()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from shuanglian import indicators
 from shuanglian.access import (
+    REGION_ROLES,
     can_write,
     may_see_whole_ids,
     require_roles,
@@ -25,14 +26,6 @@ from . import floors, moves, reveal, selectors
 from .forms import HouseholdFilterForm, HouseholdForm
 from .models import Household, Member, Region
 from .selectors import get_household_for_user
-
-REGION_ROLES = ("township", "county", "city", "province")
-
-
-def may_export_roster(user) -> bool:
-    """The roster export carries whole resident IDs and phones, which every page masks: it is for
-    the offices that keep the rosters, not for unit liaisons."""
-    return may_see_whole_ids(user)
 
 
 @login_required
@@ -62,7 +55,6 @@ def household_list(request):
             "page": page_of(request, households),
             "query": query_without(request),
             "can_add": can_write(request.user, Household),
-            "can_export": may_export_roster(request.user),
         },
     )
 
@@ -102,17 +94,13 @@ def village_lookup(request):
 @login_required
 def household_detail(request, pk, revealed=None):
     household = get_household_for_user(request.user, pk)
-    pairings = household.pairings.select_related("cadre__unit").order_by("ended_on", "-started_on")
     members = list(household.members.all())
     context = {
         "household": household,
         "members": members,
         "alerts": floors.alerts(household, members),
-        "current_pairings": [p for p in pairings if p.is_open],
-        "past_pairings": [p for p in pairings if not p.is_open],
         "ancestors": household.village.ancestors(),
         "can_edit": can_write(request.user, Household),
-        "can_pair": can_write(request.user, household.pairings.model),
         "can_reveal": may_see_whole_ids(request.user),
         "revealed": revealed or {},
     }

@@ -103,7 +103,7 @@ def household_roster(job: ExportJob, progress) -> bytes:
     """The household list as filtered on its page, within the requester's scope (imports' roster)."""
     from households.forms import HouseholdFilterForm
     from households.models import Household
-    from households.views import may_export_roster
+    from shuanglian.access import may_export_roster
 
     from .workbooks import export_households_bytes
 

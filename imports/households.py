@@ -15,6 +15,7 @@ the outcome; otherwise the same rows take this ordinary path.
 
 import re
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
@@ -789,13 +790,42 @@ def _record_changed(model, pks: list, user) -> None:
         record_bulk(model, model.objects.filter(pk__in=pks[start : start + 500]), by=user)
 
 
-def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
-    """Compare with the database; write in bulk unless dry_run or any error. Call inside atomic()."""
-    # Plain tuples, not model instances, throughout: a county re-import compares 50,000
-    # households and 200,000 members, and instances cost both time and memory.
+@dataclass
+class Comparison:
+    """What the database holds of the people a file names, read in a few queries. Plain tuples,
+    not model instances, throughout: a county re-import compares 50,000 households and 200,000
+    members, and instances cost both time and memory."""
+
+    existing: dict  # head ID → (pk, *HOUSEHOLD_COMPARE), households in the user's scope
+    foreign: dict  # ID → the village holding them, for everyone registered outside the scope
+    people: dict  # ID → (HouseholdRow, PersonRow), everyone the file lists
+    known: set  # IDs of the file's people already registered
+    # Changed people: ID → (Member with every compared field set, for bulk_update; [(field, before, after)]).
+    member_diffs: dict
+
+
+@dataclass
+class Plan:
+    """What an import would write: new rows, and the changed ones with what changes."""
+
+    counts: dict
+    new_households: list = field(default_factory=list)  # plain rows for insert_rows
+    new_rows: list = field(default_factory=list)  # their HouseholdRows, for the preview
+    # (HouseholdRow, Household with every compared field set to its new value, [(field, before, after)])
+    changed_households: list = field(default_factory=list)
+    changed_hh_fields: set = field(default_factory=set)
+    moved_households: list = field(default_factory=list)  # to another village: households.moves
+    new_members: list = field(default_factory=list)  # (head ID, PersonRow)
+    changed_members: list = field(default_factory=list)  # (PersonRow, old name, Member, diffs)
+    changed_m_fields: set = field(default_factory=set)
+
+
+def _compare(rows: list[HouseholdRow], user, errors: Collector) -> Comparison:
+    """Read back what the file's people are in the database, and refuse (in `errors`) each person
+    who already belongs to another household the user sees. Writes nothing."""
     heads = [hh.head_id for hh in rows]
     visible = Household.objects.visible_to(user)
-    existing = {}  # head ID → (pk, *HOUSEHOLD_COMPARE)
+    existing = {}
     in_scope = visible.filter(OneOf(F("head_id_number"), heads)).values_list(
         "head_id_number", "pk", *HOUSEHOLD_COMPARE
     )
@@ -804,13 +834,11 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
     registered = Household.objects.filter(OneOf(F("head_id_number"), heads)).values_list(
         "head_id_number", "village_id"
     )
-    # Everyone the file names who is registered outside the user's scope: ID → the village holding them.
     foreign = {head: village for head, village in registered if head not in existing}
 
     people = {p.id_number: (hh, p) for hh in rows for p in hh.members}
     # Members already in the database, in one query; only the differences are kept (a county
-    # re-import reads 200,000 of them): the IDs found, who is in another household, and for
-    # changed people (Member with every compared field set, for bulk_update; [(field, before, after)]).
+    # re-import reads 200,000 of them): the IDs found, who is in another household, the changes.
     known, moved, member_diffs = set(), {}, {}
     found = Member.objects.filter(OneOf(F("id_number"), people)).values_list(
         "id_number", "pk", "household_id", *MEMBER_COMPARE
@@ -849,34 +877,33 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
             errors.add(person.sheet, person.row, "id_number", id_number, message)
         else:
             foreign.setdefault(id_number, households_of_moved[household_pk][2])
-    _refuse_foreign(rows, foreign, errors, result)
+    return Comparison(existing, foreign, people, known, member_diffs)
 
-    if errors.count:
-        result.error_count = errors.count
-        result.errors = errors.errors
-        return
 
-    counts = dict.fromkeys(
-        [
-            "households_new",
-            "households_changed",
-            "households_unchanged",
-            "members_new",
-            "members_changed",
-            "members_unchanged",
-        ],
-        0,
+def _plan(rows: list[HouseholdRow], comparison: Comparison) -> Plan:
+    """Sort the file's households and people into new, changed and unchanged."""
+    plan = Plan(
+        counts=dict.fromkeys(
+            [
+                "households_new",
+                "households_changed",
+                "households_unchanged",
+                "members_new",
+                "members_changed",
+                "members_unchanged",
+            ],
+            0,
+        )
     )
+    counts = plan.counts
     now = timezone.now()
-    new_households, new_rows, changed_households, changed_hh_fields = [], [], [], set()
-    moved_households = []  # to another village: households.moves
     for hh in rows:
         values = {"village_id": hh.village_id, **hh.values}
-        old = existing.get(hh.head_id)
+        old = comparison.existing.get(hh.head_id)
         if old is None:
             counts["households_new"] += 1
-            new_households.append(hh.new_household())
-            new_rows.append(hh)
+            plan.new_households.append(hh.new_household())
+            plan.new_rows.append(hh)
             continue
         before = dict(zip(HOUSEHOLD_COMPARE, old[1:]))
         diffs = (
@@ -892,13 +919,42 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
         counts["households_changed"] += 1
         # Every compared field set, so bulk_update's shared field list writes no stale default.
         changed = Household(pk=old[0], **before)
+        for name, _old, new in diffs:
+            setattr(changed, name, new)
+            plan.changed_hh_fields.add(name)
+        changed.updated_at = now
+        plan.changed_households.append((hh, changed, diffs))
+        if any(diff[0] == "village_id" for diff in diffs):
+            plan.moved_households.append(changed.pk)
+
+    for hh in rows:
+        for person in hh.members:
+            if person.id_number not in comparison.known:
+                counts["members_new"] += 1
+                plan.new_members.append((hh.head_id, person))
+                continue
+            if person.id_number not in comparison.member_diffs:
+                counts["members_unchanged"] += 1
+                continue
+            counts["members_changed"] += 1
+            changed, diffs = comparison.member_diffs[person.id_number]
+            old_name = changed.name
+            for name, _old, new in diffs:
+                setattr(changed, name, new)
+                plan.changed_m_fields.add(name)
+            plan.changed_members.append((person, old_name, changed, diffs))
+    return plan
+
+
+def _report(rows: list[HouseholdRow], comparison: Comparison, plan: Plan, result: ImportResult) -> None:
+    """The preview: the counts, each changed field, the new households, and the people the database
+    has in these households that the file does not list (reported, never deleted)."""
+    for hh, changed, diffs in plan.changed_households:
         for name, before, after in diffs:
-            setattr(changed, name, after)
-            changed_hh_fields.add(name)
             result.changes.append(
                 _("%(head)s户（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s")
                 % {
-                    "head": hh.values.get("head_name") or before["head_name"],
+                    "head": hh.values.get("head_name") or changed.head_name,
                     "sheet": hh.sheet,
                     "row": hh.row,
                     "field": _VERBOSE.get(name, name),
@@ -906,48 +962,27 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
                     "new": describe(after),
                 }
             )
-        changed.updated_at = now
-        changed_households.append(changed)
-        if any(diff[0] == "village_id" for diff in diffs):
-            moved_households.append(changed.pk)
+    for person, old_name, _changed, diffs in plan.changed_members:
+        for name, before, after in diffs:
+            result.changes.append(
+                _("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s")
+                % {
+                    "name": person.values.get("name") or old_name,
+                    "sheet": person.sheet,
+                    "row": person.row,
+                    "field": _VERBOSE.get(f"m.{name}", name),
+                    "old": describe(before),
+                    "new": describe(after),
+                }
+            )
 
-    new_members, changed_members, changed_m_fields = [], [], set()
-    for hh in rows:
-        for person in hh.members:
-            if person.id_number not in known:
-                counts["members_new"] += 1
-                new_members.append((hh.head_id, person))
-                continue
-            if person.id_number not in member_diffs:
-                counts["members_unchanged"] += 1
-                continue
-            counts["members_changed"] += 1
-            changed, diffs = member_diffs[person.id_number]
-            old_name = changed.name
-            for name, before, after in diffs:
-                setattr(changed, name, after)
-                changed_m_fields.add(name)
-                result.changes.append(
-                    _("%(name)s（%(sheet)s第%(row)d行）：%(field)s %(old)s → %(new)s")
-                    % {
-                        "name": person.values.get("name") or old_name,
-                        "sheet": person.sheet,
-                        "row": person.row,
-                        "field": _VERBOSE.get(f"m.{name}", name),
-                        "old": describe(before),
-                        "new": describe(after),
-                    }
-                )
-            changed_members.append(changed)
-
-    # People the database has in these households and the file does not list: reported, never deleted.
     listing = {hh.head_id: hh for hh in rows if hh.members_listed}
-    matched = {existing[h][0]: h for h in listing if h in existing}
+    matched = {comparison.existing[h][0]: h for h in listing if h in comparison.existing}
     if matched:
         # Only the people the file lacks come back, not the whole county's members.
         unlisted = (
             Member.objects.filter(OneOf(F("household_id"), matched))
-            .exclude(OneOf(F("id_number"), people))
+            .exclude(OneOf(F("id_number"), comparison.people))
             .values_list("household_id", "id_number", "name")
         )
         for household_id, id_number, name in unlisted.iterator(chunk_size=STREAMED):
@@ -956,42 +991,62 @@ def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: Im
                 _("%(head)s户的成员 %(name)s（%(id)s）不在本次文件中，系统未删除，如需注销请在农户页面处理")
                 % {"head": hh.values.get("head_name", ""), "name": name, "id": idcard.mask(id_number)}
             )
-    result.counts = counts
-    result.added = describe_new(new_rows)
-    if dry_run:
-        return
+    result.counts = plan.counts
+    result.added = describe_new(plan.new_rows)
 
-    insert_rows(Household, new_households, plain=PLAIN_HOUSEHOLD_FIELDS)
-    ids = {head: h[0] for head, h in existing.items()}
-    if new_households:
+
+def _write(plan: Plan, comparison: Comparison, user, result: ImportResult) -> None:
+    """Write the plan in bulk: new households and members inserted, changed ones updated."""
+    insert_rows(Household, plan.new_households, plain=PLAIN_HOUSEHOLD_FIELDS)
+    ids = {head: h[0] for head, h in comparison.existing.items()}
+    if plan.new_households:
         ids.update(
             Household.objects.filter(
-                OneOf(F("head_id_number"), (h["head_id_number"] for h in new_households))
+                OneOf(F("head_id_number"), (h["head_id_number"] for h in plan.new_households))
             ).values_list("head_id_number", "pk")
         )
-    result.created_household_ids = [ids[h["head_id_number"]] for h in new_households]
-    del new_households
+    result.created_household_ids = [ids[h["head_id_number"]] for h in plan.new_households]
+    plan.new_households = []  # a county's rows: let them go before the members are built
     insert_rows(
-        Member, (person.new_member(ids[head]) for head, person in new_members), plain=PLAIN_MEMBER_FIELDS
+        Member, (person.new_member(ids[head]) for head, person in plan.new_members), plain=PLAIN_MEMBER_FIELDS
     )
     # bulk_update skips save(): move the versions on here, so an edit form opened before the import
     # is refused rather than saved over it (shuanglian/lib/versions.py).
+    changed_households = [changed for _hh, changed, _diffs in plan.changed_households]
     if changed_households:
         for household in changed_households:
             household.version = F("version") + 1
         Household.objects.bulk_update(
-            changed_households, sorted(changed_hh_fields | {"updated_at", "version"}), batch_size=500
+            changed_households, sorted(plan.changed_hh_fields | {"updated_at", "version"}), batch_size=500
         )
-        moves.moved(moved_households)
+        moves.moved(plan.moved_households)
         # bulk_update sends no signal: these shared records' history is written here, row by row
         # from the values now stored (new households are recorded by their batch instead).
         _record_changed(Household, [h.pk for h in changed_households], user)
+    changed_members = [changed for _person, _name, changed, _diffs in plan.changed_members]
     if changed_members:
         for member in changed_members:
             member.version = F("version") + 1
-        Member.objects.bulk_update(changed_members, sorted(changed_m_fields | {"version"}), batch_size=500)
+        Member.objects.bulk_update(
+            changed_members, sorted(plan.changed_m_fields | {"version"}), batch_size=500
+        )
         _record_changed(Member, [m.pk for m in changed_members], user)
     result.applied = True
+
+
+def plan_and_write(rows: list[HouseholdRow], user, errors: Collector, result: ImportResult, *, dry_run: bool):
+    """Compare with the database, report what would change, and write it in bulk unless dry_run
+    or any error. Call inside atomic()."""
+    comparison = _compare(rows, user, errors)
+    _refuse_foreign(rows, comparison.foreign, errors, result)
+    if errors.count:
+        result.error_count = errors.count
+        result.errors = errors.errors
+        return
+    plan = _plan(rows, comparison)
+    _report(rows, comparison, plan, result)
+    if not dry_run:
+        _write(plan, comparison, user, result)
 
 
 def import_households(

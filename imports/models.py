@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.access import region_q, scope_prefix
+from shuanglian.access import is_office, region_q, scope_prefix
 
 
 class ImportBatchQuerySet(models.QuerySet):
@@ -97,7 +97,7 @@ class RegisterAttemptQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        if user.role not in ("county", "city", "province") or not scope_prefix(user):
+        if not is_office(user) or not scope_prefix(user):
             return self.none()
         return self.filter(region_q(user, "scope_code"))
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household
 from pairing.models import Cadre, Pairing, VillageLink
-from shuanglian.access import can_write, is_unit_liaison, scope_prefix
+from shuanglian import access
 from shuanglian.lib.history import acting
 
 from . import attempts, cadres, households, links, pairings
@@ -34,8 +34,7 @@ IMPORTERS = {
 
 def may_import(user, kind) -> bool:
     _importer, model = IMPORTERS[kind]
-    has_scope = scope_prefix(user) is not None or is_unit_liaison(user)
-    return can_write(user, model) and has_scope
+    return access.may_import(user, model)
 
 
 def importable_kinds(user) -> list[str]:
@@ -60,7 +59,7 @@ def create_batch(*, data: bytes, filename: str, kind: str, user) -> ImportBatch:
         sha256=hashlib.sha256(data).hexdigest(),
         content=data,
         created_by=user,
-        scope_code=scope_prefix(user) or "",
+        scope_code=access.scope_prefix(user) or "",
         running_since=timezone.now(),
     )
 
@@ -212,6 +211,28 @@ def apply_batch(*, batch: ImportBatch, user):
         even_if_reclaimed=result is not None and result.applied,
     )
     return result
+
+
+def confirm_batch(*, batch: ImportBatch, user) -> bool:
+    """确认导入: move a checked batch to 导入中 for `user`. True when this call did (the caller
+    enqueues the import), False when an earlier press already had (a double click, a second tab:
+    `batch` is refreshed to show how far that one got). Refuses (NotAllowed) a batch whose file
+    was deleted, or one in another status.
+
+    Only the press whose conditional UPDATE moves the batch out of 待确认 confirms it: two presses
+    at once cannot both pass a check made before the write."""
+    _require(user, batch.kind)
+    if batch.content_deleted_at is not None:
+        raise NotAllowed(_("上传的文件已在保留期满后删除，不能导入；请重新上传"))
+    values = {"status": ImportBatch.Status.APPLYING, "confirmed_by": user, "running_since": timezone.now()}
+    if ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKED).update(**values):
+        for name, value in values.items():
+            setattr(batch, name, value)
+        return True
+    batch.refresh_from_db(fields=["status", "confirmed_by"])
+    if batch.confirmed_by_id:
+        return False
+    raise NotAllowed(_("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()})
 
 
 def retry_batch(*, batch: ImportBatch, user) -> bool:

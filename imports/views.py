@@ -10,13 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from households.forms import HouseholdFilterForm
 from households.models import Household
-from households.views import may_export_roster
+from shuanglian.access import may_export_roster
 from shuanglian.lib.excel import XLSX
 
 from . import attempts, exports, services, tasks, workbooks
@@ -129,28 +128,19 @@ def batch_status(request, pk):
 @require_POST
 def batch_confirm(request, pk):
     batch = get_batch_for_user(request.user, pk)
-    if batch.content_deleted_at is not None:
-        messages.error(request, _("上传的文件已在保留期满后删除，不能导入；请重新上传"))
+    try:
+        claimed = services.confirm_batch(batch=batch, user=request.user)
+    except services.NotAllowed as error:
+        messages.error(request, str(error))
         return redirect("imports:detail", pk=batch.pk)
-    # Only the press whose conditional UPDATE moves the batch out of 待确认 queues it: two presses
-    # at once cannot both pass a check made before the write.
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.CHECKED).update(
-        status=ImportBatch.Status.APPLYING, confirmed_by=request.user, running_since=timezone.now()
-    )
     if claimed:
         tasks.apply_batch.enqueue(batch.pk, request.user.pk)
         messages.success(request, _("已确认，正在后台导入"))
-        return redirect("imports:detail", pk=batch.pk)
-    batch.refresh_from_db(fields=["status", "confirmed_by"])
-    if batch.confirmed_by_id:
+    else:
         # The second press of a double click (or a second tab): the first one's import is under way or done.
         messages.info(
             request,
             _("该批次已确认，未重复导入，当前状态为“%(status)s”") % {"status": batch.get_status_display()},
-        )
-    else:
-        messages.error(
-            request, _("该批次当前状态为“%(status)s”，不能导入") % {"status": batch.get_status_display()}
         )
     return redirect("imports:detail", pk=batch.pk)
 

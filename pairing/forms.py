@@ -3,8 +3,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
+from shuanglian.access import proposes_for_villages
 from shuanglian.lib import dates
-from shuanglian.lib.forms import AppForm
+from shuanglian.lib.forms import AppForm, LineForm, LineFormSet
 from shuanglian.lib.widgets import HtmlDateInput, with_all_option
 
 from .models import Cadre, Pairing
@@ -57,7 +58,7 @@ class ProposalForm(AppForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        levels = ["township", "village"] if user.role == "township" else ["township"]
+        levels = ["township", "village"] if proposes_for_villages(user) else ["township"]
         self.fields["region"].queryset = Region.objects.visible_to(user).filter(level__in=levels)
         self.fields["started_on"].initial = timezone.localdate()
 
@@ -97,3 +98,61 @@ class PairHouseholdsForm(AppForm):
         self.fields["cadre"].queryset = cadres
         self.fields["cadre"].label_from_instance = lambda cadre: f"{cadre.name}（{cadre.unit.name}）"
         self.fields["started_on"].initial = timezone.localdate()
+
+
+class CandidateField(forms.Field):
+    """One of a line's candidate cadres, from a drop-down. Anything else (nothing chosen, or a cadre
+    who stopped being a candidate after the page was opened) is no cadre, as the empty option says."""
+
+    widget = forms.Select
+
+    def __init__(self, *, empty_label, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.empty_label = empty_label
+        self.candidates = {}
+
+    def set_candidates(self, candidates) -> None:
+        self.candidates = {cadre.pk: cadre for cadre in candidates}
+        self.widget.choices = [("", self.empty_label)] + [
+            (cadre.pk, f"{cadre.name}（{cadre.unit.name}）") for cadre in candidates
+        ]
+
+    def to_python(self, value):
+        value = str(value or "")
+        return self.candidates.get(int(value)) if value.isdigit() else None
+
+
+class ProposalLineForm(LineForm):
+    """A proposal line on the review page: the cadre the township settles on, or the line removed."""
+
+    cadre = CandidateField(empty_label=_("（不安排）"))
+    removed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, line, candidates, **kwargs):
+        super().__init__(
+            *args, line=line, initial={"cadre": line.cadre_id, "removed": line.removed}, **kwargs
+        )
+        name = line.household.head_name
+        self.fields["cadre"].set_candidates(candidates.get(line.household.village_id, []))
+        self.fields["cadre"].widget.attrs["aria-label"] = _("%(name)s的干部") % {"name": name}
+        self.fields["removed"].widget.attrs["aria-label"] = _("移除%(name)s") % {"name": name}
+
+
+class HandoverLineForm(LineForm):
+    """A waiting handover line: the successor chosen for the household."""
+
+    successor = CandidateField(empty_label=_("（未确定）"))
+
+    def __init__(self, *args, line, candidates, **kwargs):
+        super().__init__(*args, line=line, initial={"successor": line.successor_id}, **kwargs)
+        household = line.pairing.household
+        self.fields["successor"].set_candidates(candidates.get(household.village_id, []))
+        self.fields["successor"].widget.attrs["aria-label"] = _("%(name)s的接任干部") % {
+            "name": household.head_name
+        }
+
+
+# Candidates: {village code: [cadres]}, given as form_kwargs={"candidates": …}.
+ProposalLineFormSet = forms.formset_factory(ProposalLineForm, formset=LineFormSet, extra=0)
+HandoverLineFormSet = forms.formset_factory(HandoverLineForm, formset=LineFormSet, extra=0)

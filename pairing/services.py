@@ -18,15 +18,12 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, Region
 from shuanglian.lib import dates
-from shuanglian.lib.history import record_bulk, recorded
+from shuanglian.lib.history import recorded
 
-from . import matching, tallies
+from . import matching, review, tallies
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
+from .review import Placement, RuleBroken
 from .rules import CadreFacts, RuleBooks
-
-
-class RuleBroken(ValidationError):
-    """One or more pairing rules refused the operation; the messages name rule, cadre and numbers."""
 
 
 class OutOfScope(ValidationError):
@@ -122,29 +119,11 @@ def pair_many(
     """Pair several households with one cadre: all of them, or none if any line breaks a rule."""
     _require_households_in_scope(by, households)
     dates.check_date(started_on, _("开始日期"))
-    Cadre.objects.select_for_update().filter(pk=cadre.pk).exists()
-    facts = CadreFacts.load([cadre])
-    books = RuleBooks()
-    problems = []
-    for household in households:
-        if role == Pairing.Role.RESPONSIBLE:
-            message = _already_paired_message(household)
-            if message:
-                problems.append(message)
-        broken = books.for_village(household.village_id).check(
-            cadre=cadre, household=household, role=role, facts=facts
-        )
-        problems += [f"{household}：{violation}" for violation in broken]
-        facts.add(cadre.pk, role)
-    if problems:
-        raise RuleBroken(problems)
-    pairings = Pairing.objects.bulk_create(
-        Pairing(cadre=cadre, household=household, role=role, started_on=started_on, created_by=by)
-        for household in households
-    )
-    tallies.count_opened(pairings)
-    record_bulk(Pairing, pairings, by=by, created=True)  # bulk_create sends no signal
-    return pairings
+    review.lock_cadres([cadre])
+    placements = [Placement(household, cadre, role) for household in households]
+    paired = review.paired_now(households) if role == Pairing.Role.RESPONSIBLE else {}
+    review.check_placements(placements, paired=paired)
+    return review.open_pairings(placements, started_on=started_on, by=by)
 
 
 @recorded
@@ -269,6 +248,13 @@ def change_line(*, line: ProposalLine, cadre: Cadre | None, removed: bool, by) -
 
 
 @recorded
+def change_lines(*, changes, by) -> int:
+    """Save the line editor's choices: `changes` pairs each line with its {"cadre", "removed"}; the
+    lines that change are saved (change_line) in one transaction. The number saved."""
+    return review.save_edits(changes, save=lambda line, **values: change_line(line=line, by=by, **values))
+
+
+@recorded
 @transaction.atomic
 def apply_proposal(*, proposal: Proposal, by) -> int | None:
     """Open every kept line's pairing in one transaction, re-checking every rule now; returns how
@@ -292,46 +278,13 @@ def apply_proposal(*, proposal: Proposal, by) -> int | None:
             "household__village", "cadre__unit"
         )
     )
-    cadres = {line.cadre_id: line.cadre for line in lines}
-    Cadre.objects.select_for_update().filter(pk__in=cadres).exists()
-    facts = CadreFacts.load(list(cadres.values()))
-    paired_now = dict(
-        Pairing.objects.open()
-        .responsible()
-        .filter(household_id__in=[line.household_id for line in lines])
-        .values_list("household_id", "cadre__name")
-    )
-    books = RuleBooks()
-    problems = []
-    for line in lines:
-        household = line.household
-        if household.pk in paired_now:
-            problems.append(
-                _("%(household)s 已有帮扶责任人 %(cadre)s")
-                % {"household": household, "cadre": paired_now[household.pk]}
-            )
-            continue
-        broken = books.for_village(household.village_id).check(
-            cadre=line.cadre, household=household, role=Pairing.Role.RESPONSIBLE, facts=facts
-        )
-        problems += [f"{household}：{violation}" for violation in broken]
-        facts.add(line.cadre_id, Pairing.Role.RESPONSIBLE)
-    if problems:
-        raise RuleBroken(problems)
+    review.lock_cadres({line.cadre_id: line.cadre for line in lines}.values())
+    placements = [Placement(line.household, line.cadre) for line in lines]
+    review.check_placements(placements, paired=review.paired_now([line.household for line in lines]))
     try:
-        pairings = Pairing.objects.bulk_create(
-            Pairing(
-                cadre_id=line.cadre_id,
-                household=line.household,
-                started_on=proposal.started_on,
-                created_by=by,
-            )
-            for line in lines
-        )
+        review.open_pairings(placements, started_on=proposal.started_on, by=by)
     except IntegrityError:
         raise RuleBroken([_("有农户刚刚被他人安排了帮扶责任人，请重新打开方案核对")]) from None
-    tallies.count_opened(pairings)
-    record_bulk(Pairing, pairings, by=by, created=True)
     proposal.status = Proposal.Status.APPLIED
     proposal.reviewed_by = by
     proposal.applied_at = timezone.now()
@@ -400,6 +353,13 @@ def set_successor(*, line: HandoverLine, successor: Cadre | None, by) -> None:
 
 
 @recorded
+def set_successors(*, choices, by) -> int:
+    """Save the handover editor's choices: `choices` pairs each waiting line with its {"successor"};
+    the lines that change are saved (set_successor) in one transaction. The number saved."""
+    return review.save_edits(choices, save=lambda line, **values: set_successor(line=line, by=by, **values))
+
+
+@recorded
 @transaction.atomic
 def apply_handover(*, handover: Handover, by) -> int | None:
     """Apply the lines of households the actor sees: end those pairings on the handover date with
@@ -440,30 +400,10 @@ def apply_handover(*, handover: Handover, by) -> int | None:
     )
     for line in live:
         end_relation(relation=line.pairing, ended_on=handover.effective_on, reason=reason)
-    facts = CadreFacts.load([line.successor for line in live])
-    problems = []
-    books = RuleBooks()
-    for line in live:
-        household = line.pairing.household
-        broken = books.for_village(household.village_id).check(
-            cadre=line.successor, household=household, role=line.pairing.role, facts=facts
-        )
-        problems += [f"{household}：{violation}" for violation in broken]
-        facts.add(line.successor_id, line.pairing.role)
-    if problems:
-        raise RuleBroken(problems)
-    created = Pairing.objects.bulk_create(
-        Pairing(
-            cadre=line.successor,
-            household=line.pairing.household,
-            role=line.pairing.role,
-            started_on=handover.effective_on,
-            created_by=by,
-        )
-        for line in live
-    )
-    tallies.count_opened(created)
-    record_bulk(Pairing, created, by=by, created=True)
+    # The ended pairings are the households' responsible ones: nobody else holds them now.
+    placements = [Placement(line.pairing.household, line.successor, line.pairing.role) for line in live]
+    review.check_placements(placements)
+    review.open_pairings(placements, started_on=handover.effective_on, by=by)
     now = timezone.now()
     HandoverLine.objects.filter(pk__in=[line.pk for line in lines]).update(applied_by=by, applied_at=now)
     if handover.lines.pending().exists():

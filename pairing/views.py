@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 from households import reveal
 from households.models import Household, Region
 from households.selectors import get_household_for_user, start_region
-from households.views import REGION_ROLES
 from shuanglian import indicators
 from shuanglian.access import (
+    REGION_ROLES,
     can_approve,
     can_write,
     may_see_whole_ids,
@@ -30,7 +30,15 @@ from shuanglian.lib.widgets import lookup_response
 
 from . import coverage as coverage_counts
 from . import matching, selectors, services
-from .forms import CadreFilterForm, HandoverForm, PairForm, PairHouseholdsForm, ProposalForm
+from .forms import (
+    CadreFilterForm,
+    HandoverForm,
+    HandoverLineFormSet,
+    PairForm,
+    PairHouseholdsForm,
+    ProposalForm,
+    ProposalLineFormSet,
+)
 from .models import Cadre, Handover, Pairing, Proposal
 from .rules import CadreFacts
 
@@ -210,16 +218,26 @@ def proposal_detail(request, pk):
         )
     )
     editable = proposal.status == Proposal.Status.DRAFT and can_write(request.user, Proposal)
+    if request.method == "POST" and not editable:
+        raise PermissionDenied
     candidates = (
         matching.candidate_cadres({line.household.village_id for line in lines})[0] if editable else {}
     )
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied
-        _save_line_changes(request, lines, candidates)
+    formset = ProposalLineFormSet(
+        request.POST if request.method == "POST" else None,
+        lines=lines if editable else [],
+        form_kwargs={"candidates": candidates},
+    )
+    if request.method == "POST" and formset.is_valid():
+        try:
+            changed = services.change_lines(changes=formset.edits(), by=request.user)
+        except ValidationError as error:
+            _rule_errors(request, error)
+        else:
+            messages.success(request, _("已保存 %(count)d 处修改") % {"count": changed})
         return redirect("pairing:proposal_detail", pk=proposal.pk)
-    for line in lines:
-        line.choices = candidates.get(line.household.village_id, [])
+    for form in formset:
+        form.line.form = form
     context = {
         "proposal": proposal,
         "lines": lines,
@@ -229,19 +247,6 @@ def proposal_detail(request, pk):
         "placed": sum(1 for line in lines if line.cadre_id and not line.removed),
     }
     return render(request, "pairing/proposal_detail.html", context)
-
-
-def _save_line_changes(request, lines, candidates):
-    changed = 0
-    for line in lines:
-        allowed = {c.pk: c for c in candidates.get(line.household.village_id, [])}
-        raw = request.POST.get(f"cadre-{line.pk}", "")
-        cadre = allowed.get(int(raw)) if raw.isdigit() else None
-        removed = request.POST.get(f"removed-{line.pk}") == "on"
-        if (cadre.pk if cadre else None) != line.cadre_id or removed != line.removed:
-            services.change_line(line=line, cadre=cadre, removed=removed, by=request.user)
-            changed += 1
-    messages.success(request, _("已保存 %(count)d 处修改") % {"count": changed})
 
 
 @require_approve(Proposal)
@@ -301,21 +306,25 @@ def handover_detail(request, pk):
     )
     pending = [line for line in lines if line.applied_at is None]
     editable = bool(pending) and can_write(request.user, Handover)
+    if request.method == "POST" and not editable:
+        raise PermissionDenied
     villages = {line.pairing.household.village_id for line in pending}
     candidates = matching.candidate_cadres(villages, excluding={handover.cadre_id})[0] if editable else {}
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied
-        for line in pending:
-            allowed = {c.pk: c for c in candidates.get(line.pairing.household.village_id, [])}
-            raw = request.POST.get(f"successor-{line.pk}", "")
-            successor = allowed.get(int(raw)) if raw.isdigit() else None
-            if (successor.pk if successor else None) != line.successor_id:
-                services.set_successor(line=line, successor=successor, by=request.user)
-        messages.success(request, _("已保存接任安排"))
+    formset = HandoverLineFormSet(
+        request.POST if request.method == "POST" else None,
+        lines=pending if editable else [],
+        form_kwargs={"candidates": candidates},
+    )
+    if request.method == "POST" and formset.is_valid():
+        try:
+            services.set_successors(choices=formset.edits(), by=request.user)
+        except ValidationError as error:
+            _rule_errors(request, error)
+        else:
+            messages.success(request, _("已保存接任安排"))
         return redirect("pairing:handover_detail", pk=handover.pk)
-    for line in pending:
-        line.choices = candidates.get(line.pairing.household.village_id, [])
+    for form in formset:
+        form.line.form = form
     context = {
         "handover": handover,
         "lines": lines,

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Household, Region
+from households.models import Region
 from households.selectors import get_household_for_user
 from shuanglian.access import can_write, require_write
 from shuanglian.lib import dates, params
@@ -70,12 +70,12 @@ def village_plan(request, code):
         "plan": plan,
         "refusal": refusal,
         "versions": plan.versions.select_related("changed_by") if plan else [],
-        "can_edit": can_write(request.user, Household),
+        "can_edit": can_write(request.user, VillagePlan),
     }
     return render(request, "plans/village_plan.html", context)
 
 
-@require_write(Household)
+@require_write(VillagePlan)
 def village_plan_edit(request, code):
     village = _village_for_user(request.user, code)
     year = _year(request)
@@ -105,12 +105,12 @@ def household_plan(request, pk):
         "years": _years(),
         "plan": plan,
         "versions": plan.versions.select_related("changed_by") if plan else [],
-        "can_edit": can_write(request.user, Household),
+        "can_edit": can_write(request.user, HouseholdPlan),
     }
     return render(request, "plans/household_plan.html", context)
 
 
-@require_write(Household)
+@require_write(HouseholdPlan)
 def household_plan_edit(request, pk):
     household = get_household_for_user(request.user, pk)
     year = _year(request)

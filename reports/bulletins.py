@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Region
-from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, scope_prefix
+from shuanglian.access import LEVEL_DIGITS, OFFICE_ROLES, is_unit_liaison, scope_prefix
 from shuanglian.lib.history import acting, recorded
 
 from . import dispatch
@@ -23,7 +23,7 @@ from .dispatch import Quarter
 from .models import Bulletin, BulletinRecipient, MonthlyReport
 
 # The offices that rank and issue bulletins (the superuser acts as the province).
-ISSUING_ROLES = ("county", "city", "province")
+ISSUING_ROLES = OFFICE_ROLES
 
 
 def office_of(user) -> Region | None:

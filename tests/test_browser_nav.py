@@ -22,6 +22,7 @@ LINKS = {
     "诉求台账": "demands:list",
     "帮扶计划": "plans:list",
     "群众评议": "evaluation:round_list",
+    "报告": "reports:index",
     "名册导入": "imports:list",
     "管理后台": "admin:index",
 }

@@ -56,6 +56,45 @@ def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
     return any(getattr(visit, name) != value for name, value in wanted.items())
 
 
+# --- What every visit, a household's or a unit's, passes -----------------------------------------
+
+
+def _earlier(model, submission_key):
+    """The record an earlier press of the same form saved, if any."""
+    return earlier_submission(model, submission_key) if submission_key else None
+
+
+def _check_day(visited_on: datetime.date) -> None:
+    """A visit's day lies within the campaign and not after today."""
+    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
+    if visited_on > timezone.localdate():
+        raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
+
+
+def _check_unlocked(village_code: str, visited_on: datetime.date, what: str) -> None:
+    """No visit enters a month that an approved report counted (`what`: the record, for the message)."""
+    if lock := is_month_locked(village_code, visited_on):
+        raise locked_month_error(lock, visited_on, what)
+
+
+def _insert(visit, *, replay, duplicate):
+    """Insert `visit` (a Visit or UnitVisit) in a savepoint: None when saved. Lost on a unique key:
+    on the submission key another press of this form won, and `replay(earlier)` answers; on the
+    one-a-day key, the visit was entered already (`duplicate()` says so)."""
+    try:
+        with transaction.atomic():
+            visit.save()
+    except IntegrityError:
+        earlier = _earlier(type(visit), visit.submission_key)
+        if earlier:
+            return replay(earlier)
+        raise ValidationError(duplicate(), code="duplicate") from None
+    return None
+
+
+# --- A household's visit ------------------------------------------------------------------------
+
+
 def record_visit(**kwargs) -> Visit:
     """Save a visit, or refuse it with a message that says why (see submit_visit)."""
     return submit_visit(**kwargs)[0]
@@ -90,13 +129,10 @@ def submit_visit(
             refuse_reused_key(_("走访记录"), earlier)
         return earlier, False
 
-    if submission_key:
-        earlier = earlier_submission(Visit, submission_key)
-        if earlier:
-            return replay(earlier)
-    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
-    if visited_on > timezone.localdate():
-        raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
+    earlier = _earlier(Visit, submission_key)
+    if earlier:
+        return replay(earlier)
+    _check_day(visited_on)
     # Both refusals in one query (a save is the month-end rush's busiest request): no pairing that
     # day, then a locked month, told in that order.
     locked = list(
@@ -122,22 +158,22 @@ def submit_visit(
         submission_key=submission_key,
         **fields,
     )
-    try:
-        with transaction.atomic():
-            visit.save()
-    except IntegrityError:
-        # Lost on a unique key. On the submission key, another press of this form won: a replay.
-        earlier = earlier_submission(Visit, submission_key) if submission_key else None
-        if earlier:
-            return replay(earlier)
-        raise ValidationError(
+    replayed = _insert(
+        visit,
+        replay=replay,
+        duplicate=lambda: (
             _("%(cadre)s 已登记过 %(day)s 对 %(household)s 的%(mode)s")
-            % {"cadre": cadre.name, "day": visited_on, "household": household, "mode": visit.mode},
-            code="duplicate",
-        ) from None
+            % {"cadre": cadre.name, "day": visited_on, "household": household, "mode": visit.mode}
+        ),
+    )
+    if replayed:
+        return replayed
     tallies.count_visit(visit)  # the worklists' figures, in this same transaction
     entry.save_all(sections, visit=visit, by=by)
     return visit, True
+
+
+# --- A unit's day in a linked village -----------------------------------------------------------
 
 
 def record_unit_visit(**kwargs) -> UnitVisit:
@@ -175,13 +211,10 @@ def submit_unit_visit(
             refuse_reused_key(_("联村走访"), earlier)
         return earlier, False
 
-    if submission_key:
-        earlier = earlier_submission(UnitVisit, submission_key)
-        if earlier:
-            return replay(earlier)
-    dates.check_date(visited_on, _("走访日期"), allow_future=True)  # the campaign's floor
-    if visited_on > timezone.localdate():
-        raise ValidationError(_("走访日期 %(day)s 晚于今天") % {"day": visited_on}, code="future")
+    earlier = _earlier(UnitVisit, submission_key)
+    if earlier:
+        return replay(earlier)
+    _check_day(visited_on)
     if not VillageLink.objects.on(visited_on).filter(unit=unit, village=village).exists():
         raise ValidationError(
             _("%(day)s %(unit)s 未联系 %(village)s，不能登记联村走访")
@@ -198,8 +231,7 @@ def submit_unit_visit(
         )
     if not activities.strip():
         raise ValidationError(_("请填写工作内容"), code="no_activities")
-    if lock := is_month_locked(village.code, visited_on):
-        raise locked_month_error(lock, visited_on, _("联村走访记录"))
+    _check_unlocked(village.code, visited_on, _("联村走访记录"))
     visit = UnitVisit(
         unit=unit,
         village=village,
@@ -208,18 +240,16 @@ def submit_unit_visit(
         recorded_by=by,
         submission_key=submission_key,
     )
-    try:
-        with transaction.atomic():
-            visit.save()
-    except IntegrityError:
-        earlier = earlier_submission(UnitVisit, submission_key) if submission_key else None
-        if earlier:
-            return replay(earlier)
-        raise ValidationError(
+    replayed = _insert(
+        visit,
+        replay=replay,
+        duplicate=lambda: (
             _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
-            % {"unit": unit.name, "day": visited_on, "village": village.name},
-            code="duplicate",
-        ) from None
+            % {"unit": unit.name, "day": visited_on, "village": village.name}
+        ),
+    )
+    if replayed:
+        return replayed
     visit.cadres.set(cadres)
     tallies.count_unit_visit(visit)
     return visit, True
