@@ -30,7 +30,7 @@ COPIED = (
 
 def _fabricated(today: datetime.date) -> list[Visit]:
     """The three kinds of record an inspector should look at, entered as a clerk would."""
-    clerk = User.objects.filter(role="township", region_id=MAYING).order_by("pk").first()
+    clerk = User.objects.filter(role=User.Role.TOWNSHIP, region_id=MAYING).order_by("pk").first()
     pairings = list(
         Pairing.objects.open()
         .responsible()

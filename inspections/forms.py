@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Region
 from pairing.models import Cadre, Unit
 from plans.models import HouseholdPlan, VillagePlan
-from shuanglian.access import scope_prefix
+from shuanglian.access import OFFICE_ROLES, scope_prefix
 from shuanglian.lib.forms import AppForm
 from visits.models import Visit
 
@@ -54,7 +54,7 @@ class InspectionForm(AppForm):
             get_user_model()
             .objects.filter(
                 region__code__startswith=prefix or "-",
-                role__in=["county", "city", "province"],
+                role__in=OFFICE_ROLES,
                 is_active=True,
             )
             .order_by("username")

@@ -15,11 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Region
 from pairing.models import Cadre, Unit
 from plans.models import HouseholdPlan, VillagePlan
-from shuanglian.access import is_unit_liaison, region_q, scope_prefix
+from shuanglian.access import Role, is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib.history import Tracked
 from visits.models import Visit
-
-OFFICE_ROLES = ("township", "county", "city", "province")
 
 
 def _everything(user) -> bool:
@@ -183,7 +181,7 @@ class InspectionQuerySet(models.QuerySet):
         return self.filter(region_q(user, "region__code") | Q(pk__in=towns) | team)
 
     def managed_by(self, user):
-        if is_unit_liaison(user) or user.role == "township" and not user.is_superuser:
+        if is_unit_liaison(user) or user.role == Role.TOWNSHIP and not user.is_superuser:
             return self.none()
         return self.filter(region_q(user, "region__code"))
 
@@ -354,13 +352,13 @@ class RectificationQuerySet(models.QuerySet):
         )
         if is_unit_liaison(user):
             return pending.filter(unit_id=user.unit_id)
-        if user.role == "township" and user.region_id:
+        if user.role == Role.TOWNSHIP and user.region_id:
             return pending.filter(township_id=user.region_id)
         return pending.none()
 
     def to_close_by(self, user):
         """Items of the office's findings (answered, or overdue) that the office closes."""
-        if is_unit_liaison(user) or user.role == "township":
+        if is_unit_liaison(user) or user.role == Role.TOWNSHIP:
             return self.none()
         return self.exclude(status=Rectification.Status.CLOSED).filter(
             region_q(user, "finding__region__code")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Region
-from shuanglian.access import LEVEL_DIGITS, is_unit_liaison, scope_prefix
+from shuanglian.access import LEVEL_DIGITS, OFFICE_ROLES, REGION_ROLES, Role, is_unit_liaison, scope_prefix
 from shuanglian.lib.history import recorded
 
 from . import notice, sampling
@@ -25,7 +25,7 @@ from .models import (
     TypicalCase,
 )
 
-REVIEW_ROLES = ("county", "city", "province")  # who dismisses or confirms flags, and inspects
+REVIEW_ROLES = OFFICE_ROLES  # who dismisses or confirms flags, and inspects
 RECTIFY_DAYS = 30
 LEVELS = list(LEVEL_DIGITS)  # province, city, county, township, village
 
@@ -39,11 +39,11 @@ def may_inspect(user) -> bool:
 
 
 def may_nominate(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.role in ("township", *REVIEW_ROLES))
+    return user.is_authenticated and (user.is_superuser or user.role in REGION_ROLES)
 
 
 def may_post_notice(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.role == "township")
+    return user.is_authenticated and (user.is_superuser or user.role == Role.TOWNSHIP)
 
 
 def _office_region(by, fallback: Region) -> Region:
@@ -238,7 +238,7 @@ def may_answer(user, item: Rectification) -> bool:
         return True
     if is_unit_liaison(user):
         return item.unit_id == user.unit_id
-    return user.role == "township" and item.township_id == user.region_id
+    return user.role == Role.TOWNSHIP and item.township_id == user.region_id
 
 
 def may_close(user, item: Rectification) -> bool:
