@@ -12,7 +12,7 @@ import datetime
 from django.db import transaction
 
 from accounts.models import User
-from households.models import Household, Region
+from households.models import Region
 from inspections import flags, services
 from inspections.models import Flag, Inspection, TypicalCase
 from pairing.models import Pairing
@@ -30,7 +30,12 @@ COPIED = (
 
 def _fabricated(today: datetime.date) -> list[Visit]:
     """The three kinds of record an inspector should look at, entered as a clerk would."""
-    clerk = User.objects.filter(role=User.Role.TOWNSHIP, region_id=MAYING).order_by("pk").first()
+
+    def clerk_of(household):
+        """The clerk of the household's township, who enters its visits."""
+        township = household.village_id[:9] + "000"
+        return User.objects.filter(role=User.Role.TOWNSHIP, region_id=township).order_by("pk").first()
+
     pairings = list(
         Pairing.objects.open()
         .responsible()
@@ -51,7 +56,7 @@ def _fabricated(today: datetime.date) -> list[Visit]:
             cadre=cadre,
             visited_on=day,
             mode=mode,
-            defaults={"diary": diary, "recorded_by": clerk, "task_policy": True},
+            defaults={"diary": diary, "recorded_by": clerk_of(household), "task_policy": True},
         )
         if created:
             tallies.count_visit(row)
@@ -60,16 +65,20 @@ def _fabricated(today: datetime.date) -> list[Visit]:
     # 雷同日记: one cadre's two households, the same diary a week apart, a name changed.
     visit(two[0], two[0].cadre, today - datetime.timedelta(days=12), COPIED)
     visit(two[1], two[1].cadre, today - datetime.timedelta(days=5), COPIED.replace("六亩", "五亩"))
-    # 不可能的一天: the same cadre at home with a household of another township of the county.
-    elsewhere = (
-        Household.objects.filter(village__code__startswith=TONGWEI)
-        .exclude(village__code__startswith=MAYING[:9])
-        .order_by("pk")
-        .first()
-    )
+    # 不可能的一天: one cadre at home, on one day, with households of two townships the cadre holds
+    # (a county unit's cadre may hold households wherever the unit links villages).
     day = today - datetime.timedelta(days=9)
-    visit(two[0], two[0].cadre, day, "")
-    visit(elsewhere, two[0].cadre, day, "")
+    spread = {}
+    for pairing in (
+        Pairing.objects.open()
+        .filter(household__village__code__startswith=TONGWEI, started_on__lte=day)
+        .select_related("household", "cadre")
+        .order_by("cadre_id", "household_id")
+    ):
+        spread.setdefault(pairing.cadre_id, {}).setdefault(pairing.household.village_id[:9], pairing)
+    wide = next((list(townships.values())[:2] for townships in spread.values() if len(townships) >= 2), [])
+    for pairing in wide:
+        visit(pairing, pairing.cadre, day, "")
     # 外出务工户入户走访: a household away since before the visit.
     away = next(
         (p for p in pairings if p.household.working_away and p.household.working_away_since),

@@ -212,7 +212,7 @@ def _visit_a(w):
     )[0]
 
 
-def _flag(w):
+def _inspection_flag(w):
     from inspections.models import Flag, FlagVisit
 
     flag, _ = Flag.objects.get_or_create(
@@ -264,7 +264,7 @@ def _rectification(w):
     return {"pk": finding.rectifications.get().pk}
 
 
-def _case(w):
+def _typical_case(w):
     from inspections import services
 
     case = services.nominate_case(
@@ -705,13 +705,13 @@ MATRIX = {
     # --- inspections: flags and notice lists for the offices, reviews by county and up ---
     "inspections:flag_list": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
     "inspections:flag_detail": Case(
-        kwargs=_flag,
+        kwargs=_inspection_flag,
         allowed=REGION_READERS_A,
         forbidden=("unit_a", "unit_b"),
         outsiders=("town_b", "county_b", "city_b"),
     ),
     "inspections:flag_review": Case(
-        kwargs=_flag,
+        kwargs=_inspection_flag,
         method="post",
         ok=302,
         allowed=REVIEWERS_A,
@@ -778,14 +778,14 @@ MATRIX = {
     "inspections:case_list": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
     "inspections:case_nominate": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
     "inspections:case_detail": Case(
-        kwargs=_case,
+        kwargs=_typical_case,
         allowed=REGION_READERS_A,
         forbidden=("unit_a",),
         outsiders=("town_b", "county_b", "city_b"),
     ),
     # The office one level up from the nominating township reviews: the county.
     "inspections:case_review": Case(
-        kwargs=_case,
+        kwargs=_typical_case,
         method="post",
         ok=302,
         allowed=("admin", "county_a"),

@@ -23,6 +23,11 @@ LINKS = {
     "帮扶计划": "plans:list",
     "群众评议": "evaluation:round_list",
     "报告": "reports:index",
+    "督查": "inspections:inspection_list",
+    "整改事项": "inspections:rectification_list",
+    "疑点筛查": "inspections:flag_list",
+    "公示名单": "inspections:notice_list",
+    "典型经验": "inspections:case_list",
     "名册导入": "imports:list",
     "管理后台": "admin:index",
 }
