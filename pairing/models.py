@@ -335,6 +335,12 @@ class CadreLoad(models.Model):
                 name="cadreload_responsible_within", condition=Q(responsible__lte=F("households"))
             ),
         ]
+        # The cadres helping in a county, city or the province (pairing/indicators.py).
+        indexes = [
+            models.Index(
+                fields=["county", "cadre"], name="cadreload_held_by_county", condition=Q(households__gt=0)
+            )
+        ]
 
     def __str__(self):
         return f"{self.cadre}（{self.county}）：{self.households} 户，帮扶 {self.responsible} 户"

@@ -25,6 +25,18 @@ COVERAGE_KEYS = (
     "units_without_village",
 )
 
+# Figures that are the sum of two others the page counts anyway, by their definitions: a poor
+# household on the register is paired or unpaired, a poor village has a unit or has none. Adding
+# them up spares a second pass over every household and every village (issue 18).
+DERIVED_KEYS = {
+    "poor": ("paired", "unpaired"),
+    "poor_villages": ("poor_villages_with_unit", "poor_villages_without_unit"),
+}
+COUNTED_KEYS = (
+    *(key for key in COVERAGE_KEYS if key not in DERIVED_KEYS),
+    "poor_villages_with_unit",
+)
+
 
 def get_cadre_for_user(user, pk) -> Cadre:
     """The cadre if the user may see it, else 404."""
@@ -40,7 +52,11 @@ def coverage_rows(region: Region, children: list[Region]) -> tuple[list[dict], d
     """The coverage figures per child region, the 本级 row (units seated at the region's own level
     and their cadres) and the region's totals: one query per indicator batch, whatever the scope.
     Additive figures in the rows and 本级 add up to the totals."""
-    rows, own, totals = child_rows(region, children, COVERAGE_KEYS)
+    rows, own, totals = child_rows(region, children, COUNTED_KEYS)
+    for row in [*rows, own, totals]:
+        for key, parts in DERIVED_KEYS.items():
+            row[key] = sum(row.get(part) or 0 for part in parts)
+        row.pop("poor_villages_with_unit", None)  # a part only, not a column of the page
     for row in [*rows, totals]:
         row["coverage_rate"] = rate(row["paired"], row["poor"])
     return rows, own, totals
