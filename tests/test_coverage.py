@@ -10,6 +10,8 @@ from households.models import Household, Region
 from pairing import coverage, selectors
 from pairing.models import Cadre, Pairing, RankLimit, Unit, VillageLink
 from pairing.rules import RuleBooks
+from shuanglian import indicators
+from shuanglian.indicators import Scope
 from tests import factories as f
 from tests.queries import count_queries
 
@@ -232,3 +234,51 @@ def test_export_escapes_formulas():
 
     sheet = load_workbook(io.BytesIO(workbook_bytes("t", ["a"], [["=1+1"], ["@SUM(A1)"], ["正常"]]))).active
     assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["'=1+1", "'@SUM(A1)", "正常"]
+
+
+def test_the_figures_cost_one_query_per_batch(gaps, django_assert_num_queries):
+    """Poor households, poor villages, cadres seated here, units: a query each; cadres helping here
+    a query for the rows and one for the total (not additive). Poor households and poor villages
+    are added up from their two parts, not counted again (issue 18)."""
+    for region, children in (
+        (gaps.province, [gaps.city_a, gaps.city_b]),
+        (gaps.county_a, [gaps.town_a, gaps.town_a2]),
+        (gaps.town_a, list(gaps.town_a.children.all())),
+    ):
+        with django_assert_num_queries(6):
+            rows, own, totals = selectors.coverage_rows(region, children)
+        assert (
+            totals["poor"]
+            == totals["paired"] + totals["unpaired"]
+            == independent_counts(region.prefix)["poor"]
+        )
+
+
+def test_cadres_helping_from_the_tallies_follow_ends_and_moves(gaps):
+    """A county or wider counts the cadres helping there from the load tallies: they follow a
+    pairing ended through the services and a household moved to another county."""
+    from households.moves import moved
+    from pairing import services
+
+    def helping(region):
+        by_pairings = {
+            p.cadre_id
+            for p in Pairing.objects.filter(ended_on=None).select_related("household")
+            if p.household.village_id.startswith(region.prefix)
+        }
+        return len(by_pairings)
+
+    regions = (gaps.province, gaps.city_a, gaps.county_a, gaps.county_b)
+    before = {region: helping(region) for region in regions}
+    for region in regions:
+        assert indicators.value("cadres_helping", Scope(prefix=region.prefix)) == before[region]
+    busy = Cadre.objects.get(name="忙碌者")
+    first, second = Pairing.objects.filter(cadre=busy, ended_on=None).order_by("pk")
+    services.end_relation(relation=first, ended_on=first.started_on, reason="调整")
+    household = second.household
+    household.village = gaps.village_b
+    household.save(update_fields=["village"])
+    moved([household.pk])
+    for region in regions:
+        assert indicators.value("cadres_helping", Scope(prefix=region.prefix)) == helping(region), region
+    assert helping(gaps.county_b) == before[gaps.county_b] + 1
