@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from tests.test_visit_pages import entry
-from visits.models import LockedMonth, Visit
+from visits.models import HouseholdContact, LockedMonth, VillageMonthTally, Visit, VisitTally
 
 # The page posts its demand rows (empty) with every save; they add nothing.
 EMPTY_DEMAND_ROWS = {
@@ -50,3 +50,33 @@ def test_a_negative_sum_is_still_refused_under_its_field(clerk, world):
     form = response.context["form"]
     assert form.errors["help_cash"] == ["不能为负数"] and form.errors["help_goods_value"] == ["不能为负数"]
     assert not Visit.objects.exists()
+
+
+def test_no_responsible_cadre_and_none_chosen_is_still_refused(clerk, world):
+    # The responsible cadre is now looked up in the service's one look, with the pairing and lock.
+    world.household_a.pairings.update(started_on=datetime.date(2025, 5, 20))
+    response = save(clerk, world, visited_on="2025-05-12")
+    assert "在该日没有帮扶责任人，请选择走访干部" in response.content.decode()
+    assert not Visit.objects.exists() and not VisitTally.objects.exists()
+
+
+def test_a_visit_entered_twice_is_refused_and_the_next_save_still_counts(clerk, world):
+    # The insert has no savepoint of its own: losing on the one-a-day key rolls the save back whole.
+    assert save(clerk, world).status_code == 302
+    response = save(clerk, world)  # a fresh key, the same cadre, household, day and mode
+    assert response.status_code == 200 and "已登记过" in response.content.decode()
+    assert save(clerk, world, mode="电话").status_code == 302
+    assert Visit.objects.count() == 2
+    assert VisitTally.objects.get().visits == 2 and HouseholdContact.objects.count() == 1
+    month = VillageMonthTally.objects.get()
+    assert (month.home_visits, month.contacts, month.households_contacted) == (1, 1, 1)
+
+
+def test_a_second_press_after_the_pairing_ended_is_still_told_it_saved(clerk, world):
+    # The key is looked up with the pairing; with no pairing left, it is looked up on its own.
+    data = entry(world) | EMPTY_DEMAND_ROWS
+    assert clerk.post(reverse("visits:new"), data).status_code == 302
+    world.household_a.pairings.update(ended_on=datetime.date(2025, 5, 1))
+    second = clerk.post(reverse("visits:new"), data)
+    assert second.status_code == 302 and Visit.objects.count() == 1
+    assert VisitTally.objects.get().visits == 1

@@ -16,7 +16,15 @@ from pairing.models import Pairing
 from tests import factories as f
 from tests.queries import count_queries
 from visits import tallies, worklists
-from visits.models import HouseholdContact, UnitVisit, UnitVisitTally, Visit, VisitTally
+from visits.models import (
+    HouseholdContact,
+    UnitMonthTally,
+    UnitVisit,
+    UnitVisitTally,
+    VillageMonthTally,
+    Visit,
+    VisitTally,
+)
 from visits.services import record_unit_visit, record_visit
 
 
@@ -243,6 +251,14 @@ def test_two_visits_saved_at_once_both_count(world):
     assert VisitTally.objects.get(cadre=world.cadre_a, household=world.household_a, year=2025).visits == 2
     assert VisitTally.objects.get(cadre=contact, household=world.household_a, year=2025).visits == 2
     assert kept() == counted_from_visits()
+    # Four first visits of the month at once: the household is reached once in each month row
+    # (the upserts see each other's visits through the household's contact row lock).
+    monthly = {model: tallies.monthly_recount(model) for model in (VillageMonthTally, UnitMonthTally)}
+    for model, rows in monthly.items():
+        (row,) = rows.values()
+        assert (row["households_contacted"], row["home_visits"], row["contacts"]) == (1, 2, 2), model
+    tallies.rebuild_monthly()
+    assert {model: tallies.monthly_recount(model) for model in monthly} == monthly
 
 
 # --- the province's and a city's lists, per county ---------------------------------------------

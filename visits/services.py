@@ -5,7 +5,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db.models import BigIntegerField, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,12 +46,9 @@ def locked_month_error(lock: LockedMonth, day: datetime.date, what: str) -> Vali
 
 def _differs(visit: Visit, *, household, cadre, visited_on, by, fields) -> bool:
     """Whether a submission reusing `visit`'s key asks for anything else than `visit` holds."""
-    wanted = {
-        "household_id": household.pk,
-        "cadre_id": cadre.pk,
-        "visited_on": visited_on,
-        "recorded_by_id": by.pk,
-    }
+    wanted = {"household_id": household.pk, "visited_on": visited_on, "recorded_by_id": by.pk}
+    if cadre is not None:  # none named: the responsible cadre, as on the first press
+        wanted["cadre_id"] = cadre.pk
     wanted |= fields
     return any(getattr(visit, name) != value for name, value in wanted.items())
 
@@ -77,19 +74,31 @@ def _check_unlocked(village_code: str, visited_on: datetime.date, what: str) -> 
         raise locked_month_error(lock, visited_on, what)
 
 
-def _insert(visit, *, replay, duplicate):
-    """Insert `visit` (a Visit or UnitVisit) in a savepoint: None when saved. Lost on a unique key:
-    on the submission key another press of this form won, and `replay(earlier)` answers; on the
-    one-a-day key, the visit was entered already (`duplicate()` says so)."""
+class _Lost(Exception):
+    """The insert lost on a unique key; its transaction is rolled back, nothing written."""
+
+    def __init__(self, record):
+        super().__init__(record)
+        self.record = record
+
+
+def _insert(record) -> None:
+    """Insert `record` (a Visit or UnitVisit) as the first write of its transaction, with no
+    savepoint of its own (two queries fewer per save): a lost unique key raises _Lost, which rolls
+    the whole transaction back, and _after_loss tells why outside it."""
     try:
-        with transaction.atomic():
-            visit.save()
-    except IntegrityError:
-        earlier = _earlier(type(visit), visit.submission_key)
-        if earlier:
-            return replay(earlier)
-        raise ValidationError(duplicate(), code="duplicate") from None
-    return None
+        record.save()
+    except IntegrityError as error:
+        raise _Lost(record) from error
+
+
+def _after_loss(lost: _Lost, *, replay, duplicate):
+    """On the submission key another press of this form won, and `replay(earlier)` answers; on the
+    one-a-day key, the record was entered already (`duplicate(record)` says so)."""
+    earlier = _earlier(type(lost.record), lost.record.submission_key)
+    if earlier:
+        return replay(earlier)
+    raise ValidationError(duplicate(lost.record), code="duplicate") from None
 
 
 # --- A household's visit ------------------------------------------------------------------------
@@ -100,12 +109,33 @@ def record_visit(**kwargs) -> Visit:
     return submit_visit(**kwargs)[0]
 
 
+def first_look(*, household, cadre, visited_on: datetime.date, submission_key):
+    """What a save must know before it writes, in one query (a save is the month-end rush's busiest
+    request): the pairing that lets `cadre` visit the household that day (no cadre named: the
+    household's responsible pairing, with its cadre), annotated with the month lock that holds the
+    day (`locked`) and the visit saved earlier under the submission key (`earlier`). None when no
+    such pairing exists."""
+    pairings = Pairing.objects.on(visited_on).filter(household=household)
+    if cadre is None:
+        pairings = pairings.responsible().select_related("cadre")
+    else:
+        pairings = pairings.filter(cadre=cadre)
+    earlier = Visit.objects.filter(submission_key=submission_key).values("pk")[:1]
+    return (
+        pairings.annotate(
+            locked=Subquery(_locks(household.village_id, visited_on).values("pk")[:1]),
+            earlier=Subquery(earlier) if submission_key else Value(None, output_field=BigIntegerField()),
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 @recorded
-@transaction.atomic
 def submit_visit(
     *,
     household,
-    cadre,
+    cadre=None,
     visited_on: datetime.date,
     by,
     submission_key: uuid.UUID | None = None,
@@ -113,7 +143,8 @@ def submit_visit(
     **fields,
 ) -> tuple[Visit, bool]:
     """Save a visit and what its page's sections took down (visits.entry: the demands raised in
-    it), all or nothing, and say whether this call saved them: (visit, created).
+    it), all or nothing, and say whether this call saved them: (visit, created). No cadre: the
+    household's responsible cadre that day.
 
     The same submission key twice (a double-clicked button) returns the first visit with
     created False and writes nothing: not the visit, not its sections, not a tally. Whether it
@@ -129,45 +160,60 @@ def submit_visit(
             refuse_reused_key(_("走访记录"), earlier)
         return earlier, False
 
-    earlier = _earlier(Visit, submission_key)
-    if earlier:
+    try:
+        return _save_visit(
+            household=household,
+            cadre=cadre,
+            visited_on=visited_on,
+            by=by,
+            submission_key=submission_key,
+            sections=sections,
+            replay=replay,
+            fields=fields,
+        )
+    except _Lost as lost:
+        return _after_loss(
+            lost,
+            replay=replay,
+            duplicate=lambda visit: (
+                _("%(cadre)s 已登记过 %(day)s 对 %(household)s 的%(mode)s")
+                % {"cadre": visit.cadre.name, "day": visited_on, "household": household, "mode": visit.mode}
+            ),
+        )
+
+
+@transaction.atomic
+def _save_visit(*, household, cadre, visited_on, by, submission_key, sections, replay, fields):
+    look = first_look(household=household, cadre=cadre, visited_on=visited_on, submission_key=submission_key)
+    if look is not None and look.earlier:
+        return replay(Visit.objects.get(pk=look.earlier))
+    if look is None and (earlier := _earlier(Visit, submission_key)):  # a pairing ended since
         return replay(earlier)
     _check_day(visited_on)
-    # Both refusals in one query (a save is the month-end rush's busiest request): no pairing that
-    # day, then a locked month, told in that order.
-    locked = list(
-        Pairing.objects.on(visited_on)
-        .filter(cadre=cadre, household=household)
-        .annotate(locked=Subquery(_locks(household.village_id, visited_on).values("pk")[:1]))
-        .values_list("locked", flat=True)[:1]
-    )
-    if not locked:
+    # No pairing that day, then a locked month, told in that order.
+    if look is None and cadre is None:
+        raise ValidationError(
+            _("%(household)s 在该日没有帮扶责任人，请选择走访干部") % {"household": household},
+            code="no_responsible",
+        )
+    if look is None:
         raise ValidationError(
             _("%(day)s %(cadre)s 未联系 %(household)s，不能登记其走访")
             % {"day": visited_on, "cadre": cadre.name, "household": household},
             code="not_paired",
         )
-    if locked[0]:
-        lock = LockedMonth.objects.get(pk=locked[0])  # only on the refusal path
+    if look.locked:
+        lock = LockedMonth.objects.get(pk=look.locked)  # only on the refusal path
         raise locked_month_error(lock, visited_on, _("走访记录"))
     visit = Visit(
         household=household,
-        cadre=cadre,
+        cadre=cadre or look.cadre,
         visited_on=visited_on,
         recorded_by=by,
         submission_key=submission_key,
         **fields,
     )
-    replayed = _insert(
-        visit,
-        replay=replay,
-        duplicate=lambda: (
-            _("%(cadre)s 已登记过 %(day)s 对 %(household)s 的%(mode)s")
-            % {"cadre": cadre.name, "day": visited_on, "household": household, "mode": visit.mode}
-        ),
-    )
-    if replayed:
-        return replayed
+    _insert(visit)
     tallies.count_visit(visit)  # the worklists' figures, in this same transaction
     entry.save_all(sections, visit=visit, by=by)
     return visit, True
@@ -182,7 +228,6 @@ def record_unit_visit(**kwargs) -> UnitVisit:
 
 
 @recorded
-@transaction.atomic
 def submit_unit_visit(
     *,
     unit,
@@ -211,6 +256,21 @@ def submit_unit_visit(
             refuse_reused_key(_("联村走访"), earlier)
         return earlier, False
 
+    try:
+        return _save_unit_visit(unit, village, visited_on, cadres, activities, by, submission_key, replay)
+    except _Lost as lost:
+        return _after_loss(
+            lost,
+            replay=replay,
+            duplicate=lambda _visit: (
+                _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
+                % {"unit": unit.name, "day": visited_on, "village": village.name}
+            ),
+        )
+
+
+@transaction.atomic
+def _save_unit_visit(unit, village, visited_on, cadres, activities, by, submission_key, replay):
     earlier = _earlier(UnitVisit, submission_key)
     if earlier:
         return replay(earlier)
@@ -240,16 +300,7 @@ def submit_unit_visit(
         recorded_by=by,
         submission_key=submission_key,
     )
-    replayed = _insert(
-        visit,
-        replay=replay,
-        duplicate=lambda: (
-            _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
-            % {"unit": unit.name, "day": visited_on, "village": village.name}
-        ),
-    )
-    if replayed:
-        return replayed
+    _insert(visit)
     visit.cadres.set(cadres)
     tallies.count_unit_visit(visit)
     return visit, True

@@ -10,8 +10,10 @@ the app (the admin is read-only), so adding is the only change to follow.
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q, Sum, Value
-from django.db.models.functions import ExtractYear, Greatest, TruncMonth
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import ExtractYear, TruncMonth
+
+from shuanglian.lib import tally
 
 from .models import (
     HouseholdContact,
@@ -25,55 +27,64 @@ from .models import (
 )
 
 
-def _add(model, key: dict, day: datetime.date, *, counted: bool = True) -> None:
-    """One more visit on `day` for the row `key` of `model`, race-safe.
-
-    The UPDATE takes the row's lock, so two visits saved at once both count. A missing row (the
-    year's first visit) is inserted empty with ON CONFLICT DO NOTHING, so a row another transaction
-    has just inserted stays as it is, and then updated like any other."""
-    date_field = "last_visited_on" if counted else "last_contacted_on"
-    changes = {date_field: Greatest(F(date_field), Value(day))}
-    if counted:
-        changes["visits"] = F("visits") + 1
-    rows = model.objects.filter(**key)
-    if not rows.update(**changes):
-        empty = model(**key, **{date_field: day}, **({"visits": 0} if counted else {}))
-        model.objects.bulk_create([empty], ignore_conflicts=True)
-        rows.update(**changes)
-
-
 def count_visit(visit: Visit) -> None:
-    """Adds a just-saved household visit to the household's last contact and to the cadre's yearly tally."""
-    _add(HouseholdContact, {"household_id": visit.household_id}, visit.visited_on, counted=False)
-    _add(
-        VisitTally,
-        {"cadre_id": visit.cadre_id, "household_id": visit.household_id, "year": visit.visited_on.year},
-        visit.visited_on,
+    """Adds a just-saved household visit to the household's last contact, to the cadre's yearly
+    tally and to the month's tallies of the village and of the cadre's unit: one upsert each.
+
+    The household's HouseholdContact row goes first: its lock, held until the visit's transaction
+    ends, queues every other visit of the household being saved at that moment. So when the monthly
+    upserts (later statements, each with a fresh snapshot) look for an earlier visit of the household
+    that month, any such visit saved by another transaction has committed and is seen, and two first
+    visits at once do not both count the household as reached."""
+    day = visit.visited_on
+    tally.add_to(
+        HouseholdContact, {"household_id": visit.household_id}, add={}, latest={"last_contacted_on": day}
     )
-    _count_visit_month(visit)
+    tally.add_to(
+        VisitTally,
+        {"cadre_id": visit.cadre_id, "household_id": visit.household_id, "year": day.year},
+        add={"visits": 1},
+        latest={"last_visited_on": day},
+    )
+    start = day.replace(day=1)
+    month_visits = Visit.objects.filter(
+        household_id=visit.household_id,
+        visited_on__gte=start,
+        visited_on__lt=(start + datetime.timedelta(days=32)).replace(day=1),
+    ).exclude(pk=visit.pk)
+    amounts = _month_amounts(visit)
+    tally.add_to(
+        VillageMonthTally,
+        {"village_id": visit.household.village_id, "month": start},
+        add=amounts | {"households_contacted": _first_of(month_visits)},
+    )
+    unit_id = visit.cadre.unit_id
+    tally.add_to(
+        UnitMonthTally,
+        {"unit_id": unit_id, "month": start},
+        add=amounts | {"households_contacted": _first_of(month_visits.filter(cadre__unit_id=unit_id))},
+    )
 
 
 def count_unit_visit(visit: UnitVisit) -> None:
     """Adds a just-saved unit visit to the unit's yearly tally for the village, and to the month's
-    tallies of the village and the unit."""
-    _add(
+    tallies of the village and the unit: one upsert each."""
+    day = visit.visited_on
+    tally.add_to(
         UnitVisitTally,
-        {"unit_id": visit.unit_id, "village_id": visit.village_id, "year": visit.visited_on.year},
-        visit.visited_on,
+        {"unit_id": visit.unit_id, "village_id": visit.village_id, "year": day.year},
+        add={"visits": 1},
+        latest={"last_visited_on": day},
     )
-    month = visit.visited_on.replace(day=1)
-    _add_month(VillageMonthTally, {"village_id": visit.village_id, "month": month}, {"unit_visits": 1})
-    _add_month(UnitMonthTally, {"unit_id": visit.unit_id, "month": month}, {"unit_visits": 1})
+    month = day.replace(day=1)
+    tally.add_to(VillageMonthTally, {"village_id": visit.village_id, "month": month}, add={"unit_visits": 1})
+    tally.add_to(UnitMonthTally, {"unit_id": visit.unit_id, "month": month}, add={"unit_visits": 1})
 
 
-def _add_month(model, key: dict, amounts: dict) -> None:
-    """Adds `amounts` to the month's row `key` of a monthly tally, race-safe as _add: the UPDATE
-    holds the row's lock until the visit's transaction ends."""
-    changes = {name: F(name) + value for name, value in amounts.items()}
-    rows = model.objects.filter(**key)
-    if not rows.update(**changes):
-        model.objects.bulk_create([model(**key)], ignore_conflicts=True)
-        rows.update(**changes)
+def _first_of(earlier_visits) -> tally.Sql:
+    """1 if no visit of `earlier_visits` exists, else 0: computed inside the upsert, in its snapshot."""
+    sql, params = earlier_visits.values("pk")[:1].query.sql_with_params()
+    return tally.Sql(f"CASE WHEN EXISTS ({sql}) THEN 0 ELSE 1 END", params)
 
 
 def _month_amounts(visit: Visit) -> dict:
@@ -84,29 +95,6 @@ def _month_amounts(visit: Visit) -> dict:
         "help_cash": visit.help_cash or 0,
         "help_goods_value": visit.help_goods_value or 0,
     }
-
-
-def _count_visit_month(visit: Visit) -> None:
-    """Adds a household visit to its village's and its cadre's unit's tallies for the month.
-
-    The household counts as reached once per month: after the UPDATE has taken the month row's
-    lock, a visit of the same month saved by another transaction has committed and is seen, so
-    two first visits at once do not both count it."""
-    start = visit.visited_on.replace(day=1)
-    month_visits = Visit.objects.filter(
-        household_id=visit.household_id,
-        visited_on__gte=start,
-        visited_on__lt=(start + datetime.timedelta(days=32)).replace(day=1),
-    ).exclude(pk=visit.pk)
-    amounts = _month_amounts(visit)
-    key = {"village_id": visit.household.village_id, "month": start}
-    _add_month(VillageMonthTally, key, amounts)
-    if not month_visits.exists():
-        _add_month(VillageMonthTally, key, {"households_contacted": 1})
-    unit_id = visit.cadre.unit_id
-    _add_month(UnitMonthTally, {"unit_id": unit_id, "month": start}, amounts)
-    if not month_visits.filter(cadre__unit_id=unit_id).exists():
-        _add_month(UnitMonthTally, {"unit_id": unit_id, "month": start}, {"households_contacted": 1})
 
 
 @transaction.atomic

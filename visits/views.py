@@ -51,15 +51,12 @@ def visit_new(request):
     if request.method == "POST" and form.is_valid() and all_valid(sections):
         data = dict(form.cleaned_data)
         household = data.pop("household")
-        cadre = data.pop("cadre") or _responsible_cadre(household, data["visited_on"])
         try:
-            if cadre is None:
-                raise ValidationError(
-                    _("%(household)s 在该日没有帮扶责任人，请选择走访干部") % {"household": household}
-                )
-            # The service saves the sections too, and only if this press saved the visit.
+            # The service saves the sections too, and only if this press saved the visit. No cadre
+            # chosen: it takes the household's responsible cadre that day, in the query that checks
+            # the pairing.
             visit, created = services.submit_visit(
-                household=household, cadre=cadre, by=request.user, sections=sections, **data
+                household=household, cadre=data.pop("cadre"), by=request.user, sections=sections, **data
             )
         except ValidationError as error:
             form.add_error(None, error.messages)
@@ -71,12 +68,14 @@ def visit_new(request):
                 messages.success(
                     request,
                     _("已保存 %(cadre)s 对 %(household)s 的走访")
-                    % {"cadre": cadre.name, "household": household},
+                    % {"cadre": visit.cadre.name, "household": household},
                 )
             else:
                 messages.info(request, _("这份走访刚才已经保存，重复的提交未再保存"))
             if "next" in request.POST:
-                return redirect(f"{reverse('visits:new')}?village={household.village_id}&cadre={cadre.pk}")
+                return redirect(
+                    f"{reverse('visits:new')}?village={household.village_id}&cadre={visit.cadre_id}"
+                )
             return redirect("visits:household", household_pk=visit.household_id)
     return render(request, "visits/visit_form.html", {"form": form, "sections": sections})
 
