@@ -5,7 +5,9 @@ Masses' score (群众评议得分): over the cadre's ballots, the weighted mean 
 with no scored answer is not counted; fewer than 5 counted ballots carries a caution.
 
 Process score (过程指标得分): the plain mean of four indicators, each 0–100, computed from the
-record for the round's period (1 January–31 December, or the half-year), up to today if earlier:
+record for the round's period (1 January–31 December, or the half-year), up to today if earlier.
+Each is a ratio of two per-cadre figures of the indicator catalogue (Indicator.by_cadre, defined in
+pairing/, visits/, demands/ and plans/indicators.py and read in one grouped query each); in short:
 
 - 走访达标率 (visits against quota): over the cadre's responsible pairings in force at the end, the
   mean of min(1, visits ÷ owed), where visits are the cadre's Visit rows for that household in the
