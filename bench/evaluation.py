@@ -97,15 +97,21 @@ def main(scale: float):
         _pages.analyze()
     ballots = Ballot.objects.filter(round=round_).count()
     print(f"\n{connection.vendor}, scale {scale}: {ballots:,} ballots in the round")
-    for label, work in (
-        ("computed and stored every score", lambda: services.compute_scores(by=office, round_=round_)),
-        ("looked for integrity flags", lambda: flags.find(round_)),
+    for label, slug, goal, work in (
+        (
+            "computed and stored every score",
+            "scores.compute",
+            "<10",
+            lambda: services.compute_scores(by=office, round_=round_),
+        ),
+        ("looked for integrity flags", "flags.find", None, lambda: flags.find(round_)),
     ):
         began = time.perf_counter()
         result = work()
         took = time.perf_counter() - began
         size = result if isinstance(result, tuple) else f"{len(result)} flags"
         print(f"{label}: {took:.2f} s ({size})")
+        _pages.figure(slug, round(took, 2), "s", goal)
     _pages.analyze()
     round_.refresh_from_db()
     cadre = Score.objects.filter(round=round_, kind="干部", combined__isnull=False).order_by("rank").first()
@@ -116,6 +122,7 @@ def main(scale: float):
     for role in ("province", "county", "township"):
         page = _pages.time_page(users[role], f"/evaluation/{round_.pk}/")
         print(page.row(f"{role} round page (results)", 40))
+        _pages.page_figure(f"{role}.round_page", page, "<300")
         if _pages.explain_wanted("0"):
             print(_pages.heaviest_heading(page.heaviest_query))
             _pages.print_plan(page.heaviest_query["sql"], first_lines=12)
@@ -127,11 +134,13 @@ def main(scale: float):
         user = users["county"] if label.startswith("county") else users["province"]
         page = _pages.time_page(user, url)
         print(page.row(label, 40))
+        _pages.page_figure(_pages.slug(label), page, "<300")
         if _pages.explain_wanted("0"):
             print(_pages.heaviest_heading(page.heaviest_query))
             _pages.print_plan(page.heaviest_query["sql"], first_lines=8)
     page = _pages.time_page(users["county"], f"/evaluation/{round_.pk}/results/", runs=2)
     print(page.row("county results workbook", 40))
+    _pages.page_figure("county.results_workbook", page)
 
 
 if __name__ == "__main__":

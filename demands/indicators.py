@@ -3,10 +3,11 @@ DemandsConfig.ready(). Counted live over the demands, which are far fewer than t
 
 import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from pairing.indicators import responsible_on_last_day
 from pairing.models import Pairing
 from shuanglian import indicators
 from shuanglian.indicators import Indicator, Period, Scope
@@ -95,24 +96,83 @@ def demand_rows(scope: Scope, period: Period | None, level_digits: int) -> dict[
     return {row.pop("child"): _complete(row) for row in grouped}
 
 
+# --- Each cadre's households' demands (Indicator.by_cadre) ------------------------------------------
+
+
+def cadre_demand_figures(cadres, period: Period) -> dict[int, dict]:
+    """Per cadre, the demands of its responsible households (pairings in force on the period's last
+    day) raised in the period and due by its last day, and of those the ones closed (已解决 or
+    已解释) whose latest 办结/解释 step is dated on or before the due date: one grouped query."""
+    last_day = period.end - datetime.timedelta(days=1)
+    responsible = responsible_on_last_day(cadres, period)
+    closing = DemandAction.objects.filter(
+        demand=OuterRef("pk"), kind__in=[DemandAction.Kind.RESOLVE, DemandAction.Kind.EXPLAIN]
+    )
+    rows = (
+        Demand.objects.filter(
+            household_id__in=responsible.values("household_id"),
+            raised_on__gte=period.start,
+            raised_on__lt=period.end,
+            due_on__lte=last_day,
+        )
+        .annotate(
+            helper=Subquery(responsible.filter(household_id=OuterRef("household_id")).values("cadre_id")[:1]),
+            on_time=ExpressionWrapper(
+                Q(status__in=[Demand.Status.RESOLVED, Demand.Status.EXPLAINED])
+                & Exists(closing)
+                & ~Exists(closing.filter(at__date__gt=OuterRef("due_on"))),
+                output_field=BooleanField(),
+            ),
+        )
+        .values("helper")
+        .annotate(due=Count("pk"), on_time_n=Count("pk", filter=Q(on_time=True)))
+        .order_by()
+    )
+    return {
+        row["helper"]: {"cadre_demands_due": row["due"], "cadre_demands_on_time": row["on_time_n"]}
+        for row in rows
+    }
+
+
 def _counted(key: str, name: str, definition: str) -> Indicator:
     return Indicator(
         key=key, name=name, definition=definition, batch=demand_figures, batch_rows=demand_rows, unit="件"
     )
 
 
-INDICATORS = [
-    _counted("demands_raised", "新增诉求", "期间内农户提出的诉求件数（以提出日期计）"),
-    _counted("demands_resolved", "办结诉求", "期间内办结（已解决）的诉求件数"),
-    _counted("demands_explained", "解释诉求", "期间内作出解释后关闭的诉求件数"),
-    _counted("demands_open", "在办诉求", "当前尚未解决或解释的诉求件数（现状）"),
-    _counted("demands_overdue", "逾期诉求", "期末（或今天）仍在办且已超过办理期限的诉求件数"),
-] + [
-    _counted(
-        f"demands_overdue_{code}", f"逾期诉求（{level.label}）", f"逾期诉求中当前在{level.label}办理的件数"
-    )
-    for code, level in OVERDUE_LEVELS
-]
+INDICATORS = (
+    [
+        _counted("demands_raised", "新增诉求", "期间内农户提出的诉求件数（以提出日期计）"),
+        _counted("demands_resolved", "办结诉求", "期间内办结（已解决）的诉求件数"),
+        _counted("demands_explained", "解释诉求", "期间内作出解释后关闭的诉求件数"),
+        _counted("demands_open", "在办诉求", "当前尚未解决或解释的诉求件数（现状）"),
+        _counted("demands_overdue", "逾期诉求", "期末（或今天）仍在办且已超过办理期限的诉求件数"),
+    ]
+    + [
+        _counted(
+            f"demands_overdue_{code}",
+            f"逾期诉求（{level.label}）",
+            f"逾期诉求中当前在{level.label}办理的件数",
+        )
+        for code, level in OVERDUE_LEVELS
+    ]
+    + [
+        Indicator(
+            key="cadre_demands_due",
+            name="帮扶户到期诉求",
+            definition="干部的帮扶户期间内提出、期末（或今天）前已到办理期限的诉求件数",
+            by_cadre=cadre_demand_figures,
+            unit="件",
+        ),
+        Indicator(
+            key="cadre_demands_on_time",
+            name="按期办结的到期诉求",
+            definition="上述到期诉求中，已解决或已解释、且最后一次办结或解释在办理期限当天或之前的件数",
+            by_cadre=cadre_demand_figures,
+            unit="件",
+        ),
+    ]
+)
 
 
 def register() -> None:

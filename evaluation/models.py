@@ -4,7 +4,7 @@ the ballots. Every write goes through evaluation.services; scores are computed i
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Region
@@ -144,6 +144,12 @@ class Round(models.Model):
         return self.status == self.Status.OPEN
 
 
+class QuestionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The questionnaires of the rounds the user may read."""
+        return self.filter(round__in=Round.objects.visible_to(user))
+
+
 class Question(models.Model):
     """One item of a round's questionnaire; see evaluation.questionnaire for the shape of `choices`."""
 
@@ -165,6 +171,8 @@ class Question(models.Model):
     required = models.BooleanField(_("必答"), default=False)
     allow_text = models.BooleanField(_("可填写文字"), default=False)
     text_required_for = models.CharField(_("选此项须说明"), max_length=32, blank=True)
+
+    objects = QuestionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评议题目")
@@ -408,6 +416,11 @@ class Ballot(models.Model):
         return f"{self.round}：{self.household}"
 
 
+class BallotCorrectionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(ballot__in=Ballot.objects.visible_to(user))
+
+
 class BallotCorrection(models.Model):
     """An office's change to a submitted ballot: the old and the new answers, who and why."""
 
@@ -421,6 +434,8 @@ class BallotCorrection(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("更正人"), on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField(_("更正时间"), auto_now_add=True)
+
+    objects = BallotCorrectionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评议票更正")
@@ -542,6 +557,21 @@ class ViolationCase(models.Model):
         return f"{self.ballot}：{self.status}"
 
 
+class ScoreQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """What the score pages show the user: a cadre's row where the user may see one of the
+        cadre's sampled households in that round, a unit's where one of its cadres' (a unit
+        liaison: its own unit's rows too)."""
+        if scope_prefix(user) == "" and not is_unit_liaison(user):
+            return self.all()
+        samples = SampledHousehold.objects.visible_to(user).filter(round=OuterRef("round"))
+        seen = Q(kind=Score.Kind.CADRE) & Exists(samples.filter(cadre=OuterRef("cadre")))
+        seen |= Q(kind=Score.Kind.UNIT) & Exists(samples.filter(cadre_unit=OuterRef("unit")))
+        if is_unit_liaison(user):
+            seen |= Q(kind=Score.Kind.UNIT, unit_id=user.unit_id)
+        return self.filter(seen)
+
+
 class Score(models.Model):
     """A cadre's or unit's score as computed and stored for a round (evaluation.scores defines every
     figure): pages of a large round read these rows instead of computing over all its ballots."""
@@ -570,6 +600,8 @@ class Score(models.Model):
     rank = models.PositiveIntegerField(_("排名"), null=True, blank=True)
     # [[indicator code, numerator, denominator], …] for a cadre
     indicators = models.JSONField(_("过程指标"), default=list, blank=True)
+
+    objects = ScoreQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("评议得分")

@@ -5,7 +5,9 @@ Masses' score (群众评议得分): over the cadre's ballots, the weighted mean 
 with no scored answer is not counted; fewer than 5 counted ballots carries a caution.
 
 Process score (过程指标得分): the plain mean of four indicators, each 0–100, computed from the
-record for the round's period (1 January–31 December, or the half-year), up to today if earlier:
+record for the round's period (1 January–31 December, or the half-year), up to today if earlier.
+Each is a ratio of two per-cadre figures of the indicator catalogue (Indicator.by_cadre, defined in
+pairing/, visits/, demands/ and plans/indicators.py and read in one grouped query each); in short:
 
 - 走访达标率 (visits against quota): over the cadre's responsible pairings in force at the end, the
   mean of min(1, visits ÷ owed), where visits are the cadre's Visit rows for that household in the
@@ -35,38 +37,41 @@ with no sampled cadre or no counted ballot is listed unscored.
 """
 
 import datetime
-import json
+import functools
 import math
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Count, F, Max, Q, Window
+from django.db.models import Case, Count, F, FloatField, IntegerField, Sum, Value, When, Window
+from django.db.models.fields.json import KT
 from django.db.models.functions import Rank
+from django.db.models.lookups import Exact, GreaterThan, In
 from django.utils import timezone
 
-from demands.models import Demand, DemandAction
-from pairing.models import Cadre, Pairing, Unit, VillageLink
-from plans.models import HouseholdPlan
-from visits.models import Visit, VisitTally
-from visits.worklists import Quotas, owed_by
+from imports import bulk
+from pairing.models import Cadre, Unit, VillageLink
+from shuanglian import indicators as catalogue
+from shuanglian.indicators import Period
 
 from .models import Ballot, Round, Score
 
 CAUTION_BELOW = 5
 EXCELLENT, GOOD, PASS, FAIL = "优秀", "良好", "合格", "不合格"
 
+# The four rates: code → (name, numerator, denominator, rule); the numerator and the denominator are
+# per-cadre figures of the indicator catalogue (shuanglian/indicators.py, defined by the apps that
+# own them), so the combined score reads the same figures as every other page.
 INDICATORS = {
     "visits": (
         "走访达标率",
-        "干部对所帮扶贫困户本期走访次数与县定走访次数（按日折算）之比的平均值，单户最高按100%计。",
+        "cadre_visits_against_quota",
+        "cadre_households_responsible",
+        "单户最高按100%计",
     ),
-    "contacted": ("联系覆盖率", "本期至少走访或联系过一次的帮扶户占其全部帮扶户的比例。"),
-    "demands": (
-        "诉求按期办结率",
-        "本期提出且已到期的诉求中，在办理期限内办结或解释的比例；无到期诉求按100%计。",
-    ),
-    "plans": ("帮扶计划到位率", "已制定本年度户帮扶计划的帮扶户占其全部帮扶户的比例。"),
+    "contacted": ("联系覆盖率", "cadre_households_contacted", "cadre_households_responsible", ""),
+    "demands": ("诉求按期办结率", "cadre_demands_on_time", "cadre_demands_due", "无到期诉求按100%计"),
+    "plans": ("帮扶计划到位率", "cadre_households_planned", "cadre_households_responsible", ""),
 }
 
 
@@ -93,7 +98,11 @@ class Indicator:
 
     @property
     def definition(self):
-        return INDICATORS[self.code][1]
+        """ "A ÷ B" with the catalogue's definitions of A and B, then the rate's own rule."""
+        _name, numerator, denominator, rule = INDICATORS[self.code]
+        top, bottom = catalogue.get(numerator), catalogue.get(denominator)
+        text = f"{top.name} ÷ {bottom.name}。{top.name}：{top.definition}；{bottom.name}：{bottom.definition}"
+        return f"{text}；{rule}。" if rule else f"{text}。"
 
     @property
     def value(self) -> float:
@@ -114,6 +123,7 @@ class CadreScore:
     grade: str = ""
     rank: int | None = None
     scope_rank: int | None = None
+    unit_id: int | None = field(default=None, compare=False)  # filled where the rows are computed
 
     @property
     def caution(self) -> bool:
@@ -166,92 +176,85 @@ def scored_weights(round_: Round) -> dict[str, tuple[int, dict]]:
     }
 
 
-def masses_scores(round_: Round) -> dict[int, tuple[int, int, float | None]]:
-    """cadre id → (ballots, ballots counted, masses' score or None)."""
-    weights = scored_weights(round_)
-    sums = defaultdict(lambda: [0, 0, 0.0, 0])  # ballots, counted, Σ w×s, Σ w
-    rows = (
+def _ballot_sums(weights) -> tuple:
+    """ballot_score() as two database expressions over a ballot's answers: Σ weight × score and
+    Σ weight over its scored answers (each 0 when none scores)."""
+    totals, weights_here = [], []
+    for index, (code, (weight, scores)) in enumerate(weights.items()):
+        scored = [(value, score) for value, score in scores.items() if score is not None]
+        if not scored:
+            continue
+        answer = KT(f"answers__{code}")
+        totals.append(
+            Case(
+                *[
+                    When(Exact(answer, Value(value)), then=Value(float(weight * score)))
+                    for value, score in scored
+                ],
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+        )
+        weights_here.append(
+            Case(
+                When(In(answer, [value for value, _score in scored]), then=Value(weight)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+    if not totals:
+        return Value(0.0, output_field=FloatField()), Value(0, output_field=IntegerField())
+    return functools.reduce(operator.add, totals), functools.reduce(operator.add, weights_here)
+
+
+def _grouped_ballots(round_: Round, *fields) -> list[tuple]:
+    """(*fields, ballots, ballots counted, Σ w×s, Σ w) per distinct value of `fields`: one grouped query."""
+    total, weight = _ballot_sums(scored_weights(round_))
+    return list(
         Ballot.objects.filter(round=round_)
-        .values_list("sample__cadre_id", "answers")
-        .iterator(chunk_size=5000)
+        .values(*fields)
+        .annotate(
+            n=Count("pk"),
+            counted=Sum(Case(When(GreaterThan(weight, 0), then=Value(1)), default=Value(0))),
+            total=Sum(total),
+            weight=Sum(weight),
+        )
+        .order_by()
+        .values_list(*fields, "n", "counted", "total", "weight")
     )
-    for cadre_id, answers in rows:
-        entry = sums[cadre_id]
-        entry[0] += 1
-        total, weight_here = ballot_score(weights, answers)
-        if weight_here:
-            entry[1] += 1
-            entry[2] += total
-            entry[3] += weight_here
-    return {c: (b, n, (total / w if w else None)) for c, (b, n, total, w) in sums.items()}
+
+
+def masses_scores(round_: Round) -> dict[int, tuple[int, int, float | None]]:
+    """cadre id → (ballots, ballots counted, masses' score or None), summed by the database."""
+    return {
+        cadre_id: (ballots, counted or 0, (total / weight if weight else None))
+        for cadre_id, ballots, counted, total, weight in _grouped_ballots(round_, "sample__cadre_id")
+    }
 
 
 def process_indicators(round_: Round, cadre_ids, *, among=None) -> dict[int, list[Indicator]]:
-    """The four indicators of each cadre, in a handful of aggregate queries over all of them.
+    """The four indicators of each cadre, read from the indicator catalogue's per-cadre figures
+    (shuanglian/indicators.py: one grouped query per figure, whatever the number of cadres).
     `among` (a subquery of cadre ids, such as the round's sample) filters in SQL instead of a
-    long list of ids; a year's visits come from the yearly tallies (visits/tallies.py)."""
+    long list of ids."""
     start, end = period_dates(round_)
     cadre_ids = list(cadre_ids)
-    among = cadre_ids if among is None else among
-    in_force = Pairing.objects.on(end).responsible().filter(cadre_id__in=among)
-    pairings = list(in_force.values_list("cadre_id", "household_id", "started_on", "household__village_id"))
-    if round_.period == Round.Period.YEAR:
-        # Every visit of the year so far (none lies in the future): what VisitTally keeps.
-        visits = {
-            (cadre_id, household_id): n
-            for cadre_id, household_id, n in VisitTally.objects.filter(
-                cadre_id__in=among, year=round_.year
-            ).values_list("cadre_id", "household_id", "visits")
-        }
-    else:
-        visits = dict(
-            ((row["cadre_id"], row["household_id"]), row["n"])
-            for row in Visit.objects.filter(cadre_id__in=among, visited_on__gte=start, visited_on__lte=end)
-            .order_by()
-            .values("cadre_id", "household_id")
-            .annotate(n=Count("pk"))
-        )
-    household_ids = in_force.values("household_id")
-    planned = set(
-        HouseholdPlan.objects.filter(household_id__in=household_ids, year=round_.year).values_list(
-            "household_id", flat=True
-        )
-    )
-    demands = defaultdict(lambda: [0, 0])  # household → due, on time
-    closed_on = Max(
-        "actions__at", filter=Q(actions__kind__in=[DemandAction.Kind.RESOLVE, DemandAction.Kind.EXPLAIN])
-    )
-    for household_id, due_on, status, closed_at in (
-        Demand.objects.filter(
-            household_id__in=household_ids, raised_on__gte=start, raised_on__lte=end, due_on__lte=end
-        )
-        .annotate(closed_at=closed_on)
-        .values_list("household_id", "due_on", "status", "closed_at")
-    ):
-        demands[household_id][0] += 1
-        closed = status in (Demand.Status.RESOLVED, Demand.Status.EXPLAINED) and closed_at is not None
-        if closed and timezone.localdate(closed_at) <= due_on:
-            demands[household_id][1] += 1
-    quotas = Quotas.load()
-    per = defaultdict(lambda: {"visits": [0.0, 0], "contacted": [0, 0], "demands": [0, 0], "plans": [0, 0]})
-    for cadre_id, household_id, started_on, village_id in pairings:
-        figures = per[cadre_id]
-        quota = quotas.household(village_id)
-        owed = owed_by(end, quota, started_on)
-        if start.month > 1:  # second half: what was owed by 30 June is not this period's
-            owed -= owed_by(start - datetime.timedelta(days=1), quota, started_on)
-        done = visits.get((cadre_id, household_id), 0)
-        figures["visits"][0] += 1.0 if owed <= 0 else min(1.0, done / owed)
-        figures["visits"][1] += 1
-        figures["contacted"][0] += 1 if done else 0
-        figures["contacted"][1] += 1
-        figures["demands"][0] += demands[household_id][1]
-        figures["demands"][1] += demands[household_id][0]
-        figures["plans"][0] += 1 if household_id in planned else 0
-        figures["plans"][1] += 1
-    return {
-        cadre_id: [Indicator(code, *per[cadre_id][code]) for code in INDICATORS] for cadre_id in cadre_ids
+    keys = {
+        key
+        for _name, numerator, denominator, _rule in INDICATORS.values()
+        for key in (numerator, denominator)
     }
+    figures = catalogue.values_by_cadre(
+        keys, cadre_ids if among is None else among, Period(start, end + datetime.timedelta(days=1))
+    )
+    result = {}
+    for cadre_id in cadre_ids:
+        theirs = figures.get(cadre_id, {})
+        result[cadre_id] = [
+            Indicator(code, theirs.get(numerator, 0), theirs.get(denominator, 0))
+            for code, (_name, numerator, denominator, _rule) in INDICATORS.items()
+        ]
+    return result
 
 
 def grade(round_: Round, scores: list) -> None:
@@ -280,25 +283,31 @@ def round_scores(round_: Round, cadre_ids=None) -> list[CadreScore]:
     """Every sampled cadre's score, graded and ranked within the round, best first (unscored last)."""
     masses = masses_scores(round_)
     among = round_.samples.values("cadre_id")
-    sampled = set(round_.samples.order_by().values_list("cadre_id", flat=True).distinct()) | set(masses)
-    indicators = process_indicators(round_, sampled, among=among)
+    # The sampled cadres with their names: plain tuples, no model instance per cadre.
     names = {
-        c.pk: c for c in Cadre.objects.filter(pk__in=among).select_related("unit").only("name", "unit__name")
+        pk: (name, unit_id, unit_name)
+        for pk, name, unit_id, unit_name in Cadre.objects.filter(pk__in=among).values_list(
+            "pk", "name", "unit_id", "unit__name"
+        )
     }
+    sampled = set(names) | set(masses)
+    indicators = process_indicators(round_, sampled, among=among)
     scores = []
     for cadre_id in sampled:
         ballots, counted, value = masses.get(cadre_id, (0, 0, None))
         figures = indicators[cadre_id]
         process = sum(i.value for i in figures) / len(figures)
+        name, unit_id, unit_name = names[cadre_id]
         score = CadreScore(
             cadre_id,
-            names[cadre_id].name,
-            names[cadre_id].unit.name,
+            name,
+            unit_name,
             ballots,
             counted,
             None if value is None else round(value, 2),
             figures,
             round(process, 2),
+            unit_id=unit_id,
         )
         if value is not None:
             score.combined = round(
@@ -339,36 +348,29 @@ def _links(round_: Round) -> dict[str, set[int]]:
 def unit_scores(round_: Round, cadre_scores: list[CadreScore], unit_ids=None) -> list[UnitScore]:
     """Every unit's score (its cadres' households and its linked villages), graded and ranked among
     the round's units, best first. `cadre_scores` is round_scores(round_) for the whole round."""
-    weights = scored_weights(round_)
     linked = _links(round_)
     sums = defaultdict(lambda: [0, 0, 0.0, 0])  # ballots, counted, Σ w×s, Σ w
-    rows = (
-        Ballot.objects.filter(round=round_)
-        .values_list("sample__cadre_unit_id", "household__village_id", "answers")
-        .iterator(chunk_size=5000)
-    )
-    for unit_id, village_id, answers in rows:
-        total, weight_here = ballot_score(weights, answers)
+    # Summed by the database per (cadre's unit, village); each group then counts once for the
+    # cadre's unit and for every other unit linked to its village: one pass over a few thousand rows.
+    for unit_id, village_id, ballots, counted, total, weight in _grouped_ballots(
+        round_, "sample__cadre_unit_id", "household__village_id"
+    ):
         for unit in {unit_id} | linked.get(village_id, set()):
             entry = sums[unit]
-            entry[0] += 1
-            if weight_here:
-                entry[1] += 1
-                entry[2] += total
-                entry[3] += weight_here
+            entry[0] += ballots
+            entry[1] += counted or 0
+            entry[2] += total or 0.0
+            entry[3] += weight or 0
     sampled_units = set(round_.samples.order_by().values_list("cadre_unit_id", flat=True).distinct())
     units = sampled_units | set(sums)
     names = dict(Unit.objects.filter(pk__in=units).values_list("pk", "name"))
-    cadre_ids_of = defaultdict(list)
-    by_cadre = {s.cadre_id: s for s in cadre_scores}
-    for cadre in Cadre.objects.filter(pk__in=round_.samples.values("cadre_id")).values_list("pk", "unit_id"):
-        if cadre[0] not in by_cadre:
-            continue
-        cadre_ids_of[cadre[1]].append(cadre[0])
+    theirs_of = defaultdict(list)
+    for cadre in cadre_scores:
+        theirs_of[cadre.unit_id].append(cadre)
     result = []
     for unit_id in units:
         ballots, counted, total, weight = sums.get(unit_id, (0, 0, 0.0, 0))
-        theirs = [by_cadre[c] for c in cadre_ids_of.get(unit_id, [])]
+        theirs = theirs_of.get(unit_id, [])
         score = UnitScore(unit_id, names.get(unit_id, ""), len(theirs), ballots, counted)
         if weight:
             score.masses = round(total / weight, 2)
@@ -462,87 +464,54 @@ def mask(name: str) -> str:
 
 def store(round_: Round) -> tuple[int, int]:
     """Compute every cadre's and unit's score and keep them as Score rows (replacing earlier ones).
-    Returns (cadres, units). The caller holds the transaction."""
+    Returns (cadres, units). The caller holds the transaction. The rows go in through the imports'
+    bulk writer (COPY on PostgreSQL): at 80k rows, model instances and INSERT statements were most
+    of the time."""
     cadres = round_scores(round_)
     units = unit_scores(round_, cadres)
-    unit_of = dict(
-        Cadre.objects.filter(pk__in=round_.samples.values("cadre_id")).values_list("pk", "unit_id")
-    )
     Score.objects.filter(round=round_).delete()
-    rows = [
-        (
-            round_.pk,
-            Score.Kind.CADRE.value,
-            s.cadre_id,
-            unit_of[s.cadre_id],
-            s.cadre_name[:100],
-            s.unit_name[:100],
-            0,
-            s.ballots,
-            s.counted,
-            s.masses,
-            s.process,
-            s.combined,
-            s.grade,
-            s.rank,
-            json.dumps([[i.code, i.numerator, i.denominator] for i in s.indicators]),
-        )
+    cadre_rows = (
+        {
+            "round_id": round_.pk,
+            "kind": Score.Kind.CADRE.value,
+            "cadre_id": s.cadre_id,
+            "unit_id": s.unit_id,
+            "name": s.cadre_name[:100],
+            "unit_name": s.unit_name[:100],
+            "ballots": s.ballots,
+            "counted": s.counted,
+            "masses": s.masses,
+            "process": s.process,
+            "combined": s.combined,
+            "grade": s.grade,
+            "rank": s.rank,
+            "indicators": [[i.code, i.numerator, i.denominator] for i in s.indicators],
+        }
         for s in cadres
-    ]
-    rows += [
-        (
-            round_.pk,
-            Score.Kind.UNIT.value,
-            None,
-            s.unit_id,
-            s.unit_name[:100],
-            "",
-            s.cadres,
-            s.ballots,
-            s.counted,
-            s.masses,
-            s.process,
-            s.combined,
-            s.grade,
-            s.rank,
-            "[]",
-        )
+    )
+    unit_rows = (
+        {
+            "round_id": round_.pk,
+            "kind": Score.Kind.UNIT.value,
+            "cadre_id": None,
+            "unit_id": s.unit_id,
+            "name": s.unit_name[:100],
+            "cadres": s.cadres,
+            "ballots": s.ballots,
+            "counted": s.counted,
+            "masses": s.masses,
+            "process": s.process,
+            "combined": s.combined,
+            "grade": s.grade,
+            "rank": s.rank,
+        }
         for s in units
-    ]
-    _insert(rows)
+    )
+    # Never None and never holding a tab, newline or backslash: written into COPY's text as they are.
+    plain = {"round_id", "kind", "unit_id", "ballots", "counted", "grade"}
+    bulk.insert_rows(Score, cadre_rows, plain=plain | {"cadre_id", "process"})
+    bulk.insert_rows(Score, unit_rows, plain=plain | {"cadres"})
     return len(cadres), len(units)
-
-
-SCORE_COLUMNS = (
-    "round_id",
-    "kind",
-    "cadre_id",
-    "unit_id",
-    "name",
-    "unit_name",
-    "cadres",
-    "ballots",
-    "counted",
-    "masses",
-    "process",
-    "combined",
-    "grade",
-    "rank",
-    "indicators",
-)
-
-
-def _insert(rows: list[tuple]) -> None:
-    """Multi-row INSERTs without a model instance per row: at 80k rows, bulk_create spends most of
-    its time building and preparing instances."""
-    per_statement = max(1, min(1000, (connection.features.max_query_params or 999) // len(SCORE_COLUMNS)))
-    one = "(" + ", ".join(["%s"] * len(SCORE_COLUMNS)) + ")"
-    quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(Score._meta.db_table)} ({', '.join(map(quote, SCORE_COLUMNS))}) VALUES "
-    with connection.cursor() as cursor:
-        for offset in range(0, len(rows), per_statement):
-            batch = rows[offset : offset + per_statement]
-            cursor.execute(head + ", ".join([one] * len(batch)), [value for row in batch for value in row])
 
 
 def cadre_of(row: Score) -> CadreScore:
@@ -559,6 +528,7 @@ def cadre_of(row: Score) -> CadreScore:
         row.grade,
         row.rank,
         getattr(row, "scope_rank", None),
+        unit_id=row.unit_id,
     )
 
 
@@ -637,7 +607,7 @@ def explain(round_: Round, cadre_id: int) -> dict:
         ),
         "masses_rule": "群众评议得分 = 各票计分题得分的加权平均（“不了解”不计入）",
         "process_rule": "过程指标得分 = "
-        + "、".join(name for name, _ in INDICATORS.values())
+        + "、".join(name for name, *_rest in INDICATORS.values())
         + "四项的平均值",
         "ballots": ballots,
         "caution": score.caution,

@@ -5,6 +5,8 @@ code; units and cadres by their unit's seat, so what is seated at the region's o
 county's 县直 units) groups under no child and shows as the table's 本级 row (indicators.own_level).
 """
 
+import datetime
+
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
@@ -187,6 +189,21 @@ def cadres_helping_rows(scope: Scope, period, digits: int) -> dict:
     return {row["child"]: row["cadres"] for row in rows}
 
 
+# --- Each cadre's own helping (per cadre: Indicator.by_cadre) -------------------------------------
+
+
+def responsible_on_last_day(cadres, period):
+    """The responsible pairings of `cadres` (ids or a subquery of ids) in force on the period's last
+    day: the households each cadre answers for in that period's figures."""
+    last_day = period.end - datetime.timedelta(days=1)
+    return Pairing.objects.on(last_day).responsible().filter(cadre_id__in=cadres)
+
+
+def cadre_households(cadres, period) -> dict:
+    rows = responsible_on_last_day(cadres, period).values("cadre_id").annotate(n=Count("pk")).order_by()
+    return {row["cadre_id"]: {"cadre_households_responsible": row["n"]} for row in rows}
+
+
 def _poor(key, name, definition, **options):
     return Indicator(key, name, definition, batch=poor_figures, batch_rows=poor_rows, **options)
 
@@ -246,6 +263,13 @@ INDICATORS = (
         rows=cadres_helping_rows,
         additive=False,
         unit=_("人"),
+    ),
+    Indicator(
+        "cadre_households_responsible",
+        _("帮扶户"),
+        _("干部在期末（或今天）作为帮扶责任人的贫困户数。"),
+        by_cadre=cadre_households,
+        unit=_("户"),
     ),
     _unit("units", _("单位"), _("驻地在本区划的单位（省直、市直、县直、乡镇单位计入其驻地）。")),
     _unit("units_without_village", _("未联系村的单位"), _("驻地在本区划、现未联系任何村的单位。")),

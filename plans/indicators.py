@@ -1,11 +1,12 @@
 """The plan figures of a year (帮扶计划), and the households under a three-floor alert that the plans
 answer: registered from PlansConfig.ready() (shuanglian/indicators.py)."""
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Substr
 
 from households.floors import alert_q
 from households.models import Household
+from pairing.indicators import responsible_on_last_day
 from pairing.models import VillageLink
 from shuanglian import indicators
 from shuanglian.indicators import Indicator, Period, Scope
@@ -58,6 +59,20 @@ def _counted(key, rows_of, name, definition, unit) -> Indicator:
     return Indicator(key=key, name=name, definition=definition, count=count, rows=rows, unit=unit)
 
 
+def cadre_plan_figures(cadres, period: Period) -> dict[int, dict]:
+    """Per cadre, its responsible households (pairings in force on the period's last day) with a
+    household plan for the period's year: one grouped query."""
+    planned = HouseholdPlan.objects.filter(household_id=OuterRef("household_id"), year=_year(period))
+    rows = (
+        responsible_on_last_day(cadres, period)
+        .filter(Exists(planned))
+        .values("cadre_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["cadre_id"]: {"cadre_households_planned": row["n"]} for row in rows}
+
+
 INDICATORS = [
     _counted("villages_planned", _village_plans, "有帮扶计划的村", "本年度已制定村帮扶计划的村数", "个"),
     _counted("households_planned", _household_plans, "有帮扶计划的户", "本年度已制定户帮扶计划的户数", "户"),
@@ -67,6 +82,13 @@ INDICATORS = [
         "“三个不能”预警户",
         "当前存在不能生活不下去、不能因贫失学、不能因贫看不起病预警的户数（现状）",
         "户",
+    ),
+    Indicator(
+        key="cadre_households_planned",
+        name="有本年度帮扶计划的帮扶户",
+        definition="干部的帮扶户中已制定本年度户帮扶计划的户数",
+        by_cadre=cadre_plan_figures,
+        unit="户",
     ),
 ]
 

@@ -90,6 +90,11 @@ class Indicator:
     siblings', ``batch_rows(scope, period, level_digits)`` a dict per child prefix. ``values`` and
     ``table`` run each batch once for all the keys asked, so a page costs one query per batch.
     An indicator gives ``count`` or ``batch`` (or both); ``rows`` or ``batch_rows`` where it has rows.
+
+    A figure of each cadre's own helping (the process indicators of mass evaluation) gives
+    ``by_cadre(cadres, period)``: cadre id → {key: figure} for the cadres of ``cadres`` (ids, or a
+    subquery of ids), over their responsible pairings in force on the period's last day, in one
+    grouped query whatever the number of cadres; ``values_by_cadre`` runs each once for its keys.
     """
 
     key: str
@@ -105,10 +110,13 @@ class Indicator:
     batch_rows: Callable[[Scope, Period | None, int], dict[str, dict[str, Number]]] | None = field(
         default=None, compare=False
     )
+    by_cadre: Callable[[object, Period], dict[int, dict[str, Number]]] | None = field(
+        default=None, compare=False
+    )
 
     def __post_init__(self):
-        if self.count is None and self.batch is None:
-            raise ValueError(f"indicator {self.key!r} has neither count nor batch")
+        if self.count is None and self.batch is None and self.by_cadre is None:
+            raise ValueError(f"indicator {self.key!r} has neither count, batch nor by_cadre")
 
     def __str__(self):
         return self.name
@@ -155,6 +163,25 @@ def values(keys, scope: Scope, period: Period | None = None) -> dict[str, Number
         if indicator.batch not in batches:
             batches[indicator.batch] = indicator.batch(scope, period)
         result[key] = batches[indicator.batch][key]
+    return result
+
+
+def values_by_cadre(keys, cadres, period: Period) -> dict[int, dict[str, Number]]:
+    """The per-cadre figures of ``keys`` (see Indicator.by_cadre): cadre id → key → figure, each
+    query run once. A cadre with nothing to count is absent or holds no key: read with ``.get(key, 0)``."""
+    result: dict[int, dict[str, Number]] = {}
+    run = set()
+    for key in keys:
+        query = _CATALOGUE[key].by_cadre
+        if query is None:
+            raise ValueError(f"indicator {key!r} has no per-cadre figures")
+        if query in run:
+            continue
+        run.add(query)
+        for cadre_id, figures in query(cadres, period).items():
+            result.setdefault(cadre_id, {}).update(
+                (name, figure) for name, figure in figures.items() if name in keys
+            )
     return result
 
 

@@ -2,6 +2,7 @@
 """Mass evaluation: unit scores against an independent computation, their grades and ranks within
 a scope, the explanation, and the results as a workbook and an A4 print page."""
 
+import datetime
 import io
 import random
 from collections import defaultdict
@@ -140,3 +141,49 @@ def test_stored_scores_equal_the_computed_ones_and_pages_read_them(client, count
     assert "通渭县教育局" in unit_page and "本单位干部帮扶户" in unit_page
     services.close_round(by=county.users.county_a, round_=round_)
     assert Round.objects.get(pk=round_.pk).scores.count() == len(live_cadres) + len(live_units)
+
+
+def _queries_to_store(w, round_) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        services.compute_scores(by=w.users.county_a, round_=round_)
+    return len(queries)
+
+
+def _round_with_every_ballot(w):
+    round_ = _open(w)
+    collector = _collector(w, f"vol{round_.pk}")
+    for sample in _assigned(w, round_, collector):
+        services.record_ballot(by=collector.user, sample=sample, mode="入户", answers=GOOD_ANSWERS)
+    return round_
+
+
+def test_computing_scores_runs_the_same_queries_however_many_cadres_and_ballots(county):
+    few = _queries_to_store(county, _round_with_every_ballot(county))
+    for index in range(6):
+        cadre = f.cadre(county.unit_c if index % 2 else county.unit_a, f"新干部{index}")
+        for n in range(3):
+            f.pairing(cadre, f.household(county.village_a2, f"新户{index}{n}", members=1))
+    bigger = _round_with_every_ballot(county)
+    assert bigger.samples.values("cadre_id").distinct().count() > len(county.cadres)
+    assert _queries_to_store(county, bigger) == few
+
+
+def test_the_process_indicators_are_the_catalogues_per_cadre_figures(county):
+    from shuanglian import indicators
+
+    round_ = _open(county)
+    start, end = scores.period_dates(round_)
+    figures = indicators.values_by_cadre(
+        ["cadre_households_responsible", "cadre_households_planned"],
+        [county.cadre_a.pk],
+        indicators.Period(start, end + datetime.timedelta(days=1)),
+    )
+    households = county.cadre_a.pairings.filter(ended_on__isnull=True, role="帮扶责任人").count()
+    assert figures[county.cadre_a.pk] == {"cadre_households_responsible": households}  # no plan: no key
+    explained = {i.code: i for i in scores.process_indicators(round_, [county.cadre_a.pk])[county.cadre_a.pk]}
+    assert (explained["plans"].numerator, explained["plans"].denominator) == (0, households)
+    # Each rate names the catalogue's figures it divides, with their definitions.
+    assert indicators.get("cadre_households_planned").definition in explained["plans"].definition

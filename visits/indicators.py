@@ -10,17 +10,21 @@ contacted this quarter, households working away) are counted live over the scope
 import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Substr
+from django.utils import timezone
 
 from households.choices import HouseholdStatus
 from households.models import Household
+from pairing.indicators import responsible_on_last_day
 from pairing.models import Pairing
 from shuanglian import indicators
 from shuanglian.indicators import Indicator, Period, Scope
 from shuanglian.lib.codes import prefix_range_q
 
-from .models import UnitMonthTally, VillageMonthTally, Visit
+from .models import UnitMonthTally, VillageMonthTally, Visit, VisitQuota, VisitTally
+from .worklists import Quotas
 
 
 def _months(period: Period) -> Q:
@@ -187,6 +191,76 @@ def _household_count(households):
     return count, rows
 
 
+# --- Each cadre's own visits (Indicator.by_cadre): the process indicators of mass evaluation ------
+
+
+def _uses_yearly_tallies(period: Period) -> bool:
+    """VisitTally counts a whole calendar year: it answers a span from 1 January to the year's end,
+    or to a day after today (no visit is recorded in the future)."""
+    first = datetime.date(period.start.year, 1, 1)
+    whole_year = period.end == datetime.date(period.start.year + 1, 1, 1)
+    return period.start == first and (whole_year or period.end > timezone.localdate())
+
+
+def _visits_per_pair(cadres, period: Period):
+    if _uses_yearly_tallies(period):
+        return VisitTally.objects.filter(cadre_id__in=cadres, year=period.start.year).values(
+            "cadre_id", "household_id", "visits"
+        )
+    return (
+        Visit.objects.filter(cadre_id__in=cadres, visited_on__gte=period.start, visited_on__lt=period.end)
+        .values("cadre_id", "household_id")
+        .annotate(visits=Count("pk"))
+        .order_by()
+    )
+
+
+def _owed_in(period: Period):
+    """Visits owed over the period for each pairing, pro rata by its county's quota (worklists)."""
+    quotas = Quotas.load()
+    last_day = period.end - datetime.timedelta(days=1)
+
+    def owed_on(day):
+        return Quotas.expression(
+            quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, day, "started_on", "household__village_id"
+        )
+
+    if period.start.month == 1 and period.start.day == 1:
+        return owed_on(last_day)
+    # Later in the year: what was owed by the day before the period began is not the period's.
+    return owed_on(last_day) - owed_on(period.start - datetime.timedelta(days=1))
+
+
+def cadre_visit_figures(cadres, period: Period) -> dict[int, dict]:
+    """Per cadre, over the households of its responsible pairings in force on the period's last day:
+    Σ min(1, visits ÷ owed) (nothing owed counts 1) and the households visited at least once. The
+    pairings (with what each owes) and the visits per cadre and household are two subqueries
+    joined once, so the work is two scans, not a look-up per pairing."""
+    pairings = (
+        responsible_on_last_day(cadres, period)
+        .values("cadre_id", "household_id")
+        .annotate(owed=_owed_in(period))
+        .order_by()
+    )
+    pairings_sql, pairings_params = pairings.query.sql_with_params()
+    visits_sql, visits_params = _visits_per_pair(cadres, period).query.sql_with_params()
+    sql = f"""
+        SELECT p.cadre_id,
+               SUM(CASE WHEN p.owed <= 0 OR COALESCE(v.visits, 0) >= p.owed THEN 1.0
+                        ELSE COALESCE(v.visits, 0) * 1.0 / p.owed END),
+               SUM(CASE WHEN v.visits > 0 THEN 1 ELSE 0 END)
+        FROM ({pairings_sql}) p
+        LEFT JOIN ({visits_sql}) v ON v.cadre_id = p.cadre_id AND v.household_id = p.household_id
+        GROUP BY p.cadre_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*pairings_params, *visits_params))
+        return {
+            cadre_id: {"cadre_visits_against_quota": float(met), "cadre_households_contacted": contacted}
+            for cadre_id, met, contacted in cursor.fetchall()
+        }
+
+
 def _tallied(key: str, name: str, definition: str, unit: str) -> Indicator:
     return Indicator(
         key=key, name=name, definition=definition, batch=tally_figures, batch_rows=tally_rows, unit=unit
@@ -227,6 +301,21 @@ INDICATORS = [
         _away_contacted,
         "外出务工户已联系",
         "外出务工户中期间内被走访或电话等方式联系过的户数",
+    ),
+    Indicator(
+        key="cadre_visits_against_quota",
+        name="走访达标户数",
+        definition="干部对各帮扶户期间内的走访次数（各种方式）与县定走访次数（按日折算）之比，单户最高按1计，"
+        "各户相加；应走访0次的户按1计",
+        by_cadre=cadre_visit_figures,
+        unit="户",
+    ),
+    Indicator(
+        key="cadre_households_contacted",
+        name="已走访或联系的帮扶户",
+        definition="干部的帮扶户中，期间内该干部至少走访或联系过一次的户数",
+        by_cadre=cadre_visit_figures,
+        unit="户",
     ),
     _tallied("help_cash", "帮扶资金", "期间内走访时登记的帮扶资金合计", "元"),
     _tallied("help_goods_value", "帮扶物资折价", "期间内走访时登记的帮扶物资折价合计", "元"),
