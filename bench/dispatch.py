@@ -105,6 +105,8 @@ def main(scale: float):
             timings.append((time.perf_counter() - began) * 1000)
     rows = sum(len(r.rows) for r in rankings)
     print(_pages.timing_row(f"province rankings() ({rows} rows)", 40, timings, len(queries)))
+    _pages.figure("dispatch.province_ranking.median", round(statistics.median(timings), 1), "ms", "<2000")
+    _pages.figure("dispatch.province_ranking.queries", len(queries), "queries")
     heaviest = _pages.heaviest_query(queries)
     for query in queries.captured_queries:
         by_query.setdefault(query["sql"][:60], []).append(float(query["time"]) * 1000)
@@ -119,6 +121,7 @@ def main(scale: float):
     ):
         page = _pages.time_page(users[role], f"/reports/dispatch/?quarter={quarter}{query}")
         print(page.row(label, 40))
+        _pages.page_figure(_pages.slug(label), page)
     print(
         f"median of the province ranking: {statistics.median(timings) / 1000:.2f} s (goal < 2 s at scale 1.0)"
     )

@@ -8,6 +8,7 @@ which keeps its PostgreSQL cluster between runs so the generated data is reused.
 
 import datetime
 import os
+import statistics
 import sys
 import time
 
@@ -17,6 +18,8 @@ from django.test.utils import CaptureQueriesContext
 
 MONTH = datetime.date(2025, 6, 1)  # a month of the generated year of visits
 WIDTH = 40
+# Issue 13's goals at scale 1.0, milliseconds (FIGURE lines for bench/run.sh).
+GOALS = {"township": "<50", "county": "<200", "province": "<1000"}
 
 
 def time_compute(office, runs: int):
@@ -52,6 +55,10 @@ def main(scale: float):
         region = scopes[role]
         timings, queries = time_compute(Office(region=region), runs)
         print(_pages.timing_row(f"{role} {region.name}", WIDTH, timings, len(queries)))
+        _pages.figure(
+            f"monthly_report.{role}.median", round(statistics.median(timings), 1), "ms", GOALS[role]
+        )
+        _pages.figure(f"monthly_report.{role}.queries", len(queries), "queries")
         if os.environ.get("BENCH_SLOWEST"):
             for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]:
                 print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:150]}")
@@ -64,11 +71,13 @@ def main(scale: float):
     for role, user in users.items():
         page = _pages.time_page(user, f"/reports/board/?month={MONTH:%Y-%m}")
         print(page.row(f"status board {role}", WIDTH))
+        _pages.page_figure(f"status_board.{role}", page, "<300" if role == "province" else None)
     county = scopes["county"]
     page = _pages.time_page(
         users["county"], f"/reports/monthly/{county.code}/{MONTH.year}/{MONTH.month}/", runs=3
     )
     print(page.row("county report page", WIDTH))
+    _pages.page_figure("monthly_report.county_page", page)
     if _pages.explain_wanted():
         print(_pages.heaviest_heading(heaviest))
         print("      " + heaviest["sql"][:400])

@@ -58,8 +58,12 @@ def _counts(period: Period | None) -> dict:
     overdue = open_ & Q(due_on__lt=day)
     filters = {
         "demands_raised": Q(raised_on__gte=period.start, raised_on__lt=period.end),
-        "demands_resolved": Q(status=Demand.Status.RESOLVED, resolved_in=True),
-        "demands_explained": Q(status=Demand.Status.EXPLAINED, explained_in=True),
+        # The closing step's EXISTS inside the FILTER, after the status: probed for the closed
+        # demands only, where an annotation probed every demand twice (one pass at the province).
+        "demands_resolved": Q(status=Demand.Status.RESOLVED)
+        & _closed_step(DemandAction.Kind.RESOLVE, period),
+        "demands_explained": Q(status=Demand.Status.EXPLAINED)
+        & _closed_step(DemandAction.Kind.EXPLAIN, period),
         "demands_open": open_,
         "demands_overdue": overdue,
     }
@@ -68,13 +72,7 @@ def _counts(period: Period | None) -> dict:
 
 
 def _annotated(scope: Scope, period: Period | None):
-    demands = _scoped(scope)
-    if period is not None:
-        demands = demands.annotate(
-            resolved_in=_closed_step(DemandAction.Kind.RESOLVE, period),
-            explained_in=_closed_step(DemandAction.Kind.EXPLAIN, period),
-        )
-    return demands
+    return _scoped(scope)
 
 
 def _complete(row: dict) -> dict:

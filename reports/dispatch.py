@@ -93,14 +93,23 @@ def as_of(period: Period) -> datetime.date:
 Counts = dict[str, tuple[int, int]]
 
 
-def _grouped(queryset, key_expression, done: Q) -> Counts:
-    rows = (
-        queryset.annotate(group_key=key_expression)
-        .values("group_key")
-        .annotate(total=Count("pk"), done=Count("pk", filter=done))
-        .order_by()
-    )
-    return {str(row["group_key"]): (row["done"], row["total"]) for row in rows}
+def _count_by_group(queryset, key_expression) -> dict[str, int]:
+    rows = queryset.annotate(group_key=key_expression).values("group_key").annotate(n=Count("pk")).order_by()
+    return {str(row["group_key"]): row["n"] for row in rows}
+
+
+def _grouped(queryset, key_expression, done: Q, *, not_done: bool = False) -> Counts:
+    """(done, total) per group, as two grouped counts: all rows, and the rows matching `done` (or,
+    with not_done, the rows matching `done` are the ones NOT done: done = total - matches).
+
+    The condition goes in WHERE, never in COUNT(...) FILTER: there PostgreSQL plans an IN
+    (subquery) as a semi-join (one hash), while in a FILTER it is a subplan that, once the subquery
+    outgrows work_mem (a quarter's visits at the province), is re-read for every row."""
+    totals = _count_by_group(queryset, key_expression)
+    matches = _count_by_group(queryset.filter(done), key_expression)
+    if not_done:
+        return {key: (total - matches.get(key, 0), total) for key, total in totals.items()}
+    return {key: (matches.get(key, 0), total) for key, total in totals.items()}
 
 
 def _region_key(field_name: str, digits: int | None):
@@ -162,13 +171,12 @@ def quota_counts(prefix: str, period: Period, *, digits=None, units=None) -> Cou
     behind = worklists.pairings_behind(scope, on, worklists.Quotas.load())
     if units is not None:
         behind = behind.filter(cadre__unit_id__in=units)
-    behind = behind.values("pk")
+    behind = Q(pk__in=behind.values("pk"))
     pairings = _pairings_in_force(period)
-    not_behind = ~Q(pk__in=behind)
     if units is not None:
-        return _grouped(pairings.filter(cadre__unit_id__in=units), F("cadre__unit_id"), not_behind)
+        return _grouped(pairings.filter(cadre__unit_id__in=units), F("cadre__unit_id"), behind, not_done=True)
     pairings = pairings.filter(prefix_range_q("household__village_id", prefix))
-    return _grouped(pairings, _region_key("household__village_id", digits), not_behind)
+    return _grouped(pairings, _region_key("household__village_id", digits), behind, not_done=True)
 
 
 CLOSING_KINDS = (DemandAction.Kind.RESOLVE, DemandAction.Kind.EXPLAIN)
@@ -205,7 +213,12 @@ def demand_counts(prefix: str, period: Period, *, digits=None, units=None) -> Co
 def coverage_counts(prefix: str, period: Period, *, digits=None, units=None) -> Counts:
     """结对覆盖率: poor households on the register with a responsible cadre (pairing in force on the
     last day), of the poor households on the register. For units: the unit's villages (links in
-    force on the last day) that the unit visited (单位联村走访) in the quarter, of those villages."""
+    force on the last day) that the unit visited (单位联村走访) in the quarter, of those villages.
+
+    Not the catalogue's coverage_rate (pairing/indicators.py, 帮扶责任人落实率), though both count
+    poor households with a responsible cadre: that one is the present state (open pairings now,
+    whole percent), this one the quarter's last day (pairings in force then, one decimal), so a past
+    quarter's ranking keeps its figure when pairings change later; for a unit it is another figure."""
     end = as_of(period)
     if units is not None:
         visited = UnitVisit.objects.filter(

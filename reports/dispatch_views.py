@@ -276,9 +276,9 @@ def bulletin_print(request, pk):
 def annual_page(request, office):
     """The year by month as charts with their tables, totals below, bulletins, evaluation, the text."""
     year = annual.parse_year(request.GET.get("year"))
-    text = AnnualSummary.objects.filter(region=office, year=year).first() or AnnualSummary(
+    text = AnnualSummary.objects.visible_to(request.user).filter(
         region=office, year=year
-    )
+    ).first() or AnnualSummary(region=office, year=year)
     form = AnnualSummaryForm(request.POST or None, instance=text)
     if request.method == "POST" and form.is_valid():
         # The row is written only if nobody saved since the page was opened (version), in one step.

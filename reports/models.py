@@ -44,6 +44,24 @@ class ReportDueDay(models.Model):
         return f"{self.get_level_display()}：次月{self.day}日前"
 
 
+def _office_q(user, region_field: str, unit_field: str) -> Q:
+    """The reports' offices a user may see: a unit liaison its own unit; an office the regions and
+    units seated in its region (the offices that report to it, and below); a superuser all."""
+    from shuanglian.access import is_unit_liaison, region_q
+
+    if is_unit_liaison(user):
+        return Q(**{unit_field: user.unit_id}) if user.unit_id else Q(pk__in=[])
+    return region_q(user, region_field) | region_q(user, f"{unit_field}__region__code")
+
+
+class MonthlyReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The reports of the offices in the user's scope (visible_office's rule: outsiders 404)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(_office_q(user, "region__code", "unit"))
+
+
 class MonthlyReport(models.Model):
     """One office's report on one month: the figures computed from the record, and its own text."""
 
@@ -87,6 +105,7 @@ class MonthlyReport(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = MonthlyReportQuerySet.as_manager()
     history = Tracked()
 
     class Meta:
@@ -116,6 +135,12 @@ class MonthlyReport(models.Model):
         return f"{office}{self.month.year}年{self.month.month}月月报告"
 
 
+class ReportActionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The steps of the reports the user may see."""
+        return self.filter(report__in=MonthlyReport.objects.visible_to(user).values("pk"))
+
+
 class ReportAction(models.Model):
     """One step of a report's review: who took it, when, and what they wrote."""
 
@@ -137,6 +162,8 @@ class ReportAction(models.Model):
     )
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
+    objects = ReportActionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("月报告办理记录")
         verbose_name_plural = _("月报告办理记录")
@@ -152,7 +179,8 @@ class ReportAction(models.Model):
 class BulletinQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The issuing office sees its bulletins (drafts too); the offices and units below see the
-        issued ones (a unit liaison: those addressed to its unit)."""
+        issued ones (a unit liaison: those addressed to its unit); an office above reads the issued
+        ones of the offices in its region (a city its counties'), read-only: it is no recipient."""
         from shuanglian.access import is_unit_liaison, scope_prefix
 
         if not user.is_authenticated:
@@ -166,10 +194,11 @@ class BulletinQuerySet(models.QuerySet):
         prefix = scope_prefix(user)
         if not prefix:
             return self.none()
-        # Its own office's bulletins, and the issued ones of the offices above it.
+        # Its own office's bulletins, and the issued ones of the offices above and below it.
         own = Q(region_id=prefix.ljust(12, "0"))
         above = [prefix[:n].ljust(12, "0") for n in (2, 4, 6) if n < len(prefix)]
-        return self.filter(own | (issued & Q(region_id__in=above)))
+        below = Q(region__code__startswith=prefix)
+        return self.filter(own | (issued & (Q(region_id__in=above) | below)))
 
 
 class Bulletin(models.Model):
@@ -291,6 +320,16 @@ class BulletinRecipient(models.Model):
         return f"{self.bulletin} → {self.region or self.unit}"
 
 
+class AnnualSummaryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The summaries of the offices in the user's region (a unit liaison writes none)."""
+        from shuanglian.access import is_unit_liaison, region_q
+
+        if not user.is_authenticated or not user.is_active or is_unit_liaison(user):
+            return self.none()
+        return self.filter(region_q(user, "region__code"))
+
+
 class AnnualSummary(models.Model):
     """年总结: an office's summary text of a year (the figures beside it are computed, never stored)."""
 
@@ -305,6 +344,7 @@ class AnnualSummary(models.Model):
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    objects = AnnualSummaryQuerySet.as_manager()
     history = Tracked()
 
     class Meta:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from shuanglian.lib import dates, excel
 
 from . import figures as report_figures
-from .models import MonthlyReport
+from .models import MonthlyReport, ReportAction
 from .offices import Office, children, due_date, due_days, may_review, may_write, office_of, reviewing_office
 
 Status = MonthlyReport.Status
@@ -35,18 +35,24 @@ def recent_months(today: datetime.date, count: int = 12) -> list[datetime.date]:
     return months
 
 
-def report_of(office: Office, month: datetime.date) -> MonthlyReport | None:
-    return MonthlyReport.objects.filter(month=month, **office.filter()).select_related("created_by").first()
+def reports_for(user):
+    """The reports `user` may see (MonthlyReport.objects.visible_to); the command (None) sees all."""
+    return MonthlyReport.objects.all() if user is None else MonthlyReport.objects.visible_to(user)
+
+
+def report_of(office: Office, month: datetime.date, user) -> MonthlyReport | None:
+    found = reports_for(user).filter(month=month, **office.filter())
+    return found.select_related("created_by").first()
 
 
 def is_overdue(status: str, due: datetime.date | None, today: datetime.date) -> bool:
     return due is not None and status in PENDING and today > due
 
 
-def own_months(office: Office, today: datetime.date) -> list[dict]:
+def own_months(office: Office, today: datetime.date, user) -> list[dict]:
     """The office's reports over the recent months, with their due dates (one query for the reports)."""
     months = recent_months(today)
-    reports = {r.month: r for r in MonthlyReport.objects.filter(month__in=months, **office.filter())}
+    reports = {r.month: r for r in reports_for(user).filter(month__in=months, **office.filter())}
     days = due_days()
     rows = []
     for month in months:
@@ -119,9 +125,10 @@ def _actor(report: MonthlyReport | None, kind: str):
 
 def report_page(office: Office, month: datetime.date, user) -> dict:
     """Everything the report's page, print view and workbook show."""
-    report = report_of(office, month)
+    report = report_of(office, month, user)
     if report is not None:
-        report.steps = list(report.actions.select_related("by"))
+        steps = ReportAction.objects.all() if user is None else ReportAction.objects.visible_to(user)
+        report.steps = list(steps.filter(report=report).select_related("by"))
     approved = report is not None and report.status == Status.APPROVED and report.figures
     current = report_figures.compute(office, month)
     shown = report.figures if approved else current
@@ -232,13 +239,13 @@ def report_workbook(page: dict) -> bytes:
 # --- The status board (报送情况) ------------------------------------------------------------------
 
 
-def board(office: Office, month: datetime.date, today: datetime.date) -> dict:
+def board(office: Office, month: datetime.date, today: datetime.date, user=None) -> dict:
     """The month's report of every office below `office`: status, due date, overdue, a link. Two
     queries: the offices below (regions, units) and their reports."""
     below = children(office)
     regions = [child.region for child in below if child.region]
     units = [child.unit for child in below if child.unit]
-    reports = MonthlyReport.objects.filter(month=month).filter(Q(region__in=regions) | Q(unit__in=units))
+    reports = reports_for(user).filter(month=month).filter(Q(region__in=regions) | Q(unit__in=units))
     by_office = {(r.region_id or f"u{r.unit_id}"): r for r in reports}
     days = due_days()
     rows = []
@@ -297,14 +304,14 @@ def due_counts(user, today: datetime.date) -> dict:
     found = {"month": month, "own": None, "own_overdue": False, "to_review": 0, "overdue_below": 0}
     office = office_of(user)
     if office is not None and office.parent_code is not None and month >= dates.floor().replace(day=1):
-        report = MonthlyReport.objects.filter(month=month, **office.filter()).only("status").first()
+        report = reports_for(user).filter(month=month, **office.filter()).only("status").first()
         status = report.status if report else MISSING
         if status in PENDING:
             found["own"] = office
             found["own_overdue"] = is_overdue(status, due_date(office, month), today)
     reviewing = reviewing_office(user)
     if reviewing is not None:
-        counted = board(reviewing, month, today)
+        counted = board(reviewing, month, today, user)
         found["to_review"] = dict(counted["counts"])[STATUS_LABELS[Status.SUBMITTED]]
         found["overdue_below"] = counted["overdue_count"]
         found["board"] = reviewing

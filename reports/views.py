@@ -1,6 +1,8 @@
 """Monthly report pages: thin, each parses the office and month, calls a selector or a service, renders."""
 
 import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -10,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shuanglian.lib import dates, excel, params
@@ -45,7 +48,7 @@ def index(request):
     office = office_of(user)
     context = {
         "office": office,
-        "months": selectors.own_months(office, timezone.localdate()) if office else [],
+        "months": selectors.own_months(office, timezone.localdate(), user) if office else [],
         "board": reviewing_office(user),
     }
     return render(request, "reports/index.html", context)
@@ -63,28 +66,6 @@ def detail(request, office, year, month):
         else None
     )
     return render(request, "reports/detail.html", page | {"form": form, "step_form": StepForm()})
-
-
-def _act(request, office_key, year, month, step):
-    """Run a workflow step on the report, with the page's version; land back on the report."""
-    office = visible_office(request.user, office_key)
-    month = _month(year, month)
-    report = selectors.report_of(office, month)
-    form = StepForm(request.POST)
-    form.is_valid()
-    seen = form.cleaned_data.get("version")
-    text = form.cleaned_data.get("text", "")
-    try:
-        if report is None:
-            raise ValidationError(_("该月报告尚未起草"))
-        done = step(report, text, seen)
-    except services.AlreadyDone:
-        messages.info(request, _("已办理，重复的提交未再办理"))
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.success(request, done)
-    return redirect("reports:detail", office=office.key, year=month.year, month=month.month)
 
 
 @require_POST
@@ -113,59 +94,68 @@ def save(request, office, year, month):
     return redirect("reports:detail", office=office.key, year=month.year, month=month.month)
 
 
-def _guard(request, office_key, check):
-    office = visible_office(request.user, office_key)
-    if not check(request.user, office):
-        raise PermissionDenied
-    return office
+@dataclass(frozen=True)
+class Step:
+    """A workflow step's page action: who may take it, the service that takes it (with the form's
+    text under the service's own name for it), and the message on success."""
+
+    allowed: Callable  # (user, office) -> bool: the office itself, or the office above
+    run: Callable  # services.submit_report, …
+    text_name: str  # the service's keyword for the form's text
+    done: str
 
 
-@require_POST
-@login_required
-def submit(request, office, year, month):
-    _guard(request, office, may_write)
-
-    def step(report, text, seen):
-        services.submit_report(report=report, by=request.user, seen=seen, missing_note=text)
-        return _("已报送")
-
-    return _act(request, office, year, month, step)
+STEPS = {
+    "submit": Step(may_write, services.submit_report, "missing_note", gettext_lazy("已报送")),
+    "return": Step(may_review, services.return_report, "comment", gettext_lazy("已退回")),
+    "approve": Step(
+        may_review, services.approve_report, "comment", gettext_lazy("已审核通过，该月数据已冻结并锁定")
+    ),
+    "reopen": Step(may_review, services.reopen_report, "reason", gettext_lazy("已重新打开，该月已解锁")),
+}
 
 
-@require_POST
-@login_required
-def return_(request, office, year, month):
-    _guard(request, office, may_review)
+def _step_view(name: str):
+    """One POST view per step, all of one shape: the office (404 outside the scope), the role
+    (403), the report and the page's version; a repeated press lands on the report unchanged."""
+    step = STEPS[name]
 
-    def step(report, text, seen):
-        services.return_report(report=report, by=request.user, comment=text, seen=seen)
-        return _("已退回")
+    @require_POST
+    @login_required
+    def view(request, office, year, month):
+        office = visible_office(request.user, office)
+        if not step.allowed(request.user, office):
+            raise PermissionDenied
+        month = _month(year, month)
+        report = selectors.report_of(office, month, request.user)
+        form = StepForm(request.POST)
+        form.is_valid()
+        text = form.cleaned_data.get("text", "")
+        try:
+            if report is None:
+                raise ValidationError(_("该月报告尚未起草"))
+            step.run(
+                report=report,
+                by=request.user,
+                seen=form.cleaned_data.get("version"),
+                **{step.text_name: text},
+            )
+        except services.AlreadyDone:
+            messages.info(request, _("已办理，重复的提交未再办理"))
+        except ValidationError as error:
+            messages.error(request, "；".join(error.messages))
+        else:
+            messages.success(request, str(step.done))
+        return redirect("reports:detail", office=office.key, year=month.year, month=month.month)
 
-    return _act(request, office, year, month, step)
+    view.__name__ = view.__qualname__ = "return_" if name == "return" else name  # the URLconf's names
+    return view
 
 
-@require_POST
-@login_required
-def approve(request, office, year, month):
-    _guard(request, office, may_review)
-
-    def step(report, text, seen):
-        services.approve_report(report=report, by=request.user, comment=text, seen=seen)
-        return _("已审核通过，该月数据已冻结并锁定")
-
-    return _act(request, office, year, month, step)
-
-
-@require_POST
-@login_required
-def reopen(request, office, year, month):
-    _guard(request, office, may_review)
-
-    def step(report, text, seen):
-        services.reopen_report(report=report, by=request.user, reason=text, seen=seen)
-        return _("已重新打开，该月已解锁")
-
-    return _act(request, office, year, month, step)
+submit = _step_view("submit")
+return_ = _step_view("return")
+approve = _step_view("approve")
+reopen = _step_view("reopen")
 
 
 @login_required
@@ -201,7 +191,7 @@ def board(request):
     """报送情况: the reports of the offices below for a month, with counts by status."""
     office = _board_office(request)
     month = _page_month(request)
-    context = selectors.board(office, month, timezone.localdate()) | {
+    context = selectors.board(office, month, timezone.localdate(), request.user) | {
         "months": selectors.recent_months(timezone.localdate())
     }
     return render(request, "reports/board.html", context)
@@ -211,7 +201,7 @@ def board(request):
 def board_xlsx(request):
     office = _board_office(request)
     month = _page_month(request)
-    board = selectors.board(office, month, timezone.localdate())
+    board = selectors.board(office, month, timezone.localdate(), request.user)
     return excel.xlsx_response(
         f"报送情况-{month:%Y-%m}.xlsx", _("报送情况"), selectors.BOARD_HEADERS, selectors.board_rows(board)
     )

@@ -87,9 +87,11 @@ def _export(w):
 
 DISPATCHERS = ("admin", "province", "city_a", "county_a", "city_b", "county_b")
 NOT_DISPATCHERS = ("town_a", "town_b", "unit_a", "unit_b")
-BULLETIN_READERS = ("admin", "county_a", "town_a", "unit_a")
-# A county's bulletin goes down to its townships and units, not up, nor to another county.
-BULLETIN_OUTSIDERS = ("province", "city_a", "city_b", "county_b", "town_b", "unit_b")
+BULLETIN_READERS = ("admin", "province", "city_a", "county_a", "town_a", "unit_a")
+# A county's bulletin goes down to its townships and units; the offices above it read it (read-only);
+# another city or county never sees it.
+BULLETIN_ABOVE = ("province", "city_a")
+BULLETIN_OUTSIDERS = ("city_b", "county_b", "town_b", "unit_b")
 
 
 def _bulletin(w):
@@ -527,7 +529,7 @@ MATRIX = {
         method="post",
         ok=302,
         allowed=("admin", "county_a"),
-        forbidden=("town_a", "unit_a"),
+        forbidden=("town_a", "unit_a", *BULLETIN_ABOVE),
         outsiders=BULLETIN_OUTSIDERS,
         extra={"data": {"number": "通双联办〔2026〕9号"}},
     ),
@@ -536,7 +538,7 @@ MATRIX = {
         method="post",
         ok=302,
         allowed=("town_a", "unit_a"),  # the offices it is addressed to
-        forbidden=("admin", "county_a"),
+        forbidden=("admin", "county_a", *BULLETIN_ABOVE),
         outsiders=BULLETIN_OUTSIDERS,
     ),
     "reports:annual": Case(allowed=DISPATCHERS, forbidden=NOT_DISPATCHERS),

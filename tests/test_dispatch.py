@@ -363,9 +363,24 @@ def test_edit_issue_and_read_marks(client, county):
     assert BulletinRecipient.objects.get(bulletin=bulletin, unit=county.unit_a).read_at is not None
     client.force_login(county.users.town_b)
     assert client.get(url).status_code == 404 and client.post(read).status_code == 404
-    # The city office above reads it but is not addressed: it may not mark it.
+    # The city office above reads it (listed, read-only) but is not addressed: it may not mark it.
     client.force_login(county.users.city_a)
-    assert client.get(url).status_code == 404  # a county's bulletin goes down, not up
+    assert client.get(url).status_code == 200
+    assert bulletin.title in client.get(reverse("reports:bulletin_list")).content.decode()
+    assert client.post(read).status_code == 403
+    assert client.post(issue, {"number": "市〔2026〕1号"}).status_code == 403
+    assert client.post(url, {**data, "version": bulletin.version, "title": "市改"}).status_code == 403
+    bulletin.refresh_from_db()
+    assert bulletin.title == "关于二季度的通报" and bulletin.number == "通双联办〔2026〕3号"
+
+
+def test_an_office_above_sees_the_issued_bulletins_below_never_the_drafts(county):
+    draft, issued = _draft(county), _draft(county)
+    bulletins.issue_bulletin(bulletin=issued, number="通双联办〔2026〕9号", by=county.users.county_a)
+    for user in (county.users.city_a, county.users.province):
+        assert list(Bulletin.objects.visible_to(user)) == [issued]
+    assert not Bulletin.objects.visible_to(county.users.city_b).exists()  # another city
+    assert set(Bulletin.objects.visible_to(county.users.county_a)) == {draft, issued}
 
 
 def test_a_document_number_is_used_once_per_office(county):
