@@ -14,6 +14,7 @@ where the kind needs it (its diary's LSH bands, its cadre's whole day).
 import contextlib
 import datetime
 import io
+import itertools
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from .models import DiaryBand, Flag, FlagRun, FlagVisit
 CHUNK = 1000
 STREAM = 5000  # rows fetched at a time from a server-side cursor
 BAND_BATCH = 100_000  # bands written at a time
+LINK_BATCH = 5000  # flag-visit links written at a time
+SAVE_VISITS = 20_000  # flags saved once they name this many visits (memory stays bounded)
 CANDIDATES_PER_DIARY = 10
 BULK_RUN_MOST = 2000
 
@@ -80,10 +83,16 @@ def copied_diaries(first_id: int):
     """Each newly fingerprinted diary against every earlier one: the best candidate at or over the
     threshold. Two steps, each a single pass: fingerprint the new diaries (a stream of their text,
     bands written in large batches), then let the database pair the diaries sharing a band."""
-    floor = DiaryBand.objects.aggregate(high=Max("id"))["high"] or 0
-    if not _fingerprint(first_id):
-        return  # nothing new: a repeated run reads the new ids once and hashes nothing
-    yield from _verify(floor)
+    floor = _compared_bands()
+    _fingerprint(first_id)
+    if DiaryBand.objects.filter(id__gt=floor).exists():
+        yield from _verify(floor)
+    # else nothing new: a repeated run reads the new ids once and hashes nothing
+
+
+def _compared_bands() -> int:
+    """The bands every completed run has compared (those up to the last one's highest)."""
+    return FlagRun.objects.aggregate(high=Max("last_band_id"))["high"] or 0
 
 
 def _fingerprint(first_id: int) -> int:
@@ -356,60 +365,105 @@ def home_visits_to_households_away(first_id: int):
 # --- 集中代录 ------------------------------------------------------------------------------------
 
 
+# The sittings of one account, in SQL: a visit starts a new sitting when it is its account's first or
+# comes more than the gap after the one before; a sitting is cut every BULK_RUN_MOST visits (a
+# month-end marathon reads as several sittings, and no flag holds everything). Only the sittings
+# with enough visits of enough cadres come back, visit by visit, in order.
+BULK_SQL = """
+WITH gaps AS (
+    SELECT v.id, v.recorded_by_id, v.recorded_at, v.cadre_id,
+           CASE WHEN LAG(v.id) OVER w IS NULL OR {seconds} > %(gap)s THEN 1 ELSE 0 END AS starts
+    FROM {visit} v
+    WHERE v.id >= %(first_id)s
+    WINDOW w AS (PARTITION BY v.recorded_by_id ORDER BY v.recorded_at, v.id)
+),
+runs AS (
+    SELECT id, recorded_by_id, recorded_at, cadre_id,
+           SUM(starts) OVER (PARTITION BY recorded_by_id ORDER BY recorded_at, id ROWS UNBOUNDED PRECEDING)
+               AS sitting
+    FROM gaps
+),
+parts AS (
+    SELECT id, recorded_by_id, recorded_at, cadre_id, sitting,
+           (ROW_NUMBER() OVER (PARTITION BY recorded_by_id, sitting ORDER BY recorded_at, id) - 1) / %(most)s
+               AS part
+    FROM runs
+),
+big AS (
+    SELECT recorded_by_id, sitting, part FROM parts
+    GROUP BY recorded_by_id, sitting, part
+    HAVING COUNT(*) >= %(least)s AND COUNT(DISTINCT cadre_id) >= %(cadres)s
+)
+SELECT p.recorded_by_id, p.sitting, p.part, p.id, p.recorded_at, p.cadre_id
+FROM parts p
+JOIN big ON big.recorded_by_id = p.recorded_by_id AND big.sitting = p.sitting AND big.part = p.part
+ORDER BY p.recorded_by_id, p.sitting, p.part, p.recorded_at, p.id
+"""
+SECONDS_SINCE_LAST = {
+    "postgresql": "EXTRACT(EPOCH FROM (v.recorded_at - LAG(v.recorded_at) OVER w))",
+    "sqlite": "(JULIANDAY(v.recorded_at) - JULIANDAY(LAG(v.recorded_at) OVER w)) * 86400.0",
+}
+
+
 def bulk_entry(first_id: int):
     """Runs of visits one account entered, each within the gap of the one before, of many cadres."""
-    gap = datetime.timedelta(minutes=settings.INSPECTION_BULK_MINUTES)
-    least, cadres_least = settings.INSPECTION_BULK_VISITS, settings.INSPECTION_BULK_CADRES
-    rows = (
-        Visit.objects.filter(id__gte=first_id)
-        .order_by("recorded_by_id", "recorded_at", "id")
-        .values_list("recorded_by_id", "recorded_at", "id", "cadre_id")
+    sql = BULK_SQL.format(visit=Visit._meta.db_table, seconds=SECONDS_SINCE_LAST[connection.vendor])
+    values = {
+        "first_id": first_id,
+        "gap": settings.INSPECTION_BULK_MINUTES * 60,
+        "most": BULK_RUN_MOST,
+        "least": settings.INSPECTION_BULK_VISITS,
+        "cadres": settings.INSPECTION_BULK_CADRES,
+    }
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, values)
+        run = []
+        while rows := cursor.fetchmany(STREAM):
+            for row in rows:
+                if run and row[:3] != run[0][:3]:
+                    yield _bulk(run)
+                    run = []
+                run.append(row)
+        if run:
+            yield _bulk(run)
+
+
+def _bulk(run) -> Found:
+    first, last = run[0], run[-1]
+    first_at, last_at = (_aware(row[4]) for row in (first, last))
+    minutes = max(1, round((last_at - first_at).total_seconds() / 60))
+    local = timezone.localtime(first_at)
+    cadres = len({row[5] for row in run})
+    # Read for the run's first visit only: not joined onto every visit of the table.
+    village, user = (
+        Visit.objects.filter(pk=first[3]).values_list("household__village_id", "recorded_by__username").get()
     )
-    run = []
-
-    def finish(run):
-        if len(run) < least or len({r[3] for r in run}) < cadres_least:
-            return None
-        first, last = run[0], run[-1]
-        minutes = max(1, round((last[1] - first[1]).total_seconds() / 60))
-        local = timezone.localtime(first[1])
-        # Read for the run's first visit only: not joined onto every visit of the table.
-        village, user = (
-            Visit.objects.filter(pk=first[2])
-            .values_list("household__village_id", "recorded_by__username")
-            .get()
+    return Found(
+        kind=Flag.Kind.BULK,
+        key=f"bulk:{first[0]}:{first[3]}",
+        village_id=village,
+        reason=_(
+            "账号 %(user)s 于 %(at)s 起 %(minutes)d 分钟内录入 %(n)d 条走访，涉及 %(cadres)d 名干部。"
+            "集中录入纸质日记是乡镇的正常工作，此处仅作提示；这些走访在督查抽样中权重加大。"
         )
-        return Found(
-            kind=Flag.Kind.BULK,
-            key=f"bulk:{first[0]}:{first[2]}",
-            village_id=village,
-            reason=_(
-                "账号 %(user)s 于 %(at)s 起 %(minutes)d 分钟内录入 %(n)d 条走访，涉及 %(cadres)d 名干部。"
-                "集中录入纸质日记是乡镇的正常工作，此处仅作提示；这些走访在督查抽样中权重加大。"
-            )
-            % {
-                "user": user,
-                "at": local.strftime("%Y-%m-%d %H:%M"),
-                "minutes": minutes,
-                "n": len(run),
-                "cadres": len({r[3] for r in run}),
-            },
-            visit_ids=[r[2] for r in run],
-        )
+        % {
+            "user": user,
+            "at": local.strftime("%Y-%m-%d %H:%M"),
+            "minutes": minutes,
+            "n": len(run),
+            "cadres": cadres,
+        },
+        visit_ids=[row[3] for row in run],
+    )
 
-    for row in rows.iterator(chunk_size=STREAM):
-        # A very long run is cut into flags of BULK_RUN_MOST visits: memory stays bounded, and a
-        # month-end marathon reads as several sittings rather than one flag of everything.
-        if run and (row[0] != run[-1][0] or row[1] - run[-1][1] > gap or len(run) >= BULK_RUN_MOST):
-            found = finish(run)
-            if found:
-                yield found
-            run = []
-        run.append(row)
-    if run:
-        found = finish(run)
-        if found:
-            yield found
+
+def _aware(value) -> datetime.datetime:
+    """A timestamp from a raw query: SQLite gives text in UTC, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
 
 
 # --- 群众评议与日记不符 ---------------------------------------------------------------------------
@@ -499,11 +553,10 @@ def _save(found: list[Found]) -> int:
         )
         # ignore_conflicts gives no ids back: read them by key (a concurrent run may have won some).
         ids = dict(Flag.objects.filter(key__in=[item.key for item in fresh]).values_list("key", "id"))
-        FlagVisit.objects.bulk_create(
-            [FlagVisit(flag_id=ids[item.key], visit_id=pk) for item in fresh for pk in item.visit_ids],
-            ignore_conflicts=True,
-            batch_size=5000,
-        )
+        # A few thousand link objects at a time: a batch of 集中代录 flags links up to millions of visits.
+        links = (FlagVisit(flag_id=ids[item.key], visit_id=pk) for item in fresh for pk in item.visit_ids)
+        while part := list(itertools.islice(links, LINK_BATCH)):
+            FlagVisit.objects.bulk_create(part, ignore_conflicts=True)
     return len(flags)
 
 
@@ -573,19 +626,25 @@ def _run_alone(*, since, log, from_visit_id) -> dict:
     created = Counter()
     for kind, detector in DETECTORS:
         step = time.perf_counter()
-        batch = []
+        batch, named = [], 0
         for found in detector(first_id, since):
             batch.append(found)
-            if len(batch) >= CHUNK:
+            named += len(found.visit_ids)
+            if len(batch) >= CHUNK or named >= SAVE_VISITS:
                 created[kind] += _save(batch)
-                batch = []
+                batch, named = [], 0
         created[kind] += _save(batch)
         if log:
             log(f"{kind}: {created[kind]} ({time.perf_counter() - step:.1f} s)")
     seconds = time.perf_counter() - began
     by_kind = {str(kind): created[kind] for kind, _detector in DETECTORS}
     FlagRun.objects.create(
-        since=since, first_visit_id=first_id, last_visit_id=last_id, created=by_kind, seconds=seconds
+        since=since,
+        first_visit_id=first_id,
+        last_visit_id=last_id,
+        last_band_id=DiaryBand.objects.aggregate(high=Max("id"))["high"] or 0,
+        created=by_kind,
+        seconds=seconds,
     )
     return {
         "created": sum(created.values()),

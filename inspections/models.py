@@ -154,6 +154,9 @@ class FlagRun(models.Model):
     since = models.DateField(_("起始日期"), null=True, blank=True)
     first_visit_id = models.BigIntegerField(_("起始走访编号"), default=0)
     last_visit_id = models.BigIntegerField(_("截止走访编号"), default=0)
+    # The last diary band this run compared: the next run compares the bands above it, so a run
+    # stopped between writing bands and comparing them leaves nothing unchecked.
+    last_band_id = models.BigIntegerField(_("已比对的日记指纹编号"), default=0)
     created = models.JSONField(_("新增疑点"), default=dict)
     seconds = models.FloatField(_("用时（秒）"), default=0)
 
