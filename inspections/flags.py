@@ -9,6 +9,11 @@ recorded_at is stamped at insert, so ids and recorded_at rise together and the f
 since the day is found by bisection over the primary key (about 25 look-ups) rather than by a
 scan of recorded_at, which has no index. Each new visit is still compared with every earlier one
 where the kind needs it (its diary's LSH bands, its cadre's whole day).
+
+At province scale (millions of visits) each detector is one pass: rows stream from server-side
+cursors (only the columns needed), the set work (pairing diaries that share a band, a cadre's day
+across townships, an account's sittings) is done by the database in one query each, and flags are
+written in bounded batches with bulk_create. Memory stays flat whatever the table's size.
 """
 
 import contextlib
@@ -38,7 +43,7 @@ from .models import DiaryBand, Flag, FlagRun, FlagVisit
 CHUNK = 1000
 STREAM = 5000  # rows fetched at a time from a server-side cursor
 BAND_BATCH = 100_000  # bands written at a time
-LINK_BATCH = 5000  # flag-visit links written at a time
+LINK_BATCH = 20_000  # flag-visit links written at a time
 SAVE_VISITS = 20_000  # flags saved once they name this many visits (memory stays bounded)
 CANDIDATES_PER_DIARY = 10
 BULK_RUN_MOST = 2000
@@ -175,10 +180,7 @@ def _verify(floor: int):
         "most": CANDIDATES_PER_DIARY,
     }
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # The pairing sorts the bands once: in memory on the server rather than in temp files.
-                cursor.execute("SET LOCAL work_mem = '256MB'")
+        _roomy()
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, values)
             group, candidates = None, {}
@@ -190,6 +192,14 @@ def _verify(floor: int):
                     group = a
                     candidates.setdefault(a, []).append(b)
             yield from _compare(candidates)
+
+
+def _roomy() -> None:
+    """Inside a transaction: let this one query sort in memory on the server (the windows and
+    groupings over millions of rows) rather than in temporary files; it ends with the transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
 def _compare(candidates: dict[int, list[int]]):
@@ -277,6 +287,7 @@ def impossible_days(first_id: int):
     most = settings.INSPECTION_MAX_HOUSEHOLDS_PER_DAY
     values = {"mode": Visit.Mode.HOME, "most": most, "first_id": first_id}
     with transaction.atomic(), connection.chunked_cursor() as cursor:
+        _roomy()
         cursor.execute(sql, values)
         day = []
         while rows := cursor.fetchmany(STREAM):
@@ -416,6 +427,7 @@ def bulk_entry(first_id: int):
         "cadres": settings.INSPECTION_BULK_CADRES,
     }
     with transaction.atomic(), connection.chunked_cursor() as cursor:
+        _roomy()
         cursor.execute(sql, values)
         run = []
         while rows := cursor.fetchmany(STREAM):
@@ -553,11 +565,26 @@ def _save(found: list[Found]) -> int:
         )
         # ignore_conflicts gives no ids back: read them by key (a concurrent run may have won some).
         ids = dict(Flag.objects.filter(key__in=[item.key for item in fresh]).values_list("key", "id"))
-        # A few thousand link objects at a time: a batch of 集中代录 flags links up to millions of visits.
-        links = (FlagVisit(flag_id=ids[item.key], visit_id=pk) for item in fresh for pk in item.visit_ids)
-        while part := list(itertools.islice(links, LINK_BATCH)):
-            FlagVisit.objects.bulk_create(part, ignore_conflicts=True)
+        _write_links((ids[item.key], pk) for item in fresh for pk in item.visit_ids)
     return len(flags)
+
+
+def _write_links(links) -> None:
+    """The visits of new flags, a few thousand at a time (a first run links millions: 集中代录 names
+    every visit of a sitting). COPY on PostgreSQL: the flags are new, so are their links, and one run
+    at a time holds the run's lock."""
+    while part := list(itertools.islice(links, LINK_BATCH)):
+        if connection.vendor == "postgresql":
+            text = "".join(f"{flag_id}\t{visit_id}\n" for flag_id, visit_id in part)
+            with connection.cursor() as cursor:
+                cursor.cursor.copy_expert(
+                    f"COPY {FlagVisit._meta.db_table} (flag_id, visit_id) FROM STDIN", io.StringIO(text)
+                )
+        else:
+            FlagVisit.objects.bulk_create(
+                [FlagVisit(flag_id=flag_id, visit_id=visit_id) for flag_id, visit_id in part],
+                ignore_conflicts=True,
+            )
 
 
 DETECTORS = (
