@@ -5,7 +5,8 @@ The generated visits all carry one short diary and one instant of entry; this be
 home visits varied diaries (six fragments from pools of primes' sizes, so two diaries rarely share
 more than one), plants a near-copy every 997th visit, and spreads recorded_at (rising with the id,
 evenly over a year). Prints seconds, peak memory (ru_maxrss) and what was
-found. Run through bench/flags.sh [scale], which keeps its cluster so the data is reused.
+found, and FIGURE lines with the issue's goals (first run < 10 min, daily run < 30 s, < 1 GB).
+Run through bench/flags.sh [scale], which keeps its cluster so the data is reused.
 """
 
 import resource
@@ -221,7 +222,7 @@ def timed_run(label: str, **kwargs) -> dict:
         f"{label:<30}{seconds:>9.1f} s (python CPU {cpu:.1f} s)  peak RSS {peak:>6.0f} MB  "
         f"created {result['created']:>6}  {result['by_kind']}"
     )
-    return result
+    return {**result, "wall": round(seconds, 1), "cpu": round(cpu, 1)}
 
 
 def main(scale: float, repeat_only: bool = False):
@@ -252,14 +253,21 @@ def main(scale: float, repeat_only: bool = False):
     last_at = Visit.objects.aggregate(at=Max("recorded_at"))["at"]
     since = timezone.localtime(last_at).date()
     first_new = flags.first_visit_id_since(since)
-    timed_run("full (first) run")
-    timed_run("full run again (creates 0)")
+    first = timed_run("full (first) run")
+    again = timed_run("full run again (creates 0)")
     # As if the last day's visits had just been entered: forget their bands and what they raised.
     DiaryBand.objects.filter(visit_id__gte=first_new).delete()
     Flag.objects.filter(pk__in=FlagVisit.objects.filter(visit_id__gte=first_new).values("flag_id")).delete()
     print(f"incremental --since {since}: {Visit.objects.filter(id__gte=first_new).count()} new visits")
-    timed_run("incremental --since", since=since)
-    timed_run("incremental again (creates 0)", since=since)
+    daily = timed_run("incremental --since", since=since)
+    daily_again = timed_run("incremental again (creates 0)", since=since)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _pages.figure("flags.full_first_run", first["wall"], "s", "<600")
+    _pages.figure("flags.full_first_run.python_cpu", first["cpu"], "s")
+    _pages.figure("flags.full_run_again.created", again["created"], "count", "=0")
+    _pages.figure("flags.incremental_run", daily["wall"], "s", "<30")
+    _pages.figure("flags.incremental_again.created", daily_again["created"], "count", "=0")
+    _pages.figure("flags.peak_rss", round(peak), "MB", "<1024")
     print(
         f"open flags {Flag.objects.open().count()}; diary bands {DiaryBand.objects.count()}; "
         f"flagged visits {FlagVisit.objects.values('visit_id').distinct().count()}"

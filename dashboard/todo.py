@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 
 from demands.models import Demand, at_level_of_q, overdue_q, unattended_q
 from inspections import selectors as inspection_selectors
-from inspections.services import REVIEW_ROLES
 from pairing.models import Handover, Proposal
 from reports.selectors import due_counts
-from shuanglian.access import is_office, is_unit_liaison, may_enter_visits, waits_on_handovers
+from shuanglian.access import OFFICE_ROLES, is_office, is_unit_liaison, may_enter_visits, waits_on_handovers
 from visits import worklists
 
 
@@ -123,7 +122,7 @@ def _inspection_items(user, today: datetime.date) -> list[Item]:
     (offices) and overdue on either side."""
     figures = inspection_selectors.todo_figures(user, today)
     items_url = reverse("inspections:rectification_list")
-    reviews = user.is_superuser or user.role in REVIEW_ROLES
+    reviews = user.is_superuser or user.role in OFFICE_ROLES
     found = []
     if reviews:
         found.append(Item("flags", _("待核查的疑点"), figures["flags"], reverse("inspections:flag_list")))

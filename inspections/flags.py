@@ -9,28 +9,42 @@ recorded_at is stamped at insert, so ids and recorded_at rise together and the f
 since the day is found by bisection over the primary key (about 25 look-ups) rather than by a
 scan of recorded_at, which has no index. Each new visit is still compared with every earlier one
 where the kind needs it (its diary's LSH bands, its cadre's whole day).
+
+At province scale (millions of visits) each detector is one pass: rows stream from server-side
+cursors (only the columns needed), the set work (pairing diaries that share a band, a cadre's day
+across townships, an account's sittings) is done by the database in one query each, and flags are
+written in bounded batches with bulk_create. Memory stays flat whatever the table's size.
 """
 
+import contextlib
 import datetime
+import io
+import itertools
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, Max, Min, Q
-from django.db.models.functions import Substr
+from django.db import connection, transaction
+from django.db.models import Exists, Max, Min, OuterRef
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evaluation.models import Ballot
 from evaluation.questionnaire import VISITS
+from households.models import Household, Region
+from pairing.models import Cadre
 from visits.models import Visit
 
 from . import diaries
 from .models import DiaryBand, Flag, FlagRun, FlagVisit
 
 CHUNK = 1000
+STREAM = 5000  # rows fetched at a time from a server-side cursor
+BAND_BATCH = 100_000  # bands written at a time
+LINK_BATCH = 20_000  # flag-visit links written at a time
+SAVE_VISITS = 20_000  # flags saved once they name this many visits (memory stays bounded)
 CANDIDATES_PER_DIARY = 10
 BULK_RUN_MOST = 2000
 
@@ -67,83 +81,142 @@ def first_visit_id_since(day: datetime.date) -> int:
     return low
 
 
-def _id_chunks(queryset, size=CHUNK):
-    """Rows of a `values_list` queryset whose first column is the visit id, in id order, a chunk at a time
-    (keyset pagination: memory stays bounded whatever the table's size)."""
-    last = 0
-    while True:
-        rows = list(queryset.filter(id__gt=last).order_by("id")[:size])
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
-
-
 # --- 雷同日记 ------------------------------------------------------------------------------------
 
 
 def copied_diaries(first_id: int):
-    """Each new diary against every fingerprinted one: the best candidate at or over the threshold."""
-    new = Visit.objects.filter(id__gte=first_id).exclude(diary="").values_list("id", "diary")
-    for rows in _id_chunks(new):
-        # A diary fingerprinted by an earlier run was compared then with every earlier diary, and each
-        # later one is compared with it when its own turn comes: it is skipped, so a repeated run
-        # (or an overlapping --since) reads the table but hashes nothing.
-        done = set(
-            DiaryBand.objects.filter(visit_id__in=[pk for pk, _text in rows]).values_list(
-                "visit_id", flat=True
-            )
-        )
-        texts = {pk: text for pk, text in rows if pk not in done and diaries.fingerprintable(text)}
-        if not texts:
-            continue
-        bands = {pk: diaries.bands(text) for pk, text in texts.items()}
-        DiaryBand.objects.bulk_create(
-            [DiaryBand(visit_id=pk, band=band) for pk, keys in bands.items() for band in keys],
-            ignore_conflicts=True,
-            batch_size=5000,
-        )
-        yield from _verify(texts, bands)
+    """Each newly fingerprinted diary against every earlier one: the best candidate at or over the
+    threshold. Two steps, each a single pass: fingerprint the new diaries (a stream of their text,
+    bands written in large batches), then let the database pair the diaries sharing a band."""
+    floor = _compared_bands()
+    _fingerprint(first_id)
+    if DiaryBand.objects.filter(id__gt=floor).exists():
+        yield from _verify(floor)
+    # else nothing new: a repeated run reads the new ids once and hashes nothing
 
 
-def _candidates(bands: dict[int, list[int]]) -> dict[int, Counter]:
-    """For each diary, the other diaries sharing a band with it, counted by the bands shared."""
-    keys = {band for values in bands.values() for band in values}
-    members = defaultdict(list)
-    hot = set(
-        DiaryBand.objects.filter(band__in=keys)
-        .values("band")
-        .annotate(n=Count("id"))
-        .filter(n__gt=diaries.HOT_BAND)
-        .values_list("band", flat=True)
+def _compared_bands() -> int:
+    """The bands every completed run has compared (those up to the last one's highest)."""
+    return FlagRun.objects.aggregate(high=Max("last_band_id"))["high"] or 0
+
+
+def _fingerprint(first_id: int) -> int:
+    """Write the bands of the diaries from `first_id` on that have none yet; return how many."""
+    # A diary fingerprinted by an earlier run was compared then with every earlier diary, and each
+    # later one is compared with it when its own turn comes: it is skipped in the query itself.
+    # Letters only count (diaries.normalize), so a raw length under the minimum can never qualify.
+    new = (
+        Visit.objects.filter(id__gte=first_id)
+        .annotate(chars=Length("diary"))
+        .filter(chars__gte=diaries.min_chars())
+        .filter(~Exists(DiaryBand.objects.filter(visit_id=OuterRef("pk"))))
+        .order_by("id")
+        .values_list("id", "diary")
     )
-    for band, visit_id in DiaryBand.objects.filter(band__in=keys - hot).values_list("band", "visit_id"):
-        members[band].append(visit_id)
-    for band in hot:
-        members[band] = list(
-            DiaryBand.objects.filter(band=band)
-            .order_by("visit_id")
-            .values_list("visit_id", flat=True)[: diaries.HOT_BAND_SAMPLE]
+    done, rows = 0, []
+    for pk, text in new.iterator(chunk_size=STREAM):
+        if diaries.fingerprintable(text):
+            rows.extend((band, pk) for band in diaries.bands(text))
+            done += 1
+        if len(rows) >= BAND_BATCH:
+            _write_bands(rows)
+            rows = []
+    _write_bands(rows)
+    return done
+
+
+def _write_bands(rows: list[tuple[int, int]]) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        DiaryBand.objects.bulk_create(
+            [DiaryBand(band=band, visit_id=pk) for band, pk in rows], ignore_conflicts=True, batch_size=5000
         )
-    found = {}
-    for pk, values in bands.items():
-        counted = Counter(other for band in values for other in members[band] if other != pk)
-        found[pk] = counted
-    return found
+        return
+    # COPY: the first run writes tens of millions of bands, one model object each would cost more
+    # than the hashing. Safe from duplicates: only unbanded diaries are read, and one run at a time
+    # holds the run's lock (_run).
+    text = "".join(f"{band}\t{pk}\n" for band, pk in rows)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {DiaryBand._meta.db_table} (band, visit_id) FROM STDIN", io.StringIO(text), size=1 << 20
+        )
 
 
-def _verify(texts: dict[int, str], bands: dict[int, list[int]]):
-    candidates = _candidates(bands)
-    wanted = {
-        other for counted in candidates.values() for other, _n in counted.most_common(CANDIDATES_PER_DIARY)
+# The candidates of each diary fingerprinted this run (bands with id above the floor): the diaries
+# sharing a band with it (the earliest few only of a band shared very widely), counted by the bands
+# shared, the best CANDIDATES_PER_DIARY of them. A new diary meets every earlier one and each new one
+# before it, so each pair is met once, from its later diary.
+CANDIDATES_SQL = """
+WITH ranked AS (
+    SELECT b.id, b.band, b.visit_id,
+           ROW_NUMBER() OVER (PARTITION BY b.band ORDER BY b.visit_id) AS place,
+           COUNT(*) OVER (PARTITION BY b.band) AS size
+    FROM {band} b
+    WHERE b.band IN (SELECT n.band FROM {band} n WHERE n.id > %(floor)s)
+),
+shared AS (SELECT id, band, visit_id, place, size FROM ranked WHERE size > 1)
+SELECT a, b FROM (
+    SELECT a, b, ROW_NUMBER() OVER (PARTITION BY a ORDER BY n DESC, b) AS r FROM (
+        SELECT mine.visit_id AS a, other.visit_id AS b, COUNT(*) AS n
+        FROM shared mine JOIN shared other ON other.band = mine.band AND other.visit_id <> mine.visit_id
+        WHERE mine.id > %(floor)s
+          AND (other.size <= %(hot)s OR other.place <= %(sample)s)
+          AND (other.id <= %(floor)s OR other.visit_id < mine.visit_id)
+        GROUP BY mine.visit_id, other.visit_id
+    ) pairs
+) top
+WHERE r <= %(most)s
+ORDER BY a, r
+"""
+
+
+def _verify(floor: int):
+    sql = CANDIDATES_SQL.format(band=DiaryBand._meta.db_table)
+    values = {
+        "floor": floor,
+        "hot": diaries.HOT_BAND,
+        "sample": diaries.HOT_BAND_SAMPLE,
+        "most": CANDIDATES_PER_DIARY,
     }
+    with transaction.atomic():
+        _roomy()
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, values)
+            group, candidates = None, {}
+            while rows := cursor.fetchmany(STREAM):
+                for a, b in rows:
+                    if a != group and len(candidates) >= CHUNK:
+                        yield from _compare(candidates)
+                        candidates = {}
+                    group = a
+                    candidates.setdefault(a, []).append(b)
+            yield from _compare(candidates)
+
+
+def _roomy() -> None:
+    """Inside a transaction: let this one query sort in memory on the server (the windows and
+    groupings over millions of rows) rather than in temporary files; it ends with the transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+def _compare(candidates: dict[int, list[int]]):
+    """Jaccard over the shingles of each diary and its candidates (best first): the best at or over
+    the threshold is a flag."""
+    if not candidates:
+        return
+    wanted = set(candidates) | {other for others in candidates.values() for other in others}
     columns = ("id", "diary", "cadre_id", "cadre__name", "visited_on", "household__village_id")
-    rows = {row[0]: row for row in Visit.objects.filter(id__in=wanted | set(texts)).values_list(*columns)}
+    rows = {row[0]: row for row in Visit.objects.filter(id__in=wanted).values_list(*columns)}
     limit = diaries.threshold()
-    for pk in texts:
-        mine = diaries.shingles(texts[pk])
+    for pk, others in candidates.items():
+        if pk not in rows:
+            continue
+        mine = diaries.shingles(rows[pk][1])
         best, best_score = None, 0.0
-        for other, _n in candidates[pk].most_common(CANDIDATES_PER_DIARY):
+        for other in others:
             if other not in rows:
                 continue
             score = diaries.jaccard(mine, diaries.shingles(rows[other][1]))
@@ -174,81 +247,85 @@ def _verify(texts: dict[int, str], bands: dict[int, list[int]]):
 
 # --- 不可能的一天 --------------------------------------------------------------------------------
 
+# One pass: the (cadre, day)s whose home visits span townships or exceed the limit, joined back to
+# their visits, in cadre and day order so that each day's visits arrive together. An incremental run
+# looks only at the days of its new visits (each still counted whole).
+IMPOSSIBLE_SQL = """
+SELECT v.id, v.cadre_id, c.name, v.visited_on, h.village_id, town.name, d.towns, d.households
+FROM (
+    SELECT v.cadre_id, v.visited_on,
+           COUNT(DISTINCT SUBSTR(h.village_id, 1, 9)) AS towns,
+           COUNT(DISTINCT v.household_id) AS households
+    FROM {visit} v JOIN {household} h ON h.id = v.household_id
+    WHERE v.mode = %(mode)s {new_days}
+    GROUP BY v.cadre_id, v.visited_on
+    HAVING COUNT(DISTINCT SUBSTR(h.village_id, 1, 9)) > 1 OR COUNT(DISTINCT v.household_id) > %(most)s
+) d
+JOIN {visit} v ON v.cadre_id = d.cadre_id AND v.visited_on = d.visited_on AND v.mode = %(mode)s
+JOIN {household} h ON h.id = v.household_id
+JOIN {region} village ON village.code = h.village_id
+JOIN {region} town ON town.code = village.parent_id
+JOIN {cadre} c ON c.id = v.cadre_id
+ORDER BY v.cadre_id, v.visited_on, v.id
+"""
+NEW_DAYS_SQL = (
+    "AND (v.cadre_id, v.visited_on) IN "
+    "(SELECT n.cadre_id, n.visited_on FROM {visit} n WHERE n.id >= %(first_id)s AND n.mode = %(mode)s)"
+)
+
 
 def impossible_days(first_id: int):
     """A cadre's home visits of one day in villages of different townships, or more than the limit."""
-    home = Visit.objects.filter(mode=Visit.Mode.HOME)
+    tables = {
+        "visit": Visit._meta.db_table,
+        "household": Household._meta.db_table,
+        "region": Region._meta.db_table,
+        "cadre": Cadre._meta.db_table,
+    }
+    new_days = NEW_DAYS_SQL.format(**tables) if first_id else ""
+    sql = IMPOSSIBLE_SQL.format(new_days=new_days, **tables)
     most = settings.INSPECTION_MAX_HOUSEHOLDS_PER_DAY
-    grouped = (
-        home.order_by()
-        .values("cadre_id", "visited_on")
-        .annotate(
-            towns=Count(Substr("household__village_id", 1, 9), distinct=True),
-            households=Count("household_id", distinct=True),
-        )
-        .filter(Q(towns__gt=1) | Q(households__gt=most))
-    )
-    if first_id:
-        days = set(home.filter(id__gte=first_id).order_by().values_list("cadre_id", "visited_on").distinct())
-        cadres = sorted({cadre for cadre, _day in days})
-        bad = []
-        for start in range(0, len(cadres), 500):
-            part = cadres[start : start + 500]
-            members = set(part)
-            earliest = min(day for cadre, day in days if cadre in members)
-            bad += [
-                row
-                for row in grouped.filter(cadre_id__in=part, visited_on__gte=earliest)
-                if (row["cadre_id"], row["visited_on"]) in days
-            ]
+    values = {"mode": Visit.Mode.HOME, "most": most, "first_id": first_id}
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        _roomy()
+        cursor.execute(sql, values)
+        day = []
+        while rows := cursor.fetchmany(STREAM):
+            for row in rows:
+                if day and row[1:2] + row[3:4] != day[0][1:2] + day[0][3:4]:
+                    yield _impossible(day, most)
+                    day = []
+                day.append(row)
+        if day:
+            yield _impossible(day, most)
+
+
+def _impossible(rows, most) -> Found:
+    first = rows[0]
+    cadre_id, cadre, day, towns, households = first[1], first[2], first[3], first[6], first[7]
+    day = day if isinstance(day, datetime.date) else datetime.date.fromisoformat(day)
+    if towns > 1:
+        reason = _("%(cadre)s 于 %(day)s 在 %(n)d 个乡镇（%(towns)s）都有入户走访记录") % {
+            "cadre": cadre,
+            "day": day,
+            "n": towns,
+            "towns": "、".join(sorted({row[5] for row in rows})),
+        }
     else:
-        bad = list(grouped)
-    for start in range(0, len(bad), 200):
-        part = bad[start : start + 200]
-        where = Q(pk__in=[])
-        for row in part:
-            where |= Q(cadre_id=row["cadre_id"], visited_on=row["visited_on"])
-        visits = defaultdict(list)
-        for row in (
-            home.filter(where)
-            .order_by("id")
-            .values(
-                "id",
-                "cadre_id",
-                "cadre__name",
-                "visited_on",
-                "household__village_id",
-                "household__village__parent__name",
-            )
-        ):
-            visits[(row["cadre_id"], row["visited_on"])].append(row)
-        for row in part:
-            rows = visits[(row["cadre_id"], row["visited_on"])]
-            if not rows:
-                continue
-            towns = sorted({r["household__village__parent__name"] for r in rows})
-            if row["towns"] > 1:
-                reason = _("%(cadre)s 于 %(day)s 在 %(n)d 个乡镇（%(towns)s）都有入户走访记录") % {
-                    "cadre": rows[0]["cadre__name"],
-                    "day": row["visited_on"],
-                    "n": row["towns"],
-                    "towns": "、".join(towns),
-                }
-            else:
-                reason = _("%(cadre)s 于 %(day)s 入户走访 %(n)d 户，超过每日 %(most)d 户的上限") % {
-                    "cadre": rows[0]["cadre__name"],
-                    "day": row["visited_on"],
-                    "n": row["households"],
-                    "most": most,
-                }
-            yield Found(
-                kind=Flag.Kind.IMPOSSIBLE_DAY,
-                key=f"day:{row['cadre_id']}:{row['visited_on']:%Y%m%d}",
-                village_id=rows[0]["household__village_id"],
-                reason=reason,
-                visit_ids=[r["id"] for r in rows],
-                cadre_id=row["cadre_id"],
-            )
+        reason = _("%(cadre)s 于 %(day)s 入户走访 %(n)d 户，超过每日 %(most)d 户的上限") % {
+            "cadre": cadre,
+            "day": day,
+            "n": households,
+            "most": most,
+        }
+    return Found(
+        kind=Flag.Kind.IMPOSSIBLE_DAY,
+        key=f"day:{cadre_id}:{day:%Y%m%d}",
+        village_id=first[4],
+        reason=reason,
+        visit_ids=[row[0] for row in rows],
+        cadre_id=cadre_id,
+    )
 
 
 # --- 外出务工户入户走访 --------------------------------------------------------------------------
@@ -299,61 +376,106 @@ def home_visits_to_households_away(first_id: int):
 # --- 集中代录 ------------------------------------------------------------------------------------
 
 
+# The sittings of one account, in SQL: a visit starts a new sitting when it is its account's first or
+# comes more than the gap after the one before; a sitting is cut every BULK_RUN_MOST visits (a
+# month-end marathon reads as several sittings, and no flag holds everything). Only the sittings
+# with enough visits of enough cadres come back, visit by visit, in order.
+BULK_SQL = """
+WITH gaps AS (
+    SELECT v.id, v.recorded_by_id, v.recorded_at, v.cadre_id,
+           CASE WHEN LAG(v.id) OVER w IS NULL OR {seconds} > %(gap)s THEN 1 ELSE 0 END AS starts
+    FROM {visit} v
+    WHERE v.id >= %(first_id)s
+    WINDOW w AS (PARTITION BY v.recorded_by_id ORDER BY v.recorded_at, v.id)
+),
+runs AS (
+    SELECT id, recorded_by_id, recorded_at, cadre_id,
+           SUM(starts) OVER (PARTITION BY recorded_by_id ORDER BY recorded_at, id ROWS UNBOUNDED PRECEDING)
+               AS sitting
+    FROM gaps
+),
+parts AS (
+    SELECT id, recorded_by_id, recorded_at, cadre_id, sitting,
+           (ROW_NUMBER() OVER (PARTITION BY recorded_by_id, sitting ORDER BY recorded_at, id) - 1) / %(most)s
+               AS part
+    FROM runs
+),
+big AS (
+    SELECT recorded_by_id, sitting, part FROM parts
+    GROUP BY recorded_by_id, sitting, part
+    HAVING COUNT(*) >= %(least)s AND COUNT(DISTINCT cadre_id) >= %(cadres)s
+)
+SELECT p.recorded_by_id, p.sitting, p.part, p.id, p.recorded_at, p.cadre_id
+FROM parts p
+JOIN big ON big.recorded_by_id = p.recorded_by_id AND big.sitting = p.sitting AND big.part = p.part
+ORDER BY p.recorded_by_id, p.sitting, p.part, p.recorded_at, p.id
+"""
+SECONDS_SINCE_LAST = {
+    "postgresql": "EXTRACT(EPOCH FROM (v.recorded_at - LAG(v.recorded_at) OVER w))",
+    "sqlite": "(JULIANDAY(v.recorded_at) - JULIANDAY(LAG(v.recorded_at) OVER w)) * 86400.0",
+}
+
+
 def bulk_entry(first_id: int):
     """Runs of visits one account entered, each within the gap of the one before, of many cadres."""
-    gap = datetime.timedelta(minutes=settings.INSPECTION_BULK_MINUTES)
-    least, cadres_least = settings.INSPECTION_BULK_VISITS, settings.INSPECTION_BULK_CADRES
-    rows = (
-        Visit.objects.filter(id__gte=first_id)
-        .order_by("recorded_by_id", "recorded_at", "id")
-        .values_list(
-            "recorded_by_id",
-            "recorded_at",
-            "id",
-            "cadre_id",
-            "household__village_id",
-            "recorded_by__username",
-        )
+    sql = BULK_SQL.format(visit=Visit._meta.db_table, seconds=SECONDS_SINCE_LAST[connection.vendor])
+    values = {
+        "first_id": first_id,
+        "gap": settings.INSPECTION_BULK_MINUTES * 60,
+        "most": BULK_RUN_MOST,
+        "least": settings.INSPECTION_BULK_VISITS,
+        "cadres": settings.INSPECTION_BULK_CADRES,
+    }
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        _roomy()
+        cursor.execute(sql, values)
+        run = []
+        while rows := cursor.fetchmany(STREAM):
+            for row in rows:
+                if run and row[:3] != run[0][:3]:
+                    yield _bulk(run)
+                    run = []
+                run.append(row)
+        if run:
+            yield _bulk(run)
+
+
+def _bulk(run) -> Found:
+    first, last = run[0], run[-1]
+    first_at, last_at = (_aware(row[4]) for row in (first, last))
+    minutes = max(1, round((last_at - first_at).total_seconds() / 60))
+    local = timezone.localtime(first_at)
+    cadres = len({row[5] for row in run})
+    # Read for the run's first visit only: not joined onto every visit of the table.
+    village, user = (
+        Visit.objects.filter(pk=first[3]).values_list("household__village_id", "recorded_by__username").get()
     )
-    run = []
-
-    def finish(run):
-        if len(run) < least or len({r[3] for r in run}) < cadres_least:
-            return None
-        first, last = run[0], run[-1]
-        minutes = max(1, round((last[1] - first[1]).total_seconds() / 60))
-        local = timezone.localtime(first[1])
-        return Found(
-            kind=Flag.Kind.BULK,
-            key=f"bulk:{first[0]}:{first[2]}",
-            village_id=first[4],
-            reason=_(
-                "账号 %(user)s 于 %(at)s 起 %(minutes)d 分钟内录入 %(n)d 条走访，涉及 %(cadres)d 名干部。"
-                "集中录入纸质日记是乡镇的正常工作，此处仅作提示；这些走访在督查抽样中权重加大。"
-            )
-            % {
-                "user": first[5],
-                "at": local.strftime("%Y-%m-%d %H:%M"),
-                "minutes": minutes,
-                "n": len(run),
-                "cadres": len({r[3] for r in run}),
-            },
-            visit_ids=[r[2] for r in run],
+    return Found(
+        kind=Flag.Kind.BULK,
+        key=f"bulk:{first[0]}:{first[3]}",
+        village_id=village,
+        reason=_(
+            "账号 %(user)s 于 %(at)s 起 %(minutes)d 分钟内录入 %(n)d 条走访，涉及 %(cadres)d 名干部。"
+            "集中录入纸质日记是乡镇的正常工作，此处仅作提示；这些走访在督查抽样中权重加大。"
         )
+        % {
+            "user": user,
+            "at": local.strftime("%Y-%m-%d %H:%M"),
+            "minutes": minutes,
+            "n": len(run),
+            "cadres": cadres,
+        },
+        visit_ids=[row[3] for row in run],
+    )
 
-    for row in rows.iterator(chunk_size=5000):
-        # A very long run is cut into flags of BULK_RUN_MOST visits: memory stays bounded, and a
-        # month-end marathon reads as several sittings rather than one flag of everything.
-        if run and (row[0] != run[-1][0] or row[1] - run[-1][1] > gap or len(run) >= BULK_RUN_MOST):
-            found = finish(run)
-            if found:
-                yield found
-            run = []
-        run.append(row)
-    if run:
-        found = finish(run)
-        if found:
-            yield found
+
+def _aware(value) -> datetime.datetime:
+    """A timestamp from a raw query: SQLite gives text in UTC, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
 
 
 # --- 群众评议与日记不符 ---------------------------------------------------------------------------
@@ -443,12 +565,26 @@ def _save(found: list[Found]) -> int:
         )
         # ignore_conflicts gives no ids back: read them by key (a concurrent run may have won some).
         ids = dict(Flag.objects.filter(key__in=[item.key for item in fresh]).values_list("key", "id"))
-        FlagVisit.objects.bulk_create(
-            [FlagVisit(flag_id=ids[item.key], visit_id=pk) for item in fresh for pk in item.visit_ids],
-            ignore_conflicts=True,
-            batch_size=5000,
-        )
+        _write_links((ids[item.key], pk) for item in fresh for pk in item.visit_ids)
     return len(flags)
+
+
+def _write_links(links) -> None:
+    """The visits of new flags, a few thousand at a time (a first run links millions: 集中代录 names
+    every visit of a sitting). COPY on PostgreSQL: the flags are new, so are their links, and one run
+    at a time holds the run's lock."""
+    while part := list(itertools.islice(links, LINK_BATCH)):
+        if connection.vendor == "postgresql":
+            text = "".join(f"{flag_id}\t{visit_id}\n" for flag_id, visit_id in part)
+            with connection.cursor() as cursor:
+                cursor.cursor.copy_expert(
+                    f"COPY {FlagVisit._meta.db_table} (flag_id, visit_id) FROM STDIN", io.StringIO(text)
+                )
+        else:
+            FlagVisit.objects.bulk_create(
+                [FlagVisit(flag_id=flag_id, visit_id=visit_id) for flag_id, visit_id in part],
+                ignore_conflicts=True,
+            )
 
 
 DETECTORS = (
@@ -474,7 +610,42 @@ def run(
     return _run(since=since, log=log, from_visit_id=from_visit_id)
 
 
+RUN_LOCK = 7_150_301  # the advisory lock one run holds (PostgreSQL): cron runs never overlap
+
+
+@contextlib.contextmanager
+def _one_run():
+    """True when this run may go on; False while another holds the lock (it says so and stops)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
+        got = cursor.fetchone()[0]
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
+
+
 def _run(*, since, log, from_visit_id) -> dict:
+    with _one_run() as alone:
+        if not alone:
+            return {
+                "created": 0,
+                "open": Flag.objects.open().count(),
+                "by_kind": {str(kind): 0 for kind, _detector in DETECTORS},
+                "since": since.isoformat() if since else None,
+                "first_visit_id": None,
+                "seconds": 0,
+                "busy": True,
+            }
+        return _run_alone(since=since, log=log, from_visit_id=from_visit_id)
+
+
+def _run_alone(*, since, log, from_visit_id) -> dict:
     began = time.perf_counter()
     # from_visit_id: the demo flags the records it made, not the whole demo year.
     first_id = from_visit_id or (first_visit_id_since(since) if since else 0)
@@ -482,19 +653,25 @@ def _run(*, since, log, from_visit_id) -> dict:
     created = Counter()
     for kind, detector in DETECTORS:
         step = time.perf_counter()
-        batch = []
+        batch, named = [], 0
         for found in detector(first_id, since):
             batch.append(found)
-            if len(batch) >= CHUNK:
+            named += len(found.visit_ids)
+            if len(batch) >= CHUNK or named >= SAVE_VISITS:
                 created[kind] += _save(batch)
-                batch = []
+                batch, named = [], 0
         created[kind] += _save(batch)
         if log:
             log(f"{kind}: {created[kind]} ({time.perf_counter() - step:.1f} s)")
     seconds = time.perf_counter() - began
     by_kind = {str(kind): created[kind] for kind, _detector in DETECTORS}
     FlagRun.objects.create(
-        since=since, first_visit_id=first_id, last_visit_id=last_id, created=by_kind, seconds=seconds
+        since=since,
+        first_visit_id=first_id,
+        last_visit_id=last_id,
+        last_band_id=DiaryBand.objects.aggregate(high=Max("id"))["high"] or 0,
+        created=by_kind,
+        seconds=seconds,
     )
     return {
         "created": sum(created.values()),

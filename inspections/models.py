@@ -27,14 +27,18 @@ def _everything(user) -> bool:
 # --- flags --------------------------------------------------------------------------------------
 
 
-class FlagQuerySet(models.QuerySet):
+class VillageScopedQuerySet(models.QuerySet):
+    """Rows that belong to a village (a `village` foreign key), read by the offices of its region.
+    Unit liaisons see none: a flag is for the offices to review, not a verdict to pass down, and a
+    notice list is the township's to post."""
+
     def visible_to(self, user):
-        """Flags on visits in the office's region. Unit liaisons see none: a flag is for the
-        offices to review, not a verdict to pass down."""
         if is_unit_liaison(user):
             return self.none()
         return self.filter(region_q(user, "village__code"))
 
+
+class FlagQuerySet(VillageScopedQuerySet):
     def open(self):
         return self.filter(status=Flag.Status.OPEN)
 
@@ -150,6 +154,9 @@ class FlagRun(models.Model):
     since = models.DateField(_("起始日期"), null=True, blank=True)
     first_visit_id = models.BigIntegerField(_("起始走访编号"), default=0)
     last_visit_id = models.BigIntegerField(_("截止走访编号"), default=0)
+    # The last diary band this run compared: the next run compares the bands above it, so a run
+    # stopped between writing bands and comparing them leaves nothing unchecked.
+    last_band_id = models.BigIntegerField(_("已比对的日记指纹编号"), default=0)
     created = models.JSONField(_("新增疑点"), default=dict)
     seconds = models.FloatField(_("用时（秒）"), default=0)
 
@@ -444,14 +451,44 @@ class Rectification(models.Model):
         return self.status != self.Status.CLOSED and self.due_on < (today or timezone.localdate())
 
 
-# --- public notice lists ------------------------------------------------------------------------
-
-
-class NoticePostingQuerySet(models.QuerySet):
+class RectificationEvidenceQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if is_unit_liaison(user):
-            return self.none()
-        return self.filter(region_q(user, "village__code"))
+        """The files of the items the user sees: the answering township or unit, the closing office."""
+        return self.filter(rectification__in=Rectification.objects.visible_to(user))
+
+
+class RectificationEvidence(models.Model):
+    """A file attached to a rectification answer (inspections.evidence checks it before it is kept).
+    Kept in the database, as uploaded rosters are, so any worker on any host serves it."""
+
+    rectification = models.ForeignKey(
+        Rectification, verbose_name=_("整改事项"), on_delete=models.CASCADE, related_name="files"
+    )
+    name = models.CharField(_("文件名"), max_length=100)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    content = models.BinaryField(_("文件内容"), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now, editable=False)
+
+    objects = RectificationEvidenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("整改佐证文件")
+        verbose_name_plural = _("整改佐证文件")
+        ordering = ["rectification_id", "id"]
+        # The same file sent twice (a double press, a resubmitted answer) is kept once.
+        constraints = [
+            models.UniqueConstraint(fields=["rectification", "sha256"], name="rectificationevidence_once")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+# --- public notice lists ------------------------------------------------------------------------
 
 
 class NoticePosting(models.Model):
@@ -473,7 +510,7 @@ class NoticePosting(models.Model):
     )
     recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
-    objects = NoticePostingQuerySet.as_manager()
+    objects = VillageScopedQuerySet.as_manager()
     history = Tracked()
 
     class Meta:

@@ -3,6 +3,7 @@ is safe to repeat (a second press lands on the same result) and refuses in Chine
 
 import datetime
 import random
+from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,24 +15,27 @@ from households.models import Region
 from shuanglian.access import LEVEL_DIGITS, OFFICE_ROLES, REGION_ROLES, Role, is_unit_liaison, scope_prefix
 from shuanglian.lib.history import recorded
 
+from . import evidence as evidence_files
 from . import notice, sampling
+from .evidence import EvidenceFile
 from .models import (
     Finding,
     Flag,
     Inspection,
     NoticePosting,
     Rectification,
+    RectificationEvidence,
     SampledVisit,
     TypicalCase,
 )
 
-REVIEW_ROLES = OFFICE_ROLES  # who dismisses or confirms flags, and inspects
 RECTIFY_DAYS = 30
 LEVELS = list(LEVEL_DIGITS)  # province, city, county, township, village
 
 
 def may_review(user) -> bool:
-    return user.is_authenticated and (user.is_superuser or user.role in REVIEW_ROLES)
+    """The offices (OFFICE_ROLES) dismiss or confirm flags, and inspect."""
+    return user.is_authenticated and (user.is_superuser or user.role in OFFICE_ROLES)
 
 
 def may_inspect(user) -> bool:
@@ -248,18 +252,42 @@ def may_close(user, item: Rectification) -> bool:
 
 @recorded
 @transaction.atomic
-def answer_rectification(*, by, item: Rectification, answer: str, evidence: str) -> Rectification:
-    """The township's or unit's answer with its evidence; the office then closes or returns it."""
+def answer_rectification(
+    *, by, item: Rectification, answer: str, evidence: str, files: Sequence[EvidenceFile] = ()
+) -> Rectification:
+    """The township's or unit's answer with its evidence (words, files checked by
+    inspections.evidence, or both); the office then closes or returns it. A file already attached
+    (same content) is kept once, so a second press adds nothing."""
     _require(may_answer(by, item))
     item = Rectification.objects.select_for_update().get(pk=item.pk)
     if item.status == Rectification.Status.CLOSED:
         raise ValidationError(_("该整改事项已销号。"))
-    if item.status == Rectification.Status.ANSWERED and item.answer == answer.strip():
+    kept = set(item.files.values_list("sha256", flat=True))
+    fresh = list({file.sha256: file for file in files if file.sha256 not in kept}.values())
+    if item.status == Rectification.Status.ANSWERED and item.answer == answer.strip() and not fresh:
         return item  # the same answer pressed twice
     if not answer.strip():
         raise ValidationError({"answer": _("请填写整改情况。")})
-    if not evidence.strip():
-        raise ValidationError({"evidence": _("请说明佐证材料。")})
+    if not evidence.strip() and not kept and not fresh:
+        raise ValidationError({"evidence": _("请说明佐证材料或上传佐证文件。")})
+    if len(kept) + len(fresh) > evidence_files.max_files():
+        raise ValidationError(
+            _("每个整改事项最多上传 %(n)d 个佐证文件。") % {"n": evidence_files.max_files()}
+        )
+    RectificationEvidence.objects.bulk_create(
+        [
+            RectificationEvidence(
+                rectification=item,
+                name=file.name,
+                size=len(file.content),
+                sha256=file.sha256,
+                content=file.content,
+                uploaded_by=by,
+            )
+            for file in fresh
+        ],
+        ignore_conflicts=True,  # a concurrent press with the same file: kept once
+    )
     item.answer, item.evidence = answer.strip(), evidence.strip()
     item.status, item.answered_by, item.answered_at = Rectification.Status.ANSWERED, by, timezone.now()
     item.save(update_fields=["answer", "evidence", "status", "answered_by", "answered_at"])

@@ -18,6 +18,7 @@ urlpatterns = [
     path("inspections/checks/<int:pk>/", views.check, name="check"),
     path("rectifications/", views.rectification_list, name="rectification_list"),
     path("rectifications/<int:pk>/", views.rectification, name="rectification"),
+    path("rectifications/<int:pk>/files/<int:file_pk>/", views.rectification_file, name="rectification_file"),
     path("notices/", views.notice_list, name="notice_list"),
     path("notices/<str:code>/", views.notice, name="notice"),
     path("notices/<str:code>/posted/", views.notice_post, name="notice_post"),

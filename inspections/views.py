@@ -2,6 +2,9 @@
 report), rectification items, the villages' notice lists and the typical cases. Thin: parse, call a
 selector or a service, render."""
 
+import os
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,17 +18,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from households.models import Region
-from shuanglian.access import require_roles
+from shuanglian.access import OFFICE_ROLES, require_roles
 from shuanglian.lib import params
 from visits.models import Visit
 
+from . import evidence, report, selectors, services
 from . import notice as notices
-from . import report, selectors, services
 from .forms import CaseForm, FindingForm, InspectionForm
-from .models import Flag, FlagVisit, Inspection, Rectification, SampledVisit, TypicalCase
+from .models import (
+    Flag,
+    FlagVisit,
+    Inspection,
+    Rectification,
+    RectificationEvidence,
+    SampledVisit,
+    TypicalCase,
+)
 
 OFFICES = ("township", "county", "city", "province")
-REVIEWERS = services.REVIEW_ROLES
 
 
 def _errors(error: ValidationError) -> str:
@@ -84,7 +94,7 @@ def flag_detail(request, pk):
     )
 
 
-@require_roles(*REVIEWERS)
+@require_roles(*OFFICE_ROLES)
 @require_POST
 def flag_review(request, pk):
     flag = _flag_for(request.user, pk)
@@ -122,7 +132,7 @@ def inspection_list(request):
     )
 
 
-@require_roles(*REVIEWERS)
+@require_roles(*OFFICE_ROLES)
 def inspection_create(request):
     form = InspectionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -166,7 +176,7 @@ def inspection_detail(request, pk):
     )
 
 
-@require_roles(*REVIEWERS)
+@require_roles(*OFFICE_ROLES)
 @require_POST
 def inspection_close(request, pk):
     inspection = get_object_or_404(Inspection.objects.managed_by(request.user), pk=pk)
@@ -175,7 +185,7 @@ def inspection_close(request, pk):
     return redirect("inspections:inspection_detail", pk=inspection.pk)
 
 
-@require_roles(*REVIEWERS)
+@require_roles(*OFFICE_ROLES)
 @require_POST
 def finding_add(request, pk):
     inspection = get_object_or_404(Inspection.objects.managed_by(request.user), pk=pk)
@@ -317,11 +327,14 @@ def rectification(request, pk):
         action = params.parse_choice(request.POST.get("action"), ["answer", "close", "return"])
         try:
             if action == "answer":
+                # Checked (size, type, name) before anything is written: a refused file keeps all out.
+                files = evidence.read_uploads(request.FILES.getlist("evidence_files"))
                 services.answer_rectification(
                     by=request.user,
                     item=item,
                     answer=params.parse_text(request.POST.get("answer", ""), max_length=2000),
                     evidence=params.parse_text(request.POST.get("evidence", ""), max_length=2000),
+                    files=files,
                 )
                 messages.success(request, _("已提交整改情况，等待双联办销号。"))
             elif action in ("close", "return"):
@@ -347,8 +360,30 @@ def rectification(request, pk):
             and item.status != Rectification.Status.CLOSED,
             "can_close": services.may_close(request.user, item)
             and item.status == Rectification.Status.ANSWERED,
+            "files": item.files.only("id", "name", "size", "uploaded_at").order_by("id"),
+            "max_mb": settings.INSPECTION_EVIDENCE_MAX_MB,
+            "max_files": settings.INSPECTION_EVIDENCE_MAX_FILES,
+            "allowed": evidence.allowed_text(),
+            "accept": ",".join(evidence.ALLOWED),
         },
     )
+
+
+@login_required
+def rectification_file(request, pk, file_pk):
+    """One evidence file, for whoever sees its item (the answering side, the closing office);
+    anyone else gets a 404, as if it did not exist."""
+    file = get_object_or_404(
+        RectificationEvidence.objects.visible_to(request.user), pk=file_pk, rectification_id=pk
+    )
+    extension = os.path.splitext(file.name)[1].lower()
+    response = HttpResponse(
+        bytes(file.content), content_type=evidence.CONTENT_TYPES.get(extension, "application/octet-stream")
+    )
+    # Always a download, never shown inline: the browser does not render what a township uploaded.
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- notice lists --------------------------------------------------------------------------------

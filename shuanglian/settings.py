@@ -283,6 +283,10 @@ INSPECTION_BULK_CADRES = envint("SHUANGLIAN_INSPECTION_BULK_CADRES", 5)
 INSPECTION_BULK_MINUTES = envint("SHUANGLIAN_INSPECTION_BULK_MINUTES", 10)
 # A flagged visit is this many times as likely to be drawn for an inspection's call-back.
 INSPECTION_FLAGGED_WEIGHT = envint("SHUANGLIAN_INSPECTION_FLAGGED_WEIGHT", 3)
+# Evidence files of a rectification answer (inspections/evidence.py): each at most this many MB,
+# at most this many per item (photos, scans as PDF, Word and Excel files).
+INSPECTION_EVIDENCE_MAX_MB = envint("SHUANGLIAN_INSPECTION_EVIDENCE_MAX_MB", 10)
+INSPECTION_EVIDENCE_MAX_FILES = envint("SHUANGLIAN_INSPECTION_EVIDENCE_MAX_FILES", 10)
 # Where the PostgreSQL client programs are (pg_dump, pg_restore) for `manage.py backup`; empty: the
 # server's own version under /usr/lib/postgresql, else PATH.
 PG_BIN = os.environ.get("SHUANGLIAN_PG_BIN", "")

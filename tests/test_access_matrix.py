@@ -266,6 +266,23 @@ def _rectification(w):
     return {"pk": finding.rectifications.get().pk}
 
 
+def _rectification_file(w):
+    from inspections.models import Rectification, RectificationEvidence
+
+    pk = _rectification(w)["pk"]
+    file, _ = RectificationEvidence.objects.get_or_create(
+        rectification=Rectification.objects.get(pk=pk),
+        sha256="test",
+        defaults={
+            "name": "照片.png",
+            "size": 8,
+            "content": b"\x89PNG\r\n\x1a\n",
+            "uploaded_by": w.users.town_a,
+        },
+    )
+    return {"pk": pk, "file_pk": file.pk}
+
+
 def _typical_case(w):
     from inspections import services
 
@@ -761,6 +778,9 @@ MATRIX = {
     "inspections:rectification_list": Case(),
     "inspections:rectification": Case(
         kwargs=_rectification, allowed=REGION_READERS_A, outsiders=("unit_a",) + OTHER_SIDE
+    ),
+    "inspections:rectification_file": Case(
+        kwargs=_rectification_file, allowed=REGION_READERS_A, outsiders=("unit_a",) + OTHER_SIDE
     ),
     "inspections:notice_list": Case(allowed=OFFICES_ALL, forbidden=("unit_a", "unit_b")),
     "inspections:notice": Case(

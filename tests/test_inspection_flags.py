@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from inspections import diaries, flags
-from inspections.models import Flag
+from inspections.models import DiaryBand, Flag, FlagRun
 from tests import factories as f
 from visits.models import Visit
 
@@ -70,6 +70,28 @@ def test_different_diaries_and_short_boilerplate_are_not_flagged(world):
     visit(other, world.cadre_a, world.users.town_a, DAY.replace(day=20), diary="电话联系，了解近况")
     run()
     assert flagged(Flag.Kind.COPIED) == []
+
+
+def test_a_run_stopped_after_writing_bands_leaves_them_for_the_next(world, monkeypatch):
+    other = f.household(world.village_a, "李有田")
+    f.pairing(world.cadre_a, other)
+    visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    visit(
+        other, world.cadre_a, world.users.town_a, DAY.replace(day=9), diary=DIARY.replace("王建国", "李有田")
+    )
+
+    def stopped(floor):
+        raise KeyboardInterrupt  # killed between fingerprinting and comparing
+        yield
+
+    monkeypatch.setattr(flags, "_verify", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    assert DiaryBand.objects.exists() and not FlagRun.objects.exists()
+    monkeypatch.undo()
+    run()
+    assert len(flagged(Flag.Kind.COPIED)) == 1
+    assert run()["created"] == 0
 
 
 def test_copies_across_cadres_name_the_other_cadre(world):
