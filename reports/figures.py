@@ -108,15 +108,23 @@ def _plain_all(values: dict) -> dict:
     return {key: plain(value) for key, value in values.items()}
 
 
+# Present-state figures whose batch counts them in any period too (the demand batch: open demands by
+# status, no date), so they are read from the month's batch, which runs anyway: one pass over the
+# province's demands less (issue 13). tests/test_reports_figures.py pins the count and the figures.
+FROM_MONTH_BATCH = ["demands_open"]
+
+
 def compute(office: Office, month: datetime.date) -> dict:
     """The report's figures as stored when approved: {"month", "year", "rows", "computed_at"}.
     Each batch of the catalogue runs once per scope and period."""
     period = Period.month(month.year, month.month)
     scope = office.scope
+    present = [key for key in PRESENT if key not in FROM_MONTH_BATCH]
+    month_values = indicators.values(present, scope, None) | indicators.values(
+        MONTH + FROM_MONTH_BATCH, scope, period
+    )
     figures = {
-        "month": _plain_all(
-            indicators.values(PRESENT, scope, None) | indicators.values(MONTH, scope, period)
-        ),
+        "month": _plain_all({key: month_values[key] for key in PRESENT + MONTH}),
         "year": _plain_all(indicators.values(YEAR, scope, period.year_to_date())),
         "rows": [],
         "computed_at": timezone.now().isoformat(timespec="seconds"),

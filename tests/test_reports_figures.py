@@ -266,3 +266,24 @@ def test_the_report_page_runs_a_fixed_number_of_queries(client, world, record):
     second = count_queries(client, url)
     assert second == first
     assert first <= 90, first
+
+
+def test_open_demands_come_from_the_months_demand_batch(world, record):
+    """demands_open is the present state, read from the month's demand batch (which counts it too):
+    the demands are passed over three times (month, year to date, rows), not four, and the figure
+    is the catalogue's present count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office = Office(region=world.county_a)
+    Demand.objects.filter(pk__in=Demand.objects.order_by("pk").values("pk")[:1]).update(
+        status=Demand.Status.PENDING
+    )
+    with CaptureQueriesContext(connection) as queries:
+        computed = figures.compute(office, MONTHS[1])
+    demand_passes = [query for query in queries.captured_queries if '"demands_demand"' in query["sql"]]
+    assert len(demand_passes) == 3, [query["sql"][:120] for query in demand_passes]
+    assert len(queries.captured_queries) == 23, len(queries.captured_queries)  # 24 before
+    present = indicators.value("demands_open", office.scope, None)
+    assert computed["month"]["demands_open"] == present > 0
+    assert list(computed["month"]) == figures.PRESENT + figures.MONTH
