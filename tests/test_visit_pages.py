@@ -3,6 +3,8 @@
 import datetime
 import uuid
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories as f
@@ -140,3 +142,42 @@ def test_lists_name_the_person_who_entered_a_visit(client, world):
     ):
         page = client.get(url).content.decode()
         assert "常晓燕" in page and "town_a" not in page.split("<main", 1)[-1], url
+
+
+def test_list_joins_cadres_and_households_for_the_shown_page_only(client, world, settings):
+    """The page's visits are picked from the scope alone, then only they are joined to their
+    household, village, cadre and clerk, in the same query (issue 18): the order and the paging
+    stay those of the whole list."""
+    settings.PAGE_SIZE = 3
+    saved = [
+        record_visit(
+            household=world.household_a,
+            cadre=world.cadre_a,
+            visited_on=datetime.date(2025, 5, day),
+            by=world.users.town_a,
+            mode=mode,
+        ).pk
+        for day in (3, 1, 2)
+        for mode in (Visit.Mode.HOME, Visit.Mode.PHONE)
+    ]
+    record_visit(  # another township's: never listed
+        household=world.household_b,
+        cadre=world.cadre_b,
+        visited_on=datetime.date(2025, 5, 4),
+        by=world.users.town_a,
+    )
+    newest_first = list(Visit.objects.filter(pk__in=saved).order_by("-visited_on", "-pk"))
+    client.force_login(world.users.town_a)
+    url = reverse("visits:list")
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(url)
+    made = list(queries.captured_queries)  # read before the next request resets the log
+    second = client.get(url, {"page": 2})
+    assert first.context["page"].paginator.count == 6
+    assert list(first.context["page"]) + list(second.context["page"]) == newest_first
+    assert world.household_a.head_name in first.content.decode()
+    assert world.cadre_a.name in first.content.decode()
+    # Session, user, the COUNT, and the page: one query joins the cadres, over a page of ids.
+    assert len(made) == 4
+    joined = [q["sql"] for q in made if "pairing_cadre" in q["sql"]]
+    assert len(joined) == 1 and "LIMIT 3" in joined[0].split(" IN (", 1)[1]
