@@ -62,12 +62,14 @@ def whole_values():
 
 # The township's edit form holds the phone it edits, for the township that keeps the roster.
 EDIT_FORMS = {"households:edit"}
+# Evidence files go back byte for byte as the township uploaded them (photos, scans): not a page.
+UPLOADED_FILES = {"inspections:rectification_file"}
 
 
 def _pages(username):
     """Every GET page of the URL map `username` may open, edit forms aside."""
     for name, case in MATRIX.items():
-        if case.method == "get" and username in case.allowed and name not in EDIT_FORMS:
+        if case.method == "get" and username in case.allowed and name not in EDIT_FORMS | UPLOADED_FILES:
             yield name, case
 
 
