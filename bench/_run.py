@@ -24,7 +24,8 @@ HOWTO = """
 `/tmp/shuanglian-bench-run-pg-<scale>` (`BENCH_PGDATA`), generates the province there once
 (`generate_province`; a later run at the same scale reuses it), runs every bench below one after
 another and rewrites this file, which so always holds one whole run (`BENCH_ONLY_FILES=name`,
-for trying a bench, runs only those and writes the table into the log directory instead). Each
+for trying a bench, runs only those and writes the table into the log directory instead;
+`BENCH_SKIP="name ..."` leaves benches out and says so below). Each
 bench's full output is in the log directory the run names; `BENCH_EXPLAIN=1` adds plans to it.
 
 ## Adding a bench
@@ -47,10 +48,15 @@ FIGURE = re.compile(r"^FIGURE (\S+) (\S+) (\S+)(?: (\S+))?\s*$")
 GOAL = re.compile(r"^(<=|<|=|>=|>)(-?[0-9.]+)$")
 
 
+def left_out() -> set[str]:
+    """Benches this run leaves out (`BENCH_SKIP="flags month_end"`), each named in the table."""
+    return set(os.environ.get("BENCH_SKIP", "").split())
+
+
 def benches() -> list[Path]:
     found = []
     for path in sorted((ROOT / "bench").glob("*.py")):
-        if path.name.startswith("_"):
+        if path.name.startswith("_") or path.stem in left_out():
             continue
         head = "".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:40])
         if "run.sh: skip" not in head:
@@ -61,6 +67,9 @@ def benches() -> list[Path]:
 def skipped() -> list[tuple[str, str]]:
     out = []
     for path in sorted((ROOT / "bench").glob("[!_]*.py")):
+        if path.stem in left_out():
+            out.append((path.name, "left out of this run (BENCH_SKIP); run it alone with its .sh"))
+            continue
         for line in path.read_text(encoding="utf-8").splitlines()[:40]:
             if "run.sh: skip" in line:
                 reason = line.split("run.sh: skip", 1)[1].strip(" :-—()")
