@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from shuanglian.admin_scope import HistoryInline, ScopedAdmin
+from shuanglian.admin_scope import ReadOnlyInline, ScopedAdmin
 
 from .models import Demand, DemandAction, DemandDeadlines
 
 
-class DemandActionInline(HistoryInline):
+class DemandActionInline(ReadOnlyInline):
     model = DemandAction
     fields = ["at", "kind", "from_level", "to_level", "by", "text"]
     readonly_fields = fields

@@ -9,7 +9,7 @@ one thing edited here is a collector's contact and whether they still collect.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.admin_scope import HistoryInline, ScopedAdmin, ScopedExportMixin
+from shuanglian.admin_scope import ReadOnlyAdmin, ReadOnlyInline, ScopedAdmin, ScopedExportMixin
 
 from .models import (
     Ballot,
@@ -24,19 +24,7 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(ScopedAdmin):
-    """Shown and exported, never written here: the services are the only way to change these rows."""
-
-    deletable = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class QuestionInline(HistoryInline):
+class QuestionInline(ReadOnlyInline):
     model = Question
     fields = ["order", "code", "text", "kind", "scored", "weight", "required"]
     readonly_fields = fields
@@ -87,7 +75,7 @@ class SampledHouseholdAdmin(ScopedExportMixin, ReadOnlyAdmin):
     list_select_related = ["round", "household", "cadre", "cadre_unit", "collector"]
 
 
-class CorrectionInline(HistoryInline):
+class CorrectionInline(ReadOnlyInline):
     """A ballot's corrections: the old and the new answers, who and why."""
 
     model = BallotCorrection

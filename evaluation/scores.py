@@ -470,42 +470,33 @@ def store(round_: Round) -> tuple[int, int]:
     cadres = round_scores(round_)
     units = unit_scores(round_, cadres)
     Score.objects.filter(round=round_).delete()
-    cadre_rows = (
-        {
+
+    def row(score, kind: str, name: str) -> dict:
+        return {
             "round_id": round_.pk,
-            "kind": Score.Kind.CADRE.value,
+            "kind": kind,
+            "unit_id": score.unit_id,
+            "name": name[:100],
+            "ballots": score.ballots,
+            "counted": score.counted,
+            "masses": score.masses,
+            "process": score.process,
+            "combined": score.combined,
+            "grade": score.grade,
+            "rank": score.rank,
+        }
+
+    cadre_rows = (
+        row(s, Score.Kind.CADRE.value, s.cadre_name)
+        | {
             "cadre_id": s.cadre_id,
-            "unit_id": s.unit_id,
-            "name": s.cadre_name[:100],
             "unit_name": s.unit_name[:100],
-            "ballots": s.ballots,
-            "counted": s.counted,
-            "masses": s.masses,
-            "process": s.process,
-            "combined": s.combined,
-            "grade": s.grade,
-            "rank": s.rank,
             "indicators": [[i.code, i.numerator, i.denominator] for i in s.indicators],
         }
         for s in cadres
     )
     unit_rows = (
-        {
-            "round_id": round_.pk,
-            "kind": Score.Kind.UNIT.value,
-            "cadre_id": None,
-            "unit_id": s.unit_id,
-            "name": s.unit_name[:100],
-            "cadres": s.cadres,
-            "ballots": s.ballots,
-            "counted": s.counted,
-            "masses": s.masses,
-            "process": s.process,
-            "combined": s.combined,
-            "grade": s.grade,
-            "rank": s.rank,
-        }
-        for s in units
+        row(s, Score.Kind.UNIT.value, s.unit_name) | {"cadre_id": None, "cadres": s.cadres} for s in units
     )
     # Never None and never holding a tab, newline or backslash: written into COPY's text as they are.
     plain = {"round_id", "kind", "unit_id", "ballots", "counted", "grade"}

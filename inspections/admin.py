@@ -8,7 +8,7 @@ the admin shows the records, it never edits them.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.admin_scope import ScopedAdmin, ScopedInline
+from shuanglian.admin_scope import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import (
     Finding,
@@ -21,29 +21,6 @@ from .models import (
     SampledVisit,
     TypicalCase,
 )
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    deletable = False  # the record of what was checked and found
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(ScopedInline):
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Flag)

@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from shuanglian.admin_scope import HistoryInline, ScopedAdmin
+from shuanglian.admin_scope import ReadOnlyInline, ScopedAdmin
 
 from .models import HouseholdPlan, HouseholdPlanVersion, VillagePlan, VillagePlanVersion
 
 
-class VersionInline(HistoryInline):
+class VersionInline(ReadOnlyInline):
     """A plan's versions, newest first, each with what it held: the record of what was promised."""
 
     fields = ["number", "changed_by", "changed_at", "changes", "content"]

@@ -118,9 +118,22 @@ class ScopedInline(ScopedMixin, admin.TabularInline):
         return request.user.is_active and request.user.is_superuser
 
 
-class HistoryInline(ScopedInline):
-    """A record's history under it (a plan's versions, a demand's actions): shown, never edited
-    here, because the services that write those rows are the only way to change them."""
+class ReadOnlyAdmin(ScopedAdmin):
+    """Shown (and exported where the admin adds it), never written here: the services behind the
+    pages are the only way to change these rows, because they check who acts and keep the history."""
+
+    deletable = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(ScopedInline):
+    """Rows shown under their parent (a plan's versions, a demand's actions, an inspection's
+    sampled visits), never edited here, for the same reason as ReadOnlyAdmin."""
 
     can_delete = False
 

@@ -85,20 +85,24 @@ class _Lost(Exception):
 def _insert(record) -> None:
     """Insert `record` (a Visit or UnitVisit) as the first write of its transaction, with no
     savepoint of its own (two queries fewer per save): a lost unique key raises _Lost, which rolls
-    the whole transaction back, and _after_loss tells why outside it."""
+    the whole transaction back, and _save_once tells why outside it."""
     try:
         record.save()
     except IntegrityError as error:
         raise _Lost(record) from error
 
 
-def _after_loss(lost: _Lost, *, replay, duplicate):
-    """On the submission key another press of this form won, and `replay(earlier)` answers; on the
-    one-a-day key, the record was entered already (`duplicate(record)` says so)."""
-    earlier = _earlier(type(lost.record), lost.record.submission_key)
-    if earlier:
-        return replay(earlier)
-    raise ValidationError(duplicate(lost.record), code="duplicate") from None
+def _save_once(save, *, replay, duplicate):
+    """Run `save()`. When its insert lost on a unique key (nothing written): on the submission key
+    another press of this form won, and `replay(earlier)` answers; on the one-a-day key, the record
+    was entered already (`duplicate(record)` says so)."""
+    try:
+        return save()
+    except _Lost as lost:
+        earlier = _earlier(type(lost.record), lost.record.submission_key)
+        if earlier:
+            return replay(earlier)
+        raise ValidationError(duplicate(lost.record), code="duplicate") from None
 
 
 # --- A household's visit ------------------------------------------------------------------------
@@ -160,8 +164,8 @@ def submit_visit(
             refuse_reused_key(_("走访记录"), earlier)
         return earlier, False
 
-    try:
-        return _save_visit(
+    return _save_once(
+        lambda: _save_visit(
             household=household,
             cadre=cadre,
             visited_on=visited_on,
@@ -170,16 +174,13 @@ def submit_visit(
             sections=sections,
             replay=replay,
             fields=fields,
-        )
-    except _Lost as lost:
-        return _after_loss(
-            lost,
-            replay=replay,
-            duplicate=lambda visit: (
-                _("%(cadre)s 已登记过 %(day)s 对 %(household)s 的%(mode)s")
-                % {"cadre": visit.cadre.name, "day": visited_on, "household": household, "mode": visit.mode}
-            ),
-        )
+        ),
+        replay=replay,
+        duplicate=lambda visit: (
+            _("%(cadre)s 已登记过 %(day)s 对 %(household)s 的%(mode)s")
+            % {"cadre": visit.cadre.name, "day": visited_on, "household": household, "mode": visit.mode}
+        ),
+    )
 
 
 @transaction.atomic
@@ -256,17 +257,14 @@ def submit_unit_visit(
             refuse_reused_key(_("联村走访"), earlier)
         return earlier, False
 
-    try:
-        return _save_unit_visit(unit, village, visited_on, cadres, activities, by, submission_key, replay)
-    except _Lost as lost:
-        return _after_loss(
-            lost,
-            replay=replay,
-            duplicate=lambda _visit: (
-                _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
-                % {"unit": unit.name, "day": visited_on, "village": village.name}
-            ),
-        )
+    return _save_once(
+        lambda: _save_unit_visit(unit, village, visited_on, cadres, activities, by, submission_key, replay),
+        replay=replay,
+        duplicate=lambda _visit: (
+            _("%(unit)s %(day)s 到 %(village)s 的走访已登记过")
+            % {"unit": unit.name, "day": visited_on, "village": village.name}
+        ),
+    )
 
 
 @transaction.atomic
