@@ -40,16 +40,14 @@ KEYS = ["demands_raised", "demands_resolved", "demands_explained", "demands_open
 ]
 
 
-def _closed_step(kind: str, period: Period):
-    return Exists(
-        DemandAction.objects.filter(
-            demand=OuterRef("pk"), kind=kind, at__gte=_moment(period.start), at__lt=_moment(period.end)
-        )
-    )
+CLOSING = (
+    (DemandAction.Kind.RESOLVE, Demand.Status.RESOLVED),
+    (DemandAction.Kind.EXPLAIN, Demand.Status.EXPLAINED),
+)
 
 
 def _counts(period: Period | None) -> dict:
-    """Each figure as a COUNT ... FILTER over the scope's demands (all of them in one pass)."""
+    """Each figure but the closed ones as a COUNT ... FILTER over the scope's demands (one pass)."""
     open_ = Q(status__in=Demand.OPEN_STATUSES)
     if period is None:  # the present state only
         return {"demands_open": Count("pk", filter=open_)}
@@ -58,12 +56,6 @@ def _counts(period: Period | None) -> dict:
     overdue = open_ & Q(due_on__lt=day)
     filters = {
         "demands_raised": Q(raised_on__gte=period.start, raised_on__lt=period.end),
-        # The closing step's EXISTS inside the FILTER, after the status: probed for the closed
-        # demands only, where an annotation probed every demand twice (one pass at the province).
-        "demands_resolved": Q(status=Demand.Status.RESOLVED)
-        & _closed_step(DemandAction.Kind.RESOLVE, period),
-        "demands_explained": Q(status=Demand.Status.EXPLAINED)
-        & _closed_step(DemandAction.Kind.EXPLAIN, period),
         "demands_open": open_,
         "demands_overdue": overdue,
     }
@@ -71,8 +63,38 @@ def _counts(period: Period | None) -> dict:
     return {key: Count("pk", filter=condition) for key, condition in filters.items()}
 
 
-def _annotated(scope: Scope, period: Period | None):
-    return _scoped(scope)
+def _countable(scope: Scope, period: Period | None):
+    """The scope's demands that any of _counts' filters can count: the open ones and those raised in
+    the period (an index each), not every demand ever raised."""
+    demands = _scoped(scope)
+    open_ = Q(status__in=Demand.OPEN_STATUSES)
+    if period is None:
+        return demands.filter(open_)
+    return demands.filter(open_ | Q(raised_on__gte=period.start, raised_on__lt=period.end))
+
+
+def _closing_steps(scope: Scope, period: Period):
+    """The closing steps (办结, 解释) taken in the period on the scope's demands that stand closed
+    that way: read from the steps in the period (an index range on kind and time), where an
+    EXISTS probe per closed demand of the scope cost most of the province's report (issue 13)."""
+    steps = DemandAction.objects.filter(
+        kind__in=[kind for kind, _status in CLOSING],
+        at__gte=_moment(period.start),
+        at__lt=_moment(period.end),
+    ).filter(Q(*(Q(kind=kind, demand__status=status) for kind, status in CLOSING), _connector=Q.OR))
+    if scope.unit_id is not None:
+        paired = Pairing.objects.open().filter(
+            cadre__unit_id=scope.unit_id, household=OuterRef("demand__household")
+        )
+        return steps.filter(Exists(paired))
+    return steps.filter(prefix_range_q("demand__household__village_id", scope.prefix))
+
+
+# A demand closed twice in the period (never through the services) still counts once.
+CLOSED_COUNTS = {
+    "demands_resolved": Count("demand_id", distinct=True, filter=Q(kind=DemandAction.Kind.RESOLVE)),
+    "demands_explained": Count("demand_id", distinct=True, filter=Q(kind=DemandAction.Kind.EXPLAIN)),
+}
 
 
 def _complete(row: dict) -> dict:
@@ -80,18 +102,35 @@ def _complete(row: dict) -> dict:
 
 
 def demand_figures(scope: Scope, period: Period | None) -> dict:
-    return _complete(_annotated(scope, period).aggregate(**_counts(period)))
+    figures = _countable(scope, period).aggregate(**_counts(period))
+    if period is not None:
+        figures |= _closing_steps(scope, period).aggregate(**CLOSED_COUNTS)
+    return _complete(figures)
 
 
 def demand_rows(scope: Scope, period: Period | None, level_digits: int) -> dict[str, dict]:
     grouped = (
-        _annotated(scope, period)
+        _countable(scope, period)
         .annotate(child=Substr("household__village_id", 1, level_digits))
         .values("child")
         .annotate(**_counts(period))
         .order_by()
     )
-    return {row.pop("child"): _complete(row) for row in grouped}
+    rows = {row.pop("child"): row for row in grouped}
+    if period is not None:
+        closed = (
+            _closing_steps(scope, period)
+            .annotate(child=Substr("demand__household__village_id", 1, level_digits))
+            .values("child")
+            .annotate(**CLOSED_COUNTS)
+            .order_by()
+        )
+        closed = {row.pop("child"): row for row in closed}
+        # A child may have closed demands only (none open, none raised in the period).
+        for child in rows.keys() | closed.keys():
+            counted = rows.setdefault(child, dict.fromkeys(_counts(period), 0))
+            counted |= closed.get(child, dict.fromkeys(CLOSED_COUNTS, 0))
+    return {child: _complete(row) for child, row in rows.items()}
 
 
 # --- Each cadre's households' demands (Indicator.by_cadre) ------------------------------------------

@@ -287,7 +287,10 @@ class DemandAction(models.Model):
         indexes = [
             # The report's closing-step EXISTS (demands/indicators.py) probes every closed demand of
             # the scope: answered from the index alone, no row read per probe (issue 13).
-            models.Index(fields=["demand", "kind", "at"], name="demandaction_demand_kind_at")
+            models.Index(fields=["demand", "kind", "at"], name="demandaction_demand_kind_at"),
+            # The closing steps of a month or a quarter (demands/indicators.py, reports/dispatch.py):
+            # a range of this index instead of a probe per closed demand (issue 13).
+            models.Index(fields=["kind", "at"], name="demandaction_kind_at"),
         ]
 
     def __str__(self):

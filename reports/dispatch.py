@@ -17,7 +17,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -199,13 +199,14 @@ def demand_counts(prefix: str, period: Period, *, digits=None, units=None) -> Co
     # demand to be closed now (reopening does not exist, so a closed demand stays closed).
     on_time = Q(hit=True) & Q(status__in=(Demand.Status.RESOLVED, Demand.Status.EXPLAINED))
     if units is not None:
-        responsible = (
-            _pairings_in_force(period)
-            .filter(household=OuterRef("household_id"), role=Pairing.Role.RESPONSIBLE)
-            .values("cadre__unit_id")[:1]
+        # Joined to the household's responsible pairing in force (one per household and day) and
+        # grouped by its cadre's unit: a hash join, where a Subquery per demand looked the unit up
+        # once for each demand of the quarter (issue 13).
+        responsible = _pairings_in_force(period).filter(
+            role=Pairing.Role.RESPONSIBLE, cadre__unit_id__in=units
         )
-        demands = demands.annotate(unit_id=Subquery(responsible)).filter(unit_id__in=units)
-        return _grouped(demands, F("unit_id"), on_time)
+        demands = demands.filter(household__pairings__in=responsible)
+        return _grouped(demands, F("household__pairings__cadre__unit_id"), on_time)
     demands = demands.filter(prefix_range_q("household__village_id", prefix))
     return _grouped(demands, _region_key("household__village_id", digits), on_time)
 
