@@ -233,7 +233,7 @@ def _standing_counts_sql(scope: Scope, digits: int | None) -> tuple[str, list]:
     seat_total, seat_total_params = by_rank("d.rank", 0)
     seat_poor, seat_poor_params = by_rank("d.rank", 1)
     rules_join, exempt, exempt_params = _exempt_sql(seat="d.seat", category="d.category")
-    in_scope = "d.seat >= %s AND d.seat < %s AND d.cadres <> 0"
+    in_scope = "d.seat >= %s AND d.seat < %s AND d.active AND d.cadres <> 0"
     scope_params = [scope.prefix, _after(scope.prefix)]
     # A county without a row for the rank adds the defaults (min_poor 1) to the lenient choice.
     missing = "COUNT(r.county_id) < COUNT(*)"
@@ -282,6 +282,34 @@ def _standing_counts_sql(scope: Scope, digits: int | None) -> tuple[str, list]:
     params += seat_total_params + seat_poor_params
     params += [*scope_params, *exempt_params]
     return sql, params
+
+
+def _split_counties_sql(where: str) -> str:
+    """A recursive query `split (id, cadres, county, rest)`: each StandingCount row matching `where`
+    (on alias d) once per county of its counties (12-digit codes, comma-joined)."""
+    counts = StandingCount._meta.db_table
+    return f"""split (id, cadres, county, rest) AS (
+            SELECT d.id, d.cadres, SUBSTR(d.counties, 1, 12), SUBSTR(d.counties, 14) FROM {counts} d
+            WHERE {where}
+            UNION ALL
+            SELECT id, cadres, SUBSTR(rest, 1, 12), SUBSTR(rest, 14) FROM split WHERE rest <> ''
+        )"""
+
+
+def helping_counts(prefix: str, digits: int | None = None) -> list[dict]:
+    """The cadres (any status) holding open pairings with households of a set of whole counties
+    (the region `prefix`, at most a county's digits): {"cadres": n} for the region, or one per
+    `digits` leading digits of the households' counties (key "child"). From the StandingCount rows:
+    a row's cadres count once in each region where any of its counties lies."""
+    child = f"SUBSTR(x.county, 1, {int(digits)})" if digits is not None else "''"
+    sql = f"""
+        WITH RECURSIVE {_split_counties_sql("d.households > 0 AND d.cadres <> 0")}
+        SELECT child, SUM(cadres) AS cadres FROM (
+            SELECT DISTINCT x.id, x.cadres, {child} AS child FROM split x
+            WHERE x.county >= %s AND x.county < %s
+        ) t GROUP BY child
+    """
+    return _dict_rows(sql, [prefix, _after(prefix)])
 
 
 def _dict_rows(sql: str, params: list) -> list[dict]:

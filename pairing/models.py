@@ -392,14 +392,15 @@ class CadreStanding(models.Model):
 
 
 class StandingCount(models.Model):
-    """How many active cadres share one standing (seat, rank, category, counties, load): the few
-    thousand rows the coverage page's cadre figures add up, joined to the live limits, instead of
-    judging ~400k cadres one by one (issue 18). Kept with CadreStanding (pairing/standings.py);
-    rows falling to 0 stay."""
+    """How many cadres share one standing (seat, rank, category, active, counties, load): the few
+    tens of thousands of rows the coverage page's cadre figures add up, joined to the live limits,
+    instead of judging ~400k cadres one by one (issue 18). Kept with CadreStanding
+    (pairing/standings.py); rows falling to 0 stay."""
 
     seat = models.CharField(_("单位驻地代码"), max_length=12)
     rank = models.CharField(_("职级"), max_length=4, choices=Cadre.Rank.choices)
     category = models.CharField(_("人员类别"), max_length=8, choices=Cadre.Category.choices)
+    active = models.BooleanField(_("在岗"))
     counties = models.TextField(_("联系户所在县代码"), blank=True)
     households = models.PositiveIntegerField(_("联系户数（含帮扶户）"))
     responsible = models.PositiveIntegerField(_("帮扶户数"))
@@ -412,7 +413,7 @@ class StandingCount(models.Model):
         constraints = [
             # Also the index a region's counts read: a range of the seat code.
             models.UniqueConstraint(
-                fields=["seat", "rank", "category", "counties", "households", "responsible"],
+                fields=["seat", "rank", "category", "active", "counties", "households", "responsible"],
                 name="standingcount_one_per_standing",
             )
         ]

@@ -1,4 +1,4 @@
-"""Each cadre's standing (CadreStanding) and how many active cadres share each one (StandingCount):
+"""Each cadre's standing (CadreStanding) and how many cadres share each one (StandingCount):
 what the coverage page's cadre figures (cadres, paired, over and under their limits) add up, a few
 thousand rows joined to the live limits and exemptions, instead of ~400k cadres judged one by one
 (issue 18).
@@ -25,21 +25,18 @@ from django.db.models import Count
 from .models import Cadre, CadreLoad, CadreStanding, StandingCount
 
 ACTIVE = Cadre.Status.ACTIVE
-KEY = ("seat", "rank", "category", "counties", "households", "responsible")
+# A standing's fields, in order: also the key of its StandingCount row.
+KEY = ("seat", "rank", "category", "active", "counties", "households", "responsible")
 
 
 class Standing(NamedTuple):
     seat: str
     rank: str
     category: str
+    active: bool
     counties: str
     households: int
     responsible: int
-    active: bool
-
-    @property
-    def key(self) -> tuple:
-        return tuple(self)[: len(KEY)]
 
 
 def signature(counties) -> str:
@@ -68,7 +65,7 @@ def _standings(cadre_ids: list[int], *, lock: bool) -> tuple[dict, dict]:
         "rank",
         "category",
         "status",
-        *(f"standing__{name}" for name in (*KEY, "active")),
+        *(f"standing__{name}" for name in KEY),
     )
     loads = defaultdict(list)
     held = CadreLoad.objects.filter(cadre_id__in=cadre_ids, households__gt=0)
@@ -83,10 +80,10 @@ def _standings(cadre_ids: list[int], *, lock: bool) -> tuple[dict, dict]:
             seat,
             rank,
             category,
+            status == ACTIVE,
             signature(county for county, _n, _r in mine),
             sum(n for _c, n, _r in mine),
             sum(r for _c, _n, r in mine),
-            status == ACTIVE,
         )
         if standing[0] is not None:
             kept[pk] = Standing(*standing)
@@ -126,17 +123,16 @@ def restate(cadre_ids) -> int:
         old = kept.get(cadre_id)
         if old == standing:
             continue
-        if old is not None and old.active:
-            deltas[old.key] -= 1
-        if standing.active:
-            deltas[standing.key] += 1
+        if old is not None:
+            deltas[old] -= 1
+        deltas[standing] += 1
         changed.append(CadreStanding(cadre_id=cadre_id, **standing._asdict()))
     _add(deltas)
     CadreStanding.objects.bulk_create(
         changed,
         update_conflicts=True,
         unique_fields=["cadre"],
-        update_fields=[*KEY, "active"],
+        update_fields=list(KEY),
     )
     return len(changed)
 
@@ -147,14 +143,14 @@ def forget(cadre_ids) -> None:
     ids = sorted(set(cadre_ids))
     lock_cadres(ids)
     deltas = Counter()
-    for standing in CadreStanding.objects.filter(cadre_id__in=ids, active=True).values_list(*KEY):
+    for standing in CadreStanding.objects.filter(cadre_id__in=ids).values_list(*KEY):
         deltas[standing] -= 1
     _add(deltas)
     CadreStanding.objects.filter(cadre_id__in=ids).delete()
 
 
 def counted() -> tuple[dict, dict]:
-    """What the tallies should hold, from the records: ({cadre: Standing}, {key: active cadres})."""
+    """What the tallies should hold, from the records: ({cadre: Standing}, {key: cadres})."""
     ids = list(Cadre.objects.values_list("pk", flat=True))
     now = {}
     for start in range(0, len(ids), 5000):  # SQLite's limit on the parameters of one statement
@@ -164,9 +160,7 @@ def counted() -> tuple[dict, dict]:
 
 def kept() -> tuple[dict, dict]:
     """What the tallies hold: ({cadre: Standing}, {key: cadres}, rows holding 0 left out)."""
-    standings = {
-        row[0]: Standing(*row[1:]) for row in CadreStanding.objects.values_list("cadre_id", *KEY, "active")
-    }
+    standings = {row[0]: Standing(*row[1:]) for row in CadreStanding.objects.values_list("cadre_id", *KEY)}
     counts = {
         row[:-1]: row[-1] for row in StandingCount.objects.exclude(cadres=0).values_list(*KEY, "cadres")
     }
@@ -174,8 +168,7 @@ def kept() -> tuple[dict, dict]:
 
 
 def _counts(standings) -> dict:
-    counts = Counter(standing.key for standing in standings if standing.active)
-    return dict(counts)
+    return dict(Counter(standings))
 
 
 @transaction.atomic
@@ -213,7 +206,7 @@ def rebuild() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {StandingCount._meta.db_table} ({columns}, cadres) "
-            f"SELECT {columns}, COUNT(*) FROM {standing} WHERE active GROUP BY {columns}"
+            f"SELECT {columns}, COUNT(*) FROM {standing} GROUP BY {columns}"
         )
     return written
 

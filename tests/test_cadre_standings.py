@@ -16,7 +16,7 @@ from households import moves
 from households.models import Household
 from imports.cadres import import_cadres
 from imports.pairings import import_pairings
-from pairing import coverage, services, standings
+from pairing import coverage, indicators, services, standings
 from pairing.models import Cadre, CadreStanding, CountyRules, Pairing, RankLimit, StandingCount
 from shuanglian.indicators import Scope
 from tests import factories as f
@@ -36,8 +36,27 @@ def figures(rows: list[dict]) -> list[tuple]:
     )
 
 
+def helping(prefix: str, digits: int) -> dict:
+    """The cadres holding an open pairing with a household of the region, per child region, recounted."""
+    held = {}
+    for cadre_id, village in Pairing.objects.open().values_list("cadre_id", "household__village_id"):
+        if village.startswith(prefix):
+            held.setdefault(village[:digits], set()).add(cadre_id)
+    return {child: len(cadres) for child, cadres in held.items()}
+
+
 def assert_counts_match(world, step=""):
     assert standings.kept() == standings.counted(), step
+    for region in (world.province, world.city_a, world.county_a):
+        scope, digits = Scope(prefix=region.prefix), len(region.prefix) + 2
+        assert indicators.cadres_helping_rows(scope, None, digits) == helping(region.prefix, digits), step
+        assert indicators.cadres_helping(scope) == len(
+            {
+                c
+                for c, v in Pairing.objects.open().values_list("cadre_id", "household__village_id")
+                if v.startswith(region.prefix)
+            }
+        ), step
     for region in (world.province, world.city_a, world.county_a, world.county_b, world.town_a):
         scope = Scope(prefix=region.prefix)
         for digits in (None, len(region.prefix) + 2, len(region.prefix) + 3, 12):

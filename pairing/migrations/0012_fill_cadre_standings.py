@@ -37,11 +37,11 @@ def fill_cadre_standings(apps, schema_editor):
         for cadre_id, held in several.items():
             if len(held) > 1:
                 CadreStanding.objects.filter(cadre_id=cadre_id).update(counties=",".join(sorted(held)))
-    columns = "seat, rank, category, counties, households, responsible"
+    columns = "seat, rank, category, active, counties, households, responsible"
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO pairing_standingcount ({columns}, cadres) "
-            f"SELECT {columns}, COUNT(*) FROM pairing_cadrestanding WHERE active GROUP BY {columns}"
+            f"SELECT {columns}, COUNT(*) FROM pairing_cadrestanding GROUP BY {columns}"
         )
 
 
