@@ -25,6 +25,10 @@ from django.db.models import Count
 from .models import Cadre, CadreLoad, CadreStanding, StandingCount
 
 ACTIVE = Cadre.Status.ACTIVE
+# The writers below run inside their caller's transaction (a pairing service, an import, the
+# admin's change page): atomic(savepoint=False) only makes sure there is one, without the two
+# SAVEPOINT statements per call that each pairing write would otherwise pay several times.
+
 # A standing's fields, in order: also the key of its StandingCount row.
 KEY = ("seat", "rank", "category", "active", "counties", "households", "responsible")
 
@@ -44,7 +48,7 @@ def signature(counties) -> str:
     return ",".join(sorted(counties))
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def lock_cadres(cadre_ids) -> None:
     """Lock the cadres' rows, in id order: every write that restates a cadre takes this lock before
     it touches the cadre's load rows, so two writers meet here first and never cross (pair() holds it)."""
@@ -110,7 +114,7 @@ def _add(deltas: Counter) -> None:
         cursor.execute(sql, [value for key, delta in changes for value in (*key, delta)])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def restate(cadre_ids) -> int:
     """Brings the cadres' standings up to date from the records and moves each changed one between
     the counts; under the cadres' locks. Returns how many changed."""
@@ -137,7 +141,7 @@ def restate(cadre_ids) -> int:
     return len(changed)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def forget(cadre_ids) -> None:
     """Takes cadres about to be deleted out of the counts (their standings go with them)."""
     ids = sorted(set(cadre_ids))

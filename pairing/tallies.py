@@ -23,7 +23,7 @@ from .models import CadreLoad, Pairing
 RESPONSIBLE = Pairing.Role.RESPONSIBLE
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _change(deltas: Counter, responsible: Counter) -> None:
     """Adds deltas[(cadre_id, county)] households (and responsible[...] of them as responsible),
     race-safe: the UPDATE takes the row's lock, and a missing row is inserted empty with ON
