@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from pairing import services as pairing_services
+from pairing import standings as pairing_standings
 from pairing.models import Cadre, Unit
 
 from .common import (
@@ -188,6 +189,7 @@ def import_cadres(
     )
     _match(rows, units, errors)
     counts = dict.fromkeys(["new", "changed", "unchanged"], 0)
+    touched = []
     with one_transaction(result, errors, dry_run=dry_run):
         if errors.count:
             raise Refused
@@ -196,7 +198,8 @@ def import_cadres(
             if cadre is None:
                 counts["new"] += 1
                 if not dry_run:
-                    Cadre.objects.create(unit=row["unit"], name=row["name"], **values)
+                    created = Cadre.objects.create(unit=row["unit"], name=row["name"], **values)
+                    touched.append(created.pk)
                 continue
             diffs = [
                 (name, getattr(cadre, name), value)
@@ -223,9 +226,12 @@ def import_cadres(
             for name, value in values.items():
                 setattr(cadre, name, value)
             cadre.save(update_fields=[*values, "updated_at"])
+            touched.append(cadre.pk)
             if status != cadre.status:
                 try:
                     pairing_services.set_cadre_status(cadre=cadre, status=status)
                 except ValidationError as error:
                     errors.add(row["sheet"], row["row"], "cadre_status", status, error.messages[0])
+        # The coverage counts follow a cadre's rank, category and status (pairing/standings.py).
+        pairing_standings.restate(touched)
     return finish(result, errors, counts)

@@ -6,6 +6,7 @@ from shuanglian.admin_scope import ScopedAdmin, ScopedExportMixin
 from shuanglian.admin_versions import VersionedAdminMixin
 from shuanglian.lib import phone
 
+from . import standings
 from .models import Cadre, CountyRules, Pairing, PairingException, RankLimit, Unit, VillageLink
 from .resources import CadreResource
 from .services import end_relation
@@ -34,6 +35,11 @@ class UnitAdmin(VersionedAdminMixin, ScopedAdmin):
     list_select_related = ["region"]
     autocomplete_fields = ["region"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "region" in form.changed_data:  # its cadres are counted where it is seated
+            standings.restate(obj.cadres.values_list("pk", flat=True))
+
 
 @admin.register(Cadre)
 class CadreAdmin(VersionedAdminMixin, ScopedExportMixin, ScopedAdmin):
@@ -48,6 +54,20 @@ class CadreAdmin(VersionedAdminMixin, ScopedExportMixin, ScopedAdmin):
     @admin.display(description=_("手机号码"))
     def masked_phone(self, cadre):
         return phone.mask(cadre.phone)
+
+    # The coverage counts (pairing/standings.py) follow a cadre's unit, rank, category and status,
+    # in the admin's own transaction.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        standings.restate([obj.pk])
+
+    def delete_model(self, request, obj):
+        standings.forget([obj.pk])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        standings.forget(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
 
 
 class RelationForm(forms.ModelForm):

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 from households.models import Household, Region
 from shuanglian.indicators import Scope
 
-from .models import Cadre, CadreLoad, CountyRules, Pairing, RankLimit, Unit, VillageLink
+from .models import Cadre, CadreLoad, CountyRules, Pairing, RankLimit, StandingCount, Unit, VillageLink
 
 RESPONSIBLE = Pairing.Role.RESPONSIBLE
 
@@ -58,16 +58,17 @@ def _where(scope: Scope) -> tuple[str, list]:
     return "u.region_id >= %s AND u.region_id < %s", [scope.prefix, _after(scope.prefix)]
 
 
-def _exempt_sql() -> tuple[str, str, list]:
-    """A join to the seat county's rules and a condition true for a cadre exempt there."""
+def _exempt_sql(seat: str = "u.region_id", category: str = "c.category") -> tuple[str, str, list]:
+    """A join to the seat county's rules and a condition true for a cadre exempt there (given the
+    SQL of the unit's seat and of the cadre's category)."""
     rules = CountyRules._meta.db_table
-    join = f"LEFT JOIN {rules} cr ON cr.county_id = SUBSTR(u.region_id, 1, 6) || '000000'"
+    join = f"LEFT JOIN {rules} cr ON cr.county_id = SUBSTR({seat}, 1, 6) || '000000'"
     if connection.vendor == "postgresql":
-        listed = "jsonb_exists(cr.exempt_categories, c.category)"
+        listed = f"jsonb_exists(cr.exempt_categories, {category})"
     else:
-        listed = "EXISTS (SELECT 1 FROM json_each(cr.exempt_categories) e WHERE e.value = c.category)"
+        listed = f"EXISTS (SELECT 1 FROM json_each(cr.exempt_categories) e WHERE e.value = {category})"
     defaults = ", ".join("%s" for _ in Cadre.EXEMPT_CATEGORIES)
-    condition = f"(CASE WHEN cr.county_id IS NULL THEN c.category IN ({defaults}) ELSE {listed} END)"
+    condition = f"(CASE WHEN cr.county_id IS NULL THEN {category} IN ({defaults}) ELSE {listed} END)"
     return join, condition, list(Cadre.EXEMPT_CATEGORIES)
 
 
@@ -191,12 +192,124 @@ CADRE_FIGURES = f"""COUNT(*) AS cadres, SUM(CASE WHEN total_load > 0 THEN 1 ELSE
 
 def cadre_counts(scope: Scope, digits: int | None = None) -> list[dict]:
     """Cadres, those paired, over and under their limits: one row for the scope, or one per
-    `digits` leading digits of the unit's seat (key "child"; SUM() over no rows is None)."""
+    `digits` leading digits of the unit's seat (key "child"; SUM() over no rows is None).
+
+    A region's figures add up the StandingCount tallies (_standing_counts_sql); a unit's, and the
+    lists of cadres, judge its cadres one by one (recounted_cadre_counts). Same figures."""
+    if scope.is_unit:
+        return recounted_cadre_counts(scope, digits)
+    return _dict_rows(*_standing_counts_sql(scope, digits))
+
+
+def recounted_cadre_counts(scope: Scope, digits: int | None = None) -> list[dict]:
+    """cadre_counts from each cadre's load and limits (_cadre_load_sql), without the counts."""
     sql, params = _cadre_load_sql(scope)
     if digits is None:
         return _dict_rows(f"SELECT {CADRE_FIGURES} FROM ({sql}) t", params)
     child = f"SUBSTR(seat, 1, {int(digits)})"
     return _dict_rows(f"SELECT {child} AS child, {CADRE_FIGURES} FROM ({sql}) t GROUP BY {child}", params)
+
+
+def _standing_counts_sql(scope: Scope, digits: int | None) -> tuple[str, list]:
+    """cadre_counts of a region as SQL, from the StandingCount rows of units seated in it: each row
+    is many cadres sharing a seat, rank, category, household counties and load, judged once.
+
+    The judgement is _cadre_load_sql's. A row's household counties (a sorted, comma-joined list of
+    12-digit codes) are split apart by a recursive query and joined to their RankLimit rows, the
+    defaults standing in for a county without one; the most lenient limits among them apply. A row
+    with no household county takes the seat county's limits, and is left out where its category
+    is exempt there."""
+    counts, limit = StandingCount._meta.db_table, RankLimit._meta.db_table
+    ranks = list(RankLimit.DEFAULTS.items())
+
+    def by_rank(column: str, index: int) -> tuple[str, list]:
+        whens = " ".join("WHEN %s THEN %s" for _ in ranks)
+        return f"CASE {column} {whens} END", [
+            value for rank, limits in ranks for value in (rank, limits[index])
+        ]
+
+    held_total, held_total_params = by_rank("x.rank", 0)
+    held_poor, held_poor_params = by_rank("x.rank", 1)
+    seat_total, seat_total_params = by_rank("d.rank", 0)
+    seat_poor, seat_poor_params = by_rank("d.rank", 1)
+    rules_join, exempt, exempt_params = _exempt_sql(seat="d.seat", category="d.category")
+    in_scope = "d.seat >= %s AND d.seat < %s AND d.active AND d.cadres <> 0"
+    scope_params = [scope.prefix, _after(scope.prefix)]
+    # A county without a row for the rank adds the defaults (min_poor 1) to the lenient choice.
+    missing = "COUNT(r.county_id) < COUNT(*)"
+    child = f"SUBSTR(t.seat, 1, {int(digits)})" if digits is not None else None
+    figures = """SUM(t.cadres) AS cadres,
+        SUM(CASE WHEN t.households > 0 THEN t.cadres ELSE 0 END) AS cadres_paired,
+        SUM(CASE WHEN t.responsible > t.max_poor OR t.households > t.max_households
+            THEN t.cadres ELSE 0 END) AS cadres_over,
+        SUM(CASE WHEN t.responsible < t.min_poor THEN t.cadres ELSE 0 END) AS cadres_under"""
+    sql = f"""
+        WITH RECURSIVE held (counties, rank) AS (
+            SELECT DISTINCT d.counties, d.rank FROM {counts} d WHERE {in_scope} AND d.households > 0
+        ), split (counties, rank, county, rest) AS (
+            SELECT counties, rank, SUBSTR(counties, 1, 12), SUBSTR(counties, 14) FROM held
+            UNION ALL
+            SELECT counties, rank, SUBSTR(rest, 1, 12), SUBSTR(rest, 14) FROM split WHERE rest <> ''
+        ), lim AS (
+            SELECT x.counties, x.rank,
+                   CASE WHEN {missing} AND COALESCE(MAX(r.max_households), -1) < {held_total}
+                        THEN {held_total} ELSE MAX(r.max_households) END AS max_households,
+                   CASE WHEN {missing} AND COALESCE(MAX(r.max_poor), -1) < {held_poor}
+                        THEN {held_poor} ELSE MAX(r.max_poor) END AS max_poor,
+                   CASE WHEN {missing} AND COALESCE(MIN(r.min_poor), 2) > 1
+                        THEN 1 ELSE MIN(r.min_poor) END AS min_poor
+            FROM split x
+            LEFT JOIN {limit} r ON r.county_id = x.county AND r.rank = x.rank
+            GROUP BY x.counties, x.rank
+        )
+        SELECT {f"{child} AS child, " if child else ""}{figures}
+        FROM (
+            SELECT d.seat, d.cadres, d.households, d.responsible,
+                   COALESCE(l.max_households, s.max_households, {seat_total}) AS max_households,
+                   COALESCE(l.max_poor, s.max_poor, {seat_poor}) AS max_poor,
+                   COALESCE(l.min_poor, s.min_poor, 1) AS min_poor
+            FROM {counts} d
+            LEFT JOIN lim l ON l.counties = d.counties AND l.rank = d.rank AND d.households > 0
+            LEFT JOIN {limit} s ON s.county_id = SUBSTR(d.seat, 1, 6) || '000000' AND s.rank = d.rank
+                AND d.households = 0
+            {rules_join}
+            WHERE {in_scope} AND (d.households > 0 OR NOT {exempt})
+        ) t
+        {f"GROUP BY {child}" if child else ""}
+    """
+    params = [*scope_params]
+    params += held_total_params * 2 + held_poor_params * 2
+    params += seat_total_params + seat_poor_params
+    params += [*scope_params, *exempt_params]
+    return sql, params
+
+
+def _split_counties_sql(where: str) -> str:
+    """A recursive query `split (id, cadres, county, rest)`: each StandingCount row matching `where`
+    (on alias d) once per county of its counties (12-digit codes, comma-joined)."""
+    counts = StandingCount._meta.db_table
+    return f"""split (id, cadres, county, rest) AS (
+            SELECT d.id, d.cadres, SUBSTR(d.counties, 1, 12), SUBSTR(d.counties, 14) FROM {counts} d
+            WHERE {where}
+            UNION ALL
+            SELECT id, cadres, SUBSTR(rest, 1, 12), SUBSTR(rest, 14) FROM split WHERE rest <> ''
+        )"""
+
+
+def helping_counts(prefix: str, digits: int | None = None) -> list[dict]:
+    """The cadres (any status) holding open pairings with households of a set of whole counties
+    (the region `prefix`, at most a county's digits): {"cadres": n} for the region, or one per
+    `digits` leading digits of the households' counties (key "child"). From the StandingCount rows:
+    a row's cadres count once in each region where any of its counties lies."""
+    child = f"SUBSTR(x.county, 1, {int(digits)})" if digits is not None else "''"
+    sql = f"""
+        WITH RECURSIVE {_split_counties_sql("d.households > 0 AND d.cadres <> 0")}
+        SELECT child, SUM(cadres) AS cadres FROM (
+            SELECT DISTINCT x.id, x.cadres, {child} AS child FROM split x
+            WHERE x.county >= %s AND x.county < %s
+        ) t GROUP BY child
+    """
+    return _dict_rows(sql, [prefix, _after(prefix)])
 
 
 def _dict_rows(sql: str, params: list) -> list[dict]:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import POOR_ON_REGISTER, Household, Region
 from shuanglian.indicators import Indicator, Scope, register
-from shuanglian.lib.codes import county_code, prefix_range_q
+from shuanglian.lib.codes import county_code
 
 from . import coverage
 from .models import CadreLoad, Pairing, Unit, VillageLink
@@ -149,21 +149,23 @@ def _helping_pairings(scope: Scope):
     return pairings.filter(household__village__code__startswith=scope.prefix) if scope.prefix else pairings
 
 
-# A county, city or the province is a set of whole counties: the cadres helping there are the
-# cadres with a load tally (pairing/tallies.py, one row per cadre and household county) there, a
-# read of the tallies instead of every open pairing joined to its household (issue 18).
+# A county, city or the province is a set of whole counties: the cadres helping there are read
+# from the tallies instead of every open pairing joined to its household (issue 18). A county's
+# from its cadres' load rows (CadreLoad, one per cadre and household county, an index by county);
+# a city's or the province's, which would count most of those rows DISTINCT, from the counts of
+# cadres per standing (StandingCount, pairing/standings.py), whose household counties are listed.
 COUNTY_DIGITS = 6
 
 
 def _helping_tallies(scope: Scope):
     loads = CadreLoad.objects.filter(households__gt=0)
-    if len(scope.prefix) == COUNTY_DIGITS:
-        return loads.filter(county=county_code(scope.prefix))
-    return loads.filter(county__startswith=scope.prefix).filter(prefix_range_q("county", scope.prefix))
+    return loads.filter(county=county_code(scope.prefix))
 
 
 def cadres_helping(scope: Scope, period=None) -> int:
-    if not scope.is_unit and len(scope.prefix) <= COUNTY_DIGITS:
+    if not scope.is_unit and len(scope.prefix) < COUNTY_DIGITS:
+        return sum(row["cadres"] for row in coverage.helping_counts(scope.prefix))
+    if not scope.is_unit and len(scope.prefix) == COUNTY_DIGITS:
         return _helping_tallies(scope).values("cadre_id").distinct().count()
     return _helping_pairings(scope).values("cadre_id").distinct().count()
 
@@ -171,14 +173,7 @@ def cadres_helping(scope: Scope, period=None) -> int:
 def cadres_helping_rows(scope: Scope, period, digits: int) -> dict:
     _region_only(scope)
     if digits <= COUNTY_DIGITS:
-        rows = (
-            _helping_tallies(scope)
-            .annotate(child=Substr("county", 1, digits))
-            .values("child")
-            .annotate(cadres=Count("cadre_id", distinct=True))
-            .order_by()
-        )
-        return {row["child"]: row["cadres"] for row in rows}
+        return {row["child"]: row["cadres"] for row in coverage.helping_counts(scope.prefix, digits)}
     rows = (
         _helping_pairings(scope)
         .annotate(child=Substr("household__village_id", 1, digits))

@@ -362,6 +362,66 @@ class CadreLoad(models.Model):
         return f"{self.cadre}（{self.county}）：{self.households} 户，帮扶 {self.responsible} 户"
 
 
+class CadreStanding(models.Model):
+    """What the coverage page judges a cadre by: the unit's seat, rank, category, whether active,
+    the household counties of the open pairings and the load there (a tally, pairing/standings.py).
+
+    One row per cadre; it remembers which StandingCount row the cadre is counted in, so a write
+    moves the cadre from its old count to its new one without being told what changed. Limits are
+    not in it: they are joined live when the counts are read.
+    """
+
+    cadre = models.OneToOneField(
+        Cadre, verbose_name=_("干部"), on_delete=models.CASCADE, primary_key=True, related_name="standing"
+    )
+    seat = models.CharField(_("单位驻地代码"), max_length=12)
+    rank = models.CharField(_("职级"), max_length=4, choices=Cadre.Rank.choices)
+    category = models.CharField(_("人员类别"), max_length=8, choices=Cadre.Category.choices)
+    active = models.BooleanField(_("在岗"), default=False)
+    # The counties' codes, sorted and comma-joined ('' for a cadre with no open pairing).
+    counties = models.TextField(_("联系户所在县代码"), blank=True)
+    households = models.PositiveIntegerField(_("联系户数（含帮扶户）"), default=0)
+    responsible = models.PositiveIntegerField(_("帮扶户数"), default=0)
+
+    class Meta:
+        verbose_name = _("干部联户状况")
+        verbose_name_plural = _("干部联户状况")
+
+    def __str__(self):
+        return f"{self.cadre_id}：{self.households} 户，帮扶 {self.responsible} 户"
+
+
+class StandingCount(models.Model):
+    """How many cadres share one standing (seat, rank, category, active, counties, load): the few
+    tens of thousands of rows the coverage page's cadre figures add up, joined to the live limits,
+    instead of judging ~400k cadres one by one (issue 18). Kept with CadreStanding
+    (pairing/standings.py); rows falling to 0 stay."""
+
+    seat = models.CharField(_("单位驻地代码"), max_length=12)
+    rank = models.CharField(_("职级"), max_length=4, choices=Cadre.Rank.choices)
+    category = models.CharField(_("人员类别"), max_length=8, choices=Cadre.Category.choices)
+    active = models.BooleanField(_("在岗"))
+    counties = models.TextField(_("联系户所在县代码"), blank=True)
+    households = models.PositiveIntegerField(_("联系户数（含帮扶户）"))
+    responsible = models.PositiveIntegerField(_("帮扶户数"))
+    # Not Positive: a tally that drifted (a bulk write without a rebuild) must not refuse a pairing.
+    cadres = models.IntegerField(_("干部人数"), default=0)
+
+    class Meta:
+        verbose_name = _("干部联户状况人数")
+        verbose_name_plural = _("干部联户状况人数")
+        constraints = [
+            # Also the index a region's counts read: a range of the seat code.
+            models.UniqueConstraint(
+                fields=["seat", "rank", "category", "active", "counties", "households", "responsible"],
+                name="standingcount_one_per_standing",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.seat} {self.rank} {self.category} {self.counties}：{self.cadres} 人"
+
+
 # --- Rules, set per county by its office --------------------------------------------------------
 
 

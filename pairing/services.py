@@ -20,7 +20,7 @@ from households.models import Household, Region
 from shuanglian.lib import dates
 from shuanglian.lib.history import recorded
 
-from . import matching, review, tallies
+from . import matching, review, standings, tallies
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
 from .review import Placement, RuleBroken
 from .rules import CadreFacts, RuleBooks
@@ -413,6 +413,7 @@ def apply_handover(*, handover: Handover, by) -> int | None:
     cadre = handover.cadre
     cadre.status = handover.new_status
     cadre.save(update_fields=["status", "updated_at"])
+    standings.restate([cadre.pk])  # no longer counted among the active cadres
     handover.status = Handover.Status.APPLIED
     handover.applied_by = by
     handover.applied_at = now
@@ -429,3 +430,4 @@ def set_cadre_status(*, cadre: Cadre, status: str) -> None:
         )
     cadre.status = status
     cadre.save(update_fields=["status", "updated_at"])
+    standings.restate([cadre.pk])

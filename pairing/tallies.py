@@ -5,6 +5,8 @@ Kept exact in two ways, like the visit tallies (visits/tallies.py): the services
 a pairing call count_opened / count_ended in their own transaction, and a household that moves to
 another county has its cadres recounted (recount_households); writers that insert pairings in
 bulk (demo loader, province generator) call rebuild() afterwards, one INSERT ... SELECT.
+Every change of a load also restates its cadres' standings (pairing/standings.py), the counts
+the coverage page's cadre figures add up.
 """
 
 from collections import Counter
@@ -15,16 +17,21 @@ from django.db.models.functions import Concat, Substr
 
 from shuanglian.lib.codes import county_code
 
+from . import standings
 from .models import CadreLoad, Pairing
 
 RESPONSIBLE = Pairing.Role.RESPONSIBLE
 
 
+@transaction.atomic(savepoint=False)
 def _change(deltas: Counter, responsible: Counter) -> None:
     """Adds deltas[(cadre_id, county)] households (and responsible[...] of them as responsible),
     race-safe: the UPDATE takes the row's lock, and a missing row is inserted empty with ON
     CONFLICT DO NOTHING first (another transaction may have just inserted it). Keys in a fixed
-    order, so two writers lock rows in the same order."""
+    order, so two writers lock rows in the same order. The cadres' rows are locked first (the
+    order every writer takes: cadre, then its loads), and their standings restated after."""
+    cadre_ids = {cadre_id for cadre_id, _county in deltas.keys() | responsible.keys()}
+    standings.lock_cadres(cadre_ids)
     for key in sorted(deltas.keys() | responsible.keys()):
         cadre_id, county = key
         changes = {
@@ -37,6 +44,7 @@ def _change(deltas: Counter, responsible: Counter) -> None:
                 [CadreLoad(cadre_id=cadre_id, county=county)], ignore_conflicts=True
             )
             rows.update(**changes)
+    standings.restate(cadre_ids)
 
 
 def _count(pairings, sign: int) -> None:
@@ -91,10 +99,12 @@ def kept(cadre_ids=None) -> dict[tuple[int, str], tuple[int, int]]:
 @transaction.atomic
 def rebuild(*, cadre_ids=None) -> int:
     """Recounts the loads from the open pairings (only those cadres' with cadre_ids), in one
-    INSERT ... SELECT. Idempotent; returns the rows written."""
+    INSERT ... SELECT, and the cadres' standings from them (pairing/standings.py). Idempotent;
+    returns the load rows written."""
     pairings, loads = Pairing.objects.all(), CadreLoad.objects.all()
     if cadre_ids is not None:
-        cadre_ids = list(cadre_ids)
+        cadre_ids = sorted(set(cadre_ids))
+        standings.lock_cadres(cadre_ids)
         pairings, loads = pairings.filter(cadre_id__in=cadre_ids), loads.filter(cadre_id__in=cadre_ids)
     loads.delete()
     sql, params = _open_by_county(pairings).query.sql_with_params()
@@ -104,7 +114,12 @@ def rebuild(*, cadre_ids=None) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {CadreLoad._meta.db_table} ({columns}) {sql}", params)
-        return cursor.rowcount
+        written = cursor.rowcount
+    if cadre_ids is None:
+        standings.rebuild()
+    else:
+        standings.restate(cadre_ids)
+    return written
 
 
 def recount_households(household_ids) -> None:

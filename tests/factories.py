@@ -6,6 +6,7 @@ import itertools
 from accounts.models import User
 from households.choices import Category, Relation
 from households.models import Household, Member, Region
+from pairing import standings as pairing_standings
 from pairing import tallies as pairing_tallies
 from pairing.models import Cadre, Pairing, Unit, VillageLink
 from shuanglian.access import LEVEL_DIGITS
@@ -79,13 +80,16 @@ def unit(seat: Region, name: str = "县农业农村局", **fields) -> Unit:
 
 
 def cadre(of_unit: Unit, name: str = "张明", **fields) -> Cadre:
-    return Cadre.objects.create(
+    """A cadre written as the cadre import would: counted in the coverage tallies (pairing/standings.py)."""
+    made = Cadre.objects.create(
         unit=of_unit,
         name=name,
         phone=fields.pop("phone", f"1380931{next(_sequence) % 10000:04d}"),
         category=fields.pop("category", Cadre.Category.CIVIL_SERVANT),
         **fields,
     )
+    pairing_standings.restate([made.pk])
+    return made
 
 
 def link(of_unit: Unit, village: Region, **fields) -> VillageLink:
