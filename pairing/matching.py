@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from households.models import Household
 
 from .models import Cadre, Pairing, PairingException, VillageLink
-from .rules import CadreFacts, RuleBooks
+from .rules import CadreFacts, RuleBooks, already_linked, linked_cadres
 
 
 @dataclass
@@ -79,13 +79,18 @@ def place(
     villages = {h.village_id for h in households}
     by_village, units_by_village, cadres = candidate_cadres(villages, excluding=excluding)
     facts = CadreFacts.load(cadres)
+    held = linked_cadres(household.pk for household in households)
     books = RuleBooks()
     placements = []
     for household in households:
         book = books.for_village(household.village_id)
         role = roles.get(household.pk, Pairing.Role.RESPONSIBLE)
         refusals = {
-            cadre.pk: book.check(cadre=cadre, household=household, role=role, facts=facts)
+            cadre.pk: (
+                [already_linked(cadre, household)]
+                if cadre.pk in held[household.pk]
+                else book.check(cadre=cadre, household=household, role=role, facts=facts)
+            )
             for cadre in by_village[household.village_id]
         }
         eligible = [cadre for cadre in by_village[household.village_id] if not refusals[cadre.pk]]

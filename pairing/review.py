@@ -18,7 +18,7 @@ from shuanglian.lib.history import record_bulk
 
 from . import tallies
 from .models import Cadre, Pairing
-from .rules import CadreFacts, RuleBooks
+from .rules import CadreFacts, RuleBooks, already_linked, linked_cadres
 
 
 class RuleBroken(ValidationError):
@@ -48,9 +48,12 @@ def paired_now(households: Iterable[Household]) -> dict[int, str]:
     )
 
 
-def rule_problems(placements: list[Placement], *, facts: CadreFacts, paired: dict[int, str]) -> list[str]:
+def rule_problems(
+    placements: list[Placement], *, facts: CadreFacts, paired: dict[int, str], held: dict[int, set[int]]
+) -> list[str]:
     """What the placements, opened together in this order, would break: a household that already
-    has a responsible cadre (`paired`), and each county rule, named with its household.
+    has a responsible cadre (`paired`), a cadre already linked to the household (`held`), and each
+    county rule, named with its household.
 
     Each placement counts towards its cadre's load for the ones after it (`facts` grows)."""
     books = RuleBooks()
@@ -63,6 +66,9 @@ def rule_problems(placements: list[Placement], *, facts: CadreFacts, paired: dic
                 % {"household": household, "cadre": paired[household.pk]}
             )
             continue
+        if placement.cadre.pk in held.get(household.pk, ()):
+            problems.append(f"{household}：{already_linked(placement.cadre, household)}")
+            continue
         broken = books.for_village(household.village_id).check(
             cadre=placement.cadre, household=household, role=placement.role, facts=facts
         )
@@ -74,7 +80,8 @@ def rule_problems(placements: list[Placement], *, facts: CadreFacts, paired: dic
 def check_placements(placements: list[Placement], *, paired: dict[int, str] | None = None) -> None:
     """Refuse (RuleBroken, every message at once) unless all the placements may open together."""
     facts = CadreFacts.load(list({placement.cadre.pk: placement.cadre for placement in placements}.values()))
-    problems = rule_problems(placements, facts=facts, paired=paired or {})
+    held = linked_cadres(placement.household.pk for placement in placements)
+    problems = rule_problems(placements, facts=facts, paired=paired or {}, held=held)
     if problems:
         raise RuleBroken(problems)
 

@@ -202,3 +202,20 @@ class RuleBooks(dict):
         if county not in self:
             self[county] = RuleBook.for_county(county)
         return self[county]
+
+
+def linked_cadres(household_ids) -> dict[int, set[int]]:
+    """The cadres holding an open pairing with each household: a cadre pairs with a household once
+    (the database refuses a second open pairing), so none of them may take it again in another role."""
+    held = defaultdict(set)
+    pairs = Pairing.objects.open().filter(household_id__in=list(household_ids))
+    for household_id, cadre_id in pairs.values_list("household_id", "cadre_id"):
+        held[household_id].add(cadre_id)
+    return held
+
+
+def already_linked(cadre: Cadre, household: Household) -> Violation:
+    return Violation(
+        _("一名干部对一户只结对一次"),
+        _("%(cadre)s 已联系 %(household)s") % {"cadre": cadre.name, "household": household},
+    )

@@ -235,6 +235,27 @@ class TestHandover:
         [placement] = matching.place([township.unpaired[7]])
         assert placement.reason == "西堡村民委员会联系单位的 3 名可联户干部均已达到帮扶上限"
 
+    def test_a_cadre_already_linked_to_the_household_is_not_its_successor(self, township):
+        # The household's 联系干部 helps in its village, which the successor choice prefers: it must
+        # be passed over, and chosen by hand it is refused with a message, nothing written.
+        household = township.unpaired[0]
+        services.pair(cadre=township.staff, household=household, started_on=DAY)
+        f.pairing(township.section, household, role=Pairing.Role.CONTACT)
+        handover = services.start_handover(
+            cadre=township.staff,
+            new_status=Cadre.Status.TRANSFERRED,
+            effective_on=datetime.date(2025, 9, 1),
+            by=township.users.town_a,
+        )
+        line = handover.lines.get()
+        assert line.successor not in (township.section, township.staff)
+        services.set_successor(line=line, successor=township.section, by=township.users.town_a)
+        before = list(Pairing.objects.order_by("pk").values_list("pk", "ended_on"))
+        with pytest.raises(services.RuleBroken) as caught:
+            services.apply_handover(handover=handover, by=township.users.county_a)
+        assert f"科长甲 已联系 {household}" in messages(caught)
+        assert list(Pairing.objects.order_by("pk").values_list("pk", "ended_on")) == before
+
     def test_handover_without_a_successor_is_refused_whole(self, township):
         lonely = f.cadre(f.unit(township.county_a, "偏远站"), "独行者")
         village = f.region("621121101204", "偏远村", "village")
