@@ -26,6 +26,7 @@ from pairing.models import Pairing, VillageLink
 from shuanglian.access import is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
 
+from . import tallies as visit_tallies
 from .models import UnitVisit, UnitVisitTally, Visit, VisitQuota, VisitTally, village_links_in_scope
 
 KINDS = ("stale", "quarter", "cadres", "units")
@@ -209,6 +210,15 @@ def _behind(tallies, visits, on, per: str) -> Q:
     return Q(owed__gt=0) & ~Exists(enough_kept) & ~Exists(enough_counted)
 
 
+def _behind_by_months(tallies, on) -> tuple[Q, object]:
+    """(behind, done) for an as-of date whose visits are whole months (tallies.month_span): the
+    tally's months from January to `on`'s count exactly, a past date's too, with no visit counted.
+    Behind is one anti-join, as in _behind."""
+    year = tallies.filter(year=on.year).annotate(done=visit_tallies.visits_in_months(1, on.month))
+    behind = Q(owed__gt=0) & ~Exists(year.filter(done__gte=OuterRef("owed")))
+    return behind, Coalesce(Subquery(year.values("done")[:1]), 0)
+
+
 def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
     tallies = VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id"))
@@ -218,6 +228,13 @@ def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     owed = Quotas.expression(
         quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code"
     )
+    if visit_tallies.month_span(datetime.date(on.year, 1, 1), on):  # a month's end, or today
+        behind, done = _behind_by_months(tallies, on)
+    else:
+        behind, done = (
+            _behind(tallies, visits, on, "household"),
+            _done_this_year(tallies, visits, on, "household"),
+        )
     return (
         (
             Pairing.objects.visible_to(user)
@@ -226,8 +243,8 @@ def pairings_behind(user, on, quotas: Quotas, within: str = ""):
         )
         .on(on)
         .annotate(owed=owed)
-        .filter(_behind(tallies, visits, on, "household"))
-        .annotate(done=_done_this_year(tallies, visits, on, "household"))  # shown, not filtered on
+        .filter(behind)
+        .annotate(done=done)  # shown, not filtered on
     )
 
 
