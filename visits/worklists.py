@@ -210,11 +210,30 @@ def _behind(tallies, visits, on, per: str) -> Q:
     return Q(owed__gt=0) & ~Exists(enough_kept) & ~Exists(enough_counted)
 
 
+def done_by_months(on, tallies=None):
+    """Each cadre's visits to each household from 1 January to `on`, where those are whole months
+    (tallies.month_span: a month's end, or today): the year's tally rows with `done`, the sum of
+    their months up to `on`'s, exact for a past date too, with no visit counted."""
+    tallies = VisitTally.objects.all() if tallies is None else tallies
+    return (
+        tallies.filter(year=on.year)
+        .annotate(done=visit_tallies.visits_in_months(1, on.month))
+        .values("cadre_id", "household_id", "done")
+        .order_by()
+    )
+
+
+def owed_expression(quotas: Quotas, on):
+    """A pairing's visits owed by `on`, by its household's county quota (pro rata: owed_by)."""
+    return Quotas.expression(
+        quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code"
+    )
+
+
 def _behind_by_months(tallies, on) -> tuple[Q, object]:
-    """(behind, done) for an as-of date whose visits are whole months (tallies.month_span): the
-    tally's months from January to `on`'s count exactly, a past date's too, with no visit counted.
-    Behind is one anti-join, as in _behind."""
-    year = tallies.filter(year=on.year).annotate(done=visit_tallies.visits_in_months(1, on.month))
+    """(behind, done) for an as-of date whose visits are whole months (done_by_months). Behind is
+    one anti-join, as in _behind."""
+    year = done_by_months(on, tallies)
     behind = Q(owed__gt=0) & ~Exists(year.filter(done__gte=OuterRef("owed")))
     return behind, Coalesce(Subquery(year.values("done")[:1]), 0)
 
@@ -225,9 +244,7 @@ def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     visits = Visit.objects.filter(
         cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id"))
     )
-    owed = Quotas.expression(
-        quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code"
-    )
+    owed = owed_expression(quotas, on)
     if visit_tallies.month_span(datetime.date(on.year, 1, 1), on):  # a month's end, or today
         behind, done = _behind_by_months(tallies, on)
     else:
