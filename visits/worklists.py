@@ -4,7 +4,8 @@ Every list is one aggregated query (Exists / Subquery / Case), whatever the data
 through the usual `visible_to(user)` querysets: a unit liaison's lists are their unit's cadres and
 households, everyone else's the households and villages of their region. Visits done this year
 are read from the pre-aggregated tallies (VisitTally, UnitVisitTally: visits/tallies.py), not
-counted over a year of visits, except for a past as-of date with visits after it; a whole city's
+counted over a year of visits (a month's end reads the tally's months, a past one too), except for
+a past as-of date within a month with visits after it; a whole city's
 or the province's "not contacted" counts read HouseholdContact.
 
 Quotas are pro rata: a relation (pairing or village link) that has run `e` days of this year — from
