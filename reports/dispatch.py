@@ -17,6 +17,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -32,6 +33,7 @@ from shuanglian.indicators import Indicator, Period, Scope
 from shuanglian.lib import params
 from shuanglian.lib.cached_counts import count_or_cached
 from shuanglian.lib.codes import prefix_range_q
+from visits import tallies as visit_tallies
 from visits import worklists
 from visits.models import UnitVisit, Visit
 
@@ -112,6 +114,24 @@ def _grouped(queryset, key_expression, done: Q, *, not_done: bool = False) -> Co
     return {key: (matches.get(key, 0), total) for key, total in totals.items()}
 
 
+def _joined(rows, key_expression, hits, on: dict[str, str], done: str, carry=()) -> Counts:
+    """(done, total) per group in one pass: `rows` LEFT JOINed to `hits` (a queryset with one row
+    per key at most) on the columns `on` ({rows' column: hits' column}); `done` is an SQL condition
+    over `r` (the row, with its columns `carry`) and `h` (its hit, NULLs where none). Both sides are
+    read once, as hashes at the province: half the work of _grouped's two counts, no subplan per row."""
+    rows = rows.annotate(group_key=key_expression).values("group_key", *on, *carry).order_by()
+    rows_sql, rows_params = rows.query.sql_with_params()
+    hits_sql, hits_params = hits.query.sql_with_params()
+    join = " AND ".join(f"h.{theirs} = r.{mine}" for mine, theirs in on.items())
+    sql = (
+        f"SELECT r.group_key, COUNT(*), SUM(CASE WHEN {done} THEN 1 ELSE 0 END) "
+        f"FROM ({rows_sql}) r LEFT JOIN ({hits_sql}) h ON {join} GROUP BY r.group_key"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*rows_params, *hits_params))
+        return {str(key): (int(matched or 0), total) for key, total, matched in cursor.fetchall()}
+
+
 def _region_key(field_name: str, digits: int | None):
     return Substr(field_name, 1, digits) if digits else Value("")
 
@@ -122,9 +142,16 @@ def _pairings_in_force(period: Period):
 
 def _visited_households(period: Period, *, prefix: str = "", households=None):
     """The households visited or contacted (any mode, any cadre) in the period up to its last day
-    counted, within a region or among `households`: a range scan of the visit-date index that
-    PostgreSQL hashes once (an IN subquery) rather than probing each household's visits."""
+    counted, within a region or among `households`, as an IN subquery that PostgreSQL hashes once
+    rather than probing each household's rows.
+
+    A quarter or month is whole months: read from the yearly visit tallies' month columns (a pass
+    over ~400k tally rows at the province, not over a quarter's ~1.2M visits); any other span
+    from a range scan of the visit-date index."""
     end = as_of(period)
+    reached = visit_tallies.reached(period.start, end)
+    if reached is not None:
+        return reached.values("household_id")
     visits = Visit.objects.filter(visited_on__gte=period.start, visited_on__lte=end)
     if households is not None:
         visits = visits.filter(household_id__in=households)
@@ -167,8 +194,22 @@ def quota_counts(prefix: str, period: Period, *, digits=None, units=None) -> Cou
     (every mode counts), of those pairings: the worklists' 未完成走访任务 (visits/worklists.py),
     read from the yearly visit tallies."""
     on = as_of(period)
+    if units is not None and not units:
+        return {}
+    quotas = worklists.Quotas.load()
+    if visit_tallies.month_span(datetime.date(on.year, 1, 1), on):  # a quarter's end, or today: one pass
+        pairings = _pairings_in_force(period).annotate(owed=worklists.owed_expression(quotas, on))
+        if units is not None:
+            pairings, key = pairings.filter(cadre__unit_id__in=units), F("cadre__unit_id")
+        else:
+            pairings = pairings.filter(prefix_range_q("household__village_id", prefix))
+            key = _region_key("household__village_id", digits)
+        # Not behind: nothing owed, or the tally's visits up to `on` at least what is owed.
+        met = "r.owed <= 0 OR COALESCE(h.done, 0) >= r.owed"
+        on_pair = {"cadre_id": "cadre_id", "household_id": "household_id"}
+        return _joined(pairings, key, worklists.done_by_months(on), on_pair, met, carry=("owed",))
     scope = _Office("" if units is not None else prefix)
-    behind = worklists.pairings_behind(scope, on, worklists.Quotas.load())
+    behind = worklists.pairings_behind(scope, on, quotas)
     if units is not None:
         behind = behind.filter(cadre__unit_id__in=units)
     behind = Q(pk__in=behind.values("pk"))

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -457,3 +459,16 @@ def test_issuing_is_recorded_by_the_office(county):
     assert_recorded(Bulletin, bulletin.pk, county.users.county_a, "+")
     bulletins.issue_bulletin(bulletin=bulletin, number="通双联办〔2026〕2号", by=county.users.county_a)
     assert assert_recorded(Bulletin, bulletin.pk, county.users.county_a).status == Bulletin.Status.ISSUED
+
+
+def test_a_past_quarters_visit_rates_read_the_tallies_not_the_visits(county):
+    """The contact and quota rates of a past quarter read the yearly tallies' months alone: the
+    visits table is not in any of their queries (a pass over it took seconds at province scale)."""
+    prefix = county.county_a.code[:6]
+    units = [unit.pk for unit in dispatch.units_below(prefix, "county")]
+    for counts in (dispatch.contact_counts, dispatch.quota_counts):
+        for kwargs in ({"digits": 9}, {"units": units}):
+            with CaptureQueriesContext(connection) as queries:
+                counted = counts(prefix, QUARTER.period, **kwargs)
+            assert counted and any(done for done, _total in counted.values()), (counts, kwargs)
+            assert not any('"visits_visit"' in query["sql"] for query in queries.captured_queries)

@@ -1,7 +1,9 @@
 """The pre-aggregated visit figures (visits/tallies.py): kept exact by the services, rebuilt by the
 command, and read by the worklists without ever giving a wrong figure for a past as-of date."""
 
+import calendar
 import datetime
+import random
 import threading
 import uuid
 from collections import Counter
@@ -10,9 +12,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from pairing.models import Pairing
+from pairing.services import end_relation
 from tests import factories as f
 from tests.queries import count_queries
 from visits import tallies, worklists
@@ -33,7 +38,9 @@ def kept():
     return (
         sorted(HouseholdContact.objects.values_list("household_id", "last_contacted_on")),
         sorted(
-            VisitTally.objects.values_list("cadre_id", "household_id", "year", "visits", "last_visited_on")
+            VisitTally.objects.values_list(
+                "cadre_id", "household_id", "year", "visits", "last_visited_on", *VisitTally.MONTHS
+            )
         ),
         sorted(
             UnitVisitTally.objects.values_list("unit_id", "village_id", "year", "visits", "last_visited_on")
@@ -48,6 +55,7 @@ def counted_from_visits():
     for v in visits:
         last[v.household_id] = max(last.get(v.household_id, v.visited_on), v.visited_on)
     per_year = Counter((v.cadre_id, v.household_id, v.visited_on.year) for v in visits)
+    per_month = Counter((v.cadre_id, v.household_id, v.visited_on.year, v.visited_on.month) for v in visits)
     latest = {}
     for v in visits:
         key = (v.cadre_id, v.household_id, v.visited_on.year)
@@ -60,7 +68,10 @@ def counted_from_visits():
         unit_latest[key] = max(unit_latest.get(key, v.visited_on), v.visited_on)
     return (
         sorted(last.items()),
-        sorted((*key, n, latest[key]) for key, n in per_year.items()),
+        sorted(
+            (*key, n, latest[key], *(per_month[(*key, month)] for month in range(1, 13)))
+            for key, n in per_year.items()
+        ),
         sorted((*key, n, unit_latest[key]) for key, n in unit_per_year.items()),
     )
 
@@ -212,6 +223,92 @@ def test_a_past_as_of_date_reads_the_visits_not_the_later_tally(mixed):
         for link in worklists.links_behind(user, datetime.date(2025, 5, 31), quotas)
     }
     assert links[mixed.village_a.code] == 1  # April's visit only: September's is after the as-of date
+
+
+# --- The months of VisitTally: past month ends read without counting visits -------------------
+
+
+@pytest.fixture
+def random_writes(world):
+    """Visits saved through record_visit at random (seeded) over five quarters, by the cadres in
+    force each day: household A2 changes cadre at the end of June, household A has a contact
+    cadre besides its responsible one. Saves refused (a cadre not paired that day, a duplicate)
+    count nowhere."""
+    rng = random.Random(8)
+    contact = f.cadre(world.unit_a, "周新来")
+    newcomer = f.cadre(world.unit_a, "孙立")
+    f.pairing(contact, world.household_a, role=Pairing.Role.CONTACT)
+    leaving = f.pairing(world.cadre_a, world.household_a2)
+    end_relation(relation=leaving, ended_on=datetime.date(2025, 7, 1), reason=Pairing.EndReason.TRANSFER)
+    f.pairing(newcomer, world.household_a2, started_on=datetime.date(2025, 7, 1))
+    cadres = [world.cadre_a, world.cadre_b, contact, newcomer]
+    households = [world.household_a, world.household_a2, world.household_b]
+    first = datetime.date(2024, 10, 1)
+    for _ in range(150):
+        household = rng.choice(households)
+        day = first + datetime.timedelta(days=rng.randrange(457))
+        in_force = [p.cadre for p in Pairing.objects.on(day).filter(household=household)]
+        try:
+            record_visit(
+                household=household,
+                cadre=rng.choice(in_force if rng.random() < 0.85 else cadres),
+                visited_on=day,
+                mode=rng.choice(list(Visit.Mode)),
+                by=world.users.admin,
+            )
+        except ValidationError:
+            pass
+    assert Visit.objects.filter(visited_on__year=2025).count() > 60
+    return world
+
+
+def test_the_month_columns_equal_a_recount_after_random_writes(random_writes):
+    assert kept() == counted_from_visits()
+    assert {day.month for day in Visit.objects.values_list("visited_on", flat=True)} == set(range(1, 13))
+    tallies.rebuild()
+    assert kept() == counted_from_visits()
+
+
+def _month_ends(year):
+    return [datetime.date(year, month, calendar.monthrange(year, month)[1]) for month in range(1, 13)]
+
+
+def test_behind_quota_at_a_month_end_reads_the_months_and_equals_a_plain_count(random_writes):
+    user = random_writes.users.province
+    quotas = worklists.Quotas.load()
+    visits = list(Visit.objects.all())
+    for on in [*_month_ends(2025), datetime.date(2025, 5, 17), datetime.date(2025, 11, 3)]:
+        expected = {}
+        for pairing in Pairing.objects.on(on):
+            done = sum(
+                1
+                for v in visits
+                if (v.cadre_id, v.household_id) == (pairing.cadre_id, pairing.household_id)
+                and datetime.date(on.year, 1, 1) <= v.visited_on <= on
+            )
+            if done < worklists.owed_by(on, 4, pairing.started_on):
+                expected[(pairing.cadre_id, pairing.household_id)] = done
+        with CaptureQueriesContext(connection) as queries:
+            behind = {
+                (p.cadre_id, p.household_id): p.done for p in worklists.pairings_behind(user, on, quotas)
+            }
+        assert behind == expected, on
+        reads_visits = any('"visits_visit"' in query["sql"] for query in queries.captured_queries)
+        assert reads_visits == (on.day not in (28, 30, 31)), on  # a month's end: the tallies alone
+
+
+def test_households_reached_in_whole_months_equal_a_plain_count(random_writes):
+    visits = list(Visit.objects.all())
+    for first_month, last_month in [(1, 3), (4, 6), (7, 9), (10, 12), (5, 5), (1, 12), (11, 12)]:
+        first = datetime.date(2025, first_month, 1)
+        last = _month_ends(2025)[last_month - 1]
+        expected = {v.household_id for v in visits if first <= v.visited_on <= last}
+        reached = set(tallies.reached(first, last).values_list("household_id", flat=True))
+        assert reached == expected, (first_month, last_month)
+    assert tallies.reached(datetime.date(2025, 4, 1), datetime.date(2025, 5, 17)) is None  # not whole months
+    assert tallies.reached(datetime.date(2025, 4, 2), datetime.date(2025, 6, 30)) is None
+    today = timezone.localdate()
+    assert tallies.month_span(today.replace(month=1, day=1), today) == (today.year, 1, today.month)
 
 
 @pytest.mark.django_db(transaction=True)

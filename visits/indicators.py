@@ -23,6 +23,7 @@ from shuanglian import indicators
 from shuanglian.indicators import Indicator, Period, Scope
 from shuanglian.lib.codes import prefix_range_q
 
+from . import tallies
 from .models import UnitMonthTally, VillageMonthTally, Visit, VisitQuota, VisitTally
 from .worklists import Quotas
 
@@ -139,27 +140,27 @@ def _quarter_start(day: datetime.date) -> datetime.date:
     return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
 
 
+def _contacted(first_day: datetime.date, last_day: datetime.date):
+    """A household (the outer row) visited or contacted from first_day to last_day: one of its rows
+    in the yearly visit tallies with a visit in those months (tallies.reached), or, for days that
+    are not whole months, one of its visits."""
+    reached = tallies.reached(first_day, last_day)
+    if reached is not None:
+        return Exists(reached.filter(household=OuterRef("pk")))
+    return Exists(
+        Visit.objects.filter(household=OuterRef("pk"), visited_on__gte=first_day, visited_on__lte=last_day)
+    )
+
+
 def _not_contacted_this_quarter(scope: Scope, period: Period | None):
     """Paired households with no visit or contact from the quarter's first day to the period's end.
 
-    Read as the worklists do (visits.worklists._uncontacted_joined): the household's latest contact
-    (HouseholdContact) answers whenever it is before the quarter (not contacted) or within it up
-    to the period's end (contacted); only a household contacted after the period's end, a past
-    month's report, is checked against its visits."""
-    since = _quarter_start(period.end - datetime.timedelta(days=1))
-    kept = "last_contact__last_contacted_on"
-    contacted = Visit.objects.filter(
-        household=OuterRef("pk"), visited_on__gte=since, visited_on__lt=period.end
-    )
+    The quarter's months up to the period's are read from the yearly visit tallies' month columns,
+    for a past month as for this one (a month's report is whole months): no pass over the visits."""
+    last_day = period.end - datetime.timedelta(days=1)
     paired = Pairing.objects.open().filter(household=OuterRef("pk"))
     return (
-        scope_households(scope)
-        .filter(Exists(paired))
-        .filter(
-            Q(**{f"{kept}__isnull": True})
-            | Q(**{f"{kept}__lt": since})
-            | (Q(**{f"{kept}__gte": period.end}) & ~Exists(contacted))
-        )
+        scope_households(scope).filter(Exists(paired)).filter(~_contacted(_quarter_start(last_day), last_day))
     )
 
 
@@ -168,10 +169,8 @@ def _working_away(scope: Scope, period: Period | None):
 
 
 def _away_contacted(scope: Scope, period: Period | None):
-    contacted = Visit.objects.filter(
-        household=OuterRef("pk"), visited_on__gte=period.start, visited_on__lt=period.end
-    )
-    return _working_away(scope, period).filter(Exists(contacted))
+    contacted = _contacted(period.start, period.end - datetime.timedelta(days=1))
+    return _working_away(scope, period).filter(contacted)
 
 
 def _household_count(households):

@@ -307,12 +307,33 @@ class YearlyVisitCount(models.Model):
 
 
 class VisitTally(YearlyVisitCount):
-    """How many visits (any mode) a cadre paid a household in one calendar year, and the latest of them."""
+    """How many visits (any mode) a cadre paid a household in one calendar year, and the latest of them,
+    and how many in each month of that year (m01 … m12, the same upsert: no query more per save).
+
+    The months answer for a past day at a month's end, which the year's count cannot: the visits
+    up to the end of June are m01 + … + m06 (the quarterly ranking's quota), and a household was
+    reached from April to June when one of its rows has m04 + m05 + m06 > 0 (the contact rate, the
+    households not contacted this quarter)."""
 
     cadre = models.ForeignKey(Cadre, verbose_name=_("走访干部"), on_delete=models.CASCADE, related_name="+")
     household = models.ForeignKey(
         Household, verbose_name=_("农户"), on_delete=models.CASCADE, related_name="+"
     )
+    # Small integers: at most one visit a day per mode, a few hundred a month.
+    m01 = models.PositiveSmallIntegerField(_("1月走访次数"), default=0)
+    m02 = models.PositiveSmallIntegerField(_("2月走访次数"), default=0)
+    m03 = models.PositiveSmallIntegerField(_("3月走访次数"), default=0)
+    m04 = models.PositiveSmallIntegerField(_("4月走访次数"), default=0)
+    m05 = models.PositiveSmallIntegerField(_("5月走访次数"), default=0)
+    m06 = models.PositiveSmallIntegerField(_("6月走访次数"), default=0)
+    m07 = models.PositiveSmallIntegerField(_("7月走访次数"), default=0)
+    m08 = models.PositiveSmallIntegerField(_("8月走访次数"), default=0)
+    m09 = models.PositiveSmallIntegerField(_("9月走访次数"), default=0)
+    m10 = models.PositiveSmallIntegerField(_("10月走访次数"), default=0)
+    m11 = models.PositiveSmallIntegerField(_("11月走访次数"), default=0)
+    m12 = models.PositiveSmallIntegerField(_("12月走访次数"), default=0)
+
+    MONTHS = tuple(f"m{month:02d}" for month in range(1, 13))
 
     objects = CadreHouseholdQuerySet.as_manager()
 

@@ -10,8 +10,9 @@ the app (the admin is read-only), so adding is the only change to follow.
 import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import ExtractYear, TruncMonth
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
+from django.utils import timezone
 
 from shuanglian.lib import tally
 
@@ -25,6 +26,44 @@ from .models import (
     Visit,
     VisitTally,
 )
+
+# --- Reading the months of VisitTally ----------------------------------------------------------
+
+
+def month_span(first_day: datetime.date, last_day: datetime.date) -> tuple[int, int, int] | None:
+    """(year, first month, last month) when the visits from first_day to last_day are those of whole
+    months of one year: first_day is a 1st and last_day its month's last day, or today or later (no
+    visit is dated after today: the service refuses it). None otherwise (the caller counts visits)."""
+    if first_day.day != 1 or first_day.year != last_day.year or first_day > last_day:
+        return None
+    month_end = (last_day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(1)
+    if last_day != month_end and last_day < timezone.localdate():
+        return None
+    return first_day.year, first_day.month, last_day.month
+
+
+def visits_in_months(first: int, last: int):
+    """A VisitTally row's visits from month `first` to month `last` of its year: m_first + … + m_last."""
+    names = VisitTally.MONTHS[first - 1 : last]
+    total = F(names[0])
+    for name in names[1:]:
+        total += F(name)
+    return total
+
+
+def reached(first_day: datetime.date, last_day: datetime.date):
+    """The VisitTally rows with a visit from first_day to last_day, or None where the days are not
+    whole months (month_span). A household was visited or contacted then when it has such a row."""
+    span = month_span(first_day, last_day)
+    if span is None:
+        return None
+    year, first, last = span
+    return (
+        VisitTally.objects.filter(year=year)
+        .alias(in_span=visits_in_months(first, last))
+        .filter(in_span__gt=0)
+        .order_by()
+    )
 
 
 def count_visit(visit: Visit) -> None:
@@ -43,7 +82,7 @@ def count_visit(visit: Visit) -> None:
     tally.add_to(
         VisitTally,
         {"cadre_id": visit.cadre_id, "household_id": visit.household_id, "year": day.year},
-        add={"visits": 1},
+        add={"visits": 1, VisitTally.MONTHS[day.month - 1]: 1},
         latest={"last_visited_on": day},
     )
     start = day.replace(day=1)
@@ -154,6 +193,11 @@ def _insert_select(model, columns: list[str], queryset) -> int:
         return cursor.rowcount
 
 
+def _per_month() -> dict:
+    """The visits of each month of the year (the `m` annotation), as VisitTally.MONTHS."""
+    return {name: Count("pk", filter=Q(m=month)) for month, name in enumerate(VisitTally.MONTHS, start=1)}
+
+
 @transaction.atomic
 def rebuild(*, household_ids=None) -> dict[str, int]:
     """Recounts every figure from the Visit and UnitVisit rows (only those households' with
@@ -176,10 +220,10 @@ def rebuild(*, household_ids=None) -> dict[str, int]:
         ),
         "visit_tallies": _insert_select(
             VisitTally,
-            ["cadre", "household", "year", "visits", "last_visited_on"],
-            visits.annotate(y=ExtractYear("visited_on"))
+            ["cadre", "household", "year", "visits", "last_visited_on", *VisitTally.MONTHS],
+            visits.annotate(y=ExtractYear("visited_on"), m=ExtractMonth("visited_on"))
             .values("cadre_id", "household_id", "y")
-            .annotate(n=Count("pk"), last=Max("visited_on")),
+            .annotate(n=Count("pk"), last=Max("visited_on"), **_per_month()),
         ),
     }
     if household_ids is None:

@@ -4,7 +4,8 @@ Every list is one aggregated query (Exists / Subquery / Case), whatever the data
 through the usual `visible_to(user)` querysets: a unit liaison's lists are their unit's cadres and
 households, everyone else's the households and villages of their region. Visits done this year
 are read from the pre-aggregated tallies (VisitTally, UnitVisitTally: visits/tallies.py), not
-counted over a year of visits, except for a past as-of date with visits after it; a whole city's
+counted over a year of visits (a month's end reads the tally's months, a past one too), except for
+a past as-of date within a month with visits after it; a whole city's
 or the province's "not contacted" counts read HouseholdContact.
 
 Quotas are pro rata: a relation (pairing or village link) that has run `e` days of this year — from
@@ -26,6 +27,7 @@ from pairing.models import Pairing, VillageLink
 from shuanglian.access import is_unit_liaison, region_q, scope_prefix
 from shuanglian.lib.cached_counts import count_or_cached
 
+from . import tallies as visit_tallies
 from .models import UnitVisit, UnitVisitTally, Visit, VisitQuota, VisitTally, village_links_in_scope
 
 KINDS = ("stale", "quarter", "cadres", "units")
@@ -209,15 +211,48 @@ def _behind(tallies, visits, on, per: str) -> Q:
     return Q(owed__gt=0) & ~Exists(enough_kept) & ~Exists(enough_counted)
 
 
+def done_by_months(on, tallies=None):
+    """Each cadre's visits to each household from 1 January to `on`, where those are whole months
+    (tallies.month_span: a month's end, or today): the year's tally rows with `done`, the sum of
+    their months up to `on`'s, exact for a past date too, with no visit counted."""
+    tallies = VisitTally.objects.all() if tallies is None else tallies
+    return (
+        tallies.filter(year=on.year)
+        .annotate(done=visit_tallies.visits_in_months(1, on.month))
+        .values("cadre_id", "household_id", "done")
+        .order_by()
+    )
+
+
+def owed_expression(quotas: Quotas, on):
+    """A pairing's visits owed by `on`, by its household's county quota (pro rata: owed_by)."""
+    return Quotas.expression(
+        quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code"
+    )
+
+
+def _behind_by_months(tallies, on) -> tuple[Q, object]:
+    """(behind, done) for an as-of date whose visits are whole months (done_by_months). Behind is
+    one anti-join, as in _behind."""
+    year = done_by_months(on, tallies)
+    behind = Q(owed__gt=0) & ~Exists(year.filter(done__gte=OuterRef("owed")))
+    return behind, Coalesce(Subquery(year.values("done")[:1]), 0)
+
+
 def pairings_behind(user, on, quotas: Quotas, within: str = ""):
     """Pairings in force on `on` whose cadre has visited the household fewer times this year than owed."""
     tallies = VisitTally.objects.filter(cadre=OuterRef("cadre_id"), household=OuterRef("household_id"))
     visits = Visit.objects.filter(
         cadre=OuterRef(OuterRef("cadre_id")), household=OuterRef(OuterRef("household_id"))
     )
-    owed = Quotas.expression(
-        quotas.households, VisitQuota.HOUSEHOLD_DEFAULT, on, "started_on", "household__village__code"
-    )
+    owed = owed_expression(quotas, on)
+    if visit_tallies.month_span(datetime.date(on.year, 1, 1), on):  # a month's end, or today
+        behind, done = _behind_by_months(tallies, on)
+    else:
+        behind, done = (
+            _behind(tallies, visits, on, "household"),
+            _done_this_year(tallies, visits, on, "household"),
+        )
     return (
         (
             Pairing.objects.visible_to(user)
@@ -226,8 +261,8 @@ def pairings_behind(user, on, quotas: Quotas, within: str = ""):
         )
         .on(on)
         .annotate(owed=owed)
-        .filter(_behind(tallies, visits, on, "household"))
-        .annotate(done=_done_this_year(tallies, visits, on, "household"))  # shown, not filtered on
+        .filter(behind)
+        .annotate(done=done)  # shown, not filtered on
     )
 
 
