@@ -138,7 +138,11 @@ class DiaryBand(models.Model):
     with every earlier one without reading them again."""
 
     band = models.BigIntegerField(_("分段哈希"))
-    visit = models.ForeignKey(Visit, verbose_name=_("走访记录"), on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (visit, band) index below serves look-ups by visit, and a first
+    # run writes tens of millions of rows, each a write to every index.
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("走访记录"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("日记指纹")
