@@ -252,7 +252,7 @@ def timed_run(label: str, **kwargs) -> dict:
     from inspections import flags
 
     began, cpu = time.perf_counter(), time.process_time()
-    result = flags.run(**kwargs)
+    result = flags.run(log=lambda line: print(f"    {line}", flush=True), **kwargs)  # each detector's time
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # The CPU seconds of this process tell the app's own work from waiting on a busy machine.

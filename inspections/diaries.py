@@ -48,7 +48,11 @@ def normalize(text: str) -> str:
 
 
 def shingles(text: str) -> set[str]:
-    text = normalize(text)
+    return _grams(normalize(text))
+
+
+def _grams(text: str) -> set[str]:
+    """The shingles of a normalized text."""
     if len(text) < SHINGLE:
         return {text} if text else set()
     return {text[i : i + SHINGLE] for i in range(len(text) - SHINGLE + 1)}
@@ -132,17 +136,22 @@ class Signer:
 
     def bands(self, texts: list[str]) -> list[list[int]]:
         """The band keys of each text (a text without shingles gets none)."""
-        result = []
+        return [self._sign(normalize(text)) for text in texts]
+
+    def fingerprint(self, text: str) -> list[int]:
+        """The band keys of a diary long enough to be compared (fingerprintable), else none."""
+        text = normalize(text)
+        return self._sign(text) if len(text) >= min_chars() else []
+
+    def _sign(self, text: str) -> list[int]:
+        grams = _grams(text)
         known = self._rows.get
-        for text in texts:
-            found = [known(shingle) for shingle in shingles(text)]
-            if None in found:
-                grams = shingles(text)
-                if len(self._rows) + len(grams) > self.VOCABULARY:
-                    self._rows.clear()  # before this diary: its own rows must all stay
-                found = [self._row(shingle) for shingle in grams]
-            result.append(_band_keys(self._matrix[found].min(axis=0)) if found else [])
-        return result
+        found = [known(shingle) for shingle in grams]
+        if None in found:
+            if len(self._rows) + len(grams) > self.VOCABULARY:
+                self._rows.clear()  # before this diary: its own rows must all stay
+            found = [self._row(shingle) for shingle in grams]
+        return _band_keys(self._matrix[found].min(axis=0)) if found else []
 
 
 def _one(shingle: bytes, permutations, scheme) -> np.ndarray:

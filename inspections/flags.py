@@ -117,8 +117,8 @@ def _fingerprint(first_id: int) -> int:
     signer = diaries.Signer()
     done, rows = 0, []
     for pk, text in new.iterator(chunk_size=STREAM):
-        if diaries.fingerprintable(text):
-            rows.extend((band, pk) for band in signer.bands([text])[0])
+        if keys := signer.fingerprint(text):
+            rows.extend((band, pk) for band in keys)
             done += 1
         if len(rows) >= BAND_BATCH:
             _write_bands(rows)

@@ -335,6 +335,8 @@ def test_the_signer_gives_datasketchs_bands_for_every_diary(monkeypatch):
     monkeypatch.setattr(diaries.Signer, "VOCABULARY", 50)
     assert diaries.Signer().bands(texts) == [_datasketch_bands(text) for text in texts]
     assert diaries.bands(DIARY) == _datasketch_bands(DIARY)
+    assert diaries.Signer().fingerprint(DIARY) == _datasketch_bands(DIARY)
+    assert diaries.Signer().fingerprint("电话联系，了解近况") == []  # boilerplate: not compared
 
 
 def test_a_band_shared_very_widely_offers_its_earliest_yet_a_near_copy_is_found(world, monkeypatch):
