@@ -391,3 +391,13 @@ def test_a_first_run_reads_only_bands_held_twice_and_pairs_as_a_daily_run_would(
         cursor.execute(every_band, values)
         assert first == cursor.fetchall()
     assert len(first) == 2  # each near-copy with its original
+
+
+def test_deleting_a_visit_deletes_its_bands(world):
+    kept = visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    gone = visit(world.household_b, world.cadre_b, world.users.town_b, diary=OTHER)
+    run()
+    assert DiaryBand.objects.filter(visit_id=gone.pk).count() == len(diaries.bands(OTHER))
+    Visit.objects.filter(pk=gone.pk).delete()
+    assert not DiaryBand.objects.filter(visit_id=gone.pk).exists()
+    assert DiaryBand.objects.filter(visit_id=kept.pk).exists()
