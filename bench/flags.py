@@ -9,8 +9,9 @@ fragments alone leave so few combinations for 2.9M diaries that nearly every dia
 with four of its five fragments (Jaccard ≥ 0.8, a copy by the rule: 1,223 of the last 1,250
 diaries matched an earlier one), and the first run would have written ~2.8 million copy flags.
 A near-copy is planted every 997th home visit (its predecessor's diary, details and all, with a
-clause added): FIGURE flags.planted_copies_found counts how many of them the first run flagged. Prints seconds, peak memory (ru_maxrss) and what was
-found, and FIGURE lines with the issue's goals (first run < 10 min, daily run < 30 s, < 1 GB).
+clause added): FIGURE flags.planted_copies_found counts how many of them the first run flagged.
+Prints seconds, peak memory (ru_maxrss) and what was found (each detector's time), and FIGURE lines
+with the issue's goals (first run < 10 min, daily run < 30 s, < 1 GB).
 Run through bench/flags.sh [scale], which keeps its cluster so the data is reused.
 """
 
