@@ -89,7 +89,8 @@ def copied_diaries(first_id: int):
     threshold. Two steps, each a single pass: fingerprint the new diaries (a stream of their text,
     bands written in large batches), then let the database pair the diaries sharing a band."""
     floor = _compared_bands()
-    _fingerprint(first_id)
+    if _fingerprint(first_id) >= SETTLE_AFTER:
+        _settle()
     if DiaryBand.objects.filter(id__gt=floor).exists():
         yield from _verify(floor)
     # else nothing new: a repeated run reads the new ids once and hashes nothing
@@ -101,7 +102,7 @@ def _compared_bands() -> int:
 
 
 def _fingerprint(first_id: int) -> int:
-    """Write the bands of the diaries from `first_id` on that have none yet; return how many."""
+    """Write the bands of the diaries from `first_id` on that have none yet; return how many diaries."""
     # A diary fingerprinted by an earlier run was compared then with every earlier diary, and each
     # later one is compared with it when its own turn comes: it is skipped in the query itself.
     # Letters only count (diaries.normalize), so a raw length under the minimum can never qualify.
@@ -113,16 +114,30 @@ def _fingerprint(first_id: int) -> int:
         .order_by("id")
         .values_list("id", "diary")
     )
+    signer = diaries.Signer()
     done, rows = 0, []
     for pk, text in new.iterator(chunk_size=STREAM):
-        if diaries.fingerprintable(text):
-            rows.extend((band, pk) for band in diaries.bands(text))
+        if keys := signer.fingerprint(text):
+            rows.extend((band, pk) for band in keys)
             done += 1
         if len(rows) >= BAND_BATCH:
             _write_bands(rows)
             rows = []
     _write_bands(rows)
     return done
+
+
+SETTLE_AFTER = 100_000  # diaries fingerprinted in one run after which the band table is vacuumed
+
+
+def _settle() -> None:
+    """After a bulk load of bands (a first run writes tens of millions): VACUUM ANALYZE, so that the
+    planner knows the table's new size and the candidate query reads the band index alone (an
+    index-only scan needs the pages marked all-visible) instead of visiting the table row by row.
+    Outside a transaction only (VACUUM cannot run in one: a dry run skips it)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {DiaryBand._meta.db_table}")
 
 
 def _write_bands(rows: list[tuple[int, int]]) -> None:
@@ -147,13 +162,19 @@ def _write_bands(rows: list[tuple[int, int]]) -> None:
 # sharing a band with it (the earliest few only of a band shared very widely), counted by the bands
 # shared, the best CANDIDATES_PER_DIARY of them. A new diary meets every earlier one and each new one
 # before it, so each pair is met once, from its later diary.
+#
+# {bands} names the bands worth reading. A daily run: the bands of its new diaries (a few thousand,
+# found by id). A first run (floor 0): every band is new, and asking which of 23 million bands are
+# among the new ones cost a hash join of the table with itself before sorting all of it by band;
+# instead the bands more than one diary holds are counted off the band index (an index-only scan in
+# band order, no sort) and only their rows are read: most bands belong to one diary and pair nothing.
 CANDIDATES_SQL = """
 WITH ranked AS (
     SELECT b.id, b.band, b.visit_id,
            ROW_NUMBER() OVER (PARTITION BY b.band ORDER BY b.visit_id) AS place,
            COUNT(*) OVER (PARTITION BY b.band) AS size
     FROM {band} b
-    WHERE b.band IN (SELECT n.band FROM {band} n WHERE n.id > %(floor)s)
+    WHERE b.band IN ({bands})
 ),
 shared AS (SELECT id, band, visit_id, place, size FROM ranked WHERE size > 1)
 SELECT a, b FROM (
@@ -169,10 +190,18 @@ SELECT a, b FROM (
 WHERE r <= %(most)s
 ORDER BY a, r
 """
+NEW_BANDS_SQL = "SELECT n.band FROM {band} n WHERE n.id > %(floor)s"
+SHARED_BANDS_SQL = "SELECT s.band FROM {band} s GROUP BY s.band HAVING COUNT(*) > 1"
+
+
+def _candidates_sql(floor: int) -> str:
+    table = DiaryBand._meta.db_table
+    bands = (SHARED_BANDS_SQL if floor == 0 else NEW_BANDS_SQL).format(band=table)
+    return CANDIDATES_SQL.format(band=table, bands=bands)
 
 
 def _verify(floor: int):
-    sql = CANDIDATES_SQL.format(band=DiaryBand._meta.db_table)
+    sql = _candidates_sql(floor)
     values = {
         "floor": floor,
         "hot": diaries.HOT_BAND,
@@ -489,7 +518,9 @@ def ballots_against_diaries(since: datetime.date | None):
     ballots = Ballot.objects.select_related("round", "sample__cadre", "household")
     if since:
         ballots = ballots.filter(collected_at__date__gte=since)
-    for start_ballots in _chunks(list(ballots.order_by("id")), 500):
+    # Streamed 500 at a time: the province's ballots (70k at scale 1.0) with their rounds, samples and
+    # households held at once were most of a run's peak memory.
+    for start_ballots in _chunks(ballots.order_by("id").iterator(chunk_size=500), 500):
         households = {b.household_id for b in start_ballots}
         years = {b.round.year for b in start_ballots}
         visits = defaultdict(list)
@@ -532,8 +563,9 @@ def ballots_against_diaries(since: datetime.date | None):
 
 
 def _chunks(items, size):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    items = iter(items)
+    while chunk := list(itertools.islice(items, size)):
+        yield chunk
 
 
 # --- the run -------------------------------------------------------------------------------------

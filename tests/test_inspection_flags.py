@@ -303,3 +303,101 @@ def test_a_bad_since_is_refused_in_words():
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("flag_records", "--since", "yesterday")
+
+
+# --- 雷同日记 at scale ----------------------------------------------------------------------------
+
+
+def _datasketch_bands(text):
+    """The band keys as first written: one datasketch MinHash per diary, each band's hash values
+    BLAKE2b'd with the band's index (stored bands stay valid only while Signer gives these)."""
+    import hashlib
+
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=diaries.threshold(), num_perm=diaries.NUM_PERM)
+    sketch = MinHash(num_perm=diaries.NUM_PERM, seed=diaries.SEED)
+    sketch.update_batch([s.encode("utf-8") for s in diaries.shingles(text)])
+    keys = []
+    for index, (start, end) in enumerate(lsh.hashranges):
+        digest = hashlib.blake2b(
+            sketch.hashvalues[start:end].tobytes(), digest_size=8, person=bytes([index]) * 8
+        )
+        keys.append(int.from_bytes(digest.digest(), "big", signed=True))
+    return keys
+
+
+def test_the_signer_gives_datasketchs_bands_for_every_diary(monkeypatch):
+    texts = [DIARY, OTHER, DIARY.replace("王建国", "李有田"), "Ａｂｃ＿１２３，走访_王家！" * 3, "走访" * 40]
+    texts += [f"{DIARY[i:]}{OTHER[: 2 * i]}" for i in range(0, 40, 3)]
+    assert diaries.Signer().bands(texts) == [_datasketch_bands(text) for text in texts]
+    # A full vocabulary starts again and still signs alike.
+    monkeypatch.setattr(diaries.Signer, "VOCABULARY", 50)
+    assert diaries.Signer().bands(texts) == [_datasketch_bands(text) for text in texts]
+    assert diaries.bands(DIARY) == _datasketch_bands(DIARY)
+    assert diaries.Signer().fingerprint(DIARY) == _datasketch_bands(DIARY)
+    assert diaries.Signer().fingerprint("电话联系，了解近况") == []  # boilerplate: not compared
+
+
+def test_a_band_shared_very_widely_offers_its_earliest_yet_a_near_copy_is_found(world, monkeypatch):
+    # A template pasted by many: each band of it is held by all of them (more than HOT_BAND), so each
+    # later copy is offered the earliest HOT_BAND_SAMPLE only, not every other copy (n², noise).
+    monkeypatch.setattr(diaries, "HOT_BAND", 3)
+    monkeypatch.setattr(diaries, "HOT_BAND_SAMPLE", 1)
+    days = [DAY + datetime.timedelta(days=n) for n in range(7)]
+    template = [
+        visit(world.household_a, world.cadre_a, world.users.town_a, day, diary=OTHER) for day in days[:6]
+    ]
+    original = visit(world.household_b, world.cadre_b, world.users.town_b, days[0], diary=DIARY)
+    copy = visit(
+        world.household_b, world.cadre_b, world.users.town_b, days[1], diary=DIARY.replace("王建国", "李有田")
+    )
+    offered = {}
+    compare = flags._compare
+
+    def recording(candidates):
+        offered.update(candidates)
+        yield from compare(candidates)
+
+    monkeypatch.setattr(flags, "_compare", recording)
+    run()
+    for later in template[1:]:
+        assert offered[later.pk] == [template[0].pk]
+    assert offered[copy.pk] == [original.pk]
+    keys = set(Flag.objects.filter(kind=Flag.Kind.COPIED).values_list("key", flat=True))
+    assert f"copy:{original.pk}:{copy.pk}" in keys
+    assert {f"copy:{template[0].pk}:{later.pk}" for later in template[1:]} <= keys
+
+
+def test_a_first_run_reads_only_bands_held_twice_and_pairs_as_a_daily_run_would(world):
+    for day, text in enumerate([DIARY, OTHER, DIARY.replace("王建国", "李有田"), OTHER + "下一步继续跟进。"]):
+        visit(
+            world.household_a,
+            world.cadre_a,
+            world.users.town_a,
+            DAY + datetime.timedelta(days=day),
+            diary=text,
+        )
+    flags._fingerprint(0)
+    from django.db import connection
+
+    values = {"floor": 0, "hot": diaries.HOT_BAND, "sample": diaries.HOT_BAND_SAMPLE, "most": 10}
+    every_band = flags.CANDIDATES_SQL.format(
+        band=DiaryBand._meta.db_table, bands=flags.NEW_BANDS_SQL.format(band=DiaryBand._meta.db_table)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(flags._candidates_sql(0), values)
+        first = cursor.fetchall()
+        cursor.execute(every_band, values)
+        assert first == cursor.fetchall()
+    assert len(first) == 2  # each near-copy with its original
+
+
+def test_deleting_a_visit_deletes_its_bands(world):
+    kept = visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    gone = visit(world.household_b, world.cadre_b, world.users.town_b, diary=OTHER)
+    run()
+    assert DiaryBand.objects.filter(visit_id=gone.pk).count() == len(diaries.bands(OTHER))
+    Visit.objects.filter(pk=gone.pk).delete()
+    assert not DiaryBand.objects.filter(visit_id=gone.pk).exists()
+    assert DiaryBand.objects.filter(visit_id=kept.pk).exists()
