@@ -26,7 +26,12 @@ from visits.models import UnitVisit, Visit
 from visits.services import record_unit_visit, record_visit
 
 OLD = datetime.date(2001, 6, 1)
-TOMORROW = timezone.localdate() + datetime.timedelta(days=1)
+
+
+def tomorrow():  # read per test: a run may cross midnight (Asia/Shanghai)
+    return timezone.localdate() + datetime.timedelta(days=1)
+
+
 FLOOR_TEXT = "不能早于 2012年1月1日"
 
 
@@ -106,7 +111,7 @@ def test_the_floor_is_a_setting(back_dated, settings):
 def test_a_demand_raised_in_1900_or_tomorrow_is_refused(world):
     for day, message in [
         (datetime.date(1900, 1, 1), "提出日期 不能早于 2012年1月1日"),
-        (TOMORROW, "晚于今天"),
+        (tomorrow(), "晚于今天"),
     ]:
         error = refused(
             raise_demand,
@@ -123,7 +128,7 @@ def test_a_demand_raised_in_1900_or_tomorrow_is_refused(world):
 def test_pairings_links_proposals_and_handovers_keep_to_the_campaign(world):
     w = world
     fresh = f.household(w.village_a, "孙有才", members=1)
-    for day, message in [(OLD, "开始日期 " + FLOOR_TEXT), (TOMORROW, "开始日期 不能晚于今天")]:
+    for day, message in [(OLD, "开始日期 " + FLOOR_TEXT), (tomorrow(), "开始日期 不能晚于今天")]:
         assert message in text(
             refused(pairing_services.pair, cadre=w.cadre_a, household=fresh, started_on=day)
         )
@@ -147,7 +152,7 @@ def test_pairings_links_proposals_and_handovers_keep_to_the_campaign(world):
     )
     pairing = Pairing.objects.get(household=w.household_a)
     assert "结束日期 不能晚于今天" in text(
-        refused(pairing_services.end_relation, relation=pairing, ended_on=TOMORROW, reason="调动")
+        refused(pairing_services.end_relation, relation=pairing, ended_on=tomorrow(), reason="调动")
     )
     assert not fresh.pairings.exists() and not Proposal.objects.exists() and not Handover.objects.exists()
     assert not VillageLink.objects.filter(village=w.village_a2).exists()
@@ -180,7 +185,7 @@ def test_imported_pairing_and_link_dates_keep_to_the_campaign(world):
     result = import_pairings(workbook(PAIRING_HEADERS, rows), user=world.users.town_a)
     texts = [str(e) for e in result.errors]
     assert any("第3行“开始日期”列（2001-01-01）" in t and FLOOR_TEXT in t for t in texts), texts
-    rows = [["东乡县财政局", "通渭县", "鸡川镇", "鸡川村民委员会", TOMORROW.isoformat()]]
+    rows = [["东乡县财政局", "通渭县", "鸡川镇", "鸡川村民委员会", tomorrow().isoformat()]]
     result = import_links(workbook(LINK_HEADERS, rows), user=world.users.county_a)
     assert any("“开始日期”列" in str(e) and "不能晚于今天" in str(e) for e in result.errors), result.errors
     assert not fresh.pairings.exists() and not VillageLink.objects.filter(village=world.village_a2).exists()

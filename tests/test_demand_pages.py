@@ -13,7 +13,7 @@ from tests.queries import count_queries
 from tests.test_visit_pages import entry
 from visits.models import Visit
 
-TODAY = timezone.localdate()
+today = timezone.localdate  # read per test: a run may cross midnight (Asia/Shanghai)
 
 
 def raise_for(world, household=None, *, by=None, days_ago=0, category="住房", text="危房需改造"):
@@ -22,7 +22,7 @@ def raise_for(world, household=None, *, by=None, days_ago=0, category="住房", 
         category=category,
         text=text,
         by=by or world.users.town_a,
-        raised_on=TODAY - datetime.timedelta(days=days_ago),
+        raised_on=today() - datetime.timedelta(days=days_ago),
     )
 
 
@@ -53,7 +53,7 @@ def test_overdue_at_my_level_is_each_offices_worklist(client, world):
     assert list(client.get(worklist).context["page"]) == []
     for _step in range(3):  # cadre → unit → township → county
         services.escalate(demand=Demand.objects.get(pk=late.pk), by=world.users.admin, text="需协调")
-    Demand.objects.filter(pk=late.pk).update(due_on=TODAY - datetime.timedelta(days=1))
+    Demand.objects.filter(pk=late.pk).update(due_on=today() - datetime.timedelta(days=1))
     assert [d.pk for d in client.get(worklist).context["page"]] == [late.pk]
     client.force_login(world.users.town_a)
     assert list(client.get(worklist).context["page"]) == []
@@ -198,7 +198,7 @@ def test_a_bad_demand_row_keeps_the_visit_unsaved(client, world):
 
 def test_a_refused_visit_raises_no_demand(client, world):
     client.force_login(world.users.town_a)
-    future = (TODAY + datetime.timedelta(days=3)).isoformat()
+    future = (today() + datetime.timedelta(days=3)).isoformat()
     response = client.post(
         reverse("visits:new"), entry(world, visited_on=future, **demand_rows(("住房", "漏雨")))
     )

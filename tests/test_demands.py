@@ -14,7 +14,7 @@ from pairing import services as pairing_services
 from pairing.models import Cadre, HandoverLine
 from tests import factories as f
 
-TODAY = timezone.localdate()
+today = timezone.localdate  # read per test: a run may cross midnight (Asia/Shanghai)
 
 
 def raise_for(world, *, household=None, days_ago=0, by=None, text="村道塌方，出行困难"):
@@ -23,7 +23,7 @@ def raise_for(world, *, household=None, days_ago=0, by=None, text="村道塌方�
         category="基础设施",
         text=text,
         by=by or world.users.town_a,
-        raised_on=TODAY - datetime.timedelta(days=days_ago),
+        raised_on=today() - datetime.timedelta(days=days_ago),
     )
 
 
@@ -37,11 +37,11 @@ def kinds(demand):
 def test_a_demand_starts_at_the_cadre_with_the_countys_deadline(world):
     demand = raise_for(world)
     assert (demand.level, demand.status) == (Level.CADRE, "待办")
-    assert demand.due_on == TODAY + datetime.timedelta(days=DemandDeadlines.DEFAULTS[Level.CADRE])
+    assert demand.due_on == today() + datetime.timedelta(days=DemandDeadlines.DEFAULTS[Level.CADRE])
     assert kinds(demand) == ["提出"]
 
     DemandDeadlines.objects.create(county=world.county_a, cadre_days=3)
-    assert raise_for(world).due_on == TODAY + datetime.timedelta(days=3)
+    assert raise_for(world).due_on == today() + datetime.timedelta(days=3)
 
 
 @pytest.mark.parametrize(
@@ -51,11 +51,12 @@ def test_a_demand_starts_at_the_cadre_with_the_countys_deadline(world):
         ("town_b", "household_a", {}, "不在您的管辖范围内"),
         ("town_a", "household_a", {"text": "  "}, "请填写诉求内容"),
         ("town_a", "household_a", {"category": "天气"}, "诉求类别“天气”无效"),
-        ("town_a", "household_a", {"raised_on": TODAY + datetime.timedelta(days=1)}, "晚于今天"),
+        ("town_a", "household_a", {"raised_on": 1}, "晚于今天"),  # days after today, read per test
     ],
 )
 def test_raising_is_refused_with_a_reason(world, username, household, fields, message):
-    arguments = {"category": "住房", "text": "危房需改造", "raised_on": TODAY, **fields}
+    arguments = {"category": "住房", "text": "危房需改造", **fields}
+    arguments["raised_on"] = today() + datetime.timedelta(days=fields.get("raised_on", 0))
     with pytest.raises(ValidationError) as caught:
         services.raise_demand(
             household=getattr(world, household), by=getattr(world.users, username), **arguments
@@ -110,7 +111,7 @@ def test_a_cadre_level_demand_follows_the_household_to_its_new_cadre(world):
     assert services.may_act(world.users.unit_a, demand) and not services.may_act(liaison_c, demand)
 
     handover = pairing_services.start_handover(
-        cadre=world.cadre_a, new_status=Cadre.Status.TRANSFERRED, effective_on=TODAY, by=world.users.town_a
+        cadre=world.cadre_a, new_status=Cadre.Status.TRANSFERRED, effective_on=today(), by=world.users.town_a
     )
     HandoverLine.objects.filter(handover=handover).update(successor=successor)
     pairing_services.apply_handover(handover=handover, by=world.users.county_a)
@@ -133,7 +134,7 @@ def test_accept_escalate_resolve_and_feedback_write_the_path(world):
     services.escalate(demand=demand, by=world.users.town_a, text="需单位协调资金")
     demand.refresh_from_db()
     assert (demand.level, demand.status) == (Level.UNIT, "待办")
-    assert demand.due_on == TODAY + datetime.timedelta(days=DemandDeadlines.DEFAULTS[Level.UNIT])
+    assert demand.due_on == today() + datetime.timedelta(days=DemandDeadlines.DEFAULTS[Level.UNIT])
     services.reply(demand=demand, by=world.users.unit_a, text="已联系施工队")
     services.resolve(demand=demand, by=world.users.unit_a, text="村道已修复")
     demand.refresh_from_db()
@@ -196,7 +197,7 @@ def test_overdue_demands_climb_one_level_and_a_second_run_changes_nothing(world)
     assert "已将 1 件逾期诉求上报一级" in output and "帮扶干部 → 帮扶单位：1 件" in output
     overdue.refresh_from_db()
     assert (overdue.level, overdue.status) == (Level.UNIT, "待办")
-    assert overdue.due_on == TODAY + datetime.timedelta(days=12)
+    assert overdue.due_on == today() + datetime.timedelta(days=12)
     automatic = overdue.actions.get(kind="上报")
     assert (automatic.by, automatic.text, automatic.from_level, automatic.to_level) == (
         None,
@@ -257,7 +258,7 @@ def test_escalation_runs_a_fixed_number_of_queries(world, django_assert_num_quer
         assert (demand.level, demand.status, demand.due_on) == (
             upper,
             "待办",
-            TODAY + datetime.timedelta(days=days),
+            today() + datetime.timedelta(days=days),
         )
         assert demand.actions.get(kind="上报").from_level == level
 
