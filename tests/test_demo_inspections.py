@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from inspections import notice
 from inspections.models import Flag, Inspection, NoticePosting, Rectification, TypicalCase
@@ -18,7 +19,7 @@ def test_the_demo_has_flags_an_inspection_cases_and_a_posted_notice():
     inspection = Inspection.objects.get()
     assert inspection.status == Inspection.Status.OPEN
     assert inspection.samples.exclude(result="").count() == 4 and inspection.findings.count() == 2
-    assert Rectification.objects.filter(due_on__lt=inspection.starts_on.__class__.today()).exists()
+    assert Rectification.objects.filter(due_on__lt=timezone.localdate()).exists()
     assert TypicalCase.objects.approved().count() == 2
     posting = NoticePosting.objects.get()
     assert notice.status(posting.village)[1] is False
