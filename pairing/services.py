@@ -23,7 +23,7 @@ from shuanglian.lib.history import recorded
 from . import matching, review, standings, tallies
 from .models import Cadre, DatedRelation, Handover, HandoverLine, Pairing, Proposal, ProposalLine, VillageLink
 from .review import Placement, RuleBroken
-from .rules import CadreFacts, RuleBooks
+from .rules import CadreFacts, RuleBooks, already_linked
 
 
 class OutOfScope(ValidationError):
@@ -68,7 +68,7 @@ def check_pairing(*, cadre: Cadre, household: Household, role: str) -> list[str]
         if message:
             problems.append(message)
     if household.pairings.open().filter(cadre=cadre).exists():
-        problems.append(_("%(cadre)s 已联系 %(household)s") % {"cadre": cadre.name, "household": household})
+        problems.append(already_linked(cadre, household).message)
     book = RuleBooks().for_village(household.village_id)
     facts = CadreFacts.load([cadre])
     problems += [str(v) for v in book.check(cadre=cadre, household=household, role=role, facts=facts)]
