@@ -144,16 +144,29 @@ def compute(office: Office, month: datetime.date) -> dict:
     return figures
 
 
+# A row figure that is the sum of two others of the rows: 在册贫困户 are the paired ones and the
+# unpaired ones, both counted over the poor households on the register in one pass of the pairing
+# coverage rows (pairing/indicators.py: paired = poor − unpaired), so the rows need no second pass
+# over the households for it (issue 13). The total and each row are compared with the catalogue's
+# own figure in tests/test_reports_figures.py.
+SUM_OF_PARTS = {"poor": ("paired", "unpaired")}
+
+
 def _region_rows(office: Office, child_regions, period: Period) -> tuple[list[dict], dict]:
     """The rows of the child regions, and the office's own figures that those rows' batches hold
     too, summed over the rows (see _summed_keys)."""
     digits = LEVEL_DIGITS[CHILD_LEVEL[office.level]]
-    present = [key for key in REGION_ROW if key in PRESENT]
+    present = [key for key in REGION_ROW if key in PRESENT and key not in SUM_OF_PARTS]
     spans = [key for key in REGION_ROW if key not in PRESENT]
     present_sums, span_sums = _summed_keys(present, PRESENT), _summed_keys(spans, MONTH + FROM_MONTH_BATCH)
     per_child = indicators.table(present + present_sums, office.scope, None, digits)
     for child, values in indicators.table(spans + span_sums, office.scope, period, digits).items():
         per_child.setdefault(child, {}).update(values)
+    derived = [key for key in SUM_OF_PARTS if key in REGION_ROW]
+    for values in per_child.values():
+        for key in derived:
+            values[key] = sum(values.get(part, 0) for part in SUM_OF_PARTS[key])
+    present_sums += derived
     rows = []
     for region in child_regions:
         values = per_child.get(region.code[:digits], {})
