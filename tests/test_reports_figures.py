@@ -284,6 +284,10 @@ def test_open_demands_come_from_the_months_demand_batch(world, record):
         computed = figures.compute(office, MONTHS[1])
     demand_passes = [query for query in queries.captured_queries if 'FROM "demands_demand"' in query["sql"]]
     assert len(demand_passes) == 2, [query["sql"][:120] for query in demand_passes]
+    # The year to date asks the demand batch for its flow figures only: the demands raised in it
+    # are counted alone, only the rows pass over the open demands.
+    open_passes = [query for query in demand_passes if "待办" in query["sql"]]
+    assert len(open_passes) == 1, [query["sql"][:120] for query in demand_passes]
     # The closed demands of the year and per row are read from the closing steps in the period
     # (an index range), one query each, no EXISTS probe per closed demand inside the passes.
     closing = [query for query in queries.captured_queries if 'FROM "demands_demandaction"' in query["sql"]]
@@ -297,20 +301,22 @@ def test_open_demands_come_from_the_months_demand_batch(world, record):
     assert list(computed["month"]) == figures.PRESENT + figures.MONTH
 
 
-@pytest.mark.parametrize("which", ["province", "county_a", "town_a"])
+@pytest.mark.parametrize("which", ["province", "county_a", "town_a", "unit_a"])
 def test_the_report_equals_each_figure_counted_alone(world, record, which):
-    """The office's own figures summed from its rows equal each figure read alone from the
-    catalogue, for the month, the present state and the year to date."""
-    office = Office(region=getattr(world, which))
+    """The office's own figures summed from its rows, and the year's demand figures counted
+    without the open demands, equal each figure read alone from the catalogue (one whole batch
+    each), for the month, the present state and the year to date."""
+    office = Office(unit=world.unit_a) if which == "unit_a" else Office(region=getattr(world, which))
     period = Period.month(MONTHS[1].year, MONTHS[1].month)
     computed = figures.compute(office, MONTHS[1])
-    assert computed["rows"] or which == "town_a"
+    assert computed["rows"] or which in ("town_a", "unit_a")
     expected = {
         key: figures.plain(indicators.value(key, office.scope, None if key in figures.PRESENT else period))
         for key in figures.PRESENT + figures.MONTH
     }
     assert computed["month"] == expected
     assert sum(expected[key] for key in ("visits_home", "demands_raised", "poor", "paired")) > 0
+    assert computed["year"]["demands_raised"] > 0
     year = {
         key: figures.plain(indicators.value(key, office.scope, period.year_to_date())) for key in figures.YEAR
     }
