@@ -157,6 +157,7 @@ def value(key: str, scope: Scope, period: Period | None = None) -> Number | None
 
 def values(keys, scope: Scope, period: Period | None = None) -> dict[str, Number | None]:
     """The figures of ``keys`` for one scope, each batch run once."""
+    keys = list(keys)  # read twice where a batch takes the keys asked of it
     result, batches = {}, {}
     for key in keys:
         indicator = _CATALOGUE[key]
