@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, DecimalField, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -140,19 +141,27 @@ def _income_line_expression():
     return Case(*whens, default=default, output_field=DecimalField(max_digits=10, decimal_places=2))
 
 
-def alert_q(today: datetime.date | None = None) -> Q:
-    """A filter for households breaking any floor: Exists() subqueries, no join fan-out."""
+def alert_q(today: datetime.date | None = None, *, per_household: bool = False) -> Q:
+    """A filter for households breaking any floor: Exists() subqueries, no join fan-out.
+
+    ``per_household`` looks each household's members up by its household index (a scalar
+    subquery the database cannot turn into a hash): the plan for a township's few hundred
+    households, where PostgreSQL otherwise reads every matching member of the province into a
+    hash first (55k at scale 1.0, most of a township's monthly report; issue 13). The same rule."""
     from .models import Member  # floors is imported by models' neighbours; avoid a cycle
 
     today = today or timezone.localdate()
     born_after, born_by = school_age_births(today)
     members = Member.objects.filter(household_id=OuterRef("pk"))
-    out_of_school = members.filter(
-        schooling__in=NOT_IN_SCHOOL, birth_date__gt=born_after, birth_date__lte=born_by
-    )
-    uninsured = members.filter(health__in=ILL, has_medical_insurance=False)
+    out_of_school = Q(schooling__in=NOT_IN_SCHOOL, birth_date__gt=born_after, birth_date__lte=born_by)
+    uninsured = Q(health__in=ILL, has_medical_insurance=False)
     below_line = Q(income_per_head__lt=_income_line_expression()) & ~Q(category__in=SUPPORTED_CATEGORIES)
-    return Q(status__in=WATCHED_STATUSES) & (below_line | Exists(out_of_school) | Exists(uninsured))
+    if per_household:
+        first_member = Subquery(members.filter(out_of_school | uninsured).values("pk")[:1])
+        return Q(status__in=WATCHED_STATUSES) & (below_line | Q(IsNull(first_member, False)))
+    return Q(status__in=WATCHED_STATUSES) & (
+        below_line | Exists(members.filter(out_of_school)) | Exists(members.filter(uninsured))
+    )
 
 
 def with_alerts(queryset, today: datetime.date | None = None):

@@ -35,8 +35,14 @@ def _household_plans(scope: Scope, period: Period):
     return plans.filter(prefix_range_q("household__village_id", scope.prefix)), "household__village_id"
 
 
+# A scope this narrow (a township, a village) reads its households' members one household at a
+# time; a county or more in one hash of the matching members (households.floors.alert_q).
+PER_HOUSEHOLD_DIGITS = 9
+
+
 def _floor_alerts(scope: Scope, period: Period | None):
-    households = Household.objects.filter(alert_q())
+    narrow = scope.unit_id is None and len(scope.prefix) >= PER_HOUSEHOLD_DIGITS
+    households = Household.objects.filter(alert_q(per_household=narrow))
     if scope.unit_id is not None:
         return households.filter(pk__in=scope_households(scope).values("pk")), "village_id"
     return households.filter(prefix_range_q("village_id", scope.prefix)), "village_id"

@@ -119,20 +119,23 @@ def compute(office: Office, month: datetime.date) -> dict:
     Each batch of the catalogue runs once per scope and period."""
     period = Period.month(month.year, month.month)
     scope = office.scope
-    present = [key for key in PRESENT if key not in FROM_MONTH_BATCH]
-    month_values = indicators.values(present, scope, None) | indicators.values(
-        MONTH + FROM_MONTH_BATCH, scope, period
+    below = children(office)
+    child_regions = [child.region for child in below if child.region]
+    rows, summed = [], {}
+    if child_regions:
+        rows, summed = _region_rows(office, child_regions, period)
+    present = [key for key in PRESENT if key not in FROM_MONTH_BATCH and key not in summed]
+    month_values = (
+        indicators.values(present, scope, None)
+        | indicators.values([key for key in MONTH + FROM_MONTH_BATCH if key not in summed], scope, period)
+        | summed
     )
     figures = {
         "month": _plain_all({key: month_values[key] for key in PRESENT + MONTH}),
         "year": _plain_all(indicators.values(YEAR, scope, period.year_to_date())),
-        "rows": [],
+        "rows": rows,
         "computed_at": timezone.now().isoformat(timespec="seconds"),
     }
-    below = children(office)
-    child_regions = [child.region for child in below if child.region]
-    if child_regions:
-        figures["rows"] += _region_rows(office, child_regions, period)
     units = [child for child in below if child.unit]
     per_unit = tally_by_unit([child.unit.pk for child in units], period) if units else {}
     for child in units:
@@ -141,13 +144,29 @@ def compute(office: Office, month: datetime.date) -> dict:
     return figures
 
 
-def _region_rows(office: Office, child_regions, period: Period) -> list[dict]:
+# A row figure that is the sum of two others of the rows: 在册贫困户 are the paired ones and the
+# unpaired ones, both counted over the poor households on the register in one pass of the pairing
+# coverage rows (pairing/indicators.py: paired = poor − unpaired), so the rows need no second pass
+# over the households for it (issue 13). The total and each row are compared with the catalogue's
+# own figure in tests/test_reports_figures.py.
+SUM_OF_PARTS = {"poor": ("paired", "unpaired")}
+
+
+def _region_rows(office: Office, child_regions, period: Period) -> tuple[list[dict], dict]:
+    """The rows of the child regions, and the office's own figures that those rows' batches hold
+    too, summed over the rows (see _summed_keys)."""
     digits = LEVEL_DIGITS[CHILD_LEVEL[office.level]]
-    present = [key for key in REGION_ROW if key in PRESENT]
+    present = [key for key in REGION_ROW if key in PRESENT and key not in SUM_OF_PARTS]
     spans = [key for key in REGION_ROW if key not in PRESENT]
-    per_child = indicators.table(present, office.scope, None, digits)
-    for child, values in indicators.table(spans, office.scope, period, digits).items():
+    present_sums, span_sums = _summed_keys(present, PRESENT), _summed_keys(spans, MONTH + FROM_MONTH_BATCH)
+    per_child = indicators.table(present + present_sums, office.scope, None, digits)
+    for child, values in indicators.table(spans + span_sums, office.scope, period, digits).items():
         per_child.setdefault(child, {}).update(values)
+    derived = [key for key in SUM_OF_PARTS if key in REGION_ROW]
+    for values in per_child.values():
+        for key in derived:
+            values[key] = sum(values.get(part, 0) for part in SUM_OF_PARTS[key])
+    present_sums += derived
     rows = []
     for region in child_regions:
         values = per_child.get(region.code[:digits], {})
@@ -159,7 +178,20 @@ def _region_rows(office: Office, child_regions, period: Period) -> list[dict]:
                 "values": {key: plain(values.get(key, _zero(key))) for key in REGION_ROW},
             }
         )
-    return rows
+    # Every entry of the table, a child's or one seated at the office's own level, adds up to the
+    # total of an additive figure (shuanglian.indicators.own_level).
+    summed = {}
+    for key in present_sums + span_sums:
+        summed[key] = sum((values[key] for values in per_child.values() if key in values), _zero(key))
+    return rows, summed
+
+
+def _summed_keys(row_keys: list[str], wanted: list[str]) -> list[str]:
+    """The additive figures of ``wanted`` that a batch of the rows of ``row_keys`` counts per child
+    anyway: the office's own figure is their sum, not another pass over the same records (on the
+    province's report, a pass over all 400k households or all open demands each, issue 13)."""
+    run = {indicators.get(key).batch_rows for key in row_keys} - {None}
+    return [key for key in wanted if indicators.get(key).batch_rows in run and indicators.get(key).additive]
 
 
 def _zero(key: str):

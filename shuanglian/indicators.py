@@ -113,6 +113,9 @@ class Indicator:
     by_cadre: Callable[[object, Period], dict[int, dict[str, Number]]] | None = field(
         default=None, compare=False
     )
+    # The batch takes ``keys=`` (the set of its keys asked by ``values``) and may leave out the
+    # work only other keys need (the demand batch: the pass over the open demands, issue 13).
+    batch_takes_keys: bool = field(default=False, compare=False)
 
     def __post_init__(self):
         if self.count is None and self.batch is None and self.by_cadre is None:
@@ -154,6 +157,7 @@ def value(key: str, scope: Scope, period: Period | None = None) -> Number | None
 
 def values(keys, scope: Scope, period: Period | None = None) -> dict[str, Number | None]:
     """The figures of ``keys`` for one scope, each batch run once."""
+    keys = list(keys)  # read twice where a batch takes the keys asked of it
     result, batches = {}, {}
     for key in keys:
         indicator = _CATALOGUE[key]
@@ -161,7 +165,11 @@ def values(keys, scope: Scope, period: Period | None = None) -> dict[str, Number
             result[key] = indicator.count(scope, period)
             continue
         if indicator.batch not in batches:
-            batches[indicator.batch] = indicator.batch(scope, period)
+            if indicator.batch_takes_keys:
+                asked = frozenset(other for other in keys if _CATALOGUE[other].batch is indicator.batch)
+                batches[indicator.batch] = indicator.batch(scope, period, keys=asked)
+            else:
+                batches[indicator.batch] = indicator.batch(scope, period)
         result[key] = batches[indicator.batch][key]
     return result
 

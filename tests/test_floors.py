@@ -29,7 +29,12 @@ def floors_of(household, today=TODAY) -> set[str]:
 
 
 def filtered(today=TODAY) -> set[int]:
-    return set(floors.with_alerts(Household.objects.all(), today).values_list("pk", flat=True))
+    """The households the database filter finds, checked to be the same in both of its plans
+    (a hash of the matching members, or a look-up per household)."""
+    found = set(floors.with_alerts(Household.objects.all(), today).values_list("pk", flat=True))
+    probed = Household.objects.filter(floors.alert_q(today, per_household=True))
+    assert set(probed.values_list("pk", flat=True)) == found
+    return found
 
 
 @pytest.fixture
@@ -166,3 +171,33 @@ def test_filtered_list_keeps_a_fixed_query_count(client, world, village):
         household = lone(world.village_a, income_per_head=Decimal("1000"))
         child(household, datetime.date(2015, 3, 1))
     assert count_queries(client, url) == few
+
+
+def test_the_report_figure_counts_the_households_the_rule_finds(world):
+    """households_floor_alert (plans/indicators.py) for a township (a look-up per household) and a
+    county (one hash of the members) against the rule run in Python on each household."""
+    from django.utils import timezone
+
+    from shuanglian import indicators
+    from shuanglian.indicators import Scope
+
+    today = timezone.localdate()
+    lone(world.village_a, income_per_head=Decimal("1000"))
+    lone(world.village_a2, income_per_head=Decimal("9000"))
+    sick = lone(world.village_a2, income_per_head=Decimal("9000"))
+    sick.members.update(health=Health.SERIOUS, has_medical_insurance=False)
+    child(lone(world.village_a, income_per_head=Decimal("9000")), today.replace(year=today.year - 9))
+    lone(world.village_a, income_per_head=Decimal("100"), status=HouseholdStatus.CLOSED)
+
+    def by_rule(prefix):
+        return sum(
+            1
+            for household in Household.objects.all()
+            if household.village_id.startswith(prefix)
+            and floors.alerts(household, list(household.members.all()), today)
+        )
+
+    for region in (world.town_a, world.town_a2, world.county_a):
+        prefix = region.code[: {"township": 9, "county": 6}[region.level]]
+        counted = indicators.value("households_floor_alert", Scope(prefix=prefix))
+        assert counted == by_rule(prefix) > 0, region.name

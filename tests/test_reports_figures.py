@@ -269,9 +269,10 @@ def test_the_report_page_runs_a_fixed_number_of_queries(client, world, record):
 
 
 def test_open_demands_come_from_the_months_demand_batch(world, record):
-    """demands_open is the present state, read from the month's demand batch (which counts it too):
-    the demands are passed over three times (month, year to date, rows), not four, and the figure
-    is the catalogue's present count; the closing steps are read once per pass."""
+    """demands_open is the present state, read from the month's demand batch (which counts it too);
+    an office with rows reads its month's demand figures as the sum of the rows (which count them
+    per child anyway): the demands are passed over twice (rows, year to date), and the figure is
+    the catalogue's present count; the closing steps are read once per pass."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -282,16 +283,52 @@ def test_open_demands_come_from_the_months_demand_batch(world, record):
     with CaptureQueriesContext(connection) as queries:
         computed = figures.compute(office, MONTHS[1])
     demand_passes = [query for query in queries.captured_queries if 'FROM "demands_demand"' in query["sql"]]
-    assert len(demand_passes) == 3, [query["sql"][:120] for query in demand_passes]
-    # The closed demands of the month, of the year and per row are read from the closing steps
-    # in the period (an index range), one query each, no longer an EXISTS probe per closed demand
-    # inside the passes over the demands: 3 queries more (23 before), each reading few rows.
+    assert len(demand_passes) == 2, [query["sql"][:120] for query in demand_passes]
+    # The year to date asks the demand batch for its flow figures only: the demands raised in it
+    # are counted alone, only the rows pass over the open demands.
+    open_passes = [query for query in demand_passes if "待办" in query["sql"]]
+    assert len(open_passes) == 1, [query["sql"][:120] for query in demand_passes]
+    # The closed demands of the year and per row are read from the closing steps in the period
+    # (an index range), one query each, no EXISTS probe per closed demand inside the passes.
     closing = [query for query in queries.captured_queries if 'FROM "demands_demandaction"' in query["sql"]]
-    assert len(closing) == 3, [query["sql"][:120] for query in closing]
-    assert len(queries.captured_queries) == 26, len(queries.captured_queries)
+    assert len(closing) == 2, [query["sql"][:120] for query in closing]
+    # 26 before the office's own figures were summed from its rows where they share a batch
+    # (households, pairing coverage, visit tallies, demands: 5 queries less) and the rows' poor
+    # households read as the paired plus the unpaired ones (one less).
+    assert len(queries.captured_queries) == 20, len(queries.captured_queries)
     present = indicators.value("demands_open", office.scope, None)
     assert computed["month"]["demands_open"] == present > 0
     assert list(computed["month"]) == figures.PRESENT + figures.MONTH
+
+
+@pytest.mark.parametrize("which", ["province", "county_a", "town_a", "unit_a"])
+def test_the_report_equals_each_figure_counted_alone(world, record, which):
+    """The office's own figures summed from its rows, and the year's demand figures counted
+    without the open demands, equal each figure read alone from the catalogue (one whole batch
+    each), for the month, the present state and the year to date."""
+    office = Office(unit=world.unit_a) if which == "unit_a" else Office(region=getattr(world, which))
+    period = Period.month(MONTHS[1].year, MONTHS[1].month)
+    computed = figures.compute(office, MONTHS[1])
+    assert computed["rows"] or which in ("town_a", "unit_a")
+    expected = {
+        key: figures.plain(indicators.value(key, office.scope, None if key in figures.PRESENT else period))
+        for key in figures.PRESENT + figures.MONTH
+    }
+    assert computed["month"] == expected
+    assert sum(expected[key] for key in ("visits_home", "demands_raised", "poor", "paired")) > 0
+    assert computed["year"]["demands_raised"] > 0
+    year = {
+        key: figures.plain(indicators.value(key, office.scope, period.year_to_date())) for key in figures.YEAR
+    }
+    assert computed["year"] == year
+    if computed["rows"]:
+        digits = 4 if which == "province" else 9
+        poor = indicators.table(["poor", "paired", "unpaired"], office.scope, None, digits)
+        for row in computed["rows"]:
+            if row["kind"] == "region":
+                counted = poor.get(row["office"][:digits], {})
+                for key in ("poor", "paired", "unpaired"):
+                    assert row["values"][key] == counted.get(key, 0), (row["name"], key)
 
 
 def test_a_closed_demand_counts_once_and_only_as_it_stands(world):
