@@ -127,20 +127,26 @@ def _count_if(condition: str) -> str:
     return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
 
-def _summed(rows, key_expression, joins: dict, sums: list[str], carry=()) -> dict[str, tuple[int, ...]]:
+def _summed(
+    rows, key_expression, joins: dict, sums: list[str], carry=(), alias: str = "r"
+) -> dict[str, tuple[int, ...]]:
     """Per group: COUNT(*) then each SQL aggregate of `sums`, in one statement over `rows` (a
-    queryset; its columns `carry` are r.<name>) LEFT JOINed to each of `joins` ({alias: (queryset
-    with one row per key at most, {rows' column: its column})}). The raw-SQL seam of the ranking:
-    the parts are the ORM's SQL, so it runs on SQLite and PostgreSQL alike; `sums` hold no values."""
+    queryset, named `alias`, "r" unless told; its columns `carry` are r.<name>) LEFT JOINed in turn to
+    each of `joins` ({alias: (queryset, {column: its column})}; a column without a table is the
+    rows'). A join with several rows per key repeats the row: then only `sums` that count the joined
+    rows mean anything. The raw-SQL seam of the ranking: the parts are the ORM's SQL, so it runs on
+    SQLite and PostgreSQL alike; `sums` hold no values."""
     rows = rows.annotate(group_key=key_expression).values("group_key", *carry).order_by()
     rows_sql, params = rows.query.sql_with_params()
-    sql = [f"SELECT r.group_key, COUNT(*), {', '.join(sums)} FROM ({rows_sql}) r"]
-    for alias, (queryset, on) in joins.items():
+    sql = [f"SELECT {alias}.group_key, COUNT(*), {', '.join(sums)} FROM ({rows_sql}) {alias}"]
+    for name, (queryset, on) in joins.items():
         joined_sql, joined_params = queryset.query.sql_with_params()
-        condition = " AND ".join(f"{alias}.{theirs} = r.{mine}" for mine, theirs in on.items())
-        sql.append(f"LEFT JOIN ({joined_sql}) {alias} ON {condition}")
+        condition = " AND ".join(
+            f"{name}.{theirs} = {mine if '.' in mine else f'{alias}.{mine}'}" for mine, theirs in on.items()
+        )
+        sql.append(f"LEFT JOIN ({joined_sql}) {name} ON {condition}")
         params = (*params, *joined_params)
-    sql.append("GROUP BY r.group_key")
+    sql.append(f"GROUP BY {alias}.group_key")
     with connection.cursor() as cursor:
         cursor.execute(" ".join(sql), params)
         return {str(key): tuple(int(value or 0) for value in values) for key, *values in cursor.fetchall()}
@@ -434,46 +440,55 @@ def _demand_pass(prefix: str, periods: list[Period], *, digits=None, units=None)
     """demand_counts of each period in one pass: the demands due in one of the periods (each tagged
     with its period), LEFT JOINed to their first closing step's day: a demand closed now whose first
     closing step fell on or before its deadline was closed in time (some step did, so the first did).
-    For units, joined to the household's responsible pairing in force on its period's last day."""
+    For units the rows are the units' responsible pairings, each joined to its household's demands
+    and counting those of a period on whose last day it was in force (demand_counts' join)."""
     ends = [as_of(period) for period in periods]
-    due, which, responsible_then = Q(), [], Q()
-    for i, (period, end) in enumerate(zip(periods, ends, strict=True)):
-        in_period = Q(due_on__gte=period.start, due_on__lte=end)
-        due |= in_period
-        which.append(When(in_period, then=Value(i)))
-        responsible_then |= in_period & _in_force(end, "household__pairings__")
+    which = [
+        When(due_on__gte=period.start, due_on__lte=end, then=Value(i))
+        for i, (period, end) in enumerate(zip(periods, ends, strict=True))
+    ]
     closed = (Demand.Status.RESOLVED, Demand.Status.EXPLAINED)
-    demands = Demand.objects.filter(due, status__in=(*closed, *Demand.OPEN_STATUSES)).annotate(
+    # One range of due days over the periods (the sums keep each period's own).
+    demands = Demand.objects.filter(
+        due_on__gte=min(period.start for period in periods),
+        due_on__lte=max(ends),
+        status__in=(*closed, *Demand.OPEN_STATUSES),
+    ).annotate(
         period=Case(*which, default=Value(-1), output_field=IntegerField()),
         closed=_flag(Q(status__in=closed)),
     )
+    closing = DemandAction.objects.filter(kind__in=CLOSING_KINDS)
+    if units is None:
+        closing = _within(closing, "demand__household__village_id", prefix)
+    first_closing = closing.values("demand_id").annotate(closed_on=Min(TruncDate("at"))).order_by()
+    on_time = "d.closed = 1 AND c.closed_on <= d.due_on"
     if units is not None:
-        demands = demands.filter(
-            responsible_then,
-            household__pairings__role=Pairing.Role.RESPONSIBLE,
-            household__pairings__cadre__unit_id__in=units,
-        )
-        key = F("household__pairings__cadre__unit_id")
+        # Hash joins from the units' pairings (tens of thousands at the province): from the demands,
+        # PostgreSQL probed the household, pairing and cadre indexes once per demand of the quarters.
+        flags = {f"in{i}": _flag(_in_force(end)) for i, end in enumerate(ends)}
+        rows = _in_force_between(
+            Pairing.objects.filter(role=Pairing.Role.RESPONSIBLE, cadre__unit_id__in=units), ends
+        ).annotate(**flags)
+        joins = {
+            "d": (
+                demands.values("id", "household_id", "due_on", "period", "closed"),
+                {"household_id": "household_id"},
+            ),
+            "c": (first_closing, {"d.id": "demand_id"}),
+        }
+        sums = []
+        for i in range(len(periods)):
+            mine = f"r.in{i} = 1 AND d.period = {i}"
+            sums += [_count_if(mine), _count_if(f"{mine} AND {on_time}")]
+        got = _summed(rows, F("cadre__unit_id"), joins, sums, carry=("household_id", *flags))
     else:
-        demands = demands.filter(prefix_range_q("household__village_id", prefix))
+        rows = demands.filter(prefix_range_q("household__village_id", prefix))
+        sums = []
+        for i in range(len(periods)):
+            sums += [_count_if(f"d.period = {i}"), _count_if(f"d.period = {i} AND {on_time}")]
+        joins = {"c": (first_closing, {"d.id": "demand_id"})}
         key = _region_key("household__village_id", digits)
-    first_closing = (
-        _within(
-            DemandAction.objects.all(), "demand__household__village_id", "" if units is not None else prefix
-        )
-        .filter(kind__in=CLOSING_KINDS)
-        .values("demand_id")
-        .annotate(closed_on=Min(TruncDate("at")))
-        .order_by()
-    )
-    sums = []
-    for i in range(len(periods)):
-        sums += [
-            _count_if(f"r.period = {i}"),
-            _count_if(f"r.period = {i} AND r.closed = 1 AND c.closed_on <= r.due_on"),
-        ]
-    joins = {"c": (first_closing, {"id": "demand_id"})}
-    got = _summed(demands, key, joins, sums, carry=("id", "due_on", "period", "closed"))
+        got = _summed(rows, key, joins, sums, carry=("id", "due_on", "period", "closed"), alias="d")
     return [_counted(got, lambda v, i=i: (v[2 + 2 * i], v[1 + 2 * i])) for i in range(len(periods))]
 
 
