@@ -348,12 +348,14 @@ def _reached(periods: list[Period], *, prefix: str = "", households=None):
     tallies = _within(tallies, "household__village_id", prefix)
     if households is not None:
         tallies = tallies.filter(household_id__in=households)
-    spans, flags = {}, {}
+    spans, flags, any_visit = {}, {}, Q()
     for i, period in enumerate(periods):
         year, first, last = visit_tallies.month_span(period.start, as_of(period))
         spans[f"span{i}"] = visit_tallies.visits_in_months(first, last)
         flags[f"reached{i}"] = Max(_flag(Q(year=year, **{f"span{i}__gt": 0})))
-    return tallies.alias(**spans).values("household_id").annotate(**flags).order_by()
+        any_visit |= Q(**{f"span{i}__gt": 0})
+    # Only the tallies with a visit in some period: the others reach nobody (fewer rows to group).
+    return tallies.alias(**spans).filter(any_visit).values("household_id").annotate(**flags).order_by()
 
 
 def _household_pass(prefix: str, periods: list[Period], digits) -> tuple[list[Counts], list[Counts]]:
