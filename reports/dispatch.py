@@ -140,7 +140,7 @@ def _summed(
     rows_sql, params = rows.query.sql_with_params()
     sql = [f"SELECT {alias}.group_key, COUNT(*), {', '.join(sums)} FROM ({rows_sql}) {alias}"]
     for name, (queryset, on) in joins.items():
-        joined_sql, joined_params = queryset.query.sql_with_params()
+        joined_sql, joined_params = queryset.order_by().query.sql_with_params()
         condition = " AND ".join(
             f"{name}.{theirs} = {mine if '.' in mine else f'{alias}.{mine}'}" for mine, theirs in on.items()
         )
@@ -471,6 +471,10 @@ def _demand_pass(prefix: str, periods: list[Period], *, digits=None, units=None)
         rows = _in_force_between(
             Pairing.objects.filter(role=Pairing.Role.RESPONSIBLE, cadre__unit_id__in=units), ends
         ).annotate(**flags)
+        # Only the demands (and closing steps) of these pairings' households: a county's units'.
+        households = rows.values("household_id")
+        demands = demands.filter(household_id__in=households)
+        first_closing = first_closing.filter(demand__household_id__in=households)
         joins = {
             "d": (
                 demands.values("id", "household_id", "due_on", "period", "closed"),
