@@ -537,3 +537,13 @@ def test_the_ranking_runs_a_pinned_number_of_queries(county, django_assert_num_q
     demands and village links passes."""
     with django_assert_num_queries(9):
         dispatch.rankings("621121", "county", QUARTER)
+
+
+def test_a_quarter_not_yet_begun_is_counted_by_the_single_rate_functions(county):
+    """Its last day counted is today, before it begins: no whole months, so no passes."""
+    coming = Quarter.of(timezone.localdate()).next
+    periods = [coming.period, coming.previous.period]
+    batched = dispatch.ranking_counts("621121", periods, digits=9)
+    for counts, period in zip(batched, periods, strict=True):
+        for indicator in dispatch.RANKING:
+            assert counts[indicator.key] == indicator.counts("621121", period, digits=9)
