@@ -4,7 +4,9 @@ Four indicators of the quarter, each a rate in percent, are defined here once an
 the indicator catalogue (shuanglian/indicators.py), so the bulletin, the annual summary and any
 other page read the same figure. Each is computed per child region (one GROUP BY over the scope's
 households, pairings or demands) and per unit (one GROUP BY over the units' pairings or links), as
-two counts (done, total); the rate is done / total.
+two counts (done, total); the rate is done / total. The ranking page counts this quarter and the
+last, all four rates, in a few passes over the same rows (ranking_counts); the catalogue keeps the
+functions of one rate and one period, and the tests hold the two to the same figures.
 
 The ranking rule (shown on the page, RULE): the score is the plain mean of the four rates a row
 has (a rate with nothing to count is left out); rows rank by score, then by contact rate, then by
@@ -536,7 +538,7 @@ def ranking_counts(
     prefix: str, periods: list[Period], *, digits=None, units=None, quotas=None
 ) -> list[dict[str, Counts]]:
     """For each period: {indicator key: Counts}, the four rates' counts per child region (`digits`)
-    or per unit (`units`: ids, or a queryset of them), in four statements (plus the quotas)."""
+    or per unit (`units`: ids, or a queryset of them), in three statements (plus the quotas)."""
     if not _whole_months(periods):
         return [
             {ind.key: ind.counts(prefix, period, digits=digits, units=units) for ind in RANKING}
