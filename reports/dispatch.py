@@ -4,7 +4,9 @@ Four indicators of the quarter, each a rate in percent, are defined here once an
 the indicator catalogue (shuanglian/indicators.py), so the bulletin, the annual summary and any
 other page read the same figure. Each is computed per child region (one GROUP BY over the scope's
 households, pairings or demands) and per unit (one GROUP BY over the units' pairings or links), as
-two counts (done, total); the rate is done / total.
+two counts (done, total); the rate is done / total. The ranking page counts this quarter and the
+last, all four rates, in a few passes over the same rows (ranking_counts); the catalogue keeps the
+functions of one rate and one period, and the tests hold the two to the same figures.
 
 The ranking rule (shown on the page, RULE): the score is the plain mean of the four rates a row
 has (a rate with nothing to count is left out); rows rank by score, then by contact rate, then by
@@ -18,8 +20,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Substr
+from django.db.models import Case, Count, Exists, F, IntegerField, Max, Min, OuterRef, Q, Value, When
+from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +37,7 @@ from shuanglian.lib.cached_counts import count_or_cached
 from shuanglian.lib.codes import prefix_range_q
 from visits import tallies as visit_tallies
 from visits import worklists
-from visits.models import UnitVisit, Visit
+from visits.models import UnitVisit, Visit, VisitTally
 
 RULE = _(
     "综合得分为走访联系率、走访任务完成率、诉求按期办结率、结对覆盖率四项的算术平均（某项无统计对象时不计入）；"
@@ -119,17 +121,37 @@ def _joined(rows, key_expression, hits, on: dict[str, str], done: str, carry=())
     per key at most) on the columns `on` ({rows' column: hits' column}); `done` is an SQL condition
     over `r` (the row, with its columns `carry`) and `h` (its hit, NULLs where none). Both sides are
     read once, as hashes at the province: half the work of _grouped's two counts, no subplan per row."""
-    rows = rows.annotate(group_key=key_expression).values("group_key", *on, *carry).order_by()
-    rows_sql, rows_params = rows.query.sql_with_params()
-    hits_sql, hits_params = hits.query.sql_with_params()
-    join = " AND ".join(f"h.{theirs} = r.{mine}" for mine, theirs in on.items())
-    sql = (
-        f"SELECT r.group_key, COUNT(*), SUM(CASE WHEN {done} THEN 1 ELSE 0 END) "
-        f"FROM ({rows_sql}) r LEFT JOIN ({hits_sql}) h ON {join} GROUP BY r.group_key"
-    )
+    sums = _summed(rows, key_expression, {"h": (hits, on)}, [_count_if(done)], carry=(*on, *carry))
+    return {key: (matched, total) for key, (total, matched) in sums.items()}
+
+
+def _count_if(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def _summed(
+    rows, key_expression, joins: dict, sums: list[str], carry=(), alias: str = "r"
+) -> dict[str, tuple[int, ...]]:
+    """Per group: COUNT(*) then each SQL aggregate of `sums`, in one statement over `rows` (a
+    queryset, named `alias`, "r" unless told; its columns `carry` are r.<name>) LEFT JOINed in turn to
+    each of `joins` ({alias: (queryset, {column: its column})}; a column without a table is the
+    rows'). A join with several rows per key repeats the row: then only `sums` that count the joined
+    rows mean anything. The raw-SQL seam of the ranking: the parts are the ORM's SQL, so it runs on
+    SQLite and PostgreSQL alike; `sums` hold no values."""
+    rows = rows.annotate(group_key=key_expression).values("group_key", *carry).order_by()
+    rows_sql, params = rows.query.sql_with_params()
+    sql = [f"SELECT {alias}.group_key, COUNT(*), {', '.join(sums)} FROM ({rows_sql}) {alias}"]
+    for name, (queryset, on) in joins.items():
+        joined_sql, joined_params = queryset.order_by().query.sql_with_params()
+        condition = " AND ".join(
+            f"{name}.{theirs} = {mine if '.' in mine else f'{alias}.{mine}'}" for mine, theirs in on.items()
+        )
+        sql.append(f"LEFT JOIN ({joined_sql}) {name} ON {condition}")
+        params = (*params, *joined_params)
+    sql.append(f"GROUP BY {alias}.group_key")
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*rows_params, *hits_params))
-        return {str(key): (int(matched or 0), total) for key, total, matched in cursor.fetchall()}
+        cursor.execute(" ".join(sql), params)
+        return {str(key): tuple(int(value or 0) for value in values) for key, *values in cursor.fetchall()}
 
 
 def _region_key(field_name: str, digits: int | None):
@@ -276,6 +298,268 @@ def coverage_counts(prefix: str, period: Period, *, digits=None, units=None) -> 
         prefix_range_q("village_id", prefix), status=HouseholdStatus.REGISTERED, category__in=POOR_CATEGORIES
     )
     return _grouped(households, _region_key("village_id", digits), Q(pk__in=responsible))
+
+
+# --- The ranking: every rate of both quarters in a few passes -----------------------------------
+# rankings() needs the four rates of this quarter and the last, for the regions and for the units.
+# Counted one rate and one quarter at a time (the functions above, which the catalogue keeps) that
+# was 16 calls and 35 queries, each a pass over the province's 340k-400k households, pairings or
+# tallies (issue 13). Here a pass counts every quarter at once, a column per quarter, and every
+# rate that reads the same rows: the households (contact, coverage), the pairings (quota; and the
+# units' contact), the demands, the units' village links. The periods must not overlap, and their
+# visits must be whole months (tallies.month_span: so for any quarter); otherwise the functions above.
+
+
+def _flag(condition: Q):
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _in_force(day, through: str = "") -> Q:
+    """A dated relation (reached through `through`, e.g. "household__pairings__") in force on `day`."""
+    return Q(**{f"{through}started_on__lte": day}) & (
+        Q(**{f"{through}ended_on__isnull": True}) | Q(**{f"{through}ended_on__gt": day})
+    )
+
+
+def _in_force_between(relations, ends):
+    """The relations in force on some day from the first of `ends` to the last: those of every end."""
+    return relations.filter(
+        Q(started_on__lte=max(ends)), Q(ended_on__isnull=True) | Q(ended_on__gt=min(ends))
+    )
+
+
+def _within(queryset, field_name: str, prefix: str):
+    """Narrowed to the region when it is narrower than the province. The joined side of a pass needs
+    no narrowing for the figure (the rows are the region's), but a county should read its own."""
+    if len(prefix) > LEVEL_DIGITS["province"]:
+        return queryset.filter(prefix_range_q(field_name, prefix))
+    return queryset
+
+
+def _counted(sums: dict[str, tuple[int, ...]], pick) -> Counts:
+    """{group: (done, total)} from _summed's rows, `pick` giving (done, total) of a row; groups with
+    nothing to count left out, as the grouped counts leave them."""
+    pairs = {key: pick(values) for key, values in sums.items()}
+    return {key: pair for key, pair in pairs.items() if pair[1]}
+
+
+def _reached(periods: list[Period], *, prefix: str = "", households=None):
+    """One row per household with a tally in the periods' years: reached<i> = 1 when anyone
+    visited or contacted it in period i (the tallies' months; any cadre)."""
+    tallies = VisitTally.objects.filter(year__in={as_of(period).year for period in periods})
+    tallies = _within(tallies, "household__village_id", prefix)
+    if households is not None:
+        tallies = tallies.filter(household_id__in=households)
+    spans, flags, any_visit = {}, {}, Q()
+    for i, period in enumerate(periods):
+        year, first, last = visit_tallies.month_span(period.start, as_of(period))
+        spans[f"span{i}"] = visit_tallies.visits_in_months(first, last)
+        flags[f"reached{i}"] = Max(_flag(Q(year=year, **{f"span{i}__gt": 0})))
+        any_visit |= Q(**{f"span{i}__gt": 0})
+    # Only the tallies with a visit in some period: the others reach nobody (fewer rows to group).
+    return tallies.alias(**spans).filter(any_visit).values("household_id").annotate(**flags).order_by()
+
+
+def _household_pass(prefix: str, periods: list[Period], digits) -> tuple[list[Counts], list[Counts]]:
+    """(contact, coverage) of each period for the regions: the region's households, each LEFT JOINed
+    to its pairings (one row per household: paired<i>, responsible<i> on period i's last day) and
+    to its tallies (reached<i>). The definitions are those of contact_counts and coverage_counts."""
+    ends = [as_of(period) for period in periods]
+    registered = Q(status=HouseholdStatus.REGISTERED)
+    households = Household.objects.filter(prefix_range_q("village_id", prefix)).annotate(
+        registered=_flag(registered), poor=_flag(registered & Q(category__in=POOR_CATEGORIES))
+    )
+    flags = {}
+    for i, end in enumerate(ends):
+        flags[f"paired{i}"] = Max(_flag(_in_force(end)))
+        flags[f"responsible{i}"] = Max(_flag(_in_force(end) & Q(role=Pairing.Role.RESPONSIBLE)))
+    pairings = _within(_in_force_between(Pairing.objects.all(), ends), "household__village_id", prefix)
+    pairings = pairings.values("household_id").annotate(**flags).order_by()
+    sums = ["SUM(r.poor)"]
+    for i in range(len(periods)):
+        paired = f"r.registered = 1 AND p.paired{i} = 1"
+        sums += [_count_if(paired), _count_if(f"{paired} AND v.reached{i} = 1")]
+        sums.append(_count_if(f"r.poor = 1 AND p.responsible{i} = 1"))
+    joins = {
+        "p": (pairings, {"id": "household_id"}),
+        "v": (_reached(periods, prefix=prefix), {"id": "household_id"}),
+    }
+    got = _summed(
+        households, _region_key("village_id", digits), joins, sums, carry=("id", "registered", "poor")
+    )
+    contact = [_counted(got, lambda v, i=i: (v[3 + 3 * i], v[2 + 3 * i])) for i in range(len(periods))]
+    coverage = [_counted(got, lambda v, i=i: (v[4 + 3 * i], v[1])) for i in range(len(periods))]
+    return contact, coverage
+
+
+def _pairing_pass(prefix: str, periods: list[Period], quotas, *, digits=None, units=None):
+    """(quota, contact) of each period over the pairings in force on one of the periods' last days,
+    a row per pairing with its own tally of each year LEFT JOINed (the months up to the period's
+    last day, as quota_counts reads them); contact (for units only, else None) also joins the
+    household's reached flags. The definitions are those of quota_counts and contact_counts."""
+    ends = [as_of(period) for period in periods]
+    annotations = {}
+    for i, end in enumerate(ends):
+        annotations[f"in{i}"] = _flag(_in_force(end))
+        annotations[f"owed{i}"] = worklists.owed_expression(quotas, end)
+    pairings = _in_force_between(Pairing.objects.all(), ends)
+    if units is not None:
+        pairings, key = pairings.filter(cadre__unit_id__in=units), F("cadre__unit_id")
+    else:
+        pairings = pairings.filter(prefix_range_q("household__village_id", prefix))
+        key = _region_key("household__village_id", digits)
+    joins, sums = {}, []
+    for year in sorted({end.year for end in ends}):
+        done = {
+            f"done{i}": visit_tallies.visits_in_months(1, end.month)
+            for i, end in enumerate(ends)
+            if end.year == year
+        }
+        tallies = VisitTally.objects.filter(year=year)
+        tallies = _within(tallies, "household__village_id", "" if units is not None else prefix)
+        pair = {"cadre_id": "cadre_id", "household_id": "household_id"}
+        joins[f"t{year}"] = (tallies.values("cadre_id", "household_id").annotate(**done).order_by(), pair)
+    for i, end in enumerate(ends):
+        done = f"COALESCE(t{end.year}.done{i}, 0)"
+        sums += [f"SUM(r.in{i})", _count_if(f"r.in{i} = 1 AND (r.owed{i} <= 0 OR {done} >= r.owed{i})")]
+        if units is not None:
+            sums.append(_count_if(f"r.in{i} = 1 AND v.reached{i} = 1"))
+    if units is not None:
+        joins["v"] = (
+            _reached(periods, households=pairings.values("household_id")),
+            {"household_id": "household_id"},
+        )
+    carry = ("cadre_id", "household_id", *annotations)
+    got = _summed(pairings.annotate(**annotations), key, joins, sums, carry=carry)
+    step = 3 if units is not None else 2
+    quota = [_counted(got, lambda v, i=i: (v[2 + step * i], v[1 + step * i])) for i in range(len(periods))]
+    if units is None:
+        return quota, None
+    return quota, [
+        _counted(got, lambda v, i=i: (v[3 + step * i], v[1 + step * i])) for i in range(len(periods))
+    ]
+
+
+def _demand_pass(prefix: str, periods: list[Period], *, digits=None, units=None) -> list[Counts]:
+    """demand_counts of each period in one pass: the demands due in one of the periods (each tagged
+    with its period), LEFT JOINed to their first closing step's day: a demand closed now whose first
+    closing step fell on or before its deadline was closed in time (some step did, so the first did).
+    For units the rows are the units' responsible pairings, each joined to its household's demands
+    and counting those of a period on whose last day it was in force (demand_counts' join)."""
+    ends = [as_of(period) for period in periods]
+    which = [
+        When(due_on__gte=period.start, due_on__lte=end, then=Value(i))
+        for i, (period, end) in enumerate(zip(periods, ends, strict=True))
+    ]
+    closed = (Demand.Status.RESOLVED, Demand.Status.EXPLAINED)
+    # One range of due days over the periods (the sums keep each period's own).
+    demands = Demand.objects.filter(
+        due_on__gte=min(period.start for period in periods),
+        due_on__lte=max(ends),
+        status__in=(*closed, *Demand.OPEN_STATUSES),
+    ).annotate(
+        period=Case(*which, default=Value(-1), output_field=IntegerField()),
+        closed=_flag(Q(status__in=closed)),
+    )
+    closing = DemandAction.objects.filter(kind__in=CLOSING_KINDS)
+    if units is None:
+        closing = _within(closing, "demand__household__village_id", prefix)
+    first_closing = closing.values("demand_id").annotate(closed_on=Min(TruncDate("at"))).order_by()
+    on_time = "d.closed = 1 AND c.closed_on <= d.due_on"
+    if units is not None:
+        # Hash joins from the units' pairings (tens of thousands at the province): from the demands,
+        # PostgreSQL probed the household, pairing and cadre indexes once per demand of the quarters.
+        flags = {f"in{i}": _flag(_in_force(end)) for i, end in enumerate(ends)}
+        rows = _in_force_between(
+            Pairing.objects.filter(role=Pairing.Role.RESPONSIBLE, cadre__unit_id__in=units), ends
+        ).annotate(**flags)
+        # Only the demands (and closing steps) of these pairings' households: a county's units'.
+        households = rows.values("household_id")
+        demands = demands.filter(household_id__in=households)
+        first_closing = first_closing.filter(demand__household_id__in=households)
+        joins = {
+            "d": (
+                demands.values("id", "household_id", "due_on", "period", "closed"),
+                {"household_id": "household_id"},
+            ),
+            "c": (first_closing, {"d.id": "demand_id"}),
+        }
+        sums = []
+        for i in range(len(periods)):
+            mine = f"r.in{i} = 1 AND d.period = {i}"
+            sums += [_count_if(mine), _count_if(f"{mine} AND {on_time}")]
+        got = _summed(rows, F("cadre__unit_id"), joins, sums, carry=("household_id", *flags))
+    else:
+        rows = demands.filter(prefix_range_q("household__village_id", prefix))
+        sums = []
+        for i in range(len(periods)):
+            sums += [_count_if(f"d.period = {i}"), _count_if(f"d.period = {i} AND {on_time}")]
+        joins = {"c": (first_closing, {"d.id": "demand_id"})}
+        key = _region_key("household__village_id", digits)
+        got = _summed(rows, key, joins, sums, carry=("id", "due_on", "period", "closed"), alias="d")
+    return [_counted(got, lambda v, i=i: (v[2 + 2 * i], v[1 + 2 * i])) for i in range(len(periods))]
+
+
+def _link_pass(periods: list[Period], units) -> list[Counts]:
+    """coverage_counts of each period for units in one pass: the units' village links in force on
+    one of the periods' last days, LEFT JOINed to their unit visits (visited<i> in period i)."""
+    ends = [as_of(period) for period in periods]
+    flags = {f"in{i}": _flag(_in_force(end)) for i, end in enumerate(ends)}
+    links = _in_force_between(VillageLink.objects.filter(unit_id__in=units), ends).annotate(**flags)
+    visited = {
+        f"visited{i}": Max(_flag(Q(visited_on__gte=period.start, visited_on__lte=end)))
+        for i, (period, end) in enumerate(zip(periods, ends, strict=True))
+    }
+    visits = (
+        UnitVisit.objects.filter(
+            unit_id__in=units, visited_on__gte=min(p.start for p in periods), visited_on__lte=max(ends)
+        )
+        .values("unit_id", "village_id")
+        .annotate(**visited)
+        .order_by()
+    )
+    sums = []
+    for i in range(len(periods)):
+        sums += [f"SUM(r.in{i})", _count_if(f"r.in{i} = 1 AND u.visited{i} = 1")]
+    joins = {"u": (visits, {"unit_id": "unit_id", "village_id": "village_id"})}
+    got = _summed(links, F("unit_id"), joins, sums, carry=("unit_id", "village_id", *flags))
+    return [_counted(got, lambda v, i=i: (v[2 + 2 * i], v[1 + 2 * i])) for i in range(len(periods))]
+
+
+def _whole_months(periods: list[Period]) -> bool:
+    spans = [(period.start, as_of(period)) for period in periods]
+    return all(
+        visit_tallies.month_span(start, end) and visit_tallies.month_span(datetime.date(end.year, 1, 1), end)
+        for start, end in spans
+    ) and all(a[1] < b[0] or b[1] < a[0] for n, a in enumerate(spans) for b in spans[n + 1 :])
+
+
+def ranking_counts(
+    prefix: str, periods: list[Period], *, digits=None, units=None, quotas=None
+) -> list[dict[str, Counts]]:
+    """For each period: {indicator key: Counts}, the four rates' counts per child region (`digits`)
+    or per unit (`units`: ids, or a queryset of them), in three statements (plus the quotas)."""
+    if not _whole_months(periods):
+        return [
+            {ind.key: ind.counts(prefix, period, digits=digits, units=units) for ind in RANKING}
+            for period in periods
+        ]
+    quotas = worklists.Quotas.load() if quotas is None else quotas
+    quota, contact = _pairing_pass(prefix, periods, quotas, digits=digits, units=units)
+    if units is None:
+        contact, coverage = _household_pass(prefix, periods, digits)
+    else:
+        coverage = _link_pass(periods, units)
+    demands = _demand_pass(prefix, periods, digits=digits, units=units)
+    return [
+        {
+            "quarter_contact_rate": contact[i],
+            "quarter_quota_rate": quota[i],
+            "quarter_demands_on_time_rate": demands[i],
+            "quarter_coverage_rate": coverage[i],
+        }
+        for i in range(len(periods))
+    ]
 
 
 # --- The catalogue ------------------------------------------------------------------------------
@@ -426,17 +710,19 @@ def _rank(rows: list[Row]) -> None:
     rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.key))
 
 
-def _fill(rows: list[Row], prefix: str, period: Period, *, digits=None, units=None) -> None:
-    by_key = {row.key: row for row in rows}
-    for indicator in RANKING:
-        counts = indicator.counts(prefix, period, digits=digits, units=units)
-        for group, pair in counts.items():
-            row = by_key.get(f"unit:{group}" if units is not None else group)
-            if row is not None:
-                row.counts[indicator.key] = pair
-    for row in rows:
-        row.rates = {ind.key: rate(*row.counts.get(ind.key, (0, 0))) for ind in RANKING}
-        row.score = _score(row.rates)
+def _fill(tables: list[list[Row]], prefix: str, periods: list[Period], **kwargs) -> None:
+    """Fills each table of rows with its period's counts, rates and scores (ranking_counts)."""
+    units = kwargs.get("units")
+    for rows, counts in zip(tables, ranking_counts(prefix, periods, **kwargs), strict=True):
+        by_key = {row.key: row for row in rows}
+        for indicator in RANKING:
+            for group, pair in counts[indicator.key].items():
+                row = by_key.get(f"unit:{group}" if units is not None else group)
+                if row is not None:
+                    row.counts[indicator.key] = pair
+        for row in rows:
+            row.rates = {ind.key: rate(*row.counts.get(ind.key, (0, 0))) for ind in RANKING}
+            row.score = _score(row.rates)
 
 
 def _region_rows(prefix: str, level: str) -> list[Row]:
@@ -459,24 +745,24 @@ def rankings(prefix: str, office_level: str, quarter: Quarter) -> list[Ranking]:
     level = child_level(office_level)
     digits = LEVEL_DIGITS[level]
     units = list(units_below(prefix, office_level))
+    quotas = worklists.Quotas.load()
     result = []
-    for title, make, kwargs in (
+    for title, rows, kwargs in (
         (
             _("%(level)s排名") % {"level": Region.Level(level).label},
-            lambda: _region_rows(prefix, level),
+            _region_rows(prefix, level),
             {"digits": digits},
         ),
         (
             _("%(level)s单位排名") % {"level": Unit.Level(office_level).label},
-            lambda: _unit_rows(units),
-            {"units": [u.pk for u in units]},
+            _unit_rows(units),
+            {"units": units_below(prefix, office_level).values("pk")},
         ),
     ):
-        rows, before = make(), make()
         if not rows:
             continue
-        _fill(rows, prefix, quarter.period, **kwargs)
-        _fill(before, prefix, quarter.previous.period, **kwargs)
+        before = [Row(key=row.key, name=row.name, kind=row.kind) for row in rows]
+        _fill([rows, before], prefix, [quarter.period, quarter.previous.period], quotas=quotas, **kwargs)
         _rank(rows)
         _rank(before)
         previous = {row.key: row.rank for row in before}

@@ -472,3 +472,78 @@ def test_a_past_quarters_visit_rates_read_the_tallies_not_the_visits(county):
                 counted = counts(prefix, QUARTER.period, **kwargs)
             assert counted and any(done for done, _total in counted.values()), (counts, kwargs)
             assert not any('"visits_visit"' in query["sql"] for query in queries.captured_queries)
+
+
+# --- Both quarters in a few passes (issue 13) ---------------------------------------------------
+
+
+@pytest.fixture
+def tangled(county):
+    """County A with the cases a pass per household, pairing or demand could get wrong: a household
+    with two pairings (responsible and 联系户), visited only by a third cadre it is not paired with;
+    a pairing ended between last quarter's end and this one's; a poor household whose responsible
+    pairing started this quarter; a demand closed twice (explained in time, resolved late)."""
+    user = county.users.town_a
+    unit = f.unit(county.county_a, "县第99局", level="county")
+    first, second, visitor = (f.cadre(unit, name) for name in ("甲干部", "乙干部", "丙干部"))
+    both = f.household(county.village_a, "两人联系户", members=1)
+    f.pairing(first, both)
+    f.pairing(second, both, role=Pairing.Role.CONTACT)
+    _visit(visitor, both, START + datetime.timedelta(days=3), user)
+    _visit(visitor, both, START - datetime.timedelta(days=20), user)
+    ended = f.household(county.village_a, "季中结束户", members=1)
+    f.pairing(first, ended, ended_on=START + datetime.timedelta(days=10))
+    _visit(first, ended, START - datetime.timedelta(days=5), user)
+    late = f.household(county.village_a, "新结对户", members=1, category=POOR_CATEGORIES[0])
+    f.pairing(second, late, started_on=START + datetime.timedelta(days=30))
+    twice = _demand(both, user, due_on=START + datetime.timedelta(days=20), closed_on=START, status="已解释")
+    DemandAction.objects.create(
+        demand=twice,
+        kind=DemandAction.Kind.RESOLVE,
+        from_level="干部",
+        by=user,
+        at=timezone.make_aware(datetime.datetime.combine(END, datetime.time(9))),
+    )
+    _demand(ended, user, due_on=START - datetime.timedelta(days=9))  # last quarter, open
+    from visits import tallies
+
+    tallies.rebuild()
+    return county
+
+
+@pytest.mark.parametrize(
+    "quarter", [QUARTER, Quarter(QUARTER.year, 1)], ids=["this-and-last", "across-new-year"]
+)
+def test_the_passes_count_what_each_rate_counts_alone(tangled, quarter):
+    """ranking_counts (a pass for every quarter and rate at once) equals the four counts functions
+    called one rate and one quarter at a time, for regions at two levels and for units."""
+    periods = [quarter.period, quarter.previous.period]
+    units = [unit.pk for unit in dispatch.units_below("621121", "county")]
+    for prefix, kwargs in (("621121", {"digits": 9}), ("62", {"digits": 6}), ("621121", {"units": units})):
+        batched = dispatch.ranking_counts(prefix, periods, **kwargs)
+        for counts, period in zip(batched, periods, strict=True):
+            for indicator in dispatch.RANKING:
+                alone = indicator.counts(prefix, period, **kwargs)
+                assert counts[indicator.key] == alone, (prefix, kwargs, period, indicator.key)
+    # The cases above change the figures: the passes are tested on them, not around them.
+    (towns, _units) = dispatch.rankings("621121", "county", QUARTER)
+    town = next(row for row in towns.rows if row.key == tangled.village_a.code[:9])
+    assert town.counts["quarter_contact_rate"][1] >= 3
+
+
+def test_the_ranking_runs_a_pinned_number_of_queries(county, django_assert_num_queries):
+    """Both quarters, four rates, townships and units: the units, the townships, the quotas, then
+    for the townships the pairings, households and demands passes, for the units the pairings,
+    demands and village links passes."""
+    with django_assert_num_queries(9):
+        dispatch.rankings("621121", "county", QUARTER)
+
+
+def test_a_quarter_not_yet_begun_is_counted_by_the_single_rate_functions(county):
+    """Its last day counted is today, before it begins: no whole months, so no passes."""
+    coming = Quarter.of(timezone.localdate()).next
+    periods = [coming.period, coming.previous.period]
+    batched = dispatch.ranking_counts("621121", periods, digits=9)
+    for counts, period in zip(batched, periods, strict=True):
+        for indicator in dispatch.RANKING:
+            assert counts[indicator.key] == indicator.counts("621121", period, digits=9)
