@@ -403,6 +403,40 @@ def test_deleting_a_visit_deletes_its_bands(world):
     assert DiaryBand.objects.filter(visit_id=kept.pk).exists()
 
 
+def test_each_diarys_best_candidate_is_flagged_as_comparing_every_pair_would(
+    world, django_assert_num_queries
+):
+    texts = [
+        DIARY,
+        DIARY.replace("王建国", "李有田"),
+        DIARY + "下一步继续跟进。",
+        DIARY[:40],
+        DIARY[: len(DIARY) * 3 // 4],
+        OTHER,
+        OTHER + DIARY[:10],
+        DIARY[5:] + OTHER[:5],
+    ]
+    made = [
+        visit(
+            world.household_a, world.cadre_a, world.users.town_a, DAY + datetime.timedelta(days=n), diary=text
+        )
+        for n, text in enumerate(texts)
+    ]
+    ids = [row.pk for row in made]
+    candidates = {pk: [other for other in reversed(ids) if other != pk] for pk in ids}
+    grams = {row.pk: diaries.shingles(row.diary) for row in made}
+    expected = {}
+    for pk, others in candidates.items():
+        score, best = max((diaries.jaccard(grams[pk], grams[other]), -other) for other in others)
+        if score >= diaries.threshold():
+            low, high = sorted((pk, -best))
+            expected[f"copy:{low}:{high}"] = round(score, 3)
+    with django_assert_num_queries(2):  # the texts, then the details of the flagged pairs
+        found = list(flags._compare(candidates))
+    assert {item.key: item.similarity for item in found} == expected
+    assert len(expected) >= 3 and min(expected.values()) < 1  # copies found, not only identical ones
+
+
 def _band_indexes():
     from django.db import connection
 
