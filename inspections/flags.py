@@ -136,7 +136,8 @@ def _bulk_load():
 
     A run stopped in between leaves the table without them; every run puts back what is missing
     first (_restore_band_indexes). Only flag_records writes bands, one run at a time (_one_run), and
-    it reads only unbanded diaries, so the unique index is always buildable."""
+    it reads only unbanded diaries, so the unique index is always buildable. Meanwhile deleting a
+    visit (its bands cascade) scans the band table: a first run happens once, at deployment."""
     _restore_band_indexes()
     bulk = (
         connection.vendor == "postgresql"
@@ -327,6 +328,8 @@ def _compare(candidates: dict[int, list[int]]):
     flagged = {pk for pk, best, _score in pairs} | {best for pk, best, _score in pairs}
     rows = {row[0]: row for row in Visit.objects.filter(id__in=flagged).values_list(*columns)}
     for pk, best, best_score in pairs:
+        if pk not in rows or best not in rows:
+            continue  # deleted since its text was read
         this, that = rows[pk], rows[best]
         same = this[1] == that[1]
         reason = _("%(day)s %(cadre)s 的民情日记与%(whose)s %(other_day)s 的日记相似度 %(percent)d%%") % {
