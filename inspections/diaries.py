@@ -61,7 +61,8 @@ def _grams(text: str) -> set[str]:
 def jaccard(a: set, b: set) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    both = len(a & b)
+    return both / (len(a) + len(b) - both)  # the union's size, without building it
 
 
 @lru_cache(maxsize=1)

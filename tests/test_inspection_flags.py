@@ -401,3 +401,136 @@ def test_deleting_a_visit_deletes_its_bands(world):
     Visit.objects.filter(pk=gone.pk).delete()
     assert not DiaryBand.objects.filter(visit_id=gone.pk).exists()
     assert DiaryBand.objects.filter(visit_id=kept.pk).exists()
+
+
+def test_each_diarys_best_candidate_is_flagged_as_comparing_every_pair_would(
+    world, django_assert_num_queries
+):
+    texts = [
+        DIARY,
+        DIARY.replace("王建国", "李有田"),
+        DIARY + "下一步继续跟进。",
+        DIARY[:40],
+        DIARY[: len(DIARY) * 3 // 4],
+        OTHER,
+        OTHER + DIARY[:10],
+        DIARY[5:] + OTHER[:5],
+    ]
+    made = [
+        visit(
+            world.household_a, world.cadre_a, world.users.town_a, DAY + datetime.timedelta(days=n), diary=text
+        )
+        for n, text in enumerate(texts)
+    ]
+    ids = [row.pk for row in made]
+    candidates = {pk: [other for other in reversed(ids) if other != pk] for pk in ids}
+    grams = {row.pk: diaries.shingles(row.diary) for row in made}
+    expected = {}
+    for pk, others in candidates.items():
+        score, best = max((diaries.jaccard(grams[pk], grams[other]), -other) for other in others)
+        if score >= diaries.threshold():
+            low, high = sorted((pk, -best))
+            expected[f"copy:{low}:{high}"] = round(score, 3)
+    with django_assert_num_queries(2):  # the texts, then the details of the flagged pairs
+        found = list(flags._compare(candidates))
+    assert {item.key: item.similarity for item in found} == expected
+    assert len(expected) >= 3 and min(expected.values()) < 1  # copies found, not only identical ones
+
+
+def _band_indexes():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        present = connection.introspection.get_constraints(cursor, DiaryBand._meta.db_table)
+    return {"diaryband_band", "diaryband_once"} & set(present)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_run_loads_bands_before_indexing_them_and_a_stopped_one_gets_them_back(world, monkeypatch):
+    from django.db import connection
+
+    other = f.household(world.village_a, "李有田")
+    f.pairing(world.cadre_a, other)
+    first = visit(world.household_a, world.cadre_a, world.users.town_a, diary=DIARY)
+    copy = visit(
+        other, world.cadre_a, world.users.town_a, DAY.replace(day=9), diary=DIARY.replace("王建国", "李有田")
+    )
+
+    def stopped(rows):
+        raise KeyboardInterrupt  # killed while loading the bands of a first run
+
+    monkeypatch.setattr(flags, "_write_bands", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    if connection.vendor == "postgresql":  # loaded without indexes (SQLite keeps them: small loads)
+        assert _band_indexes() == set()
+    monkeypatch.undo()
+    assert run()["created"] == 1
+    assert _band_indexes() == {"diaryband_band", "diaryband_once"}
+    (flag,) = flagged(Flag.Kind.COPIED)
+    assert {v.pk for v in flag.visits.all()} == {first.pk, copy.pk}
+    assert DiaryBand.objects.filter(visit_id=copy.pk).count() == len(diaries.bands(copy.diary))
+    assert run()["created"] == 0
+
+
+# The 集中代录 query as first written (a second sort numbering each sitting, COUNT(DISTINCT)): the
+# query now sorts once and must find the same sittings, parts and visits.
+WINDOWED_TWICE_BULK_SQL = """
+WITH gaps AS (
+    SELECT v.id, v.recorded_by_id, v.recorded_at, v.cadre_id,
+           CASE WHEN LAG(v.id) OVER w IS NULL OR {seconds} > %(gap)s THEN 1 ELSE 0 END AS starts
+    FROM {visit} v
+    WHERE v.id >= %(first_id)s
+    WINDOW w AS (PARTITION BY v.recorded_by_id ORDER BY v.recorded_at, v.id)
+),
+runs AS (
+    SELECT id, recorded_by_id, recorded_at, cadre_id,
+           SUM(starts) OVER (PARTITION BY recorded_by_id ORDER BY recorded_at, id ROWS UNBOUNDED PRECEDING)
+               AS sitting
+    FROM gaps
+),
+parts AS (
+    SELECT id, recorded_by_id, recorded_at, cadre_id, sitting,
+           (ROW_NUMBER() OVER (PARTITION BY recorded_by_id, sitting ORDER BY recorded_at, id) - 1) / %(most)s
+               AS part
+    FROM runs
+),
+big AS (
+    SELECT recorded_by_id, sitting, part FROM parts
+    GROUP BY recorded_by_id, sitting, part
+    HAVING COUNT(*) >= %(least)s AND COUNT(DISTINCT cadre_id) >= %(cadres)s
+)
+SELECT p.recorded_by_id, p.sitting, p.part, p.id, p.recorded_at, p.cadre_id
+FROM parts p
+JOIN big ON big.recorded_by_id = p.recorded_by_id AND big.sitting = p.sitting AND big.part = p.part
+ORDER BY p.recorded_by_id, p.sitting, p.part, p.recorded_at, p.id
+"""
+
+
+def test_bulk_entry_sorting_once_finds_what_the_query_sorting_twice_found(world, settings):
+    import random
+
+    from django.db import connection
+
+    cadres = [world.cadre_a, world.cadre_b] + [f.cadre(world.unit_a, f"干部{n}") for n in range(3)]
+    clerks = [world.users.town_a, world.users.town_b]
+    chosen = random.Random(15)
+    start = timezone.now() - datetime.timedelta(days=3)
+    made = []
+    for step in range(160):
+        day = DAY + datetime.timedelta(days=step)  # one visit a day each: unique by cadre, household and day
+        made.append((visit(world.household_a, chosen.choice(cadres), chosen.choice(clerks), day), step))
+    at = {clerk.pk: start for clerk in clerks}
+    for row, _step in made:
+        # Gaps of seconds to hours: sittings of every length, some cut into several parts.
+        at[row.recorded_by_id] += datetime.timedelta(minutes=chosen.choice([0, 1, 2, 5, 9, 11, 60]))
+        Visit.objects.filter(pk=row.pk).update(recorded_at=at[row.recorded_by_id])
+    values = {"first_id": 0, "gap": 600, "most": 7, "least": 4, "cadres": 3}
+    tables = {"visit": Visit._meta.db_table, "seconds": flags.SECONDS_SINCE_LAST[connection.vendor]}
+    with connection.cursor() as cursor:
+        cursor.execute(WINDOWED_TWICE_BULK_SQL.format(**tables), values)
+        before = cursor.fetchall()
+        cursor.execute(flags.BULK_SQL.format(**tables), values)
+        now = cursor.fetchall()
+    assert now == before
+    assert len({row[:3] for row in now}) >= 3 and any(row[2] > 0 for row in now)  # parts were cut
