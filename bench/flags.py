@@ -15,6 +15,7 @@ with the issue's goals (first run < 10 min, daily run < 30 s, < 1 GB).
 Run through bench/flags.sh [scale], which keeps its cluster so the data is reused.
 """
 
+import datetime
 import resource
 import sys
 import time
@@ -193,10 +194,9 @@ def ensure_data(scale: float):
 DETAIL_MARK = "人均纯收入"
 
 
-def vary():
-    from visits.models import Visit
-
-    table = Visit._meta.db_table
+def _diary_sql() -> str:
+    """A home visit's diary as an SQL expression of its row: five fragments picked by its id, around
+    its own details (date, household size, income, land)."""
     parts = []
     for index, pool in enumerate(POOLS):
         literal = "ARRAY[" + ",".join(f"'{text}'" for text in pool) + "]"
@@ -214,14 +214,31 @@ def vary():
         parts[4],
         "'。'",
     ]
-    diary = " || ".join(details)
+    return " || ".join(details)
+
+
+def _plant_copies(cursor, first_id: int = 0) -> None:
+    """A near-copy every 997th home visit from first_id on: its predecessor's diary with a clause added."""
+    table = _visit_table()
+    cursor.execute(
+        f"UPDATE {table} v SET diary = replace(p.diary, '。', '，户主签了字。') FROM {table} p "
+        f"WHERE v.mode = '入户走访' AND p.mode = '入户走访' AND v.id %% 997 = 0 AND p.id = v.id - 1 "
+        "AND v.id >= %s",
+        [first_id],
+    )
+
+
+def _visit_table() -> str:
+    from visits.models import Visit
+
+    return Visit._meta.db_table
+
+
+def vary():
+    table = _visit_table()
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET diary = {diary} WHERE mode = '入户走访'")
-        # A near-copy every 997th home visit: its predecessor's diary with a clause added.
-        cursor.execute(
-            f"UPDATE {table} v SET diary = replace(p.diary, '。', '，户主签了字。') FROM {table} p "
-            f"WHERE v.mode = '入户走访' AND p.mode = '入户走访' AND v.id % 997 = 0 AND p.id = v.id - 1"
-        )
+        cursor.execute(f"UPDATE {table} SET diary = {_diary_sql()} WHERE mode = '入户走访'")
+        _plant_copies(cursor)
         # Entered in id order over a year, as inserts are: --since finds the day's first id by bisection.
         cursor.execute(f"SELECT MIN(id), MAX(id) FROM {table}")
         low, high = cursor.fetchone()
@@ -230,6 +247,49 @@ def vary():
             "+ (id - %s) * (INTERVAL '365 days' / %s)",
             [low, max(1, high - low)],
         )
+
+
+# The columns a new day's visit copies from an old one (all but its id, day, entry and key).
+COPIED = (
+    "diary mode task_policy task_opinion task_development task_emotion task_grassroots task_model help_cash "
+    "help_goods help_goods_value help_project next_steps cadre_id household_id recorded_by_id"
+).split()
+
+
+def enter_a_new_day(day) -> tuple[int, int]:
+    """A day of entries after the last one, as a daily cron run meets them: a copy of every 365th
+    visit (every mode, so home visits with diaries among them), each dated the day after its
+    original and given a diary of its own (a near-copy every 997th, as in the year). Generation
+    enters the modes one after another, so the year's last recorded day holds only text-message
+    contacts and would leave the copied-diary detector nothing to do. Returns (first id, visits)."""
+    table = _visit_table()
+    columns = ", ".join(COPIED)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {table}")
+        (last_id,) = cursor.fetchone()
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, visited_on, recorded_at) "
+            f"SELECT {columns}, visited_on + 1, "
+            "%s::timestamptz + ROW_NUMBER() OVER (ORDER BY id) * INTERVAL '3 seconds' "
+            f"FROM {table} WHERE id %% 365 = 0 ORDER BY id ON CONFLICT DO NOTHING",
+            [f"{day.isoformat()} 08:00+08"],
+        )
+        added = cursor.rowcount
+        diary = _diary_sql().replace("%", "%%")  # beside a parameter
+        home = f"UPDATE {table} SET diary = {diary} WHERE id > %s AND mode = '入户走访'"
+        cursor.execute(home, [last_id])
+        _plant_copies(cursor, last_id + 1)
+    return last_id + 1, added
+
+
+def forget_the_new_day(first_id: int) -> None:
+    """The kept database as it was: the new day's visits gone, with their flags and bands."""
+    from inspections.models import DiaryBand, Flag, FlagVisit
+
+    Flag.objects.filter(pk__in=FlagVisit.objects.filter(visit_id__gte=first_id).values("flag_id")).delete()
+    DiaryBand.objects.filter(visit_id__gte=first_id).delete()
+    with connection.cursor() as cursor:  # entered by SQL, left by SQL: no history of a bench's day
+        cursor.execute(f"DELETE FROM {_visit_table()} WHERE id >= %s", [first_id])
 
 
 def _planted_found() -> tuple[int, int]:
@@ -270,7 +330,6 @@ def main(scale: float, repeat_only: bool = False):
     from django.db.models import Max
     from django.utils import timezone
 
-    from inspections import flags
     from inspections.models import DiaryBand, Flag, FlagRun, FlagVisit
     from visits.models import Visit
 
@@ -289,19 +348,20 @@ def main(scale: float, repeat_only: bool = False):
         cursor.execute(f"TRUNCATE {DiaryBand._meta.db_table}")
     FlagRun.objects.all().delete()
     _pages.analyze()
-    # The daily run: the visits recorded on the last day are "new" (about 1/365 of the table).
-    last_at = Visit.objects.aggregate(at=Max("recorded_at"))["at"]
-    since = timezone.localtime(last_at).date()
-    first_new = flags.first_visit_id_since(since)
     first = timed_run("full (first) run")
     planted = _planted_found()
     again = timed_run("full run again (creates 0)")
-    # As if the last day's visits had just been entered: forget their bands and what they raised.
-    DiaryBand.objects.filter(visit_id__gte=first_new).delete()
-    Flag.objects.filter(pk__in=FlagVisit.objects.filter(visit_id__gte=first_new).values("flag_id")).delete()
-    print(f"incremental --since {since}: {Visit.objects.filter(id__gte=first_new).count()} new visits")
-    daily = timed_run("incremental --since", since=since)
-    daily_again = timed_run("incremental again (creates 0)", since=since)
+    # The daily run: a new day of entries after the last one (about 1/365 of the table).
+    last_at = Visit.objects.aggregate(at=Max("recorded_at"))["at"]
+    since = timezone.localtime(last_at).date() + datetime.timedelta(days=1)
+    first_new, added = enter_a_new_day(since)
+    home = Visit.objects.filter(id__gte=first_new, mode="入户走访").count()
+    print(f"incremental --since {since}: {added} new visits ({home} home visits with diaries)")
+    try:
+        daily = timed_run("incremental --since", since=since)
+        daily_again = timed_run("incremental again (creates 0)", since=since)
+    finally:
+        forget_the_new_day(first_new)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     _pages.figure("flags.full_first_run", first["wall"], "s", "<600")
     _pages.figure("flags.full_first_run.python_cpu", first["cpu"], "s")
