@@ -1,5 +1,6 @@
 """Time `flag_records` at province scale on PostgreSQL: a full first run, a second full run (which
-must create nothing), and a daily incremental run (--since) over the last day's worth of visits.
+must create nothing), and a daily incremental run (--since) over a new day of entries (enter_a_new_day:
+about 1/365 of the visits, home visits with diaries among them), which it removes again after.
 
 The generated visits all carry one short diary and one instant of entry; this bench first gives the
 home visits varied diaries and spreads recorded_at (rising with the id, evenly over a year). A diary
