@@ -35,6 +35,7 @@ from evaluation.models import Ballot
 from evaluation.questionnaire import VISITS
 from households.models import Household, Region
 from pairing.models import Cadre
+from shuanglian.lib import planner
 from visits.models import Visit
 
 from . import diaries
@@ -263,11 +264,10 @@ def _verify(floor: int):
     }
     with transaction.atomic():
         _roomy()
-        if floor == 0 and connection.vendor == "postgresql":
+        if floor == 0:
             # A parallel plan counted the bands held twice off the band index once in each of its
             # three processes (EXPLAIN ANALYZE at scale 1.0: 41.8 s; serial 36.5 s, a third of the CPU).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            planner.for_transaction("max_parallel_workers_per_gather", 0)
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, values)
             group, candidates = None, {}
@@ -284,9 +284,7 @@ def _verify(floor: int):
 def _roomy() -> None:
     """Inside a transaction: let this one query sort in memory on the server (the windows and
     groupings over millions of rows) rather than in temporary files; it ends with the transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
+    planner.for_transaction("work_mem", "256MB")
 
 
 def _compare(candidates: dict[int, list[int]]):

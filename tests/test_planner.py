@@ -40,3 +40,13 @@ def test_a_failure_inside_a_transaction_is_undone_by_its_rollback():
     with pytest.raises(ZeroDivisionError), transaction.atomic(), planner.settings(NAME, wanted):
         1 / 0  # noqa: B018
     assert _current() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_s_setting_ends_with_it():
+    before = _current()
+    wanted = "3" if before != "3" else "1"
+    with transaction.atomic():
+        planner.for_transaction(NAME, wanted)
+        assert _current() == wanted
+    assert _current() == before

@@ -2,7 +2,8 @@
 
 Some office figures read every household, pairing and tally of the province in a few statements,
 and the planner's defaults suit the small queries of the pages better than those. A computation
-that has measured a better setting runs inside ``settings(...)``; elsewhere (SQLite) it does nothing.
+that has measured a better setting runs inside ``settings(...)``, or, already inside a transaction
+that ends with it, sets it with ``for_transaction(...)``; elsewhere (SQLite) both do nothing.
 """
 
 import contextlib
@@ -35,6 +36,13 @@ def settings(name: str, value):
             _put_back(name, before)
         raise
     _put_back(name, before)
+
+
+def for_transaction(name: str, value) -> None:
+    """Inside a transaction: the PostgreSQL setting ``name`` at ``value`` until it ends (SET LOCAL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, str(value)])
 
 
 def _put_back(name: str, before: str) -> None:
